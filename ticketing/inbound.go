@@ -1,0 +1,68 @@
+package ticketing
+
+import "time"
+
+// Class says what kind of sender produced a message; only human mail may
+// open a ticket or receive an automatic reply.
+type Class string
+
+// Message classes, in the order classification decides them.
+const (
+	ClassHuman     Class = "human"
+	ClassAutoReply Class = "auto_reply" // out-of-office, vacation, challenge/response, receipts
+	ClassBounce    Class = "bounce"     // delivery status notifications and non-delivery reports
+	ClassList      Class = "list"       // mailing lists, newsletters, bulk mail
+	ClassLoop      Class = "loop"       // deskgate's own mail coming back
+)
+
+// Address is a mailbox with an optional display name, both decoded.
+type Address struct {
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address"`
+}
+
+// Attachment is an attached or inline part, fully decoded.
+type Attachment struct {
+	Filename    string
+	ContentType string
+	ContentID   string // without angle brackets; set for inline parts referenced by cid:
+	Inline      bool
+	Data        []byte
+}
+
+// Inbound is one received email, parsed and classified, as the mail
+// adapter hands it to the domain. Every string is valid UTF-8.
+type Inbound struct {
+	// CaptureID is the inbound record the message was captured as.
+	CaptureID int64
+	// Mailbox is the configured name of the desk mailbox it arrived in, and
+	// Queue the queue or team that mailbox feeds.
+	Mailbox string
+	Queue   string
+
+	MessageID  string   // without angle brackets; "" when absent
+	InReplyTo  []string // without angle brackets
+	References []string // without angle brackets, oldest first
+	From       Address
+	ReplyTo    []Address
+	To         []Address
+	Cc         []Address
+	Subject    string
+	Date       time.Time // zero when absent or unparseable
+
+	Text        string // text/plain body, or a text rendering of an HTML-only body
+	HTML        string // sanitised HTML body; cid: image references kept
+	Attachments []Attachment
+
+	Class Class
+	// ClassReason names the signal that decided Class, e.g.
+	// "Auto-Submitted: auto-replied" or "multipart/report delivery-status".
+	ClassReason string
+	// OriginalMessageID is, for a bounce or auto-reply, the Message-ID of the
+	// message it reports on, when the report names one.
+	OriginalMessageID string
+
+	// Truncated is set when the message was over the size limit and only its
+	// header was captured; Text then explains what happened.
+	Truncated bool
+}
