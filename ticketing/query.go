@@ -1,0 +1,168 @@
+package ticketing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// ErrNotFound is returned when a ticket does not exist.
+var ErrNotFound = errors.New("ticketing: not found")
+
+// DB is what the read side needs: a pool, a connection or a transaction.
+type DB interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// TicketSummary is one row of a ticket listing. Its JSON form is a stable
+// contract for scripts.
+type TicketSummary struct {
+	Number     int64     `json:"number"`
+	Subject    string    `json:"subject"`
+	Status     string    `json:"status"`
+	Queue      string    `json:"queue"`
+	Requester  Address   `json:"requester"`
+	ReceivedAt time.Time `json:"received_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Messages   int       `json:"messages"`
+}
+
+// Ticket is a ticket with its messages and event log.
+type Ticket struct {
+	TicketSummary
+	Thread []Message `json:"thread"`
+	Events []Event   `json:"events"`
+}
+
+// Message is a stored message of a ticket.
+type Message struct {
+	ID          int64            `json:"id"`
+	Inbound     *int64           `json:"inbound"`
+	Direction   string           `json:"direction"`
+	MessageID   string           `json:"message_id"`
+	InReplyTo   string           `json:"in_reply_to"`
+	References  []string         `json:"references"`
+	From        Address          `json:"from"`
+	To          []Address        `json:"to"`
+	Cc          []Address        `json:"cc"`
+	Subject     string           `json:"subject"`
+	Date        *time.Time       `json:"date"`
+	Class       Class            `json:"class"`
+	Text        string           `json:"text"`
+	HTML        string           `json:"html"`
+	Attachments []AttachmentInfo `json:"attachments"`
+}
+
+// AttachmentInfo describes a stored attachment without its content.
+type AttachmentInfo struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	ContentID   string `json:"content_id,omitempty"`
+	Inline      bool   `json:"inline"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// Event is one entry of a ticket's event log.
+type Event struct {
+	At      time.Time       `json:"at"`
+	Actor   string          `json:"actor"`
+	Kind    string          `json:"kind"`
+	Inbound *int64          `json:"inbound"`
+	Detail  json.RawMessage `json:"detail"`
+}
+
+const listTicketsSQL = `
+SELECT t.id, t.subject, t.status, t.queue, t.requester_name, t.requester_addr,
+       t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
+FROM tickets t
+WHERE ($1 = '' OR t.status = $1)
+ORDER BY t.id DESC
+LIMIT $2`
+
+// ListTickets returns the newest tickets first, optionally only those with
+// the given status.
+func ListTickets(ctx context.Context, db DB, status string, limit int) ([]TicketSummary, error) {
+	rows, err := db.Query(ctx, listTicketsSQL, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: listing tickets: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, scanSummary)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: listing tickets: %w", err)
+	}
+	return ts, nil
+}
+
+func scanSummary(row pgx.CollectableRow) (TicketSummary, error) {
+	var t TicketSummary
+	err := row.Scan(&t.Number, &t.Subject, &t.Status, &t.Queue, &t.Requester.Name, &t.Requester.Address,
+		&t.ReceivedAt, &t.UpdatedAt, &t.Messages)
+	return t, err
+}
+
+const getTicketSQL = `
+SELECT t.id, t.subject, t.status, t.queue, t.requester_name, t.requester_addr,
+       t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
+FROM tickets t WHERE t.id = $1`
+
+const ticketMessagesSQL = `
+SELECT m.id, m.inbound_id, m.direction, m.message_id, m.in_reply_to, m.refs, m.from_name, m.from_addr,
+       m.to_addrs, m.cc_addrs, m.subject, m.sent_at, m.class, m.text_body, m.html_body,
+       coalesce((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
+                 'content_id', a.content_id, 'inline', a.inline, 'size', a.size, 'sha256', encode(a.sha256, 'hex'))
+                 ORDER BY a.id) FROM attachments a WHERE a.message_id = m.id), '[]')
+FROM messages m WHERE m.ticket_id = $1 ORDER BY m.id`
+
+const ticketEventsSQL = `
+SELECT at, actor, kind, inbound_id, detail FROM events WHERE ticket_id = $1 ORDER BY id`
+
+// GetTicket returns ticket number with its messages and events, or
+// ErrNotFound.
+func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
+	rows, err := db.Query(ctx, getTicketSQL, number)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+	}
+	sum, err := pgx.CollectExactlyOneRow(rows, scanSummary)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("ticket #%d: %w", number, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+	}
+	t := &Ticket{TicketSummary: sum}
+	rows, err = db.Query(ctx, ticketMessagesSQL, number)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading messages of ticket %d: %w", number, err)
+	}
+	t.Thread, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) {
+		var m Message
+		err := row.Scan(&m.ID, &m.Inbound, &m.Direction, &m.MessageID, &m.InReplyTo, &m.References,
+			&m.From.Name, &m.From.Address, &m.To, &m.Cc, &m.Subject, &m.Date, &m.Class, &m.Text, &m.HTML, &m.Attachments)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading messages of ticket %d: %w", number, err)
+	}
+	rows, err = db.Query(ctx, ticketEventsSQL, number)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading events of ticket %d: %w", number, err)
+	}
+	t.Events, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := row.Scan(&e.At, &e.Actor, &e.Kind, &e.Inbound, &e.Detail)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading events of ticket %d: %w", number, err)
+	}
+	return t, nil
+}
