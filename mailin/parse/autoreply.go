@@ -1,0 +1,80 @@
+package parse
+
+import (
+	"strings"
+
+	"github.com/jhillyerd/enmime/v2"
+
+	"deskgate/ticketing"
+)
+
+// autoReplySubjects are Subject openings (or, for unambiguous phrases, any
+// position in a Subject that is not itself a reply) of automatic replies.
+var autoReplySubjects = compileAll(
+	`^out of (the )?office`, `^automatic reply:`, `^auto:`, `^autoreply:`, `^auto[- ]reply`, `^autosvar`,
+	`^automatisk svar`, `^automatisk besked`, `^abwesenheitsnotiz`, `^abwesend`, `^automatische antwort`,
+	`^réponse automatique`, `^respuesta automática`, `^risposta automatica`, `^automatisch antwoord`,
+	`^自动回复`, `^自動回覆`, `^自動返信`, `^自動応答`, `^vacation( reply)?:`, `^on vacation`, `^away from (my|the) (mail|office)`,
+	`^i am out of the office`, `^ferie`, `^fraværende`, `^frånvarande`,
+	`automatic reply$`, `automati(sk|sc)a atbilde`, `automātiskā atbilde`, `out of office autoreply`,
+)
+
+func autoReplySubject(c *context) (string, bool) {
+	s := strings.TrimSpace(c.in.Subject)
+	for _, re := range autoReplySubjects {
+		if re.MatchString(s) {
+			if !strings.HasPrefix(re.String(), `(?i)^`) && replyPrefix.MatchString(s) {
+				continue // a human reply that merely mentions an auto-reply
+			}
+			return "Subject: " + s, true
+		}
+	}
+	return "", false
+}
+
+// challengeMarkers identify challenge/response spam filters.
+var challengeMarkers = []string{"boxbe.com", "X-Boxbe-*", "X-Challenge*", "\"please verify\" / \"guest list\" confirmation requests"}
+
+func challengeResponse(c *context) (string, bool) {
+	from := strings.ToLower(c.in.From.Address)
+	if strings.HasSuffix(from, "@boxbe.com") || strings.HasSuffix(from, ".boxbe.com") {
+		return "From: " + from + " (Boxbe challenge/response)", true
+	}
+	for k := range c.m.header {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-boxbe") || strings.HasPrefix(lk, "x-challenge") {
+			return k + " header (challenge/response)", true
+		}
+	}
+	if replyPrefix.MatchString(c.in.Subject) || c.in.Subject == "" {
+		head := strings.ToLower(collapseSpace(unquotedHead(c.in.Text, 800)))
+		if containsAny(head, "added to my guest list", "please verify that you are a human",
+			"verify your email address to complete delivery", "i use a challenge-response",
+			"to prove that you are not a spammer", "click the link below to confirm your message") {
+			return "text of a challenge/response request", true
+		}
+	}
+	return "", false
+}
+
+// repliedMessageID is the message an auto-reply answers: the
+// Original-Message-ID of a read receipt, else In-Reply-To.
+func repliedMessageID(m *message, in *ticketing.Inbound) string {
+	if m.root != nil {
+		var found string
+		_ = m.root.DepthMatchFirst(func(p *enmime.Part) bool {
+			if p.ContentType == "message/disposition-notification" {
+				h, _ := splitHeader(p.Content)
+				found = firstMsgID(h.Get("Original-Message-Id"))
+			}
+			return found != ""
+		})
+		if found != "" {
+			return found
+		}
+	}
+	if len(in.InReplyTo) > 0 {
+		return in.InReplyTo[0]
+	}
+	return ""
+}

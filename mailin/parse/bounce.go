@@ -1,0 +1,227 @@
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"regexp"
+	"strings"
+
+	"github.com/jhillyerd/enmime/v2"
+	"github.com/jhillyerd/enmime/v2/mediatype"
+
+	"deskgate/ticketing"
+)
+
+// contentTypes returns the media type and parameters of the root and of
+// every part, read from the headers so that parts enmime could not split
+// (a multipart without boundary) still count.
+func contentTypes(m *message) []mediaType {
+	var out []mediaType
+	add := func(h string) {
+		if h == "" {
+			return
+		}
+		mt, params, _, err := mediatype.Parse(h)
+		if err != nil && mt == "" {
+			return
+		}
+		out = append(out, mediaType{strings.ToLower(mt), params})
+	}
+	add(m.header.Get("Content-Type"))
+	if m.root != nil {
+		_ = m.root.DepthMatchAll(func(p *enmime.Part) bool {
+			if p != m.root {
+				add(p.Header.Get("Content-Type"))
+			}
+			return false
+		})
+	}
+	return out
+}
+
+type mediaType struct {
+	typ    string
+	params map[string]string
+}
+
+// reportType matches a multipart/report of the given report-type.
+func reportType(want string) func(c *context) (string, bool) {
+	return func(c *context) (string, bool) {
+		for _, mt := range contentTypes(c.m) {
+			if mt.typ == "multipart/report" && strings.EqualFold(strings.TrimSpace(mt.params["report-type"]), want) {
+				return "multipart/report " + want, true
+			}
+		}
+		return "", false
+	}
+}
+
+// reportTypeOther matches any multipart/report.
+func reportTypeOther(c *context) (string, bool) {
+	for _, mt := range contentTypes(c.m) {
+		if mt.typ == "multipart/report" && !strings.EqualFold(strings.TrimSpace(mt.params["report-type"]), "disposition-notification") {
+			rt := strings.ToLower(strings.TrimSpace(mt.params["report-type"]))
+			if rt == "" {
+				rt = "without report-type"
+			}
+			return "multipart/report " + rt, true
+		}
+	}
+	return "", false
+}
+
+// hasPart matches a part of one of the given media types.
+func hasPart(types ...string) func(c *context) (string, bool) {
+	return func(c *context) (string, bool) {
+		for _, mt := range contentTypes(c.m) {
+			for _, t := range types {
+				if mt.typ == t {
+					return "a " + t + " part", true
+				}
+			}
+		}
+		return "", false
+	}
+}
+
+// bounceSubjects are Subject openings of non-delivery reports.
+var bounceSubjects = compileAll(
+	`^undelivered mail returned to sender`, `^mail delivery failed`,
+	`^delivery status notification \((failure|delay)\)`, `^undeliverable:`, `^undeliverable mail`,
+	`^undelivered mail`, `^returned mail:`, `^returned mail$`, `^failure notice`, `^delivery failure`,
+	`^nondeliverable mail`, `^non[- ]?delivery`, `^delivery notification: delivery has failed`,
+	`^mail delivery (failure|problem|system)`, `^message delivery failure`, `^warning: could not send message`,
+	`^delayed mail`, `^delivery (has )?failed`, `^unzustellbar`, `^nicht zustellbar`, `^olevererbart`,
+	`^onbestelbaar`, `^non recapitabile`, `^non remis`, `^impossible de remettre`, `^mail could not be delivered`,
+	`^message (could not be|not) delivered`, `^returned to sender`, `delivery failure notification$`,
+	`: non remis\b`, `\(delivery failed\)\s*$`,
+)
+
+func compileAll(patterns ...string) []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(patterns))
+	for i, p := range patterns {
+		out[i] = regexp.MustCompile(`(?i)` + p)
+	}
+	return out
+}
+
+func bounceSubject(c *context) (string, bool) {
+	s := strings.TrimSpace(c.in.Subject)
+	for _, re := range bounceSubjects {
+		if re.MatchString(s) {
+			return "Subject: " + s, true
+		}
+	}
+	return "", false
+}
+
+// bounceBodyPhrases open non-delivery reports that carry no DSN part.
+var bounceBodyPhrases = []string{
+	"this is the mail system at host",
+	"could not be delivered to one or more recipients",
+	"message could not be delivered to the following recipients",
+	"this message was created automatically by mail delivery software",
+	"your message could not be delivered",
+	"could not be delivered to the following recipients",
+	"delivery to the following recipient(s) failed",
+	"delivery to the following recipients failed",
+	"delivery has failed to these recipients or groups",
+	"your message did not reach some or all of the intended recipients",
+	"this is the qmail-send program at",
+	"i'm afraid i wasn't able to deliver your message",
+	"i'm sorry to have to inform you that your message could not",
+	"the following addresses had permanent fatal errors",
+	"unable to deliver message to the following recipients",
+	"the original message was received at",
+	"message delivery to the following recipients failed",
+	"votre message n'a pas pu etre delivre",
+	"was undeliverable",
+	"your message was not delivered",
+}
+
+// replyPrefix matches subjects of replies and forwards in several languages.
+var replyPrefix = regexp.MustCompile(`(?i)^\s*(re|fw|fwd|aw|wg|sv|vs|tr|antw|ref|r)\s*(\[\d+\])?\s*:`)
+
+// bounceBody matches a report phrase in the first unquoted lines of text.
+func bounceBody(c *context) (string, bool) {
+	if replyPrefix.MatchString(c.in.Subject) {
+		return "", false
+	}
+	head := strings.ToLower(collapseSpace(unquotedHead(c.in.Text, 1500)))
+	for _, p := range bounceBodyPhrases {
+		if strings.Contains(head, p) {
+			return "text: \"" + p + "\"", true
+		}
+	}
+	return "", false
+}
+
+// unquotedHead returns about n bytes of text from the top, skipping quoted
+// lines, and stops at a forwarded or original-message marker.
+func unquotedHead(text string, n int) string {
+	var b strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() && b.Len() < n {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, ">") {
+			continue
+		}
+		l := strings.ToLower(line)
+		if strings.Contains(l, "forwarded message") || strings.Contains(l, "original message-----") {
+			break
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+var messageIDLine = regexp.MustCompile(`(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]+>|[^\s<>]+@[^\s<>]+)`)
+
+// bouncedMessageID finds the Message-ID of the message a bounce reports
+// on: from an attached message/rfc822 or text/rfc822-headers part, else a
+// Message-ID line in the report text, else In-Reply-To.
+func bouncedMessageID(m *message, in *ticketing.Inbound) string {
+	var found string
+	if m.root != nil {
+		_ = m.root.DepthMatchFirst(func(p *enmime.Part) bool {
+			switch p.ContentType {
+			case "message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "message/global", "message/global-headers":
+				if id := headerMessageID(p.Content); id != "" {
+					found = id
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if found != "" {
+		return found
+	}
+	texts := []string{in.Text}
+	if m.root != nil {
+		_ = m.root.DepthMatchAll(func(p *enmime.Part) bool {
+			if strings.HasPrefix(p.ContentType, "text/") || p.ContentType == "" {
+				texts = append(texts, string(p.Content))
+			}
+			return false
+		})
+		texts = append(texts, string(m.root.Content))
+	}
+	for _, t := range texts {
+		if sm := messageIDLine.FindStringSubmatch(t); sm != nil {
+			if id := firstMsgID(sm[1]); id != "" {
+				return id
+			}
+		}
+	}
+	return repliedMessageID(m, in)
+}
+
+// headerMessageID reads the Message-ID from a header block.
+func headerMessageID(b []byte) string {
+	b = bytes.TrimLeft(b, "\r\n\t ")
+	h, _ := splitHeader(b)
+	return firstMsgID(h.Get("Message-Id"))
+}

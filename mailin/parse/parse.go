@@ -1,0 +1,194 @@
+// Package parse turns raw RFC 5322 bytes into a ticketing.Inbound and
+// classifies the sender (human, auto-reply, bounce, mailing list or our own
+// loop).
+//
+// Parsing is lenient and never panics: MIME structure is read with enmime,
+// message-id lists with go-message, and the known charset traps are
+// repaired (Windows-1252 text labelled ISO-8859-1, raw 8-bit header bytes,
+// GB2312 labels meaning GB18030). Every returned string is valid UTF-8
+// without NUL bytes. Message fails only when the input is not an email at
+// all; the caller then quarantines the raw bytes with the error text.
+//
+// Limits: S/MIME and PGP parts are kept as attachments, not decrypted or
+// verified; TNEF (winmail.dat) is kept as an attachment, not decoded;
+// text/plain attachments are converted to UTF-8 by enmime.
+package parse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+
+	"github.com/jhillyerd/enmime/v2"
+	"github.com/jhillyerd/enmime/v2/mediatype"
+
+	"deskgate/ticketing"
+)
+
+// DefaultLoopHeader is the header deskgate puts on every mail it sends.
+const DefaultLoopHeader = "X-Deskgate-Loop"
+
+// Options configure parsing; the zero value is usable.
+type Options struct {
+	// DeskAddresses are our own addresses (lower-case); mail From one of
+	// them carrying our loop header is ClassLoop.
+	DeskAddresses []string
+	// LoopHeader defaults to DefaultLoopHeader; its presence (any value) on
+	// inbound mail means ClassLoop.
+	LoopHeader string
+}
+
+// ErrNotEmail is wrapped by the error Message returns for input that is not
+// an email at all.
+var ErrNotEmail = errors.New("not an email")
+
+// Message parses raw and classifies it. It returns an error only when raw is
+// not an email at all (so the caller quarantines it, keeping the raw bytes);
+// the error text is the quarantine reason shown to a human.
+func Message(raw []byte, opts Options) (ticketing.Inbound, error) {
+	body, err := headerStart(raw)
+	if err != nil {
+		return ticketing.Inbound{}, err
+	}
+	in, m := safeBuild(body)
+	classify(&in, m, opts)
+	return in, nil
+}
+
+// safeBuild parses the MIME tree; should a library panic on hostile input,
+// it falls back to the header block with the rest kept as text.
+func safeBuild(body []byte) (in ticketing.Inbound, m *message) {
+	defer func() {
+		if r := recover(); r != nil {
+			in, m = build(fallbackPart(body), true)
+		}
+	}()
+	root, ok := readParts(body)
+	return build(root, !ok)
+}
+
+// headerStart skips leading blank lines and an mbox "From " line and
+// checks that a header block follows.
+func headerStart(raw []byte) ([]byte, error) {
+	b := raw
+	for len(b) > 0 {
+		line, rest, _ := bytes.Cut(b, []byte("\n"))
+		if len(bytes.TrimSpace(line)) != 0 {
+			break
+		}
+		b = rest
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("parse: %w: the message is empty", ErrNotEmail)
+	}
+	if bytes.HasPrefix(b, []byte("From ")) {
+		if _, rest, ok := bytes.Cut(b, []byte("\n")); ok {
+			b = rest
+		}
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	if !isHeaderField(line) {
+		return nil, fmt.Errorf("parse: no header fields: %w: the message does not start with a header block", ErrNotEmail)
+	}
+	return b, nil
+}
+
+// isHeaderField reports whether line looks like "Name: value".
+func isHeaderField(line []byte) bool {
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return false
+	}
+	name := bytes.TrimRight(line[:i], " \t")
+	if len(name) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if c <= ' ' || c >= 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+// parser reads MIME leniently and normalises charset labels so enmime
+// decodes bodies with the superset charset mailers actually mean.
+var parser = enmime.NewParser(
+	enmime.SkipMalformedParts(true),
+	enmime.MultipartWOBoundaryAsSinglePart(true),
+	enmime.DisableCharacterDetection(true),
+	enmime.DisableTextConversion(true),
+	enmime.SetReadPartErrorPolicy(enmime.AllowCorruptTextPartErrorPolicy),
+	enmime.SetCustomParseMediaType(parseMediaType),
+)
+
+func parseMediaType(ctype string) (string, map[string]string, []string, error) {
+	mtype, params, invalid, err := mediatype.ParseWithOptions(ctype, mediatype.ParseOptions{StripMediaTypeInvalidCharacters: true})
+	if cs, ok := params["charset"]; ok {
+		params["charset"] = normalizedCharsetParam(cs)
+	}
+	return mtype, params, invalid, err
+}
+
+// readParts parses the MIME tree; when enmime gives up it falls back to the
+// header alone with the rest of the bytes as a text body (ok is false).
+func readParts(b []byte) (*enmime.Part, bool) {
+	root, err := parser.ReadParts(bytes.NewReader(b))
+	if err == nil && root != nil {
+		return root, true
+	}
+	return fallbackPart(b), false
+}
+
+// fallbackPart is a single text part holding everything after the header.
+func fallbackPart(b []byte) *enmime.Part {
+	header, rest := splitHeader(b)
+	return &enmime.Part{PartID: "0", ContentType: "text/plain", Header: header, Content: rest}
+}
+
+// splitHeader reads the header block with enmime's tolerant reader and
+// returns it with the remaining bytes.
+func splitHeader(b []byte) (textproto.MIMEHeader, []byte) {
+	end := len(b)
+	for _, sep := range []string{"\r\n\r\n", "\n\n", "\n\r\n"} {
+		if i := bytes.Index(b, []byte(sep)); i >= 0 && i+len(sep) <= end {
+			end = i + len(sep)
+		}
+	}
+	var errs collector
+	h, err := enmime.ReadHeader(bufioReader(b[:end]), &errs)
+	if err != nil || h == nil {
+		h = textproto.MIMEHeader{}
+	}
+	return h, b[end:]
+}
+
+// collector discards header warnings.
+type collector struct{}
+
+func (collector) AddError(string, string, ...any)   {}
+func (collector) AddWarning(string, string, ...any) {}
+
+// rawHeader returns the raw (unfolded, undecoded) value of a header.
+func rawHeader(h textproto.MIMEHeader, name string) string {
+	return strings.Join(h.Values(name), " ")
+}
+
+// charsetHint is the declared charset of the message's first text part, used
+// to decode raw 8-bit header bytes.
+func charsetHint(root *enmime.Part) string {
+	if cs := root.Charset; cs != "" && !isUTF8Label(cs) {
+		return cs
+	}
+	if p := root.DepthMatchFirst(func(p *enmime.Part) bool {
+		return strings.HasPrefix(p.ContentType, "text/") && p.Charset != ""
+	}); p != nil {
+		if p.OrigCharset != "" {
+			return p.OrigCharset
+		}
+		return p.Charset
+	}
+	return ""
+}
