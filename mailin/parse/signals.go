@@ -32,7 +32,7 @@ var rules = []rule{
 			}
 			return "", false
 		}},
-	{Signal{ticketing.ClassBounce, "Subject of a non-delivery report: " + patternList(bounceSubjects)},
+	{Signal{ticketing.ClassBounce, "Subject matching a non-delivery report (case-insensitive regular expressions): " + patternList(bounceSubjects)},
 		bounceSubject},
 	{Signal{ticketing.ClassBounce, "text opening like a non-delivery report (" + strings.Join(bounceBodyPhrases[:4], "; ") +
 		"; …) in unquoted lines near the top, when the Subject is not a reply or forward"},
@@ -55,7 +55,7 @@ var rules = []rule{
 		headerRule("Precedence", func(v string) bool { return v == "auto_reply" })},
 	{Signal{ticketing.ClassAutoReply, "Content-Type multipart/report; report-type=disposition-notification (read receipt)"},
 		reportType("disposition-notification")},
-	{Signal{ticketing.ClassAutoReply, "Subject of an automatic reply: " + patternList(autoReplySubjects)},
+	{Signal{ticketing.ClassAutoReply, "Subject matching an automatic reply (case-insensitive regular expressions): " + patternList(autoReplySubjects)},
 		autoReplySubject},
 	{Signal{ticketing.ClassAutoReply, "challenge/response request (Boxbe and similar: " + strings.Join(challengeMarkers, ", ") + ")"},
 		challengeResponse},
@@ -81,9 +81,7 @@ var rules = []rule{
 func patternList(res []*regexp.Regexp) string {
 	parts := make([]string, len(res))
 	for i, re := range res {
-		s := strings.TrimPrefix(re.String(), `(?i)`)
-		s = strings.TrimPrefix(s, `^`)
-		parts[i] = `"` + strings.ReplaceAll(s, `\`, ``) + `"`
+		parts[i] = "`" + strings.TrimPrefix(re.String(), `(?i)`) + "`"
 	}
 	return strings.Join(parts, ", ")
 }
