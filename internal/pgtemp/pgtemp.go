@@ -50,7 +50,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "deskgate-pg-")
+	base := ""
+	if owner != nil {
+		// The unprivileged server must reach its directory; $TMPDIR may be
+		// private to root (e.g. under /root), /tmp never is.
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "deskgate-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtemp: %w", err)
 	}
