@@ -1,0 +1,386 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env is a fake environment for tests.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+var testEnv = env(map[string]string{
+	"IMAP_PASSWORD": "s3cret: #not a comment",
+	"M365_TOKEN":    "eyJ0eXAi.token",
+	"PORT":          "10143",
+	"EMPTY":         "",
+})
+
+// minimal is the smallest valid file; the problem tests append keys to its mailbox.
+const minimal = `desk:
+  name: Example Desk
+  address: help@example.com
+mailboxes:
+  - name: support
+    host: imap.example.com
+    username: help@example.com
+    password: ${IMAP_PASSWORD}
+`
+
+func TestParseMinimal(t *testing.T) {
+	got, err := Parse([]byte(minimal), "deskgate.yaml", testEnv)
+	if err != nil {
+		t.Fatalf("Parse(minimal) error: %v", err)
+	}
+	want := &Config{
+		Desk:   Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
+		Ingest: Ingest{Workers: min(runtime.NumCPU(), maxWorkers), BatchSize: 200, MaxMessageSize: 25_000_000},
+		Mailboxes: []Mailbox{{
+			Name: "support", Host: "imap.example.com", Port: 993, TLS: TLSImplicit,
+			Username: "help@example.com", Password: "s3cret: #not a comment",
+			Folder: "INBOX", Queue: "support",
+			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
+			Mark: MarkKeyword, Keyword: "$Deskgate", MaxMessageSize: 25_000_000,
+		}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse(minimal) =\n%+v, want\n%+v", got, want)
+	}
+	if got, want := got.Mailboxes[0].Addr(), "imap.example.com:993"; got != want {
+		t.Errorf("Addr() = %q, want %q", got, want)
+	}
+}
+
+func TestParseFull(t *testing.T) {
+	const full = `desk:
+  name: Example IT Service Desk
+  address: Help@Example.COM
+  domain: desk.example.com
+  language: pt-br
+ingest:
+  workers: 3
+  batch_size: 5000
+  max_message_size: 10MiB
+mailboxes:
+  - name: support
+    host: "::1"
+    port: ${PORT}
+    tls: plain
+    username: help
+    password: "${IMAP_PASSWORD}"
+    folder: Helpdesk/$${literal}
+    queue: first-line
+    poll_interval: 1s
+    idle_refresh: 28m59s
+    command_timeout: 2m
+    mark: keyword
+    keyword: $Deskgate
+    max_message_size: 1024
+  - name: hr_2
+    host: outlook.office365.com
+    tls: starttls
+    username: hr@example.com
+    oauth2_token: ${M365_TOKEN}
+    mark: move
+    move_to: Processed
+  - name: quiet
+    host: 127.0.0.2
+    tls: plain
+    username: hr@example.com
+    password: x
+    mark: none
+`
+	got, err := Parse([]byte(full), "deskgate.yaml", testEnv)
+	if err != nil {
+		t.Fatalf("Parse(full) error: %v", err)
+	}
+	want := &Config{
+		Desk:   Desk{Name: "Example IT Service Desk", Address: "Help@Example.COM", Domain: "desk.example.com", Language: "pt-BR"},
+		Ingest: Ingest{Workers: 3, BatchSize: 5000, MaxMessageSize: 10 << 20},
+		Mailboxes: []Mailbox{{
+			Name: "support", Host: "::1", Port: 10143, TLS: TLSPlain,
+			Username: "help", Password: "s3cret: #not a comment",
+			Folder: "Helpdesk/${literal}", Queue: "first-line",
+			PollInterval: time.Second, IdleRefresh: 29*time.Minute - time.Second, CommandTimeout: 2 * time.Minute,
+			Mark: MarkKeyword, Keyword: "$Deskgate", MaxMessageSize: 1024,
+		}, {
+			Name: "hr_2", Host: "outlook.office365.com", Port: 143, TLS: TLSStartTLS,
+			Username: "hr@example.com", OAuth2Token: "eyJ0eXAi.token",
+			Folder: "INBOX", Queue: "hr_2",
+			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
+			Mark: MarkMove, MoveTo: "Processed", MaxMessageSize: 10 << 20,
+		}, {
+			Name: "quiet", Host: "127.0.0.2", Port: 143, TLS: TLSPlain,
+			Username: "hr@example.com", Password: "x",
+			Folder: "INBOX", Queue: "quiet",
+			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
+			Mark: MarkNone, MaxMessageSize: 10 << 20,
+		}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse(full) =\n%+v, want\n%+v", got, want)
+	}
+	if got, want := got.Mailboxes[0].Addr(), "[::1]:10143"; got != want {
+		t.Errorf("Addr() = %q, want %q", got, want)
+	}
+}
+
+func TestExampleFile(t *testing.T) {
+	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_TOKEN": "tok"}))
+	if err != nil {
+		t.Fatalf("Load(../deskgate.example.yaml) error:\n%v", err)
+	}
+	if got, want := len(c.Mailboxes), 2; got != want {
+		t.Errorf("Load(../deskgate.example.yaml) has %d mailboxes, want %d", got, want)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load("testdata/does-not-exist.yaml", nil)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want an error wrapping fs.ErrNotExist", err)
+	}
+}
+
+// mb is minimal with extra lines appended to its mailbox, starting at line 9.
+func mb(extra string) string { return minimal + extra }
+
+func TestParseProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // Problem.String()
+	}{
+		// Structure.
+		{"empty file", "", []string{
+			"desk.name: is required", "desk.address: is required", "mailboxes: at least one mailbox is required"}},
+		// yaml.v3 places a parse error at the start of the enclosing block, not at the bad line.
+		{"syntax error", "desk:\n  name: x\n address: y\n", []string{
+			"2: did not find expected key"}},
+		{"not a mapping", "- a\n- b\n", []string{
+			"1:1: must be a mapping of keys to values, not a list"}},
+		{"two documents", minimal + "---\ndesk: {}\n", []string{
+			"9:1: only one YAML document is allowed"}},
+		{"unknown top-level key", "smtp:\n  host: x\n" + minimal, []string{
+			"1:1: smtp: unknown key"}},
+		{"unknown keys nested, all reported", mb("    pasword: x\n    tsl: implicit\n    colour: red\n"), []string{
+			"9:5: mailboxes[0].pasword: unknown key (did you mean password?)",
+			"10:5: mailboxes[0].tsl: unknown key (did you mean tls?)",
+			"11:5: mailboxes[0].colour: unknown key"}},
+		{"unknown key in desk", strings.Replace(minimal, "  name: Example Desk\n", "  name: Example Desk\n  adress: x\n", 1), []string{
+			"3:3: desk.adress: unknown key (did you mean address?)"}},
+		{"duplicate key", mb("    host: other.example.com\n"), []string{
+			"9:5: mailboxes[0].host: duplicate key (first at line 6)"}},
+		{"duplicate key and unknown key in one mapping", mb("    host: x\n    nope: 1\n"), []string{
+			"9:5: mailboxes[0].host: duplicate key (first at line 6)",
+			"10:5: mailboxes[0].nope: unknown key"}},
+		{"section of the wrong kind", "desk: Example\n" + minimal[strings.Index(minimal, "mailboxes"):], []string{
+			"1:7: desk: must be a mapping of keys to values, not a single value"}},
+		{"mailboxes not a list", minimal[:strings.Index(minimal, "mailboxes")] + "mailboxes: support\n", []string{
+			"4:12: mailboxes: must be a list, not a single value"}},
+		{"type errors", mb("    port: banana\n    poll_interval: 30\n    max_message_size: lots\n    folder: [a, b]\n"), []string{
+			"9:11: mailboxes[0].port: must be a whole number",
+			"10:20: mailboxes[0].poll_interval: must be a duration such as 30s, 10m or 1h30m",
+			"11:23: mailboxes[0].max_message_size: must be a size such as 25MB, 25MiB, 512KB or a number of bytes",
+			"12:13: mailboxes[0].folder: must be a string, not a list"}},
+		{"port out of int range", mb("    port: 99999999999999999999\n"), []string{
+			"9:11: mailboxes[0].port: must be a whole number"}},
+
+		// Secrets.
+		{"unset variable", strings.Replace(minimal, "${IMAP_PASSWORD}", "${NOPE}", 1), []string{
+			"8:15: mailboxes[0].password: NOPE is not set"}},
+		{"two unset variables in one value", strings.Replace(minimal, "${IMAP_PASSWORD}", "${A}:${B}", 1), []string{
+			"8:15: mailboxes[0].password: A is not set",
+			"8:15: mailboxes[0].password: B is not set"}},
+		{"variable set to empty", strings.Replace(minimal, "${IMAP_PASSWORD}", "${EMPTY}", 1), []string{
+			"8:15: mailboxes[0].password: must not be empty"}},
+		{"malformed reference", strings.Replace(minimal, "${IMAP_PASSWORD}", "${IMAP-PASSWORD}", 1), []string{
+			"8:15: mailboxes[0].password: ${IMAP-PASSWORD} is not a valid variable reference: use ${NAME} with letters, digits and _ (write $${ for a literal ${)"}},
+		{"unterminated reference", strings.Replace(minimal, "${IMAP_PASSWORD}", "${IMAP_PASSWORD", 1), []string{
+			"8:15: mailboxes[0].password: unterminated ${ (write $${ for a literal ${)"}},
+		{"expanded value of the wrong type", mb("    port: ${IMAP_PASSWORD}\n"), []string{
+			"9:11: mailboxes[0].port: must be a whole number"}},
+
+		// desk.
+		{"desk values", "desk:\n  name: \"\"\n  address: Help Desk <help@example.com>\n  domain: exa mple.com\n  language: english-please\n" + minimal[strings.Index(minimal, "mailboxes"):], []string{
+			"2:9: desk.name: must not be empty",
+			"3:12: desk.address: must be a bare address such as help@example.com (the display name is desk.name)",
+			"4:11: desk.domain: must be a domain name such as example.com",
+			"5:13: desk.language: must be a BCP 47 language tag such as en, de or pt-BR"}},
+		{"desk address not an address", strings.Replace(minimal, "help@example.com\nmailboxes", "help.example.com\nmailboxes", 1), []string{
+			"3:12: desk.address: must be an email address such as help@example.com"}},
+		{"desk address domain literal", strings.Replace(minimal, "help@example.com\nmailboxes", "help@[192.0.2.1]\nmailboxes", 1), []string{
+			"3:12: desk.address: must be an email address such as help@example.com"}},
+
+		// ingest.
+		{"ingest ranges", "ingest:\n  workers: 0\n  batch_size: 5001\n  max_message_size: 2GB\n" + minimal, []string{
+			"2:12: ingest.workers: must be between 1 and 256",
+			"3:15: ingest.batch_size: must be between 1 and 5000",
+			"4:21: ingest.max_message_size: must be between 1KiB and 1GiB"}},
+		{"ingest size too small", "ingest:\n  max_message_size: 1023\n" + minimal, []string{
+			"2:21: ingest.max_message_size: must be between 1KiB and 1GiB"}},
+
+		// mailboxes.
+		{"no mailboxes", "desk:\n  name: D\n  address: a@b.c\nmailboxes: []\n", []string{
+			"4:12: mailboxes: at least one mailbox is required"}},
+		{"mailbox missing required keys", "desk:\n  name: D\n  address: a@b.c\nmailboxes:\n  - folder: INBOX\n", []string{
+			"5:5: mailboxes[0].name: is required",
+			"5:5: mailboxes[0].host: is required",
+			"5:5: mailboxes[0].username: is required",
+			"5:5: mailboxes[0].password: one of password or oauth2_token is required"}},
+		{"bad name and queue", strings.Replace(minimal, "name: support", "name: Support Desk", 1) + "    queue: First Line\n", []string{
+			"5:11: mailboxes[0].name: must be 1 to 64 of a-z, 0-9, _ and -",
+			"9:12: mailboxes[0].queue: must be 1 to 64 of a-z, 0-9, _ and -"}},
+		{"host with port", strings.Replace(minimal, "imap.example.com", "imap.example.com:993", 1), []string{
+			"6:11: mailboxes[0].host: must be a host name or IP address, without a port (use port:)"}},
+		{"port range", mb("    port: 0\n"), []string{
+			"9:11: mailboxes[0].port: must be between 1 and 65535"}},
+		{"tls enum", mb("    tls: ssl\n"), []string{
+			"9:10: mailboxes[0].tls: must be one of implicit, starttls, plain"}},
+		{"tls plain remote", mb("    tls: plain\n"), []string{
+			"9:10: mailboxes[0].tls: plain is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use implicit or starttls"}},
+		{"tls plain private address", strings.Replace(minimal, "imap.example.com", "10.0.0.1", 1) + "    tls: plain\n", []string{
+			"9:10: mailboxes[0].tls: plain is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use implicit or starttls"}},
+		{"password and token", mb("    oauth2_token: ${M365_TOKEN}\n"), []string{
+			"9:19: mailboxes[0].oauth2_token: password and oauth2_token are mutually exclusive; set only one"}},
+		{"empty token", strings.Replace(minimal, "password: ${IMAP_PASSWORD}", "oauth2_token:", 1), []string{
+			"8:18: mailboxes[0].oauth2_token: must not be empty"}},
+		{"empty folder", mb("    folder: ''\n"), []string{
+			"9:13: mailboxes[0].folder: must not be empty"}},
+		{"durations", mb("    poll_interval: 500ms\n    idle_refresh: 29m\n    command_timeout: -1s\n"), []string{
+			"9:20: mailboxes[0].poll_interval: must be at least 1s",
+			"10:19: mailboxes[0].idle_refresh: must be at least 1s and less than 29m (servers may drop an IDLE after 30 minutes)",
+			"11:22: mailboxes[0].command_timeout: must be at least 1s"}},
+		{"mailbox max size", mb("    max_message_size: 0\n"), []string{
+			"9:23: mailboxes[0].max_message_size: must be between 1KiB and 1GiB"}},
+		{"mark enum", mb("    mark: flag\n"), []string{
+			"9:11: mailboxes[0].mark: must be one of keyword, move, none"}},
+		{"system flag keyword", mb("    keyword: \\Seen\n"), []string{
+			"9:14: mailboxes[0].keyword: must be a keyword such as $Deskgate, not a system flag such as \\Seen"}},
+		{"keyword not an atom", mb("    keyword: Desk gate\n"), []string{
+			"9:14: mailboxes[0].keyword: must be an IMAP atom: printable ASCII without spaces or any of ( ) { % * \" \\ ]"}},
+		{"keyword without mark keyword", mb("    mark: none\n    keyword: $Deskgate\n"), []string{
+			"10:14: mailboxes[0].keyword: is only used with mark: keyword"}},
+		{"move without move_to", mb("    mark: move\n"), []string{
+			"9:11: mailboxes[0].move_to: is required when mark is move"}},
+		{"move_to without move", mb("    move_to: Done\n"), []string{
+			"9:14: mailboxes[0].move_to: is only used with mark: move"}},
+		{"move_to same as folder", mb("    mark: move\n    move_to: INBOX\n"), []string{
+			"10:14: mailboxes[0].move_to: must differ from folder"}},
+		{"duplicate mailbox name", minimal + "  - name: support\n    host: imap2.example.com\n    username: u\n    password: p\n", []string{
+			"9:11: mailboxes[1].name: duplicate mailbox name (first at line 5)"}},
+		{"same folder twice", minimal + "  - name: other\n    host: IMAP.example.com\n    port: 993\n    username: help@example.com\n    password: p\n    folder: inbox\n", []string{
+			"9:5: mailboxes[1]: reads the same folder of the same account as mailboxes[0] (line 5); a folder must be read by one mailbox only"}},
+
+		// Many problems at once, in file order, nothing else suppressed.
+		{"many problems", `desk:
+  name: D
+  address: nobody
+ingest:
+  batch_size: 0
+  bogus: true
+mailboxes:
+  - name: a
+    host: imap.example.com
+    tls: plain
+    username: u
+    password: ${UNSET}
+  - name: a
+    host: imap.example.com
+    username: u
+    password: p
+    oauth2_token: t
+    idle_refresh: 30m
+    mark: move
+`, []string{
+			"3:12: desk.address: must be an email address such as help@example.com",
+			"5:15: ingest.batch_size: must be between 1 and 5000",
+			"6:3: ingest.bogus: unknown key",
+			"10:10: mailboxes[0].tls: plain is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use implicit or starttls",
+			"12:15: mailboxes[0].password: UNSET is not set",
+			"13:11: mailboxes[1].name: duplicate mailbox name (first at line 8)",
+			"17:19: mailboxes[1].oauth2_token: password and oauth2_token are mutually exclusive; set only one",
+			"18:19: mailboxes[1].idle_refresh: must be at least 1s and less than 29m (servers may drop an IDLE after 30 minutes)",
+			"19:11: mailboxes[1].move_to: is required when mark is move"}},
+
+		// Aliases and merge keys.
+		{"merge keys", `desk: {name: D, address: a@b.c}
+mailboxes:
+  - &common
+    name: one
+    host: imap.example.com
+    username: u
+    password: p
+  - <<: *common
+    name: two
+    folder: Other
+    colour: red
+`, []string{
+			"11:5: mailboxes[1].colour: unknown key"}},
+		{"recursive alias", "desk: &d {name: *d}\n", []string{
+			"1:1: mailboxes: at least one mailbox is required",
+			"1:7: desk.address: is required",
+			"1:17: desk.name: must be a string, not a mapping"}},
+		{"merge cycle", "desk: &d {<<: *d, name: D, address: a@b.c}\nmailboxes: []\n", []string{
+			"2:12: mailboxes: at least one mailbox is required"}},
+	}
+	for _, tt := range tests {
+		if tt.want == nil {
+			continue
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "deskgate.yaml", testEnv)
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("Parse(%q) = %v, want an *Error", tt.yaml, err)
+			}
+			var got []string
+			for _, p := range cerr.Problems {
+				got = append(got, p.String())
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Parse(%q) problems =\n  %s\nwant\n  %s", tt.yaml, strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+			if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "eyJ0eXAi") {
+				t.Errorf("Parse(%q) error reveals a secret:\n%v", tt.yaml, err)
+			}
+		})
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	e := &Error{File: "deskgate.yaml", Problems: []Problem{
+		{Line: 12, Column: 5, Path: "mailboxes[1].tls", Msg: "must be one of implicit, starttls, plain"},
+		{Line: 3, Msg: "did not find expected key"},
+		{Path: "desk.name", Msg: "is required"},
+	}}
+	want := "deskgate.yaml:12:5: mailboxes[1].tls: must be one of implicit, starttls, plain\n" +
+		"deskgate.yaml:3: did not find expected key\n" +
+		"deskgate.yaml: desk.name: is required"
+	if got := e.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestParseAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("mailboxes: [&m0 {name: a}]\n")
+	for i := 1; i < 30; i++ {
+		fmt.Fprintf(&b, "x%d: &m%d {<<: [*m%d, *m%d, *m%d, *m%d]}\n", i, i, i-1, i-1, i-1, i-1)
+	}
+	b.WriteString("desk: *m29\n")
+	_, err := Parse([]byte(b.String()), "deskgate.yaml", nil)
+	if err == nil || !strings.Contains(err.Error(), "desk: too deeply nested or too many aliases") {
+		t.Errorf("Parse(alias bomb) = %v, want a problem about too many aliases", err)
+	}
+}

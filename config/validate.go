@@ -1,0 +1,385 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"net/mail"
+	"net/netip"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// Defaults, applied after validation to keys that are absent.
+const (
+	defaultLanguage       = "en"
+	defaultBatchSize      = 200
+	defaultMaxMessageSize = 25 * 1000 * 1000 // 25MB
+	defaultFolder         = "INBOX"
+	defaultTLS            = TLSImplicit
+	defaultPollInterval   = 30 * time.Second
+	defaultIdleRefresh    = 10 * time.Minute
+	defaultCommandTimeout = 60 * time.Second
+	defaultMark           = MarkKeyword
+	defaultKeyword        = "$Deskgate"
+)
+
+// Limits.
+const (
+	maxWorkers     = 256
+	maxBatchSize   = 5000
+	minMessageSize = 1 << 10 // 1KiB
+	maxMessageSize = 1 << 30 // 1GiB
+	maxIdleRefresh = 29 * time.Minute
+)
+
+// validator checks a decoded Config. Each check names the key it is about; the problem is
+// placed at that key's value, or at the nearest enclosing key present in the file.
+type validator struct{ d *decoder }
+
+func (v validator) errorf(path, format string, args ...any) {
+	v.errorAt(path, path, format, args...)
+}
+
+// errorAt is errorf for a problem with path placed at the value of another key, where the
+// cause is written.
+func (v validator) errorAt(where, path, format string, args ...any) {
+	for p := path; ; p = parent(p) {
+		if v.d.bad[p] {
+			return // already reported as undecodable
+		}
+		if p == "" {
+			break
+		}
+	}
+	at := position{}
+	for p := where; ; p = parent(p) {
+		if pos, ok := v.d.pos[p]; ok {
+			at = pos
+			break
+		}
+		if p == "" {
+			break
+		}
+	}
+	v.d.problem(at.line, at.col, path, format, args...)
+}
+
+// has reports whether the key at path is present in the file, even with an empty value.
+func (v validator) has(path string) bool {
+	_, ok := v.d.pos[path]
+	return ok
+}
+
+func (v validator) line(path string) int { return v.d.pos[path].line }
+
+// parent returns the path enclosing path: mailboxes[1].tls → mailboxes[1] → mailboxes → "".
+func parent(path string) string {
+	if strings.HasSuffix(path, "]") {
+		return path[:strings.LastIndexByte(path, '[')]
+	}
+	i := strings.LastIndexByte(path, '.')
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// required reports a missing or empty string.
+func (v validator) required(path, s string) bool {
+	switch {
+	case !v.has(path):
+		v.errorf(path, "is required")
+	case s == "":
+		v.errorf(path, "must not be empty")
+	default:
+		return true
+	}
+	return false
+}
+
+// notEmpty reports a key that is present with an empty value.
+func (v validator) notEmpty(path, s string) bool {
+	if v.has(path) && s == "" {
+		v.errorf(path, "must not be empty")
+		return false
+	}
+	return true
+}
+
+func (v validator) intRange(path string, n, lo, hi int) {
+	if v.has(path) && (n < lo || n > hi) {
+		v.errorf(path, "must be between %d and %d", lo, hi)
+	}
+}
+
+func (v validator) size(path string, n ByteSize) {
+	if v.has(path) && (n < minMessageSize || n > maxMessageSize) {
+		v.errorf(path, "must be between %v and %v", ByteSize(minMessageSize), ByteSize(maxMessageSize))
+	}
+}
+
+func (v validator) minDuration(path string, d, lo time.Duration) {
+	if v.has(path) && d < lo {
+		v.errorf(path, "must be at least %v", lo)
+	}
+}
+
+func validate(d *decoder, c *Config) {
+	v := validator{d}
+	v.desk(&c.Desk)
+	v.ingest(&c.Ingest)
+	v.mailboxes(c.Mailboxes)
+}
+
+func (v validator) desk(d *Desk) {
+	v.required("desk.name", d.Name)
+	if v.required("desk.address", d.Address) {
+		a, err := mail.ParseAddress(d.Address)
+		switch {
+		case err != nil || !validHost(domainOf(a.Address)):
+			v.errorf("desk.address", "must be an email address such as help@example.com")
+		case a.Address != d.Address:
+			v.errorf("desk.address", "must be a bare address such as help@example.com (the display name is desk.name)")
+		}
+	}
+	if v.notEmpty("desk.domain", d.Domain) && d.Domain != "" && !validHost(d.Domain) {
+		v.errorf("desk.domain", "must be a domain name such as example.com")
+	}
+	if v.notEmpty("desk.language", d.Language) && d.Language != "" {
+		if _, err := language.Parse(d.Language); err != nil {
+			v.errorf("desk.language", "must be a BCP 47 language tag such as en, de or pt-BR")
+		}
+	}
+}
+
+func (v validator) ingest(in *Ingest) {
+	v.intRange("ingest.workers", in.Workers, 1, maxWorkers)
+	v.intRange("ingest.batch_size", in.BatchSize, 1, maxBatchSize)
+	v.size("ingest.max_message_size", in.MaxMessageSize)
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+
+func (v validator) mailboxes(ms []Mailbox) {
+	if len(ms) == 0 {
+		v.errorf("mailboxes", "at least one mailbox is required")
+		return
+	}
+	names := map[string]string{}    // name → path of its first use
+	accounts := map[string]string{} // host, port, user, folder → path of its first use
+	for i := range ms {
+		m := &ms[i]
+		p := fmt.Sprintf("mailboxes[%d]", i)
+		v.mailbox(p, m)
+		if m.Name != "" && namePattern.MatchString(m.Name) {
+			if first, dup := names[m.Name]; dup {
+				v.errorf(p+".name", "duplicate mailbox name (first at line %d)", v.line(first+".name"))
+			} else {
+				names[m.Name] = p
+			}
+		}
+		if m.Host != "" && m.Username != "" && !v.d.bad[p+".port"] {
+			folder := cmp.Or(m.Folder, defaultFolder)
+			if strings.EqualFold(folder, "INBOX") {
+				folder = "INBOX" // RFC 3501: INBOX is case-insensitive
+			}
+			key := fmt.Sprintf("%s\x00%d\x00%s\x00%s", strings.ToLower(m.Host), m.port(), m.Username, folder)
+			if first, dup := accounts[key]; dup {
+				v.errorf(p, "reads the same folder of the same account as %s (line %d); a folder must be read by one mailbox only", first, v.line(first))
+			} else {
+				accounts[key] = p
+			}
+		}
+	}
+}
+
+func (v validator) mailbox(p string, m *Mailbox) {
+	if v.required(p+".name", m.Name) && !namePattern.MatchString(m.Name) {
+		v.errorf(p+".name", "must be 1 to 64 of a-z, 0-9, _ and -")
+	}
+	if v.required(p+".host", m.Host) && !validHost(m.Host) {
+		v.errorf(p+".host", "must be a host name or IP address, without a port (use port:)")
+	}
+	v.intRange(p+".port", m.Port, 1, 65535)
+	switch m.TLS {
+	case "", TLSImplicit, TLSStartTLS:
+		v.notEmpty(p+".tls", string(m.TLS))
+	case TLSPlain:
+		if m.Host != "" && !isLoopback(m.Host) {
+			v.errorf(p+".tls", "plain is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use implicit or starttls")
+		}
+	default:
+		v.errorf(p+".tls", "must be one of implicit, starttls, plain")
+	}
+	v.required(p+".username", m.Username)
+	switch hasPw, hasTok := v.has(p+".password"), v.has(p+".oauth2_token"); {
+	case hasPw && hasTok:
+		v.errorf(p+".oauth2_token", "password and oauth2_token are mutually exclusive; set only one")
+	case !hasPw && !hasTok:
+		v.errorf(p+".password", "one of password or oauth2_token is required")
+	default:
+		v.notEmpty(p+".password", m.Password)
+		v.notEmpty(p+".oauth2_token", m.OAuth2Token)
+	}
+	v.notEmpty(p+".folder", m.Folder)
+	if v.notEmpty(p+".queue", m.Queue) && m.Queue != "" && !namePattern.MatchString(m.Queue) {
+		v.errorf(p+".queue", "must be 1 to 64 of a-z, 0-9, _ and -")
+	}
+	v.minDuration(p+".poll_interval", m.PollInterval, time.Second)
+	if v.has(p+".idle_refresh") && (m.IdleRefresh < time.Second || m.IdleRefresh >= maxIdleRefresh) {
+		v.errorf(p+".idle_refresh", "must be at least 1s and less than 29m (servers may drop an IDLE after 30 minutes)")
+	}
+	v.minDuration(p+".command_timeout", m.CommandTimeout, time.Second)
+	v.size(p+".max_message_size", m.MaxMessageSize)
+
+	mark := m.Mark
+	switch mark {
+	case "":
+		if !v.notEmpty(p+".mark", "") {
+			return
+		}
+		mark = defaultMark
+	case MarkKeyword, MarkMove, MarkNone:
+	default:
+		v.errorf(p+".mark", "must be one of keyword, move, none")
+		return
+	}
+	if mark == MarkKeyword {
+		if v.notEmpty(p+".keyword", m.Keyword) && m.Keyword != "" {
+			switch {
+			case strings.HasPrefix(m.Keyword, `\`):
+				v.errorf(p+".keyword", `must be a keyword such as $Deskgate, not a system flag such as \Seen`)
+			case !validAtom(m.Keyword):
+				v.errorf(p+".keyword", `must be an IMAP atom: printable ASCII without spaces or any of ( ) { %% * " \ ]`)
+			}
+		}
+	} else if v.has(p + ".keyword") {
+		v.errorf(p+".keyword", "is only used with mark: keyword")
+	}
+	if mark == MarkMove {
+		switch {
+		case !v.has(p + ".move_to"):
+			v.errorAt(p+".mark", p+".move_to", "is required when mark is move")
+		case m.MoveTo == "":
+			v.errorf(p+".move_to", "must not be empty")
+		case m.MoveTo == cmp.Or(m.Folder, defaultFolder):
+			v.errorf(p+".move_to", "must differ from folder")
+		}
+	} else if v.has(p + ".move_to") {
+		v.errorf(p+".move_to", "is only used with mark: move")
+	}
+}
+
+// port returns the configured port or the default for the TLS mode.
+func (m *Mailbox) port() int {
+	switch {
+	case m.Port != 0:
+		return m.Port
+	case m.TLS == TLSStartTLS || m.TLS == TLSPlain:
+		return 143
+	}
+	return 993
+}
+
+func domainOf(addr string) string {
+	return addr[strings.LastIndexByte(addr, '@')+1:]
+}
+
+// validHost reports whether s is an IP address or a host name of letters, digits and hyphens.
+func validHost(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isLoopback reports whether host is localhost or a loopback address (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// validAtom reports whether s is an IMAP atom (RFC 3501 section 9): one or more ASCII
+// characters other than controls, space and ( ) { % * " \ ].
+func validAtom(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"\]`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// setDefaults fills in absent values; it runs only on a valid Config.
+func (c *Config) setDefaults() {
+	d := &c.Desk
+	if d.Domain == "" {
+		d.Domain = strings.ToLower(domainOf(d.Address))
+	}
+	if d.Language == "" {
+		d.Language = defaultLanguage
+	} else {
+		d.Language = language.Make(d.Language).String()
+	}
+	in := &c.Ingest
+	if in.Workers == 0 {
+		in.Workers = min(runtime.NumCPU(), maxWorkers)
+	}
+	if in.BatchSize == 0 {
+		in.BatchSize = defaultBatchSize
+	}
+	if in.MaxMessageSize == 0 {
+		in.MaxMessageSize = defaultMaxMessageSize
+	}
+	for i := range c.Mailboxes {
+		m := &c.Mailboxes[i]
+		if m.TLS == "" {
+			m.TLS = defaultTLS
+		}
+		m.Port = m.port()
+		m.Folder = cmp.Or(m.Folder, defaultFolder)
+		m.Queue = cmp.Or(m.Queue, m.Name)
+		if m.PollInterval == 0 {
+			m.PollInterval = defaultPollInterval
+		}
+		if m.IdleRefresh == 0 {
+			m.IdleRefresh = defaultIdleRefresh
+		}
+		if m.CommandTimeout == 0 {
+			m.CommandTimeout = defaultCommandTimeout
+		}
+		if m.Mark == "" {
+			m.Mark = defaultMark
+		}
+		if m.Mark == MarkKeyword && m.Keyword == "" {
+			m.Keyword = defaultKeyword
+		}
+		if m.MaxMessageSize == 0 {
+			m.MaxMessageSize = in.MaxMessageSize
+		}
+	}
+}
