@@ -1,0 +1,372 @@
+// Package imapmem runs an in-process IMAP server for tests, the demo and the
+// benchmarks: go-imap's imapserver with its memory backend, listening on a
+// free loopback port, with one user.
+//
+// Limits: connections are plain (no TLS); authentication is LOGIN, AUTHENTICATE
+// PLAIN and, when configured, AUTHENTICATE XOAUTH2. The server speaks
+// IMAP4rev1 with UIDPLUS, NAMESPACE and (unless disabled) MOVE; IDLE is
+// advertised unless disabled. DisableIdle works by removing IDLE from the
+// CAPABILITY responses on the wire, since imapserver always advertises it.
+package imapmem
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Username and Password are the credentials of the single user.
+	Username, Password string
+	// OAuth2Token, when set, makes the server offer AUTHENTICATE XOAUTH2 and
+	// accept exactly this bearer token for Username.
+	OAuth2Token string
+	// DisableIdle and DisableMove make the server advertise neither IDLE nor
+	// MOVE; the MOVE command is then refused too.
+	DisableIdle, DisableMove bool
+	// Logger receives the server's error messages; nil discards them.
+	Logger imapserver.Logger
+}
+
+// Server is a running in-process IMAP server.
+type Server struct {
+	opts     Options
+	admin    string // password that also logs Username in, for our own helpers
+	ln       net.Listener
+	srv      *imapserver.Server
+	user     *imapmemserver.User
+	done     chan struct{}
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	folderMu sync.Mutex // serialises Append's create-if-needed and RecreateFolder
+}
+
+// Start starts a server on 127.0.0.1 on a free port. Close stops it.
+func Start(opts Options) (*Server, error) {
+	if opts.Username == "" {
+		return nil, errors.New("imapmem: Options.Username is required")
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("imapmem: %w", err)
+	}
+	s := &Server{
+		opts:  opts,
+		admin: hex.EncodeToString(b[:]),
+		user:  imapmemserver.NewUser(opts.Username, opts.Password),
+		done:  make(chan struct{}),
+		conns: make(map[net.Conn]struct{}),
+	}
+	if err := s.user.Create("INBOX", nil); err != nil {
+		return nil, fmt.Errorf("imapmem: %w", err)
+	}
+	caps := imap.CapSet{
+		imap.CapIMAP4rev1:   {},
+		imap.CapUIDPlus:     {},
+		imap.CapNamespace:   {},
+		imap.CapLiteralPlus: {},
+	}
+	if !opts.DisableMove {
+		caps[imap.CapMove] = struct{}{}
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = log.New(io.Discard, "", 0)
+	}
+	s.srv = imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			sess := &session{srv: s}
+			if opts.DisableMove {
+				return &noMoveSession{session: sess}, nil, nil
+			}
+			return sess, nil, nil
+		},
+		Caps:         caps,
+		Logger:       logger,
+		InsecureAuth: true,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("imapmem: %w", err)
+	}
+	s.ln = &listener{Listener: ln, s: s}
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(s.ln)
+	}()
+	return s, nil
+}
+
+// Addr returns the host:port the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Append adds a message to folder, creating the folder if needed, and
+// returns its UID.
+func (s *Server) Append(folder string, raw []byte) (uint32, error) {
+	s.folderMu.Lock()
+	defer s.folderMu.Unlock()
+	if err := s.ensureFolder(folder); err != nil {
+		return 0, err
+	}
+	data, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("imapmem: append to %q: %w", folder, err)
+	}
+	return uint32(data.UID), nil
+}
+
+func (s *Server) ensureFolder(folder string) error {
+	err := s.user.Create(folder, nil)
+	var imapErr *imap.Error
+	if err != nil && !(errors.As(err, &imapErr) && imapErr.Code == imap.ResponseCodeAlreadyExists) {
+		return fmt.Errorf("imapmem: create %q: %w", folder, err)
+	}
+	return nil
+}
+
+// Flags returns the flags and keywords of message uid in folder.
+func (s *Server) Flags(folder string, uid uint32) ([]string, error) {
+	c, err := s.dialAdmin()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if _, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		return nil, fmt.Errorf("imapmem: select %q: %w", folder, err)
+	}
+	msgs, err := c.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{UID: true, Flags: true}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("imapmem: fetch flags: %w", err)
+	}
+	for _, m := range msgs {
+		if uint32(m.UID) != uid {
+			continue
+		}
+		flags := make([]string, len(m.Flags))
+		for i, f := range m.Flags {
+			flags[i] = string(f)
+		}
+		return flags, nil
+	}
+	return nil, fmt.Errorf("imapmem: no message with UID %d in %q", uid, folder)
+}
+
+// UIDValidity returns the UIDVALIDITY of folder.
+func (s *Server) UIDValidity(folder string) (uint32, error) {
+	data, err := s.user.Status(folder, &imap.StatusOptions{UIDValidity: true})
+	if err != nil {
+		return 0, fmt.Errorf("imapmem: status of %q: %w", folder, err)
+	}
+	return data.UIDValidity, nil
+}
+
+// UIDs returns the UIDs of the messages in folder, in order.
+func (s *Server) UIDs(folder string) ([]uint32, error) {
+	c, err := s.dialAdmin()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("imapmem: select %q: %w", folder, err)
+	}
+	if sel.NumMessages == 0 {
+		return nil, nil
+	}
+	msgs, err := c.Fetch(imap.SeqSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("imapmem: fetch: %w", err)
+	}
+	uids := make([]uint32, len(msgs))
+	for i, m := range msgs {
+		uids[i] = uint32(m.UID)
+	}
+	return uids, nil
+}
+
+// RecreateFolder deletes folder and creates it again with the same messages,
+// flags and internal dates, in the same order, under a new UIDVALIDITY, as a
+// server-side rebuild would. Open client connections are dropped, since they
+// may have the old folder selected.
+func (s *Server) RecreateFolder(folder string) error {
+	s.folderMu.Lock()
+	defer s.folderMu.Unlock()
+	c, err := s.dialAdmin()
+	if err != nil {
+		return err
+	}
+	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("imapmem: select %q: %w", folder, err)
+	}
+	var msgs []*imapclient.FetchMessageBuffer
+	if sel.NumMessages > 0 {
+		msgs, err = c.Fetch(imap.SeqSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{
+			UID: true, Flags: true, InternalDate: true,
+			BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+		}).Collect()
+		if err != nil {
+			c.Close()
+			return fmt.Errorf("imapmem: fetch %q: %w", folder, err)
+		}
+	}
+	c.Close()
+	if err := s.user.Delete(folder); err != nil {
+		return fmt.Errorf("imapmem: delete %q: %w", folder, err)
+	}
+	if err := s.user.Create(folder, nil); err != nil {
+		return fmt.Errorf("imapmem: create %q: %w", folder, err)
+	}
+	for _, m := range msgs {
+		var raw []byte
+		for _, b := range m.BodySection {
+			raw = b.Bytes
+		}
+		_, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{Flags: m.Flags, Time: m.InternalDate})
+		if err != nil {
+			return fmt.Errorf("imapmem: append to %q: %w", folder, err)
+		}
+	}
+	s.DropConnections()
+	return nil
+}
+
+// DropConnections closes every open client connection, as a server restart
+// or network failure would.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// Close stops the server and closes all connections.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	<-s.done
+	s.DropConnections()
+	if err != nil {
+		return fmt.Errorf("imapmem: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) dialAdmin() (*imapclient.Client, error) {
+	c, err := imapclient.DialInsecure(s.Addr(), &imapclient.Options{Dialer: &net.Dialer{Timeout: 5 * time.Second}})
+	if err != nil {
+		return nil, fmt.Errorf("imapmem: %w", err)
+	}
+	if err := c.Login(s.opts.Username, s.admin).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("imapmem: admin login: %w", err)
+	}
+	return c, nil
+}
+
+type literal struct{ *bytes.Reader }
+
+func (l literal) Size() int64 { return l.Reader.Size() }
+
+// listener tracks connections (for DropConnections) and, with DisableIdle,
+// wraps them in capFilter.
+type listener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s}
+	l.s.mu.Lock()
+	l.s.conns[tc] = struct{}{}
+	l.s.mu.Unlock()
+	if l.s.opts.DisableIdle {
+		return &capFilter{trackedConn: tc, drop: "IDLE"}, nil
+	}
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s    *Server
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.s.mu.Lock()
+		delete(c.s.conns, c)
+		c.s.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+// capFilter removes one capability from CAPABILITY responses and response
+// codes. Server responses always end in CRLF, so holding back an incomplete
+// line until the next Write is safe.
+type capFilter struct {
+	*trackedConn
+	drop    string
+	pending []byte
+}
+
+func (c *capFilter) Write(p []byte) (int, error) {
+	c.pending = append(c.pending, p...)
+	var out []byte
+	for {
+		i := bytes.IndexByte(c.pending, '\n')
+		if i < 0 {
+			break
+		}
+		out = append(out, c.filterLine(c.pending[:i+1])...)
+		c.pending = c.pending[i+1:]
+	}
+	if len(c.pending) == 0 {
+		c.pending = nil
+	}
+	if len(out) > 0 {
+		if _, err := c.trackedConn.Write(out); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+func (c *capFilter) filterLine(line []byte) []byte {
+	s := string(line)
+	_, rest, ok := strings.Cut(s, " ")
+	if !ok {
+		return line
+	}
+	if !strings.HasPrefix(rest, "CAPABILITY ") && !strings.HasPrefix(rest, "OK [CAPABILITY ") {
+		return line
+	}
+	for _, end := range []string{" ", "]", "\r\n"} {
+		s = strings.Replace(s, " "+c.drop+end, end, 1)
+	}
+	return []byte(s)
+}

@@ -1,0 +1,155 @@
+package mailin
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// TLSMode says how the IMAP connection is secured.
+type TLSMode string
+
+// TLS modes. TLSPlain sends the password in clear and is refused unless the
+// host is a loopback address.
+const (
+	TLSImplicit TLSMode = "implicit" // TLS from the first byte, usually port 993
+	TLSStartTLS TLSMode = "starttls" // plain connection upgraded with STARTTLS, usually port 143
+	TLSPlain    TLSMode = "plain"    // no TLS at all; loopback hosts only
+)
+
+// Defaults applied by NewSyncer to zero fields of a Mailbox.
+const (
+	DefaultFolder         = "INBOX"
+	DefaultPollInterval   = 30 * time.Second
+	DefaultIdleRefresh    = 10 * time.Minute
+	DefaultCommandTimeout = 60 * time.Second
+	DefaultMarkKeyword    = "$Deskgate"
+	DefaultMaxMessageSize = 25 << 20
+	DefaultBatchSize      = 200
+	DefaultLeaseTTL       = 10 * time.Second
+
+	maxBatchBytes   = 32 << 20
+	maxIdleRefresh  = 29 * time.Minute
+	headerSizeGuess = 16 << 10 // what an oversize stub counts against maxBatchBytes
+)
+
+// Mailbox is the configuration of one desk mailbox.
+type Mailbox struct {
+	Name      string  // configured name; the primary key of table mailboxes
+	Addr      string  // host:port
+	TLS       TLSMode // default TLSImplicit
+	TLSConfig *tls.Config
+
+	// Username is required, and exactly one of Password and OAuth2Token
+	// (an XOAUTH2 bearer token, e.g. for Microsoft 365 or Gmail).
+	Username, Password, OAuth2Token string
+
+	Folder string // default "INBOX"
+	Queue  string // the queue or team this mailbox feeds
+
+	PollInterval   time.Duration // how often to poll when the server lacks IDLE; default 30s
+	IdleRefresh    time.Duration // re-issue IDLE at least this often; default 10m, must be < 29m
+	CommandTimeout time.Duration // the connection is dropped when one command takes longer; default 60s
+
+	// MarkKeyword is set on each message once it is captured. It defaults to
+	// "$Deskgate" unless MoveTo is set, in which case "" means move only.
+	MarkKeyword string
+	// MoveTo, when set, is the folder captured messages are moved to; it
+	// needs the MOVE capability, without which only the keyword is set.
+	MoveTo string
+	// MarkNone leaves captured mail untouched on the server: no keyword, no
+	// move. It excludes MarkKeyword and MoveTo.
+	MarkNone bool
+
+	MaxMessageSize int64         // larger messages are captured as a header-only stub; default 25 MiB
+	BatchSize      int           // messages per capture transaction; default 200 (and at most ~32 MiB)
+	LeaseTTL       time.Duration // default 10s
+}
+
+// withDefaults returns mb with zero fields set to their defaults.
+func (mb Mailbox) withDefaults() Mailbox {
+	if mb.TLS == "" {
+		mb.TLS = TLSImplicit
+	}
+	if mb.Folder == "" {
+		mb.Folder = DefaultFolder
+	}
+	if mb.PollInterval <= 0 {
+		mb.PollInterval = DefaultPollInterval
+	}
+	if mb.IdleRefresh <= 0 {
+		mb.IdleRefresh = DefaultIdleRefresh
+	}
+	if mb.CommandTimeout <= 0 {
+		mb.CommandTimeout = DefaultCommandTimeout
+	}
+	if mb.MarkKeyword == "" && mb.MoveTo == "" && !mb.MarkNone {
+		mb.MarkKeyword = DefaultMarkKeyword
+	}
+	if mb.MaxMessageSize <= 0 {
+		mb.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if mb.BatchSize <= 0 {
+		mb.BatchSize = DefaultBatchSize
+	}
+	if mb.LeaseTTL <= 0 {
+		mb.LeaseTTL = DefaultLeaseTTL
+	}
+	return mb
+}
+
+// Validate reports the first problem with mb's configuration, after
+// defaults are applied.
+func (mb Mailbox) Validate() error {
+	mb = mb.withDefaults()
+	if mb.Name == "" {
+		return errors.New("mailin: mailbox name is empty")
+	}
+	host, _, err := net.SplitHostPort(mb.Addr)
+	if err != nil {
+		return fmt.Errorf("mailin: mailbox %q: address %q: %w", mb.Name, mb.Addr, err)
+	}
+	switch mb.TLS {
+	case TLSImplicit, TLSStartTLS:
+	case TLSPlain:
+		if !isLoopback(host) {
+			return fmt.Errorf("mailin: mailbox %q: tls %q is allowed only for loopback hosts, not %q: use %q or %q",
+				mb.Name, TLSPlain, host, TLSImplicit, TLSStartTLS)
+		}
+	default:
+		return fmt.Errorf("mailin: mailbox %q: unknown tls mode %q (want %q, %q or %q)",
+			mb.Name, mb.TLS, TLSImplicit, TLSStartTLS, TLSPlain)
+	}
+	if mb.Username == "" {
+		return fmt.Errorf("mailin: mailbox %q: username is empty", mb.Name)
+	}
+	if (mb.Password == "") == (mb.OAuth2Token == "") {
+		return fmt.Errorf("mailin: mailbox %q: set exactly one of password and oauth2 token", mb.Name)
+	}
+	if mb.IdleRefresh >= maxIdleRefresh {
+		return fmt.Errorf("mailin: mailbox %q: idle refresh %v must be below %v", mb.Name, mb.IdleRefresh, maxIdleRefresh)
+	}
+	if mb.MarkNone && (mb.MarkKeyword != "" || mb.MoveTo != "") {
+		return fmt.Errorf("mailin: mailbox %q: mark none excludes a keyword and a move-to folder", mb.Name)
+	}
+	if mb.MoveTo != "" && strings.EqualFold(mb.MoveTo, mb.Folder) {
+		return fmt.Errorf("mailin: mailbox %q: move-to folder %q is the synced folder", mb.Name, mb.MoveTo)
+	}
+	if strings.ContainsAny(mb.MarkKeyword, " ()[]{%*\"\\") {
+		return fmt.Errorf("mailin: mailbox %q: keyword %q is not an IMAP atom", mb.Name, mb.MarkKeyword)
+	}
+	return nil
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP address.
+// Names other than localhost are not resolved: a name can change address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,598 @@
+package mailin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Syncer captures the mail of one Mailbox into the inbound table, exactly
+// once, while it holds the mailbox's lease. Any number of Syncers, in any
+// number of processes, may run for the same mailbox: one syncs, the others
+// stand by and take over within about LeaseTTL when it stops.
+type Syncer struct {
+	pool     *pgxpool.Pool
+	mb       Mailbox
+	owner    string
+	log      *slog.Logger
+	captured func()
+
+	backoffBase time.Duration // 1s; tests lower it
+	backoffMax  time.Duration
+	hooks       hooks
+	warnedMove  bool
+	batches     int // capture transactions attempted, for hooks
+}
+
+// maxStandbyRetry bounds how long a standby waits between attempts to take
+// the lease, so that a released lease is taken over within seconds even with
+// a long TTL.
+const maxStandbyRetry = 2 * time.Second
+
+// hooks let tests simulate crashes at the interesting points.
+type hooks struct {
+	beforeCommit func(batch int) error // inside the capture transaction; an error rolls it back
+	afterCommit  func(batch int)       // after commit, before marking on the server
+	noRelease    bool                  // do not release the lease on shutdown (simulates death)
+}
+
+// NewSyncer returns a Syncer for mb. owner identifies this process in the
+// lease (e.g. hostname:pid:random) and must differ between processes.
+// captured, if not nil, is called after each committed batch that recorded
+// new messages; it must not block. Zero fields of mb get their defaults.
+func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, captured func()) *Syncer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{
+		pool:        pool,
+		mb:          mb.withDefaults(),
+		owner:       owner,
+		log:         log.With("mailbox", mb.Name),
+		captured:    captured,
+		backoffBase: time.Second,
+		backoffMax:  4 * time.Minute,
+	}
+}
+
+// Run syncs the mailbox until ctx is done, then releases the lease and
+// returns nil. It returns an error at once if the configuration is invalid;
+// network, server and database errors are logged and retried with back-off.
+func (s *Syncer) Run(ctx context.Context) error {
+	if err := s.mb.Validate(); err != nil {
+		return err
+	}
+	bo := backoff{base: s.backoffBase, max: s.backoffMax}
+	for {
+		err := ensureMailbox(ctx, s.pool, s.mb.Name)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		d := bo.next()
+		s.log.Warn("mailin: cannot create mailbox row; retrying", "err", err, "retry_in", d)
+		if !sleep(ctx, d) {
+			return nil
+		}
+	}
+	standby := false
+	for {
+		ok, err := acquireLease(ctx, s.pool, s.mb.Name, s.owner, s.mb.LeaseTTL)
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch {
+		case err != nil:
+			s.log.Warn("mailin: cannot acquire lease", "err", err)
+		case ok:
+			s.log.Info("mailin: lease acquired; syncing", "owner", s.owner)
+			standby = false
+			err := s.lead(ctx)
+			if ctx.Err() != nil {
+				s.release()
+				return nil
+			}
+			s.log.Warn("mailin: lease lost; standing by", "err", err)
+		case !standby:
+			s.log.Info("mailin: mailbox synced by another process; standing by")
+			standby = true
+		}
+		if !sleep(ctx, jitter(min(s.mb.LeaseTTL/5, maxStandbyRetry))) {
+			return nil
+		}
+	}
+}
+
+func (s *Syncer) release() {
+	if s.hooks.noRelease {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := releaseLease(ctx, s.pool, s.mb.Name, s.owner); err != nil {
+		s.log.Warn("mailin: cannot release lease", "err", err)
+		return
+	}
+	s.log.Info("mailin: lease released")
+}
+
+// lead syncs while we hold the lease: it renews the lease in the background
+// and reconnects with back-off after errors. It returns when ctx is done or
+// the lease is lost.
+func (s *Syncer) lead(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.renew(ctx, cancel) })
+	defer wg.Wait()
+	defer cancel(nil)
+
+	bo := backoff{base: s.backoffBase, max: s.backoffMax}
+	for {
+		err := s.session(ctx, &bo)
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if errors.Is(err, errLeaseLost) {
+			return err
+		}
+		d := bo.next()
+		s.log.Warn("mailin: IMAP session failed; reconnecting", "err", err, "retry_in", d.Round(time.Millisecond))
+		if !sleep(ctx, d) {
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// renew extends the lease every LeaseTTL/3 and cancels ctx with
+// errLeaseLost when another process has taken it, or when it could not be
+// renewed for a whole TTL (it may have been taken; the capture fence would
+// refuse our writes anyway).
+func (s *Syncer) renew(ctx context.Context, cancel context.CancelCauseFunc) {
+	ttl := s.mb.LeaseTTL
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := renewLease(ctx, s.pool, s.mb.Name, s.owner, ttl)
+		switch {
+		case err == nil:
+			last = time.Now()
+		case errors.Is(err, errLeaseLost):
+			cancel(errLeaseLost)
+			return
+		case ctx.Err() != nil:
+			return
+		default:
+			s.log.Warn("mailin: cannot renew lease", "err", err)
+			if time.Since(last) >= ttl {
+				cancel(fmt.Errorf("%w: not renewed for %v: %v", errLeaseLost, ttl, err))
+				return
+			}
+		}
+	}
+}
+
+// conn is one IMAP session with the folder selected.
+type conn struct {
+	c           *imapclient.Client
+	news        chan struct{} // a token after each unsolicited EXISTS
+	uidValidity uint32
+	lastUID     uint32
+	canIdle     bool
+	canMove     bool
+}
+
+// session connects, selects the folder and syncs until an error or ctx is
+// done. A successful sync resets bo.
+func (s *Syncer) session(ctx context.Context, bo *backoff) error {
+	news := make(chan struct{}, 1)
+	handler := &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				select {
+				case news <- struct{}{}:
+				default:
+				}
+			}
+		},
+	}
+	c, err := dial(s.mb, handler)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+
+	cn := &conn{c: c, news: news}
+	var sel *imap.SelectData
+	err = s.guard(c, "SELECT", func() error {
+		var err error
+		sel, err = c.Select(s.mb.Folder, nil).Wait()
+		if err != nil {
+			return err
+		}
+		caps := c.Caps()
+		cn.canIdle, cn.canMove = caps.Has(imap.CapIdle), caps.Has(imap.CapMove)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if s.mb.MoveTo != "" && !cn.canMove && !s.warnedMove {
+		s.warnedMove = true
+		s.log.Error("mailin: server lacks MOVE; captured mail stays in the folder and gets a keyword instead",
+			"move_to", s.mb.MoveTo, "keyword", s.keyword(cn))
+	}
+
+	storedValidity, storedLast, err := loadCursor(ctx, s.pool, s.mb.Name)
+	if err != nil {
+		return err
+	}
+	cn.uidValidity = sel.UIDValidity
+	cn.lastUID = storedLast
+	if storedValidity != sel.UIDValidity {
+		if storedValidity != 0 {
+			s.log.Warn("mailin: UIDVALIDITY changed; rescanning the folder (already captured messages are recognised by their SHA-256)",
+				"folder", s.mb.Folder, "old", storedValidity, "new", sel.UIDValidity)
+		}
+		cn.lastUID = 0
+		if _, err := capture(ctx, s.pool, s.mb.Name, s.owner, cn.uidValidity, 0, nil, nil); err != nil {
+			return err
+		}
+	}
+	s.log.Debug("mailin: connected", "folder", s.mb.Folder, "uidvalidity", cn.uidValidity, "last_uid", cn.lastUID,
+		"idle", cn.canIdle, "move", cn.canMove)
+
+	for {
+		select { // news already pending is handled by the sync below
+		case <-news:
+		default:
+		}
+		if err := s.sync(ctx, cn); err != nil {
+			return err
+		}
+		bo.reset()
+		if cn.canIdle {
+			err = s.idle(ctx, cn)
+		} else {
+			err = s.poll(ctx, cn)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// guard runs one IMAP exchange under the watchdog.
+func (s *Syncer) guard(c *imapclient.Client, what string, f func() error) error {
+	w := watch(c, s.mb.CommandTimeout)
+	err := f()
+	if w.stop() {
+		return fmt.Errorf("mailin: IMAP %s: %w after %v; connection dropped", what, errTimeout, s.mb.CommandTimeout)
+	}
+	if err != nil {
+		return fmt.Errorf("mailin: IMAP %s: %w", what, err)
+	}
+	return nil
+}
+
+// idle waits in IDLE for an unsolicited EXISTS, at most IdleRefresh.
+func (s *Syncer) idle(ctx context.Context, cn *conn) error {
+	var cmd *imapclient.IdleCommand
+	err := s.guard(cn.c, "IDLE", func() error {
+		var err error
+		cmd, err = cn.c.Idle()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	t := time.NewTimer(s.mb.IdleRefresh)
+	select {
+	case <-cn.news:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-cn.c.Closed():
+	}
+	t.Stop()
+	return s.guard(cn.c, "DONE", func() error {
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		return cmd.Wait()
+	})
+}
+
+// poll waits PollInterval, then sends NOOP.
+func (s *Syncer) poll(ctx context.Context, cn *conn) error {
+	t := time.NewTimer(s.mb.PollInterval)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-cn.c.Closed():
+		return errors.New("mailin: connection closed")
+	}
+	return s.guard(cn.c, "NOOP", func() error { return cn.c.Noop().Wait() })
+}
+
+// msgInfo is what the size scan learns about a new message.
+type msgInfo struct {
+	uid          uint32
+	size         int64
+	internalDate time.Time
+}
+
+// sync captures every message above the cursor, batch by batch.
+func (s *Syncer) sync(ctx context.Context, cn *conn) error {
+	var infos []msgInfo
+	err := s.guard(cn.c, "UID FETCH (sizes)", func() error {
+		// n:* always returns the highest message even when n is above it:
+		// keep only UIDs above the cursor.
+		cmd := cn.c.Fetch(imap.UIDSet{{Start: imap.UID(cn.lastUID + 1), Stop: 0}},
+			&imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true})
+		for m := cmd.Next(); m != nil; m = cmd.Next() {
+			buf, err := m.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			if uint32(buf.UID) > cn.lastUID {
+				infos = append(infos, msgInfo{uid: uint32(buf.UID), size: buf.RFC822Size, internalDate: buf.InternalDate})
+			}
+		}
+		return cmd.Close()
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(infos, func(a, b msgInfo) int { return int(int64(a.uid) - int64(b.uid)) })
+	for len(infos) > 0 {
+		n, bytes := 0, int64(0)
+		for n < len(infos) && n < s.mb.BatchSize {
+			sz := min(infos[n].size, headerSizeGuess)
+			if infos[n].size <= s.mb.MaxMessageSize {
+				sz = infos[n].size
+			}
+			if n > 0 && bytes+sz > maxBatchBytes {
+				break
+			}
+			bytes += sz
+			n++
+		}
+		if err := s.captureBatch(ctx, cn, infos[:n]); err != nil {
+			return err
+		}
+		infos = infos[n:]
+	}
+	return nil
+}
+
+// captureBatch fetches, captures and then marks one batch.
+func (s *Syncer) captureBatch(ctx context.Context, cn *conn, batch []msgInfo) error {
+	t0 := time.Now()
+	msgs, err := s.fetchBatch(cn, batch)
+	if err != nil {
+		return err
+	}
+	fetched := time.Since(t0)
+	lastUID := batch[len(batch)-1].uid
+	if len(msgs) < len(batch) {
+		got := make(map[uint32]bool, len(msgs))
+		for _, m := range msgs {
+			got[m.uid] = true
+		}
+		for _, b := range batch {
+			if !got[b.uid] {
+				s.log.Warn("mailin: message vanished from the server before it could be captured", "uid", b.uid)
+			}
+		}
+	}
+	s.batches++
+	batchNo := s.batches
+	var before func() error
+	if s.hooks.beforeCommit != nil {
+		before = func() error { return s.hooks.beforeCommit(batchNo) }
+	}
+	inserted, err := capture(ctx, s.pool, s.mb.Name, s.owner, cn.uidValidity, lastUID, msgs, before)
+	if err != nil {
+		return err
+	}
+	cn.lastUID = lastUID
+	s.log.Debug("mailin: captured", "messages", len(msgs), "new", inserted, "last_uid", lastUID,
+		"fetch", fetched.Round(time.Millisecond), "store", (time.Since(t0) - fetched).Round(time.Millisecond))
+	if inserted > 0 && s.captured != nil {
+		s.captured()
+	}
+	if s.hooks.afterCommit != nil {
+		s.hooks.afterCommit(batchNo)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var uids imap.UIDSet
+	for _, m := range msgs {
+		uids.AddNum(imap.UID(m.uid))
+	}
+	if len(uids) > 0 {
+		s.mark(cn, uids)
+	}
+	return nil
+}
+
+// fetchBatch fetches the bodies of batch with BODY.PEEK[], and only the
+// header of oversize messages, in two pipelined commands.
+func (s *Syncer) fetchBatch(cn *conn, batch []msgInfo) ([]fetchedMessage, error) {
+	var full, over imap.UIDSet
+	info := make(map[uint32]msgInfo, len(batch))
+	for _, b := range batch {
+		info[b.uid] = b
+		if b.size > s.mb.MaxMessageSize {
+			over.AddNum(imap.UID(b.uid))
+		} else {
+			full.AddNum(imap.UID(b.uid))
+		}
+	}
+	msgs := make([]fetchedMessage, 0, len(batch))
+	err := s.guard(cn.c, "UID FETCH (bodies)", func() error {
+		var cmds []*imapclient.FetchCommand
+		var truncated []bool
+		if len(full) > 0 {
+			cmds = append(cmds, cn.c.Fetch(full, &imap.FetchOptions{UID: true,
+				BodySection: []*imap.FetchItemBodySection{{Peek: true}}}))
+			truncated = append(truncated, false)
+		}
+		if len(over) > 0 {
+			cmds = append(cmds, cn.c.Fetch(over, &imap.FetchOptions{UID: true,
+				BodySection: []*imap.FetchItemBodySection{{Peek: true, Specifier: imap.PartSpecifierHeader}}}))
+			truncated = append(truncated, true)
+		}
+		var firstErr error
+		for i, cmd := range cmds {
+			for m := cmd.Next(); m != nil; m = cmd.Next() {
+				fm, ok, err := readMessage(m)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				in, known := info[fm.uid]
+				if !ok || !known {
+					continue
+				}
+				fm.truncated = truncated[i]
+				fm.internalDate = in.internalDate
+				fm.size = int64(len(fm.raw))
+				if fm.truncated {
+					fm.size = in.size
+				}
+				msgs = append(msgs, fm)
+			}
+			if err := cmd.Close(); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		return firstErr
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(msgs, func(a, b fetchedMessage) int { return int(int64(a.uid) - int64(b.uid)) })
+	return msgs, nil
+}
+
+// readMessage reads the UID and the body section of one FETCH response.
+// ok is false when the response carries no body (e.g. an unsolicited flags
+// update).
+func readMessage(m *imapclient.FetchMessageData) (fm fetchedMessage, ok bool, err error) {
+	for item := m.Next(); item != nil; item = m.Next() {
+		switch item := item.(type) {
+		case imapclient.FetchItemDataUID:
+			fm.uid = uint32(item.UID)
+		case imapclient.FetchItemDataBodySection:
+			if item.Literal == nil {
+				continue
+			}
+			buf := make([]byte, item.Literal.Size())
+			if _, err := io.ReadFull(item.Literal, buf); err != nil {
+				return fm, false, err
+			}
+			fm.raw, ok = buf, true
+		}
+	}
+	return fm, ok && fm.uid != 0, nil
+}
+
+// keyword returns the keyword to set on captured mail on this connection.
+func (s *Syncer) keyword(cn *conn) string {
+	if s.mb.MarkNone {
+		return ""
+	}
+	if s.mb.MoveTo != "" && !cn.canMove && s.mb.MarkKeyword == "" {
+		return DefaultMarkKeyword
+	}
+	return s.mb.MarkKeyword
+}
+
+// mark flags captured messages with the keyword and, when configured and
+// supported, moves them. Failures are logged: the cursor already records
+// that they are captured.
+func (s *Syncer) mark(cn *conn, uids imap.UIDSet) {
+	if kw := s.keyword(cn); kw != "" {
+		err := s.guard(cn.c, "UID STORE", func() error {
+			return cn.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
+				Flags: []imap.Flag{imap.Flag(kw)}}, nil).Close()
+		})
+		if err != nil {
+			s.log.Warn("mailin: cannot set keyword on captured mail", "keyword", kw, "uids", uids.String(), "err", err)
+		}
+	}
+	if s.mb.MoveTo != "" && cn.canMove {
+		// Only with the MOVE capability: without it imapclient's Move would
+		// fall back to COPY + STORE \Deleted + EXPUNGE, which may expunge
+		// messages someone else marked \Deleted.
+		err := s.guard(cn.c, "UID MOVE", func() error {
+			_, err := cn.c.Move(uids, s.mb.MoveTo).Wait()
+			return err
+		})
+		if err != nil {
+			s.log.Warn("mailin: cannot move captured mail", "move_to", s.mb.MoveTo, "uids", uids.String(), "err", err)
+		}
+	}
+}
+
+// backoff is capped exponential back-off with jitter.
+type backoff struct {
+	base, max time.Duration
+	n         int
+}
+
+func (b *backoff) next() time.Duration {
+	d := b.base
+	for i := 0; i < b.n && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	b.n++
+	return jitter(d)
+}
+
+func (b *backoff) reset() { b.n = 0 }
+
+// jitter returns a random duration between d/2 and d.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+// sleep waits d and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
