@@ -80,7 +80,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 					Reason: fmt.Sprintf("%s (%s) refers to no known message, so it opens no ticket", in.Class, in.ClassReason)}
 			}
 		default:
-			out[i] = Outcome{Status: StatusTicketed, Reason: "new message: no thread evidence (threading arrives in a later release)"}
+			out[i] = Outcome{Status: StatusTicketed, Reason: "new message: no thread evidence links it to an existing ticket"}
 			queueCreateTicket(creates, in, fps[i])
 			created = append(created, i)
 		}

@@ -1,0 +1,38 @@
+# deskgate - see README.md. Every target works on a fresh Debian/Ubuntu machine
+# with Go and the postgresql package installed; nothing needs to be running.
+
+GO ?= go
+FUZZTIME ?= 30s
+
+.PHONY: all build demo test bench fuzz fmt vet clean
+
+all: build
+
+build:
+	$(GO) build -o bin/deskgate ./cmd/deskgate
+
+demo:
+	$(GO) run ./cmd/deskgate demo
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+# Ingest throughput and peak RSS for a 10,000-message backlog in an IMAP
+# server running in another process, plus parser throughput.
+bench:
+	$(GO) test -run '^$$' -bench 'Ingest' -benchtime 1x -timeout 30m ./cmd/deskgate/
+	$(GO) test -run '^$$' -bench . -benchmem ./mailin/parse/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzMessage -fuzztime $(FUZZTIME) ./mailin/parse/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config/
+
+fmt:
+	gofmt -l -w .
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

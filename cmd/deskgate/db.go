@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"deskgate/migrations"
+)
+
+// openDB connects to $DESKGATE_DATABASE_URL.
+func openDB(ctx context.Context) (*pgxpool.Pool, error) {
+	url := os.Getenv("DESKGATE_DATABASE_URL")
+	if url == "" {
+		return nil, errors.New("DESKGATE_DATABASE_URL is not set: point it at your PostgreSQL database, e.g. postgres://deskgate@localhost/deskgate")
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return pool, nil
+}
+
+func migrateCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	pool, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	v, err := migrations.Up(ctx, pool, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database schema at version %d\n", v)
+	return nil
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"deskgate/internal/dbtest"
+	"deskgate/internal/demo"
+	"deskgate/internal/imapmem"
+)
+
+// TestServeEndToEnd delivers the demo mail to a real IMAP server, runs
+// serve against a real database, and checks the CLI's JSON contract.
+func TestServeEndToEnd(t *testing.T) {
+	url := dbtest.URL(t)
+	t.Setenv("DESKGATE_DATABASE_URL", url)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	srv, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	want := 0
+	for _, m := range demo.Messages() {
+		if _, err := srv.Append("INBOX", m.Raw); err != nil {
+			t.Fatal(err)
+		}
+		want++
+		if m.Name == "02-apple-sv.eml" {
+			if _, err := srv.Append("IT", append([]byte("Delivered-To: it@desk.example\r\n"), m.Raw...)); err != nil {
+				t.Fatal(err)
+			}
+			want++
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { served <- serve(runCtx, demoConfig(srv.Addr(), "help@desk.example", "pw"), pool, log) }()
+	if err := waitProcessed(ctx, pool, want, served); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatalf("serve returned %v, want nil after cancel", err)
+	}
+
+	var records []struct {
+		ID        int64  `json:"id"`
+		Mailbox   string `json:"mailbox"`
+		UID       int64  `json:"uid"`
+		MessageID string `json:"message_id"`
+		Subject   string `json:"subject"`
+		From      struct {
+			Address string `json:"address"`
+		} `json:"from"`
+		Class  string `json:"class"`
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+		Ticket *int64 `json:"ticket"`
+		Text   string `json:"text"`
+	}
+	cli(t, &records, "inbound", "list", "-json")
+	if len(records) != want {
+		t.Fatalf("inbound list: %d records, want %d", len(records), want)
+	}
+	bySubject := map[string][]int{}
+	for i, r := range records {
+		bySubject[r.Subject] = append(bySubject[r.Subject], i)
+	}
+	expect := []struct {
+		subject, class, status, text string
+	}{
+		{"Printer on 3rd floor jams on every job", "human", "ticketed", "jams on every print job"},
+		{"Min computer starter ikke efter opdatering", "human", "ticketed", "Min bærbare computer"},
+		{"无法访问共享文件夹", "human", "ticketed", "我无法访问财务部的共享文件夹"},
+		{"Fehlermeldung beim Öffnen von SAP", "human", "ticketed", "keine Aufträge mehr"},
+		{"Automatic reply: Printer on 3rd floor jams on every job", "auto_reply", "attached", "out of the office"},
+		{"Undelivered Mail Returned to Sender", "bounce", "ignored", ""},
+	}
+	for _, e := range expect {
+		idx := bySubject[e.subject]
+		if len(idx) == 0 {
+			t.Errorf("no inbound record with subject %q", e.subject)
+			continue
+		}
+		r := records[idx[len(idx)-1]] // the oldest copy (list is newest first)
+		if r.Class != e.class || r.Status != e.status || !strings.Contains(r.Text, e.text) {
+			t.Errorf("inbound %q = class %s, status %s, text %q; want %s, %s, containing %q",
+				e.subject, r.Class, r.Status, r.Text, e.class, e.status, e.text)
+		}
+		if e.status == "ignored" && (r.Ticket != nil || r.Reason == "") {
+			t.Errorf("ignored inbound %q: ticket %v, reason %q; want no ticket and a reason", e.subject, r.Ticket, r.Reason)
+		}
+	}
+	// The Swedish message reached two mailboxes, synced concurrently:
+	// whichever copy came first opened the ticket, the other joined it.
+	sv := bySubject["Kan inte logga in på VPN från hemmet"]
+	if len(sv) != 2 {
+		t.Fatalf("double delivery: %d records, want 2", len(sv))
+	}
+	a, b := records[sv[0]], records[sv[1]]
+	statuses := map[string]bool{a.Status: true, b.Status: true}
+	if !statuses["ticketed"] || !statuses["attached"] || a.Ticket == nil || b.Ticket == nil || *a.Ticket != *b.Ticket ||
+		!strings.Contains(a.Text, "autentisering misslyckades") || a.Mailbox == b.Mailbox {
+		t.Errorf("double delivery = %+v and %+v, want one ticketed and one attached to the same ticket, from both mailboxes", a, b)
+	}
+	// The out-of-office joined the printer ticket.
+	ooo, printer := records[bySubject["Automatic reply: Printer on 3rd floor jams on every job"][0]], records[bySubject["Printer on 3rd floor jams on every job"][0]]
+	if ooo.Ticket == nil || printer.Ticket == nil || *ooo.Ticket != *printer.Ticket {
+		t.Errorf("out-of-office ticket %v, printer ticket %v; want the same", ooo.Ticket, printer.Ticket)
+	}
+
+	var quarantined []struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
+	cli(t, &quarantined, "quarantine", "list", "-json")
+	if len(quarantined) != 1 || quarantined[0].Reason == "" {
+		t.Fatalf("quarantine list = %+v, want the broken message with a reason", quarantined)
+	}
+
+	var ticket struct {
+		Number    int64  `json:"number"`
+		Subject   string `json:"subject"`
+		Status    string `json:"status"`
+		Requester struct {
+			Name    string `json:"name"`
+			Address string `json:"address"`
+		} `json:"requester"`
+		Thread []struct {
+			Class       string            `json:"class"`
+			Attachments []json.RawMessage `json:"attachments"`
+		} `json:"thread"`
+		Events []struct {
+			Kind string `json:"kind"`
+		} `json:"events"`
+	}
+	cli(t, &ticket, "ticket", "show", itoa(*printer.Ticket), "-json")
+	if ticket.Subject != "Printer on 3rd floor jams on every job" || ticket.Status != "new" ||
+		ticket.Requester.Address != "alice.johnson@northwind.example" || len(ticket.Thread) != 2 || ticket.Thread[1].Class != "auto_reply" {
+		t.Errorf("ticket show = %+v, want the printer ticket from Alice with her message and the out-of-office", ticket)
+	}
+
+	// Retry: a message that an earlier failure quarantined is processed
+	// again; the broken one stays quarantined.
+	var repaired int64
+	if err := pool.QueryRow(ctx, `INSERT INTO inbound (mailbox, uidvalidity, uid, sha256, size, raw, status, reason)
+		VALUES ('support', 0, 1, sha256($1), length($1), $1, 'quarantined', 'simulated failure of an earlier version')
+		RETURNING id`, demo.Late).Scan(&repaired); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"quarantine", "retry", "-all"}, &out, io.Discard); err != nil {
+		t.Fatalf("quarantine retry -all: %v", err)
+	}
+	if !strings.Contains(out.String(), "2 message(s)") {
+		t.Errorf("quarantine retry -all said %q, want 2 messages requeued", out.String())
+	}
+	runCtx, cancel = context.WithCancel(ctx)
+	go func() { served <- serve(runCtx, demoConfig(srv.Addr(), "help@desk.example", "pw"), pool, log) }()
+	if err := waitProcessed(ctx, pool, want+1, served); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-served
+	var after []string
+	if err := pool.QueryRow(ctx, `SELECT array_agg(status ORDER BY id = $1) FROM inbound WHERE id IN ($1, $2)`,
+		repaired, quarantined[0].ID).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(after, ",") != "quarantined,ticketed" {
+		t.Errorf("after retry: statuses %v, want the broken one quarantined again and the repaired one ticketed", statuses)
+	}
+}
+
+// cli runs a deskgate command and decodes its JSON output into v.
+func cli(t *testing.T, v any, args ...string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatalf("deskgate %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), v); err != nil {
+		t.Fatalf("deskgate %s printed invalid JSON: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,99 @@
+// Command deskgate is an email-driven helpdesk gateway: it turns mail in
+// the service desk's IMAP mailboxes into tickets in PostgreSQL.
+//
+// Usage:
+//
+//	deskgate serve                 sync the mailboxes and process mail until stopped
+//	deskgate migrate               bring the database schema up to date
+//	deskgate config check          validate deskgate.yaml and report every problem
+//	deskgate ticket list|show N    read tickets (--json for scripts)
+//	deskgate inbound list          every captured message and what became of it
+//	deskgate quarantine list|show N|retry N|retry --all
+//	deskgate demo                  run the whole pipeline on embedded sample mail
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, "deskgate:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "deskgate:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError string
+
+func (u usageError) Error() string { return string(u) + " (see deskgate help)" }
+
+const usage = `deskgate - email-driven helpdesk gateway
+
+Usage:
+  deskgate serve [-config FILE]          sync the mailboxes and turn mail into tickets until stopped
+  deskgate migrate                       apply database migrations
+  deskgate config check [-config FILE]   validate the configuration, reporting every problem
+  deskgate ticket list [-status S] [-limit N] [-json]
+  deskgate ticket show N [-json]
+  deskgate inbound list [-status S] [-limit N] [-json]
+  deskgate quarantine list [-json]
+  deskgate quarantine show N [-raw]
+  deskgate quarantine retry N | -all
+  deskgate demo                          run the pipeline end to end on sample mail
+
+The configuration file defaults to deskgate.yaml (or $DESKGATE_CONFIG); the
+database comes from $DESKGATE_DATABASE_URL.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError("no command given")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "serve":
+		return serveCmd(ctx, rest, log)
+	case "migrate":
+		return migrateCmd(ctx, rest, stdout, log)
+	case "config":
+		return configCmd(rest, stdout)
+	case "ticket":
+		return ticketCmd(ctx, rest, stdout)
+	case "inbound":
+		return inboundCmd(ctx, rest, stdout)
+	case "quarantine":
+		return quarantineCmd(ctx, rest, stdout)
+	case "demo":
+		return demoCmd(ctx, rest, stdout, log)
+	}
+	return usageError(fmt.Sprintf("unknown command %q", cmd))
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("DESKGATE_LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

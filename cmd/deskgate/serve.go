@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"deskgate/config"
+	"deskgate/mailin"
+	"deskgate/mailin/parse"
+	"deskgate/migrations"
+	"deskgate/ticketing"
+)
+
+// shutdownGrace bounds how long serve waits for its parts to stop.
+const shutdownGrace = 15 * time.Second
+
+func configFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("DESKGATE_CONFIG")
+	if def == "" {
+		def = "deskgate.yaml"
+	}
+	return fs.String("config", def, "configuration file")
+}
+
+func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error())
+	}
+	cfg, err := config.Load(*path, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	pool, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	v, err := migrations.Up(ctx, pool, log)
+	if err != nil {
+		return err
+	}
+	log.Info("deskgate serving", "desk", cfg.Desk.Address, "mailboxes", len(cfg.Mailboxes), "schema", v)
+	return serve(ctx, cfg, pool, log)
+}
+
+// serve syncs every mailbox and processes captured mail until ctx is done.
+func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
+	proc := mailin.NewProcessor(pool, ticketing.NewDesk(log), processorConfig(cfg), log)
+	owner := processOwner()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return proc.Run(gctx) })
+	for _, mb := range cfg.Mailboxes {
+		s := mailin.NewSyncer(pool, mailboxConfig(mb), owner, log, proc.Wake)
+		g.Go(func() error { return s.Run(gctx) })
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(shutdownGrace):
+		return errors.New("shutdown timed out: some mailbox connections did not close")
+	}
+}
+
+func processorConfig(cfg *config.Config) mailin.ProcessorConfig {
+	queues := map[string]string{}
+	for _, mb := range cfg.Mailboxes {
+		queues[mb.Name] = mb.Queue
+	}
+	return mailin.ProcessorConfig{
+		Parse:     parse.Options{DeskAddresses: []string{cfg.Desk.Address}},
+		Queues:    queues,
+		Workers:   cfg.Ingest.Workers,
+		BatchSize: cfg.Ingest.BatchSize,
+	}
+}
+
+// mailboxConfig maps a validated configuration entry to the syncer's
+// settings.
+func mailboxConfig(mb config.Mailbox) mailin.Mailbox {
+	m := mailin.Mailbox{
+		Name: mb.Name, Addr: mb.Addr(), TLS: mailin.TLSMode(mb.TLS),
+		Username: mb.Username, Password: mb.Password, OAuth2Token: mb.OAuth2Token,
+		Folder: mb.Folder, Queue: mb.Queue,
+		PollInterval: mb.PollInterval, IdleRefresh: mb.IdleRefresh, CommandTimeout: mb.CommandTimeout,
+		MaxMessageSize: int64(mb.MaxMessageSize),
+	}
+	switch mb.Mark {
+	case config.MarkKeyword:
+		m.MarkKeyword = mb.Keyword
+	case config.MarkMove:
+		m.MoveTo = mb.MoveTo
+	case config.MarkNone:
+		m.MarkNone = true
+	}
+	return m
+}
+
+// processOwner names this process in mailbox leases: host, pid and a
+// random suffix, so a restarted process never mistakes an old lease for its own.
+func processOwner() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+func configCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usageError("config: want check")
+	}
+	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
+	path := configFlag(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError(err.Error())
+	}
+	cfg, err := config.Load(*path, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK: desk %s <%s>, %d mailbox(es)\n", *path, cfg.Desk.Name, cfg.Desk.Address, len(cfg.Mailboxes))
+	for _, mb := range cfg.Mailboxes {
+		auth := "password"
+		if mb.OAuth2Token != "" {
+			auth = "XOAUTH2 token"
+		}
+		fmt.Fprintf(stdout, "  %-12s %s (%s, %s as %s) folder %s -> queue %s\n", mb.Name, mb.Addr(), mb.TLS, auth, mb.Username, mb.Folder, mb.Queue)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package mailin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"deskgate/ticketing"
+)
+
+// ErrNotFound is returned for an inbound record that does not exist.
+var ErrNotFound = errors.New("mailin: not found")
+
+// Record is one captured message and what became of it. Its JSON form is
+// a stable contract for scripts and monitoring.
+type Record struct {
+	ID          int64             `json:"id"`
+	Mailbox     string            `json:"mailbox"`
+	UIDValidity int64             `json:"uidvalidity"`
+	UID         int64             `json:"uid"`
+	MessageID   string            `json:"message_id"`
+	Subject     string            `json:"subject"`
+	From        ticketing.Address `json:"from"`
+	Class       string            `json:"class"`
+	Status      string            `json:"status"`
+	Reason      string            `json:"reason"`
+	Ticket      *int64            `json:"ticket"`
+	Text        string            `json:"text"`
+	Size        int64             `json:"size"`
+	SHA256      string            `json:"sha256"`
+	Truncated   bool              `json:"truncated"`
+	CapturedAt  time.Time         `json:"captured_at"`
+	ProcessedAt *time.Time        `json:"processed_at"`
+}
+
+const recordColumns = `id, mailbox, uidvalidity, uid, message_id, subject, from_name, from_addr, class,
+    status, reason, ticket_id, text_body, size, encode(sha256, 'hex'), truncated, captured_at, processed_at`
+
+func scanRecord(row pgx.CollectableRow) (Record, error) {
+	var r Record
+	err := row.Scan(&r.ID, &r.Mailbox, &r.UIDValidity, &r.UID, &r.MessageID, &r.Subject, &r.From.Name,
+		&r.From.Address, &r.Class, &r.Status, &r.Reason, &r.Ticket, &r.Text, &r.Size, &r.SHA256,
+		&r.Truncated, &r.CapturedAt, &r.ProcessedAt)
+	return r, err
+}
+
+const listInboundSQL = `SELECT ` + recordColumns + ` FROM inbound
+WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT $2`
+
+// ListInbound returns the newest captured messages first, optionally only
+// those with the given status.
+func ListInbound(ctx context.Context, db ticketing.DB, status string, limit int) ([]Record, error) {
+	rows, err := db.Query(ctx, listInboundSQL, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("mailin: listing inbound: %w", err)
+	}
+	rs, err := pgx.CollectRows(rows, scanRecord)
+	if err != nil {
+		return nil, fmt.Errorf("mailin: listing inbound: %w", err)
+	}
+	return rs, nil
+}
+
+const getInboundSQL = `SELECT ` + recordColumns + `, raw FROM inbound WHERE id = $1`
+
+// GetInbound returns captured message id with its raw bytes.
+func GetInbound(ctx context.Context, db ticketing.DB, id int64) (Record, []byte, error) {
+	var raw []byte
+	rows, err := db.Query(ctx, getInboundSQL, id)
+	if err != nil {
+		return Record{}, nil, fmt.Errorf("mailin: reading inbound %d: %w", id, err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (Record, error) {
+		var r Record
+		err := row.Scan(&r.ID, &r.Mailbox, &r.UIDValidity, &r.UID, &r.MessageID, &r.Subject, &r.From.Name,
+			&r.From.Address, &r.Class, &r.Status, &r.Reason, &r.Ticket, &r.Text, &r.Size, &r.SHA256,
+			&r.Truncated, &r.CapturedAt, &r.ProcessedAt, &raw)
+		return r, err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, nil, fmt.Errorf("inbound %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Record{}, nil, fmt.Errorf("mailin: reading inbound %d: %w", id, err)
+	}
+	return r, raw, nil
+}
+
+const retrySQL = `
+UPDATE inbound SET status = 'pending', reason = ''
+WHERE status = 'quarantined' AND ($1 = 0 OR id = $1)`
+
+// RetryQuarantined puts quarantined message id (or, with id 0, every
+// quarantined message) back in line for processing and returns how many.
+func RetryQuarantined(ctx context.Context, db ticketing.DB, id int64) (int64, error) {
+	tag, err := db.Exec(ctx, retrySQL, id)
+	if err != nil {
+		return 0, fmt.Errorf("mailin: retrying quarantined mail: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

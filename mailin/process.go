@@ -1,0 +1,296 @@
+package mailin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"deskgate/mailin/parse"
+	"deskgate/ticketing"
+)
+
+// ProcessorConfig tunes a Processor.
+type ProcessorConfig struct {
+	Parse     parse.Options
+	Queues    map[string]string // mailbox name -> the queue it feeds
+	Workers   int               // parallel parsers; default GOMAXPROCS
+	BatchSize int               // messages per transaction; default 200
+	// Poll is how often to look for captured mail without being woken
+	// (captures by other processes); default 1s.
+	Poll time.Duration
+}
+
+// Processor turns captured mail (inbound rows with status pending) into
+// tickets: it parses and classifies each message and hands the batch to
+// ticketing in one transaction with the status updates. Several processes
+// may run one each: rows are claimed with FOR UPDATE SKIP LOCKED.
+type Processor struct {
+	pool *pgxpool.Pool
+	desk *ticketing.Desk
+	cfg  ProcessorConfig
+	log  *slog.Logger
+	wake chan struct{}
+}
+
+// NewProcessor returns a Processor; Run starts it.
+func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig, log *slog.Logger) *Processor {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 200
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the processor that new mail was captured. It never blocks.
+func (p *Processor) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes captured mail until ctx is done.
+func (p *Processor) Run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		_, err := p.Drain(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := p.cfg.Poll
+		if err != nil {
+			p.log.Error("processing captured mail", "err", err, "retry_in", backoff)
+			wait, backoff = backoff, min(backoff*2, time.Minute)
+		} else {
+			backoff = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Drain processes batches until no captured mail is pending and returns how
+// many messages it handled.
+func (p *Processor) Drain(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := p.batch(ctx, p.cfg.BatchSize)
+		if err != nil && ctx.Err() == nil {
+			// Find the message that breaks the batch and quarantine it
+			// alone, so one bad message never blocks the mailbox.
+			p.log.Warn("batch failed; processing its messages one by one", "err", err)
+			n, err = p.isolate(ctx, p.cfg.BatchSize)
+		}
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+func (p *Processor) isolate(ctx context.Context, count int) (int, error) {
+	done := 0
+	for range count {
+		n, err := p.batch(ctx, 1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return done, ctx.Err()
+			}
+			if qerr := p.quarantineNext(ctx, err); qerr != nil {
+				return done, errors.Join(err, qerr)
+			}
+			n = 1
+		}
+		if n == 0 {
+			break
+		}
+		done += n
+	}
+	return done, nil
+}
+
+type captured struct {
+	id        int64
+	mailbox   string
+	uid       int64
+	size      int64
+	truncated bool
+	raw       []byte
+}
+
+const claimSQL = `
+SELECT id, mailbox, uid, size, truncated, raw FROM inbound
+WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
+
+// batch claims up to limit pending captures and processes them in one
+// transaction.
+func (p *Processor) batch(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, claimSQL, limit)
+		if err != nil {
+			return fmt.Errorf("mailin: claiming captured mail: %w", err)
+		}
+		var c captured
+		var caps []captured
+		_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.raw}, func() error {
+			caps = append(caps, c)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("mailin: claiming captured mail: %w", err)
+		}
+		n = len(caps)
+		if n == 0 {
+			return nil
+		}
+		parsed, failures := p.parseAll(caps)
+		var ins []ticketing.Inbound
+		var idx []int
+		for i := range caps {
+			if failures[i] == "" {
+				ins = append(ins, parsed[i])
+				idx = append(idx, i)
+			}
+		}
+		outs, err := p.desk.Receive(ctx, tx, ins)
+		if err != nil {
+			return err
+		}
+		results := make([]ticketing.Outcome, len(caps))
+		for i, f := range failures {
+			if f != "" {
+				results[i] = ticketing.Outcome{Status: ticketing.StatusQuarantined, Reason: f}
+			}
+		}
+		for k, i := range idx {
+			results[i] = outs[k]
+		}
+		return recordOutcomes(ctx, tx, caps, parsed, results)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		p.log.Debug("processed captured mail", "messages", n)
+	}
+	return n, nil
+}
+
+// parseAll parses the batch on the configured number of workers. A
+// failure is returned as the quarantine reason for that message.
+func (p *Processor) parseAll(caps []captured) ([]ticketing.Inbound, []string) {
+	parsed := make([]ticketing.Inbound, len(caps))
+	failures := make([]string, len(caps))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(p.cfg.Workers, len(caps)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				parsed[i], failures[i] = p.parseOne(&caps[i])
+			}
+		}()
+	}
+	for i := range caps {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return parsed, failures
+}
+
+func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string) {
+	defer func() {
+		if r := recover(); r != nil {
+			failure = fmt.Sprintf("parse: parser crashed on this message: %v", r)
+		}
+	}()
+	in, err := parse.Message(c.raw, p.cfg.Parse)
+	if err != nil {
+		return in, err.Error()
+	}
+	in.CaptureID, in.Mailbox, in.Queue = c.id, c.mailbox, p.cfg.Queues[c.mailbox]
+	if in.Queue == "" {
+		in.Queue = c.mailbox
+	}
+	if c.truncated {
+		in.Truncated = true
+		in.Text = fmt.Sprintf("This message was %s, over the size limit, so deskgate kept only its header. "+
+			"The complete message remains in mailbox %q (UID %d).", humanSize(c.size), c.mailbox, c.uid)
+		in.HTML = ""
+	}
+	return in, ""
+}
+
+const recordOutcomesSQL = `
+UPDATE inbound i SET status = u.status, reason = u.reason, ticket_id = nullif(u.ticket, 0),
+    message_id = u.message_id, subject = u.subject, from_name = u.from_name, from_addr = u.from_addr,
+    class = u.class, text_body = u.text_body, processed_at = now(), attempts = i.attempts + 1
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::text[], $10::text[])
+    AS u(id, status, reason, ticket, message_id, subject, from_name, from_addr, class, text_body)
+WHERE i.id = u.id`
+
+func recordOutcomes(ctx context.Context, tx pgx.Tx, caps []captured, parsed []ticketing.Inbound, res []ticketing.Outcome) error {
+	n := len(caps)
+	ids, tickets := make([]int64, n), make([]int64, n)
+	cols := make([][]string, 8)
+	for k := range cols {
+		cols[k] = make([]string, n)
+	}
+	for i := range caps {
+		in := &parsed[i]
+		ids[i], tickets[i] = caps[i].id, res[i].TicketID
+		for k, v := range []string{res[i].Status, res[i].Reason, in.MessageID, in.Subject,
+			in.From.Name, in.From.Address, string(in.Class), in.Text} {
+			cols[k][i] = v
+		}
+	}
+	_, err := tx.Exec(ctx, recordOutcomesSQL, ids, cols[0], cols[1], tickets, cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
+	if err != nil {
+		return fmt.Errorf("mailin: recording outcomes: %w", err)
+	}
+	return nil
+}
+
+const quarantineNextSQL = `
+UPDATE inbound SET status = 'quarantined', reason = $1, processed_at = now(), attempts = attempts + 1
+WHERE id = (SELECT id FROM inbound WHERE status = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)`
+
+// quarantineNext quarantines the oldest pending message, which failed alone
+// with cause.
+func (p *Processor) quarantineNext(ctx context.Context, cause error) error {
+	if _, err := p.pool.Exec(ctx, quarantineNextSQL, "processing failed: "+cause.Error()); err != nil {
+		return fmt.Errorf("mailin: quarantining: %w", err)
+	}
+	p.log.Error("quarantined a message that cannot be processed", "err", cause)
+	return nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
