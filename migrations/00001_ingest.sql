@@ -115,5 +115,21 @@ CREATE TABLE events (
 );
 CREATE INDEX events_ticket ON events (ticket_id, id);
 
+-- Raw mail, bodies and attachments are large; lz4 compresses them at a
+-- fraction of pglz's CPU cost. Servers built without lz4 keep pglz.
+-- +goose StatementBegin
+DO $$
+BEGIN
+    ALTER TABLE inbound ALTER COLUMN raw SET COMPRESSION lz4,
+                        ALTER COLUMN text_body SET COMPRESSION lz4;
+    ALTER TABLE messages ALTER COLUMN text_body SET COMPRESSION lz4,
+                         ALTER COLUMN html_body SET COMPRESSION lz4;
+    ALTER TABLE blobs ALTER COLUMN data SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+    RAISE NOTICE 'lz4 is not available; large columns keep the default compression';
+END
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
 DROP TABLE events, attachments, blobs, messages, inbound, tickets, mailboxes;
