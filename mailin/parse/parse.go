@@ -115,14 +115,17 @@ func isHeaderField(line []byte) bool {
 
 // parser reads MIME leniently and normalises charset labels so enmime
 // decodes bodies with the superset charset mailers actually mean.
-var parser = enmime.NewParser(
+var parser = enmime.NewParser(append(parserOptions, enmime.RawContent(true))...)
+
+// parserOptions are shared by parser and decoder (transfer.go).
+var parserOptions = []enmime.Option{
 	enmime.SkipMalformedParts(true),
 	enmime.MultipartWOBoundaryAsSinglePart(true),
 	enmime.DisableCharacterDetection(true),
 	enmime.DisableTextConversion(true),
 	enmime.SetReadPartErrorPolicy(enmime.AllowCorruptTextPartErrorPolicy),
 	enmime.SetCustomParseMediaType(parseMediaType),
-)
+}
 
 func parseMediaType(ctype string) (string, map[string]string, []string, error) {
 	mtype, params, invalid, err := mediatype.ParseWithOptions(ctype, mediatype.ParseOptions{StripMediaTypeInvalidCharacters: true})
@@ -137,6 +140,7 @@ func parseMediaType(ctype string) (string, map[string]string, []string, error) {
 func readParts(b []byte) (*enmime.Part, bool) {
 	root, err := parser.ReadParts(bytes.NewReader(b))
 	if err == nil && root != nil {
+		decodeTransfer(root)
 		return root, true
 	}
 	return fallbackPart(b), false
