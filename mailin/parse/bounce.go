@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"bufio"
 	"bytes"
 	"regexp"
 	"strings"
@@ -16,7 +15,11 @@ import (
 // every part, read from the headers so that parts enmime could not split
 // (a multipart without boundary) still count.
 func contentTypes(m *message) []mediaType {
+	if m.types != nil {
+		return *m.types
+	}
 	var out []mediaType
+	defer func() { m.types = &out }()
 	add := func(h string) {
 		if h == "" {
 			return
@@ -160,10 +163,10 @@ func bounceBody(c *context) (string, bool) {
 // lines, and stops at a forwarded or original-message marker.
 func unquotedHead(text string, n int) string {
 	var b strings.Builder
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() && b.Len() < n {
-		line := strings.TrimSpace(sc.Text())
+	for rest := text; rest != "" && b.Len() < n; {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, ">") {
 			continue
 		}

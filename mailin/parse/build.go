@@ -17,7 +17,8 @@ import (
 type message struct {
 	root   *enmime.Part
 	header textproto.MIMEHeader
-	hint   string // declared charset used for raw 8-bit header bytes
+	hint   string       // declared charset used for raw 8-bit header bytes
+	types  *[]mediaType // every part's media type, computed once by contentTypes
 }
 
 // get returns a decoded, whitespace-collapsed header value.
