@@ -34,10 +34,11 @@ type Options struct {
 
 // Cluster is a running throwaway PostgreSQL server.
 type Cluster struct {
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	done chan error
+	dir   string
+	port  int
+	cmd   *exec.Cmd
+	done  chan error
+	usage time.Duration
 }
 
 // Start initialises and starts a cluster. Stop must be called to remove it.
@@ -191,12 +192,19 @@ func (c *Cluster) Stop() {
 			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 			<-c.done
 		}
+		if st := c.cmd.ProcessState; st != nil {
+			c.usage = st.UserTime() + st.SystemTime()
+		}
 		c.cmd = nil
 	}
 	if c.dir != "" {
 		os.RemoveAll(c.dir)
 	}
 }
+
+// CPUTime is the CPU time the server and its backends used, known once
+// Stop has returned.
+func (c *Cluster) CPUTime() time.Duration { return c.usage }
 
 // findBinDir locates initdb and postgres: on PATH, else the highest version
 // under the distributions' usual directories.
