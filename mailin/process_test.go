@@ -1,0 +1,116 @@
+package mailin
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"deskgate/internal/dbtest"
+	"deskgate/internal/mailgen"
+	"deskgate/ticketing"
+)
+
+// captureRaw records raw messages as the Syncer would, UIDs from 1.
+func captureRaw(t *testing.T, pool *pgxpool.Pool, truncated bool, sizes []int64, raws ...[]byte) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO mailboxes (name) VALUES ('desk') ON CONFLICT DO NOTHING`); err != nil {
+		t.Fatal(err)
+	}
+	for i, raw := range raws {
+		sum := sha256.Sum256(raw)
+		size := int64(len(raw))
+		if sizes != nil {
+			size = sizes[i]
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO inbound (mailbox, uidvalidity, uid, sha256, size, raw, truncated)
+			VALUES ('desk', 1, $1, $2, $3, $4, $5)`, i+1, sum[:], size, raw, truncated); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func newProcessor(pool *pgxpool.Pool, batch int) *Processor {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return NewProcessor(pool, ticketing.NewDesk(log), ProcessorConfig{BatchSize: batch, Workers: 2}, log)
+}
+
+// TestProcessorsShareBacklogExactlyOnce runs two processors, as two
+// deskgate processes would, over one backlog.
+func TestProcessorsShareBacklogExactlyOnce(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	const n = 300
+	gen := mailgen.New(mailgen.Options{Seed: 7, AttachmentEvery: 25, AttachmentSize: 4 << 10})
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = gen.Message(i)
+	}
+	captureRaw(t, pool, false, nil, raws...)
+
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for k := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := newProcessor(pool, 20).Drain(ctx)
+			if err != nil {
+				t.Errorf("Drain: %v", err)
+			}
+			counts[k] = c
+		}()
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != n {
+		t.Errorf("processors handled %d + %d messages, want %d in total", counts[0], counts[1], n)
+	}
+	var tickets, distinct, ticketed int
+	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM tickets), (SELECT count(DISTINCT inbound_id) FROM messages),
+		(SELECT count(*) FROM inbound WHERE status = 'ticketed' AND ticket_id IS NOT NULL)`).Scan(&tickets, &distinct, &ticketed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tickets != n || distinct != n || ticketed != n {
+		t.Fatalf("tickets = %d, messages from %d captures, %d ticketed; want %d of each", tickets, distinct, ticketed, n)
+	}
+	// Charsets survived: every language's first line is in its ticket.
+	for i := range 7 {
+		var text string
+		if err := pool.QueryRow(ctx, `SELECT text_body FROM inbound WHERE uid = $1`, i+1).Scan(&text); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, mailgen.Sample(i)) {
+			t.Errorf("message %d text = %q, want it to contain %q", i, text, mailgen.Sample(i))
+		}
+	}
+}
+
+// TestOversizeStubOpensTicketThatSaysSo: a header-only stub still reaches
+// the desk, with a note of where the full message is.
+func TestOversizeStubOpensTicketThatSaysSo(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	header := []byte("From: Big Sender <big@example.org>\r\nTo: help@desk.example\r\nSubject: Scans of all invoices\r\n" +
+		"Message-ID: <big-1@example.org>\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n")
+	captureRaw(t, pool, true, []int64{40 << 20}, header)
+	if _, err := newProcessor(pool, 10).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ListInbound(context.Background(), pool, "", 10)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("ListInbound = %d records (%v), want 1", len(rs), err)
+	}
+	r := rs[0]
+	if r.Status != ticketing.StatusTicketed || r.Ticket == nil || !r.Truncated || r.Subject != "Scans of all invoices" ||
+		!strings.Contains(r.Text, "40.0 MB") || !strings.Contains(r.Text, `mailbox "desk" (UID 1)`) {
+		t.Fatalf("stub record = %+v, want a ticket whose text names the size and where the message stays", r)
+	}
+}
