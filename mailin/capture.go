@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -28,20 +29,15 @@ UPDATE mailboxes
    SET uidvalidity = $2, last_uid = $3, synced_at = now()
  WHERE name = $1 AND lease_owner = $4 AND lease_until > now()`
 
-// insertInboundSQL records a batch in one statement. A message is skipped if
-// its (uidvalidity, uid) is already recorded, or if a message with the same
-// SHA-256 was captured from this mailbox before (a rescan after a
-// UIDVALIDITY change); capture drops duplicates within the batch itself.
-// The arrays come in UID order and a function scan keeps it, so inbound.id
-// follows arrival order; there is deliberately no ORDER BY, which would sort
-// the raw bytes (and spill them to disk beyond work_mem).
-const insertInboundSQL = `
-INSERT INTO inbound (mailbox, uidvalidity, uid, sha256, size, internal_date, raw, truncated)
-SELECT $1, $2, m.uid, m.sha256, m.size, m.internal_date, m.raw, m.truncated
-  FROM unnest($3::bigint[], $4::bytea[], $5::bigint[], $6::timestamptz[], $7::bytea[], $8::boolean[])
-       AS m (uid, sha256, size, internal_date, raw, truncated)
- WHERE NOT EXISTS (SELECT 1 FROM inbound i WHERE i.mailbox = $1 AND i.sha256 = m.sha256)
-ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING`
+// capturedSQL finds which of a batch are already recorded: by (uidvalidity,
+// uid), or by SHA-256 from this mailbox before (a rescan after a
+// UIDVALIDITY change). Both lookups are indexed.
+const capturedSQL = `
+SELECT uid, sha256 FROM inbound WHERE mailbox = $1 AND uidvalidity = $2 AND uid = ANY($3)
+UNION ALL
+SELECT -1, sha256 FROM inbound WHERE mailbox = $1 AND sha256 = ANY($4)`
+
+var inboundColumns = []string{"mailbox", "uidvalidity", "uid", "sha256", "size", "internal_date", "raw", "truncated"}
 
 // capture records msgs and moves the cursor of mailbox to (uidValidity,
 // lastUID) in one transaction, fenced by owner's lease. It returns how many
@@ -51,22 +47,9 @@ ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING`
 func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uidValidity, lastUID uint32,
 	msgs []fetchedMessage, beforeCommit func() error) (int, error) {
 	n := len(msgs)
-	uids := make([]int64, 0, n)
-	sums := make([][]byte, 0, n)
-	sizes := make([]int64, 0, n)
-	dates := make([]pgtype.Timestamptz, 0, n)
-	raws := make([][]byte, 0, n)
-	truncs := make([]bool, 0, n)
-	seen := make(map[[sha256.Size]byte]bool, n)
-	for _, m := range msgs {
-		sum := sha256.Sum256(m.raw)
-		if seen[sum] {
-			continue // a byte-identical copy earlier in the batch
-		}
-		seen[sum] = true
-		uids, sums, sizes = append(uids, int64(m.uid)), append(sums, sum[:]), append(sizes, m.size)
-		raws, truncs = append(raws, m.raw), append(truncs, m.truncated)
-		dates = append(dates, pgtype.Timestamptz{Time: m.internalDate, Valid: !m.internalDate.IsZero()})
+	sums := make([][sha256.Size]byte, n)
+	for i, m := range msgs {
+		sums[i] = sha256.Sum256(m.raw)
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -80,14 +63,19 @@ func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uid
 	if tag.RowsAffected() == 0 {
 		return 0, errLeaseLost
 	}
-	var inserted int
-	if n > 0 {
-		tag, err = tx.Exec(ctx, insertInboundSQL, mailbox, int64(uidValidity), uids, sums, sizes, dates, raws, truncs)
-		if err != nil {
-			return 0, fmt.Errorf("mailin: capture %d messages into %q: %w", n, mailbox, err)
-		}
-		inserted = int(tag.RowsAffected())
+	// The cursor update locked the mailbox row, so no other capture of this
+	// mailbox can record anything between this check and the COPY; the
+	// unique (mailbox, uidvalidity, uid) constraint remains the backstop.
+	rows, err := filterCaptured(ctx, tx, mailbox, uidValidity, msgs, sums)
+	if err != nil {
+		return 0, err
 	}
+	if len(rows) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"inbound"}, inboundColumns, pgx.CopyFromRows(rows)); err != nil {
+			return 0, fmt.Errorf("mailin: capture %d messages into %q: %w", len(rows), mailbox, err)
+		}
+	}
+	inserted := len(rows)
 	if beforeCommit != nil {
 		if err := beforeCommit(); err != nil {
 			return 0, err
@@ -97,4 +85,44 @@ func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uid
 		return 0, fmt.Errorf("mailin: commit capture into %q: %w", mailbox, err)
 	}
 	return inserted, nil
+}
+
+// filterCaptured returns the rows to record: msgs less those already
+// captured and byte-identical copies earlier in the batch, in UID order.
+func filterCaptured(ctx context.Context, tx pgx.Tx, mailbox string, uidValidity uint32,
+	msgs []fetchedMessage, sums [][sha256.Size]byte) ([][]any, error) {
+	uids := make([]int64, len(msgs))
+	hashes := make([][]byte, len(msgs))
+	for i := range msgs {
+		uids[i], hashes[i] = int64(msgs[i].uid), sums[i][:]
+	}
+	known, err := tx.Query(ctx, capturedSQL, mailbox, int64(uidValidity), uids, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("mailin: checking %q for captured mail: %w", mailbox, err)
+	}
+	seenUID := map[int64]bool{}
+	seenSum := map[[sha256.Size]byte]bool{}
+	var uid int64
+	var sum []byte
+	_, err = pgx.ForEachRow(known, []any{&uid, &sum}, func() error {
+		if uid >= 0 {
+			seenUID[uid] = true
+		} else {
+			seenSum[[sha256.Size]byte(sum)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailin: checking %q for captured mail: %w", mailbox, err)
+	}
+	rows := make([][]any, 0, len(msgs))
+	for i, m := range msgs {
+		if seenUID[int64(m.uid)] || seenSum[sums[i]] {
+			continue
+		}
+		seenSum[sums[i]] = true // a byte-identical copy later in the batch
+		date := pgtype.Timestamptz{Time: m.internalDate, Valid: !m.internalDate.IsZero()}
+		rows = append(rows, []any{mailbox, int64(uidValidity), int64(m.uid), sums[i][:], m.size, date, m.raw, m.truncated})
+	}
+	return rows, nil
 }
