@@ -138,6 +138,15 @@ func parseMediaType(ctype string) (string, map[string]string, []string, error) {
 // readParts parses the MIME tree; when enmime gives up it falls back to the
 // header alone with the rest of the bytes as a text body (ok is false).
 func readParts(b []byte) (*enmime.Part, bool) {
+	if slim, parts, ok := slimMessage(b); ok {
+		root, err := parser.ReadParts(bytes.NewReader(slim))
+		if err == nil && root != nil {
+			decodeTransfer(root)
+			if restoreBigParts(root, parts) {
+				return root, true
+			}
+		}
+	}
 	root, err := parser.ReadParts(bytes.NewReader(b))
 	if err == nil && root != nil {
 		decodeTransfer(root)

@@ -1,0 +1,77 @@
+package parse
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestBigPartsFastPathMatchesEnmime parses every fixture and corpus message
+// twice: with the fast path forced onto every base64 binary part, and with
+// it off. The results must be identical.
+func TestBigPartsFastPathMatchesEnmime(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "eml", "*.eml"))
+	if dir := corpusDir(t); dir != "" {
+		more, _ := filepath.Glob(filepath.Join(dir, "*", "*.eml"))
+		files = append(files, more...)
+	}
+	saved := bigPartMin
+	defer func() { bigPartMin = saved }()
+	exercised := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bigPartMin = 1 << 62
+		want, wantErr := Message(raw, Options{})
+		bigPartMin = 1
+		got, gotErr := Message(raw, Options{})
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: fast path = %+v, %v;\nenmime alone = %+v, %v", f, got, gotErr, want, wantErr)
+		}
+		if body, err := headerStart(raw); err == nil {
+			if _, _, ok := slimMessage(body); ok {
+				exercised++
+			}
+		}
+	}
+	if exercised < 20 {
+		t.Errorf("the fast path applied to %d of %d messages; want at least 20 for this test to mean anything", exercised, len(files))
+	}
+	t.Logf("fast path exercised on %d of %d messages", exercised, len(files))
+}
+
+func TestBigPartsLargeAttachment(t *testing.T) {
+	data := bytes.Repeat([]byte("%PDF-1.7 deskgate\x00\xff"), 10000)
+	enc := base64.StdEncoding.EncodeToString(data)
+	var wrapped strings.Builder
+	for len(enc) > 76 {
+		wrapped.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	wrapped.WriteString(enc + "\r\n")
+	raw := "From: a@example.org\r\nSubject: report\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\npreamble\r\n--b\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\nSee attached, the report for November.\r\n--b \r\n" +
+		"Content-Type: application/pdf; name=\"r.pdf\"\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" + wrapped.String() + "--b--\r\nepilogue\r\n"
+	if _, parts, ok := slimMessage([]byte(raw)); !ok || len(parts) != 1 || parts[0].ordinal != 1 {
+		t.Fatalf("slimMessage found parts %+v (ok %v), want the PDF as part 1", parts, ok)
+	}
+	in, err := Message([]byte(raw), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Attachments) != 1 || !bytes.Equal(in.Attachments[0].Data, data) || in.Attachments[0].Filename != "r.pdf" {
+		t.Fatalf("attachments = %d (first %d bytes), want r.pdf with its %d bytes", len(in.Attachments), len(in.Attachments[0].Data), len(data))
+	}
+	if !strings.Contains(in.Text, "See attached, the report for November.") {
+		t.Errorf("Text = %q, want the text part intact", in.Text)
+	}
+}
