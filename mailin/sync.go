@@ -367,66 +367,114 @@ func (s *Syncer) sync(ctx context.Context, cn *conn) error {
 		return err
 	}
 	slices.SortFunc(infos, func(a, b msgInfo) int { return int(int64(a.uid) - int64(b.uid)) })
-	for len(infos) > 0 {
-		n, bytes := 0, int64(0)
-		for n < len(infos) && n < s.mb.BatchSize {
-			sz := min(infos[n].size, headerSizeGuess)
-			if infos[n].size <= s.mb.MaxMessageSize {
-				sz = infos[n].size
-			}
-			if n > 0 && bytes+sz > maxBatchBytes {
-				break
-			}
-			bytes += sz
-			n++
+	// Pipelined: while one batch is stored, the next is fetched. Batches
+	// are stored strictly in order, each only after the previous committed,
+	// and marked on the server only once committed.
+	var stored chan error
+	var pending batch
+	for len(infos) > 0 || stored != nil {
+		var next batch
+		var fetchErr error
+		if len(infos) > 0 {
+			n := s.batchLen(infos)
+			next, fetchErr = s.fetch(cn, infos[:n])
+			infos = infos[n:]
 		}
-		if err := s.captureBatch(ctx, cn, infos[:n]); err != nil {
-			return err
+		if stored != nil {
+			if err := <-stored; err != nil {
+				return err
+			}
+			stored = nil
+			cn.lastUID = pending.lastUID
+			if err := s.markCaptured(ctx, cn, pending.msgs); err != nil {
+				return err
+			}
 		}
-		infos = infos[n:]
+		if fetchErr != nil {
+			return fetchErr
+		}
+		if next.lastUID != 0 {
+			pending, stored = next, make(chan error, 1)
+			go func(b batch, done chan<- error) { done <- s.store(ctx, cn.uidValidity, b) }(next, stored)
+		}
 	}
 	return nil
 }
 
-// captureBatch fetches, captures and then marks one batch.
-func (s *Syncer) captureBatch(ctx context.Context, cn *conn, batch []msgInfo) error {
-	t0 := time.Now()
-	msgs, err := s.fetchBatch(cn, batch)
-	if err != nil {
-		return err
+// batch is one fetched batch: the messages still on the server, and the
+// highest UID it covered (the cursor passes it even if all vanished).
+type batch struct {
+	msgs    []fetchedMessage
+	lastUID uint32
+	fetched time.Duration
+}
+
+// batchLen is how many of infos make the next batch: at most BatchSize
+// messages and about maxBatchBytes of raw mail.
+func (s *Syncer) batchLen(infos []msgInfo) int {
+	n, bytes := 0, int64(0)
+	for n < len(infos) && n < s.mb.BatchSize {
+		sz := min(infos[n].size, headerSizeGuess)
+		if infos[n].size <= s.mb.MaxMessageSize {
+			sz = infos[n].size
+		}
+		if n > 0 && bytes+sz > maxBatchBytes {
+			break
+		}
+		bytes += sz
+		n++
 	}
-	fetched := time.Since(t0)
-	lastUID := batch[len(batch)-1].uid
-	if len(msgs) < len(batch) {
+	return n
+}
+
+// fetch fetches one batch and warns of messages that vanished meanwhile.
+func (s *Syncer) fetch(cn *conn, infos []msgInfo) (batch, error) {
+	t0 := time.Now()
+	msgs, err := s.fetchBatch(cn, infos)
+	if err != nil {
+		return batch{}, err
+	}
+	if len(msgs) < len(infos) {
 		got := make(map[uint32]bool, len(msgs))
 		for _, m := range msgs {
 			got[m.uid] = true
 		}
-		for _, b := range batch {
+		for _, b := range infos {
 			if !got[b.uid] {
 				s.log.Warn("mailin: message vanished from the server before it could be captured", "uid", b.uid)
 			}
 		}
 	}
+	return batch{msgs: msgs, lastUID: infos[len(infos)-1].uid, fetched: time.Since(t0)}, nil
+}
+
+// store captures one fetched batch and advances the cursor past it. It
+// runs beside the next fetch, so it touches the database only.
+func (s *Syncer) store(ctx context.Context, uidValidity uint32, b batch) error {
+	t0 := time.Now()
 	s.batches++
 	batchNo := s.batches
 	var before func() error
 	if s.hooks.beforeCommit != nil {
 		before = func() error { return s.hooks.beforeCommit(batchNo) }
 	}
-	inserted, err := capture(ctx, s.pool, s.mb.Name, s.owner, cn.uidValidity, lastUID, msgs, before)
+	inserted, err := capture(ctx, s.pool, s.mb.Name, s.owner, uidValidity, b.lastUID, b.msgs, before)
 	if err != nil {
 		return err
 	}
-	cn.lastUID = lastUID
-	s.log.Debug("mailin: captured", "messages", len(msgs), "new", inserted, "last_uid", lastUID,
-		"fetch", fetched.Round(time.Millisecond), "store", (time.Since(t0) - fetched).Round(time.Millisecond))
+	s.log.Debug("mailin: captured", "messages", len(b.msgs), "new", inserted, "last_uid", b.lastUID,
+		"fetch", b.fetched.Round(time.Millisecond), "store", time.Since(t0).Round(time.Millisecond))
 	if inserted > 0 && s.captured != nil {
 		s.captured()
 	}
 	if s.hooks.afterCommit != nil {
 		s.hooks.afterCommit(batchNo)
 	}
+	return nil
+}
+
+// markCaptured marks committed messages on the server.
+func (s *Syncer) markCaptured(ctx context.Context, cn *conn, msgs []fetchedMessage) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
