@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"deskgate/mailin"
 	"deskgate/ticketing"
 )
@@ -27,19 +29,16 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return usageError(err.Error())
 		}
-		pool, err := openDB(ctx)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		ts, err := ticketing.ListTickets(ctx, pool, *status, *limit)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return writeJSON(stdout, ts)
-		}
-		return printTickets(stdout, ts)
+		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			ts, err := ticketing.ListTickets(ctx, pool, *status, *limit)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return writeJSON(stdout, ts)
+			}
+			return printTickets(stdout, ts)
+		})
 	case "show":
 		n, rest, err := numberArg(args[1:], "ticket show")
 		if err != nil {
@@ -48,19 +47,16 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := fs.Parse(rest); err != nil {
 			return usageError(err.Error())
 		}
-		pool, err := openDB(ctx)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		t, err := ticketing.GetTicket(ctx, pool, n)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return writeJSON(stdout, t)
-		}
-		return printTicket(stdout, t)
+		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			t, err := ticketing.GetTicket(ctx, pool, n)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return writeJSON(stdout, t)
+			}
+			return printTicket(stdout, t)
+		})
 	}
 	return usageError(fmt.Sprintf("ticket: unknown subcommand %q", args[0]))
 }
@@ -80,19 +76,16 @@ func inboundCmd(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func listInbound(ctx context.Context, stdout io.Writer, status string, limit int, asJSON bool) error {
-	pool, err := openDB(ctx)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	rs, err := mailin.ListInbound(ctx, pool, status, limit)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return writeJSON(stdout, rs)
-	}
-	return printInbound(stdout, rs)
+	return withDB(ctx, func(pool *pgxpool.Pool) error {
+		rs, err := mailin.ListInbound(ctx, pool, status, limit)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(stdout, rs)
+		}
+		return printInbound(stdout, rs)
+	})
 }
 
 func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
@@ -118,23 +111,20 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := fs.Parse(rest); err != nil {
 			return usageError(err.Error())
 		}
-		pool, err := openDB(ctx)
-		if err != nil {
+		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			r, body, err := mailin.GetInbound(ctx, pool, n)
+			if err != nil {
+				return err
+			}
+			if *raw {
+				_, err := stdout.Write(body)
+				return err
+			}
+			fmt.Fprintf(stdout, "inbound %d  %s  mailbox %s uid %d/%d  %d bytes  sha256 %s\nreason: %s\n\n",
+				r.ID, r.Status, r.Mailbox, r.UIDValidity, r.UID, r.Size, r.SHA256, r.Reason)
+			_, err = stdout.Write(firstLines(body, 40))
 			return err
-		}
-		defer pool.Close()
-		r, body, err := mailin.GetInbound(ctx, pool, n)
-		if err != nil {
-			return err
-		}
-		if *raw {
-			_, err := stdout.Write(body)
-			return err
-		}
-		fmt.Fprintf(stdout, "inbound %d  %s  mailbox %s uid %d/%d  %d bytes  sha256 %s\nreason: %s\n\n",
-			r.ID, r.Status, r.Mailbox, r.UIDValidity, r.UID, r.Size, r.SHA256, r.Reason)
-		_, err = stdout.Write(firstLines(body, 40))
-		return err
+		})
 	case "retry":
 		fs := flag.NewFlagSet("quarantine retry", flag.ContinueOnError)
 		all := fs.Bool("all", false, "retry every quarantined message")
@@ -152,20 +142,17 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if (id == 0) == !*all {
 			return usageError("quarantine retry: give one message number or -all")
 		}
-		pool, err := openDB(ctx)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		n, err := mailin.RetryQuarantined(ctx, pool, id)
-		if err != nil {
-			return err
-		}
-		if n == 0 && id != 0 {
-			return fmt.Errorf("inbound %d is not quarantined", id)
-		}
-		fmt.Fprintf(stdout, "%d message(s) queued for processing again; a running deskgate serve picks them up within a second\n", n)
-		return nil
+		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			n, err := mailin.RetryQuarantined(ctx, pool, id)
+			if err != nil {
+				return err
+			}
+			if n == 0 && id != 0 {
+				return fmt.Errorf("inbound %d is not quarantined", id)
+			}
+			fmt.Fprintf(stdout, "%d message(s) queued for processing again; a running deskgate serve picks them up within a second\n", n)
+			return nil
+		})
 	}
 	return usageError(fmt.Sprintf("quarantine: unknown subcommand %q", args[0]))
 }

@@ -18,7 +18,6 @@ import (
 	"deskgate/config"
 	"deskgate/mailin"
 	"deskgate/mailin/parse"
-	"deskgate/migrations"
 	"deskgate/ticketing"
 )
 
@@ -43,17 +42,10 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	pool, err := openDB(ctx)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	v, err := migrations.Up(ctx, pool, log)
-	if err != nil {
-		return err
-	}
-	log.Info("deskgate serving", "desk", cfg.Desk.Address, "mailboxes", len(cfg.Mailboxes), "schema", v)
-	return serve(ctx, cfg, pool, log)
+	return withMigratedDB(ctx, log, func(pool *pgxpool.Pool, v int64) error {
+		log.Info("deskgate serving", "desk", cfg.Desk.Address, "mailboxes", len(cfg.Mailboxes), "schema", v)
+		return serve(ctx, cfg, pool, log)
+	})
 }
 
 // serve syncs every mailbox and processes captured mail until ctx is done.
