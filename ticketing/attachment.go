@@ -1,9 +1,12 @@
 package ticketing
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -30,24 +33,28 @@ func attachmentSums(ins []Inbound) [][][32]byte {
 // (msgIDs[i] != 0), their content once per SHA-256, in one round trip.
 func storeAttachments(ctx context.Context, tx pgx.Tx, ins []Inbound, sums [][][32]byte, msgIDs []int64) error {
 	b := &pgx.Batch{}
-	seen := map[[32]byte]bool{}
+	blobs := map[[32]byte][]byte{}
 	for i := range ins {
 		if msgIDs[i] == 0 {
 			continue
 		}
 		for j, a := range ins[i].Attachments {
-			sum := sums[i][j]
-			if !seen[sum] {
-				seen[sum] = true
-				b.Queue(storeBlobSQL, sum[:], len(a.Data), a.Data)
-			}
-			b.Queue(storeAttachmentSQL, msgIDs[i], sum[:], a.Filename, a.ContentType, a.ContentID, a.Inline, len(a.Data))
+			blobs[sums[i][j]] = a.Data
+			b.Queue(storeAttachmentSQL, msgIDs[i], sums[i][j][:], a.Filename, a.ContentType, a.ContentID, a.Inline, len(a.Data))
 		}
 	}
 	if b.Len() == 0 {
 		return nil
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	// Blobs first, in hash order: concurrent batches sharing content (a
+	// signature logo) then wait for each other instead of deadlocking.
+	keys := slices.SortedFunc(maps.Keys(blobs), func(x, y [32]byte) int { return bytes.Compare(x[:], y[:]) })
+	bb := &pgx.Batch{}
+	for _, k := range keys {
+		bb.Queue(storeBlobSQL, k[:], len(blobs[k]), blobs[k])
+	}
+	bb.QueuedQueries = append(bb.QueuedQueries, b.QueuedQueries...)
+	if err := tx.SendBatch(ctx, bb).Close(); err != nil {
 		return fmt.Errorf("ticketing: storing attachments: %w", err)
 	}
 	return nil

@@ -51,10 +51,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	for i := range ins {
 		fps[i] = fingerprint(&ins[i], sums[i])
 	}
+	if err := lockMessageIDs(ctx, tx, ins); err != nil {
+		return nil, err
+	}
 	known, err := lookupMessages(ctx, tx, ins)
 	if err != nil {
 		return nil, err
 	}
+	dup := make([]bool, len(ins)) // a second delivery of a message already handled
 
 	// Phase 1: decide, and open tickets for new human mail in one pipeline.
 	creates := &pgx.Batch{}
@@ -66,14 +70,16 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		switch {
 		case in.From.Address == "":
 			out[i] = Outcome{Status: StatusQuarantined, Reason: "no sender: From, Sender and Reply-To are missing or unparseable, so there is nobody to answer"}
-		case in.MessageID != "" && known.duplicate(in.MessageID, fps[i]) != nil:
-			m := known.duplicate(in.MessageID, fps[i])
-			out[i] = Outcome{Status: StatusAttached, TicketID: m.ticketID,
-				Reason: fmt.Sprintf("duplicate delivery of <%s>, already on ticket #%d", in.MessageID, m.ticketID)}
+		case in.MessageID != "" && known.duplicate(in.MessageID, fps[i]) != 0:
+			t := known.duplicate(in.MessageID, fps[i])
+			dup[i] = true
+			out[i] = Outcome{Status: StatusAttached, TicketID: t,
+				Reason: fmt.Sprintf("duplicate delivery of <%s>, already on ticket #%d", in.MessageID, t)}
 		case in.MessageID != "" && hasKey(batchSeen, key):
+			dup[i] = true
 			out[i] = Outcome{Status: StatusAttached, Reason: fmt.Sprintf("duplicate delivery of <%s>", in.MessageID)}
 		case in.Class != ClassHuman:
-			if t := known.referredTicket(in); t != 0 {
+			if t := referredTicket(in, known.ticketOf); t != 0 {
 				out[i] = Outcome{Status: StatusAttached, TicketID: t,
 					Reason: fmt.Sprintf("%s (%s) refers to a message of ticket #%d", in.Class, in.ClassReason, t)}
 			} else {
@@ -111,7 +117,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		in := &ins[i]
 		if out[i].Status == StatusIgnored && in.Class != ClassHuman {
 			// A reply to a ticket opened earlier in this same batch.
-			if t := referredIn(in, newTicket); t != 0 {
+			if t := referredTicket(in, func(id string) int64 { return newTicket[id] }); t != 0 {
 				out[i] = Outcome{Status: StatusAttached, TicketID: t,
 					Reason: fmt.Sprintf("%s (%s) refers to a message of ticket #%d", in.Class, in.ClassReason, t)}
 			}
@@ -128,7 +134,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			out[i].TicketID = firstCopy.TicketID
 			out[i].Reason += fmt.Sprintf(", already on ticket #%d", out[i].TicketID)
 		}
-		if strings.HasPrefix(out[i].Reason, "duplicate delivery") {
+		if dup[i] {
 			queueEvent(joins, out[i].TicketID, in.CaptureID, "message.duplicate", map[string]any{
 				"message_id": in.MessageID, "mailbox": in.Mailbox, "reason": out[i].Reason})
 			joined = append(joined, -1)
@@ -164,7 +170,11 @@ func hasKey(m map[string]int, k string) bool { _, ok := m[k]; return ok }
 // sums are the SHA-256 of in's attachments.
 func fingerprint(in *Inbound, sums [][32]byte) []byte {
 	h := sha256.New()
-	for _, s := range []string{in.MessageID, strings.ToLower(in.From.Address), in.Subject, in.Text, in.HTML} {
+	text, html := in.Text, in.HTML
+	if in.Truncated {
+		text, html = "", "" // a note about the capture, not the content
+	}
+	for _, s := range []string{in.MessageID, strings.ToLower(in.From.Address), in.Subject, text, html} {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
@@ -186,29 +196,30 @@ type storedMessage struct {
 
 type knownMessages map[string][]storedMessage
 
-func (k knownMessages) duplicate(id string, fp []byte) *storedMessage {
-	for i, m := range k[id] {
+// duplicate is the ticket of a stored message with this Message-ID and
+// content, or 0.
+func (k knownMessages) duplicate(id string, fp []byte) int64 {
+	for _, m := range k[id] {
 		if bytes.Equal(m.fingerprint, fp) {
-			return &k[id][i]
-		}
-	}
-	return nil
-}
-
-// referredTicket is the ticket of a stored message that an auto-generated
-// message reports on or replies to, most specific evidence first.
-func (k knownMessages) referredTicket(in *Inbound) int64 {
-	for _, id := range referredIDs(in) {
-		if ms := k[id]; len(ms) > 0 {
-			return ms[0].ticketID
+			return m.ticketID
 		}
 	}
 	return 0
 }
 
-func referredIn(in *Inbound, tickets map[string]int64) int64 {
+// ticketOf is the ticket of the first stored message with Message-ID id, or 0.
+func (k knownMessages) ticketOf(id string) int64 {
+	if ms := k[id]; len(ms) > 0 {
+		return ms[0].ticketID
+	}
+	return 0
+}
+
+// referredTicket is the ticket, as ticketOf finds it, of a message that an
+// auto-generated message reports on or replies to, most specific evidence first.
+func referredTicket(in *Inbound, ticketOf func(id string) int64) int64 {
 	for _, id := range referredIDs(in) {
-		if t := tickets[id]; t != 0 {
+		if t := ticketOf(id); t != 0 {
 			return t
 		}
 	}
@@ -229,6 +240,30 @@ func referredIDs(in *Inbound) []string {
 
 // The message_id <> ” term lets the planner use the partial index
 // messages_message_id; without it this would scan every message.
+// lockMessageIDsSQL takes a transaction lock per Message-ID of the batch,
+// in a fixed order so that concurrent batches cannot deadlock on them. Two
+// processes handling copies of one message (delivered to two mailboxes)
+// thus decide one after the other: the second sees the first's ticket.
+const lockMessageIDsSQL = `
+SELECT count(pg_advisory_xact_lock(1684367463, k))
+FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys`
+
+func lockMessageIDs(ctx context.Context, tx pgx.Tx, ins []Inbound) error {
+	ids := make([]string, 0, len(ins))
+	for i := range ins {
+		if ins[i].MessageID != "" {
+			ids = append(ids, ins[i].MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, lockMessageIDsSQL, ids); err != nil {
+		return fmt.Errorf("ticketing: locking message ids: %w", err)
+	}
+	return nil
+}
+
 const lookupMessagesSQL = `
 SELECT message_id, fingerprint, ticket_id FROM messages
 WHERE message_id = ANY($1) AND message_id <> '' ORDER BY id`

@@ -3,6 +3,7 @@ package ticketing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -192,5 +193,44 @@ func TestGetTicketNotFound(t *testing.T) {
 	pool := dbtest.Pool(t)
 	if _, err := ticketing.GetTicket(context.Background(), pool, 4711); !errors.Is(err, ticketing.ErrNotFound) {
 		t.Fatalf("GetTicket(4711) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestConcurrentCopiesOpenOneTicket: two processes handle the two copies of
+// one message (delivered to two desk mailboxes) at the same moment.
+func TestConcurrentCopiesOpenOneTicket(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	for round := range 20 {
+		id := fmt.Sprintf("race-%d@example.se", round)
+		a := human(capture(t, pool, "support", 100+round), id, "Samtidigt")
+		b := a
+		b.CaptureID, b.Mailbox = capture(t, pool, "it", 100+round), "it"
+		start := make(chan struct{})
+		outs := make([]ticketing.Outcome, 2)
+		errs := make(chan error, 2)
+		for k, in := range []ticketing.Inbound{a, b} {
+			go func() {
+				<-start
+				errs <- pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+					out, err := ticketing.NewDesk(quiet).Receive(ctx, tx, []ticketing.Inbound{in})
+					if err == nil {
+						outs[k] = out[0]
+					}
+					return err
+				})
+			}()
+		}
+		close(start)
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("Receive: %v", err)
+			}
+		}
+		statuses := outs[0].Status + "," + outs[1].Status
+		if (statuses != "ticketed,attached" && statuses != "attached,ticketed") || outs[0].TicketID != outs[1].TicketID {
+			t.Fatalf("round %d: concurrent copies = %+v, want one ticketed and one attached to the same ticket", round, outs)
+		}
 	}
 }
