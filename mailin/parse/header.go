@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // encodedWord matches an RFC 2047 encoded word, leniently: the encoded text
@@ -128,7 +129,9 @@ func unhex(c byte) byte {
 	return c - '0'
 }
 
-// collapseSpace turns every run of white space into one space and trims.
+// collapseSpace turns every run of white space and control characters into
+// one space and trims. Header-derived fields thus carry no terminal escape
+// sequences or other controls to whoever prints them.
 func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
 }

@@ -135,7 +135,8 @@ func parseMediaType(ctype string) (string, map[string]string, []string, error) {
 	return mtype, params, invalid, err
 }
 
-// readParts parses the MIME tree; when enmime gives up it falls back to the
+// readParts parses the MIME tree; when enmime gives up, or finds a
+// multipart with no parts (its boundary never occurs), it falls back to the
 // header alone with the rest of the bytes as a text body (ok is false).
 func readParts(b []byte) (*enmime.Part, bool) {
 	if slim, parts, ok := slimMessage(b); ok {
@@ -148,7 +149,7 @@ func readParts(b []byte) (*enmime.Part, bool) {
 		}
 	}
 	root, err := parser.ReadParts(bytes.NewReader(b))
-	if err == nil && root != nil {
+	if err == nil && root != nil && !(strings.HasPrefix(root.ContentType, "multipart/") && root.FirstChild == nil) {
 		decodeTransfer(root)
 		return root, true
 	}

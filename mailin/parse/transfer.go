@@ -70,10 +70,15 @@ func decodeBase64(b []byte) []byte {
 // re-reading it as a single-part entity.
 func decodeWithEnmime(p *enmime.Part) []byte {
 	var b bytes.Buffer
-	for _, k := range []string{"Content-Type", "Content-Transfer-Encoding"} {
-		if v := p.Header.Get(k); v != "" {
-			b.WriteString(k + ": " + v + "\r\n")
-		}
+	ctype := p.Header.Get("Content-Type")
+	if !strings.HasPrefix(p.ContentType, "text/") {
+		// Without a type enmime would assume US-ASCII text and convert
+		// it; other parts must come out as decoded bytes, untouched.
+		ctype = "application/octet-stream"
+	}
+	b.WriteString("Content-Type: " + ctype + "\r\n")
+	if v := p.Header.Get("Content-Transfer-Encoding"); v != "" {
+		b.WriteString("Content-Transfer-Encoding: " + v + "\r\n")
 	}
 	b.WriteString("\r\n")
 	b.Write(p.Content)
