@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/mailin/parse"
@@ -90,8 +92,8 @@ func (p *Processor) Run(ctx context.Context) error {
 func (p *Processor) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := p.batch(ctx, p.cfg.BatchSize)
-		if err != nil && ctx.Err() == nil {
+		n, _, err := p.batch(ctx, p.cfg.BatchSize)
+		if err != nil && ctx.Err() == nil && !transient(err) {
 			// Find the message that breaks the batch and quarantine it
 			// alone, so one bad message never blocks the mailbox.
 			p.log.Warn("batch failed; processing its messages one by one", "err", err)
@@ -104,15 +106,17 @@ func (p *Processor) Drain(ctx context.Context) (int, error) {
 	}
 }
 
+// isolate processes up to count messages one at a time, quarantining any
+// that fails for a reason other than a transient one.
 func (p *Processor) isolate(ctx context.Context, count int) (int, error) {
 	done := 0
 	for range count {
-		n, err := p.batch(ctx, 1)
+		n, ids, err := p.batch(ctx, 1)
 		if err != nil {
-			if ctx.Err() != nil {
-				return done, ctx.Err()
+			if ctx.Err() != nil || transient(err) || len(ids) != 1 {
+				return done, err
 			}
-			if qerr := p.quarantineNext(ctx, err); qerr != nil {
+			if qerr := p.quarantine(ctx, ids[0], err); qerr != nil {
 				return done, errors.Join(err, qerr)
 			}
 			n = 1
@@ -125,39 +129,93 @@ func (p *Processor) isolate(ctx context.Context, count int) (int, error) {
 	return done, nil
 }
 
+// transient reports whether err may pass on its own (a deadlock, a
+// serialization failure, a lost connection, a server shutting down), so the
+// batch should be retried rather than a message quarantined.
+func transient(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return true // network and connection errors
+	}
+	switch pgErr.Code[:2] {
+	case "08", "40", "53", "55", "57", "58": // connection, rollback, resources, lock, shutdown, system
+		return true
+	}
+	return false
+}
+
 type captured struct {
 	id        int64
 	mailbox   string
 	uid       int64
 	size      int64
 	truncated bool
+	reason    string // why a stub was captured instead of the whole message
 	raw       []byte
 }
 
+// maxBatchRaw bounds the raw mail one batch holds in memory (parsed and
+// decoded copies come on top); a single larger message still goes alone.
+const maxBatchRaw = 48 << 20
+
+// claimSQL locks up to $1 pending captures, oldest first, with the length
+// of their stored bytes, read from the TOAST header without fetching them.
 const claimSQL = `
-SELECT id, mailbox, uid, size, truncated, raw FROM inbound
+SELECT id, octet_length(raw) FROM inbound
 WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 
+const loadSQL = `
+SELECT id, mailbox, uid, size, truncated, reason, raw FROM inbound WHERE id = ANY($1) ORDER BY id`
+
+// claim locks pending captures and loads the oldest of them that fit
+// maxBatchRaw; the rest are released at commit for the next batch.
+func claim(ctx context.Context, tx pgx.Tx, limit int) ([]captured, error) {
+	rows, err := tx.Query(ctx, claimSQL, limit)
+	if err != nil {
+		return nil, fmt.Errorf("mailin: claiming captured mail: %w", err)
+	}
+	var ids []int64
+	var id, length, total int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &length}, func() error {
+		if len(ids) == 0 || total+length <= maxBatchRaw {
+			ids = append(ids, id)
+			total += length
+		}
+		return nil
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, loadSQL, ids)
+	if err != nil {
+		return nil, fmt.Errorf("mailin: loading captured mail: %w", err)
+	}
+	var c captured
+	var caps []captured
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.reason, &c.raw}, func() error {
+		caps = append(caps, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailin: loading captured mail: %w", err)
+	}
+	return caps, nil
+}
+
 // batch claims up to limit pending captures and processes them in one
-// transaction.
-func (p *Processor) batch(ctx context.Context, limit int) (int, error) {
-	n := 0
+// transaction. It returns how many it processed and which it claimed (also
+// when it fails, so that a failing single message can be quarantined).
+func (p *Processor) batch(ctx context.Context, limit int) (int, []int64, error) {
+	var ids []int64
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, claimSQL, limit)
+		caps, err := claim(ctx, tx, limit)
 		if err != nil {
-			return fmt.Errorf("mailin: claiming captured mail: %w", err)
+			return err
 		}
-		var c captured
-		var caps []captured
-		_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.raw}, func() error {
-			caps = append(caps, c)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("mailin: claiming captured mail: %w", err)
+		for _, c := range caps {
+			ids = append(ids, c.id)
 		}
-		n = len(caps)
-		if n == 0 {
+		if len(caps) == 0 {
 			return nil
 		}
 		parsed, failures := p.parseAll(caps)
@@ -185,12 +243,12 @@ func (p *Processor) batch(ctx context.Context, limit int) (int, error) {
 		return recordOutcomes(ctx, tx, caps, parsed, results)
 	})
 	if err != nil {
-		return 0, err
+		return 0, ids, err
 	}
-	if n > 0 {
-		p.log.Debug("processed captured mail", "messages", n)
+	if len(ids) > 0 {
+		p.log.Debug("processed captured mail", "messages", len(ids))
 	}
-	return n, nil
+	return len(ids), ids, nil
 }
 
 // parseAll parses the batch on the configured number of workers. A
@@ -233,8 +291,12 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 	}
 	if c.truncated {
 		in.Truncated = true
-		in.Text = fmt.Sprintf("This message was %s, over the size limit, so deskgate kept only its header. "+
-			"The complete message remains in mailbox %q (UID %d).", humanSize(c.size), c.mailbox, c.uid)
+		why := fmt.Sprintf("This message was %s, over the size limit, so deskgate kept only its header.", humanSize(c.size))
+		if c.reason != "" && !strings.Contains(c.reason, "limit") {
+			why = "deskgate kept only this message's header: " + c.reason + "."
+		}
+		in.Text = why + fmt.Sprintf(" The complete message is still on the mail server of the desk mailbox %q "+
+			"(IMAP UID %d when it was captured).", c.mailbox, c.uid)
 		in.HTML = ""
 	}
 	return in, ""
@@ -271,17 +333,16 @@ func recordOutcomes(ctx context.Context, tx pgx.Tx, caps []captured, parsed []ti
 	return nil
 }
 
-const quarantineNextSQL = `
-UPDATE inbound SET status = 'quarantined', reason = $1, processed_at = now(), attempts = attempts + 1
-WHERE id = (SELECT id FROM inbound WHERE status = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)`
+const quarantineSQL = `
+UPDATE inbound SET status = 'quarantined', reason = $2, processed_at = now(), attempts = attempts + 1
+WHERE id = $1 AND status = 'pending'`
 
-// quarantineNext quarantines the oldest pending message, which failed alone
-// with cause.
-func (p *Processor) quarantineNext(ctx context.Context, cause error) error {
-	if _, err := p.pool.Exec(ctx, quarantineNextSQL, "processing failed: "+cause.Error()); err != nil {
-		return fmt.Errorf("mailin: quarantining: %w", err)
+// quarantine sets aside captured message id, which failed alone with cause.
+func (p *Processor) quarantine(ctx context.Context, id int64, cause error) error {
+	if _, err := p.pool.Exec(ctx, quarantineSQL, id, "processing failed: "+cause.Error()); err != nil {
+		return fmt.Errorf("mailin: quarantining inbound %d: %w", id, err)
 	}
-	p.log.Error("quarantined a message that cannot be processed", "err", cause)
+	p.log.Error("quarantined a message that cannot be processed", "inbound", id, "err", cause)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package mailin
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -110,7 +111,44 @@ func TestOversizeStubOpensTicketThatSaysSo(t *testing.T) {
 	}
 	r := rs[0]
 	if r.Status != ticketing.StatusTicketed || r.Ticket == nil || !r.Truncated || r.Subject != "Scans of all invoices" ||
-		!strings.Contains(r.Text, "40.0 MB") || !strings.Contains(r.Text, `mailbox "desk" (UID 1)`) {
+		!strings.Contains(r.Text, "40.0 MB") || !strings.Contains(r.Text, `desk mailbox "desk" (IMAP UID 1`) {
 		t.Fatalf("stub record = %+v, want a ticket whose text names the size and where the message stays", r)
+	}
+}
+
+// TestPoisonMessageIsQuarantinedAlone: a message the database refuses is
+// set aside with the reason; the rest of its batch becomes tickets.
+func TestPoisonMessageIsQuarantinedAlone(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	// A permanent failure for exactly one message, decided by PostgreSQL.
+	if _, err := pool.Exec(ctx, `ALTER TABLE tickets ADD CONSTRAINT test_poison CHECK (subject <> 'POISON')`); err != nil {
+		t.Fatal(err)
+	}
+	var raws [][]byte
+	for i, subject := range []string{"one", "two", "POISON", "four", "five"} {
+		raws = append(raws, []byte(fmt.Sprintf("From: u%d@example.org\r\nSubject: %s\r\nMessage-ID: <p%d@example.org>\r\n\r\nbody %d\r\n", i, subject, i, i)))
+	}
+	captureRaw(t, pool, false, nil, raws...)
+	n, err := newProcessor(pool, 10).Drain(ctx)
+	if err != nil || n != 5 {
+		t.Fatalf("Drain = %d, %v; want 5, nil", n, err)
+	}
+	rs, err := ListInbound(ctx, pool, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		want := ticketing.StatusTicketed
+		if r.UID == 3 {
+			want = ticketing.StatusQuarantined
+		}
+		if r.Status != want {
+			t.Errorf("uid %d (%s) status = %s, want %s", r.UID, r.Subject, r.Status, want)
+		}
+		if r.UID == 3 && !strings.Contains(r.Reason, "test_poison") {
+			t.Errorf("quarantine reason = %q, want the database's refusal", r.Reason)
+		}
 	}
 }
