@@ -12,7 +12,7 @@ import (
 )
 
 // ErrNotFound is returned for an inbound record that does not exist.
-var ErrNotFound = errors.New("mailin: not found")
+var ErrNotFound = errors.New("not found")
 
 // Record is one captured message and what became of it. Its JSON form is
 // a stable contract for scripts and monitoring.
@@ -64,26 +64,25 @@ func ListInbound(ctx context.Context, db ticketing.DB, status string, limit int)
 	return rs, nil
 }
 
-const getInboundSQL = `SELECT ` + recordColumns + `, raw FROM inbound WHERE id = $1`
+const getInboundSQL = `SELECT ` + recordColumns + ` FROM inbound WHERE id = $1`
 
-// GetInbound returns captured message id with its raw bytes.
+const getRawSQL = `SELECT raw FROM inbound WHERE id = $1`
+
+// GetInbound returns captured message id with its raw bytes, or ErrNotFound.
 func GetInbound(ctx context.Context, db ticketing.DB, id int64) (Record, []byte, error) {
-	var raw []byte
 	rows, err := db.Query(ctx, getInboundSQL, id)
 	if err != nil {
 		return Record{}, nil, fmt.Errorf("mailin: reading inbound %d: %w", id, err)
 	}
-	r, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (Record, error) {
-		var r Record
-		err := row.Scan(&r.ID, &r.Mailbox, &r.UIDValidity, &r.UID, &r.MessageID, &r.Subject, &r.From.Name,
-			&r.From.Address, &r.Class, &r.Status, &r.Reason, &r.Ticket, &r.Text, &r.Size, &r.SHA256,
-			&r.Truncated, &r.CapturedAt, &r.ProcessedAt, &raw)
-		return r, err
-	})
+	r, err := pgx.CollectExactlyOneRow(rows, scanRecord)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Record{}, nil, fmt.Errorf("inbound %d: %w", id, ErrNotFound)
+		return Record{}, nil, fmt.Errorf("inbound message %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
+		return Record{}, nil, fmt.Errorf("mailin: reading inbound %d: %w", id, err)
+	}
+	var raw []byte
+	if err := db.QueryRow(ctx, getRawSQL, id).Scan(&raw); err != nil {
 		return Record{}, nil, fmt.Errorf("mailin: reading inbound %d: %w", id, err)
 	}
 	return r, raw, nil
@@ -101,4 +100,10 @@ func RetryQuarantined(ctx context.Context, db ticketing.DB, id int64) (int64, er
 		return 0, fmt.Errorf("mailin: retrying quarantined mail: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// InboundStatuses lists the statuses of a captured message: pending until
+// processed, then what became of it.
+func InboundStatuses() []string {
+	return []string{"pending", ticketing.StatusTicketed, ticketing.StatusAttached, ticketing.StatusIgnored, ticketing.StatusQuarantined}
 }

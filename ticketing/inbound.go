@@ -17,7 +17,7 @@ const (
 
 // Address is a mailbox with an optional display name, both decoded.
 type Address struct {
-	Name    string `json:"name,omitempty"`
+	Name    string `json:"name"`
 	Address string `json:"address"`
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // ErrNotFound is returned when a ticket does not exist.
-var ErrNotFound = errors.New("ticketing: not found")
+var ErrNotFound = errors.New("not found")
 
 // DB is what the read side needs: a pool, a connection or a transaction.
 type DB interface {
@@ -64,7 +64,7 @@ type Message struct {
 type AttachmentInfo struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
-	ContentID   string `json:"content_id,omitempty"`
+	ContentID   string `json:"content_id"`
 	Inline      bool   `json:"inline"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
@@ -165,4 +165,9 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 		return nil, fmt.Errorf("ticketing: reading events of ticket %d: %w", number, err)
 	}
 	return t, nil
+}
+
+// TicketStatuses lists the statuses a ticket can have, in lifecycle order.
+func TicketStatuses() []string {
+	return []string{"new", "open", "pending", "resolved", "closed"}
 }

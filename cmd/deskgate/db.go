@@ -31,32 +31,43 @@ func openDB(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// withDB runs f on a pool for $DESKGATE_DATABASE_URL and closes it.
+// withDB runs f on a pool for $DESKGATE_DATABASE_URL, which must hold a
+// deskgate schema, and closes it.
 func withDB(ctx context.Context, f func(*pgxpool.Pool) error) error {
 	pool, err := openDB(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	var ready bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('inbound') IS NOT NULL`).Scan(&ready); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if !ready {
+		return errors.New("the database has no deskgate schema yet: run deskgate migrate (deskgate serve also does it at start)")
+	}
 	return f(pool)
 }
 
-// withMigratedDB is withDB after bringing the schema up to date; f gets
-// the schema version.
+// withMigratedDB runs f on a pool for $DESKGATE_DATABASE_URL after bringing
+// the schema up to date; f gets the schema version.
 func withMigratedDB(ctx context.Context, log *slog.Logger, f func(*pgxpool.Pool, int64) error) error {
-	return withDB(ctx, func(pool *pgxpool.Pool) error {
-		v, err := migrations.Up(ctx, pool, log)
-		if err != nil {
-			return err
-		}
-		return f(pool, v)
-	})
+	pool, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	v, err := migrations.Up(ctx, pool, log)
+	if err != nil {
+		return err
+	}
+	return f(pool, v)
 }
 
 func migrateCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
-		return usageError(err.Error())
+	if _, err := parseArgs(fs, args, noNumber); err != nil {
+		return err
 	}
 	return withMigratedDB(ctx, log, func(_ *pgxpool.Pool, v int64) error {
 		fmt.Fprintf(stdout, "database schema at version %d\n", v)

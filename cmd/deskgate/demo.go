@@ -27,8 +27,8 @@ import (
 func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	verbose := fs.Bool("v", false, "show deskgate's log while it runs")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err.Error())
+	if _, err := parseArgs(fs, args, noNumber); err != nil {
+		return err
 	}
 	if !*verbose {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -37,7 +37,10 @@ const benchRoleEnv = "DESKGATE_BENCH_ROLE"
 func BenchmarkIngest(b *testing.B) {
 	n := 10000
 	if v := os.Getenv("DESKGATE_BENCH_MESSAGES"); v != "" {
-		n, _ = strconv.Atoi(v)
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("DESKGATE_BENCH_MESSAGES=%q: want a positive number", v)
+		}
 	}
 	ctx := context.Background()
 	for range b.N {

@@ -6,10 +6,10 @@
 //	deskgate serve                 sync the mailboxes and process mail until stopped
 //	deskgate migrate               bring the database schema up to date
 //	deskgate config check          validate deskgate.yaml and report every problem
-//	deskgate ticket list|show N    read tickets (--json for scripts)
+//	deskgate ticket list|show N    read tickets (-json for scripts)
 //	deskgate inbound list          every captured message and what became of it
-//	deskgate quarantine list|show N|retry N|retry --all
-//	deskgate demo                  run the whole pipeline on embedded sample mail
+//	deskgate quarantine list|show N|retry N|retry -all
+//	deskgate demo [-v]             run the whole pipeline on embedded sample mail
 package main
 
 import (
@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"deskgate/config"
 )
 
 func main() {
@@ -29,11 +31,16 @@ func main() {
 	stop()
 	if err != nil {
 		var u usageError
-		if errors.As(err, &u) {
+		var cfgErr *config.Error
+		switch {
+		case errors.As(err, &u):
 			fmt.Fprintln(os.Stderr, "deskgate:", err)
 			os.Exit(2)
+		case errors.As(err, &cfgErr):
+			fmt.Fprintln(os.Stderr, err) // one file:line:column: problem per line
+		default:
+			fmt.Fprintln(os.Stderr, "deskgate:", err)
 		}
-		fmt.Fprintln(os.Stderr, "deskgate:", err)
 		os.Exit(1)
 	}
 }
@@ -47,18 +54,19 @@ const usage = `deskgate - email-driven helpdesk gateway
 
 Usage:
   deskgate serve [-config FILE]          sync the mailboxes and turn mail into tickets until stopped
-  deskgate migrate                       apply database migrations
+  deskgate migrate                       apply database migrations and print the schema version
   deskgate config check [-config FILE]   validate the configuration, reporting every problem
   deskgate ticket list [-status S] [-limit N] [-json]
   deskgate ticket show N [-json]
   deskgate inbound list [-status S] [-limit N] [-json]
-  deskgate quarantine list [-json]
+  deskgate quarantine list [-limit N] [-json]
   deskgate quarantine show N [-raw]
   deskgate quarantine retry N | -all
-  deskgate demo                          run the pipeline end to end on sample mail
+  deskgate demo [-v]                     run the pipeline end to end on sample mail (-v: with the log)
 
-The configuration file defaults to deskgate.yaml (or $DESKGATE_CONFIG); the
-database comes from $DESKGATE_DATABASE_URL.
+Lists show the newest 100 unless -limit says otherwise. The configuration file
+defaults to deskgate.yaml (or $DESKGATE_CONFIG); the database comes from
+$DESKGATE_DATABASE_URL.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

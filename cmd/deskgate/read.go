@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,12 +23,15 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fs := flag.NewFlagSet("ticket "+args[0], flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	status := fs.String("status", "", "only tickets with this status")
-	limit := fs.Int("limit", 100, "at most this many tickets")
 	switch args[0] {
 	case "list":
-		if err := fs.Parse(args[1:]); err != nil {
-			return usageError(err.Error())
+		status := fs.String("status", "", "only tickets with this status: "+strings.Join(ticketing.TicketStatuses(), ", "))
+		limit := fs.Int("limit", 100, "at most this many tickets, newest first")
+		if _, err := parseArgs(fs, args[1:], noNumber); err != nil {
+			return err
+		}
+		if err := checkList(*status, ticketing.TicketStatuses(), *limit); err != nil {
+			return err
 		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
 			ts, err := ticketing.ListTickets(ctx, pool, *status, *limit)
@@ -40,12 +44,9 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			return printTickets(stdout, ts)
 		})
 	case "show":
-		n, rest, err := numberArg(args[1:], "ticket show")
+		n, err := parseArgs(fs, args[1:], needNumber)
 		if err != nil {
 			return err
-		}
-		if err := fs.Parse(rest); err != nil {
-			return usageError(err.Error())
 		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
 			t, err := ticketing.GetTicket(ctx, pool, n)
@@ -67,10 +68,13 @@ func inboundCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fs := flag.NewFlagSet("inbound list", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	status := fs.String("status", "", "only messages with this status: pending, ticketed, attached, ignored, quarantined")
-	limit := fs.Int("limit", 100, "at most this many messages")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError(err.Error())
+	status := fs.String("status", "", "only messages with this status: "+strings.Join(mailin.InboundStatuses(), ", "))
+	limit := fs.Int("limit", 100, "at most this many messages, newest first")
+	if _, err := parseArgs(fs, args[1:], noNumber); err != nil {
+		return err
+	}
+	if err := checkList(*status, mailin.InboundStatuses(), *limit); err != nil {
+		return err
 	}
 	return listInbound(ctx, stdout, *status, *limit, *asJSON)
 }
@@ -92,24 +96,23 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageError("quarantine: want list, show N or retry N|-all")
 	}
+	fs := flag.NewFlagSet("quarantine "+args[0], flag.ContinueOnError)
 	switch args[0] {
 	case "list":
-		fs := flag.NewFlagSet("quarantine list", flag.ContinueOnError)
 		asJSON := fs.Bool("json", false, "print JSON")
-		limit := fs.Int("limit", 100, "at most this many messages")
-		if err := fs.Parse(args[1:]); err != nil {
-			return usageError(err.Error())
+		limit := fs.Int("limit", 100, "at most this many messages, newest first")
+		if _, err := parseArgs(fs, args[1:], noNumber); err != nil {
+			return err
+		}
+		if err := checkList("", nil, *limit); err != nil {
+			return err
 		}
 		return listInbound(ctx, stdout, ticketing.StatusQuarantined, *limit, *asJSON)
 	case "show":
-		n, rest, err := numberArg(args[1:], "quarantine show")
+		raw := fs.Bool("raw", false, "print the message's raw bytes exactly as captured")
+		n, err := parseArgs(fs, args[1:], needNumber)
 		if err != nil {
 			return err
-		}
-		fs := flag.NewFlagSet("quarantine show", flag.ContinueOnError)
-		raw := fs.Bool("raw", false, "print the message's raw bytes exactly as captured")
-		if err := fs.Parse(rest); err != nil {
-			return usageError(err.Error())
 		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
 			r, body, err := mailin.GetInbound(ctx, pool, n)
@@ -120,35 +123,32 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 				_, err := stdout.Write(body)
 				return err
 			}
-			fmt.Fprintf(stdout, "inbound %d  %s  mailbox %s uid %d/%d  %d bytes  sha256 %s\nreason: %s\n\n",
+			fmt.Fprintf(stdout, "inbound %d  %s  mailbox %s  uidvalidity %d  uid %d  %d bytes  sha256 %s\nreason: %s\n\n",
 				r.ID, r.Status, r.Mailbox, r.UIDValidity, r.UID, r.Size, r.SHA256, r.Reason)
-			_, err = stdout.Write(firstLines(body, 40))
+			_, err = stdout.Write(printable(firstLines(body, 40)))
 			return err
 		})
 	case "retry":
-		fs := flag.NewFlagSet("quarantine retry", flag.ContinueOnError)
 		all := fs.Bool("all", false, "retry every quarantined message")
-		var id int64
-		rest := args[1:]
-		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			var err error
-			if id, rest, err = numberArg(rest, "quarantine retry"); err != nil {
-				return err
-			}
-		}
-		if err := fs.Parse(rest); err != nil {
-			return usageError(err.Error())
+		id, err := parseArgs(fs, args[1:], maybeNumber)
+		if err != nil {
+			return err
 		}
 		if (id == 0) == !*all {
 			return usageError("quarantine retry: give one message number or -all")
 		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			if id != 0 {
+				if _, _, err := mailin.GetInbound(ctx, pool, id); err != nil {
+					return err
+				}
+			}
 			n, err := mailin.RetryQuarantined(ctx, pool, id)
 			if err != nil {
 				return err
 			}
 			if n == 0 && id != 0 {
-				return fmt.Errorf("inbound %d is not quarantined", id)
+				return fmt.Errorf("inbound message %d is not quarantined", id)
 			}
 			fmt.Fprintf(stdout, "%d message(s) queued for processing again; a running deskgate serve picks them up within a second\n", n)
 			return nil
@@ -157,15 +157,51 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	return usageError(fmt.Sprintf("quarantine: unknown subcommand %q", args[0]))
 }
 
-func numberArg(args []string, what string) (int64, []string, error) {
-	if len(args) == 0 {
-		return 0, nil, usageError(what + ": missing number")
+// numberArg says whether a command takes one number (a ticket or message).
+type numberArg int
+
+const (
+	noNumber numberArg = iota
+	needNumber
+	maybeNumber
+)
+
+// parseArgs parses fs's flags, which may stand before or after the number
+// the command takes. It returns the number (0 if none); anything else left
+// over is a usage error.
+func parseArgs(fs *flag.FlagSet, args []string, want numberArg) (int64, error) {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return 0, usageError(fs.Name() + ": " + err.Error())
 	}
-	n, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, nil, usageError(fmt.Sprintf("%s: %q is not a number", what, args[0]))
+	var n int64
+	if want != noNumber && fs.NArg() > 0 {
+		var err error
+		n, err = strconv.ParseInt(strings.TrimPrefix(fs.Arg(0), "#"), 10, 64)
+		if err != nil || n <= 0 {
+			return 0, usageError(fmt.Sprintf("%s: %q is not a number", fs.Name(), fs.Arg(0)))
+		}
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return 0, usageError(fs.Name() + ": " + err.Error())
+		}
+	} else if want == needNumber {
+		return 0, usageError(fs.Name() + ": missing number")
 	}
-	return n, args[1:], nil
+	if fs.NArg() > 0 {
+		return 0, usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)))
+	}
+	return n, nil
+}
+
+// checkList validates the -status and -limit of a list command.
+func checkList(status string, statuses []string, limit int) error {
+	if status != "" && !slices.Contains(statuses, status) {
+		return usageError(fmt.Sprintf("unknown status %q: want one of %s", status, strings.Join(statuses, ", ")))
+	}
+	if limit < 1 {
+		return usageError(fmt.Sprintf("-limit %d: want at least 1", limit))
+	}
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -235,6 +271,20 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printable escapes control characters other than tab and line breaks, so
+// that raw mail cannot drive the terminal it is shown on.
+func printable(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			out = fmt.Appendf(out, "\\x%02x", c)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func firstLines(b []byte, n int) []byte {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -24,21 +25,30 @@ import (
 // shutdownGrace bounds how long serve waits for its parts to stop.
 const shutdownGrace = 15 * time.Second
 
-func configFlag(fs *flag.FlagSet) *string {
+// loadConfig reads the configuration, explaining a missing file.
+func loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path, os.LookupEnv)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w (copy deskgate.example.yaml to start one, or name another file with -config or $DESKGATE_CONFIG)", err)
+	}
+	return cfg, err
+}
+
+func configFlag(flags *flag.FlagSet) *string {
 	def := os.Getenv("DESKGATE_CONFIG")
 	if def == "" {
 		def = "deskgate.yaml"
 	}
-	return fs.String("config", def, "configuration file")
+	return flags.String("config", def, "configuration file")
 }
 
 func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	path := configFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageError(err.Error())
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	path := configFlag(flags)
+	if _, err := parseArgs(flags, args, noNumber); err != nil {
+		return err
 	}
-	cfg, err := config.Load(*path, os.LookupEnv)
+	cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}
@@ -120,12 +130,12 @@ func configCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
 		return usageError("config: want check")
 	}
-	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
-	path := configFlag(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError(err.Error())
+	flags := flag.NewFlagSet("config check", flag.ContinueOnError)
+	path := configFlag(flags)
+	if _, err := parseArgs(flags, args[1:], noNumber); err != nil {
+		return err
 	}
-	cfg, err := config.Load(*path, os.LookupEnv)
+	cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}

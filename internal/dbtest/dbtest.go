@@ -66,13 +66,28 @@ func setup() {
 // database is dropped when t ends.
 func URL(t testing.TB) string {
 	t.Helper()
+	return create(t, true)
+}
+
+// EmptyURL is URL for a database without deskgate's schema.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	return create(t, false)
+}
+
+func create(t testing.TB, migrated bool) string {
+	t.Helper()
 	once.Do(setup)
 	if setupErr != nil {
 		t.Fatalf("dbtest: %v", setupErr)
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("deskgate_%d_%d_%s", os.Getpid(), counter.Add(1), sanitize(t.Name()))
-	url, err := pgtemp.CreateDatabase(ctx, adminURL, name, template)
+	tpl := ""
+	if migrated {
+		tpl = template
+	}
+	url, err := pgtemp.CreateDatabase(ctx, adminURL, name, tpl)
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"deskgate/internal/dbtest"
+)
+
+func TestCommandLineMistakesAreUsageErrors(t *testing.T) {
+	t.Setenv("DESKGATE_DATABASE_URL", dbtest.URL(t))
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"ticket"},
+		{"ticket", "list", "-status", "bogus"},
+		{"ticket", "list", "-limit", "0"},
+		{"ticket", "list", "extra"},
+		{"ticket", "show"},
+		{"ticket", "show", "one"},
+		{"ticket", "show", "1", "2"},
+		{"inbound", "list", "-status", "new"},
+		{"quarantine", "retry"},
+		{"quarantine", "retry", "3", "-all"},
+		{"migrate", "extra"},
+	} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("deskgate %s = %v, want a usage error (exit status 2)", strings.Join(args, " "), err)
+		}
+	}
+}
+
+func TestFlagsBeforeOrAfterTheNumber(t *testing.T) {
+	t.Setenv("DESKGATE_DATABASE_URL", dbtest.URL(t))
+	for _, args := range [][]string{{"ticket", "show", "-json", "7"}, {"ticket", "show", "7", "-json"}} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "ticket #7: not found") {
+			t.Errorf("deskgate %s = %v, want ticket #7: not found", strings.Join(args, " "), err)
+		}
+	}
+}
+
+func TestDatabaseWithoutSchemaSaysMigrate(t *testing.T) {
+	t.Setenv("DESKGATE_DATABASE_URL", dbtest.EmptyURL(t))
+	err := run(context.Background(), []string{"ticket", "list"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "run deskgate migrate") {
+		t.Fatalf("ticket list on an empty database = %v, want advice to run deskgate migrate", err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "schema at version") {
+		t.Fatalf("migrate = %v (%q), want the schema version", err, out.String())
+	}
+	if err := run(context.Background(), []string{"ticket", "list"}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("ticket list after migrate = %v", err)
+	}
+}
+
+func TestQuarantineShowEscapesControlCharacters(t *testing.T) {
+	got := string(printable([]byte("Subject: \x1b]0;pwned\x07\r\n")))
+	if got != "Subject: \\x1b]0;pwned\\x07\r\n" {
+		t.Fatalf("printable = %q, want escapes for ESC and BEL", got)
+	}
+	var out bytes.Buffer
+	out.Write(printable([]byte("tab\tand newline\n")))
+	if out.String() != "tab\tand newline\n" {
+		t.Fatalf("printable changed tab or newline: %q", out.String())
+	}
+}
