@@ -74,7 +74,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return usageError("no command given")
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
+	level, err := logLevel()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "-help", "--help":
@@ -98,10 +102,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError(fmt.Sprintf("unknown command %q", cmd))
 }
 
-func logLevel() slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(os.Getenv("DESKGATE_LOG_LEVEL"))); err != nil {
-		return slog.LevelInfo
+// logLevel reads $DESKGATE_LOG_LEVEL: debug, info (the default), warn or error.
+func logLevel() (slog.Level, error) {
+	v := os.Getenv("DESKGATE_LOG_LEVEL")
+	if v == "" {
+		return slog.LevelInfo, nil
 	}
-	return l
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return 0, fmt.Errorf("DESKGATE_LOG_LEVEL=%q: want debug, info, warn or error", v)
+	}
+	return l, nil
 }
