@@ -11,12 +11,12 @@ import (
 // autoReplySubjects are Subject openings (or, for unambiguous phrases, any
 // position in a Subject that is not itself a reply) of automatic replies.
 var autoReplySubjects = compileAll(
-	`^out of (the )?office`, `^automatic reply:`, `^auto:`, `^autoreply:`, `^auto[- ]reply`, `^autosvar`,
-	`^automatisk svar`, `^automatisk besked`, `^abwesenheitsnotiz`, `^abwesend`, `^automatische antwort`,
+	`^out of (the )?office( autoreply)?:`, `^automatic reply:`, `^auto:`, `^auto[- ]?reply:`, `^autosvar:`,
+	`^automatiskt? svar:`, `^automatisk besked`, `^abwesenheitsnotiz`, `^abwesend:`, `^automatische antwort`,
 	`^réponse automatique`, `^respuesta automática`, `^risposta automatica`, `^automatisch antwoord`,
-	`^自动回复`, `^自動回覆`, `^自動返信`, `^自動応答`, `^vacation( reply)?:`, `^on vacation`, `^away from (my|the) (mail|office)`,
-	`^i am out of the office`, `^ferie`, `^fraværende`, `^frånvarande`,
-	`automatic reply$`, `automati(sk|sc)a atbilde`, `automātiskā atbilde`, `out of office autoreply`,
+	`^自动回复`, `^自動回覆`, `^自動返信`, `^自動応答`, `^vacation( reply)?:`, `^on vacation:`, `^away from (my|the) (mail|office):`,
+	`^ferie:`, `^fraværende:`, `^frånvarande:`,
+	`automati(sk|sc)a atbilde`, `automātiskā atbilde`,
 )
 
 func autoReplySubject(c *context) (string, bool) {

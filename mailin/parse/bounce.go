@@ -96,8 +96,12 @@ var bounceSubjects = compileAll(
 	`^mail delivery (failure|problem|system)`, `^message delivery failure`, `^warning: could not send message`,
 	`^delayed mail`, `^delivery (has )?failed`, `^unzustellbar`, `^nicht zustellbar`, `^olevererbart`,
 	`^onbestelbaar`, `^non recapitabile`, `^non remis`, `^impossible de remettre`, `^mail could not be delivered`,
-	`^message (could not be|not) delivered`, `^returned to sender`, `delivery failure notification$`,
-	`: non remis\b`, `\(delivery failed\)\s*$`,
+	`^message (could not be|not) delivered`, `^returned to sender`,
+)
+
+// bounceSubjectEndings are Subject endings that only mail systems write.
+var bounceSubjectEndings = compileAll(
+	`delivery failure notification$`, `: non remis\b`, `\(delivery failed\)\s*$`,
 )
 
 func compileAll(patterns ...string) []*regexp.Regexp {
@@ -108,8 +112,20 @@ func compileAll(patterns ...string) []*regexp.Regexp {
 	return out
 }
 
+// bounceSubject matches the Subject of a non-delivery report. People write
+// to a help desk with subjects like "Mail delivery failed to our customer",
+// so an opening alone counts only when the sender looks like a mail system;
+// the endings are never written by hand.
 func bounceSubject(c *context) (string, bool) {
 	s := strings.TrimSpace(c.in.Subject)
+	for _, re := range bounceSubjectEndings {
+		if re.MatchString(s) {
+			return "Subject: " + s, true
+		}
+	}
+	if !mailSystemSender(c) {
+		return "", false
+	}
 	for _, re := range bounceSubjects {
 		if re.MatchString(s) {
 			return "Subject: " + s, true
@@ -228,3 +244,27 @@ func headerMessageID(b []byte) string {
 	h, _ := splitHeader(b)
 	return firstMsgID(h.Get("Message-Id"))
 }
+
+// mailSystemSender reports whether the sender looks like a mail system rather
+// than a person: no usable From, a null or missing envelope sender, an
+// automated Auto-Submitted, or a From naming a mail system.
+func mailSystemSender(c *context) bool {
+	if c.in.From.Address == "" {
+		return true
+	}
+	if rp := strings.TrimSpace(c.m.get("Return-Path")); rp == "<>" || c.m.has("Auto-Submitted") && !strings.EqualFold(c.m.get("Auto-Submitted"), "no") {
+		return true
+	}
+	from := strings.ToLower(c.in.From.Name + " " + c.in.From.Address)
+	for _, w := range mailSystemWords {
+		if strings.Contains(from, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mailSystemWords in a From name or address mark a mail system.
+var mailSystemWords = []string{"mailer-daemon", "mailer daemon", "postmaster", "mail delivery", "mail-daemon",
+	"delivery subsystem", "mail administrator", "system administrator", "microsoft outlook", "mail system",
+	"mailer", "noreply", "no-reply", "notification", "bounce", "daemon", "gateway", "mimecast"}

@@ -1,6 +1,9 @@
 package parse
 
 import (
+	"mime"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,5 +37,72 @@ func TestRegressions(t *testing.T) {
 		if in.Subject != tc.subject || !strings.Contains(in.Text, tc.text) {
 			t.Errorf("%s: Message() = subject %q, text %q; want %q and text containing %q", tc.name, in.Subject, in.Text, tc.subject, tc.text)
 		}
+	}
+}
+
+// TestRequestsAboutAutoRepliesStayHuman: people write to the desk about
+// their out-of-office and about bounced mail; those requests must open
+// tickets, while what mail systems send keeps being recognised.
+func TestRequestsAboutAutoRepliesStayHuman(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		subject string
+		want    string
+	}{
+		{"Auto-reply not working in Outlook", "human"},
+		{"Autoreply rule keeps firing", "human"},
+		{"Out of office next week - please set up mail forwarding", "human"},
+		{"Out of the office Monday, need VPN access", "human"},
+		{"I am out of the office tomorrow, printer still broken", "human"},
+		{"On vacation next week, need laptop before", "human"},
+		{"Frånvarande imorgon - behöver hjälp med Teams", "human"},
+		{"Ferieplan 2027 mangler i kalenderen", "human"},
+		{"Abwesenheitsassistent funktioniert nicht", "human"},
+		{"Problem with my automatic reply", "human"},
+		{"Automatic reply: Printer jams", "auto_reply"},
+		{"Out of Office: Printer jams", "auto_reply"},
+		{"Autosvar: Skrivaren fungerar inte", "auto_reply"},
+		{"Automatiskt svar: Skrivaren fungerar inte", "auto_reply"},
+		{"Automatische Antwort: Drucker defekt", "auto_reply"},
+		{"自动回复: 打印机坏了", "auto_reply"},
+		{"Mail delivery failed to our biggest customer", "human"},
+		{"Undelivered mail to the auditors since Monday", "human"},
+		{"Returned mail from the bank - please check", "human"},
+		{"RE: Weekly report : non remis (delivery failed)", "bounce"},
+	} {
+		raw := "From: someone@example.org\r\nTo: help@desk.example\r\nSubject: " + mimeQ(tc.subject) + "\r\n\r\nHello\r\n"
+		in, err := Message([]byte(raw), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(in.Class) != tc.want {
+			t.Errorf("Subject %q: class %s (%s), want %s", tc.subject, in.Class, in.ClassReason, tc.want)
+		}
+	}
+}
+
+func mimeQ(s string) string { return mime.QEncoding.Encode("utf-8", s) }
+
+// TestREADMEListsEverySignal keeps the README's classification section
+// identical to the signals the code checks.
+func TestREADMEListsEverySignal(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Signals() {
+		if !strings.Contains(string(readme), "- "+s.Description+"\n") {
+			t.Errorf("README.md does not list the %s signal %q", s.Class, s.Description)
+		}
+	}
+}
+
+func TestBounceSubjectFromMailSystem(t *testing.T) {
+	t.Parallel()
+	raw := "From: Mail Delivery System <noreply@mx.example.org>\r\nTo: help@desk.example\r\nSubject: Mail delivery failed: returning message to sender\r\n\r\nHello\r\n"
+	in, err := Message([]byte(raw), Options{})
+	if err != nil || in.Class != "bounce" {
+		t.Fatalf("Message(bounce subject from a mail system) = %s (%s), %v; want bounce", in.Class, in.ClassReason, err)
 	}
 }

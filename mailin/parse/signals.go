@@ -32,7 +32,10 @@ var rules = []rule{
 			}
 			return "", false
 		}},
-	{Signal{ticketing.ClassBounce, "Subject matching a non-delivery report (case-insensitive regular expressions): " + patternList(bounceSubjects)},
+	{Signal{ticketing.ClassBounce, "Subject ending like a non-delivery report (case-insensitive regular expressions): " +
+		patternList(bounceSubjectEndings) + "; or opening like one, when the sender looks like a mail system (no From, " +
+		"Return-Path: <>, an automated Auto-Submitted, or a From naming " + strings.Join(mailSystemWords[:8], ", ") + ", …): " +
+		patternList(bounceSubjects)},
 		bounceSubject},
 	{Signal{ticketing.ClassBounce, "text opening like a non-delivery report (" + strings.Join(bounceBodyPhrases[:4], "; ") +
 		"; …) in unquoted lines near the top, when the Subject is not a reply or forward"},
