@@ -15,6 +15,7 @@ import (
 	"deskgate/internal/dbtest"
 	"deskgate/internal/demo"
 	"deskgate/internal/imapmem"
+	"deskgate/internal/mailgen"
 )
 
 // TestServeEndToEnd delivers the demo mail to a real IMAP server, runs
@@ -202,3 +203,56 @@ func cli(t *testing.T, v any, args ...string) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestTwoServersOneMailbox runs two complete deskgate servers against one
+// mailbox and one database: every message becomes exactly one ticket.
+func TestTwoServersOneMailbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	srv, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	const n = 300
+	gen := mailgen.New(mailgen.Options{Seed: 11, AttachmentEvery: 20, AttachmentSize: 8 << 10})
+	for i := range n / 2 {
+		if _, err := srv.Append("INBOX", gen.Message(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := demoConfig(srv.Addr(), "help@desk.example", "pw")
+	cfg.Mailboxes = cfg.Mailboxes[:1]
+	cfg.Ingest.BatchSize = 25
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	runCtx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 2)
+	for range 2 {
+		go func() { served <- serve(runCtx, cfg, pool, log) }()
+	}
+	// The rest arrives while both run.
+	for i := n / 2; i < n; i++ {
+		if _, err := srv.Append("INBOX", gen.Message(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = waitProcessed(ctx, pool, n, served)
+	cancel()
+	for range 2 {
+		if serr := <-served; serr != nil {
+			t.Errorf("serve returned %v", serr)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inbound, tickets, distinctUIDs int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM inbound), (SELECT count(*) FROM tickets),
+		(SELECT count(DISTINCT uid) FROM inbound)`).Scan(&inbound, &tickets, &distinctUIDs); err != nil {
+		t.Fatal(err)
+	}
+	if inbound != n || tickets != n || distinctUIDs != n {
+		t.Fatalf("two servers: %d inbound records (%d distinct UIDs), %d tickets; want %d of each", inbound, distinctUIDs, tickets, n)
+	}
+}
