@@ -19,6 +19,7 @@ type fetchedMessage struct {
 	size         int64  // the real size (RFC822.SIZE for a truncated message)
 	internalDate time.Time
 	truncated    bool
+	reason       string // why a truncated message is only a stub; stored in inbound.reason
 }
 
 // advanceCursorSQL moves the cursor, fenced by the lease: it updates no row
@@ -37,7 +38,7 @@ SELECT uid, sha256 FROM inbound WHERE mailbox = $1 AND uidvalidity = $2 AND uid 
 UNION ALL
 SELECT -1, sha256 FROM inbound WHERE mailbox = $1 AND sha256 = ANY($4)`
 
-var inboundColumns = []string{"mailbox", "uidvalidity", "uid", "sha256", "size", "internal_date", "raw", "truncated"}
+var inboundColumns = []string{"mailbox", "uidvalidity", "uid", "sha256", "size", "internal_date", "raw", "truncated", "reason"}
 
 // capture records msgs and moves the cursor of mailbox to (uidValidity,
 // lastUID) in one transaction, fenced by owner's lease. It returns how many
@@ -89,12 +90,19 @@ func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uid
 
 // filterCaptured returns the rows to record: msgs less those already
 // captured and byte-identical copies earlier in the batch, in UID order.
+// A stub with no bytes at all (the server returned not even its header) is
+// recognised by its UID only: every such stub has the same SHA-256, and
+// telling them apart matters more than recognising one after a UIDVALIDITY
+// change.
 func filterCaptured(ctx context.Context, tx pgx.Tx, mailbox string, uidValidity uint32,
 	msgs []fetchedMessage, sums [][sha256.Size]byte) ([][]any, error) {
 	uids := make([]int64, len(msgs))
-	hashes := make([][]byte, len(msgs))
+	hashes := make([][]byte, 0, len(msgs))
 	for i := range msgs {
-		uids[i], hashes[i] = int64(msgs[i].uid), sums[i][:]
+		uids[i] = int64(msgs[i].uid)
+		if len(msgs[i].raw) > 0 {
+			hashes = append(hashes, sums[i][:])
+		}
 	}
 	known, err := tx.Query(ctx, capturedSQL, mailbox, int64(uidValidity), uids, hashes)
 	if err != nil {
@@ -117,12 +125,19 @@ func filterCaptured(ctx context.Context, tx pgx.Tx, mailbox string, uidValidity 
 	}
 	rows := make([][]any, 0, len(msgs))
 	for i, m := range msgs {
-		if seenUID[int64(m.uid)] || seenSum[sums[i]] {
+		empty := len(m.raw) == 0
+		if seenUID[int64(m.uid)] || (!empty && seenSum[sums[i]]) {
 			continue
 		}
-		seenSum[sums[i]] = true // a byte-identical copy later in the batch
+		if !empty {
+			seenSum[sums[i]] = true // a byte-identical copy later in the batch
+		}
+		raw := m.raw
+		if raw == nil {
+			raw = []byte{} // raw is NOT NULL
+		}
 		date := pgtype.Timestamptz{Time: m.internalDate, Valid: !m.internalDate.IsZero()}
-		rows = append(rows, []any{mailbox, int64(uidValidity), int64(m.uid), sums[i][:], m.size, date, m.raw, m.truncated})
+		rows = append(rows, []any{mailbox, int64(uidValidity), int64(m.uid), sums[i][:], m.size, date, raw, m.truncated, m.reason})
 	}
 	return rows, nil
 }

@@ -1,10 +1,12 @@
 package mailin
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,12 +14,20 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
+// client is a logged-in IMAP client together with the activity of its
+// connection, which the watchdog consults.
+type client struct {
+	*imapclient.Client
+	act *activity
+}
+
 // dial connects to mb's server as configured by its TLS mode and logs in.
 // Connecting, the TLS handshake, STARTTLS and login together are bounded by
-// mb.CommandTimeout: the imapclient Dial functions leave the STARTTLS
-// handshake unbounded, so dial opens the TCP connection itself and closes it
-// if the deadline passes. mb must have defaults applied and be valid.
-func dial(mb Mailbox, handler *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
+// mb.CommandTimeout and by ctx: the imapclient Dial functions leave the
+// STARTTLS handshake unbounded, so dial opens the TCP connection itself and
+// closes it if the deadline passes or ctx is done. mb must have defaults
+// applied and be valid.
+func dial(ctx context.Context, mb Mailbox, handler *imapclient.UnilateralDataHandler) (*client, error) {
 	host, _, err := net.SplitHostPort(mb.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: address %q: %w", mb.Addr, err)
@@ -30,19 +40,29 @@ func dial(mb Mailbox, handler *imapclient.UnilateralDataHandler) (*imapclient.Cl
 		tlsConfig.ServerName = host
 	}
 	opts := &imapclient.Options{TLSConfig: tlsConfig, UnilateralDataHandler: handler}
-	d := &net.Dialer{Timeout: mb.CommandTimeout}
-	conn, err := d.Dial("tcp", mb.Addr)
+	hctx, cancel := context.WithTimeout(ctx, mb.CommandTimeout)
+	defer cancel()
+	// why names what cut the handshake short, for the error.
+	why := func() error {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		return fmt.Errorf("%w after %v", errTimeout, mb.CommandTimeout)
+	}
+	var d net.Dialer
+	raw, err := d.DialContext(hctx, "tcp", mb.Addr)
 	if err != nil {
+		if hctx.Err() != nil {
+			err = why()
+		}
 		return nil, fmt.Errorf("mailin: connect to %s: %w", mb.Addr, err)
 	}
-	var fired atomic.Bool
-	wd := time.AfterFunc(mb.CommandTimeout, func() {
-		fired.Store(true)
-		conn.Close()
-	})
+	act := newActivity()
+	conn := &activityConn{Conn: raw, act: act}
+	stop := context.AfterFunc(hctx, func() { conn.Close() })
 	c, err := startSession(conn, mb, opts)
-	if wd.Stop(); fired.Load() {
-		err = fmt.Errorf("mailin: connect and log in to %s (%s): %w after %v", mb.Addr, mb.TLS, errTimeout, mb.CommandTimeout)
+	if !stop() { // the deadline passed or ctx is done: conn is closed
+		err = fmt.Errorf("mailin: connect and log in to %s (%s): %w", mb.Addr, mb.TLS, why())
 	}
 	if err != nil {
 		if c != nil {
@@ -51,7 +71,7 @@ func dial(mb Mailbox, handler *imapclient.UnilateralDataHandler) (*imapclient.Cl
 		conn.Close()
 		return nil, err
 	}
-	return c, nil
+	return &client{Client: c, act: act}, nil
 }
 
 // startSession secures conn as mb.TLS says and logs in.
@@ -104,26 +124,82 @@ func login(c *imapclient.Client, mb Mailbox) error {
 	return nil
 }
 
-// watchdog closes an IMAP connection when a command outlasts its timeout;
-// go-imap has no per-command deadline of its own.
-type watchdog struct {
-	t     *time.Timer
-	fired atomic.Bool
+// activity records when a connection last received data from the server.
+type activity struct {
+	base time.Time    // carries a monotonic clock reading
+	last atomic.Int64 // nanoseconds after base of the latest read
 }
 
-// watch arms a watchdog on c for d.
-func watch(c *imapclient.Client, d time.Duration) *watchdog {
+func newActivity() *activity { return &activity{base: time.Now()} }
+
+// touch records that data arrived now.
+func (a *activity) touch() { a.last.Store(int64(time.Since(a.base))) }
+
+// lastRead returns when data last arrived (or when a was created).
+func (a *activity) lastRead() time.Time { return a.base.Add(time.Duration(a.last.Load())) }
+
+// activityConn is a net.Conn that records every successful read in act.
+type activityConn struct {
+	net.Conn
+	act *activity
+}
+
+func (c *activityConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.act.touch()
+	}
+	return n, err
+}
+
+// watchdog cuts an IMAP connection when a command has received nothing
+// from the server for its timeout; go-imap has no per-command deadline of
+// its own. Every read from the server extends the deadline, so a large
+// FETCH over a slow but live link runs as long as it needs, while a stalled
+// connection is dropped after one timeout of silence.
+type watchdog struct {
+	mu      sync.Mutex
+	t       *time.Timer
+	stopped bool
+	fired   atomic.Bool
+}
+
+// watch arms a watchdog for one command: cut is called once nothing has
+// been read on act for d since the watchdog was armed or the last read,
+// whichever is later.
+func watch(act *activity, d time.Duration, cut func()) *watchdog {
 	w := &watchdog{}
+	armed := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.t = time.AfterFunc(d, func() {
+		w.mu.Lock()
+		if w.stopped {
+			w.mu.Unlock()
+			return
+		}
+		last := act.lastRead()
+		if last.Before(armed) {
+			last = armed
+		}
+		if rest := d - time.Since(last); rest > 0 {
+			w.t.Reset(rest)
+			w.mu.Unlock()
+			return
+		}
 		w.fired.Store(true)
-		c.Close()
+		w.mu.Unlock()
+		cut()
 	})
 	return w
 }
 
 // stop disarms the watchdog and reports whether it had fired.
 func (w *watchdog) stop() bool {
+	w.mu.Lock()
+	w.stopped = true
 	w.t.Stop()
+	w.mu.Unlock()
 	return w.fired.Load()
 }
 

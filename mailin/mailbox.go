@@ -52,7 +52,7 @@ type Mailbox struct {
 
 	PollInterval   time.Duration // how often to poll when the server lacks IDLE; default 30s
 	IdleRefresh    time.Duration // re-issue IDLE at least this often; default 10m, must be < 29m
-	CommandTimeout time.Duration // the connection is dropped when one command takes longer; default 60s
+	CommandTimeout time.Duration // the connection is dropped after this long without data from the server; default 60s
 
 	// MarkKeyword is set on each message once it is captured. It defaults to
 	// "$Deskgate" unless MoveTo is set, in which case "" means move only.

@@ -112,12 +112,13 @@ type inboundRow struct {
 	InternalDate *time.Time
 	Raw          []byte
 	Truncated    bool
+	Reason       string
 }
 
 func (e *env) rows() []inboundRow {
 	e.t.Helper()
 	rows, err := e.pool.Query(context.Background(),
-		`SELECT uidvalidity, uid, sha256, size, internal_date, raw, truncated FROM inbound ORDER BY id`)
+		`SELECT uidvalidity, uid, sha256, size, internal_date, raw, truncated, reason FROM inbound ORDER BY id`)
 	if err != nil {
 		e.t.Fatalf("query inbound: %v", err)
 	}
@@ -192,8 +193,29 @@ func message(i int, extra string) []byte {
 
 func sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
 
-// logCount counts log records by level.
-type logCount struct{ warn, err atomic.Int64 }
+// logCount counts log records by level and keeps their text.
+type logCount struct {
+	warn, err atomic.Int64
+	mu        sync.Mutex
+	records   []string // "LEVEL message key=value ...", without the handler's attributes
+}
+
+// find returns the logged records whose text contains every one of subs.
+func (l *logCount) find(subs ...string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+next:
+	for _, r := range l.records {
+		for _, s := range subs {
+			if !strings.Contains(r, s) {
+				continue next
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
 
 type countingHandler struct {
 	slog.Handler
@@ -207,6 +229,15 @@ func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
 	case r.Level >= slog.LevelWarn:
 		h.n.warn.Add(1)
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %s", r.Level, r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	h.n.mu.Lock()
+	h.n.records = append(h.n.records, b.String())
+	h.n.mu.Unlock()
 	return h.Handler.Handle(ctx, r)
 }
 

@@ -293,7 +293,7 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 		in.Truncated = true
 		why := fmt.Sprintf("This message was %s, over the size limit, so deskgate kept only its header.", humanSize(c.size))
 		if c.reason != "" && !strings.Contains(c.reason, "limit") {
-			why = "deskgate kept only this message's header: " + c.reason + "."
+			why = "deskgate could not fetch this message whole: " + c.reason + "."
 		}
 		in.Text = why + fmt.Sprintf(" The complete message is still on the mail server of the desk mailbox %q "+
 			"(IMAP UID %d when it was captured).", c.mailbox, c.uid)

@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -192,7 +193,7 @@ func (s *Syncer) renew(ctx context.Context, cancel context.CancelCauseFunc) {
 
 // conn is one IMAP session with the folder selected.
 type conn struct {
-	c           *imapclient.Client
+	c           *client
 	news        chan struct{} // a token after each unsolicited EXISTS
 	uidValidity uint32
 	lastUID     uint32
@@ -214,7 +215,7 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 			}
 		},
 	}
-	c, err := dial(s.mb, handler)
+	c, err := dial(ctx, s.mb, handler)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 
 	cn := &conn{c: c, news: news}
 	var sel *imap.SelectData
-	err = s.guard(c, "SELECT", func() error {
+	err = s.guard(c, fmt.Sprintf("SELECT %q", s.mb.Folder), func() error {
 		var err error
 		sel, err = c.Select(s.mb.Folder, nil).Wait()
 		if err != nil {
@@ -270,6 +271,9 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 		if err := s.sync(ctx, cn); err != nil {
 			return err
 		}
+		if bo.n > 0 {
+			s.log.Info("mailin: mailbox reachable again", "failed_attempts", bo.n)
+		}
 		bo.reset()
 		if cn.canIdle {
 			err = s.idle(ctx, cn)
@@ -282,12 +286,13 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 	}
 }
 
-// guard runs one IMAP exchange under the watchdog.
-func (s *Syncer) guard(c *imapclient.Client, what string, f func() error) error {
-	w := watch(c, s.mb.CommandTimeout)
+// guard runs one IMAP exchange under the watchdog, which drops the
+// connection once it has received nothing for CommandTimeout.
+func (s *Syncer) guard(c *client, what string, f func() error) error {
+	w := watch(c.act, s.mb.CommandTimeout, func() { c.Close() })
 	err := f()
 	if w.stop() {
-		return fmt.Errorf("mailin: IMAP %s: %w after %v; connection dropped", what, errTimeout, s.mb.CommandTimeout)
+		return fmt.Errorf("mailin: IMAP %s: %w (nothing received for %v); connection dropped", what, errTimeout, s.mb.CommandTimeout)
 	}
 	if err != nil {
 		return fmt.Errorf("mailin: IMAP %s: %w", what, err)
@@ -427,25 +432,177 @@ func (s *Syncer) batchLen(infos []msgInfo) int {
 	return n
 }
 
-// fetch fetches one batch and warns of messages that vanished meanwhile.
+// fetch fetches one batch. A message the batch fetch did not return —
+// because the server refused the command (a tagged NO or BAD, as Exchange
+// answers for a message it cannot convert) or answered OK without it — is
+// fetched again on its own; if it is still in the folder and still cannot
+// be fetched, a stub with the reason takes its place, so that one bad
+// message never stalls the mailbox. Only a message the server confirms is
+// gone is passed over. A network error fails the whole batch.
 func (s *Syncer) fetch(cn *conn, infos []msgInfo) (batch, error) {
 	t0 := time.Now()
 	msgs, err := s.fetchBatch(cn, infos)
 	if err != nil {
-		return batch{}, err
+		if _, refused := serverRefusal(err); !refused {
+			return batch{}, err
+		}
+		s.log.Warn("mailin: server refused to fetch a batch; fetching its messages one at a time",
+			"uids", fmt.Sprintf("%d:%d", infos[0].uid, infos[len(infos)-1].uid), "err", err)
 	}
 	if len(msgs) < len(infos) {
 		got := make(map[uint32]bool, len(msgs))
 		for _, m := range msgs {
 			got[m.uid] = true
 		}
-		for _, b := range infos {
-			if !got[b.uid] {
-				s.log.Warn("mailin: message vanished from the server before it could be captured", "uid", b.uid)
+		for _, in := range infos {
+			if got[in.uid] {
+				continue
+			}
+			fm, ok, err := s.fetchAlone(cn, in)
+			if err != nil {
+				return batch{}, err
+			}
+			if ok {
+				msgs = append(msgs, fm)
 			}
 		}
+		slices.SortFunc(msgs, func(a, b fetchedMessage) int { return int(int64(a.uid) - int64(b.uid)) })
 	}
 	return batch{msgs: msgs, lastUID: infos[len(infos)-1].uid, fetched: time.Since(t0)}, nil
+}
+
+// fetchAlone fetches one message that a batch fetch did not return. ok is
+// false only when the server confirms the message is gone; a message it
+// keeps but will not return becomes a truncated stub holding its header,
+// if the server returns that, and the reason.
+func (s *Syncer) fetchAlone(cn *conn, in msgInfo) (fm fetchedMessage, ok bool, err error) {
+	over := in.size > s.mb.MaxMessageSize
+	fm, ok, err = s.fetchOne(cn, in, over)
+	if ok || err != nil {
+		return fm, ok, err
+	}
+	exists, err := s.exists(cn, in.uid)
+	if err != nil {
+		return fm, false, err
+	}
+	if !exists {
+		s.log.Warn("mailin: message vanished from the server before it could be captured", "uid", in.uid)
+		return fm, false, nil
+	}
+	reason := "the IMAP server did not return this message's content, although the message is still in the folder"
+	if fm.reason != "" {
+		reason = fm.reason
+	}
+	stub := fetchedMessage{uid: in.uid, size: in.size, internalDate: in.internalDate, truncated: true, reason: reason}
+	if !over {
+		if h, ok, err := s.fetchOne(cn, in, true); err != nil {
+			return fm, false, err
+		} else if ok {
+			stub.raw = h.raw
+		}
+	}
+	if len(stub.raw) == 0 {
+		stub.raw = []byte{}
+		stub.reason += "; not even its header could be fetched"
+	} else {
+		stub.reason += "; only its header was captured"
+	}
+	s.log.Warn("mailin: cannot fetch message; capturing a stub with the reason", "uid", in.uid, "reason", stub.reason)
+	return stub, true, nil
+}
+
+// fetchOne fetches message in (only its header if header is true) with
+// its own command. When the server refuses, ok is false, err is nil and
+// fm.reason quotes the server; when it answers OK without the message, ok
+// is false and fm.reason is empty. err is a network error.
+func (s *Syncer) fetchOne(cn *conn, in msgInfo, header bool) (fm fetchedMessage, ok bool, err error) {
+	section := &imap.FetchItemBodySection{Peek: true}
+	if header {
+		section.Specifier = imap.PartSpecifierHeader
+	}
+	var netErr error
+	err = s.guard(cn.c, fmt.Sprintf("UID FETCH %d", in.uid), func() error {
+		cmd := cn.c.Fetch(imap.UIDSetNum(imap.UID(in.uid)), &imap.FetchOptions{UID: true,
+			BodySection: []*imap.FetchItemBodySection{section}})
+		for m := cmd.Next(); m != nil; m = cmd.Next() {
+			got, gotOK, err := readMessage(m)
+			if err != nil && netErr == nil {
+				netErr = err
+			}
+			if gotOK && got.uid == in.uid && !ok {
+				fm, ok = got, true
+			}
+		}
+		err := cmd.Close()
+		if netErr != nil {
+			return netErr
+		}
+		return err
+	})
+	if err != nil {
+		text, refused := serverRefusal(err)
+		if !refused {
+			return fetchedMessage{}, false, err
+		}
+		return fetchedMessage{reason: `the IMAP server refused to return this message: "` + text + `"`}, false, nil
+	}
+	if !ok {
+		return fetchedMessage{}, false, nil
+	}
+	fm.internalDate, fm.truncated, fm.size = in.internalDate, header, int64(len(fm.raw))
+	if header {
+		fm.size = in.size
+		if in.size > s.mb.MaxMessageSize {
+			fm.reason = oversizeReason(in.size, s.mb.MaxMessageSize)
+		}
+	}
+	return fm, true, nil
+}
+
+// exists reports whether message uid is still in the folder, asking with
+// UID SEARCH. If the server refuses to search, the message is taken to
+// exist: capturing a stub is better than skipping a message.
+func (s *Syncer) exists(cn *conn, uid uint32) (bool, error) {
+	var found bool
+	err := s.guard(cn.c, fmt.Sprintf("UID SEARCH UID %d", uid), func() error {
+		data, err := cn.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(imap.UID(uid))}}, nil).Wait()
+		if err != nil {
+			return err
+		}
+		found = slices.Contains(data.AllUIDs(), imap.UID(uid))
+		return nil
+	})
+	if err != nil {
+		if _, refused := serverRefusal(err); refused {
+			s.log.Warn("mailin: server refused to say whether a message still exists; assuming it does", "uid", uid, "err", err)
+			return true, nil
+		}
+		return false, err
+	}
+	return found, nil
+}
+
+// serverRefusal reports whether err is the server's tagged NO or BAD, as
+// opposed to a network error or a timeout, and returns the server's text.
+func serverRefusal(err error) (text string, ok bool) {
+	var ie *imap.Error
+	if !errors.As(err, &ie) || (ie.Type != imap.StatusResponseTypeNo && ie.Type != imap.StatusResponseTypeBad) {
+		return "", false
+	}
+	text = ie.Text
+	if ie.Code != "" {
+		text = fmt.Sprintf("[%s] %s", ie.Code, text)
+	}
+	if ie.Type == imap.StatusResponseTypeBad {
+		text = "BAD " + text
+	}
+	return text, true
+}
+
+// oversizeReason is the stored reason of a header-only stub of an
+// oversize message.
+func oversizeReason(size, limit int64) string {
+	return fmt.Sprintf("message is %d bytes, over the %d-byte limit; only its header was captured", size, limit)
 }
 
 // store captures one fetched batch and advances the cursor past it. It
@@ -489,7 +646,9 @@ func (s *Syncer) markCaptured(ctx context.Context, cn *conn, msgs []fetchedMessa
 }
 
 // fetchBatch fetches the bodies of batch with BODY.PEEK[], and only the
-// header of oversize messages, in two pipelined commands.
+// header of oversize messages, in two pipelined commands. If the server
+// refuses a command (NO or BAD) it returns the messages it did receive and
+// the refusal; a network error takes precedence over a refusal.
 func (s *Syncer) fetchBatch(cn *conn, batch []msgInfo) ([]fetchedMessage, error) {
 	var full, over imap.UIDSet
 	info := make(map[uint32]msgInfo, len(batch))
@@ -515,36 +674,48 @@ func (s *Syncer) fetchBatch(cn *conn, batch []msgInfo) ([]fetchedMessage, error)
 				BodySection: []*imap.FetchItemBodySection{{Peek: true, Specifier: imap.PartSpecifierHeader}}}))
 			truncated = append(truncated, true)
 		}
-		var firstErr error
+		var netErr, refusal error
+		note := func(err error) {
+			if _, refused := serverRefusal(err); refused {
+				refusal = cmp.Or(refusal, err)
+			} else {
+				netErr = cmp.Or(netErr, err)
+			}
+		}
+		got := make(map[uint32]bool, len(batch))
 		for i, cmd := range cmds {
 			for m := cmd.Next(); m != nil; m = cmd.Next() {
 				fm, ok, err := readMessage(m)
-				if err != nil && firstErr == nil {
-					firstErr = err
+				if err != nil {
+					note(err)
 				}
 				in, known := info[fm.uid]
-				if !ok || !known {
+				if !ok || !known || got[fm.uid] {
 					continue
 				}
+				got[fm.uid] = true
 				fm.truncated = truncated[i]
 				fm.internalDate = in.internalDate
 				fm.size = int64(len(fm.raw))
 				if fm.truncated {
 					fm.size = in.size
+					fm.reason = oversizeReason(in.size, s.mb.MaxMessageSize)
 				}
 				msgs = append(msgs, fm)
 			}
-			if err := cmd.Close(); err != nil && firstErr == nil {
-				firstErr = err
+			if err := cmd.Close(); err != nil {
+				note(err)
 			}
 		}
-		return firstErr
+		return cmp.Or(netErr, refusal)
 	})
-	if err != nil {
-		return nil, err
-	}
 	slices.SortFunc(msgs, func(a, b fetchedMessage) int { return int(int64(a.uid) - int64(b.uid)) })
-	return msgs, nil
+	if err != nil {
+		if _, refused := serverRefusal(err); !refused {
+			return nil, err
+		}
+	}
+	return msgs, err
 }
 
 // readMessage reads the UID and the body section of one FETCH response.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -294,6 +295,10 @@ func TestOversizeMessageStub(t *testing.T) {
 	if !r.Truncated || !bytes.Equal(r.Raw, header) || r.Size != int64(len(big)) || !bytes.Equal(r.SHA256, sum(header)) {
 		t.Errorf("rows[1] truncated, raw, size = %v, %q, %d, want true, %q, %d", r.Truncated, r.Raw, r.Size, header, len(big))
 	}
+	wantReason := fmt.Sprintf("message is %d bytes, over the 2000-byte limit; only its header was captured", len(big))
+	if rows[0].Reason != "" || r.Reason != wantReason {
+		t.Errorf("rows[0].Reason, rows[1].Reason = %q, %q, want \"\", %q", rows[0].Reason, r.Reason, wantReason)
+	}
 	eventually(t, 5*time.Second, func() error {
 		if flags, _ := e.srv.Flags("INBOX", 2); !hasFlag(flags, "$Deskgate") {
 			return fmt.Errorf("Flags(INBOX, 2) = %q, want $Deskgate", flags)
@@ -352,14 +357,14 @@ func TestXOAUTH2Login(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, imapmem.Options{OAuth2Token: "good-token"})
 	mb := e.mb.withDefaults()
-	c, err := dial(mb, nil)
+	c, err := dial(context.Background(), mb, nil)
 	if err != nil {
 		t.Fatalf("dial(right token) = %v, want nil", err)
 	}
 	c.Close()
 
 	mb.OAuth2Token = "stale-token"
-	_, err = dial(mb, nil)
+	_, err = dial(context.Background(), mb, nil)
 	if err == nil || !strings.Contains(err.Error(), "XOAUTH2 login") || !strings.Contains(err.Error(), `"status":"401"`) {
 		t.Errorf("dial(wrong token) = %v, want an XOAUTH2 rejection quoting the server's error", err)
 	}
@@ -374,7 +379,7 @@ func TestPasswordLoginFailure(t *testing.T) {
 	e := newEnv(t, imapmem.Options{})
 	mb := e.mb.withDefaults()
 	mb.Password = "wrong"
-	if _, err := dial(mb, nil); err == nil || !strings.HasPrefix(err.Error(), "mailin: log in to") {
+	if _, err := dial(context.Background(), mb, nil); err == nil || !strings.HasPrefix(err.Error(), "mailin: log in to") {
 		t.Errorf("dial(wrong password) = %v, want a login error", err)
 	}
 }
@@ -447,5 +452,235 @@ func TestStopWhileStandby(t *testing.T) {
 	defer cancel()
 	if err := e.syncer("b").Run(ctx); err != nil {
 		t.Errorf("Run() of a standby = %v, want nil", err)
+	}
+}
+
+// headerOf returns the header of raw with the blank line that ends it.
+func headerOf(raw []byte) []byte {
+	header, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	return append(header, "\r\n\r\n"...)
+}
+
+// exchangeRefusal is what Exchange says when it cannot return a message.
+const exchangeRefusal = "The specified message could not be converted to an RFC-822 compatible format."
+
+func TestRefusedMessageCapturedAsStub(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	var raws [][]byte
+	for i := range 5 {
+		raws = append(raws, message(i, ""))
+		e.append("INBOX", raws[i])
+	}
+	e.srv.FailFetch("INBOX", 3, exchangeRefusal)
+	e.start(e.syncer("a"))
+	e.waitCount(5, 10*time.Second)
+	rows := e.rows()
+	for i, r := range rows {
+		if r.UID == 3 {
+			continue
+		}
+		if r.Truncated || !bytes.Equal(r.Raw, raws[i]) || r.Reason != "" {
+			t.Errorf("rows[%d] (uid %d) truncated, raw, reason = %v, %q, %q, want false, %q, \"\"", i, r.UID, r.Truncated, r.Raw, r.Reason, raws[i])
+		}
+	}
+	r := rows[2]
+	wantReason := `the IMAP server refused to return this message: "` + exchangeRefusal + `"; only its header was captured`
+	if r.UID != 3 || !r.Truncated || !bytes.Equal(r.Raw, headerOf(raws[2])) || r.Size != int64(len(raws[2])) || r.Reason != wantReason {
+		t.Errorf("rows[2] uid, truncated, raw, size, reason = %d, %v, %q, %d, %q, want 3, true, %q, %d, %q",
+			r.UID, r.Truncated, r.Raw, r.Size, r.Reason, headerOf(raws[2]), len(raws[2]), wantReason)
+	}
+	if _, last, _ := e.cursor(); last != 5 {
+		t.Errorf("cursor last_uid = %d, want 5", last)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if flags, _ := e.srv.Flags("INBOX", 3); !hasFlag(flags, "$Deskgate") {
+			return fmt.Errorf("Flags(INBOX, 3) = %q, want $Deskgate", flags)
+		}
+		return nil
+	})
+}
+
+func TestRefusedHeaderCapturedAsEmptyStubs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	e.mb.BatchSize = 2
+	for i := range 4 {
+		e.append("INBOX", message(i, ""))
+	}
+	// Two stubs without a single byte: both must be kept, although their
+	// SHA-256 is the same.
+	for _, uid := range []uint32{2, 3} {
+		e.srv.SetFetchFault("INBOX", uid, imapmem.FetchFault{Refuse: exchangeRefusal, RefuseHeader: true})
+	}
+	e.start(e.syncer("a"))
+	e.waitCount(4, 10*time.Second)
+	time.Sleep(100 * time.Millisecond) // a duplicate would show up now
+	assertUIDs(t, e, 4)
+	wantReason := `the IMAP server refused to return this message: "` + exchangeRefusal + `"; not even its header could be fetched`
+	for _, r := range e.rows()[1:3] {
+		if !r.Truncated || len(r.Raw) != 0 || r.Reason != wantReason {
+			t.Errorf("row uid %d truncated, raw, reason = %v, %q, %q, want true, \"\", %q", r.UID, r.Truncated, r.Raw, r.Reason, wantReason)
+		}
+	}
+}
+
+func TestOmittedMessageNotSkipped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	for i := range 4 {
+		e.append("INBOX", message(i, ""))
+	}
+	// The server answers OK to every FETCH of UID 4's content but leaves
+	// it out, though the message is still there.
+	e.srv.SetFetchFault("INBOX", 4, imapmem.FetchFault{Omit: true})
+	e.start(e.syncer("a"))
+	e.waitCount(4, 10*time.Second)
+	assertUIDs(t, e, 4)
+	r := e.rows()[3]
+	wantReason := "the IMAP server did not return this message's content, although the message is still in the folder; not even its header could be fetched"
+	if !r.Truncated || len(r.Raw) != 0 || r.Size != int64(len(message(3, ""))) || r.Reason != wantReason {
+		t.Errorf("rows[3] truncated, raw, size, reason = %v, %q, %d, %q, want true, \"\", %d, %q",
+			r.Truncated, r.Raw, r.Size, r.Reason, len(message(3, "")), wantReason)
+	}
+	if got := e.logs.find("vanished"); len(got) != 0 {
+		t.Errorf("logged %q, want no message called vanished", got)
+	}
+}
+
+func TestWatchdogExtendedByProgress(t *testing.T) {
+	t.Parallel()
+	const d = 100 * time.Millisecond
+	act := newActivity()
+	var cut atomic.Int64
+	w := watch(act, d, func() { cut.Add(1) })
+	for range 10 { // 300ms of steady progress: three timeouts' worth
+		time.Sleep(d / 3)
+		act.touch()
+	}
+	if cut.Load() != 0 || w.stop() {
+		t.Fatalf("watch(%v) cut a connection that received data every %v", d, d/3)
+	}
+
+	w = watch(act, d, func() { cut.Add(1) })
+	time.Sleep(d / 2)
+	act.touch()
+	time.Sleep(d * 3 / 4) // past the first deadline, not past the extended one
+	if cut.Load() != 0 {
+		t.Fatalf("watch(%v) cut the connection %v after the last data, want no cut before %v", d, d*3/4, d)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for cut.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !w.stop() || cut.Load() != 1 {
+		t.Errorf("watch(%v) after silence: stop() = false or cut %d times, want fired and cut once", d, cut.Load())
+	}
+}
+
+func TestCancelWhileServerSilent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // never says a word
+		}
+	}()
+	defer func() {
+		for len(accepted) > 0 {
+			(<-accepted).Close()
+		}
+	}()
+	e.mb.Addr = ln.Addr().String()
+	e.mb.LeaseTTL = time.Minute
+	e.mb.CommandTimeout = 10 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.syncer("a").Run(ctx) }()
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run() never connected")
+	}
+	t0 := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run() = %v, want nil", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("Run() still running 3s after cancel while the server was silent (command timeout %v)", e.mb.CommandTimeout)
+	}
+	t.Logf("Run returned %v after cancel", time.Since(t0).Round(time.Millisecond))
+	if _, _, owner := e.cursor(); owner != "" {
+		t.Errorf("lease owner after Run = %q, want released", owner)
+	}
+}
+
+func TestMissingFolderNamedAndRecovery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	e.mb.Folder = "Desk"
+	e.start(e.syncer("a"))
+	eventually(t, 10*time.Second, func() error {
+		if got := e.logs.find("IMAP session failed", `SELECT "Desk"`, "NONEXISTENT"); len(got) == 0 {
+			return fmt.Errorf("logged %q, want a session failure naming folder \"Desk\"", e.logs.find("session failed"))
+		}
+		return nil
+	})
+	e.append("Desk", message(1, ""))
+	e.waitCount(1, 10*time.Second)
+	e.append("Desk", message(2, ""))
+	e.waitCount(2, 10*time.Second)
+	if got := e.logs.find("INFO mailin: mailbox reachable again"); len(got) != 1 {
+		t.Errorf("logged %q, want \"mailbox reachable again\" once", got)
+	}
+}
+
+func TestSlowLinkLargeBatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{BytesPerSecond: 200 << 10})
+	// The batch takes about a second to arrive, over three command
+	// timeouts, but data never stops flowing.
+	e.mb.CommandTimeout = 300 * time.Millisecond
+	for i := range 4 {
+		e.append("INBOX", message(i, strings.Repeat("slow link ", 5<<10)))
+	}
+	e.start(e.syncer("a"))
+	e.waitCount(4, 15*time.Second)
+	if got := e.logs.find("timed out"); len(got) != 0 {
+		t.Errorf("logged %q, want no timeouts on a slow but live link", got)
+	}
+}
+
+func TestExistsConfirmsGone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	e.append("INBOX", message(1, ""))
+	s := e.syncer("a")
+	c, err := dial(context.Background(), s.mb, nil)
+	if err != nil {
+		t.Fatalf("dial() = %v", err)
+	}
+	defer c.Close()
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatalf("Select(INBOX) = %v", err)
+	}
+	cn := &conn{c: c}
+	for uid, want := range map[uint32]bool{1: true, 2: false} {
+		if got, err := s.exists(cn, uid); got != want || err != nil {
+			t.Errorf("exists(%d) = %v, %v, want %v, nil", uid, got, err, want)
+		}
 	}
 }

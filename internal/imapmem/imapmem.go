@@ -7,6 +7,8 @@
 // IMAP4rev1 with UIDPLUS, NAMESPACE and (unless disabled) MOVE; IDLE is
 // advertised unless disabled. DisableIdle works by removing IDLE from the
 // CAPABILITY responses on the wire, since imapserver always advertises it.
+// SetFetchFault makes single messages misbehave on UID FETCH (a tagged NO, or
+// an OK that leaves them out) as some real servers do.
 package imapmem
 
 import (
@@ -40,6 +42,10 @@ type Options struct {
 	DisableIdle, DisableMove bool
 	// Logger receives the server's error messages; nil discards them.
 	Logger imapserver.Logger
+	// BytesPerSecond, when positive, limits how fast the server sends on
+	// each connection, to simulate a slow link. Data flows steadily in
+	// small pieces.
+	BytesPerSecond int
 }
 
 // Server is a running in-process IMAP server.
@@ -52,7 +58,8 @@ type Server struct {
 	done     chan struct{}
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
-	folderMu sync.Mutex // serialises Append's create-if-needed and RecreateFolder
+	faults   map[faultKey]FetchFault // guarded by mu
+	folderMu sync.Mutex              // serialises Append's create-if-needed and RecreateFolder
 }
 
 // Start starts a server on 127.0.0.1 on a free port. Close stops it.
@@ -314,6 +321,26 @@ type trackedConn struct {
 	net.Conn
 	s    *Server
 	once sync.Once
+}
+
+// Write sends p, paced to Options.BytesPerSecond.
+func (c *trackedConn) Write(p []byte) (int, error) {
+	rate := c.s.opts.BytesPerSecond
+	if rate <= 0 {
+		return c.Conn.Write(p)
+	}
+	chunk := max(rate/50, 1) // 50 pieces a second
+	n := 0
+	for n < len(p) {
+		piece := p[n:min(n+chunk, len(p))]
+		time.Sleep(time.Duration(len(piece)) * time.Second / time.Duration(rate))
+		m, err := c.Conn.Write(piece)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (c *trackedConn) Close() error {

@@ -16,6 +16,30 @@ import (
 type session struct {
 	*imapmemserver.UserSession // nil until authenticated
 	srv                        *Server
+	selected                   string // the selected folder, canonical; "" if none
+}
+
+func (sess *session) Select(mailbox string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	sess.selected = ""
+	data, err := sess.UserSession.Select(mailbox, options)
+	if err == nil {
+		sess.selected = canonicalFolder(mailbox)
+	}
+	return data, err
+}
+
+func (sess *session) Unselect() error {
+	sess.selected = ""
+	return sess.UserSession.Unselect()
+}
+
+// Fetch applies the server's fetch faults (see Server.SetFetchFault).
+func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	numSet, err := sess.srv.applyFetchFaults(sess.selected, numSet, options)
+	if err != nil || numSet == nil {
+		return err
+	}
+	return sess.UserSession.Fetch(w, numSet, options)
 }
 
 var _ imapserver.SessionSASL = (*session)(nil)
