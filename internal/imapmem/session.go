@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -62,8 +63,26 @@ func (sess *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) erro
 	if sess.srv.opts.DisableIdle {
 		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "IDLE not supported"}
 	}
-	return sess.UserSession.Idle(w, stop)
+	// go-imap's tracker only reacts to updates signalled while IDLE runs:
+	// one queued between the previous command and IDLE would wait for the
+	// next. Real servers (Dovecot among them) send it as IDLE begins, so
+	// this server polls its queue throughout IDLE instead.
+	tick := time.NewTicker(idlePoll)
+	defer tick.Stop()
+	for {
+		if err := sess.UserSession.Poll(w, true); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-tick.C:
+		}
+	}
 }
+
+// idlePoll is how often an idling session looks for mailbox updates.
+const idlePoll = 10 * time.Millisecond
 
 func (sess *session) AuthenticateMechanisms() []string {
 	mechs := []string{sasl.Plain}
