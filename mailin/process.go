@@ -88,22 +88,49 @@ func (p *Processor) Run(ctx context.Context) error {
 }
 
 // Drain processes batches until no captured mail is pending and returns how
-// many messages it handled.
+// many messages it handled. A batch that fails for a reason that will not
+// pass on its own is retried message by message, so that the one bad
+// message is quarantined and never blocks the mailbox.
 func (p *Processor) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, _, err := p.batch(ctx, p.cfg.BatchSize)
-		if err != nil && ctx.Err() == nil && !transient(err) {
-			// Find the message that breaks the batch and quarantine it
-			// alone, so one bad message never blocks the mailbox.
-			p.log.Warn("batch failed; processing its messages one by one", "err", err)
-			n, err = p.isolate(ctx, p.cfg.BatchSize)
+		n, err := p.pipeline(ctx)
+		total += n
+		if err == nil || ctx.Err() != nil || transient(err) {
+			return total, err
 		}
+		p.log.Warn("batch failed; processing its messages one by one", "err", err)
+		n, err = p.isolate(ctx, p.cfg.BatchSize)
 		total += n
 		if err != nil || n == 0 {
 			return total, err
 		}
 	}
+}
+
+// pipeline processes batches until none is pending or one fails: while one
+// batch is applied and committed, the next is claimed and parsed. Batches
+// are applied strictly in order, each after the previous one committed.
+func (p *Processor) pipeline(ctx context.Context) (int, error) {
+	total := 0
+	cur, err := p.prepare(ctx, p.cfg.BatchSize)
+	for err == nil && len(cur.ids) > 0 {
+		next := make(chan prepared, 1)
+		go func() {
+			b, err := p.prepare(ctx, p.cfg.BatchSize)
+			b.err = err
+			next <- b
+		}()
+		err = p.apply(ctx, cur)
+		following := <-next
+		if err != nil {
+			following.rollback()
+			break
+		}
+		total += len(cur.ids)
+		cur, err = following, following.err
+	}
+	return total, err
 }
 
 // isolate processes up to count messages one at a time, quarantining any
@@ -202,53 +229,91 @@ func claim(ctx context.Context, tx pgx.Tx, limit int) ([]captured, error) {
 	return caps, nil
 }
 
+// prepared is a claimed and parsed batch whose transaction is still open.
+type prepared struct {
+	tx       pgx.Tx
+	ids      []int64
+	caps     []captured
+	parsed   []ticketing.Inbound
+	failures []string
+	err      error // set when prepared in the background
+}
+
+// prepare begins a transaction, claims up to limit pending captures and
+// parses them. With nothing pending it returns no ids and no transaction.
+func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return prepared{}, fmt.Errorf("mailin: processing: %w", err)
+	}
+	caps, err := claim(ctx, tx, limit)
+	if err != nil || len(caps) == 0 {
+		tx.Rollback(context.WithoutCancel(ctx))
+		return prepared{}, err
+	}
+	b := prepared{tx: tx, caps: caps}
+	for _, c := range caps {
+		b.ids = append(b.ids, c.id)
+	}
+	b.parsed, b.failures = p.parseAll(caps)
+	return b, nil
+}
+
+// rollback abandons a prepared batch; its messages stay pending.
+func (b prepared) rollback() {
+	if b.tx != nil {
+		b.tx.Rollback(context.Background())
+	}
+}
+
+// apply hands a prepared batch to ticketing, records each outcome and
+// commits, or rolls back on error.
+func (p *Processor) apply(ctx context.Context, b prepared) error {
+	var ins []ticketing.Inbound
+	var idx []int
+	for i := range b.caps {
+		if b.failures[i] == "" {
+			ins = append(ins, b.parsed[i])
+			idx = append(idx, i)
+		}
+	}
+	outs, err := p.desk.Receive(ctx, b.tx, ins)
+	if err != nil {
+		b.rollback()
+		return err
+	}
+	results := make([]ticketing.Outcome, len(b.caps))
+	for i, f := range b.failures {
+		if f != "" {
+			results[i] = ticketing.Outcome{Status: ticketing.StatusQuarantined, Reason: f}
+		}
+	}
+	for k, i := range idx {
+		results[i] = outs[k]
+	}
+	if err := recordOutcomes(ctx, b.tx, b.caps, b.parsed, results); err != nil {
+		b.rollback()
+		return err
+	}
+	if err := b.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("mailin: committing processed mail: %w", err)
+	}
+	p.log.Debug("processed captured mail", "messages", len(b.ids))
+	return nil
+}
+
 // batch claims up to limit pending captures and processes them in one
 // transaction. It returns how many it processed and which it claimed (also
 // when it fails, so that a failing single message can be quarantined).
 func (p *Processor) batch(ctx context.Context, limit int) (int, []int64, error) {
-	var ids []int64
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		caps, err := claim(ctx, tx, limit)
-		if err != nil {
-			return err
-		}
-		for _, c := range caps {
-			ids = append(ids, c.id)
-		}
-		if len(caps) == 0 {
-			return nil
-		}
-		parsed, failures := p.parseAll(caps)
-		var ins []ticketing.Inbound
-		var idx []int
-		for i := range caps {
-			if failures[i] == "" {
-				ins = append(ins, parsed[i])
-				idx = append(idx, i)
-			}
-		}
-		outs, err := p.desk.Receive(ctx, tx, ins)
-		if err != nil {
-			return err
-		}
-		results := make([]ticketing.Outcome, len(caps))
-		for i, f := range failures {
-			if f != "" {
-				results[i] = ticketing.Outcome{Status: ticketing.StatusQuarantined, Reason: f}
-			}
-		}
-		for k, i := range idx {
-			results[i] = outs[k]
-		}
-		return recordOutcomes(ctx, tx, caps, parsed, results)
-	})
-	if err != nil {
-		return 0, ids, err
+	b, err := p.prepare(ctx, limit)
+	if err != nil || len(b.ids) == 0 {
+		return 0, nil, err
 	}
-	if len(ids) > 0 {
-		p.log.Debug("processed captured mail", "messages", len(ids))
+	if err := p.apply(ctx, b); err != nil {
+		return 0, b.ids, err
 	}
-	return len(ids), ids, nil
+	return len(b.ids), b.ids, nil
 }
 
 // parseAll parses the batch on the configured number of workers. A
