@@ -259,3 +259,21 @@ func hasFlag(flags []string, flag string) bool {
 	}
 	return false
 }
+
+// waitFlags waits until UIDs 1..n of folder carry the flag has and not the
+// flag hasNot.
+func (e *env) waitFlags(folder string, n uint32, has, hasNot string) {
+	e.t.Helper()
+	eventually(e.t, 5*time.Second, func() error {
+		for uid := uint32(1); uid <= n; uid++ {
+			flags, err := e.srv.Flags(folder, uid)
+			if err != nil {
+				return err
+			}
+			if !hasFlag(flags, has) || hasFlag(flags, hasNot) {
+				return fmt.Errorf("Flags(%s, %d) = %q, want %s and no %s", folder, uid, flags, has, hasNot)
+			}
+		}
+		return nil
+	})
+}

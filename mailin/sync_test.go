@@ -44,18 +44,7 @@ func TestSyncCapturesNewMail(t *testing.T) {
 			t.Errorf("row %d: internal_date = %v, want about now", i, r.InternalDate)
 		}
 	}
-	eventually(t, 5*time.Second, func() error {
-		for uid := uint32(1); uid <= 5; uid++ {
-			flags, err := e.srv.Flags("INBOX", uid)
-			if err != nil {
-				return err
-			}
-			if !hasFlag(flags, "$Deskgate") || hasFlag(flags, `\Seen`) {
-				return fmt.Errorf("Flags(INBOX, %d) = %q, want $Deskgate and no \\Seen", uid, flags)
-			}
-		}
-		return nil
-	})
+	e.waitFlags("INBOX", 5, "$Deskgate", `\Seen`)
 	if _, last, owner := e.cursor(); last != 5 || owner != "a" {
 		t.Errorf("cursor = last_uid %d, owner %q, want 5, \"a\"", last, owner)
 	}
@@ -421,18 +410,7 @@ func TestMoveToWithoutMoveCapability(t *testing.T) {
 	}
 	e.start(e.syncer("a"))
 	e.waitCount(3, 10*time.Second)
-	eventually(t, 5*time.Second, func() error {
-		for uid := uint32(1); uid <= 3; uid++ {
-			flags, err := e.srv.Flags("INBOX", uid)
-			if err != nil {
-				return err
-			}
-			if !hasFlag(flags, "$Deskgate") || hasFlag(flags, `\Deleted`) {
-				return fmt.Errorf("Flags(INBOX, %d) = %q, want $Deskgate and no \\Deleted", uid, flags)
-			}
-		}
-		return nil
-	})
+	e.waitFlags("INBOX", 3, "$Deskgate", `\Deleted`)
 	inbox, _ := e.srv.UIDs("INBOX")
 	done, _ := e.srv.UIDs("Done")
 	if len(inbox) != 3 || len(done) != 1 {
