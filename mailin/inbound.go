@@ -28,22 +28,30 @@ type Record struct {
 	Status      string            `json:"status"`
 	Reason      string            `json:"reason"`
 	Ticket      *int64            `json:"ticket"`
-	Text        string            `json:"text"`
-	Size        int64             `json:"size"`
-	SHA256      string            `json:"sha256"`
-	Truncated   bool              `json:"truncated"`
-	CapturedAt  time.Time         `json:"captured_at"`
-	ProcessedAt *time.Time        `json:"processed_at"`
+	// ThreadEvidence is what decided the ticket; null until processed and
+	// for messages that joined none.
+	ThreadEvidence *ticketing.Evidence `json:"thread_evidence"`
+	Text           string              `json:"text"`
+	Size           int64               `json:"size"`
+	SHA256         string              `json:"sha256"`
+	Truncated      bool                `json:"truncated"`
+	CapturedAt     time.Time           `json:"captured_at"`
+	ProcessedAt    *time.Time          `json:"processed_at"`
 }
 
 const recordColumns = `id, mailbox, uidvalidity, uid, message_id, subject, from_name, from_addr, class,
-    status, reason, ticket_id, text_body, size, encode(sha256, 'hex'), truncated, captured_at, processed_at`
+    status, reason, ticket_id, text_body, size, encode(sha256, 'hex'), truncated, captured_at, processed_at,
+    evidence_kind, evidence_value`
 
 func scanRecord(row pgx.CollectableRow) (Record, error) {
 	var r Record
+	var ev ticketing.Evidence
 	err := row.Scan(&r.ID, &r.Mailbox, &r.UIDValidity, &r.UID, &r.MessageID, &r.Subject, &r.From.Name,
 		&r.From.Address, &r.Class, &r.Status, &r.Reason, &r.Ticket, &r.Text, &r.Size, &r.SHA256,
-		&r.Truncated, &r.CapturedAt, &r.ProcessedAt)
+		&r.Truncated, &r.CapturedAt, &r.ProcessedAt, &ev.Kind, &ev.Value)
+	if ev.Kind != "" {
+		r.ThreadEvidence = &ev
+	}
 	return r, err
 }
 

@@ -370,16 +370,18 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 const recordOutcomesSQL = `
 UPDATE inbound i SET status = u.status, reason = u.reason, ticket_id = nullif(u.ticket, 0),
     message_id = u.message_id, subject = u.subject, from_name = u.from_name, from_addr = u.from_addr,
-    class = u.class, text_body = u.text_body, processed_at = now(), attempts = i.attempts + 1
+    class = u.class, text_body = u.text_body, evidence_kind = u.evidence_kind, evidence_value = u.evidence_value,
+    processed_at = now(), attempts = i.attempts + 1
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::text[], $10::text[])
-    AS u(id, status, reason, ticket, message_id, subject, from_name, from_addr, class, text_body)
+            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+    AS u(id, status, reason, ticket, message_id, subject, from_name, from_addr, class, text_body,
+         evidence_kind, evidence_value)
 WHERE i.id = u.id`
 
 func recordOutcomes(ctx context.Context, tx pgx.Tx, caps []captured, parsed []ticketing.Inbound, res []ticketing.Outcome) error {
 	n := len(caps)
 	ids, tickets := make([]int64, n), make([]int64, n)
-	cols := make([][]string, 8)
+	cols := make([][]string, 10)
 	for k := range cols {
 		cols[k] = make([]string, n)
 	}
@@ -387,11 +389,12 @@ func recordOutcomes(ctx context.Context, tx pgx.Tx, caps []captured, parsed []ti
 		in := &parsed[i]
 		ids[i], tickets[i] = caps[i].id, res[i].TicketID
 		for k, v := range []string{res[i].Status, res[i].Reason, in.MessageID, in.Subject,
-			in.From.Name, in.From.Address, string(in.Class), in.Text} {
+			in.From.Name, in.From.Address, string(in.Class), in.Text, res[i].Evidence.Kind, res[i].Evidence.Value} {
 			cols[k][i] = v
 		}
 	}
-	_, err := tx.Exec(ctx, recordOutcomesSQL, ids, cols[0], cols[1], tickets, cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
+	_, err := tx.Exec(ctx, recordOutcomesSQL, ids, cols[0], cols[1], tickets, cols[2], cols[3], cols[4], cols[5], cols[6], cols[7],
+		cols[8], cols[9])
 	if err != nil {
 		return fmt.Errorf("mailin: recording outcomes: %w", err)
 	}

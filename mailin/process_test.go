@@ -39,7 +39,7 @@ func captureRaw(t *testing.T, pool *pgxpool.Pool, truncated bool, sizes []int64,
 
 func newProcessor(pool *pgxpool.Pool, batch int) *Processor {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return NewProcessor(pool, ticketing.NewDesk(log), ProcessorConfig{BatchSize: batch, Workers: 2}, log)
+	return NewProcessor(pool, ticketing.NewDesk(log, ticketing.Config{}), ProcessorConfig{BatchSize: batch, Workers: 2}, log)
 }
 
 // TestProcessorsShareBacklogExactlyOnce runs two processors, as two

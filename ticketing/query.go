@@ -58,6 +58,8 @@ type Message struct {
 	Text        string           `json:"text"`
 	HTML        string           `json:"html"`
 	Attachments []AttachmentInfo `json:"attachments"`
+	// ThreadEvidence is what put an inbound message on this ticket.
+	ThreadEvidence *Evidence `json:"thread_evidence"`
 }
 
 // AttachmentInfo describes a stored attachment without its content.
@@ -118,8 +120,10 @@ SELECT m.id, m.inbound_id, m.direction, m.message_id, m.in_reply_to, m.refs, m.f
        m.to_addrs, m.cc_addrs, m.subject, m.sent_at, m.class, m.text_body, m.html_body,
        coalesce((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
                  'content_id', a.content_id, 'inline', a.inline, 'size', a.size, 'sha256', encode(a.sha256, 'hex'))
-                 ORDER BY a.id) FROM attachments a WHERE a.message_id = m.id), '[]')
-FROM messages m WHERE m.ticket_id = $1 ORDER BY m.id`
+                 ORDER BY a.id) FROM attachments a WHERE a.message_id = m.id), '[]'),
+       coalesce(i.evidence_kind, ''), coalesce(i.evidence_value, '')
+FROM messages m LEFT JOIN inbound i ON i.id = m.inbound_id
+WHERE m.ticket_id = $1 ORDER BY m.id`
 
 const ticketEventsSQL = `
 SELECT at, actor, kind, inbound_id, detail FROM events WHERE ticket_id = $1 ORDER BY id`
@@ -145,8 +149,13 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 	}
 	t.Thread, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) {
 		var m Message
+		var ev Evidence
 		err := row.Scan(&m.ID, &m.Inbound, &m.Direction, &m.MessageID, &m.InReplyTo, &m.References,
-			&m.From.Name, &m.From.Address, &m.To, &m.Cc, &m.Subject, &m.Date, &m.Class, &m.Text, &m.HTML, &m.Attachments)
+			&m.From.Name, &m.From.Address, &m.To, &m.Cc, &m.Subject, &m.Date, &m.Class, &m.Text, &m.HTML, &m.Attachments,
+			&ev.Kind, &ev.Value)
+		if ev.Kind != "" {
+			m.ThreadEvidence = &ev
+		}
 		return m, err
 	})
 	if err != nil {

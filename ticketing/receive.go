@@ -1,14 +1,9 @@
 package ticketing
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -25,27 +20,60 @@ const (
 type Outcome struct {
 	Status   string
 	Reason   string
-	TicketID int64 // 0 when the message joined no ticket
+	TicketID int64    // 0 when the message joined no ticket
+	Evidence Evidence // what decided the ticket; zero when it joined none
+}
+
+// Config is the desk's part of the configuration that ticketing needs.
+type Config struct {
+	// DeskAddresses are the desk's own addresses; they never become
+	// participants.
+	DeskAddresses []string
 }
 
 // Desk applies inbound mail to tickets.
 type Desk struct {
-	log *slog.Logger
+	log  *slog.Logger
+	desk map[string]bool // lower-cased desk addresses
 }
 
 // NewDesk returns a Desk that logs to log.
-func NewDesk(log *slog.Logger) *Desk {
-	return &Desk{log: log}
+func NewDesk(log *slog.Logger, cfg Config) *Desk {
+	d := &Desk{log: log, desk: map[string]bool{}}
+	for _, a := range cfg.DeskAddresses {
+		d.desk[lower(a)] = true
+	}
+	return d
 }
 
+// plan is what Receive decided for one message.
+type plan struct {
+	action   action
+	ticket   int64 // the ticket to join, when known before this batch
+	ref      int   // else the earlier message of this batch whose ticket to join
+	evidence Evidence
+	reason   string
+	tagged   int64 // a subject tag the sender was not allowed to use
+}
+
+type action int
+
+const (
+	quarantine action = iota
+	ignore
+	open      // open a new ticket
+	join      // add the message to a ticket
+	duplicate // a second delivery: record it, store nothing new
+)
+
 // Receive applies a batch of inbound messages inside tx and returns one
-// Outcome per message, in order. Human mail opens a ticket; the same
-// message delivered twice (to two desk mailboxes) joins the ticket its first
-// copy opened; auto-generated mail joins the ticket of a message it refers
-// to, or is ignored. Every decision is written to the event log. The work is
-// pipelined so that the cost per message stays small and flat.
+// Outcome per message, in order. Each message joins the ticket the
+// strongest evidence names (see Evidence); human mail without evidence
+// opens a ticket; the same message delivered twice joins the ticket of its
+// first copy; auto-generated mail without evidence is ignored. Every
+// decision is written to the event log. The work is pipelined so that the
+// cost per message stays small and flat.
 func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome, error) {
-	out := make([]Outcome, len(ins))
 	sums := attachmentSums(ins)
 	fps := make([][]byte, len(ins))
 	for i := range ins {
@@ -58,94 +86,79 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
-	dup := make([]bool, len(ins)) // a second delivery of a message already handled
+	members, err := lookupTagMembers(ctx, tx, ins)
+	if err != nil {
+		return nil, err
+	}
+	plans := d.decide(ins, fps, known, members)
 
-	// Phase 1: decide, and open tickets for new human mail in one pipeline.
+	// Open the new tickets in one round trip.
+	out := make([]Outcome, len(ins))
+	msgIDs := make([]int64, len(ins))
 	creates := &pgx.Batch{}
-	var created []int
-	batchSeen := map[string]int{} // message-id + fingerprint -> index of first copy in this batch
-	for i := range ins {
-		in := &ins[i]
-		key := in.MessageID + "\x00" + string(fps[i])
-		switch {
-		case in.From.Address == "":
-			out[i] = Outcome{Status: StatusQuarantined, Reason: "no sender: From, Sender and Reply-To are missing or unparseable, so there is nobody to answer"}
-		case in.MessageID != "" && known.duplicate(in.MessageID, fps[i]) != 0:
-			t := known.duplicate(in.MessageID, fps[i])
-			dup[i] = true
-			out[i] = Outcome{Status: StatusAttached, TicketID: t,
-				Reason: fmt.Sprintf("duplicate delivery of <%s>, already on ticket #%d", in.MessageID, t)}
-		case in.MessageID != "" && hasKey(batchSeen, key):
-			dup[i] = true
-			out[i] = Outcome{Status: StatusAttached, Reason: fmt.Sprintf("duplicate delivery of <%s>", in.MessageID)}
-		case in.Class != ClassHuman:
-			if t := referredTicket(in, known.ticketOf); t != 0 {
-				out[i] = Outcome{Status: StatusAttached, TicketID: t,
-					Reason: fmt.Sprintf("%s (%s) refers to a message of ticket #%d", in.Class, in.ClassReason, t)}
-			} else {
-				out[i] = Outcome{Status: StatusIgnored,
-					Reason: fmt.Sprintf("%s (%s) refers to no known message, so it opens no ticket", in.Class, in.ClassReason)}
-			}
-		default:
-			out[i] = Outcome{Status: StatusTicketed, Reason: "new message: no thread evidence links it to an existing ticket"}
-			queueCreateTicket(creates, in, fps[i])
-			created = append(created, i)
-		}
-		if in.MessageID != "" && !hasKey(batchSeen, key) {
-			batchSeen[key] = i
+	var opened []int
+	for i, p := range plans {
+		if p.action == open {
+			queueCreateTicket(creates, &ins[i], fps[i], d.ccParticipants(&ins[i]))
+			opened = append(opened, i)
 		}
 	}
-	msgIDs := make([]int64, len(ins))
 	if err := runBatch(ctx, tx, creates, func(k int, row pgx.Row) error {
-		i := created[k]
-		return row.Scan(&out[i].TicketID, &msgIDs[i])
+		return row.Scan(&out[opened[k]].TicketID, &msgIDs[opened[k]])
 	}); err != nil {
 		return nil, fmt.Errorf("ticketing: opening tickets: %w", err)
 	}
 
-	// Phase 2: everything that joins a ticket, now that this batch's new
-	// tickets exist; then attachments of every stored message.
-	newTicket := map[string]int64{}
-	for _, i := range created {
-		if ins[i].MessageID != "" {
-			newTicket[ins[i].MessageID] = out[i].TicketID
-		}
-	}
+	// Everything that joins a ticket, in order, now that they all exist.
 	joins := &pgx.Batch{}
 	var joined []int
-	for i := range ins {
+	for i, p := range plans {
 		in := &ins[i]
-		if out[i].Status == StatusIgnored && in.Class != ClassHuman {
-			// A reply to a ticket opened earlier in this same batch.
-			if t := referredTicket(in, func(id string) int64 { return newTicket[id] }); t != 0 {
-				out[i] = Outcome{Status: StatusAttached, TicketID: t,
-					Reason: fmt.Sprintf("%s (%s) refers to a message of ticket #%d", in.Class, in.ClassReason, t)}
+		o := &out[i]
+		o.Evidence, o.Reason = p.evidence, p.reason
+		switch p.action {
+		case quarantine:
+			o.Status = StatusQuarantined
+		case ignore:
+			o.Status = StatusIgnored
+		case open:
+			o.Status = StatusTicketed
+			if p.tagged != 0 {
+				queueEvent(joins, o.TicketID, in.CaptureID, "subject_tag.ignored", map[string]any{
+					"tag": p.tagged, "from": in.From.Address,
+					"why": "the sender takes no part in that ticket, so a quoted ticket number is not evidence"})
+				joined = append(joined, -1)
 			}
-		}
-		if out[i].Status != StatusAttached {
-			continue
-		}
-		if out[i].TicketID == 0 { // duplicate of a copy earlier in this batch
-			firstCopy := out[batchSeen[in.MessageID+"\x00"+string(fps[i])]]
-			if firstCopy.TicketID == 0 {
-				out[i] = Outcome{Status: StatusIgnored, Reason: out[i].Reason + ", whose first copy joined no ticket: " + firstCopy.Reason}
+		case join, duplicate:
+			o.Status, o.TicketID = StatusAttached, p.ticket
+			if p.ticket == 0 {
+				o.TicketID = out[p.ref].TicketID
+			}
+			o.Reason = fmt.Sprintf("%s (ticket #%d)", p.reason, o.TicketID)
+			if p.action == duplicate {
+				queueEvent(joins, o.TicketID, in.CaptureID, "message.duplicate", map[string]any{
+					"message_id": in.MessageID, "mailbox": in.Mailbox, "reason": o.Reason})
+				joined = append(joined, -1)
 				continue
 			}
-			out[i].TicketID = firstCopy.TicketID
-			out[i].Reason += fmt.Sprintf(", already on ticket #%d", out[i].TicketID)
+			queueAddMessage(joins, o.TicketID, in, fps[i], o.Reason)
+			joined = append(joined, i)
+			if in.Class == ClassHuman {
+				queueAddParticipant(joins, o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String())
+				joined = append(joined, -2)
+			}
 		}
-		if dup[i] {
-			queueEvent(joins, out[i].TicketID, in.CaptureID, "message.duplicate", map[string]any{
-				"message_id": in.MessageID, "mailbox": in.Mailbox, "reason": out[i].Reason})
-			joined = append(joined, -1)
-			continue
-		}
-		queueAddMessage(joins, out[i].TicketID, in, fps[i], out[i].Reason)
-		joined = append(joined, i)
 	}
 	if err := runBatch(ctx, tx, joins, func(k int, row pgx.Row) error {
-		if joined[k] < 0 {
+		switch joined[k] {
+		case -1:
 			return row.Scan(new(int64))
+		case -2:
+			err := row.Scan(new(int64))
+			if err == pgx.ErrNoRows {
+				return nil // already a participant
+			}
+			return err
 		}
 		return row.Scan(&msgIDs[joined[k]])
 	}); err != nil {
@@ -162,254 +175,73 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	return out, nil
 }
 
-func hasKey(m map[string]int, k string) bool { _, ok := m[k]; return ok }
-
-// fingerprint identifies a message's content independently of its delivery
-// (trace headers, the mailbox it reached). Two deliveries of one message
-// share it; a sender reusing a Message-ID for different content does not.
-// sums are the SHA-256 of in's attachments.
-func fingerprint(in *Inbound, sums [][32]byte) []byte {
-	h := sha256.New()
-	text, html := in.Text, in.HTML
-	if in.Truncated {
-		text, html = "", "" // a note about the capture, not the content
-	}
-	for _, s := range []string{in.MessageID, strings.ToLower(in.From.Address), in.Subject, text, html} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(in.Date.Unix()))
-	h.Write(n[:])
-	for _, sum := range sums {
-		h.Write(sum[:])
-	}
-	return h.Sum(nil)
-}
-
-type storedMessage struct {
-	fingerprint []byte
-	ticketID    int64
-}
-
-type knownMessages map[string][]storedMessage
-
-// duplicate is the ticket of a stored message with this Message-ID and
-// content, or 0.
-func (k knownMessages) duplicate(id string, fp []byte) int64 {
-	for _, m := range k[id] {
-		if bytes.Equal(m.fingerprint, fp) {
-			return m.ticketID
-		}
-	}
-	return 0
-}
-
-// ticketOf is the ticket of the first stored message with Message-ID id, or 0.
-func (k knownMessages) ticketOf(id string) int64 {
-	if ms := k[id]; len(ms) > 0 {
-		return ms[0].ticketID
-	}
-	return 0
-}
-
-// referredTicket is the ticket, as ticketOf finds it, of a message that an
-// auto-generated message reports on or replies to, most specific evidence first.
-func referredTicket(in *Inbound, ticketOf func(id string) int64) int64 {
-	for _, id := range referredIDs(in) {
-		if t := ticketOf(id); t != 0 {
-			return t
-		}
-	}
-	return 0
-}
-
-func referredIDs(in *Inbound) []string {
-	ids := make([]string, 0, 1+len(in.InReplyTo)+len(in.References))
-	if in.OriginalMessageID != "" {
-		ids = append(ids, in.OriginalMessageID)
-	}
-	ids = append(ids, in.InReplyTo...)
-	for i := len(in.References) - 1; i >= 0; i-- {
-		ids = append(ids, in.References[i])
-	}
-	return ids
-}
-
-// The message_id <> ” term lets the planner use the partial index
-// messages_message_id; without it this would scan every message.
-// lockMessageIDsSQL takes a transaction lock per Message-ID of the batch,
-// in a fixed order so that concurrent batches cannot deadlock on them. Two
-// processes handling copies of one message (delivered to two mailboxes)
-// thus decide one after the other: the second sees the first's ticket.
-const lockMessageIDsSQL = `
-SELECT count(pg_advisory_xact_lock(1684367463, k))
-FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys`
-
-func lockMessageIDs(ctx context.Context, tx pgx.Tx, ins []Inbound) error {
-	ids := make([]string, 0, len(ins))
+// decide plans every message of the batch, in order: a later message may
+// join the ticket an earlier one opens.
+func (d *Desk) decide(ins []Inbound, fps [][]byte, known knownMessages, members tagMembers) []plan {
+	plans := make([]plan, len(ins))
+	first := map[string]int{} // message-id + fingerprint -> first index in this batch
+	byID := map[string]int{}  // message-id -> first index in this batch
 	for i := range ins {
-		if ins[i].MessageID != "" {
-			ids = append(ids, ins[i].MessageID)
+		in := &ins[i]
+		key := in.MessageID + "\x00" + string(fps[i])
+		plans[i] = d.decideOne(i, in, fps[i], known, members, plans, first, byID)
+		if in.MessageID != "" {
+			if _, ok := first[key]; !ok {
+				first[key] = i
+			}
+			if _, ok := byID[in.MessageID]; !ok {
+				byID[in.MessageID] = i
+			}
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, lockMessageIDsSQL, ids); err != nil {
-		return fmt.Errorf("ticketing: locking message ids: %w", err)
-	}
-	return nil
+	return plans
 }
 
-const lookupMessagesSQL = `
-SELECT message_id, fingerprint, ticket_id FROM messages
-WHERE message_id = ANY($1) AND message_id <> '' ORDER BY id`
-
-// lookupMessages finds, in one indexed query, every stored message whose
-// Message-ID the batch carries or refers to.
-func lookupMessages(ctx context.Context, tx pgx.Tx, ins []Inbound) (knownMessages, error) {
-	var ids []string
-	for i := range ins {
-		if ins[i].MessageID != "" {
-			ids = append(ids, ins[i].MessageID)
+func (d *Desk) decideOne(i int, in *Inbound, fp []byte, known knownMessages, members tagMembers,
+	plans []plan, first, byID map[string]int) plan {
+	if in.From.Address == "" {
+		return plan{action: quarantine, reason: "no sender: From, Sender and Reply-To are missing or unparseable, so there is nobody to answer"}
+	}
+	if in.MessageID != "" {
+		dup := Evidence{Kind: EvidenceDuplicate, Value: in.MessageID}
+		if t := known.duplicate(in.MessageID, fp); t != 0 {
+			return plan{action: duplicate, ticket: t, evidence: dup, reason: "duplicate delivery of <" + in.MessageID + ">"}
 		}
-		if ins[i].Class != ClassHuman {
-			ids = append(ids, referredIDs(&ins[i])...)
+		if j, ok := first[in.MessageID+"\x00"+string(fp)]; ok {
+			if !hasTicket(plans[j]) {
+				return plan{action: ignore, reason: "duplicate delivery of <" + in.MessageID + ">, whose first copy joined no ticket: " + plans[j].reason}
+			}
+			return plan{action: duplicate, ref: j, evidence: dup, reason: "duplicate delivery of <" + in.MessageID + ">"}
 		}
 	}
-	known := knownMessages{}
-	if len(ids) == 0 {
-		return known, nil
-	}
-	rows, err := tx.Query(ctx, lookupMessagesSQL, ids)
-	if err != nil {
-		return nil, fmt.Errorf("ticketing: looking up message ids: %w", err)
-	}
-	var (
-		id string
-		m  storedMessage
-	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &m.fingerprint, &m.ticketID}, func() error {
-		known[id] = append(known[id], m)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ticketing: looking up message ids: %w", err)
-	}
-	return known, nil
-}
-
-// createTicketSQL opens a ticket with its first message and event in one
-// statement, so a batch of them is one round trip.
-const createTicketSQL = `
-WITH t AS (
-    INSERT INTO tickets (subject, requester_name, requester_addr, queue, received_at)
-    SELECT $1, $2, $3, $4, coalesce((SELECT captured_at FROM inbound WHERE id = $5), now())
-    RETURNING id
-), m AS (
-    INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
-        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint)
-    SELECT t.id, $5, 'in', $6, $7, $8, $2, $3, $9, $10, $11, $12, $13, $14, $15, $16 FROM t
-    RETURNING id, ticket_id
-), e AS (
-    INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
-    SELECT m.ticket_id, $5, $3, 'ticket.created', $17 FROM m
-)
-SELECT ticket_id, id FROM m`
-
-func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte) {
-	subject := in.Subject
-	if strings.TrimSpace(subject) == "" {
-		subject = "(no subject)"
-	}
-	detail := map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID,
-		"from": in.From.Address, "why": "new message: no thread evidence"}
-	if in.Truncated {
-		detail["truncated"] = true
-	}
-	b.Queue(createTicketSQL, subject, in.From.Name, in.From.Address, in.Queue, in.CaptureID,
-		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
-		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail))
-}
-
-const addMessageSQL = `
-WITH m AS (
-    INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
-        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint)
-    VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-    RETURNING id, ticket_id
-), e AS (
-    INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
-    SELECT m.ticket_id, $2, $7, 'message.received', $16 FROM m
-), u AS (
-    UPDATE tickets SET updated_at = now() WHERE id = $1
-)
-SELECT id FROM m`
-
-func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why string) {
-	b.Queue(addMessageSQL, ticketID, in.CaptureID, in.MessageID, first(in.InReplyTo), nonNil(in.References),
-		in.From.Name, in.From.Address, addrJSON(in.To), addrJSON(in.Cc), in.Subject, nullTime(in),
-		in.Text, in.HTML, string(in.Class), fp,
-		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}))
-}
-
-const eventSQL = `
-INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, 'deskgate', $3, $4) RETURNING id`
-
-func queueEvent(b *pgx.Batch, ticketID, captureID int64, kind string, detail map[string]any) {
-	b.Queue(eventSQL, ticketID, captureID, kind, jsonOf(detail))
-}
-
-// runBatch sends b in one round trip and scans each result in order.
-func runBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, scan func(k int, row pgx.Row) error) error {
-	if b.Len() == 0 {
-		return nil
-	}
-	res := tx.SendBatch(ctx, b)
-	for k := range b.Len() {
-		if err := scan(k, res.QueryRow()); err != nil {
-			res.Close()
-			return err
+	for _, ref := range references(in) {
+		if t := known.ticketOf(ref.Value); t != 0 {
+			return plan{action: join, ticket: t, evidence: ref, reason: joinReason(in, ref)}
+		}
+		if j, ok := byID[ref.Value]; ok && hasTicket(plans[j]) {
+			return plan{action: join, ref: j, evidence: ref, reason: joinReason(in, ref)}
 		}
 	}
-	return res.Close()
+	if in.Class != ClassHuman {
+		return plan{action: ignore, reason: fmt.Sprintf("%s (%s) refers to no known message, so it opens no ticket", in.Class, in.ClassReason)}
+	}
+	var tagged int64
+	if t := SubjectTag(in.Subject); t != 0 {
+		if members.has(t, in.From.Address) {
+			ev := Evidence{Kind: EvidenceSubjectTag, Value: fmt.Sprintf("[#%d]", t)}
+			return plan{action: join, ticket: t, evidence: ev, reason: joinReason(in, ev)}
+		}
+		tagged = t
+	}
+	return plan{action: open, evidence: Evidence{Kind: EvidenceNew}, tagged: tagged,
+		reason: "new message: no thread evidence links it to an existing ticket"}
 }
 
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
-}
+func hasTicket(p plan) bool { return p.action == open || p.action == join || p.action == duplicate }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+func joinReason(in *Inbound, ev Evidence) string {
+	if in.Class == ClassHuman {
+		return "reply: " + ev.String()
 	}
-	return s
-}
-
-func nullTime(in *Inbound) any {
-	if in.Date.IsZero() {
-		return nil
-	}
-	return in.Date
-}
-
-func addrJSON(as []Address) []byte {
-	if as == nil {
-		as = []Address{}
-	}
-	return jsonOf(as)
-}
-
-func jsonOf(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("ticketing: marshalling %T: %v", v, err)) // only plain values reach here
-	}
-	return b
+	return fmt.Sprintf("%s (%s): %s", in.Class, in.ClassReason, ev.String())
 }

@@ -43,7 +43,7 @@ func receive(t *testing.T, pool *pgxpool.Pool, ins ...ticketing.Inbound) []ticke
 	var out []ticketing.Outcome
 	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
 		var err error
-		out, err = ticketing.NewDesk(quiet).Receive(context.Background(), tx, ins)
+		out, err = ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}}).Receive(context.Background(), tx, ins)
 		return err
 	})
 	if err != nil {
@@ -214,7 +214,7 @@ func TestConcurrentCopiesOpenOneTicket(t *testing.T) {
 			go func() {
 				<-start
 				errs <- pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-					out, err := ticketing.NewDesk(quiet).Receive(ctx, tx, []ticketing.Inbound{in})
+					out, err := ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}}).Receive(ctx, tx, []ticketing.Inbound{in})
 					if err == nil {
 						outs[k] = out[0]
 					}

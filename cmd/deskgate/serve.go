@@ -60,7 +60,7 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 
 // serve syncs every mailbox and processes captured mail until ctx is done.
 func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
-	proc := mailin.NewProcessor(pool, ticketing.NewDesk(log), processorConfig(cfg), log)
+	proc := mailin.NewProcessor(pool, ticketing.NewDesk(log, ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}}), processorConfig(cfg), log)
 	owner := processOwner()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })

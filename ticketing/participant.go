@@ -1,0 +1,86 @@
+package ticketing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// ccParticipants are the people a new ticket's first message was also
+// addressed to (To and Cc, less the desk's own addresses and the sender):
+// they are kept informed with the requester.
+func (d *Desk) ccParticipants(in *Inbound) []Address {
+	seen := map[string]bool{lower(in.From.Address): true}
+	var out []Address
+	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
+		addr := lower(a.Address)
+		if addr == "" || seen[addr] || d.desk[addr] || !strings.Contains(addr, "@") {
+			continue
+		}
+		seen[addr] = true
+		out = append(out, Address{Name: a.Name, Address: addr})
+	}
+	return out
+}
+
+// tagMembers records, for messages whose subject quotes a ticket tag,
+// whether their sender takes part in that ticket.
+type tagMembers map[string]bool
+
+func (m tagMembers) has(ticket int64, addr string) bool {
+	return m[fmt.Sprintf("%d\x00%s", ticket, lower(addr))]
+}
+
+const tagMembersSQL = `
+SELECT p.ticket_id, p.address FROM participants p
+JOIN unnest($1::bigint[], $2::text[]) AS q (ticket_id, address)
+  ON p.ticket_id = q.ticket_id AND p.address = q.address`
+
+// lookupTagMembers checks, in one query on the participants' primary key,
+// which senders of tagged subjects take part in the ticket they quote.
+func lookupTagMembers(ctx context.Context, tx pgx.Tx, ins []Inbound) (tagMembers, error) {
+	var tickets []int64
+	var addrs []string
+	for i := range ins {
+		if t := SubjectTag(ins[i].Subject); t != 0 && ins[i].Class == ClassHuman {
+			tickets, addrs = append(tickets, t), append(addrs, lower(ins[i].From.Address))
+		}
+	}
+	members := tagMembers{}
+	if len(tickets) == 0 {
+		return members, nil
+	}
+	rows, err := tx.Query(ctx, tagMembersSQL, tickets, addrs)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: looking up participants: %w", err)
+	}
+	var t int64
+	var a string
+	_, err = pgx.ForEachRow(rows, []any{&t, &a}, func() error {
+		members[fmt.Sprintf("%d\x00%s", t, a)] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: looking up participants: %w", err)
+	}
+	return members, nil
+}
+
+// addParticipantSQL adds a participant unless already present; the event
+// is written, and a row returned, only when someone new joined.
+const addParticipantSQL = `
+WITH p AS (
+    INSERT INTO participants (ticket_id, address, name, role) VALUES ($1, $2, $3, $4)
+    ON CONFLICT DO NOTHING RETURNING ticket_id
+)
+INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
+SELECT ticket_id, $5, $2, 'participant.added', $6 FROM p RETURNING id`
+
+func queueAddParticipant(b *pgx.Batch, ticketID, captureID int64, who Address, role, why string) {
+	b.Queue(addParticipantSQL, ticketID, lower(who.Address), who.Name, role, captureID,
+		jsonOf(map[string]any{"address": lower(who.Address), "role": role, "why": why}))
+}

@@ -1,0 +1,163 @@
+package ticketing
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// fingerprint identifies a message's content independently of its delivery
+// (trace headers, the mailbox it reached). Two deliveries of one message
+// share it; a sender reusing a Message-ID for different content does not.
+// sums are the SHA-256 of in's attachments.
+func fingerprint(in *Inbound, sums [][32]byte) []byte {
+	h := sha256.New()
+	text, html := in.Text, in.HTML
+	if in.Truncated {
+		text, html = "", "" // a note about the capture, not the content
+	}
+	for _, s := range []string{in.MessageID, strings.ToLower(in.From.Address), in.Subject, text, html} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(in.Date.Unix()))
+	h.Write(n[:])
+	for _, sum := range sums {
+		h.Write(sum[:])
+	}
+	return h.Sum(nil)
+}
+
+// createTicketSQL opens a ticket with its first message and event in one
+// statement, so a batch of them is one round trip.
+const createTicketSQL = `
+WITH t AS (
+    INSERT INTO tickets (subject, requester_name, requester_addr, queue, received_at)
+    SELECT $1, $2, $3, $4, coalesce((SELECT captured_at FROM inbound WHERE id = $5), now())
+    RETURNING id
+), m AS (
+    INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
+        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint)
+    SELECT t.id, $5, 'in', $6, $7, $8, $2, $3, $9, $10, $11, $12, $13, $14, $15, $16 FROM t
+    RETURNING id, ticket_id
+), e AS (
+    INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
+    SELECT m.ticket_id, $5, $3, 'ticket.created', $17 FROM m
+), p AS (
+    INSERT INTO participants (ticket_id, address, name, role)
+    SELECT m.ticket_id, a.address, a.name, a.role
+    FROM m, unnest($18::text[], $19::text[], $20::text[]) AS a (address, name, role)
+    ON CONFLICT DO NOTHING
+)
+SELECT ticket_id, id FROM m`
+
+// queueCreateTicket opens a ticket for in, with its sender as requester
+// and cc as further participants.
+func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, cc []Address) {
+	subject := in.Subject
+	if strings.TrimSpace(subject) == "" {
+		subject = "(no subject)"
+	}
+	detail := map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID,
+		"from": in.From.Address, "why": "new message: no thread evidence links it to an existing ticket"}
+	if in.Truncated {
+		detail["truncated"] = true
+	}
+	addrs, names, roles := []string{lower(in.From.Address)}, []string{in.From.Name}, []string{"requester"}
+	for _, a := range cc {
+		addrs, names, roles = append(addrs, a.Address), append(names, a.Name), append(roles, "cc")
+	}
+	if len(cc) > 0 {
+		detail["cc"] = addrs[1:]
+	}
+	b.Queue(createTicketSQL, subject, in.From.Name, in.From.Address, in.Queue, in.CaptureID,
+		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
+		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles)
+}
+
+const addMessageSQL = `
+WITH m AS (
+    INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
+        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint)
+    VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    RETURNING id, ticket_id
+), e AS (
+    INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
+    SELECT m.ticket_id, $2, $7, 'message.received', $16 FROM m
+), u AS (
+    UPDATE tickets SET updated_at = now() WHERE id = $1
+)
+SELECT id FROM m`
+
+func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why string) {
+	b.Queue(addMessageSQL, ticketID, in.CaptureID, in.MessageID, first(in.InReplyTo), nonNil(in.References),
+		in.From.Name, in.From.Address, addrJSON(in.To), addrJSON(in.Cc), in.Subject, nullTime(in),
+		in.Text, in.HTML, string(in.Class), fp,
+		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}))
+}
+
+const eventSQL = `
+INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, 'deskgate', $3, $4) RETURNING id`
+
+func queueEvent(b *pgx.Batch, ticketID, captureID int64, kind string, detail map[string]any) {
+	b.Queue(eventSQL, ticketID, captureID, kind, jsonOf(detail))
+}
+
+// runBatch sends b in one round trip and scans each result in order.
+func runBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, scan func(k int, row pgx.Row) error) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	res := tx.SendBatch(ctx, b)
+	for k := range b.Len() {
+		if err := scan(k, res.QueryRow()); err != nil {
+			res.Close()
+			return err
+		}
+	}
+	return res.Close()
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nullTime(in *Inbound) any {
+	if in.Date.IsZero() {
+		return nil
+	}
+	return in.Date
+}
+
+func addrJSON(as []Address) []byte {
+	if as == nil {
+		as = []Address{}
+	}
+	return jsonOf(as)
+}
+
+func jsonOf(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("ticketing: marshalling %T: %v", v, err)) // only plain values reach here
+	}
+	return b
+}

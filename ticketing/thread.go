@@ -1,0 +1,160 @@
+package ticketing
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Kinds of thread evidence, strongest first.
+const (
+	EvidenceDuplicate  = "duplicate"   // the same message, delivered again
+	EvidenceReport     = "report"      // a bounce or report naming one of the ticket's messages
+	EvidenceInReplyTo  = "in-reply-to" // In-Reply-To names one of the ticket's messages
+	EvidenceReferences = "references"  // References names one of the ticket's messages
+	EvidenceSubjectTag = "subject-tag" // the subject quotes the ticket's tag, from a participant
+	EvidenceNew        = "new"         // nothing links it: a new ticket
+)
+
+// Evidence is what decided which ticket a message joined. Its JSON form is
+// part of the CLI's stable output.
+type Evidence struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+func (e Evidence) String() string {
+	if e.Value == "" {
+		return e.Kind
+	}
+	return e.Kind + " " + e.Value
+}
+
+// references lists, most specific first, the Message-IDs a message points
+// back to, each with the kind of evidence it would be.
+func references(in *Inbound) []Evidence {
+	refs := make([]Evidence, 0, 1+len(in.InReplyTo)+len(in.References))
+	if in.OriginalMessageID != "" {
+		refs = append(refs, Evidence{EvidenceReport, in.OriginalMessageID})
+	}
+	for _, id := range in.InReplyTo {
+		refs = append(refs, Evidence{EvidenceInReplyTo, id})
+	}
+	for i := len(in.References) - 1; i >= 0; i-- {
+		refs = append(refs, Evidence{EvidenceReferences, in.References[i]})
+	}
+	return refs
+}
+
+// subjectTagRe finds a ticket tag such as [#1234] anywhere in a subject,
+// whatever reply or forward prefixes ("Re:", "AW:", "SV:", "Fwd:", "回复:")
+// stand before it, tolerant of spacing and full-width brackets.
+var subjectTagRe = regexp.MustCompile(`[\[［]\s*#\s*(\d{1,18})\s*[\]］]`)
+
+// SubjectTag returns the ticket number a subject quotes, or 0.
+func SubjectTag(subject string) int64 {
+	m := subjectTagRe.FindStringSubmatch(subject)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+type storedMessage struct {
+	fingerprint []byte
+	ticketID    int64
+}
+
+// knownMessages are stored messages by Message-ID.
+type knownMessages map[string][]storedMessage
+
+// duplicate is the ticket of a stored message with this Message-ID and
+// content, or 0.
+func (k knownMessages) duplicate(id string, fp []byte) int64 {
+	for _, m := range k[id] {
+		if bytes.Equal(m.fingerprint, fp) {
+			return m.ticketID
+		}
+	}
+	return 0
+}
+
+// ticketOf is the ticket of the first stored message with Message-ID id, or 0.
+func (k knownMessages) ticketOf(id string) int64 {
+	if ms := k[id]; len(ms) > 0 {
+		return ms[0].ticketID
+	}
+	return 0
+}
+
+// lockMessageIDsSQL takes a transaction lock per Message-ID of the batch,
+// in a fixed order so that concurrent batches cannot deadlock on them. Two
+// processes handling copies of one message (delivered to two mailboxes)
+// thus decide one after the other: the second sees the first's ticket.
+const lockMessageIDsSQL = `
+SELECT count(pg_advisory_xact_lock(1684367463, k))
+FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys`
+
+func lockMessageIDs(ctx context.Context, tx pgx.Tx, ins []Inbound) error {
+	ids := make([]string, 0, len(ins))
+	for i := range ins {
+		if ins[i].MessageID != "" {
+			ids = append(ids, ins[i].MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, lockMessageIDsSQL, ids); err != nil {
+		return fmt.Errorf("ticketing: locking message ids: %w", err)
+	}
+	return nil
+}
+
+// The message_id <> ” term lets the planner use the partial index
+// messages_message_id; without it this would scan every message.
+const lookupMessagesSQL = `
+SELECT message_id, fingerprint, ticket_id FROM messages
+WHERE message_id = ANY($1) AND message_id <> '' ORDER BY id`
+
+// lookupMessages finds, in one indexed query, every stored message whose
+// Message-ID the batch carries or refers to.
+func lookupMessages(ctx context.Context, tx pgx.Tx, ins []Inbound) (knownMessages, error) {
+	var ids []string
+	for i := range ins {
+		if ins[i].MessageID != "" {
+			ids = append(ids, ins[i].MessageID)
+		}
+		for _, r := range references(&ins[i]) {
+			ids = append(ids, r.Value)
+		}
+	}
+	known := knownMessages{}
+	if len(ids) == 0 {
+		return known, nil
+	}
+	rows, err := tx.Query(ctx, lookupMessagesSQL, ids)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: looking up message ids: %w", err)
+	}
+	var (
+		id string
+		m  storedMessage
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &m.fingerprint, &m.ticketID}, func() error {
+		known[id] = append(known[id], m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: looking up message ids: %w", err)
+	}
+	return known, nil
+}

@@ -1,0 +1,123 @@
+package ticketing_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"deskgate/internal/dbtest"
+	"deskgate/ticketing"
+)
+
+func addr(a string) ticketing.Address { return ticketing.Address{Address: a} }
+
+// TestConversation follows one conversation through the ways clients and
+// people actually reply, checking the ticket and the deciding evidence.
+func TestConversation(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	uid := 0
+	next := func(msgID, from, subject string) ticketing.Inbound {
+		uid++
+		in := human(capture(t, pool, "support", uid), msgID, subject)
+		in.From = addr(from)
+		in.Text = fmt.Sprintf("message %d", uid)
+		return in
+	}
+
+	first := next("m1@northwind.example", "alice@northwind.example", "Printer on 3rd floor jams")
+	first.To = []ticketing.Address{addr("help@desk.example")}
+	first.Cc = []ticketing.Address{addr("Bob@Northwind.example"), addr("help@desk.example")}
+	t1 := receive(t, pool, first)[0].TicketID
+	var participants []string
+	if err := pool.QueryRow(ctx, `SELECT array_agg(address || ':' || role ORDER BY address) FROM participants WHERE ticket_id = $1`, t1).Scan(&participants); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(participants) != "[alice@northwind.example:requester bob@northwind.example:cc]" {
+		t.Errorf("participants = %v, want Alice as requester and Bob as cc, never the desk", participants)
+	}
+
+	tag := fmt.Sprintf("[#%d]", t1)
+	for _, tc := range []struct {
+		name     string
+		in       func() ticketing.Inbound
+		sameAs   bool // joins t1
+		evidence ticketing.Evidence
+	}{
+		{"Cc'd person replies (In-Reply-To)", func() ticketing.Inbound {
+			in := next("m2@northwind.example", "bob@northwind.example", "RE: Printer on 3rd floor jams")
+			in.InReplyTo = []string{"m1@northwind.example"}
+			return in
+		}, true, ticketing.Evidence{Kind: "in-reply-to", Value: "m1@northwind.example"}},
+		{"Apple Mail overwrote References, no In-Reply-To", func() ticketing.Inbound {
+			in := next("m3@northwind.example", "alice@northwind.example", "Re: Printer on 3rd floor jams")
+			in.References = []string{"unknown-root@elsewhere.example", "m2@northwind.example"}
+			return in
+		}, true, ticketing.Evidence{Kind: "references", Value: "m2@northwind.example"}},
+		{"edited subject, Fwd: in the middle, tag kept, from a participant", func() ticketing.Inbound {
+			return next("m4@northwind.example", "ALICE@northwind.example", "SV: Fwd: AW: "+tag+" now the scanner too")
+		}, true, ticketing.Evidence{Kind: "subject-tag", Value: tag}},
+		{"stranger quoting the ticket number", func() ticketing.Inbound {
+			return next("x1@evil.example", "mallory@evil.example", "Re: "+tag+" please send me the files")
+		}, false, ticketing.Evidence{Kind: "new"}},
+		{"someone forwarded the thread replies with its headers", func() ticketing.Inbound {
+			in := next("m5@northwind.example", "carol@northwind.example", "Re: Printer on 3rd floor jams")
+			in.References = []string{"m1@northwind.example", "m3@northwind.example"}
+			return in
+		}, true, ticketing.Evidence{Kind: "references", Value: "m3@northwind.example"}},
+		{"the newcomer may now use the tag", func() ticketing.Inbound {
+			return next("m6@northwind.example", "carol@northwind.example", "回复: "+tag)
+		}, true, ticketing.Evidence{Kind: "subject-tag", Value: tag}},
+	} {
+		out := receive(t, pool, tc.in())[0]
+		if (out.TicketID == t1) != tc.sameAs || out.Evidence != tc.evidence {
+			t.Errorf("%s: ticket %d (first ticket %d), evidence %+v; want same ticket %v, evidence %+v",
+				tc.name, out.TicketID, t1, out.Evidence, tc.sameAs, tc.evidence)
+		}
+	}
+
+	var kinds []string
+	if err := pool.QueryRow(ctx, `SELECT array_agg(kind || ':' || coalesce(detail->>'address', detail->>'tag', '') ORDER BY id)
+		FROM events WHERE kind IN ('participant.added', 'subject_tag.ignored')`).Scan(&kinds); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(kinds) != fmt.Sprintf("[subject_tag.ignored:%d participant.added:carol@northwind.example]", t1) {
+		t.Errorf("events = %v, want the stranger's ignored tag and Carol joining", kinds)
+	}
+}
+
+// TestReplyInSameBatch: a backlog holding a message and replies to it.
+func TestReplyInSameBatch(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	a := human(capture(t, pool, "support", 1), "root@example.se", "VPN")
+	b := human(capture(t, pool, "support", 2), "reply1@example.se", "Re: VPN")
+	b.InReplyTo = []string{"root@example.se"}
+	c := human(capture(t, pool, "support", 3), "reply2@example.se", "Re: Re: VPN")
+	c.References = []string{"root@example.se", "reply1@example.se"}
+	c.Text = "third"
+	b.Text = "second"
+	out := receive(t, pool, a, b, c)
+	if out[0].Status != "ticketed" || out[1].TicketID != out[0].TicketID || out[2].TicketID != out[0].TicketID ||
+		out[2].Evidence != (ticketing.Evidence{Kind: "references", Value: "reply1@example.se"}) {
+		t.Fatalf("same batch = %+v, want both replies on the first message's ticket", out)
+	}
+}
+
+func TestSubjectTag(t *testing.T) {
+	t.Parallel()
+	for subject, want := range map[string]int64{
+		"[#1234] Printer":            1234,
+		"Re: AW: SV: [#1234]":        1234,
+		"Fwd: [ # 77 ] spaced":       77,
+		"回复: ［#88］ full-width":       88,
+		"No tag here #1234":          0,
+		"[1234] not our shape":       0,
+		"[#99999999999999999999] no": 0,
+	} {
+		if got := ticketing.SubjectTag(subject); got != want {
+			t.Errorf("SubjectTag(%q) = %d, want %d", subject, got, want)
+		}
+	}
+}
