@@ -72,8 +72,12 @@ func TestServeEndToEnd(t *testing.T) {
 		Class  string `json:"class"`
 		Status string `json:"status"`
 		Reason string `json:"reason"`
-		Ticket *int64 `json:"ticket"`
-		Text   string `json:"text"`
+		Ticket         *int64 `json:"ticket"`
+		Text           string `json:"text"`
+		ThreadEvidence *struct {
+			Kind  string `json:"kind"`
+			Value string `json:"value"`
+		} `json:"thread_evidence"`
 	}
 	cli(t, &records, "inbound", "list", "-json")
 	if len(records) != want {
@@ -92,6 +96,7 @@ func TestServeEndToEnd(t *testing.T) {
 		{"Fehlermeldung beim Öffnen von SAP", "human", "ticketed", "keine Aufträge mehr"},
 		{"Automatic reply: Printer on 3rd floor jams on every job", "auto_reply", "attached", "out of the office"},
 		{"Undelivered Mail Returned to Sender", "bounce", "ignored", ""},
+		{"Re: Kan inte logga in på VPN från hemmet", "human", "attached", "engångskoden"},
 	}
 	for _, e := range expect {
 		idx := bySubject[e.subject]
@@ -119,6 +124,12 @@ func TestServeEndToEnd(t *testing.T) {
 	if !statuses["ticketed"] || !statuses["attached"] || a.Ticket == nil || b.Ticket == nil || *a.Ticket != *b.Ticket ||
 		!strings.Contains(a.Text, "autentisering misslyckades") || a.Mailbox == b.Mailbox {
 		t.Errorf("double delivery = %+v and %+v, want one ticketed and one attached to the same ticket, from both mailboxes", a, b)
+	}
+	// Åsa's reply joined her ticket by In-Reply-To.
+	reply := records[bySubject["Re: Kan inte logga in på VPN från hemmet"][0]]
+	if reply.Ticket == nil || *reply.Ticket != *a.Ticket || reply.ThreadEvidence == nil ||
+		reply.ThreadEvidence.Kind != "in-reply-to" || reply.ThreadEvidence.Value != "8F1C2A34-5B6D-4E7F-9A0B-1C2D3E4F5A6B@exempel.example" {
+		t.Errorf("reply = ticket %v, evidence %+v; want ticket %d by in-reply-to", reply.Ticket, reply.ThreadEvidence, *a.Ticket)
 	}
 	// The out-of-office joined the printer ticket.
 	ooo, printer := records[bySubject["Automatic reply: Printer on 3rd floor jams on every job"][0]], records[bySubject["Printer on 3rd floor jams on every job"][0]]
