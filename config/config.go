@@ -36,6 +36,16 @@ type Desk struct {
 	Address  string `yaml:"address"`  // the public address, a bare addr-spec; required
 	Domain   string `yaml:"domain"`   // default: the domain of Address, lower-cased
 	Language string `yaml:"language"` // default language, a canonical BCP 47 tag; default "en"
+	// Secrets are the keys that sign the reply tokens in deskgate's
+	// Message-IDs and Reply-To addresses. The first signs; all verify, so a
+	// new key goes first and an old one stays until its mail is answered.
+	Secrets []Secret `yaml:"secrets"`
+}
+
+// Secret is one signing key for reply tokens.
+type Secret struct {
+	ID     int    `yaml:"id"`     // 1..255, carried in every token it signs
+	Secret string `yaml:"secret"` // at least 32 random bytes, hex or base64; usually ${VAR}
 }
 
 // Ingest tunes how captured mail is processed.

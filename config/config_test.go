@@ -136,7 +136,8 @@ mailboxes:
 }
 
 func TestExampleFile(t *testing.T) {
-	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_TOKEN": "tok"}))
+	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_TOKEN": "tok",
+		"DESKGATE_SECRET_1": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}))
 	if err != nil {
 		t.Fatalf("Load(../deskgate.example.yaml) error:\n%v", err)
 	}
@@ -382,5 +383,27 @@ func TestParseAliasBomb(t *testing.T) {
 	_, err := Parse([]byte(b.String()), "deskgate.yaml", nil)
 	if err == nil || !strings.Contains(err.Error(), "desk: too deeply nested or too many aliases") {
 		t.Errorf("Parse(alias bomb) = %v, want a problem about too many aliases", err)
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	const key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	good := strings.Replace(minimal, "desk:\n", "desk:\n  secrets:\n    - {id: 2, secret: "+key+"}\n    - {id: 1, secret: "+key+"}\n", 1)
+	c, err := Parse([]byte(good), "d.yaml", env(map[string]string{"IMAP_PASSWORD": "pw"}))
+	if err != nil {
+		t.Fatalf("Parse(two secrets) = %v", err)
+	}
+	if len(c.Desk.Secrets) != 2 || c.Desk.Secrets[0].ID != 2 {
+		t.Errorf("Parse(two secrets) = %+v, want both, newest first", c.Desk.Secrets)
+	}
+	bad := strings.Replace(minimal, "desk:\n", "desk:\n  secrets:\n    - {id: 300, secret: "+key+"}\n    - {id: 1, secret: tooshort}\n    - {secret: "+key+"}\n", 1)
+	_, err = Parse([]byte(bad), "d.yaml", env(map[string]string{"IMAP_PASSWORD": "pw"}))
+	for _, want := range []string{"desk.secrets[0].id: must be between 1 and 255", "desk.secrets[1].secret: must be at least 32 random bytes", "desk.secrets[2].id: is required"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(bad secrets) = %v, want %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "tooshort") {
+		t.Errorf("Parse(bad secrets) error repeats the secret: %v", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+
+	"deskgate/ticketing/token"
 )
 
 // Defaults, applied after validation to keys that are absent.
@@ -152,6 +154,23 @@ func (v validator) desk(d *Desk) {
 	if v.notEmpty("desk.language", d.Language) && d.Language != "" {
 		if _, err := language.Parse(d.Language); err != nil {
 			v.errorf("desk.language", "must be a BCP 47 language tag such as en, de or pt-BR")
+		}
+	}
+	ids := map[int]bool{}
+	for i, s := range d.Secrets {
+		path := fmt.Sprintf("desk.secrets[%d]", i)
+		if v.has(path+".id") && (s.ID < 1 || s.ID > 255) {
+			v.errorf(path+".id", "must be between 1 and 255")
+		} else if !v.has(path + ".id") {
+			v.errorf(path+".id", "is required")
+		} else if ids[s.ID] {
+			v.errorf(path+".id", "is used by another secret")
+		}
+		ids[s.ID] = true
+		if v.required(path+".secret", s.Secret) {
+			if _, err := token.ParseSecret(s.Secret); err != nil {
+				v.errorf(path+".secret", "must be at least %d random bytes, written in hex or base64 (for example: openssl rand -hex 32)", token.MinSecretLen)
+			}
 		}
 	}
 }

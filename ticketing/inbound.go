@@ -47,6 +47,9 @@ type Inbound struct {
 	ReplyTo    []Address
 	To         []Address
 	Cc         []Address
+	// EnvelopeTo are the addresses of Delivered-To and X-Original-To, where
+	// a reply to a plus-address keeps its token when To is rewritten.
+	EnvelopeTo []string
 	Subject    string
 	Date       time.Time // zero when absent or unparseable
 

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
+
+	"deskgate/ticketing/token"
 )
 
 // Outcome statuses: what became of one inbound message.
@@ -27,21 +29,32 @@ type Outcome struct {
 // Config is the desk's part of the configuration that ticketing needs.
 type Config struct {
 	// DeskAddresses are the desk's own addresses; they never become
-	// participants.
+	// participants. The first is the address reply tokens are added to
+	// (desk+token@domain).
 	DeskAddresses []string
+	// Domain is the domain of deskgate's Message-IDs.
+	Domain string
+	// Tokens verifies reply tokens; nil turns token evidence off.
+	Tokens *token.Keys
 }
 
 // Desk applies inbound mail to tickets.
 type Desk struct {
-	log  *slog.Logger
-	desk map[string]bool // lower-cased desk addresses
+	log     *slog.Logger
+	desk    map[string]bool // lower-cased desk addresses
+	address string
+	domain  string
+	tokens  *token.Keys
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
-	d := &Desk{log: log, desk: map[string]bool{}}
-	for _, a := range cfg.DeskAddresses {
+	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens}
+	for i, a := range cfg.DeskAddresses {
 		d.desk[lower(a)] = true
+		if i == 0 {
+			d.address = a
+		}
 	}
 	return d
 }
@@ -90,7 +103,12 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
-	plans := d.decide(ins, fps, known, members)
+	toks := d.readTokens(ins)
+	exist, err := existingTickets(ctx, tx, toks)
+	if err != nil {
+		return nil, err
+	}
+	plans := d.decide(ins, fps, known, members, toks, exist)
 
 	// Open the new tickets in one round trip.
 	out := make([]Outcome, len(ins))
@@ -116,6 +134,9 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		in := &ins[i]
 		o := &out[i]
 		o.Evidence, o.Reason = p.evidence, p.reason
+		if bad := toks[i].invalid; len(bad) > 0 {
+			d.log.Warn("ticketing: reply carries an invalid token; not trusted", "capture", in.CaptureID, "from", in.From.Address, "tokens", bad)
+		}
 		switch p.action {
 		case quarantine:
 			o.Status = StatusQuarantined
@@ -123,6 +144,11 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			o.Status = StatusIgnored
 		case open:
 			o.Status = StatusTicketed
+			if bad := toks[i].invalid; len(bad) > 0 {
+				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
+					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
+				joined = append(joined, -1)
+			}
 			if p.tagged != 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "subject_tag.ignored", map[string]any{
 					"tag": p.tagged, "from": in.From.Address,
@@ -143,6 +169,11 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			}
 			queueAddMessage(joins, o.TicketID, in, fps[i], o.Reason)
 			joined = append(joined, i)
+			if bad := toks[i].invalid; len(bad) > 0 {
+				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
+					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
+				joined = append(joined, -1)
+			}
 			if in.Class == ClassHuman {
 				queueAddParticipant(joins, o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String())
 				joined = append(joined, -2)
@@ -177,14 +208,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 
 // decide plans every message of the batch, in order: a later message may
 // join the ticket an earlier one opens.
-func (d *Desk) decide(ins []Inbound, fps [][]byte, known knownMessages, members tagMembers) []plan {
+func (d *Desk) decide(ins []Inbound, fps [][]byte, known knownMessages, members tagMembers, toks []carried, exist map[int64]bool) []plan {
 	plans := make([]plan, len(ins))
 	first := map[string]int{} // message-id + fingerprint -> first index in this batch
 	byID := map[string]int{}  // message-id -> first index in this batch
 	for i := range ins {
 		in := &ins[i]
 		key := in.MessageID + "\x00" + string(fps[i])
-		plans[i] = d.decideOne(i, in, fps[i], known, members, plans, first, byID)
+		plans[i] = d.decideOne(in, fps[i], known, members, toks[i], exist, plans, first, byID)
 		if in.MessageID != "" {
 			if _, ok := first[key]; !ok {
 				first[key] = i
@@ -197,8 +228,8 @@ func (d *Desk) decide(ins []Inbound, fps [][]byte, known knownMessages, members 
 	return plans
 }
 
-func (d *Desk) decideOne(i int, in *Inbound, fp []byte, known knownMessages, members tagMembers,
-	plans []plan, first, byID map[string]int) plan {
+func (d *Desk) decideOne(in *Inbound, fp []byte, known knownMessages, members tagMembers, tok carried,
+	exist map[int64]bool, plans []plan, first, byID map[string]int) plan {
 	if in.From.Address == "" {
 		return plan{action: quarantine, reason: "no sender: From, Sender and Reply-To are missing or unparseable, so there is nobody to answer"}
 	}
@@ -213,6 +244,9 @@ func (d *Desk) decideOne(i int, in *Inbound, fp []byte, known knownMessages, mem
 			}
 			return plan{action: duplicate, ref: j, evidence: dup, reason: "duplicate delivery of <" + in.MessageID + ">"}
 		}
+	}
+	if t, ev, ok := tokenEvidence(tok, exist); ok {
+		return plan{action: join, ticket: t, evidence: ev, reason: joinReason(in, ev)}
 	}
 	for _, ref := range references(in) {
 		if t := known.ticketOf(ref.Value); t != 0 {

@@ -38,12 +38,19 @@ func capture(t *testing.T, pool *pgxpool.Pool, mailbox string, uid int) int64 {
 	return id
 }
 
+var plainDesk = ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}})
+
 func receive(t *testing.T, pool *pgxpool.Pool, ins ...ticketing.Inbound) []ticketing.Outcome {
+	t.Helper()
+	return receiveWith(t, pool, plainDesk, ins...)
+}
+
+func receiveWith(t *testing.T, pool *pgxpool.Pool, desk *ticketing.Desk, ins ...ticketing.Inbound) []ticketing.Outcome {
 	t.Helper()
 	var out []ticketing.Outcome
 	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
 		var err error
-		out, err = ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}}).Receive(context.Background(), tx, ins)
+		out, err = desk.Receive(context.Background(), tx, ins)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"deskgate/internal/dbtest"
 	"deskgate/ticketing"
+	"deskgate/ticketing/token"
 )
 
 func addr(a string) ticketing.Address { return ticketing.Address{Address: a} }
@@ -119,5 +120,58 @@ func TestSubjectTag(t *testing.T) {
 		if got := ticketing.SubjectTag(subject); got != want {
 			t.Errorf("SubjectTag(%q) = %d, want %d", subject, got, want)
 		}
+	}
+}
+
+func TestTokenEvidence(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	keys, err := token.NewKeys(1, map[byte][]byte{1: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forger, _ := token.NewKeys(1, map[byte][]byte{1: []byte("not-the-desk-secret-but-32-bytes")})
+	desk := ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example", Tokens: keys})
+
+	t1 := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "t1@example.se", "Skrivaren"))[0].TicketID
+	issued := token.Claims{Ticket: uint64(t1), Recipient: 7, Nonce: 1}
+	want := ticketing.Evidence{Kind: "token", Value: fmt.Sprintf("ticket #%d, issued to recipient 7", t1)}
+
+	// A reply whose client kept our Message-ID in In-Reply-To, nothing else.
+	viaID := human(capture(t, pool, "support", 2), "r1@example.se", "Sv: something else entirely")
+	viaID.InReplyTo = []string{keys.MessageID(issued, "desk.example")}
+	// A forwarded reply to our plus-address from someone new; the subject lost its tag.
+	viaAddr := human(capture(t, pool, "support", 3), "r2@example.org", "Fwd: printer")
+	viaAddr.From = addr("manager@example.org")
+	viaAddr.To = []ticketing.Address{addr(keys.ReplyTo(issued, "help@desk.example"))}
+	// A forged token plus a quoted tag from a stranger: neither is trusted.
+	forged := human(capture(t, pool, "support", 4), "f1@evil.example", fmt.Sprintf("Re: [#%d]", t1))
+	forged.From = addr("mallory@evil.example")
+	forged.InReplyTo = []string{forger.MessageID(issued, "desk.example")}
+	// A genuine token for a ticket that does not exist falls through.
+	gone := human(capture(t, pool, "support", 5), "g1@example.se", "Old ticket")
+	gone.InReplyTo = []string{keys.MessageID(token.Claims{Ticket: 999999}, "desk.example")}
+
+	out := receiveWith(t, pool, desk, viaID, viaAddr, forged, gone)
+	for i, tc := range []struct {
+		ticket   int64
+		evidence ticketing.Evidence
+	}{{t1, want}, {t1, want}, {0, ticketing.Evidence{Kind: "new"}}, {0, ticketing.Evidence{Kind: "new"}}} {
+		if (tc.ticket != 0 && out[i].TicketID != tc.ticket) || (tc.ticket == 0 && out[i].TicketID == t1) || out[i].Evidence != tc.evidence {
+			t.Errorf("message %d: ticket %d, evidence %+v; want %v, %+v", i, out[i].TicketID, out[i].Evidence, tc.ticket, tc.evidence)
+		}
+	}
+	var events []string
+	if err := pool.QueryRow(ctx, `SELECT array_agg(kind ORDER BY id) FROM events WHERE ticket_id = $1 AND kind <> 'message.received'`,
+		out[2].TicketID).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(events) != "[ticket.created token.invalid subject_tag.ignored]" {
+		t.Errorf("events of the forger's ticket = %v, want created, invalid token, ignored tag", events)
+	}
+	var manager bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM participants WHERE ticket_id = $1 AND address = 'manager@example.org')`, t1).Scan(&manager); err != nil || !manager {
+		t.Errorf("manager joined as participant = %v (%v), want true", manager, err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"deskgate/mailin"
 	"deskgate/mailin/parse"
 	"deskgate/ticketing"
+	"deskgate/ticketing/token"
 )
 
 // shutdownGrace bounds how long serve waits for its parts to stop.
@@ -60,7 +61,11 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 
 // serve syncs every mailbox and processes captured mail until ctx is done.
 func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
-	proc := mailin.NewProcessor(pool, ticketing.NewDesk(log, ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}}), processorConfig(cfg), log)
+	dc, err := deskConfig(cfg)
+	if err != nil {
+		return err
+	}
+	proc := mailin.NewProcessor(pool, ticketing.NewDesk(log, dc), processorConfig(cfg), log)
 	owner := processOwner()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
@@ -81,6 +86,29 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	case <-time.After(shutdownGrace):
 		return errors.New("shutdown timed out: some mailbox connections did not close")
 	}
+}
+
+// deskConfig maps the configuration to ticketing's, with the reply-token
+// keys when secrets are configured.
+func deskConfig(cfg *config.Config) (ticketing.Config, error) {
+	dc := ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}, Domain: cfg.Desk.Domain}
+	if len(cfg.Desk.Secrets) == 0 {
+		return dc, nil
+	}
+	secrets := map[byte][]byte{}
+	for _, s := range cfg.Desk.Secrets {
+		b, err := token.ParseSecret(s.Secret) // validated by config already
+		if err != nil {
+			return dc, fmt.Errorf("desk.secrets id %d: %w", s.ID, err)
+		}
+		secrets[byte(s.ID)] = b
+	}
+	keys, err := token.NewKeys(byte(cfg.Desk.Secrets[0].ID), secrets)
+	if err != nil {
+		return dc, err
+	}
+	dc.Tokens = keys
+	return dc, nil
 }
 
 func processorConfig(cfg *config.Config) mailin.ProcessorConfig {

@@ -52,6 +52,13 @@ func build(root *enmime.Part, fallback bool) (ticketing.Inbound, *message) {
 	in.ReplyTo = parseAddressList(rawHeader(m.header, "Reply-To"), m.hint)
 	in.To = parseAddressList(rawHeader(m.header, "To"), m.hint)
 	in.Cc = parseAddressList(rawHeader(m.header, "Cc"), m.hint)
+	for _, h := range []string{"Delivered-To", "X-Original-To"} {
+		for _, v := range m.header.Values(h) {
+			for _, a := range parseAddressList(v, m.hint) {
+				in.EnvelopeTo = append(in.EnvelopeTo, a.Address)
+			}
+		}
+	}
 	in.Subject = m.get("Subject")
 	in.Date = parseDate(rawHeader(m.header, "Date"))
 
