@@ -27,7 +27,17 @@ import (
 type Config struct {
 	Desk      Desk      `yaml:"desk"`      // who the desk is
 	Ingest    Ingest    `yaml:"ingest"`    // how captured mail is processed
+	Tickets   Tickets   `yaml:"tickets"`   // the ticket lifecycle
 	Mailboxes []Mailbox `yaml:"mailboxes"` // the folders read, at least one
+}
+
+// Tickets tunes the ticket lifecycle.
+type Tickets struct {
+	// ReopenWindow is how long after being resolved a reply reopens a
+	// ticket; a later reply opens a new ticket linked to it. Default 168h.
+	ReopenWindow time.Duration `yaml:"reopen_window"`
+	// CloseResolvedAfter closes tickets resolved this long ago. Default 168h.
+	CloseResolvedAfter time.Duration `yaml:"close_resolved_after"`
 }
 
 // Desk identifies the help desk to its users.

@@ -43,8 +43,9 @@ func TestParseMinimal(t *testing.T) {
 		t.Fatalf("Parse(minimal) error: %v", err)
 	}
 	want := &Config{
-		Desk:   Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
-		Ingest: Ingest{Workers: min(runtime.NumCPU(), maxWorkers), BatchSize: 200, MaxMessageSize: 25_000_000},
+		Desk:    Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
+		Ingest:  Ingest{Workers: min(runtime.NumCPU(), maxWorkers), BatchSize: 200, MaxMessageSize: 25_000_000},
+		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "imap.example.com", Port: 993, TLS: TLSImplicit,
 			Username: "help@example.com", Password: "s3cret: #not a comment",
@@ -105,8 +106,9 @@ mailboxes:
 		t.Fatalf("Parse(full) error: %v", err)
 	}
 	want := &Config{
-		Desk:   Desk{Name: "Example IT Service Desk", Address: "Help@Example.COM", Domain: "desk.example.com", Language: "pt-BR"},
-		Ingest: Ingest{Workers: 3, BatchSize: 5000, MaxMessageSize: 10 << 20},
+		Desk:    Desk{Name: "Example IT Service Desk", Address: "Help@Example.COM", Domain: "desk.example.com", Language: "pt-BR"},
+		Ingest:  Ingest{Workers: 3, BatchSize: 5000, MaxMessageSize: 10 << 20},
+		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "::1", Port: 10143, TLS: TLSPlain,
 			Username: "help", Password: "s3cret: #not a comment",

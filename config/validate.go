@@ -27,6 +27,7 @@ const (
 	defaultCommandTimeout = 60 * time.Second
 	defaultMark           = MarkKeyword
 	defaultKeyword        = "$Deskgate"
+	defaultLifecycle      = 7 * 24 * time.Hour
 )
 
 // Limits.
@@ -134,6 +135,8 @@ func validate(d *decoder, c *Config) {
 	v := validator{d}
 	v.desk(&c.Desk)
 	v.ingest(&c.Ingest)
+	v.minDuration("tickets.reopen_window", c.Tickets.ReopenWindow, time.Minute)
+	v.minDuration("tickets.close_resolved_after", c.Tickets.CloseResolvedAfter, time.Minute)
 	v.mailboxes(c.Mailboxes)
 }
 
@@ -364,6 +367,8 @@ func (c *Config) setDefaults() {
 	} else {
 		d.Language = language.Make(d.Language).String()
 	}
+	c.Tickets.ReopenWindow = cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle)
+	c.Tickets.CloseResolvedAfter = cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle)
 	in := &c.Ingest
 	if in.Workers == 0 {
 		in.Workers = min(runtime.NumCPU(), maxWorkers)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,20 +37,28 @@ type Config struct {
 	Domain string
 	// Tokens verifies reply tokens; nil turns token evidence off.
 	Tokens *token.Keys
+	// ReopenWindow is how long after being resolved a reply reopens a
+	// ticket; later replies open a new ticket linked to it. Default
+	// DefaultReopenWindow.
+	ReopenWindow time.Duration
 }
 
 // Desk applies inbound mail to tickets.
 type Desk struct {
-	log     *slog.Logger
-	desk    map[string]bool // lower-cased desk addresses
-	address string
-	domain  string
-	tokens  *token.Keys
+	log          *slog.Logger
+	desk         map[string]bool // lower-cased desk addresses
+	address      string
+	domain       string
+	tokens       *token.Keys
+	reopenWindow time.Duration
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
-	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens}
+	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow}
+	if d.reopenWindow <= 0 {
+		d.reopenWindow = DefaultReopenWindow
+	}
 	for i, a := range cfg.DeskAddresses {
 		d.desk[lower(a)] = true
 		if i == 0 {
@@ -67,6 +76,9 @@ type plan struct {
 	evidence Evidence
 	reason   string
 	tagged   int64 // a subject tag the sender was not allowed to use
+	linked   int64 // for open: the closed or long-resolved ticket this follows up
+	reopen   bool  // for join: the reply reopens a resolved ticket
+	resume   bool  // for join: the reply sets a pending ticket open again
 }
 
 type action int
@@ -109,6 +121,11 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		return nil, err
 	}
 	plans := d.decide(ins, fps, known, members, toks, exist)
+	states, err := ticketStates(ctx, tx, plans)
+	if err != nil {
+		return nil, err
+	}
+	d.applyLifecycle(ins, plans, states, time.Now())
 
 	// Open the new tickets in one round trip.
 	out := make([]Outcome, len(ins))
@@ -144,6 +161,10 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			o.Status = StatusIgnored
 		case open:
 			o.Status = StatusTicketed
+			if p.linked != 0 {
+				joins.Queue(linkSQL, o.TicketID, p.linked, in.CaptureID, p.reason)
+				joined = append(joined, -1)
+			}
 			if bad := toks[i].invalid; len(bad) > 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
 					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
@@ -169,6 +190,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			}
 			queueAddMessage(joins, o.TicketID, in, fps[i], o.Reason)
 			joined = append(joined, i)
+			if p.reopen || p.resume {
+				from, why := StatusResolved, "a reply within the reopen window"
+				if p.resume {
+					from, why = StatusPending, "the awaited reply arrived"
+				}
+				joins.Queue(reopenSQL, o.TicketID, from, in.CaptureID, lower(in.From.Address), why)
+				joined = append(joined, -2)
+			}
 			if bad := toks[i].invalid; len(bad) > 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
 					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
@@ -187,7 +216,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		case -2:
 			err := row.Scan(new(int64))
 			if err == pgx.ErrNoRows {
-				return nil // already a participant
+				return nil // nothing to change: already a participant, already open
 			}
 			return err
 		}

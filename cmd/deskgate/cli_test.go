@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"deskgate/internal/dbtest"
 )
 
@@ -70,5 +72,42 @@ func TestQuarantineShowEscapesControlCharacters(t *testing.T) {
 	out.Write(printable([]byte("tab\tand newline\n")))
 	if out.String() != "tab\tand newline\n" {
 		t.Fatalf("printable changed tab or newline: %q", out.String())
+	}
+}
+
+func TestTicketStatusAndMerge(t *testing.T) {
+	url := dbtest.URL(t)
+	t.Setenv("DESKGATE_DATABASE_URL", url)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `INSERT INTO tickets (subject, requester_addr, received_at)
+		VALUES ('one', 'a@example.org', now()), ('two', 'b@example.org', now())`); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, args := range [][]string{
+		{"ticket", "status", "1", "pending", "-why", "asked for logs"},
+		{"ticket", "merge", "-why", "same printer", "1", "2"},
+	} {
+		if err := run(ctx, args, &out, io.Discard); err != nil {
+			t.Fatalf("deskgate %s = %v", strings.Join(args, " "), err)
+		}
+	}
+	if !strings.Contains(out.String(), "ticket #1 is now pending") || !strings.Contains(out.String(), "merged into #2") {
+		t.Errorf("output = %q", out.String())
+	}
+	err = run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "not allowed") {
+		t.Errorf("reopening a merged (closed) ticket = %v, want the lifecycle to refuse", err)
+	}
+	for _, args := range [][]string{{"ticket", "status", "1", "bogus"}, {"ticket", "status", "1"}, {"ticket", "merge", "1"}, {"ticket", "merge", "1", "x"}} {
+		var u usageError
+		if err := run(ctx, args, io.Discard, io.Discard); !errors.As(err, &u) {
+			t.Errorf("deskgate %s = %v, want a usage error", strings.Join(args, " "), err)
+		}
 	}
 }

@@ -69,9 +69,9 @@ func TestServeEndToEnd(t *testing.T) {
 		From      struct {
 			Address string `json:"address"`
 		} `json:"from"`
-		Class  string `json:"class"`
-		Status string `json:"status"`
-		Reason string `json:"reason"`
+		Class          string `json:"class"`
+		Status         string `json:"status"`
+		Reason         string `json:"reason"`
 		Ticket         *int64 `json:"ticket"`
 		Text           string `json:"text"`
 		ThreadEvidence *struct {

@@ -58,6 +58,8 @@ Usage:
   deskgate config check [-config FILE]   validate the configuration, reporting every problem
   deskgate ticket list [-status S] [-limit N] [-json]
   deskgate ticket show N [-json]
+  deskgate ticket status N STATUS [-why TEXT]   new, open, pending, resolved or closed
+  deskgate ticket merge FROM INTO [-why TEXT]   replies to either land in INTO
   deskgate inbound list [-status S] [-limit N] [-json]
   deskgate quarantine list [-limit N] [-json]
   deskgate quarantine show N [-raw]

@@ -58,8 +58,69 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			return printTicket(stdout, t)
 		})
+	case "status":
+		why := fs.String("why", "set by an administrator", "the reason, kept in the ticket's event log")
+		nums, rest, err := positional(fs, args[1:], 1)
+		if err != nil {
+			return err
+		}
+		if len(rest) != 1 || !slices.Contains(ticketing.TicketStatuses(), rest[0]) {
+			return usageError("ticket status: want N STATUS, STATUS one of " + strings.Join(ticketing.TicketStatuses(), ", "))
+		}
+		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			if err := ticketing.SetStatus(ctx, pool, nums[0], rest[0], "cli", *why); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "ticket #%d is now %s\n", nums[0], rest[0])
+			return nil
+		})
+	case "merge":
+		why := fs.String("why", "merged by an administrator", "the reason, kept in both tickets' event logs")
+		nums, rest, err := positional(fs, args[1:], 2)
+		if err != nil {
+			return err
+		}
+		if len(rest) != 0 {
+			return usageError("ticket merge: want FROM INTO")
+		}
+		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			if err := ticketing.Merge(ctx, pool, nums[0], nums[1], "cli", *why); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "ticket #%d merged into #%d; replies to either now land in #%d\n", nums[0], nums[1], nums[1])
+			return nil
+		})
 	}
 	return usageError(fmt.Sprintf("ticket: unknown subcommand %q", args[0]))
+}
+
+// positional parses fs's flags, which may stand anywhere, and returns the
+// first n arguments as numbers and the rest as they are.
+func positional(fs *flag.FlagSet, args []string, n int) ([]int64, []string, error) {
+	fs.SetOutput(io.Discard)
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, usageError(fs.Name() + ": " + err.Error())
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(rest) < n {
+		return nil, nil, usageError(fmt.Sprintf("%s: want %d ticket number(s)", fs.Name(), n))
+	}
+	nums := make([]int64, n)
+	for i := range n {
+		v, err := strconv.ParseInt(strings.TrimPrefix(rest[i], "#"), 10, 64)
+		if err != nil || v <= 0 {
+			return nil, nil, usageError(fmt.Sprintf("%s: %q is not a ticket number", fs.Name(), rest[i]))
+		}
+		nums[i] = v
+	}
+	return nums, rest[n:], nil
 }
 
 func inboundCmd(ctx context.Context, args []string, stdout io.Writer) error {

@@ -69,6 +69,7 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	owner := processOwner()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
+	g.Go(func() error { return closeResolved(gctx, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	for _, mb := range cfg.Mailboxes {
 		s := mailin.NewSyncer(pool, mailboxConfig(mb), owner, log, proc.Wake)
 		g.Go(func() error { return s.Run(gctx) })
@@ -88,10 +89,32 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	}
 }
 
+// closeResolved closes long-resolved tickets once a minute until ctx is
+// done. Every process may run it: each ticket is closed once.
+func closeResolved(ctx context.Context, pool *pgxpool.Pool, after time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		n, err := ticketing.CloseResolved(ctx, pool, after)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("closing resolved tickets", "err", err)
+		case n > 0:
+			log.Info("closed resolved tickets", "tickets", n, "resolved_for", after)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
 // deskConfig maps the configuration to ticketing's, with the reply-token
 // keys when secrets are configured.
 func deskConfig(cfg *config.Config) (ticketing.Config, error) {
-	dc := ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}, Domain: cfg.Desk.Domain}
+	dc := ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}, Domain: cfg.Desk.Domain,
+		ReopenWindow: cfg.Tickets.ReopenWindow}
 	if len(cfg.Desk.Secrets) == 0 {
 		return dc, nil
 	}

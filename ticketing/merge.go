@@ -1,0 +1,66 @@
+package ticketing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrMerge is returned for a merge that cannot be done.
+var ErrMerge = errors.New("cannot merge")
+
+const mergeSQL = `
+WITH m AS (UPDATE messages SET ticket_id = $2 WHERE ticket_id = $1),
+p AS (
+    INSERT INTO participants (ticket_id, address, name, role)
+    SELECT $2, address, name, CASE WHEN role = 'requester' THEN 'cc' ELSE role END
+    FROM participants WHERE ticket_id = $1
+    ON CONFLICT DO NOTHING
+),
+t AS (
+    UPDATE tickets SET merged_into = $2, status = 'closed', closed_at = now(), updated_at = now()
+    WHERE id = $1
+),
+u AS (UPDATE tickets SET updated_at = now() WHERE id = $2)
+INSERT INTO events (ticket_id, actor, kind, detail)
+VALUES ($1, $3, 'ticket.merged', jsonb_build_object('into', $2::bigint, 'why', $4::text)),
+       ($2, $3, 'ticket.merged', jsonb_build_object('from', $1::bigint, 'why', $4::text))`
+
+// Merge moves ticket from into ticket into: its messages (and with them
+// the Message-IDs replies refer to) and its participants (who stay on from
+// too, so its subject tag keeps working for them). From is closed and
+// points at into; replies to either land in into.
+func Merge(ctx context.Context, pool interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, from, into int64, actor, why string) error {
+	if from == into {
+		return fmt.Errorf("ticket #%d: %w into itself", from, ErrMerge)
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, merged_into FROM tickets WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, from, into)
+		if err != nil {
+			return fmt.Errorf("ticketing: merging: %w", err)
+		}
+		merged := map[int64]*int64{}
+		var id int64
+		var into2 *int64
+		if _, err := pgx.ForEachRow(rows, []any{&id, &into2}, func() error { merged[id] = into2; return nil }); err != nil {
+			return fmt.Errorf("ticketing: merging: %w", err)
+		}
+		for _, n := range []int64{from, into} {
+			m, ok := merged[n]
+			if !ok {
+				return fmt.Errorf("ticket #%d: %w", n, ErrNotFound)
+			}
+			if m != nil {
+				return fmt.Errorf("ticket #%d was already merged into #%d: %w", n, *m, ErrMerge)
+			}
+		}
+		if _, err := tx.Exec(ctx, mergeSQL, from, into, actor, why); err != nil {
+			return fmt.Errorf("ticketing: merging #%d into #%d: %w", from, into, err)
+		}
+		return nil
+	})
+}

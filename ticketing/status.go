@@ -1,0 +1,100 @@
+package ticketing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Ticket statuses, in lifecycle order.
+const (
+	StatusNew      = "new"      // received, nobody has worked on it yet
+	StatusOpen     = "open"     // being worked on
+	StatusPending  = "pending"  // waiting for the requester
+	StatusResolved = "resolved" // answered; a reply within the reopen window reopens it
+	StatusClosed   = "closed"   // final; a reply opens a new ticket linked to it
+)
+
+// transitions lists, for each status, the statuses a ticket may move to.
+// This is the one place the lifecycle is decided.
+var transitions = map[string][]string{
+	StatusNew:      {StatusOpen, StatusPending, StatusResolved, StatusClosed},
+	StatusOpen:     {StatusPending, StatusResolved, StatusClosed},
+	StatusPending:  {StatusOpen, StatusResolved, StatusClosed},
+	StatusResolved: {StatusOpen, StatusClosed},
+	StatusClosed:   {},
+}
+
+// ErrTransition is returned for a status change the lifecycle forbids.
+var ErrTransition = errors.New("status change not allowed")
+
+// CanTransition reports whether a ticket may move from one status to another.
+func CanTransition(from, to string) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+const setStatusSQL = `
+WITH old AS (SELECT status FROM tickets WHERE id = $1 FOR UPDATE),
+t AS (
+    UPDATE tickets SET status = $2, updated_at = now(),
+        resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 = 'closed' THEN resolved_at END,
+        closed_at = CASE WHEN $2 = 'closed' THEN now() END
+    WHERE id = $1 AND status = (SELECT status FROM old) AND status = $3
+    RETURNING id
+)
+INSERT INTO events (ticket_id, actor, kind, detail)
+SELECT id, $4, 'status.changed', jsonb_build_object('from', $3::text, 'to', $2::text, 'why', $5::text) FROM t
+RETURNING id`
+
+// SetStatus moves ticket number to status to, as actor, for the reason why,
+// and records the change. It returns ErrTransition for a change the
+// lifecycle forbids and ErrNotFound for a ticket that does not exist.
+func SetStatus(ctx context.Context, db DB, number int64, to, actor, why string) error {
+	var from string
+	err := db.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, number).Scan(&from)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("ticket #%d: %w", number, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+	}
+	if !CanTransition(from, to) {
+		return fmt.Errorf("ticket #%d is %s: %w to %s (allowed: %v)", number, from, ErrTransition, to, transitions[from])
+	}
+	var id int64
+	err = db.QueryRow(ctx, setStatusSQL, number, to, from, actor, why).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("ticket #%d changed status meanwhile; try again", number)
+	}
+	if err != nil {
+		return fmt.Errorf("ticketing: changing status of ticket %d: %w", number, err)
+	}
+	return nil
+}
+
+const closeResolvedSQL = `
+WITH t AS (
+    UPDATE tickets SET status = 'closed', closed_at = now(), updated_at = now()
+    WHERE id IN (SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < now() - $1::float8 * interval '1 second'
+                 ORDER BY resolved_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
+    RETURNING id
+)
+INSERT INTO events (ticket_id, actor, kind, detail)
+SELECT id, 'deskgate', 'status.changed',
+       jsonb_build_object('from', 'resolved', 'to', 'closed', 'why', 'resolved for longer than ' || $2::text)
+FROM t`
+
+// CloseResolved closes tickets resolved longer than after ago, in batches
+// of at most 1,000, and returns how many it closed. Several processes may
+// run it at once: each ticket is closed once.
+func CloseResolved(ctx context.Context, db DB, after time.Duration) (int64, error) {
+	tag, err := db.Exec(ctx, closeResolvedSQL, after.Seconds(), after.String())
+	if err != nil {
+		return 0, fmt.Errorf("ticketing: closing resolved tickets: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
