@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/mailin/parse"
+	"deskgate/mailin/quote"
 	"deskgate/ticketing"
 )
 
@@ -363,6 +364,12 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 		in.Text = why + fmt.Sprintf(" The complete message is still on the mail server of the desk mailbox %q "+
 			"(IMAP UID %d when it was captured).", c.mailbox, c.uid)
 		in.HTML = ""
+	}
+	// What this message adds to the conversation, for rules and agents.
+	if in.Text != "" {
+		in.NewText = quote.Text(in.Text, quote.Options{})
+	} else if in.HTML != "" {
+		in.NewText = quote.HTML(in.HTML, quote.Options{})
 	}
 	return in, ""
 }

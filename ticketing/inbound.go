@@ -54,6 +54,7 @@ type Inbound struct {
 	Date       time.Time // zero when absent or unparseable
 
 	Text        string // text/plain body, or a text rendering of an HTML-only body
+	NewText     string // Text without quoted history and signatures: what this message adds
 	HTML        string // sanitised HTML body; cid: image references kept
 	Attachments []Attachment
 

@@ -56,6 +56,7 @@ type Message struct {
 	Date        *time.Time       `json:"date"`
 	Class       Class            `json:"class"`
 	Text        string           `json:"text"`
+	NewText     string           `json:"new_text"` // without quoted history and signatures
 	HTML        string           `json:"html"`
 	Attachments []AttachmentInfo `json:"attachments"`
 	// ThreadEvidence is what put an inbound message on this ticket.
@@ -117,7 +118,7 @@ FROM tickets t WHERE t.id = $1`
 
 const ticketMessagesSQL = `
 SELECT m.id, m.inbound_id, m.direction, m.message_id, m.in_reply_to, m.refs, m.from_name, m.from_addr,
-       m.to_addrs, m.cc_addrs, m.subject, m.sent_at, m.class, m.text_body, m.html_body,
+       m.to_addrs, m.cc_addrs, m.subject, m.sent_at, m.class, m.text_body, m.new_text, m.html_body,
        coalesce((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
                  'content_id', a.content_id, 'inline', a.inline, 'size', a.size, 'sha256', encode(a.sha256, 'hex'))
                  ORDER BY a.id) FROM attachments a WHERE a.message_id = m.id), '[]'),
@@ -151,7 +152,7 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 		var m Message
 		var ev Evidence
 		err := row.Scan(&m.ID, &m.Inbound, &m.Direction, &m.MessageID, &m.InReplyTo, &m.References,
-			&m.From.Name, &m.From.Address, &m.To, &m.Cc, &m.Subject, &m.Date, &m.Class, &m.Text, &m.HTML, &m.Attachments,
+			&m.From.Name, &m.From.Address, &m.To, &m.Cc, &m.Subject, &m.Date, &m.Class, &m.Text, &m.NewText, &m.HTML, &m.Attachments,
 			&ev.Kind, &ev.Value)
 		if ev.Kind != "" {
 			m.ThreadEvidence = &ev

@@ -131,6 +131,17 @@ func TestServeEndToEnd(t *testing.T) {
 		reply.ThreadEvidence.Kind != "in-reply-to" || reply.ThreadEvidence.Value != "8F1C2A34-5B6D-4E7F-9A0B-1C2D3E4F5A6B@exempel.example" {
 		t.Errorf("reply = ticket %v, evidence %+v; want ticket %d by in-reply-to", reply.Ticket, reply.ThreadEvidence, *a.Ticket)
 	}
+	var svTicket struct {
+		Thread []struct {
+			Text    string `json:"text"`
+			NewText string `json:"new_text"`
+		} `json:"thread"`
+	}
+	cli(t, &svTicket, "ticket", "show", itoa(*a.Ticket), "-json")
+	if n := len(svTicket.Thread); n != 2 || !strings.Contains(svTicket.Thread[1].Text, "> Hej!") ||
+		strings.Contains(svTicket.Thread[1].NewText, "Hej!") || !strings.Contains(svTicket.Thread[1].NewText, "engångskoden") {
+		t.Errorf("Åsa's reply: %d messages, new_text %q; want her new lines without the quoted message", n, svTicket.Thread[len(svTicket.Thread)-1].NewText)
+	}
 	// The out-of-office joined the printer ticket.
 	ooo, printer := records[bySubject["Automatic reply: Printer on 3rd floor jams on every job"][0]], records[bySubject["Printer on 3rd floor jams on every job"][0]]
 	if ooo.Ticket == nil || printer.Ticket == nil || *ooo.Ticket != *printer.Ticket {
