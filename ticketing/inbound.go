@@ -43,6 +43,9 @@ type Inbound struct {
 	MessageID  string   // without angle brackets; "" when absent
 	InReplyTo  []string // without angle brackets
 	References []string // without angle brackets, oldest first
+	// ThreadRoot is Outlook's conversation root from Thread-Index (base64 of
+	// its first 22 bytes), or "".
+	ThreadRoot string
 	From       Address
 	ReplyTo    []Address
 	To         []Address

@@ -107,20 +107,12 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err := lockMessageIDs(ctx, tx, ins); err != nil {
 		return nil, err
 	}
-	known, err := lookupMessages(ctx, tx, ins)
+	ev, err := d.gather(ctx, tx, ins)
 	if err != nil {
 		return nil, err
 	}
-	members, err := lookupTagMembers(ctx, tx, ins)
-	if err != nil {
-		return nil, err
-	}
-	toks := d.readTokens(ins)
-	exist, err := existingTickets(ctx, tx, toks)
-	if err != nil {
-		return nil, err
-	}
-	plans := d.decide(ins, fps, known, members, toks, exist)
+	toks := ev.tokens
+	plans := d.decide(ins, fps, ev)
 	states, err := ticketStates(ctx, tx, plans)
 	if err != nil {
 		return nil, err
@@ -237,28 +229,39 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 
 // decide plans every message of the batch, in order: a later message may
 // join the ticket an earlier one opens.
-func (d *Desk) decide(ins []Inbound, fps [][]byte, known knownMessages, members tagMembers, toks []carried, exist map[int64]bool) []plan {
+func (d *Desk) decide(ins []Inbound, fps [][]byte, ev *evidence) []plan {
 	plans := make([]plan, len(ins))
-	first := map[string]int{} // message-id + fingerprint -> first index in this batch
-	byID := map[string]int{}  // message-id -> first index in this batch
+	b := &batchIndex{first: map[string]int{}, byID: map[string]int{}, byRoot: map[string]int{}}
 	for i := range ins {
-		in := &ins[i]
-		key := in.MessageID + "\x00" + string(fps[i])
-		plans[i] = d.decideOne(in, fps[i], known, members, toks[i], exist, plans, first, byID)
-		if in.MessageID != "" {
-			if _, ok := first[key]; !ok {
-				first[key] = i
-			}
-			if _, ok := byID[in.MessageID]; !ok {
-				byID[in.MessageID] = i
-			}
-		}
+		plans[i] = d.decideOne(&ins[i], fps[i], ev, ev.tokens[i], plans, b)
+		b.add(i, &ins[i], fps[i])
 	}
 	return plans
 }
 
-func (d *Desk) decideOne(in *Inbound, fp []byte, known knownMessages, members tagMembers, tok carried,
-	exist map[int64]bool, plans []plan, first, byID map[string]int) plan {
+// batchIndex finds earlier messages of the batch being decided.
+type batchIndex struct {
+	first  map[string]int // message-id + fingerprint -> first index
+	byID   map[string]int // message-id -> first index
+	byRoot map[string]int // Thread-Index root -> first index
+}
+
+// add records message i, unless an earlier one holds its place.
+func (b *batchIndex) add(i int, in *Inbound, fp []byte) {
+	keep := func(m map[string]int, k string) {
+		if _, ok := m[k]; !ok && k != "" {
+			m[k] = i
+		}
+	}
+	keep(b.byRoot, in.ThreadRoot)
+	if in.MessageID != "" {
+		keep(b.first, in.MessageID+"\x00"+string(fp))
+		keep(b.byID, in.MessageID)
+	}
+}
+
+func (d *Desk) decideOne(in *Inbound, fp []byte, ev *evidence, tok carried, plans []plan, b *batchIndex) plan {
+	known, members, exist, first, byID := ev.known, ev.members, ev.exist, b.first, b.byID
 	if in.From.Address == "" {
 		return plan{action: quarantine, reason: "no sender: From, Sender and Reply-To are missing or unparseable, so there is nobody to answer"}
 	}
@@ -283,6 +286,15 @@ func (d *Desk) decideOne(in *Inbound, fp []byte, known knownMessages, members ta
 		}
 		if j, ok := byID[ref.Value]; ok && hasTicket(plans[j]) {
 			return plan{action: join, ref: j, evidence: ref, reason: joinReason(in, ref)}
+		}
+	}
+	if in.ThreadRoot != "" {
+		ti := Evidence{Kind: EvidenceThreadIndex, Value: in.ThreadRoot}
+		if t := ev.roots[in.ThreadRoot]; t != 0 {
+			return plan{action: join, ticket: t, evidence: ti, reason: joinReason(in, ti)}
+		}
+		if j, ok := b.byRoot[in.ThreadRoot]; ok && hasTicket(plans[j]) {
+			return plan{action: join, ref: j, evidence: ti, reason: joinReason(in, ti)}
 		}
 	}
 	if in.Class != ClassHuman {

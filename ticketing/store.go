@@ -45,8 +45,9 @@ WITH t AS (
     RETURNING id
 ), m AS (
     INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
-        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text)
-    SELECT t.id, $5, 'in', $6, $7, $8, $2, $3, $9, $10, $11, $12, $13, $14, $15, $16, $21 FROM t
+        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
+        thread_root)
+    SELECT t.id, $5, 'in', $6, $7, $8, $2, $3, $9, $10, $11, $12, $13, $14, $15, $16, $21, $22 FROM t
     RETURNING id, ticket_id
 ), e AS (
     INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
@@ -80,14 +81,15 @@ func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, cc []Address) {
 	}
 	b.Queue(createTicketSQL, subject, in.From.Name, in.From.Address, in.Queue, in.CaptureID,
 		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
-		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, in.NewText)
+		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, in.NewText, in.ThreadRoot)
 }
 
 const addMessageSQL = `
 WITH m AS (
     INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
-        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text)
-    VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
+        from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
+        thread_root)
+    VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)
     RETURNING id, ticket_id
 ), e AS (
     INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
@@ -101,7 +103,7 @@ func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why s
 	b.Queue(addMessageSQL, ticketID, in.CaptureID, in.MessageID, first(in.InReplyTo), nonNil(in.References),
 		in.From.Name, in.From.Address, addrJSON(in.To), addrJSON(in.Cc), in.Subject, nullTime(in),
 		in.Text, in.HTML, string(in.Class), fp,
-		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), in.NewText)
+		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), in.NewText, in.ThreadRoot)
 }
 
 const eventSQL = `

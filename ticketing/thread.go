@@ -12,12 +12,13 @@ import (
 
 // Kinds of thread evidence, strongest first.
 const (
-	EvidenceDuplicate  = "duplicate"   // the same message, delivered again
-	EvidenceReport     = "report"      // a bounce or report naming one of the ticket's messages
-	EvidenceInReplyTo  = "in-reply-to" // In-Reply-To names one of the ticket's messages
-	EvidenceReferences = "references"  // References names one of the ticket's messages
-	EvidenceSubjectTag = "subject-tag" // the subject quotes the ticket's tag, from a participant
-	EvidenceNew        = "new"         // nothing links it: a new ticket
+	EvidenceDuplicate   = "duplicate"    // the same message, delivered again
+	EvidenceReport      = "report"       // a bounce or report naming one of the ticket's messages
+	EvidenceInReplyTo   = "in-reply-to"  // In-Reply-To names one of the ticket's messages
+	EvidenceReferences  = "references"   // References names one of the ticket's messages
+	EvidenceThreadIndex = "thread-index" // Outlook's conversation root matches one of the ticket's messages
+	EvidenceSubjectTag  = "subject-tag"  // the subject quotes the ticket's tag, from a participant
+	EvidenceNew         = "new"          // nothing links it: a new ticket
 )
 
 // Evidence is what decided which ticket a message joined. Its JSON form is
@@ -157,4 +158,63 @@ func lookupMessages(ctx context.Context, tx pgx.Tx, ins []Inbound) (knownMessage
 		return nil, fmt.Errorf("ticketing: looking up message ids: %w", err)
 	}
 	return known, nil
+}
+
+// evidence is everything the batch's messages could point to, looked up
+// once per batch.
+type evidence struct {
+	known   knownMessages
+	roots   map[string]int64 // Thread-Index root -> ticket
+	members tagMembers
+	tokens  []carried // per message
+	exist   map[int64]bool
+}
+
+func (d *Desk) gather(ctx context.Context, tx pgx.Tx, ins []Inbound) (*evidence, error) {
+	ev := &evidence{tokens: d.readTokens(ins)}
+	var err error
+	if ev.known, err = lookupMessages(ctx, tx, ins); err != nil {
+		return nil, err
+	}
+	if ev.roots, err = lookupRoots(ctx, tx, ins); err != nil {
+		return nil, err
+	}
+	if ev.members, err = lookupTagMembers(ctx, tx, ins); err != nil {
+		return nil, err
+	}
+	if ev.exist, err = existingTickets(ctx, tx, ev.tokens); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// The thread_root <> ” term lets the planner use the partial index.
+const lookupRootsSQL = `
+SELECT DISTINCT ON (thread_root) thread_root, ticket_id FROM messages
+WHERE thread_root = ANY($1) AND thread_root <> '' ORDER BY thread_root, id`
+
+// lookupRoots finds the tickets of stored messages sharing an Outlook
+// conversation root with the batch.
+func lookupRoots(ctx context.Context, tx pgx.Tx, ins []Inbound) (map[string]int64, error) {
+	var roots []string
+	for i := range ins {
+		if ins[i].ThreadRoot != "" {
+			roots = append(roots, ins[i].ThreadRoot)
+		}
+	}
+	found := map[string]int64{}
+	if len(roots) == 0 {
+		return found, nil
+	}
+	rows, err := tx.Query(ctx, lookupRootsSQL, roots)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: looking up Thread-Index roots: %w", err)
+	}
+	var root string
+	var t int64
+	_, err = pgx.ForEachRow(rows, []any{&root, &t}, func() error { found[root] = t; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: looking up Thread-Index roots: %w", err)
+	}
+	return found, nil
 }

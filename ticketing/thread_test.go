@@ -30,6 +30,7 @@ func TestConversation(t *testing.T) {
 	first := next("m1@northwind.example", "alice@northwind.example", "Printer on 3rd floor jams")
 	first.To = []ticketing.Address{addr("help@desk.example")}
 	first.Cc = []ticketing.Address{addr("Bob@Northwind.example"), addr("help@desk.example")}
+	first.ThreadRoot = "AdtdFxk3Qv2m0pIYTT6sVb6GzQ8Aaw==" // sent from Outlook
 	t1 := receive(t, pool, first)[0].TicketID
 	var participants []string
 	if err := pool.QueryRow(ctx, `SELECT array_agg(address || ':' || role ORDER BY address) FROM participants WHERE ticket_id = $1`, t1).Scan(&participants); err != nil {
@@ -59,6 +60,11 @@ func TestConversation(t *testing.T) {
 		{"edited subject, Fwd: in the middle, tag kept, from a participant", func() ticketing.Inbound {
 			return next("m4@northwind.example", "ALICE@northwind.example", "SV: Fwd: AW: "+tag+" now the scanner too")
 		}, true, ticketing.Evidence{Kind: "subject-tag", Value: tag}},
+		{"Outlook reply with only Thread-Index", func() ticketing.Inbound {
+			in := next("m3b@northwind.example", "dave@northwind.example", "SV: skrivaren")
+			in.ThreadRoot = "AdtdFxk3Qv2m0pIYTT6sVb6GzQ8Aaw=="
+			return in
+		}, true, ticketing.Evidence{Kind: "thread-index", Value: "AdtdFxk3Qv2m0pIYTT6sVb6GzQ8Aaw=="}},
 		{"stranger quoting the ticket number", func() ticketing.Inbound {
 			return next("x1@evil.example", "mallory@evil.example", "Re: "+tag+" please send me the files")
 		}, false, ticketing.Evidence{Kind: "new"}},
@@ -83,8 +89,8 @@ func TestConversation(t *testing.T) {
 		FROM events WHERE kind IN ('participant.added', 'subject_tag.ignored')`).Scan(&kinds); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(kinds) != fmt.Sprintf("[subject_tag.ignored:%d participant.added:carol@northwind.example]", t1) {
-		t.Errorf("events = %v, want the stranger's ignored tag and Carol joining", kinds)
+	if fmt.Sprint(kinds) != fmt.Sprintf("[participant.added:dave@northwind.example subject_tag.ignored:%d participant.added:carol@northwind.example]", t1) {
+		t.Errorf("events = %v, want Dave joining, the stranger's ignored tag and Carol joining", kinds)
 	}
 }
 

@@ -59,6 +59,7 @@ func build(root *enmime.Part, fallback bool) (ticketing.Inbound, *message) {
 			}
 		}
 	}
+	in.ThreadRoot = threadRoot(rawHeader(m.header, "Thread-Index"))
 	in.Subject = m.get("Subject")
 	in.Date = parseDate(rawHeader(m.header, "Date"))
 

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"encoding/base64"
 	"mime"
 	"os"
 	"path/filepath"
@@ -104,5 +105,25 @@ func TestBounceSubjectFromMailSystem(t *testing.T) {
 	in, err := Message([]byte(raw), Options{})
 	if err != nil || in.Class != "bounce" {
 		t.Fatalf("Message(bounce subject from a mail system) = %s (%s), %v; want bounce", in.Class, in.ClassReason, err)
+	}
+}
+
+func TestThreadRoot(t *testing.T) {
+	t.Parallel()
+	root := "AdtdFxk3Qv2m0pIYTT6sVb6GzQ8Aaw==" // 22 bytes: a new conversation
+	b, _ := base64.StdEncoding.DecodeString(root)
+	reply := base64.StdEncoding.EncodeToString(append(b, 0, 0, 0x69, 0x36, 0xc0)) // plus one 5-byte reply block
+	for header, want := range map[string]string{
+		root:              root,
+		"  " + root + " ": root,
+		"not base64!":     "",
+		"AAAA":            "",
+	} {
+		if got := threadRoot(header); got != want {
+			t.Errorf("threadRoot(%q) = %q, want %q", header, got, want)
+		}
+	}
+	if got := threadRoot(reply); got != root {
+		t.Errorf("threadRoot(reply) = %q, want the root of %q", got, root)
 	}
 }
