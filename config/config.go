@@ -38,6 +38,10 @@ type Tickets struct {
 	ReopenWindow time.Duration `yaml:"reopen_window"`
 	// CloseResolvedAfter closes tickets resolved this long ago. Default 168h.
 	CloseResolvedAfter time.Duration `yaml:"close_resolved_after"`
+	// RequesterFromReplyTo makes the Reply-To of a ticket's first message
+	// its requester, where web forms or shared mailboxes send on someone's
+	// behalf. Off by default: the sender is the requester.
+	RequesterFromReplyTo bool `yaml:"requester_from_reply_to"`
 }
 
 // Desk identifies the help desk to its users.

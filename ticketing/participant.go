@@ -10,12 +10,30 @@ import (
 
 func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// requester is who a new ticket is for: the sender, or where configured
+// the first Reply-To address that is not the desk's own.
+func (d *Desk) requester(in *Inbound) Address {
+	if d.replyTo {
+		for _, a := range in.ReplyTo {
+			if addr := lower(a.Address); addr != "" && !d.desk[addr] && strings.Contains(addr, "@") {
+				return a
+			}
+		}
+	}
+	return in.From
+}
+
 // ccParticipants are the people a new ticket's first message was also
-// addressed to (To and Cc, less the desk's own addresses and the sender):
-// they are kept informed with the requester.
-func (d *Desk) ccParticipants(in *Inbound) []Address {
-	seen := map[string]bool{lower(in.From.Address): true}
+// addressed to (To and Cc, and its sender when someone else is the
+// requester), less the desk's own addresses: they are kept informed with
+// the requester.
+func (d *Desk) ccParticipants(in *Inbound, requester Address) []Address {
+	seen := map[string]bool{lower(requester.Address): true}
 	var out []Address
+	if from := lower(in.From.Address); !seen[from] && !d.desk[from] {
+		seen[from] = true
+		out = append(out, Address{Name: in.From.Name, Address: from})
+	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		addr := lower(a.Address)
 		if addr == "" || seen[addr] || d.desk[addr] || !strings.Contains(addr, "@") {

@@ -41,6 +41,9 @@ type Config struct {
 	// ticket; later replies open a new ticket linked to it. Default
 	// DefaultReopenWindow.
 	ReopenWindow time.Duration
+	// RequesterFromReplyTo makes the Reply-To of a ticket's first message,
+	// when there is one, its requester instead of the sender.
+	RequesterFromReplyTo bool
 }
 
 // Desk applies inbound mail to tickets.
@@ -51,11 +54,13 @@ type Desk struct {
 	domain       string
 	tokens       *token.Keys
 	reopenWindow time.Duration
+	replyTo      bool
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
-	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow}
+	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow,
+		replyTo: cfg.RequesterFromReplyTo}
 	if d.reopenWindow <= 0 {
 		d.reopenWindow = DefaultReopenWindow
 	}
@@ -126,7 +131,8 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	var opened []int
 	for i, p := range plans {
 		if p.action == open {
-			queueCreateTicket(creates, &ins[i], fps[i], d.ccParticipants(&ins[i]))
+			requester := d.requester(&ins[i])
+			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester))
 			opened = append(opened, i)
 		}
 	}

@@ -47,11 +47,11 @@ WITH t AS (
     INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
         from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
         thread_root)
-    SELECT t.id, $5, 'in', $6, $7, $8, $2, $3, $9, $10, $11, $12, $13, $14, $15, $16, $21, $22 FROM t
+    SELECT t.id, $5, 'in', $6, $7, $8, $23, $24, $9, $10, $11, $12, $13, $14, $15, $16, $21, $22 FROM t
     RETURNING id, ticket_id
 ), e AS (
     INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
-    SELECT m.ticket_id, $5, $3, 'ticket.created', $17 FROM m
+    SELECT m.ticket_id, $5, $24, 'ticket.created', $17 FROM m
 ), p AS (
     INSERT INTO participants (ticket_id, address, name, role)
     SELECT m.ticket_id, a.address, a.name, a.role
@@ -60,9 +60,9 @@ WITH t AS (
 )
 SELECT ticket_id, id FROM m`
 
-// queueCreateTicket opens a ticket for in, with its sender as requester
-// and cc as further participants.
-func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, cc []Address) {
+// queueCreateTicket opens a ticket for in, for requester, with cc as
+// further participants.
+func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address) {
 	subject := in.Subject
 	if strings.TrimSpace(subject) == "" {
 		subject = "(no subject)"
@@ -72,16 +72,17 @@ func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, cc []Address) {
 	if in.Truncated {
 		detail["truncated"] = true
 	}
-	addrs, names, roles := []string{lower(in.From.Address)}, []string{in.From.Name}, []string{"requester"}
+	addrs, names, roles := []string{lower(requester.Address)}, []string{requester.Name}, []string{"requester"}
 	for _, a := range cc {
 		addrs, names, roles = append(addrs, a.Address), append(names, a.Name), append(roles, "cc")
 	}
 	if len(cc) > 0 {
 		detail["cc"] = addrs[1:]
 	}
-	b.Queue(createTicketSQL, subject, in.From.Name, in.From.Address, in.Queue, in.CaptureID,
+	b.Queue(createTicketSQL, subject, requester.Name, requester.Address, in.Queue, in.CaptureID,
 		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
-		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, in.NewText, in.ThreadRoot)
+		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, in.NewText, in.ThreadRoot,
+		in.From.Name, in.From.Address)
 }
 
 const addMessageSQL = `

@@ -181,3 +181,27 @@ func TestTokenEvidence(t *testing.T) {
 		t.Errorf("manager joined as participant = %v (%v), want true", manager, err)
 	}
 }
+
+func TestRequesterFromReplyTo(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	form := human(capture(t, pool, "support", 1), "form-1@web.example", "Contact form: laptop broken")
+	form.From = ticketing.Address{Name: "Web form", Address: "noreply@web.example"}
+	form.ReplyTo = []ticketing.Address{{Name: "Kim Lee", Address: "kim@example.org"}}
+	byReplyTo := ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}, RequesterFromReplyTo: true})
+	tk, err := ticketing.GetTicket(ctx, pool, receiveWith(t, pool, byReplyTo, form)[0].TicketID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Requester.Address != "kim@example.org" || tk.Thread[0].From.Address != "noreply@web.example" {
+		t.Errorf("requester %s, message from %s; want the Reply-To as requester and the sender kept on the message",
+			tk.Requester.Address, tk.Thread[0].From.Address)
+	}
+	plain := form
+	plain.CaptureID, plain.MessageID = capture(t, pool, "support", 2), "form-2@web.example"
+	tk2, err := ticketing.GetTicket(ctx, pool, receive(t, pool, plain)[0].TicketID)
+	if err != nil || tk2.Requester.Address != "noreply@web.example" {
+		t.Errorf("without the option: requester %s (%v), want the sender", tk2.Requester.Address, err)
+	}
+}
