@@ -17,6 +17,7 @@ type ticketState struct {
 	id         int64 // the ticket itself, or the one it was merged into
 	status     string
 	resolvedAt time.Time
+	requester  string // lower-cased address
 }
 
 // ticketStatesSQL follows each ticket through any merges to the ticket
@@ -28,7 +29,7 @@ WITH RECURSIVE chain (start, id, merged_into, depth) AS (
     SELECT c.start, t.id, t.merged_into, c.depth + 1
     FROM chain c JOIN tickets t ON t.id = c.merged_into WHERE c.depth < 32
 )
-SELECT c.start, t.id, t.status, coalesce(t.resolved_at, 'epoch')
+SELECT c.start, t.id, t.status, coalesce(t.resolved_at, 'epoch'), lower(t.requester_addr)
 FROM chain c JOIN tickets t ON t.id = c.id WHERE c.merged_into IS NULL`
 
 func ticketStates(ctx context.Context, tx pgx.Tx, plans []plan) (map[int64]ticketState, error) {
@@ -48,7 +49,7 @@ func ticketStates(ctx context.Context, tx pgx.Tx, plans []plan) (map[int64]ticke
 	}
 	var start int64
 	var st ticketState
-	_, err = pgx.ForEachRow(rows, []any{&start, &st.id, &st.status, &st.resolvedAt}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&start, &st.id, &st.status, &st.resolvedAt, &st.requester}, func() error {
 		states[start] = st
 		return nil
 	})
@@ -80,6 +81,7 @@ func (d *Desk) applyLifecycle(ins []Inbound, plans []plan, states map[int64]tick
 		if p.action != join || ins[i].Class != ClassHuman {
 			continue
 		}
+		p.fromRequester = lower(ins[i].From.Address) == st.requester
 		switch {
 		case st.status == StatusClosed, st.status == StatusResolved && now.Sub(st.resolvedAt) > d.reopenWindow:
 			if j, ok := linkedFirst[st.id]; ok {

@@ -84,6 +84,9 @@ type plan struct {
 	linked   int64 // for open: the closed or long-resolved ticket this follows up
 	reopen   bool  // for join: the reply reopens a resolved ticket
 	resume   bool  // for join: the reply sets a pending ticket open again
+	// fromRequester: the reply comes from the ticket's requester, whose
+	// To and Cc join the ticket as participants.
+	fromRequester bool
 }
 
 type action int
@@ -204,6 +207,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			if in.Class == ClassHuman {
 				queueAddParticipant(joins, o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String())
 				joined = append(joined, -2)
+			}
+			if p.fromRequester {
+				for _, a := range d.ccParticipants(in, in.From) {
+					if lower(a.Address) != lower(in.From.Address) {
+						queueAddParticipant(joins, o.TicketID, in.CaptureID, a, "cc", "addressed by the requester")
+						joined = append(joined, -2)
+					}
+				}
 			}
 		}
 	}

@@ -205,3 +205,25 @@ func TestRequesterFromReplyTo(t *testing.T) {
 		t.Errorf("without the option: requester %s (%v), want the sender", tk2.Requester.Address, err)
 	}
 }
+
+func TestRequesterAddsCcLater(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	t1 := receive(t, pool, human(capture(t, pool, "support", 1), "q1@example.se", "Behörighet"))[0].TicketID
+	r := human(capture(t, pool, "support", 2), "q2@example.se", "Re: Behörighet")
+	r.InReplyTo = []string{"q1@example.se"}
+	r.Cc = []ticketing.Address{addr("Chef@Example.se"), addr("help@desk.example")}
+	s := human(capture(t, pool, "support", 3), "q3@example.se", "Re: Behörighet")
+	s.From, s.InReplyTo = addr("chef@example.se"), []string{"q2@example.se"}
+	s.Cc = []ticketing.Address{addr("outsider@example.se")} // not the requester: no new participant
+	receive(t, pool, r)
+	receive(t, pool, s)
+	var got []string
+	if err := pool.QueryRow(ctx, `SELECT array_agg(address ORDER BY address) FROM participants WHERE ticket_id = $1`, t1).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[asa@example.se chef@example.se]" {
+		t.Errorf("participants = %v, want the requester and the manager she copied, not the desk or the manager's Cc", got)
+	}
+}
