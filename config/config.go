@@ -42,6 +42,9 @@ type Tickets struct {
 	// its requester, where web forms or shared mailboxes send on someone's
 	// behalf. Off by default: the sender is the requester.
 	RequesterFromReplyTo bool `yaml:"requester_from_reply_to"`
+	// TagPrefix makes subject tags [<prefix><number>], e.g. "#" for [#1234]
+	// (the default) or "HELP-" for [HELP-1234].
+	TagPrefix string `yaml:"tag_prefix"`
 }
 
 // Desk identifies the help desk to its users.

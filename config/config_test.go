@@ -45,7 +45,7 @@ func TestParseMinimal(t *testing.T) {
 	want := &Config{
 		Desk:    Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
 		Ingest:  Ingest{Workers: min(runtime.NumCPU(), maxWorkers), BatchSize: 200, MaxMessageSize: 25_000_000},
-		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour},
+		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#"},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "imap.example.com", Port: 993, TLS: TLSImplicit,
 			Username: "help@example.com", Password: "s3cret: #not a comment",
@@ -108,7 +108,7 @@ mailboxes:
 	want := &Config{
 		Desk:    Desk{Name: "Example IT Service Desk", Address: "Help@Example.COM", Domain: "desk.example.com", Language: "pt-BR"},
 		Ingest:  Ingest{Workers: 3, BatchSize: 5000, MaxMessageSize: 10 << 20},
-		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour},
+		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#"},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "::1", Port: 10143, TLS: TLSPlain,
 			Username: "help", Password: "s3cret: #not a comment",
@@ -407,5 +407,18 @@ func TestSecrets(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "tooshort") {
 		t.Errorf("Parse(bad secrets) error repeats the secret: %v", err)
+	}
+}
+
+func TestTagPrefix(t *testing.T) {
+	for prefix, ok := range map[string]bool{"HELP-": true, "#": true, "T1": false, "[X": false, "a b": false, "ABCDEFGHIJKLMNOPQ": false} {
+		yaml := strings.Replace(minimal, "mailboxes:", "tickets:\n  tag_prefix: \""+prefix+"\"\nmailboxes:", 1)
+		c, err := Parse([]byte(yaml), "d.yaml", env(map[string]string{"IMAP_PASSWORD": "pw"}))
+		if ok && (err != nil || c.Tickets.TagPrefix != prefix) {
+			t.Errorf("Parse(tag_prefix %q) = %v, want it accepted", prefix, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "tickets.tag_prefix")) {
+			t.Errorf("Parse(tag_prefix %q) = %v, want a tickets.tag_prefix problem", prefix, err)
+		}
 	}
 }

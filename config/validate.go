@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/language"
 
@@ -137,6 +138,10 @@ func validate(d *decoder, c *Config) {
 	v.ingest(&c.Ingest)
 	v.minDuration("tickets.reopen_window", c.Tickets.ReopenWindow, time.Minute)
 	v.minDuration("tickets.close_resolved_after", c.Tickets.CloseResolvedAfter, time.Minute)
+	if p := c.Tickets.TagPrefix; v.notEmpty("tickets.tag_prefix", p) && p != "" &&
+		(len(p) > 16 || strings.ContainsAny(p, "[]［］ \t") || unicode.IsDigit(rune(p[len(p)-1]))) {
+		v.errorf("tickets.tag_prefix", "must be 1 to 16 characters without brackets or spaces, not ending in a digit, such as # or HELP-")
+	}
 	v.mailboxes(c.Mailboxes)
 }
 
@@ -368,6 +373,7 @@ func (c *Config) setDefaults() {
 		d.Language = language.Make(d.Language).String()
 	}
 	c.Tickets.ReopenWindow = cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle)
+	c.Tickets.TagPrefix = cmp.Or(c.Tickets.TagPrefix, "#")
 	c.Tickets.CloseResolvedAfter = cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle)
 	in := &c.Ingest
 	if in.Workers == 0 {

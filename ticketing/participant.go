@@ -60,11 +60,11 @@ JOIN unnest($1::bigint[], $2::text[]) AS q (ticket_id, address)
 
 // lookupTagMembers checks, in one query on the participants' primary key,
 // which senders of tagged subjects take part in the ticket they quote.
-func lookupTagMembers(ctx context.Context, tx pgx.Tx, ins []Inbound) (tagMembers, error) {
+func lookupTagMembers(ctx context.Context, tx pgx.Tx, tags Tagger, ins []Inbound) (tagMembers, error) {
 	var tickets []int64
 	var addrs []string
 	for i := range ins {
-		if t := SubjectTag(ins[i].Subject); t != 0 && ins[i].Class == ClassHuman {
+		if t := tags.Find(ins[i].Subject); t != 0 && ins[i].Class == ClassHuman {
 			tickets, addrs = append(tickets, t), append(addrs, lower(ins[i].From.Address))
 		}
 	}

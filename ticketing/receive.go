@@ -44,6 +44,8 @@ type Config struct {
 	// RequesterFromReplyTo makes the Reply-To of a ticket's first message,
 	// when there is one, its requester instead of the sender.
 	RequesterFromReplyTo bool
+	// TagPrefix makes subject tags [<prefix><number>]; default "#".
+	TagPrefix string
 }
 
 // Desk applies inbound mail to tickets.
@@ -55,12 +57,13 @@ type Desk struct {
 	tokens       *token.Keys
 	reopenWindow time.Duration
 	replyTo      bool
+	tags         Tagger
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
 	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow,
-		replyTo: cfg.RequesterFromReplyTo}
+		replyTo: cfg.RequesterFromReplyTo, tags: NewTagger(cfg.TagPrefix)}
 	if d.reopenWindow <= 0 {
 		d.reopenWindow = DefaultReopenWindow
 	}
@@ -318,9 +321,9 @@ func (d *Desk) decideOne(in *Inbound, fp []byte, ev *evidence, tok carried, plan
 		return plan{action: ignore, reason: fmt.Sprintf("%s (%s) refers to no known message, so it opens no ticket", in.Class, in.ClassReason)}
 	}
 	var tagged int64
-	if t := SubjectTag(in.Subject); t != 0 {
+	if t := d.tags.Find(in.Subject); t != 0 {
 		if members.has(t, in.From.Address) {
-			ev := Evidence{Kind: EvidenceSubjectTag, Value: fmt.Sprintf("[#%d]", t)}
+			ev := Evidence{Kind: EvidenceSubjectTag, Value: d.tags.Tag(t)}
 			return plan{action: join, ticket: t, evidence: ev, reason: joinReason(in, ev)}
 		}
 		tagged = t

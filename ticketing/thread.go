@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -51,14 +52,34 @@ func references(in *Inbound) []Evidence {
 	return refs
 }
 
-// subjectTagRe finds a ticket tag such as [#1234] anywhere in a subject,
-// whatever reply or forward prefixes ("Re:", "AW:", "SV:", "Fwd:", "回复:")
-// stand before it, tolerant of spacing and full-width brackets.
-var subjectTagRe = regexp.MustCompile(`[\[［]\s*#\s*(\d{1,18})\s*[\]］]`)
+// DefaultTagPrefix makes subject tags like [#1234].
+const DefaultTagPrefix = "#"
 
-// SubjectTag returns the ticket number a subject quotes, or 0.
-func SubjectTag(subject string) int64 {
-	m := subjectTagRe.FindStringSubmatch(subject)
+// Tagger reads and writes the ticket tag in subjects: [<prefix><number>],
+// found anywhere in a subject whatever reply or forward prefixes ("Re:",
+// "AW:", "SV:", "Fwd:", "回复:") stand before it, tolerant of spacing, case
+// and full-width brackets.
+type Tagger struct {
+	prefix string
+	re     *regexp.Regexp
+}
+
+// NewTagger returns a Tagger for tags [<prefix><number>]; an empty prefix
+// means DefaultTagPrefix.
+func NewTagger(prefix string) Tagger {
+	if prefix == "" {
+		prefix = DefaultTagPrefix
+	}
+	spaced := strings.Join(strings.Fields(regexp.QuoteMeta(prefix)), `\s*`)
+	return Tagger{prefix: prefix, re: regexp.MustCompile(`(?i)[\[［]\s*` + spaced + `\s*(\d{1,18})\s*[\]］]`)}
+}
+
+// Tag is the tag of ticket number n, e.g. [#1234].
+func (t Tagger) Tag(n int64) string { return fmt.Sprintf("[%s%d]", t.prefix, n) }
+
+// Find returns the ticket number a subject quotes, or 0.
+func (t Tagger) Find(subject string) int64 {
+	m := t.re.FindStringSubmatch(subject)
 	if m == nil {
 		return 0
 	}
@@ -179,7 +200,7 @@ func (d *Desk) gather(ctx context.Context, tx pgx.Tx, ins []Inbound) (*evidence,
 	if ev.roots, err = lookupRoots(ctx, tx, ins); err != nil {
 		return nil, err
 	}
-	if ev.members, err = lookupTagMembers(ctx, tx, ins); err != nil {
+	if ev.members, err = lookupTagMembers(ctx, tx, d.tags, ins); err != nil {
 		return nil, err
 	}
 	if ev.exist, err = existingTickets(ctx, tx, ev.tokens); err != nil {

@@ -114,6 +114,7 @@ func TestReplyInSameBatch(t *testing.T) {
 
 func TestSubjectTag(t *testing.T) {
 	t.Parallel()
+	def := ticketing.NewTagger("")
 	for subject, want := range map[string]int64{
 		"[#1234] Printer":            1234,
 		"Re: AW: SV: [#1234]":        1234,
@@ -123,9 +124,13 @@ func TestSubjectTag(t *testing.T) {
 		"[1234] not our shape":       0,
 		"[#99999999999999999999] no": 0,
 	} {
-		if got := ticketing.SubjectTag(subject); got != want {
-			t.Errorf("SubjectTag(%q) = %d, want %d", subject, got, want)
+		if got := def.Find(subject); got != want {
+			t.Errorf("Find(%q) = %d, want %d", subject, got, want)
 		}
+	}
+	custom := ticketing.NewTagger("HELP-")
+	if got := custom.Find("Re: [help-42] VPN"); got != 42 || custom.Find("[#42]") != 0 || custom.Tag(42) != "[HELP-42]" {
+		t.Errorf("prefix HELP-: Find = %d, Find([#42]) = %d, Tag = %q; want 42, 0, [HELP-42]", got, custom.Find("[#42]"), custom.Tag(42))
 	}
 }
 

@@ -114,7 +114,8 @@ func closeResolved(ctx context.Context, pool *pgxpool.Pool, after time.Duration,
 // keys when secrets are configured.
 func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	dc := ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}, Domain: cfg.Desk.Domain,
-		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo}
+		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo,
+		TagPrefix: cfg.Tickets.TagPrefix}
 	if len(cfg.Desk.Secrets) == 0 {
 		return dc, nil
 	}
