@@ -395,8 +395,12 @@ func recordOutcomes(ctx context.Context, tx pgx.Tx, caps []captured, parsed []ti
 	for i := range caps {
 		in := &parsed[i]
 		ids[i], tickets[i] = caps[i].id, res[i].TicketID
+		text := in.Text // kept here only when no ticket message holds it
+		if res[i].TicketID != 0 && res[i].Evidence.Kind != ticketing.EvidenceDuplicate {
+			text = ""
+		}
 		for k, v := range []string{res[i].Status, res[i].Reason, in.MessageID, in.Subject,
-			in.From.Name, in.From.Address, string(in.Class), in.Text, res[i].Evidence.Kind, res[i].Evidence.Value} {
+			in.From.Name, in.From.Address, string(in.Class), text, res[i].Evidence.Kind, res[i].Evidence.Value} {
 			cols[k][i] = v
 		}
 	}

@@ -85,7 +85,7 @@ func TestProcessorsShareBacklogExactlyOnce(t *testing.T) {
 	// Charsets survived: every language's first line is in its ticket.
 	for i := range 7 {
 		var text string
-		if err := pool.QueryRow(ctx, `SELECT text_body FROM inbound WHERE uid = $1`, i+1).Scan(&text); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT m.text_body FROM inbound i JOIN messages m ON m.inbound_id = i.id WHERE i.uid = $1`, i+1).Scan(&text); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(text, mailgen.Sample(i)) {

@@ -118,7 +118,8 @@ FROM tickets t WHERE t.id = $1`
 
 const ticketMessagesSQL = `
 SELECT m.id, m.inbound_id, m.direction, m.message_id, m.in_reply_to, m.refs, m.from_name, m.from_addr,
-       m.to_addrs, m.cc_addrs, m.subject, m.sent_at, m.class, m.text_body, m.new_text, m.html_body,
+       m.to_addrs, m.cc_addrs, m.subject, m.sent_at, m.class, m.text_body,
+       CASE WHEN m.new_text = '' THEN m.text_body ELSE m.new_text END, m.html_body,
        coalesce((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
                  'content_id', a.content_id, 'inline', a.inline, 'size', a.size, 'sha256', encode(a.sha256, 'hex'))
                  ORDER BY a.id) FROM attachments a WHERE a.message_id = m.id), '[]'),

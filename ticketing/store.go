@@ -81,7 +81,7 @@ func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, 
 	}
 	b.Queue(createTicketSQL, subject, requester.Name, requester.Address, in.Queue, in.CaptureID,
 		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
-		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, in.NewText, in.ThreadRoot,
+		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, newText(in), in.ThreadRoot,
 		in.From.Name, in.From.Address)
 }
 
@@ -104,7 +104,7 @@ func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why s
 	b.Queue(addMessageSQL, ticketID, in.CaptureID, in.MessageID, first(in.InReplyTo), nonNil(in.References),
 		in.From.Name, in.From.Address, addrJSON(in.To), addrJSON(in.Cc), in.Subject, nullTime(in),
 		in.Text, in.HTML, string(in.Class), fp,
-		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), in.NewText, in.ThreadRoot)
+		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), newText(in), in.ThreadRoot)
 }
 
 const eventSQL = `
@@ -163,4 +163,13 @@ func jsonOf(v any) []byte {
 		panic(fmt.Sprintf("ticketing: marshalling %T: %v", v, err)) // only plain values reach here
 	}
 	return b
+}
+
+// newText is what is stored as a message's new content: "" when it is the
+// whole text (nothing was quoted), which readers take as the text itself.
+func newText(in *Inbound) string {
+	if in.NewText == in.Text {
+		return ""
+	}
+	return in.NewText
 }

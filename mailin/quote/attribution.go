@@ -30,6 +30,9 @@ var noBreakSpace = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
 // isAttribution reports whether s, one line or two joined lines, is an
 // attribution. It must carry a date or an address (a digit or "@").
 func isAttribution(s string) bool {
+	if !endsWithColon(s) { // every pattern does: most lines stop here, cheaply
+		return false
+	}
 	s = strings.TrimSpace(noBreakSpace.Replace(s))
 	if utf8.RuneCountInString(s) > maxAttribution || !strings.ContainsAny(s, "0123456789@") {
 		return false
@@ -52,7 +55,7 @@ func attribution(lines []string, i int) int {
 	}
 	if i+1 < len(lines) {
 		next := lines[i+1]
-		if !isBlank(next) && !isQuoted(next) && !isAttribution(next) &&
+		if endsWithColon(next) && !isBlank(next) && !isQuoted(next) && !isAttribution(next) &&
 			isAttribution(lines[i]+" "+next) {
 			return 2
 		}
@@ -82,4 +85,11 @@ func isLeadIn(line string) bool {
 	lower := strings.ToLower(s)
 	return strings.Contains(s, "@") && (strings.ContainsAny(s, "0123456789") ||
 		strings.HasPrefix(s, "*") || strings.HasPrefix(lower, "quoting ") || strings.HasPrefix(lower, "zitat von "))
+}
+
+// endsWithColon reports whether a line ends, before trailing white space,
+// with an ASCII or full-width colon.
+func endsWithColon(s string) bool {
+	s = strings.TrimRight(s, " \t\r\u00a0\u202f")
+	return strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
 }
