@@ -41,7 +41,7 @@ type Record struct {
 
 const recordColumns = `id, mailbox, uidvalidity, uid, message_id, subject, from_name, from_addr, class,
     status, reason, ticket_id,
-    coalesce((SELECT m.text_body FROM messages m WHERE m.inbound_id = inbound.id), text_body),
+    coalesce((SELECT m.text_body FROM messages m WHERE m.ticket_id = inbound.ticket_id AND m.inbound_id = inbound.id), text_body),
     size, encode(sha256, 'hex'), truncated, captured_at, processed_at,
     evidence_kind, evidence_value`
 

@@ -395,7 +395,7 @@ func recordOutcomes(ctx context.Context, tx pgx.Tx, caps []captured, parsed []ti
 	for i := range caps {
 		in := &parsed[i]
 		ids[i], tickets[i] = caps[i].id, res[i].TicketID
-		text := in.Text // kept here only when no ticket message holds it
+		text := in.Text // kept here only when no ticket message holds it (the listing reads it there)
 		if res[i].TicketID != 0 && res[i].Evidence.Kind != ticketing.EvidenceDuplicate {
 			text = ""
 		}

@@ -10,7 +10,6 @@ CREATE TABLE participants (
     added_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (ticket_id, address)
 );
-CREATE INDEX participants_address ON participants (address);
 
 -- The deciding evidence: kind is one of new, in-reply-to, references,
 -- subject-tag, duplicate, report (a bounce naming our message); value is
