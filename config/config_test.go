@@ -422,3 +422,11 @@ func TestTagPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseNotBeforeReopenWindowEnds(t *testing.T) {
+	yaml := strings.Replace(minimal, "mailboxes:", "tickets:\n  reopen_window: 240h\n  close_resolved_after: 168h\nmailboxes:", 1)
+	_, err := Parse([]byte(yaml), "d.yaml", env(map[string]string{"IMAP_PASSWORD": "pw"}))
+	if err == nil || !strings.Contains(err.Error(), "tickets.close_resolved_after: must be at least tickets.reopen_window") {
+		t.Errorf("Parse(close before the reopen window ends) = %v, want a problem", err)
+	}
+}

@@ -138,6 +138,9 @@ func validate(d *decoder, c *Config) {
 	v.ingest(&c.Ingest)
 	v.minDuration("tickets.reopen_window", c.Tickets.ReopenWindow, time.Minute)
 	v.minDuration("tickets.close_resolved_after", c.Tickets.CloseResolvedAfter, time.Minute)
+	if v.has("tickets.close_resolved_after") && cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle) < cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle) {
+		v.errorf("tickets.close_resolved_after", "must be at least tickets.reopen_window, or tickets would close while replies may still reopen them")
+	}
 	if p := c.Tickets.TagPrefix; v.notEmpty("tickets.tag_prefix", p) && p != "" &&
 		(len(p) > 16 || strings.ContainsAny(p, "[]［］ \t") || unicode.IsDigit(rune(p[len(p)-1]))) {
 		v.errorf("tickets.tag_prefix", "must be 1 to 16 characters without brackets or spaces, not ending in a digit, such as # or HELP-")

@@ -123,7 +123,8 @@ var conversations = []struct {
 			before: func(c *conversation) { c.setStatus("vpn-again", "closed") },
 			ticket: "vpn-third", evidence: convEv("in-reply-to", "e3b81f2c-7d45-4a96-b0c8-59f1d2a6e7b3@gmail.com"),
 			events: []string{"ticket.created", "ticket.linked"}, linked: "vpn-again",
-			participants: []string{"carol.dahl@fabrikam.example:requester"},
+			// The follow-up keeps the earlier ticket's people informed.
+			participants: []string{"carol.dahl84@gmail.com:cc", "carol.dahl@fabrikam.example:requester"},
 			statuses:     map[string]string{"vpn": "resolved", "vpn-again": "closed", "vpn-third": "new"},
 			messages:     map[string]int{"vpn-again": 1, "vpn-third": 1}},
 	}},

@@ -21,7 +21,9 @@ type ticketState struct {
 }
 
 // ticketStatesSQL follows each ticket through any merges to the ticket
-// that lives on, and returns that ticket's state.
+// that lives on, and returns that ticket's state, locked until commit so
+// that the auto-close sweep, a status change or a merge cannot slip in
+// between this decision and the reply it shapes.
 const ticketStatesSQL = `
 WITH RECURSIVE chain (start, id, merged_into, depth) AS (
     SELECT id, id, merged_into, 0 FROM tickets WHERE id = ANY($1)
@@ -29,8 +31,9 @@ WITH RECURSIVE chain (start, id, merged_into, depth) AS (
     SELECT c.start, t.id, t.merged_into, c.depth + 1
     FROM chain c JOIN tickets t ON t.id = c.merged_into WHERE c.depth < 32
 )
-SELECT c.start, t.id, t.status, coalesce(t.resolved_at, 'epoch'), lower(t.requester_addr)
-FROM chain c JOIN tickets t ON t.id = c.id WHERE c.merged_into IS NULL`
+SELECT c.start, t.id, t.status, coalesce(t.resolved_at, t.updated_at), lower(t.requester_addr)
+FROM chain c JOIN tickets t ON t.id = c.id WHERE c.merged_into IS NULL
+ORDER BY t.id FOR NO KEY UPDATE OF t`
 
 func ticketStates(ctx context.Context, tx pgx.Tx, plans []plan) (map[int64]ticketState, error) {
 	var ids []int64
@@ -104,9 +107,15 @@ func (d *Desk) applyLifecycle(ins []Inbound, plans []plan, states map[int64]tick
 	}
 }
 
-// linkSQL records that a new ticket follows up an old one, on both.
+// linkSQL records that a new ticket follows up an old one, on both, and
+// keeps the old ticket's people informed on the new one.
 const linkSQL = `
 WITH t AS (UPDATE tickets SET linked_to = $2 WHERE id = $1 RETURNING id),
+p AS (
+    INSERT INTO participants (ticket_id, address, name, role)
+    SELECT $1, address, name, 'cc' FROM participants WHERE ticket_id = $2
+    ON CONFLICT DO NOTHING
+),
 e AS (
     INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
     VALUES ($2, $3, 'deskgate', 'ticket.followed_up', jsonb_build_object('ticket', $1::bigint, 'why', $4::text))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,5 +158,56 @@ func TestMergeThenReply(t *testing.T) {
 	}
 	if s := status(t, pool, from); s != "closed" {
 		t.Errorf("merged-away ticket status %s, want closed", s)
+	}
+}
+
+// TestReviewFixes pins the lifecycle fixes a review found.
+func TestReviewFixes(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+
+	// A person's reply matched through an automatic mail of the same batch
+	// still goes through the lifecycle: the closed ticket is not reused.
+	first := human(capture(t, pool, "support", 1), "h1@example.se", "VPN")
+	first.To = []ticketing.Address{addr("help+tok123@desk.example"), addr("colleague@example.se")}
+	t1 := receive(t, pool, first)[0].TicketID
+	setStatus(t, pool, t1, "closed")
+	ooo := human(capture(t, pool, "support", 2), "h2@example.se", "Automatic reply: VPN")
+	ooo.Class, ooo.ClassReason, ooo.InReplyTo, ooo.ThreadRoot = ticketing.ClassAutoReply, "Auto-Submitted", []string{"h1@example.se"}, "ROOT"
+	person := human(capture(t, pool, "support", 3), "h3@example.se", "SV: VPN")
+	person.ThreadRoot = "ROOT"
+	out := receive(t, pool, ooo, person)
+	if out[0].TicketID != t1 || out[1].Status != "ticketed" || out[1].TicketID == t1 {
+		t.Errorf("closed ticket, auto-reply then person in one batch = %+v, want the auto-reply attached and the person on a new follow-up", out)
+	}
+	var why, evidence string
+	if err := pool.QueryRow(ctx, `SELECT detail->>'why', detail->'evidence'->>'kind' FROM events WHERE ticket_id = $1 AND kind = 'ticket.created'`,
+		out[1].TicketID).Scan(&why, &evidence); err != nil || evidence != "thread-index" || !strings.Contains(why, fmt.Sprintf("#%d", t1)) {
+		t.Errorf("follow-up's ticket.created = why %q, evidence %q (%v); want the closed ticket named and thread-index", why, evidence, err)
+	}
+
+	// The desk's plus-addresses never become participants; the follow-up
+	// keeps the old ticket's people.
+	var parts []string
+	if err := pool.QueryRow(ctx, `SELECT array_agg(address ORDER BY address) FROM participants WHERE ticket_id = $1`, out[1].TicketID).Scan(&parts); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(parts) != "[asa@example.se colleague@example.se]" {
+		t.Errorf("follow-up participants = %v, want the requester and her colleague, never help+…@desk", parts)
+	}
+
+	// Merge moves inbound records too, and refuses a closed target.
+	a := receive(t, pool, human(capture(t, pool, "support", 4), "h4@example.se", "A"))[0].TicketID
+	b := receive(t, pool, human(capture(t, pool, "support", 5), "h5@example.se", "B"))[0].TicketID
+	if err := ticketing.Merge(ctx, pool, a, t1, "agent", "x"); !errors.Is(err, ticketing.ErrMerge) {
+		t.Errorf("Merge into a closed ticket = %v, want ErrMerge", err)
+	}
+	if err := ticketing.Merge(ctx, pool, a, b, "agent", "same"); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM inbound WHERE ticket_id = $1`, a).Scan(&left); err != nil || left != 0 {
+		t.Errorf("inbound records still on the merged-away ticket = %d (%v), want 0", left, err)
 	}
 }

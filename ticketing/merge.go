@@ -23,15 +23,17 @@ t AS (
     UPDATE tickets SET merged_into = $2, status = 'closed', closed_at = now(), updated_at = now()
     WHERE id = $1
 ),
-u AS (UPDATE tickets SET updated_at = now() WHERE id = $2)
+u AS (UPDATE tickets SET updated_at = now() WHERE id = $2),
+i AS (UPDATE inbound SET ticket_id = $2 WHERE ticket_id = $1)
 INSERT INTO events (ticket_id, actor, kind, detail)
 VALUES ($1, $3, 'ticket.merged', jsonb_build_object('into', $2::bigint, 'why', $4::text)),
        ($2, $3, 'ticket.merged', jsonb_build_object('from', $1::bigint, 'why', $4::text))`
 
 // Merge moves ticket from into ticket into: its messages (and with them
-// the Message-IDs replies refer to) and its participants (who stay on from
-// too, so its subject tag keeps working for them). From is closed and
-// points at into; replies to either land in into.
+// the Message-IDs replies refer to), their inbound records, and its
+// participants (who stay on from too, so its subject tag keeps working for
+// them). From is closed and points at into; replies to either land in
+// into. A closed ticket cannot be merged into.
 func Merge(ctx context.Context, pool interface {
 	Begin(context.Context) (pgx.Tx, error)
 }, from, into int64, actor, why string) error {
@@ -39,14 +41,19 @@ func Merge(ctx context.Context, pool interface {
 		return fmt.Errorf("ticket #%d: %w into itself", from, ErrMerge)
 	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, merged_into FROM tickets WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, from, into)
+		rows, err := tx.Query(ctx, `SELECT id, merged_into, status FROM tickets WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, from, into)
 		if err != nil {
 			return fmt.Errorf("ticketing: merging: %w", err)
 		}
 		merged := map[int64]*int64{}
+		statuses := map[int64]string{}
 		var id int64
 		var into2 *int64
-		if _, err := pgx.ForEachRow(rows, []any{&id, &into2}, func() error { merged[id] = into2; return nil }); err != nil {
+		var st string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &into2, &st}, func() error {
+			merged[id], statuses[id] = into2, st
+			return nil
+		}); err != nil {
 			return fmt.Errorf("ticketing: merging: %w", err)
 		}
 		for _, n := range []int64{from, into} {
@@ -57,6 +64,9 @@ func Merge(ctx context.Context, pool interface {
 			if m != nil {
 				return fmt.Errorf("ticket #%d was already merged into #%d: %w", n, *m, ErrMerge)
 			}
+		}
+		if statuses[into] == StatusClosed {
+			return fmt.Errorf("ticket #%d is closed, so replies would only open new tickets: %w into it", into, ErrMerge)
 		}
 		if _, err := tx.Exec(ctx, mergeSQL, from, into, actor, why); err != nil {
 			return fmt.Errorf("ticketing: merging #%d into #%d: %w", from, into, err)

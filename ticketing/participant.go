@@ -10,12 +10,30 @@ import (
 
 func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// deskKey is an address with any +detail removed from its local part, so
+// that help+anything@desk is recognised as the desk's help@desk.
+func deskKey(addr string) string {
+	addr = lower(addr)
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok {
+		return addr
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	return local + "@" + domain
+}
+
+// isDesk reports whether addr is one of the desk's own addresses,
+// plus-addressed or not; such addresses never become participants.
+func (d *Desk) isDesk(addr string) bool { return d.desk[deskKey(addr)] }
+
 // requester is who a new ticket is for: the sender, or where configured
 // the first Reply-To address that is not the desk's own.
 func (d *Desk) requester(in *Inbound) Address {
 	if d.replyTo {
 		for _, a := range in.ReplyTo {
-			if addr := lower(a.Address); addr != "" && !d.desk[addr] && strings.Contains(addr, "@") {
+			if addr := lower(a.Address); addr != "" && !d.isDesk(addr) && strings.Contains(addr, "@") {
 				return a
 			}
 		}
@@ -30,13 +48,13 @@ func (d *Desk) requester(in *Inbound) Address {
 func (d *Desk) ccParticipants(in *Inbound, requester Address) []Address {
 	seen := map[string]bool{lower(requester.Address): true}
 	var out []Address
-	if from := lower(in.From.Address); !seen[from] && !d.desk[from] {
+	if from := lower(in.From.Address); !seen[from] && !d.isDesk(from) {
 		seen[from] = true
 		out = append(out, Address{Name: in.From.Name, Address: from})
 	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		addr := lower(a.Address)
-		if addr == "" || seen[addr] || d.desk[addr] || !strings.Contains(addr, "@") {
+		if addr == "" || seen[addr] || d.isDesk(addr) || !strings.Contains(addr, "@") {
 			continue
 		}
 		seen[addr] = true

@@ -68,7 +68,7 @@ func NewDesk(log *slog.Logger, cfg Config) *Desk {
 		d.reopenWindow = DefaultReopenWindow
 	}
 	for i, a := range cfg.DeskAddresses {
-		d.desk[lower(a)] = true
+		d.desk[deskKey(a)] = true
 		if i == 0 {
 			d.address = a
 		}
@@ -138,7 +138,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	for i, p := range plans {
 		if p.action == open {
 			requester := d.requester(&ins[i])
-			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester))
+			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester), p.reason, p.evidence)
 			opened = append(opened, i)
 		}
 	}
@@ -305,7 +305,7 @@ func (d *Desk) decideOne(in *Inbound, fp []byte, ev *evidence, tok carried, plan
 			return plan{action: join, ticket: t, evidence: ref, reason: joinReason(in, ref)}
 		}
 		if j, ok := byID[ref.Value]; ok && hasTicket(plans[j]) {
-			return plan{action: join, ref: j, evidence: ref, reason: joinReason(in, ref)}
+			return joinBatch(plans[j], j, ref, joinReason(in, ref))
 		}
 	}
 	if in.ThreadRoot != "" {
@@ -314,7 +314,7 @@ func (d *Desk) decideOne(in *Inbound, fp []byte, ev *evidence, tok carried, plan
 			return plan{action: join, ticket: t, evidence: ti, reason: joinReason(in, ti)}
 		}
 		if j, ok := b.byRoot[in.ThreadRoot]; ok && hasTicket(plans[j]) {
-			return plan{action: join, ref: j, evidence: ti, reason: joinReason(in, ti)}
+			return joinBatch(plans[j], j, ti, joinReason(in, ti))
 		}
 	}
 	if in.Class != ClassHuman {
@@ -333,6 +333,16 @@ func (d *Desk) decideOne(in *Inbound, fp []byte, ev *evidence, tok carried, plan
 }
 
 func hasTicket(p plan) bool { return p.action == open || p.action == join || p.action == duplicate }
+
+// joinBatch joins the ticket of earlier message j of the batch: the
+// existing ticket it joined, so that the lifecycle applies to this reply
+// too, or else the ticket j opens.
+func joinBatch(pj plan, j int, ev Evidence, reason string) plan {
+	if pj.ticket != 0 {
+		return plan{action: join, ticket: pj.ticket, evidence: ev, reason: reason}
+	}
+	return plan{action: join, ref: j, evidence: ev, reason: reason}
+}
 
 func joinReason(in *Inbound, ev Evidence) string {
 	if in.Class == ClassHuman {

@@ -62,13 +62,13 @@ SELECT ticket_id, id FROM m`
 
 // queueCreateTicket opens a ticket for in, for requester, with cc as
 // further participants.
-func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address) {
+func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address, why string, ev Evidence) {
 	subject := in.Subject
 	if strings.TrimSpace(subject) == "" {
 		subject = "(no subject)"
 	}
 	detail := map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID,
-		"from": in.From.Address, "why": "new message: no thread evidence links it to an existing ticket"}
+		"from": in.From.Address, "why": why, "evidence": ev}
 	if in.Truncated {
 		detail["truncated"] = true
 	}
