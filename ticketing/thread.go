@@ -118,18 +118,28 @@ func (k knownMessages) ticketOf(id string) int64 {
 }
 
 // lockMessageIDsSQL takes a transaction lock per Message-ID of the batch,
-// in a fixed order so that concurrent batches cannot deadlock on them. Two
-// processes handling copies of one message (delivered to two mailboxes)
-// thus decide one after the other: the second sees the first's ticket.
+// and per Message-ID or Thread-Index root its messages point to, in a
+// fixed order so that concurrent batches cannot deadlock on them. Two
+// processes handling copies of one message (delivered to two mailboxes),
+// or a message and a reply to it, thus decide one after the other when the
+// first has taken its lock: the second then sees the first's ticket.
 const lockMessageIDsSQL = `
 SELECT count(pg_advisory_xact_lock(1684367463, k))
 FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY 1) AS keys`
 
 func lockMessageIDs(ctx context.Context, tx pgx.Tx, ins []Inbound) error {
-	ids := make([]string, 0, len(ins))
+	ids := make([]string, 0, 3*len(ins))
 	for i := range ins {
-		if ins[i].MessageID != "" {
-			ids = append(ids, ins[i].MessageID)
+		in := &ins[i]
+		if in.MessageID != "" {
+			ids = append(ids, in.MessageID)
+		}
+		if in.ThreadRoot != "" {
+			ids = append(ids, in.ThreadRoot)
+		}
+		refs := references(in)
+		for _, r := range refs[:min(len(refs), 3)] { // the most specific ones
+			ids = append(ids, r.Value)
 		}
 	}
 	if len(ids) == 0 {
