@@ -110,17 +110,26 @@ func positional(fs *flag.FlagSet, args []string, n int) ([]int64, []string, erro
 		args = fs.Args()[1:]
 	}
 	if len(rest) < n {
-		return nil, nil, usageError(fmt.Sprintf("%s: want %d ticket number(s)", fs.Name(), n))
+		return nil, nil, usageError(fmt.Sprintf("%s: want %d number(s)", fs.Name(), n))
 	}
 	nums := make([]int64, n)
 	for i := range n {
-		v, err := strconv.ParseInt(strings.TrimPrefix(rest[i], "#"), 10, 64)
-		if err != nil || v <= 0 {
-			return nil, nil, usageError(fmt.Sprintf("%s: %q is not a ticket number", fs.Name(), rest[i]))
+		v, err := number(fs, rest[i])
+		if err != nil {
+			return nil, nil, err
 		}
 		nums[i] = v
 	}
 	return nums, rest[n:], nil
+}
+
+// number reads a ticket or message number, with or without a leading #.
+func number(fs *flag.FlagSet, s string) (int64, error) {
+	v, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, usageError(fmt.Sprintf("%s: %q is not a number", fs.Name(), s))
+	}
+	return v, nil
 }
 
 func inboundCmd(ctx context.Context, args []string, stdout io.Writer) error {
@@ -231,25 +240,22 @@ const (
 // the command takes. It returns the number (0 if none); anything else left
 // over is a usage error.
 func parseArgs(fs *flag.FlagSet, args []string, want numberArg) (int64, error) {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return 0, usageError(fs.Name() + ": " + err.Error())
+	_, rest, err := positional(fs, args, 0)
+	if err != nil {
+		return 0, err
 	}
 	var n int64
-	if want != noNumber && fs.NArg() > 0 {
-		var err error
-		n, err = strconv.ParseInt(strings.TrimPrefix(fs.Arg(0), "#"), 10, 64)
-		if err != nil || n <= 0 {
-			return 0, usageError(fmt.Sprintf("%s: %q is not a number", fs.Name(), fs.Arg(0)))
+	switch {
+	case want != noNumber && len(rest) > 0:
+		if n, err = number(fs, rest[0]); err != nil {
+			return 0, err
 		}
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return 0, usageError(fs.Name() + ": " + err.Error())
-		}
-	} else if want == needNumber {
+		rest = rest[1:]
+	case want == needNumber:
 		return 0, usageError(fs.Name() + ": missing number")
 	}
-	if fs.NArg() > 0 {
-		return 0, usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)))
+	if len(rest) > 0 {
+		return 0, usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), rest[0]))
 	}
 	return n, nil
 }
