@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"deskgate/internal/dbtest"
 )
 
@@ -76,14 +74,8 @@ func TestQuarantineShowEscapesControlCharacters(t *testing.T) {
 }
 
 func TestTicketStatusAndMerge(t *testing.T) {
-	url := dbtest.URL(t)
-	t.Setenv("DESKGATE_DATABASE_URL", url)
+	pool := useDatabase(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	if _, err := pool.Exec(ctx, `INSERT INTO tickets (subject, requester_addr, received_at)
 		VALUES ('one', 'a@example.org', now()), ('two', 'b@example.org', now())`); err != nil {
 		t.Fatal(err)
@@ -100,7 +92,7 @@ func TestTicketStatusAndMerge(t *testing.T) {
 	if !strings.Contains(out.String(), "ticket #1 is now pending") || !strings.Contains(out.String(), "merged into #2") {
 		t.Errorf("output = %q", out.String())
 	}
-	err = run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard)
+	err := run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "not allowed") {
 		t.Errorf("reopening a merged (closed) ticket = %v, want the lifecycle to refuse", err)
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"deskgate/internal/dbtest"
 	"deskgate/internal/demo"
 	"deskgate/internal/imapmem"
@@ -21,14 +19,8 @@ import (
 // TestServeEndToEnd delivers the demo mail to a real IMAP server, runs
 // serve against a real database, and checks the CLI's JSON contract.
 func TestServeEndToEnd(t *testing.T) {
-	url := dbtest.URL(t)
-	t.Setenv("DESKGATE_DATABASE_URL", url)
+	pool := useDatabase(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 
 	srv, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
 	if err != nil {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"os"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/internal/dbtest"
 )
@@ -17,4 +20,18 @@ func TestMain(m *testing.M) {
 		os.Exit(benchServe())
 	}
 	os.Exit(dbtest.Main(m))
+}
+
+// useDatabase points the commands at a fresh, migrated database, as
+// DESKGATE_DATABASE_URL does for a user, and returns a pool on it.
+func useDatabase(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	url := dbtest.URL(t)
+	t.Setenv("DESKGATE_DATABASE_URL", url)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
