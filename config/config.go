@@ -1,10 +1,14 @@
 // Package config reads and validates deskgate.yaml, the one file that declares a desk: its
-// address, the mailboxes it reads and how it ingests mail.
+// address, the mailboxes it reads and how it ingests mail, the SMTP server it sends through, the
+// notifications it sends, and the agents and teams who work its tickets.
 //
 // The file is strict. Unknown keys, duplicate keys, values of the wrong type and invalid values
 // are all errors, and Load reports every problem in one run, each with its line and column.
 // Secrets are not written in the file but referenced as ${VAR} and taken from the environment;
 // the database is not configured here at all but comes from DESKGATE_DATABASE_URL.
+//
+// notifications.templates_dir is the only value checked against the file system: it must be a
+// directory when the file is loaded.
 //
 // Limits: only one YAML document is allowed; merge keys (<<) are supported, tags are ignored
 // (a value is read as its text); ${VAR} is expanded in values only, never in keys, in a single
@@ -29,6 +33,135 @@ type Config struct {
 	Ingest    Ingest    `yaml:"ingest"`    // how captured mail is processed
 	Tickets   Tickets   `yaml:"tickets"`   // the ticket lifecycle
 	Mailboxes []Mailbox `yaml:"mailboxes"` // the folders read, at least one
+	// SMTP is the server notifications are sent through; required.
+	SMTP          SMTP          `yaml:"smtp"`
+	Notifications Notifications `yaml:"notifications"` // which mail is sent, to whom, how often
+	Agents        []Agent       `yaml:"agents"`        // the people who work tickets
+	Teams         []Team        `yaml:"teams"`         // resolver groups; a mailbox's queue names one
+}
+
+// SMTP is the submission server deskgate sends all its mail through.
+type SMTP struct {
+	Host string  `yaml:"host"` // host name or IP address; required
+	Port int     `yaml:"port"` // default 465 for implicit TLS, 587 for starttls, 25 for plain
+	TLS  TLSMode `yaml:"tls"`  // default starttls; plain only for loopback hosts
+	// Auth is plain, login, xoauth2 or none. Default: xoauth2 with
+	// OAuth2Token, plain with Password, none without Username.
+	Auth        SMTPAuth      `yaml:"auth"`
+	Username    string        `yaml:"username"`     // required unless Auth is none
+	Password    string        `yaml:"password"`     // for plain and login
+	OAuth2Token string        `yaml:"oauth2_token"` // for xoauth2
+	HELO        string        `yaml:"helo"`         // host name sent in EHLO, not an IP address; default Desk.Domain
+	Timeout     time.Duration `yaml:"timeout"`      // per connection and command; default 30s, at least 1s
+	Workers     int           `yaml:"workers"`      // parallel senders, each with one connection, 1..64; default 4
+	// MaxAttempts bounds the tries per notification (1..100, default 12)
+	// and MaxAge its lifetime (at least 1m, default 48h); after either it
+	// is failed. RetryBase is the first back-off (at least 1s, default 1m),
+	// doubled per attempt with jitter up to RetryMax (default 1h).
+	MaxAttempts int           `yaml:"max_attempts"`
+	MaxAge      time.Duration `yaml:"max_age"`
+	RetryBase   time.Duration `yaml:"retry_base"`
+	RetryMax    time.Duration `yaml:"retry_max"`
+}
+
+// SMTPAuth is an SMTP authentication mechanism.
+type SMTPAuth string
+
+// The SMTP authentication mechanisms.
+const (
+	AuthPlain   SMTPAuth = "plain"
+	AuthLogin   SMTPAuth = "login"
+	AuthXOAuth2 SMTPAuth = "xoauth2"
+	AuthNone    SMTPAuth = "none"
+)
+
+// Notifications says which automatic mail deskgate sends and guards against
+// floods and loops.
+type Notifications struct {
+	// TemplatesDir overrides embedded templates with the files found there
+	// (same names and layout as the embedded set); default: none. It must
+	// be an existing directory; a relative path is taken from the working
+	// directory, not from the configuration file.
+	TemplatesDir string `yaml:"templates_dir"`
+	// Per-recipient limits on automatic mail: at most Max per Window each,
+	// each Window used once; default [{window: 10m, max: 5}, {window: 24h,
+	// max: 20}]. An empty list is an error: the limits stop mail loops.
+	RecipientLimits []Limit `yaml:"recipient_limits"`
+	// Breaker pauses all automatic mail when more than Max were queued in
+	// Window, for Pause; default {window: 1m, max: 600, pause: 5m}, each
+	// field separately.
+	Breaker Breaker `yaml:"breaker"`
+	// BounceSuppression is how long a permanent delivery failure stops
+	// automatic mail to that address; default 720h (30 days), which an
+	// explicit 0 also means. It cannot be negative.
+	BounceSuppression time.Duration `yaml:"bounce_suppression"`
+	// Events switches each event on or off and names its recipients.
+	Events Events `yaml:"events"`
+}
+
+// Limit is a number of messages per window.
+type Limit struct {
+	Window time.Duration `yaml:"window"` // at least 1s
+	Max    int           `yaml:"max"`    // at least 1
+}
+
+// Breaker is the global circuit breaker on automatic mail.
+type Breaker struct {
+	Window time.Duration `yaml:"window"` // at least 1s
+	Max    int           `yaml:"max"`    // at least 1
+	Pause  time.Duration `yaml:"pause"`  // at least 1s
+}
+
+// Events configures each notification event; an absent event keeps its
+// defaults. Notifications.Event finds one by its templates' name.
+type Events struct {
+	TicketReceived   Event `yaml:"ticket_received"`   // acknowledgement; default to requester
+	AgentReply       Event `yaml:"agent_reply"`       // relayed reply; default to requester and cc
+	StatusPending    Event `yaml:"status_pending"`    // default to requester
+	StatusResolved   Event `yaml:"status_resolved"`   // default to requester
+	StatusClosed     Event `yaml:"status_closed"`     // default off
+	Reopened         Event `yaml:"reopened"`          // default to requester
+	NewTicket        Event `yaml:"new_ticket"`        // to agents; default to team
+	RequesterReplied Event `yaml:"requester_replied"` // to agents; default to assignee
+	SLAWarning       Event `yaml:"sla_warning"`       // default to assignee
+	SLABreach        Event `yaml:"sla_breach"`        // default to assignee and team
+}
+
+// Event is whether one event sends mail, and to whom.
+type Event struct {
+	// Enabled defaults to true except for StatusClosed; set by setDefaults,
+	// so after Load it is always meaningful.
+	Enabled bool `yaml:"enabled"`
+	// To lists recipients: requester, cc (the other participants), assignee
+	// (falls back to team when unassigned), team (its address, else its
+	// members), or a literal bare address (never the desk's). Mail to
+	// customers may not go to assignee or team, nor mail to agents (new
+	// ticket, requester replied, SLA) to requester or cc. After Load it
+	// holds the defaults when the file gave none; an explicit empty list is
+	// an error.
+	To []string `yaml:"to"`
+}
+
+// Recipient kinds of Event.To besides literal addresses.
+const (
+	ToRequester = "requester"
+	ToCc        = "cc"
+	ToAssignee  = "assignee"
+	ToTeam      = "team"
+)
+
+// Agent is a person who works tickets.
+type Agent struct {
+	Name      string   `yaml:"name"`      // display name, required
+	Addresses []string `yaml:"addresses"` // bare addr-specs, at least one, unique across agents; lower-cased by Load
+	Teams     []string `yaml:"teams"`     // names of configured teams
+	Role      string   `yaml:"role"`      // RoleAgent or RoleLead; default RoleAgent
+}
+
+// Team is a resolver group.
+type Team struct {
+	Name    string `yaml:"name"`    // unique, [a-z0-9_-]+; a mailbox queue of that name routes to it
+	Address string `yaml:"address"` // optional shared address notified instead of each member; a bare addr-spec
 }
 
 // Tickets tunes the ticket lifecycle.
@@ -141,6 +274,6 @@ func Parse(data []byte, filename string, env func(string) (string, bool)) (*Conf
 	if len(d.problems) > 0 {
 		return nil, &Error{File: filename, Problems: d.sorted()}
 	}
-	c.setDefaults()
+	c.setDefaults(validator{d}.has)
 	return &c, nil
 }

@@ -30,13 +30,14 @@ type decoder struct {
 	env      func(string) (string, bool)
 	problems []Problem
 	pos      map[string]position // every key present in the file (null values too), by path
+	null     map[string]bool     // paths present with a null value ("key:" alone), which decode to zero
 	bad      map[string]bool     // paths whose value failed to decode: validation skips them
 	nodes    int
 	tooBig   bool
 }
 
 func newDecoder(env func(string) (string, bool)) *decoder {
-	return &decoder{env: env, pos: map[string]position{}, bad: map[string]bool{}}
+	return &decoder{env: env, pos: map[string]position{}, null: map[string]bool{}, bad: map[string]bool{}}
 }
 
 func (d *decoder) problem(line, col int, path, format string, args ...any) {
@@ -113,6 +114,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, depth int) {
 		return
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		d.null[path] = true
 		return // "key:" with no value leaves the zero value; validation decides whether that is allowed
 	}
 

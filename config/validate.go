@@ -126,10 +126,41 @@ func (v validator) size(path string, n ByteSize) {
 	}
 }
 
-func (v validator) minDuration(path string, d, lo time.Duration) {
+// minDuration reports a duration shorter than lo; it returns whether d is valid or absent.
+func (v validator) minDuration(path string, d, lo time.Duration) bool {
 	if v.has(path) && d < lo {
-		v.errorf(path, "must be at least %v", lo)
+		v.errorf(path, "must be at least %s", shortDuration(lo))
+		return false
 	}
+	return true
+}
+
+// shortDuration formats d as it would be written in the file: 1m rather than 1m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// minInt reports a number smaller than lo.
+func (v validator) minInt(path string, n, lo int) {
+	if v.has(path) && n < lo {
+		v.errorf(path, "must be at least %d", lo)
+	}
+}
+
+// requiredKey reports a missing key whose value is not a string.
+func (v validator) requiredKey(path string) bool {
+	if !v.has(path) {
+		v.errorf(path, "is required")
+		return false
+	}
+	return true
 }
 
 func validate(d *decoder, c *Config) {
@@ -146,18 +177,16 @@ func validate(d *decoder, c *Config) {
 		v.errorf("tickets.tag_prefix", "must be 1 to 16 characters without brackets or spaces, not ending in a digit, such as # or HELP-")
 	}
 	v.mailboxes(c.Mailboxes)
+	v.smtp(&c.SMTP)
+	v.notifications(&c.Notifications, c.Desk.Address)
+	teams := v.teams(c.Teams, c.Desk.Address)
+	v.agents(c.Agents, teams, c.Desk.Address)
 }
 
 func (v validator) desk(d *Desk) {
 	v.required("desk.name", d.Name)
 	if v.required("desk.address", d.Address) {
-		a, err := mail.ParseAddress(d.Address)
-		switch {
-		case err != nil || !validHost(domainOf(a.Address)):
-			v.errorf("desk.address", "must be an email address such as help@example.com")
-		case a.Address != d.Address:
-			v.errorf("desk.address", "must be a bare address such as help@example.com (the display name is desk.name)")
-		}
+		v.addrSpec("desk.address", d.Address, "help@example.com", "the display name is desk.name")
 	}
 	if v.notEmpty("desk.domain", d.Domain) && d.Domain != "" && !validHost(d.Domain) {
 		v.errorf("desk.domain", "must be a domain name such as example.com")
@@ -315,6 +344,35 @@ func (m *Mailbox) port() int {
 	return 993
 }
 
+// addrSpec reports whether s is a bare address (an RFC 5322 addr-spec whose domain is a host
+// name or IP address), and reports a problem at path if not. The message shows example and, for
+// an address with a display name, ends with hint in parentheses.
+func (v validator) addrSpec(path, s, example, hint string) bool {
+	a, err := mail.ParseAddress(s)
+	switch {
+	case err != nil || !validHost(domainOf(a.Address)):
+		v.errorf(path, "must be an email address such as %s", example)
+	case a.Address != s:
+		v.errorf(path, "must be a bare address such as %s (%s)", example, hint)
+	default:
+		return true
+	}
+	return false
+}
+
+// isDeskAddress reports whether addr is desk or one of its plus-addresses (the Reply-To
+// addresses that carry reply tokens), compared case-insensitively. Mail sent there comes back
+// to the desk as new mail.
+func isDeskAddress(addr, desk string) bool {
+	i, j := strings.LastIndexByte(addr, '@'), strings.LastIndexByte(desk, '@')
+	if i < 0 || j < 0 || !strings.EqualFold(addr[i+1:], desk[j+1:]) {
+		return false
+	}
+	local, deskLocal := addr[:i], desk[:j]
+	return strings.EqualFold(local, deskLocal) ||
+		len(local) > len(deskLocal) && strings.EqualFold(local[:len(deskLocal)+1], deskLocal+"+")
+}
+
 func domainOf(addr string) string {
 	return addr[strings.LastIndexByte(addr, '@')+1:]
 }
@@ -364,8 +422,9 @@ func validAtom(s string) bool {
 	return true
 }
 
-// setDefaults fills in absent values; it runs only on a valid Config.
-func (c *Config) setDefaults() {
+// setDefaults fills in absent values; it runs only on a valid Config. has reports whether a key
+// was present in the file, for values whose zero is also a valid setting (a false boolean).
+func (c *Config) setDefaults(has func(path string) bool) {
 	d := &c.Desk
 	if d.Domain == "" {
 		d.Domain = strings.ToLower(domainOf(d.Address))
@@ -414,5 +473,10 @@ func (c *Config) setDefaults() {
 		if m.MaxMessageSize == 0 {
 			m.MaxMessageSize = in.MaxMessageSize
 		}
+	}
+	c.SMTP.setDefaults(d.Domain)
+	c.Notifications.setDefaults(has)
+	for i := range c.Agents {
+		c.Agents[i].setDefaults()
 	}
 }

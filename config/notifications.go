@@ -1,0 +1,185 @@
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Defaults of the notifications section.
+const (
+	defaultBreakerWindow     = time.Minute
+	defaultBreakerMax        = 600
+	defaultBreakerPause      = 5 * time.Minute
+	defaultBounceSuppression = 720 * time.Hour
+)
+
+var defaultRecipientLimits = []Limit{{Window: 10 * time.Minute, Max: 5}, {Window: 24 * time.Hour, Max: 20}}
+
+// eventSpec describes one notification event.
+type eventSpec struct {
+	name     string               // the templates' name for the event, e.g. "ticket-received"
+	key      string               // its key under notifications.events
+	internal bool                 // mail to agents, which must never go to requester or cc
+	off      bool                 // disabled unless enabled: true
+	to       []string             // default recipients
+	event    func(*Events) *Event // its field in Events
+}
+
+// eventSpecs lists every field of Events once.
+var eventSpecs = [...]eventSpec{
+	{name: "ticket-received", key: "ticket_received", to: []string{ToRequester},
+		event: func(e *Events) *Event { return &e.TicketReceived }},
+	{name: "agent-reply", key: "agent_reply", to: []string{ToRequester, ToCc},
+		event: func(e *Events) *Event { return &e.AgentReply }},
+	{name: "status-pending", key: "status_pending", to: []string{ToRequester},
+		event: func(e *Events) *Event { return &e.StatusPending }},
+	{name: "status-resolved", key: "status_resolved", to: []string{ToRequester},
+		event: func(e *Events) *Event { return &e.StatusResolved }},
+	{name: "status-closed", key: "status_closed", off: true, to: []string{ToRequester},
+		event: func(e *Events) *Event { return &e.StatusClosed }},
+	{name: "reopened", key: "reopened", to: []string{ToRequester},
+		event: func(e *Events) *Event { return &e.Reopened }},
+	{name: "new-ticket", key: "new_ticket", internal: true, to: []string{ToTeam},
+		event: func(e *Events) *Event { return &e.NewTicket }},
+	{name: "requester-replied", key: "requester_replied", internal: true, to: []string{ToAssignee},
+		event: func(e *Events) *Event { return &e.RequesterReplied }},
+	{name: "sla-warning", key: "sla_warning", internal: true, to: []string{ToAssignee},
+		event: func(e *Events) *Event { return &e.SLAWarning }},
+	{name: "sla-breach", key: "sla_breach", internal: true, to: []string{ToAssignee, ToTeam},
+		event: func(e *Events) *Event { return &e.SLABreach }},
+}
+
+// Event returns the configuration of an event by the name the templates give it:
+// "ticket-received", "agent-reply", "status-pending", "status-resolved", "status-closed",
+// "reopened", "new-ticket", "requester-replied", "sla-warning" or "sla-breach". It reports false
+// for any other name.
+func (n *Notifications) Event(name string) (Event, bool) {
+	for _, spec := range eventSpecs {
+		if spec.name == name {
+			return *spec.event(&n.Events), true
+		}
+	}
+	return Event{}, false
+}
+
+func (v validator) notifications(n *Notifications, deskAddress string) {
+	const p = "notifications"
+	if dir := n.TemplatesDir; v.notEmpty(p+".templates_dir", dir) && dir != "" {
+		// The messages do not repeat the path, which may come from the environment.
+		switch fi, err := os.Stat(dir); {
+		case errors.Is(err, fs.ErrNotExist):
+			v.errorf(p+".templates_dir", "does not exist (a relative path is taken from the working directory)")
+		case err != nil:
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			v.errorf(p+".templates_dir", "cannot be read: %v", err)
+		case !fi.IsDir():
+			v.errorf(p+".templates_dir", "must be a directory, not a file")
+		}
+	}
+
+	if v.has(p+".recipient_limits") && len(n.RecipientLimits) == 0 {
+		v.errorf(p+".recipient_limits", "must not be empty: the limits stop mail loops with auto-responders (leave the key out for the defaults)")
+	}
+	windows := map[time.Duration]string{} // window → path of its first use
+	for i, l := range n.RecipientLimits {
+		q := fmt.Sprintf("%s.recipient_limits[%d]", p, i)
+		if v.requiredKey(q+".window") && v.minDuration(q+".window", l.Window, time.Second) {
+			if first, dup := windows[l.Window]; dup {
+				v.errorf(q+".window", "duplicate window (first at line %d)", v.line(first))
+			} else {
+				windows[l.Window] = q + ".window"
+			}
+		}
+		if v.requiredKey(q + ".max") {
+			v.minInt(q+".max", l.Max, 1)
+		}
+	}
+
+	v.minDuration(p+".breaker.window", n.Breaker.Window, time.Second)
+	v.minInt(p+".breaker.max", n.Breaker.Max, 1)
+	v.minDuration(p+".breaker.pause", n.Breaker.Pause, time.Second)
+	if v.has(p+".bounce_suppression") && n.BounceSuppression < 0 {
+		v.errorf(p+".bounce_suppression", "must not be negative (0 means the default, %s)", shortDuration(defaultBounceSuppression))
+	}
+
+	for _, spec := range eventSpecs {
+		v.event(p+".events."+spec.key, spec, spec.event(&n.Events), deskAddress)
+	}
+}
+
+// event checks the event at path p. Mail for agents and mail for customers never share a
+// message: agents' events may not go to requester or cc, customers' events not to assignee or
+// team. A literal address is allowed in both, for a copy to a supervisor.
+func (v validator) event(p string, spec eventSpec, e *Event, deskAddress string) {
+	if v.d.null[p+".enabled"] {
+		v.errorf(p+".enabled", "must be true or false")
+	}
+	if v.has(p+".to") && len(e.To) == 0 {
+		v.errorf(p+".to", "must not be empty (to turn the event off, set enabled: false)")
+	}
+	seen := map[string]string{} // lower-cased recipient → path of its first use
+	for i, to := range e.To {
+		q := fmt.Sprintf("%s.to[%d]", p, i)
+		switch to {
+		case ToRequester, ToCc:
+			if spec.internal {
+				v.errorf(q, "requester and cc are customers, and %s is internal mail; use assignee, team or an address", spec.key)
+				continue
+			}
+		case ToAssignee, ToTeam:
+			if !spec.internal {
+				v.errorf(q, "assignee and team are internal, and %s is mail to customers; use requester, cc or an address", spec.key)
+				continue
+			}
+		case "":
+			v.errorf(q, "must not be empty")
+			continue
+		default:
+			if !strings.Contains(to, "@") {
+				v.errorf(q, "must be requester, cc, assignee, team or an email address such as supervisor@example.com")
+				continue
+			}
+			if !v.addrSpec(q, to, "supervisor@example.com", "without a display name") {
+				continue
+			}
+			if isDeskAddress(to, deskAddress) {
+				v.errorf(q, "must not be the desk address or a plus-address of it")
+				continue
+			}
+		}
+		key := strings.ToLower(to)
+		if first, dup := seen[key]; dup {
+			v.errorf(q, "duplicate recipient (first at line %d)", v.line(first))
+		} else {
+			seen[key] = q
+		}
+	}
+}
+
+func (n *Notifications) setDefaults(has func(path string) bool) {
+	if len(n.RecipientLimits) == 0 {
+		n.RecipientLimits = slices.Clone(defaultRecipientLimits)
+	}
+	n.Breaker.Window = cmp.Or(n.Breaker.Window, defaultBreakerWindow)
+	n.Breaker.Max = cmp.Or(n.Breaker.Max, defaultBreakerMax)
+	n.Breaker.Pause = cmp.Or(n.Breaker.Pause, defaultBreakerPause)
+	n.BounceSuppression = cmp.Or(n.BounceSuppression, defaultBounceSuppression)
+	for _, spec := range eventSpecs {
+		e := spec.event(&n.Events)
+		if !has("notifications.events." + spec.key + ".enabled") {
+			e.Enabled = !spec.off
+		}
+		if len(e.To) == 0 {
+			e.To = slices.Clone(spec.to)
+		}
+	}
+}
