@@ -1,0 +1,42 @@
+package templates
+
+// Events: one notification each, named like its template files.
+const (
+	TicketReceived   = "ticket-received"   // to the requester: we have your request, ticket number, what happens next, the response target if any
+	AgentReply       = "agent-reply"       // to the requester: an agent's public reply ("Agent Name via Desk"); the body is the agent's text
+	StatusPending    = "status-pending"    // to the requester: we are waiting for your reply
+	StatusResolved   = "status-resolved"   // to the requester: resolved; a reply within Ticket.ReopenDays reopens it
+	StatusClosed     = "status-closed"     // to the requester: closed; a reply opens a new ticket
+	Reopened         = "reopened"          // to the requester: your reply reopened the ticket
+	NewTicket        = "new-ticket"        // to agents: a new ticket for your team, its summary and the requester's message
+	RequesterReplied = "requester-replied" // to agents: the requester replied, with the new text
+	SLAWarning       = "sla-warning"       // to agents: an SLA target falls due soon
+	SLABreach        = "sla-breach"        // to agents: an SLA target was missed
+)
+
+// Events returns every event, in the order of the constants above.
+func Events() []string {
+	return []string{TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
+		NewTicket, RequesterReplied, SLAWarning, SLABreach}
+}
+
+// ToAgents reports whether event is mail to agents rather than to the
+// requester: true for new-ticket, requester-replied, sla-warning and
+// sla-breach.
+func ToAgents(event string) bool {
+	switch event {
+	case NewTicket, RequesterReplied, SLAWarning, SLABreach:
+		return true
+	}
+	return false
+}
+
+// knownEvent reports whether event is one of Events.
+func knownEvent(event string) bool {
+	switch event {
+	case TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
+		NewTicket, RequesterReplied, SLAWarning, SLABreach:
+		return true
+	}
+	return false
+}

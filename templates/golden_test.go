@@ -1,0 +1,61 @@
+package templates
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// golden returns r as stored in a golden file.
+func golden(r Rendered) string {
+	return "Subject: " + r.Subject + "\nLanguage: " + r.Language + "\n\n==== text ====\n" + r.Text + "==== html ====\n" + r.HTML
+}
+
+// TestGolden renders every event in every language with Sample data and
+// compares with testdata/golden/<lang>/<event>.golden; -update rewrites them.
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	s := embeddedSet(t)
+	for _, lang := range Languages() {
+		for _, event := range Events() {
+			t.Run(lang+"/"+event, func(t *testing.T) {
+				t.Parallel()
+				r, err := s.Render(event, lang, Sample(event))
+				if err != nil {
+					t.Fatalf("Render(%q, %q, Sample(%q)) = %v, want no error", event, lang, event, err)
+				}
+				got := golden(r)
+				path := filepath.Join("testdata", "golden", lang, event+".golden")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./templates -update to create it)", err)
+				}
+				if got != string(want) {
+					t.Errorf("Render(%q, %q, Sample(%q)) = \n%s\nwant (%s)\n%s", event, lang, event, got, path, want)
+				}
+			})
+		}
+	}
+}
+
+// embeddedSet loads the embedded templates.
+func embeddedSet(t *testing.T) *Set {
+	t.Helper()
+	s, err := Load("")
+	if err != nil {
+		t.Fatalf(`Load("") = %v, want no error`, err)
+	}
+	return s
+}

@@ -1,0 +1,88 @@
+package templates
+
+import "time"
+
+// Sample returns realistic data for event, for previews, Check and the
+// golden files. It is fixed: Friday 6 March 2026 in Europe/Stockholm, a
+// requester and an agent with non-ASCII names, and a subject and message
+// with HTML special characters to show escaping. An unknown event gets the
+// ticket-received data.
+func Sample(event string) Data {
+	loc, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		loc = time.FixedZone("CET", 3600) // Stockholm's offset on these dates
+	}
+	at := func(day, hour, min int) time.Time { return time.Date(2026, 3, day, hour, min, 0, 0, loc) }
+	desk := Desk{Name: "Nordvik IT Support", Address: "support@nordvik.example"}
+	requester := Person{Name: "Åsa Lindqvist", Address: "asa.lindqvist@example.com"}
+	agent := Person{Name: "Mikael Sørensen", Address: "mikael.sorensen@nordvik.example"}
+	first := Message{
+		Author: requester,
+		Text: "Hi,\n\nSince this morning the printer on the 3rd floor (PRN-3F-02) prints pages full of\n" +
+			"<b>&\"quotes\"</b> instead of our documents. I have restarted it twice, it didn't help.\n\n" +
+			"Thanks,\nÅsa",
+		Sent:        at(6, 13, 5),
+		Attachments: []string{"printer-output.jpg", "Skärmbild 2026-03-06 130212.png"},
+	}
+	reply := Message{
+		Author: requester,
+		Text:   "Sorry, it's back: the printer prints the same garbage again, also from Excel.\n\nÅsa",
+		Sent:   at(6, 16, 20),
+	}
+	d := Data{
+		Desk: desk,
+		Ticket: Ticket{
+			Number:    1234,
+			Tag:       "[#1234]",
+			Subject:   `Printer prints <b>&"quotes"</b> instead of text`,
+			Status:    "open",
+			Priority:  "High",
+			Category:  "Hardware",
+			Team:      "Workplace IT",
+			Assignee:  agent.Name,
+			Requester: requester,
+			Created:   at(6, 13, 5),
+		},
+		Recipient: requester,
+	}
+	switch event {
+	case AgentReply:
+		d.Message = Message{
+			Author: agent,
+			Text: "Hi Åsa,\n\nThanks for the details. Last night's driver update made the print server send\n" +
+				"the pages as raw text, so I have rolled the driver back.\n\n" +
+				"Could you try printing again and let me know if it works?",
+			Sent: at(6, 16, 20),
+		}
+	case StatusPending:
+		d.Ticket.Status = "pending"
+	case StatusResolved:
+		d.Ticket.Status = "resolved"
+		d.Ticket.ReopenDays = 7
+	case StatusClosed:
+		d.Ticket.Status = "closed"
+	case Reopened:
+		d.Message = reply
+	case NewTicket:
+		d.Ticket.Status, d.Ticket.Assignee = "new", ""
+		d.Recipient = agent
+		d.Message = first
+	case RequesterReplied:
+		d.Recipient = agent
+		d.Message = reply
+		d.Message.Attachments = []string{"test-page.pdf"}
+	case SLAWarning:
+		d.Ticket.Status, d.Ticket.Assignee = "new", ""
+		d.Recipient = agent
+		d.SLA = SLA{Kind: "response", Target: 4 * time.Hour, Business: true, Due: at(6, 17, 5)}
+	case SLABreach:
+		d.Ticket.Created = at(4, 16, 20)
+		d.Recipient = agent
+		d.SLA = SLA{Kind: "resolution", Target: 48 * time.Hour, Due: at(6, 16, 20)}
+	default: // TicketReceived
+		d.Ticket.Status, d.Ticket.Assignee = "new", ""
+		d.Message = first
+		d.SLA = SLA{Kind: "response", Target: 4 * time.Hour, Business: true, Due: at(6, 17, 5)}
+	}
+	return d
+}
