@@ -169,6 +169,7 @@ type conversation struct {
 	ctx     context.Context
 	pool    *pgxpool.Pool
 	proc    *Processor
+	desk    *ticketing.Desk
 	keys    *token.Keys // the desk's
 	forger  *token.Keys // someone else's, with the same key id
 	tickets map[string]int64
@@ -201,7 +202,7 @@ func newConversation(t *testing.T) *conversation {
 	if _, err := pool.Exec(ctx, `SELECT setval(pg_get_serial_sequence('tickets', 'id'), 4710)`); err != nil {
 		t.Fatal(err)
 	}
-	return &conversation{t: t, ctx: ctx, pool: pool, proc: proc, keys: keys, forger: forger, tickets: map[string]int64{}}
+	return &conversation{t: t, ctx: ctx, pool: pool, proc: proc, desk: desk, keys: keys, forger: forger, tickets: map[string]int64{}}
 }
 
 var convPlaceholderRe = regexp.MustCompile(`\{\{([A-Z_]+):([a-z0-9-]+)\}\}`)
@@ -241,7 +242,7 @@ func (c *conversation) ticket(label string) int64 {
 
 func (c *conversation) setStatus(label, to string) {
 	c.t.Helper()
-	if err := ticketing.SetStatus(c.ctx, c.pool, c.ticket(label), to, "agent@desk.example", "test"); err != nil {
+	if err := c.desk.SetStatus(c.ctx, c.pool, c.ticket(label), to, "agent@desk.example", "test"); err != nil {
 		c.t.Fatalf("step %q: SetStatus(%s, %s) = %v", c.current, label, to, err)
 	}
 }

@@ -69,7 +69,33 @@ type Inbound struct {
 	// message it reports on, when the report names one.
 	OriginalMessageID string
 
+	// Languages are the languages the sender declared, from
+	// Content-Language and then Accept-Language, as BCP 47 tags in order of
+	// preference; nil when neither header is present or valid.
+	Languages []string
+	// DetectedLanguage is the BCP 47 tag of the language NewText is written
+	// in, set only when detection is reliable; "" otherwise.
+	DetectedLanguage string
+	// Deliveries are, for a delivery status notification, the per-recipient
+	// reports it carries (RFC 3464, or read from the text of a non-standard
+	// bounce); nil for other mail.
+	Deliveries []Delivery
+
 	// Truncated is set when the message was over the size limit and only its
 	// header was captured; Text then explains what happened.
 	Truncated bool
+}
+
+// Delivery is one recipient's fate in a delivery status notification.
+type Delivery struct {
+	Recipient  string `json:"recipient"`  // the failed address, lower-cased; "" when not named
+	Action     string `json:"action"`     // failed, delayed, delivered, relayed or expanded (RFC 3464), lower case
+	Status     string `json:"status"`     // enhanced status code such as 5.1.1; "" when none
+	Diagnostic string `json:"diagnostic"` // the remote server's reply, e.g. "550 5.1.1 user unknown"
+}
+
+// Permanent reports whether the delivery failed for good: a failed action
+// or a 5.x.x status.
+func (d Delivery) Permanent() bool {
+	return d.Action == "failed" || len(d.Status) > 0 && d.Status[0] == '5'
 }

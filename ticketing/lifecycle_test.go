@@ -38,9 +38,9 @@ func status(t *testing.T, db ticketing.DB, n int64) string {
 	return tk.Status
 }
 
-func setStatus(t *testing.T, db ticketing.DB, n int64, to string) {
+func setStatus(t *testing.T, db ticketing.Beginner, n int64, to string) {
 	t.Helper()
-	if err := ticketing.SetStatus(context.Background(), db, n, to, "agent@desk.example", "test"); err != nil {
+	if err := plainDesk.SetStatus(context.Background(), db, n, to, "agent@desk.example", "test"); err != nil {
 		t.Fatalf("SetStatus(%d, %s) = %v", n, to, err)
 	}
 }
@@ -59,7 +59,7 @@ func TestRepliesMoveTheLifecycle(t *testing.T) {
 	}
 	t1 := receive(t, pool, human(capture(t, pool, "support", 1), "a1@example.se", "Skrivaren fungerar inte"))[0].TicketID
 
-	if err := ticketing.SetStatus(ctx, pool, t1, "bogus", "agent", "x"); !errors.Is(err, ticketing.ErrTransition) {
+	if err := plainDesk.SetStatus(ctx, pool, t1, "bogus", "agent", "x"); !errors.Is(err, ticketing.ErrTransition) {
 		t.Errorf("SetStatus(new -> bogus) = %v, want ErrTransition", err)
 	}
 	setStatus(t, pool, t1, "pending")
@@ -88,7 +88,7 @@ func TestRepliesMoveTheLifecycle(t *testing.T) {
 	if two[0].Status != "ticketed" || two[0].TicketID == late.TicketID || two[1].TicketID != two[0].TicketID {
 		t.Errorf("two replies to a closed ticket in one batch = %+v, want one new ticket holding both", two)
 	}
-	if err := ticketing.SetStatus(ctx, pool, late.TicketID, "open", "agent", "x"); !errors.Is(err, ticketing.ErrTransition) {
+	if err := plainDesk.SetStatus(ctx, pool, late.TicketID, "open", "agent", "x"); !errors.Is(err, ticketing.ErrTransition) {
 		t.Errorf("SetStatus(closed -> open) = %v, want ErrTransition", err)
 	}
 }
@@ -113,7 +113,7 @@ func TestCloseResolvedOnceAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := ticketing.CloseResolved(ctx, pool, 7*24*time.Hour)
+			n, err := plainDesk.CloseResolved(ctx, pool, 7*24*time.Hour)
 			if err != nil {
 				t.Error(err)
 			}

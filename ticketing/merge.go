@@ -34,9 +34,7 @@ VALUES ($1, $3, 'ticket.merged', jsonb_build_object('into', $2::bigint, 'why', $
 // participants (who stay on from too, so its subject tag keeps working for
 // them). From is closed and points at into; replies to either land in
 // into. A closed ticket cannot be merged into.
-func Merge(ctx context.Context, pool interface {
-	Begin(context.Context) (pgx.Tx, error)
-}, from, into int64, actor, why string) error {
+func Merge(ctx context.Context, pool Beginner, from, into int64, actor, why string) error {
 	if from == into {
 		return fmt.Errorf("ticket #%d: %w into itself", from, ErrMerge)
 	}

@@ -34,11 +34,32 @@ type TicketSummary struct {
 	Messages   int       `json:"messages"`
 }
 
-// Ticket is a ticket with its messages and event log.
+// Ticket is a ticket with its messages, the mail sent about it and its
+// event log.
 type Ticket struct {
 	TicketSummary
-	Thread []Message `json:"thread"`
-	Events []Event   `json:"events"`
+	Language      string    `json:"language"` // the language its mail is written in
+	Team          string    `json:"team"`
+	Assignee      string    `json:"assignee"`
+	Thread        []Message `json:"thread"`
+	Notifications []Notice  `json:"notifications"`
+	Events        []Event   `json:"events"`
+}
+
+// Notice is one email deskgate queued about a ticket, and what became of it.
+type Notice struct {
+	ID        int64      `json:"id"`
+	Event     string     `json:"event"`
+	To        string     `json:"to"`
+	Status    string     `json:"status"` // queued, sent, failed, suppressed or bounced
+	Reason    string     `json:"reason"` // why it was suppressed or bounced
+	Reply     string     `json:"reply"`  // the SMTP server's last answer
+	Attempts  int        `json:"attempts"`
+	Language  string     `json:"language"`
+	Subject   string     `json:"subject"`
+	MessageID string     `json:"message_id"`
+	QueuedAt  time.Time  `json:"queued_at"`
+	SentAt    *time.Time `json:"sent_at"`
 }
 
 // Message is a stored message of a ticket.
@@ -127,6 +148,12 @@ SELECT m.id, m.inbound_id, m.direction, m.message_id, m.in_reply_to, m.refs, m.f
 FROM messages m LEFT JOIN inbound i ON i.id = m.inbound_id
 WHERE m.ticket_id = $1 ORDER BY m.id`
 
+const ticketNoticesSQL = `
+SELECT id, event, recipient, status, reason, reply, attempts, language, subject, message_id, created_at, sent_at
+FROM outbox WHERE ticket_id = $1 ORDER BY id`
+
+const ticketExtraSQL = `SELECT language, team, assignee FROM tickets WHERE id = $1`
+
 const ticketEventsSQL = `
 SELECT at, actor, kind, inbound_id, detail FROM events WHERE ticket_id = $1 ORDER BY id`
 
@@ -162,6 +189,22 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: reading messages of ticket %d: %w", number, err)
+	}
+	if err := db.QueryRow(ctx, ticketExtraSQL, number).Scan(&t.Language, &t.Team, &t.Assignee); err != nil {
+		return nil, fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+	}
+	rows, err = db.Query(ctx, ticketNoticesSQL, number)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading notifications of ticket %d: %w", number, err)
+	}
+	t.Notifications, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Notice, error) {
+		var n Notice
+		err := row.Scan(&n.ID, &n.Event, &n.To, &n.Status, &n.Reason, &n.Reply, &n.Attempts, &n.Language, &n.Subject,
+			&n.MessageID, &n.QueuedAt, &n.SentAt)
+		return n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading notifications of ticket %d: %w", number, err)
 	}
 	rows, err = db.Query(ctx, ticketEventsSQL, number)
 	if err != nil {

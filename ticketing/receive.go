@@ -46,6 +46,12 @@ type Config struct {
 	RequesterFromReplyTo bool
 	// TagPrefix makes subject tags [<prefix><number>]; default "#".
 	TagPrefix string
+	// Notify configures the mail sent about tickets; its zero value sends
+	// none.
+	Notify NotifyConfig
+	// SuppressAfterBounce is how long a permanent delivery failure stops
+	// automatic mail to that address; 0 never stops it.
+	SuppressAfterBounce time.Duration
 }
 
 // Desk applies inbound mail to tickets.
@@ -58,12 +64,15 @@ type Desk struct {
 	reopenWindow time.Duration
 	replyTo      bool
 	tags         Tagger
+	notes        *notifier // nil: no notifications
+	suppressFor  time.Duration
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
 	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow,
-		replyTo: cfg.RequesterFromReplyTo, tags: NewTagger(cfg.TagPrefix)}
+		replyTo: cfg.RequesterFromReplyTo, tags: NewTagger(cfg.TagPrefix),
+		suppressFor: cfg.SuppressAfterBounce}
 	if d.reopenWindow <= 0 {
 		d.reopenWindow = DefaultReopenWindow
 	}
@@ -73,6 +82,7 @@ func NewDesk(log *slog.Logger, cfg Config) *Desk {
 			d.address = a
 		}
 	}
+	d.notes = newNotifier(cfg.Notify, d.address)
 	return d
 }
 
@@ -138,7 +148,8 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	for i, p := range plans {
 		if p.action == open {
 			requester := d.requester(&ins[i])
-			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester), p.reason, p.evidence)
+			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester), p.reason, p.evidence,
+				d.languageOf(&ins[i]), d.teamOf(&ins[i]))
 			opened = append(opened, i)
 		}
 	}
@@ -237,6 +248,12 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		return nil, fmt.Errorf("ticketing: attaching messages: %w", err)
 	}
 	if err := storeAttachments(ctx, tx, ins, sums, msgIDs); err != nil {
+		return nil, err
+	}
+	if err := d.notify(ctx, tx, d.notices(ins, plans, out)); err != nil {
+		return nil, err
+	}
+	if err := d.recordBounces(ctx, tx, ins); err != nil {
 		return nil, err
 	}
 	for i := range out {

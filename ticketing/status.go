@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"deskgate/templates"
 )
 
 // Ticket statuses, in lifecycle order.
@@ -50,30 +52,49 @@ INSERT INTO events (ticket_id, actor, kind, detail)
 SELECT id, $4, 'status.changed', jsonb_build_object('from', $3::text, 'to', $2::text, 'why', $5::text) FROM t
 RETURNING id`
 
+// Beginner starts transactions: a *pgxpool.Pool, a *pgx.Conn or a pgx.Tx
+// (which starts a savepoint).
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// statusEvents maps a status to the notification moving to it sends.
+var statusEvents = map[string]string{
+	StatusPending:  templates.StatusPending,
+	StatusResolved: templates.StatusResolved,
+	StatusClosed:   templates.StatusClosed,
+}
+
 // SetStatus moves ticket number to status to, as actor, for the reason why,
-// and records the change. It returns ErrTransition for a change the
-// lifecycle forbids and ErrNotFound for a ticket that does not exist.
-func SetStatus(ctx context.Context, db DB, number int64, to, actor, why string) error {
-	var from string
-	err := db.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, number).Scan(&from)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("ticket #%d: %w", number, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
-	}
-	if !CanTransition(from, to) {
-		return fmt.Errorf("ticket #%d is %s: %w to %s (allowed: %v)", number, from, ErrTransition, to, transitions[from])
-	}
-	var id int64
-	err = db.QueryRow(ctx, setStatusSQL, number, to, from, actor, why).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("ticket #%d changed status meanwhile; try again", number)
-	}
-	if err != nil {
-		return fmt.Errorf("ticketing: changing status of ticket %d: %w", number, err)
-	}
-	return nil
+// records the change and queues its notification, in one transaction. It
+// returns ErrTransition for a change the lifecycle forbids and ErrNotFound
+// for a ticket that does not exist.
+func (d *Desk) SetStatus(ctx context.Context, db Beginner, number int64, to, actor, why string) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		var from string
+		err := tx.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, number).Scan(&from)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("ticket #%d: %w", number, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+		}
+		if !CanTransition(from, to) {
+			return fmt.Errorf("ticket #%d is %s: %w to %s (allowed: %v)", number, from, ErrTransition, to, transitions[from])
+		}
+		var id int64
+		err = tx.QueryRow(ctx, setStatusSQL, number, to, from, actor, why).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("ticket #%d changed status meanwhile; try again", number)
+		}
+		if err != nil {
+			return fmt.Errorf("ticketing: changing status of ticket %d: %w", number, err)
+		}
+		if ev, ok := statusEvents[to]; ok {
+			return d.notify(ctx, tx, []notice{{event: ev, ticket: number, why: why}})
+		}
+		return nil
+	})
 }
 
 const closeResolvedSQL = `
@@ -86,15 +107,30 @@ WITH t AS (
 INSERT INTO events (ticket_id, actor, kind, detail)
 SELECT id, 'deskgate', 'status.changed',
        jsonb_build_object('from', 'resolved', 'to', 'closed', 'why', 'resolved for longer than ' || $2::text)
-FROM t`
+FROM t
+RETURNING ticket_id`
 
 // CloseResolved closes tickets resolved longer than after ago, in batches
-// of at most 1,000, and returns how many it closed. Several processes may
-// run it at once: each ticket is closed once.
-func CloseResolved(ctx context.Context, db DB, after time.Duration) (int64, error) {
-	tag, err := db.Exec(ctx, closeResolvedSQL, after.Seconds(), after.String())
+// of at most 1,000, queues their notifications and returns how many it
+// closed. Several processes may run it at once: each ticket is closed once.
+func (d *Desk) CloseResolved(ctx context.Context, db Beginner, after time.Duration) (int64, error) {
+	var closed []int64
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, closeResolvedSQL, after.Seconds(), after.String())
+		if err == nil {
+			closed, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		}
+		if err != nil {
+			return err
+		}
+		ns := make([]notice, len(closed))
+		for i, id := range closed {
+			ns[i] = notice{event: templates.StatusClosed, ticket: id, why: "resolved for longer than " + after.String()}
+		}
+		return d.notify(ctx, tx, ns)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("ticketing: closing resolved tickets: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return int64(len(closed)), nil
 }

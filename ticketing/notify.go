@@ -1,0 +1,588 @@
+package ticketing
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"deskgate/templates"
+	"deskgate/ticketing/token"
+)
+
+// NotifyConfig configures the mail deskgate sends about tickets. With a nil
+// Templates nothing is sent.
+type NotifyConfig struct {
+	Templates *templates.Set
+	DeskName  string // the display name of the desk's From
+	Language  string // the desk's default language
+	// Events maps a templates event name to whether it sends and to whom
+	// (recipient kinds as in the configuration: requester, cc, assignee,
+	// team, or an address). An event not in the map sends nothing.
+	Events map[string]EventRule
+	// Limits bound the automatic mail one address receives.
+	Limits []Limit
+	Agents []Agent
+	Teams  []Team
+}
+
+// EventRule is whether one event sends mail, and to whom.
+type EventRule struct {
+	Enabled bool
+	To      []string
+}
+
+// Limit allows at most Max automatic mails to one address per Window.
+type Limit struct {
+	Window time.Duration
+	Max    int
+}
+
+// Agent is a person who works tickets.
+type Agent struct {
+	Name      string
+	Addresses []string // the first receives notifications
+	Teams     []string
+}
+
+// Team is a resolver group; mail for it goes to Address, or else to each
+// member's first address.
+type Team struct {
+	Name    string
+	Address string
+}
+
+// notifier renders and queues notifications.
+type notifier struct {
+	set      *templates.Set
+	from     Address
+	language string
+	events   map[string]EventRule
+	limits   []Limit
+	agents   map[string]Address   // by any agent address, lower-cased: the agent's name and first address
+	teams    map[string][]Address // recipients of mail for each team
+}
+
+func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
+	if cfg.Templates == nil {
+		return nil
+	}
+	n := &notifier{set: cfg.Templates, from: Address{Name: cfg.DeskName, Address: deskAddress},
+		language: cmp.Or(cfg.Language, "en"), events: cfg.Events, limits: cfg.Limits,
+		agents: map[string]Address{}, teams: map[string][]Address{}}
+	for _, a := range cfg.Agents {
+		if len(a.Addresses) == 0 {
+			continue
+		}
+		me := Address{Name: a.Name, Address: lower(a.Addresses[0])}
+		for _, addr := range a.Addresses {
+			n.agents[lower(addr)] = me
+		}
+	}
+	for _, t := range cfg.Teams {
+		n.teams[t.Name] = nil
+		if t.Address != "" {
+			n.teams[t.Name] = []Address{{Name: t.Name, Address: lower(t.Address)}}
+			continue
+		}
+		for _, a := range cfg.Agents {
+			if slices.Contains(a.Teams, t.Name) && len(a.Addresses) > 0 {
+				n.teams[t.Name] = append(n.teams[t.Name], Address{Name: a.Name, Address: lower(a.Addresses[0])})
+			}
+		}
+	}
+	return n
+}
+
+// hasTeam reports whether name is a configured team.
+func (n *notifier) hasTeam(name string) bool {
+	_, ok := n.teams[name]
+	return ok
+}
+
+// notice is one event that may send mail.
+type notice struct {
+	event  string
+	ticket int64
+	in     *Inbound // the message that caused it; nil for a change a person made
+	why    string   // for status mail: the reason given
+}
+
+// ticketInfo is what notifications say about a ticket and how they thread.
+type ticketInfo struct {
+	id                       int64
+	subject, status          string
+	requester                Address
+	language, team, assignee string
+	created                  time.Time
+	resolvedAt               *time.Time
+	lastID, lastRoot         string // the requester's latest message: Message-ID and Outlook root
+	lastRefs                 []string
+	cc                       []Address
+}
+
+const ticketInfoSQL = `
+SELECT t.id, t.subject, t.requester_name, t.requester_addr, t.status, t.language, t.team, t.assignee, t.created_at,
+    t.resolved_at, coalesce(m.message_id, ''), coalesce(m.refs, '{}'), coalesce(m.thread_root, ''),
+    coalesce((SELECT jsonb_agg(jsonb_build_object('name', p.name, 'address', p.address) ORDER BY p.added_at)
+              FROM participants p WHERE p.ticket_id = t.id AND p.role = 'cc'), '[]')
+FROM tickets t
+LEFT JOIN LATERAL (
+    SELECT message_id, refs, thread_root FROM messages
+    WHERE ticket_id = t.id AND direction = 'in' AND lower(from_addr) = lower(t.requester_addr)
+    ORDER BY id DESC LIMIT 1
+) m ON true
+WHERE t.id = ANY($1)`
+
+func loadTicketInfo(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*ticketInfo, error) {
+	rows, err := tx.Query(ctx, ticketInfoSQL, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]*ticketInfo{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		t := &ticketInfo{}
+		var cc []Address
+		err := row.Scan(&t.id, &t.subject, &t.requester.Name, &t.requester.Address, &t.status, &t.language, &t.team,
+			&t.assignee, &t.created, &t.resolvedAt, &t.lastID, &t.lastRefs, &t.lastRoot, &cc)
+		t.cc = cc
+		out[t.id] = t
+		return struct{}{}, err
+	})
+	return out, err
+}
+
+// mail is one notification to one recipient (or, for a relayed reply, to
+// the requester with the others in Cc), before it is rendered.
+type mail struct {
+	n         *notice
+	t         *ticketInfo
+	to        Address
+	cc        []Address
+	toAgent   bool
+	automatic bool
+	suppress  string // why it is not sent; "" to send
+	contact   contact
+}
+
+// contact is what the contacts table says about an address.
+type contact struct {
+	id         int64
+	language   string
+	suppressed string // why automatic mail to it is suppressed now; ""
+}
+
+// notify queues the notifications ns cause, inside tx: one outbox row per
+// recipient, composed now, or a suppressed row saying why not. A commit
+// wakes the senders.
+func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice) error {
+	nt := d.notes
+	if nt == nil || len(ns) == 0 {
+		return nil
+	}
+	var ids []int64
+	for _, n := range ns {
+		if rule := nt.events[n.event]; rule.Enabled && !slices.Contains(ids, n.ticket) {
+			ids = append(ids, n.ticket)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	tickets, err := loadTicketInfo(ctx, tx, ids)
+	if err != nil {
+		return fmt.Errorf("ticketing: reading tickets to notify about: %w", err)
+	}
+	var ms []*mail
+	for i := range ns {
+		n := &ns[i]
+		rule := nt.events[n.event]
+		t := tickets[n.ticket]
+		if !rule.Enabled || t == nil {
+			continue
+		}
+		ms = append(ms, d.recipients(n, t, rule.To)...)
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	if err := d.lookupContacts(ctx, tx, ms); err != nil {
+		return err
+	}
+	if err := d.applyLimits(ctx, tx, ms); err != nil {
+		return err
+	}
+	return d.queueMail(ctx, tx, ms)
+}
+
+// recipients expands an event's recipient list for ticket t, dropping
+// repeats, and marks mail that must not be sent.
+func (d *Desk) recipients(n *notice, t *ticketInfo, to []string) []*mail {
+	nt := d.notes
+	toAgents := templates.ToAgents(n.event)
+	seen := map[string]bool{}
+	var out []*mail
+	add := func(a Address) {
+		key := lower(a.Address)
+		if key == "" || seen[key] {
+			return
+		}
+		seen[key] = true
+		m := &mail{n: n, t: t, to: Address{Name: a.Name, Address: key}, toAgent: toAgents,
+			automatic: n.event != templates.AgentReply}
+		switch {
+		case d.isDesk(key):
+			m.suppress = "never mail deskgate's own address"
+		case n.in != nil && n.in.Class != ClassHuman && key == lower(n.in.From.Address):
+			m.suppress = fmt.Sprintf("the message that caused it is %s (%s): automatic mail is never answered",
+				n.in.Class, n.in.ClassReason)
+		}
+		out = append(out, m)
+	}
+	for _, kind := range to {
+		switch kind {
+		case "requester":
+			add(t.requester)
+		case "cc":
+			for _, a := range t.cc {
+				add(a)
+			}
+		case "assignee":
+			if a, ok := nt.agents[lower(t.assignee)]; ok {
+				add(a)
+				continue
+			}
+			for _, a := range nt.teams[t.team] {
+				add(a)
+			}
+		case "team":
+			for _, a := range nt.teams[t.team] {
+				add(a)
+			}
+		default:
+			add(Address{Address: kind})
+		}
+	}
+	// A relayed reply is one mail: to the requester, with the others in Cc.
+	if n.event == templates.AgentReply && len(out) > 1 {
+		first := out[0]
+		for _, m := range out[1:] {
+			if m.suppress == "" {
+				first.cc = append(first.cc, m.to)
+			}
+		}
+		out = out[:1]
+	}
+	return out
+}
+
+// upsertContactsSQL returns the id, explicit language and any current
+// suppression of each address, creating contacts as needed. The upsert
+// locks each contact row until commit, so concurrent batches count one
+// address's rate limits one after the other.
+const upsertContactsSQL = `
+INSERT INTO contacts (address) SELECT a FROM unnest($1::text[]) AS a ORDER BY a
+ON CONFLICT (address) DO UPDATE SET address = EXCLUDED.address
+RETURNING address, id, language,
+    CASE WHEN suppressed_until > now() THEN suppressed_reason || ' (until ' || to_char(suppressed_until, 'YYYY-MM-DD') || ')' ELSE '' END`
+
+func (d *Desk) lookupContacts(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	var addrs []string
+	for _, m := range ms {
+		if !slices.Contains(addrs, m.to.Address) {
+			addrs = append(addrs, m.to.Address)
+		}
+	}
+	slices.Sort(addrs)
+	rows, err := tx.Query(ctx, upsertContactsSQL, addrs)
+	if err != nil {
+		return fmt.Errorf("ticketing: recording contacts: %w", err)
+	}
+	byAddr := map[string]contact{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var a string
+		var c contact
+		err := row.Scan(&a, &c.id, &c.language, &c.suppressed)
+		byAddr[a] = c
+		return struct{}{}, err
+	})
+	if err != nil {
+		return fmt.Errorf("ticketing: recording contacts: %w", err)
+	}
+	for _, m := range ms {
+		m.contact = byAddr[m.to.Address]
+		if m.suppress == "" && m.automatic && m.contact.suppressed != "" {
+			m.suppress = "automatic mail to this address is suppressed: " + m.contact.suppressed
+		}
+	}
+	return nil
+}
+
+// recentSQL counts each address's automatic mail within each window.
+const recentSQL = `
+SELECT r.address, w.i::int, count(o.id)::int
+FROM unnest($1::text[]) AS r (address)
+CROSS JOIN unnest($2::float8[]) WITH ORDINALITY AS w (secs, i)
+LEFT JOIN outbox o ON o.recipient = r.address AND o.automatic AND o.status <> 'suppressed'
+    AND o.created_at > now() - w.secs * interval '1 second'
+GROUP BY 1, 2`
+
+// applyLimits suppresses automatic mail beyond the per-recipient limits,
+// counting what this batch queues as it goes.
+func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	limits := d.notes.limits
+	var addrs []string
+	for _, m := range ms {
+		if m.automatic && m.suppress == "" && !slices.Contains(addrs, m.to.Address) {
+			addrs = append(addrs, m.to.Address)
+		}
+	}
+	if len(limits) == 0 || len(addrs) == 0 {
+		return nil
+	}
+	secs := make([]float64, len(limits))
+	for i, l := range limits {
+		secs[i] = l.Window.Seconds()
+	}
+	rows, err := tx.Query(ctx, recentSQL, addrs, secs)
+	if err != nil {
+		return fmt.Errorf("ticketing: counting recent mail: %w", err)
+	}
+	counts := map[string][]int{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var a string
+		var i, n int
+		err := row.Scan(&a, &i, &n)
+		if counts[a] == nil {
+			counts[a] = make([]int, len(limits))
+		}
+		if i >= 1 && i <= len(limits) {
+			counts[a][i-1] = n
+		}
+		return struct{}{}, err
+	})
+	if err != nil {
+		return fmt.Errorf("ticketing: counting recent mail: %w", err)
+	}
+	for _, m := range ms {
+		if !m.automatic || m.suppress != "" {
+			continue
+		}
+		c := counts[m.to.Address]
+		for i, l := range limits {
+			if c[i] >= l.Max {
+				m.suppress = fmt.Sprintf("rate limit: %d automatic mails to this address within %s already", c[i], l.Window)
+				break
+			}
+		}
+		if m.suppress == "" {
+			for i := range c {
+				c[i]++
+			}
+		}
+	}
+	return nil
+}
+
+// insertOutboxSQL queues (or records as suppressed) one notification and
+// logs it on the ticket.
+const insertOutboxSQL = `
+WITH o AS (
+    INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
+        from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
+        auto_submitted, text_body, html_body)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+    RETURNING id
+)
+INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
+SELECT $2, $3, 'deskgate', 'notification.' || $7, jsonb_build_object('outbox', o.id, 'event', $4::text,
+    'to', $6::text, 'message_id', $10::text, 'reason', $8::text)
+FROM o
+RETURNING id`
+
+// queueMail renders every mail and inserts it into the outbox.
+func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	var ids []int64
+	rows, err := tx.Query(ctx, `SELECT nextval('outbox_id_seq') FROM generate_series(1, $1)`, len(ms))
+	if err == nil {
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	}
+	if err != nil {
+		return fmt.Errorf("ticketing: numbering notifications: %w", err)
+	}
+	b := &pgx.Batch{}
+	queued := false
+	for i, m := range ms {
+		n, err := d.compose(m, ids[i])
+		if err != nil {
+			return err
+		}
+		status := OutboxQueued
+		if m.suppress != "" {
+			status = OutboxSuppressed
+		} else {
+			queued = true
+		}
+		var inbound any
+		if m.n.in != nil && m.n.in.CaptureID != 0 {
+			inbound = m.n.in.CaptureID
+		}
+		b.Queue(insertOutboxSQL, n.ID, n.TicketID, inbound, n.Event, n.Automatic, m.to.Address, status, m.suppress,
+			n.Language, n.MessageID, n.From.Name, n.From.Address, n.ReplyTo, addrJSON(n.To), addrJSON(n.Cc),
+			n.InReplyTo, nonNil(n.References), n.Subject, n.ThreadIndex, n.ThreadTopic, n.AutoSubmitted, n.Text, n.HTML)
+	}
+	if queued {
+		b.Queue(`SELECT 0::bigint FROM pg_notify('` + OutboxChannel + `', '')`)
+	}
+	if err := runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) }); err != nil {
+		return fmt.Errorf("ticketing: queueing notifications: %w", err)
+	}
+	return nil
+}
+
+// compose renders m as outbox row id.
+func (d *Desk) compose(m *mail, id int64) (Notification, error) {
+	nt := d.notes
+	t := m.t
+	lang := nt.language
+	if !m.toAgent {
+		lang = cmp.Or(m.contact.language, t.language, nt.language)
+	}
+	lang = templates.Match([]string{lang}, "en")
+	data := templates.Data{
+		Desk: templates.Desk{Name: nt.from.Name, Address: nt.from.Address},
+		Ticket: templates.Ticket{Number: t.id, Tag: d.tags.Tag(t.id), Subject: topic(t.subject), Status: t.status,
+			Team: t.team, Requester: templates.Person{Name: t.requester.Name, Address: t.requester.Address},
+			Created: t.created, ReopenDays: int((d.reopenWindow + 12*time.Hour) / (24 * time.Hour))},
+		Recipient: templates.Person{Name: m.to.Name, Address: m.to.Address},
+	}
+	if a, ok := nt.agents[lower(t.assignee)]; ok {
+		data.Ticket.Assignee = a.Name
+	}
+	if in := m.n.in; in != nil {
+		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
+			Text: newText(in), Sent: in.Date}
+		for _, a := range in.Attachments {
+			if !a.Inline && a.Filename != "" {
+				data.Message.Attachments = append(data.Message.Attachments, a.Filename)
+			}
+		}
+	}
+	r, err := nt.set.Render(m.n.event, lang, data)
+	if err != nil {
+		return Notification{}, fmt.Errorf("ticketing: rendering %s for ticket %d: %w", m.n.event, t.id, err)
+	}
+	n := Notification{ID: id, TicketID: t.id, Event: m.n.event, Automatic: m.automatic, From: nt.from,
+		To: []Address{m.to}, Cc: m.cc, Subject: r.Subject, Language: r.Language, Text: r.Text, HTML: r.HTML,
+		ThreadTopic: topic(t.subject)}
+	claims := token.Claims{Ticket: uint64(t.id), Recipient: uint64(m.contact.id), Nonce: uint64(id)}
+	n.MessageID, n.ReplyTo = fmt.Sprintf("dg-%d@%s", id, d.domain), d.address
+	if d.tokens != nil {
+		n.MessageID = d.tokens.MessageID(claims, d.domain)
+		n.ReplyTo = d.tokens.ReplyTo(claims, d.address)
+	}
+	switch {
+	case !m.automatic:
+	case m.toAgent:
+		n.AutoSubmitted = "auto-generated"
+	default:
+		n.AutoSubmitted = "auto-replied"
+	}
+	if m.toAgent {
+		// Agents' clients group a ticket's mail by this common reference.
+		root := fmt.Sprintf("dg-ticket-%d@%s", t.id, d.domain)
+		n.InReplyTo, n.References = root, []string{root}
+	} else if t.lastID != "" {
+		n.InReplyTo = t.lastID
+		n.References = continueRefs(t.lastRefs, t.lastID)
+	}
+	n.ThreadIndex = threadIndex(t.lastRoot, t.id, t.created, d.domain, time.Now())
+	return n, nil
+}
+
+// continueRefs continues a thread: the parent's References and the parent,
+// without repeats, keeping the first and the newest when there are too many
+// (RFC 5322 3.6.4 allows trimming the middle).
+func continueRefs(refs []string, parent string) []string {
+	const max = 20
+	out := make([]string, 0, len(refs)+1)
+	for _, r := range append(slices.Clone(refs), parent) {
+		if r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) > max {
+		out = append(out[:1], out[len(out)-max+1:]...)
+	}
+	return out
+}
+
+// topic is a subject without reply and forward prefixes, for Thread-Topic.
+func topic(subject string) string {
+	s := strings.TrimSpace(subject)
+	for {
+		t := replyPrefix.ReplaceAllString(s, "")
+		if t == s {
+			return s
+		}
+		s = strings.TrimSpace(t)
+	}
+}
+
+// notices are the notifications a received batch causes: an
+// acknowledgement and a new-ticket mail for each ticket opened, a
+// reopened mail for each ticket a reply reopened, and a requester-replied
+// mail for each human reply that is not an agent's.
+func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome) []notice {
+	if d.notes == nil {
+		return nil
+	}
+	var ns []notice
+	for i, p := range plans {
+		in, o := &ins[i], &out[i]
+		switch {
+		case p.action == open:
+			ns = append(ns, notice{event: templates.TicketReceived, ticket: o.TicketID, in: in},
+				notice{event: templates.NewTicket, ticket: o.TicketID, in: in})
+		case p.action == join && in.Class == ClassHuman:
+			if p.reopen {
+				ns = append(ns, notice{event: templates.Reopened, ticket: o.TicketID, in: in})
+			}
+			if _, agent := d.notes.agents[lower(in.From.Address)]; !agent {
+				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in})
+			}
+		}
+	}
+	return ns
+}
+
+// languageOf is the language a new ticket from in is answered in: the
+// first the sender declared that deskgate has templates for, else the
+// language their text was reliably detected in, else the desk's.
+func (d *Desk) languageOf(in *Inbound) string {
+	if d.notes == nil {
+		return ""
+	}
+	if l := templates.Match(in.Languages, ""); l != "" {
+		return l
+	}
+	if in.DetectedLanguage != "" {
+		if l := templates.Match([]string{in.DetectedLanguage}, ""); l != "" {
+			return l
+		}
+	}
+	return d.notes.language
+}
+
+// teamOf is the team a new ticket from in is routed to: the one named like
+// its mailbox's queue, if configured.
+func (d *Desk) teamOf(in *Inbound) string {
+	if d.notes != nil && d.notes.hasTeam(in.Queue) {
+		return in.Queue
+	}
+	return ""
+}

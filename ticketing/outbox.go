@@ -1,0 +1,177 @@
+package ticketing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Outbox statuses: where one outgoing email stands.
+const (
+	OutboxQueued     = "queued"     // waiting to be sent or retried
+	OutboxSent       = "sent"       // accepted by the SMTP server
+	OutboxFailed     = "failed"     // rejected for good, or out of attempts
+	OutboxSuppressed = "suppressed" // never sent; Reason says why
+	OutboxBounced    = "bounced"    // sent, then reported undeliverable
+)
+
+// OutboxChannel is the PostgreSQL notification channel a commit that queues
+// mail signals, so that senders wake at once instead of at their next poll.
+const OutboxChannel = "deskgate_outbox"
+
+// Notification is one composed email in the outbox, as a sender claims it.
+// Every header value is plain UTF-8 without control characters; the sender
+// encodes them.
+type Notification struct {
+	ID        int64
+	TicketID  int64 // 0 for mail about no ticket
+	Event     string
+	Automatic bool // automatic mail carries Auto-Submitted and is rate-limited
+
+	MessageID  string // without angle brackets; stable across retries
+	From       Address
+	ReplyTo    string // a bare address; "" for none
+	To         []Address
+	Cc         []Address
+	InReplyTo  string   // without angle brackets
+	References []string // without angle brackets, oldest first
+	Subject    string
+	// ThreadIndex and ThreadTopic continue the conversation in Outlook.
+	ThreadIndex string
+	ThreadTopic string
+	// AutoSubmitted is the RFC 3834 value: auto-replied, auto-generated or
+	// "" for mail a person wrote (a relayed agent reply).
+	AutoSubmitted string
+	Language      string // BCP 47 tag of the text
+	Text          string
+	HTML          string
+
+	Attempts  int       // including the current one
+	CreatedAt time.Time // when it was queued
+}
+
+// claimSQL leases up to $3 due notifications to owner $1 for $2, counting
+// the attempt. The lease is committed before any network I/O, so a crash
+// while sending leaves the row to be claimed again after the lease ends.
+const claimSQL = `
+UPDATE outbox o SET lease_owner = $1, lease_until = now() + $2::interval, attempts = attempts + 1
+FROM (
+    SELECT id FROM outbox
+    WHERE status = 'queued' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+      AND ($4 OR NOT automatic)
+    ORDER BY next_attempt_at, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+) due
+WHERE o.id = due.id
+RETURNING o.id, coalesce(o.ticket_id, 0), o.event, o.automatic, o.message_id, o.from_name, o.from_addr,
+    o.reply_to, o.to_addrs, o.cc_addrs, o.in_reply_to, o.refs, o.subject, o.thread_index, o.thread_topic,
+    o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at`
+
+// ClaimNotifications leases up to limit due notifications to owner for
+// lease and returns them, oldest due first. Rows leased by another owner,
+// or not yet due, are skipped; so two senders never hold the same row.
+// With automatic false, only mail a person wrote is claimed (the circuit
+// breaker is open).
+func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Duration, limit int, automatic bool) ([]Notification, error) {
+	rows, err := db.Query(ctx, claimSQL, owner, lease, limit, automatic)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: claiming notifications: %w", err)
+	}
+	ns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Notification, error) {
+		var n Notification
+		var to, cc []byte
+		err := row.Scan(&n.ID, &n.TicketID, &n.Event, &n.Automatic, &n.MessageID, &n.From.Name, &n.From.Address,
+			&n.ReplyTo, &to, &cc, &n.InReplyTo, &n.References, &n.Subject, &n.ThreadIndex, &n.ThreadTopic,
+			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt)
+		if err == nil {
+			err = json.Unmarshal(to, &n.To)
+		}
+		if err == nil {
+			err = json.Unmarshal(cc, &n.Cc)
+		}
+		return n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: claiming notifications: %w", err)
+	}
+	return ns, nil
+}
+
+// Delivery results a sender reports for a claimed notification.
+const (
+	ResultSent   = "sent"
+	ResultRetry  = "retry"
+	ResultFailed = "failed"
+)
+
+// SendResult is the outcome of one delivery attempt.
+type SendResult struct {
+	ID     int64
+	Result string    // ResultSent, ResultRetry or ResultFailed
+	Reply  string    // the SMTP server's reply or the network error, for the record
+	Retry  time.Time // for ResultRetry: when to try again
+}
+
+// recordResultsSQL applies a batch of results, only to rows still leased to
+// owner $1: a sender whose lease ran out (and whose row another sender
+// took) cannot overwrite the newer outcome. Each final outcome is logged on
+// the ticket.
+const recordResultsSQL = `
+WITH r AS (
+    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS r (id, result, reply, retry)
+), u AS (
+    UPDATE outbox o SET
+        status = CASE r.result WHEN 'retry' THEN 'queued' ELSE r.result END,
+        reply = r.reply,
+        next_attempt_at = CASE r.result WHEN 'retry' THEN r.retry ELSE o.next_attempt_at END,
+        sent_at = CASE r.result WHEN 'sent' THEN now() ELSE o.sent_at END,
+        lease_owner = NULL, lease_until = NULL
+    FROM r
+    WHERE o.id = r.id AND o.lease_owner = $1 AND o.status = 'queued'
+    RETURNING o.id, o.ticket_id, o.event, o.recipient, o.message_id, o.attempts, r.result, r.reply
+)
+INSERT INTO events (ticket_id, actor, kind, detail)
+SELECT u.ticket_id, 'deskgate', 'notification.' || u.result,
+       jsonb_build_object('outbox', u.id, 'event', u.event, 'to', u.recipient, 'message_id', u.message_id,
+                          'attempts', u.attempts, 'reply', u.reply)
+FROM u WHERE u.ticket_id IS NOT NULL AND u.result <> 'retry'`
+
+// RecordResults stores the outcomes of delivery attempts by owner in one
+// statement. Results for rows no longer leased to owner are ignored.
+func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rs))
+	results := make([]string, len(rs))
+	replies := make([]string, len(rs))
+	retries := make([]time.Time, len(rs))
+	for i, r := range rs {
+		ids[i], results[i], replies[i], retries[i] = r.ID, r.Result, r.Reply, r.Retry
+		if r.Retry.IsZero() {
+			retries[i] = time.Now()
+		}
+	}
+	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries); err != nil {
+		return fmt.Errorf("ticketing: recording delivery results: %w", err)
+	}
+	return nil
+}
+
+// automaticSinceSQL counts automatic mail queued since $1, for the circuit
+// breaker.
+const automaticSinceSQL = `SELECT count(*) FROM outbox WHERE automatic AND status <> 'suppressed' AND created_at >= $1`
+
+// AutomaticSince returns how many automatic notifications were queued since
+// t, in all processes.
+func AutomaticSince(ctx context.Context, db DB, t time.Time) (int, error) {
+	var n int
+	if err := db.QueryRow(ctx, automaticSinceSQL, t).Scan(&n); err != nil {
+		return 0, fmt.Errorf("ticketing: counting automatic mail: %w", err)
+	}
+	return n, nil
+}
