@@ -62,6 +62,7 @@ func build(root *enmime.Part, fallback bool) (ticketing.Inbound, *message) {
 	in.ThreadRoot = threadRoot(rawHeader(m.header, "Thread-Index"))
 	in.Subject = m.get("Subject")
 	in.Date = parseDate(rawHeader(m.header, "Date"))
+	in.Languages = declaredLanguages(m)
 
 	var env *enmime.Envelope
 	var err error

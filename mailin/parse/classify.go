@@ -36,7 +36,8 @@ func Signals() []Signal {
 	return out
 }
 
-// classify sets Class, ClassReason and OriginalMessageID.
+// classify sets Class, ClassReason, OriginalMessageID and, for bounces,
+// Deliveries.
 func classify(in *ticketing.Inbound, m *message, opts Options) {
 	if opts.LoopHeader == "" {
 		opts.LoopHeader = DefaultLoopHeader
@@ -52,6 +53,7 @@ func classify(in *ticketing.Inbound, m *message, opts Options) {
 	switch in.Class {
 	case ticketing.ClassBounce:
 		in.OriginalMessageID = bouncedMessageID(m, in)
+		in.Deliveries = deliveries(m, in)
 	case ticketing.ClassAutoReply:
 		in.OriginalMessageID = repliedMessageID(m, in)
 	}

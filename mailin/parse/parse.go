@@ -1,6 +1,9 @@
 // Package parse turns raw RFC 5322 bytes into a ticketing.Inbound and
 // classifies the sender (human, auto-reply, bounce, mailing list or our own
-// loop).
+// loop). It also reads the languages the sender declared
+// (Content-Language, Accept-Language) and, for bounces, the per-recipient
+// reports (RFC 3464 delivery-status parts, else the text of the bounce);
+// DetectLanguage guesses the language of a text.
 //
 // Parsing is lenient and never panics: MIME structure is read with enmime,
 // message-id lists with go-message, and the known charset traps are
@@ -11,7 +14,9 @@
 //
 // Limits: S/MIME and PGP parts are kept as attachments, not decrypted or
 // verified; TNEF (winmail.dat) is kept as an attachment, not decoded;
-// text/plain attachments are converted to UTF-8 by enmime.
+// text/plain attachments are converted to UTF-8 by enmime. A bounce that
+// names its failed recipients only by display name, or only in the copy of
+// the returned message, yields no Deliveries.
 package parse
 
 import (

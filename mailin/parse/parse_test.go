@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func (f fixture) checks() [][2]string {
 	for _, part := range strings.Split(f.note, ";") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
-		case "att", "file", "cid", "orig", "html-has", "html-not", "from-name", "date":
+		case "att", "file", "cid", "orig", "html-has", "html-not", "from-name", "date", "langs":
 			if ok {
 				out = append(out, [2]string{k, v})
 			}
@@ -148,6 +149,42 @@ func checkNote(t *testing.T, fx fixture, in ticketing.Inbound) {
 			if got := in.Date.Format("2006-01-02"); got != v {
 				t.Errorf("Date = %s, want %s", got, v)
 			}
+		case "langs": // comma-separated, "" for none
+			var want []string
+			if v != "" {
+				want = strings.Split(v, ",")
+			}
+			if !slices.Equal(in.Languages, want) || (in.Languages == nil) != (want == nil) {
+				t.Errorf("Languages = %#v, want %#v", in.Languages, want)
+			}
+		}
+	}
+	checkDeliveries(t, in)
+}
+
+// checkDeliveries checks the invariants of Deliveries: nil for mail other
+// than bounces, and each report with a valid action, a lower-case
+// recipient and a well-formed status.
+func checkDeliveries(t *testing.T, in ticketing.Inbound) {
+	t.Helper()
+	if in.Class != ticketing.ClassBounce {
+		if in.Deliveries != nil {
+			t.Errorf("Deliveries = %+v for class %s, want nil", in.Deliveries, in.Class)
+		}
+		return
+	}
+	for _, d := range in.Deliveries {
+		if !slices.Contains(dsnActions, d.Action) {
+			t.Errorf("Delivery %+v: Action not one of %q", d, dsnActions)
+		}
+		if d.Recipient != strings.ToLower(d.Recipient) {
+			t.Errorf("Delivery %+v: Recipient not lower case", d)
+		}
+		if _, ok := enhancedCode(d.Status); d.Status != "" && !ok {
+			t.Errorf("Delivery %+v: Status is not an enhanced status code", d)
+		}
+		if d.Action == "delayed" && d.Permanent() {
+			t.Errorf("Delivery %+v: a delay is permanent", d)
 		}
 	}
 }

@@ -38,6 +38,15 @@ func invalidStrings(in ticketing.Inbound) string {
 			fields[fmt.Sprintf("addr[%d].Address", i)] = a.Address
 		}
 	}
+	for i, l := range in.Languages {
+		fields[fmt.Sprintf("Languages[%d]", i)] = l
+	}
+	for i, d := range in.Deliveries {
+		fields[fmt.Sprintf("Deliveries[%d].Recipient", i)] = d.Recipient
+		fields[fmt.Sprintf("Deliveries[%d].Action", i)] = d.Action
+		fields[fmt.Sprintf("Deliveries[%d].Status", i)] = d.Status
+		fields[fmt.Sprintf("Deliveries[%d].Diagnostic", i)] = d.Diagnostic
+	}
 	for i, a := range in.Attachments {
 		fields[fmt.Sprintf("Attachments[%d].Filename", i)] = a.Filename
 		fields[fmt.Sprintf("Attachments[%d].ContentType", i)] = a.ContentType
