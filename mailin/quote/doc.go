@@ -6,8 +6,9 @@
 // package prefers keeping a little too much to cutting what the sender
 // wrote. The rules, in order of precedence:
 //
-//  1. deskgate's own "reply above this line" marker (Options.Marker): the
-//     first line containing it and everything after it are cut.
+//  1. deskgate's own "reply above this line" markers (Options.Markers, one
+//     per language): the first line containing any of them and everything
+//     after it are cut.
 //  2. For HTML, the quote structures of common clients are removed from the
 //     tree (Gmail, Apple Mail, Thunderbird, Outlook desktop and web, Yahoo)
 //     before the rest is rendered as text.

@@ -8,35 +8,35 @@ import (
 )
 
 // HTML returns the new content of an HTML body as plain text: it cuts the
-// tree at deskgate's marker, removes the quote structures of common mail
-// clients, renders the rest as text and applies the rules of Text. It
-// never returns an empty or whitespace-only result for a body with text:
-// if stripping would leave nothing, it returns the whole body as text. A
-// body without any text (only images, say) yields "".
+// tree at the first of deskgate's markers, removes the quote structures of
+// common mail clients, renders the rest as text and applies the rules of
+// Text. It never returns an empty or whitespace-only result for a body
+// with text: if stripping would leave nothing, it returns the whole body
+// as text. A body without any text (only images, say) yields "".
 func HTML(body string, opts Options) string {
 	doc, err := html.Parse(strings.NewReader(body))
 	if err != nil {
 		return Text(body, opts)
 	}
 	full := render(doc)
-	cutTreeAtMarker(doc, opts.Marker)
+	cutTreeAtMarker(doc, opts.Markers)
 	removeQuotes(doc)
-	if out := strip(splitLines(render(doc)), opts.Marker); out != "" {
+	if out := strip(splitLines(render(doc)), opts.Markers); out != "" {
 		return out
 	}
 	return tidy(splitLines(full))
 }
 
 // cutTreeAtMarker removes everything after the first text node containing
-// marker, in document order. The text node itself stays, so the text rule
-// then cuts at the line holding the marker.
-func cutTreeAtMarker(doc *html.Node, marker string) {
-	m := collapseSpace(marker)
-	if m == "" {
+// any of markers, in document order. The text node itself stays, so the
+// text rule then cuts at the line holding the marker.
+func cutTreeAtMarker(doc *html.Node, markers []string) {
+	ms := collapsedMarkers(markers)
+	if len(ms) == 0 {
 		return
 	}
 	if n := find(doc, func(n *html.Node) bool {
-		return n.Type == html.TextNode && strings.Contains(collapseSpace(n.Data), m)
+		return n.Type == html.TextNode && containsMarker(collapseSpace(n.Data), ms)
 	}); n != nil {
 		removeFollowing(n)
 	}

@@ -2,21 +2,43 @@ package quote
 
 import "strings"
 
-// markerCut returns the index of the first line containing marker, or
-// len(lines) when there is none. Runs of white space (including no-break
-// spaces) compare equal to a single space, so a marker survives HTML
-// rendering and re-wrapping of spaces.
-func markerCut(lines []string, marker string) int {
-	m := collapseSpace(marker)
-	if m == "" {
+// markerCut returns the index of the first line containing any of
+// markers, or len(lines) when there is none. Runs of white space
+// (including no-break and ideographic spaces) compare equal to a single
+// space, so a marker survives HTML rendering and re-wrapping of spaces.
+func markerCut(lines []string, markers []string) int {
+	ms := collapsedMarkers(markers)
+	if len(ms) == 0 {
 		return len(lines)
 	}
 	for i, l := range lines {
-		if strings.Contains(collapseSpace(l), m) {
+		if containsMarker(collapseSpace(l), ms) {
 			return i
 		}
 	}
 	return len(lines)
+}
+
+// collapsedMarkers returns the markers with white space collapsed,
+// without empty ones.
+func collapsedMarkers(markers []string) []string {
+	var out []string
+	for _, m := range markers {
+		if m = collapseSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// containsMarker reports whether s contains one of the collapsed markers.
+func containsMarker(s string, markers []string) bool {
+	for _, m := range markers {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // collapseSpace trims s and replaces each run of white space with one space.

@@ -2,9 +2,10 @@ package quote
 
 // Options configure stripping; the zero value is usable.
 type Options struct {
-	// Marker is deskgate's "reply above this line" text for the thread
-	// of this message, if any. The first line containing it cuts the rest
-	// of the body (runs of white space compare equal to one space); other,
-	// older markers are ignored.
-	Marker string
+	// Markers are deskgate's "reply above this line" texts for the thread
+	// of this message, one per language deskgate writes in. The first line
+	// containing any of them cuts the rest of the body (runs of white
+	// space compare equal to one space); empty strings are ignored, and
+	// texts not listed, such as older markers, are not markers.
+	Markers []string
 }

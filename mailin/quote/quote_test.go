@@ -14,6 +14,14 @@ const (
 	oldMarker = "## Reply above this line (ref 2B9Q) ##"
 )
 
+// markers are deskgate's markers in the languages it writes.
+var markers = []string{
+	"##- Please type your reply above this line -##",
+	"##- Skriv ditt svar ovanför den här raden -##",
+	"##- Skriv dit svar over denne linje -##",
+	"##- 请在此行上方输入您的回复 -##",
+}
+
 var textTests = []struct {
 	name string
 	body string
@@ -262,46 +270,103 @@ var textTests = []struct {
 	{
 		name: "marker",
 		body: "Thanks!\n\n" + marker + "\nHi Anna, your ticket was updated.\n",
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "Thanks!",
 	},
 	{
 		name: "marker quoted with older marker further down",
 		body: "Great.\n\nOn Fri, Jan 5, 2024 at 10:00 AM Acme Support <support@acme.example> wrote:\n> " + marker +
 			"\n> Your ticket was updated.\n>\n> On Thu, Jan 4, 2024 at 9:00 AM Anna <anna@example.com> wrote:\n>> " + oldMarker + "\n",
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "Great.",
 	},
 	{
 		name: "older marker only",
 		body: "Still broken.\n\n" + oldMarker + "\nHi Anna, your ticket was updated.\n",
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "Still broken.\n\n" + oldMarker + "\nHi Anna, your ticket was updated.",
 	},
 	{
 		name: "marker before any quote",
 		body: "Answer here.\n" + marker + "\nHi Anna,\n\nPlease reply.\n\n" +
 			"On Thu, Jan 4, 2024 at 9:00 AM Anna <anna@example.com> wrote:\n> Interleaved?\nNo.\n",
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "Answer here.",
 	},
 	{
 		name: "marker wins over interleaved quote above it",
 		body: "> question\nanswer\n\n" + marker + "\nmore\n",
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "answer",
 	},
 	{
 		name: "marker with extra spaces",
 		body: "Ok.\n\n##  Reply above this line (ref 7F3K)  ##\nHi\n",
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "Ok.",
+	},
+
+	// deskgate's markers in several languages.
+	{
+		name: "english marker of several",
+		body: "Thanks, it works now.\n\n" + markers[0] + "\n\nHi Anna, your ticket [#1234] was updated.\n",
+		opts: Options{Markers: markers},
+		want: "Thanks, it works now.",
+	},
+	{
+		name: "swedish marker",
+		body: "Tack, nu fungerar det.\n\n" + markers[1] + "\nHej Anna, ditt ärende [#1234] har uppdaterats.\n",
+		opts: Options{Markers: markers},
+		want: "Tack, nu fungerar det.",
+	},
+	{
+		name: "danish marker with no-break and doubled spaces",
+		body: "Tak, det virker nu.\r\n\r\n##-  Skriv dit svar\u00a0over denne linje -##\r\nHej Søren, din sag er opdateret.\r\n",
+		opts: Options{Markers: markers},
+		want: "Tak, det virker nu.",
+	},
+	{
+		name: "chinese marker",
+		body: "谢谢，问题已经解决了。\n\n" + markers[3] + "\n您好，您的工单已更新。\n",
+		opts: Options{Markers: markers},
+		want: "谢谢，问题已经解决了。",
+	},
+	{
+		name: "chinese marker with ideographic space",
+		body: "好的。\n##-\u3000请在此行上方输入您的回复\u3000-##\n您好\n",
+		opts: Options{Markers: markers},
+		want: "好的。",
+	},
+	{
+		name: "first marker of any language cuts",
+		body: "Fixed.\n\n" + markers[1] + "\nHej!\n\n> " + markers[0] + "\n> Hi!\n",
+		opts: Options{Markers: markers},
+		want: "Fixed.",
+	},
+	{
+		name: "marker quoted by the client",
+		body: "Still broken.\n\nOn Tue, Jan 7, 2025 at 10:00 AM Support <support@desk.example> wrote:\n> " + markers[0] +
+			"\n> Hi Anna, your ticket was updated.\n",
+		opts: Options{Markers: markers},
+		want: "Still broken.",
+	},
+	{
+		name: "marker of a language not listed is text",
+		body: "Done.\n\n" + markers[2] + "\nHej\n",
+		opts: Options{Markers: markers[:2]},
+		want: "Done.\n\n" + markers[2] + "\nHej",
+	},
+	{
+		name: "empty markers are ignored",
+		body: "a\n\n \nb\n",
+		opts: Options{Markers: []string{"", " \t"}},
+		want: "a\n\n \nb",
 	},
 
 	// Never empty.
 	{name: "only quote", body: "> quoted\n> text\n", want: "> quoted\n> text"},
 	{name: "only signature", body: "\n\n-- \nBob\n\n", want: "-- \nBob"},
-	{name: "marker first", body: marker + "\nHi\n", opts: Options{Marker: marker}, want: marker + "\nHi"},
+	{name: "marker first", body: marker + "\nHi\n", opts: Options{Markers: []string{marker}}, want: marker + "\nHi"},
 	{name: "only mobile signature", body: "Sent from my iPhone", want: "Sent from my iPhone"},
 	{name: "empty", body: "", want: ""},
 	{name: "white space", body: " \n\t\n", want: ""},
@@ -379,7 +444,7 @@ var htmlTests = []struct {
 	want string
 }{
 	{name: "gmail", file: "gmail.html", want: "Thanks, the reset worked.\n\nAnna"},
-	{name: "gmail with marker", file: "gmail.html", opts: Options{Marker: marker}, want: "Thanks, the reset worked.\n\nAnna"},
+	{name: "gmail with marker", file: "gmail.html", opts: Options{Markers: []string{marker}}, want: "Thanks, the reset worked.\n\nAnna"},
 	{name: "gmail signature", file: "gmail_signature.html", want: "Ich habe das Formular ausgefüllt."},
 	{name: "apple mail", file: "apple.html", want: "Yes, Tuesday works.\n\nErik"},
 	{name: "thunderbird", file: "thunderbird.html", want: "Hi,\n\nthe log file is attached."},
@@ -391,14 +456,51 @@ var htmlTests = []struct {
 	{
 		name: "marker in html",
 		body: `<div>Fixed, thanks.</div><div><br></div><div style="color:#999">` + marker + `</div><div>Hi Anna, ticket updated.</div>`,
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "Fixed, thanks.",
 	},
 	{
 		name: "older marker in html quote",
 		body: `<p>Still broken.</p><blockquote><p>` + oldMarker + `</p><p>Ticket updated.</p></blockquote><p>Anna</p>`,
-		opts: Options{Marker: marker},
+		opts: Options{Markers: []string{marker}},
 		want: "Still broken.\n\nAnna",
+	},
+	{
+		name: "swedish marker in a plain blockquote",
+		body: `<div>Tack, nu fungerar det.</div><blockquote style="margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex">` +
+			`<div>` + markers[1] + `</div><div>Hej Anna, ditt ärende har uppdaterats.</div><div>Support</div></blockquote><div>Anna</div>`,
+		opts: Options{Markers: markers},
+		want: "Tack, nu fungerar det.",
+	},
+	{
+		name: "danish marker in a gmail quote",
+		body: `<div dir="ltr">Tak, det virker nu.<div><br></div><div>Søren</div></div><br><div class="gmail_quote">` +
+			`<div dir="ltr" class="gmail_attr">Den tirs. 7. jan. 2025 kl. 10.00 skrev Support &lt;<a href="mailto:support@desk.example">` +
+			`support@desk.example</a>&gt;:<br></div><blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid ` +
+			`rgb(204,204,204);padding-left:1ex"><div>` + markers[2] + `</div><div>Hej Søren, din sag [#1234] er blevet opdateret.</div>` +
+			`</blockquote></div>`,
+		opts: Options{Markers: markers},
+		want: "Tak, det virker nu.\n\nSøren",
+	},
+	{
+		name: "danish marker in a sanitised gmail quote",
+		body: `<div>Tak, det virker nu.<div><br></div><div>Søren</div></div><br><div><div>Den tirs. 7. jan. 2025 kl. 10.00 skrev ` +
+			`Support &lt;<a href="mailto:support@desk.example">support@desk.example</a>&gt;:<br></div><blockquote><div>` + markers[2] +
+			`</div><div>Hej Søren, din sag [#1234] er blevet opdateret.</div></blockquote></div>`,
+		opts: Options{Markers: markers},
+		want: "Tak, det virker nu.\n\nSøren",
+	},
+	{
+		name: "chinese marker with nbsp in html",
+		body: `<p>谢谢，已经好了。</p><p>##-&nbsp;请在此行上方输入您的回复&nbsp;-##</p><p>您好，您的工单已更新。</p>`,
+		opts: Options{Markers: markers},
+		want: "谢谢，已经好了。",
+	},
+	{
+		name: "english marker split by inline formatting",
+		body: `<p>Done.</p><p><span>##- Please type your reply</span> <b>above this line -##</b></p><p>Hi Anna</p>`,
+		opts: Options{Markers: markers},
+		want: "Done.",
 	},
 	{
 		name: "blockquote cite attribute only",

@@ -6,13 +6,14 @@ import (
 )
 
 // Text returns the new content of a text/plain body: the body without
-// deskgate's marker and what follows it, quoted history and signatures.
+// deskgate's markers and what follows the first, quoted history and
+// signatures.
 // CRLF line endings become LF. It never returns an empty or whitespace-only
 // result for a body with text: if stripping would leave nothing, it returns
 // the full text without surrounding blank lines and trailing whitespace.
 func Text(body string, opts Options) string {
 	lines := splitLines(body)
-	if out := strip(lines, opts.Marker); out != "" {
+	if out := strip(lines, opts.Markers); out != "" {
 		return out
 	}
 	return tidy(lines)
@@ -25,8 +26,8 @@ func splitLines(s string) []string {
 
 // strip applies the text rules to lines and returns the new content, or ""
 // when nothing is left. It does not modify lines.
-func strip(lines []string, marker string) string {
-	lines = lines[:markerCut(lines, marker)]
+func strip(lines []string, markers []string) string {
+	lines = lines[:markerCut(lines, markers)]
 	drop := make([]bool, len(lines))
 	n := historyCut(lines, drop)
 	lines, drop = lines[:n], drop[:n]
