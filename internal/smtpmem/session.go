@@ -1,0 +1,196 @@
+package smtpmem
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Authentication mechanism names.
+const (
+	mechPlain   = sasl.Plain
+	mechLogin   = sasl.Login
+	mechXOAUTH2 = "XOAUTH2"
+)
+
+// errAuthRequired is RFC 4954's reply to MAIL before AUTH (go-smtp's
+// ErrAuthRequired uses 502).
+var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+
+// session is one connection's SMTP session.
+type session struct {
+	srv    *Server
+	conn   *smtp.Conn
+	authed bool
+	from   string
+	to     []string
+}
+
+var _ smtp.AuthSession = (*session)(nil)
+
+func (sess *session) Reset() {
+	sess.from, sess.to = "", nil
+}
+
+func (sess *session) Logout() error { return nil }
+
+func (sess *session) Mail(from string, _ *smtp.MailOptions) error {
+	if sess.srv.authRequired() && !sess.authed {
+		return errAuthRequired
+	}
+	if err := sess.injected(StageMail, from); err != nil {
+		return err
+	}
+	sess.from = from
+	return nil
+}
+
+func (sess *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := sess.injected(StageRcpt, to); err != nil {
+		return err
+	}
+	sess.to = append(sess.to, to)
+	return nil
+}
+
+func (sess *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if err := sess.injected(StageData, sess.to...); err != nil {
+		return err
+	}
+	if sess.srv.stall() {
+		return errStalled
+	}
+	sess.srv.accept(Message{From: sess.from, To: sess.to, Data: data})
+	sess.to = nil
+	return nil
+}
+
+// injected applies the fault that strikes at stage, if any.
+func (sess *session) injected(stage string, addrs ...string) error {
+	f := sess.srv.fault(stage, addrs...)
+	if f == nil {
+		return nil
+	}
+	if f.Drop {
+		sess.conn.Conn().Close()
+		return errors.New("connection dropped")
+	}
+	return f.reply()
+}
+
+func (sess *session) AuthMechanisms() []string {
+	var mechs []string
+	if len(sess.srv.opts.Users) > 0 {
+		mechs = append(mechs, mechPlain, mechLogin)
+	}
+	if len(sess.srv.opts.Tokens) > 0 {
+		mechs = append(mechs, mechXOAUTH2)
+	}
+	return mechs
+}
+
+func (sess *session) Auth(mech string) (sasl.Server, error) {
+	switch {
+	case mech == mechPlain && len(sess.srv.opts.Users) > 0:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && identity != username {
+				return smtp.ErrAuthFailed
+			}
+			return sess.login(username, password)
+		}), nil
+	case mech == mechLogin && len(sess.srv.opts.Users) > 0:
+		return &loginServer{sess: sess}, nil
+	case mech == mechXOAUTH2 && len(sess.srv.opts.Tokens) > 0:
+		return &xoauth2Server{sess: sess}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (sess *session) login(username, password string) error {
+	want, ok := sess.srv.opts.Users[username]
+	if !ok || subtle.ConstantTimeCompare([]byte(password), []byte(want)) != 1 {
+		return smtp.ErrAuthFailed
+	}
+	sess.authed = true
+	return nil
+}
+
+// loginServer is the server side of the LOGIN mechanism, which go-sasl
+// offers only as a client: it asks for the user name and the password in
+// turn (a user name sent as the initial response is accepted).
+type loginServer struct {
+	sess     *session
+	username []byte
+	step     int
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	switch {
+	case l.step == 0 && response == nil:
+		l.step = 1
+		return []byte("Username:"), false, nil
+	case l.step <= 1:
+		l.username, l.step = response, 2
+		return []byte("Password:"), false, nil
+	case l.step == 2:
+		l.step = 3
+		return nil, true, l.sess.login(string(l.username), string(response))
+	}
+	return nil, false, smtp.ErrAuthFailed
+}
+
+// xoauth2Server is the server side of Google's and Microsoft's XOAUTH2:
+// "user=<u>\x01auth=Bearer <token>\x01\x01". On failure it sends a JSON
+// error challenge, waits for the client's empty response, then fails.
+type xoauth2Server struct {
+	sess   *session
+	failed bool
+}
+
+const xoauth2Failure = `{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`
+
+func (x *xoauth2Server) Next(response []byte) ([]byte, bool, error) {
+	if x.failed {
+		return nil, false, smtp.ErrAuthFailed
+	}
+	if response == nil {
+		return []byte{}, false, nil // ask for the initial response
+	}
+	user, token, ok := parseXOAUTH2(response)
+	want, known := x.sess.srv.opts.Tokens[user]
+	if ok && known && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1 {
+		x.sess.authed = true
+		return nil, true, nil
+	}
+	x.failed = true
+	return []byte(xoauth2Failure), false, nil
+}
+
+func parseXOAUTH2(b []byte) (user, token string, ok bool) {
+	if !bytes.HasSuffix(b, []byte("\x01\x01")) {
+		return "", "", false
+	}
+	for _, kv := range strings.Split(string(b[:len(b)-2]), "\x01") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "user":
+			user = v
+		case "auth":
+			t, found := strings.CutPrefix(v, "Bearer ")
+			if !found {
+				return "", "", false
+			}
+			token = t
+		}
+	}
+	return user, token, user != "" && token != ""
+}

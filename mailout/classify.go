@@ -1,0 +1,87 @@
+package mailout
+
+import (
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"deskgate/ticketing"
+)
+
+// setupError is a failure to open a session. It says nothing about the
+// message, so it is always temporary.
+type setupError struct {
+	addr string
+	err  error
+}
+
+func (e *setupError) Error() string { return "connecting to " + e.addr + ": " + e.err.Error() }
+func (e *setupError) Unwrap() error { return e.err }
+
+// rcptError is the refusal of every recipient of a message.
+type rcptError struct {
+	refused []string // "<addr> code text" each
+	temp    bool     // some refusal was not permanent
+}
+
+func (e *rcptError) Error() string {
+	return "all recipients refused: " + strings.Join(e.refused, "; ")
+}
+
+// classify decides the fate of a message from the error of its delivery
+// attempt: ticketing.ResultFailed for a permanent refusal (a 5xx reply other
+// than 530, or every recipient refused with 5xx), else
+// ticketing.ResultRetry. reply is the server's reply or the error, for the
+// record.
+//
+// A failure to connect or log in is always retried (see Config). go-mail's
+// *SendError is classified by its reply code; its IsTemp reports false for
+// network errors, which have no code, so it is not consulted.
+func classify(err error) (result string, reply string) {
+	const retry, failed = ticketing.ResultRetry, ticketing.ResultFailed
+	reply = replyOf(err)
+	var se *setupError
+	if errors.As(err, &se) {
+		return retry, reply
+	}
+	var re *rcptError
+	if errors.As(err, &re) {
+		return pick(re.temp, retry, failed), reply
+	}
+	code := 0
+	var te *textproto.Error
+	var ge *gomail.SendError
+	switch {
+	case errors.As(err, &te):
+		code = te.Code
+	case errors.As(err, &ge):
+		code = ge.ErrorCode()
+	}
+	if code/100 == 5 && code != 530 {
+		return failed, reply
+	}
+	return retry, reply
+}
+
+// replyOf returns err as one line, with an SMTP reply as "code text" (since
+// Go 1.26 textproto.Error quotes the text).
+func replyOf(err error) string {
+	s := err.Error()
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		s = strings.Replace(s, te.Error(), fmt.Sprintf("%03d %s", te.Code, te.Msg), 1)
+	}
+	return flatten(s)
+}
+
+// flatten joins the lines of a multi-line reply and bounds its length.
+func flatten(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 2000 {
+		s = s[:2000] + "…"
+	}
+	return s
+}

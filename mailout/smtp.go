@@ -1,0 +1,353 @@
+package mailout
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"strconv"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// client is one worker's SMTP connection: go-mail's Client connects (TCP,
+// TLS, EHLO, AUTH) and the transaction runs on its smtp.Client, so that
+// each recipient's reply is seen and the connection is reused for many
+// messages. It dials lazily and drops the connection after any error that
+// may have left it in an unknown state; the next message dials again.
+//
+// A client is used by one goroutine; only the deadline cut on shutdown
+// (stopAt) comes from another.
+type client struct {
+	cfg  Config
+	addr string
+	gm   *gomail.Client
+
+	sc   *smtp.Client // nil when not connected
+	used time.Time    // when the connection last completed a command
+
+	mu     sync.Mutex
+	conn   net.Conn  // the session's network connection, below any STARTTLS; nil when none
+	stopBy time.Time // no I/O deadline later than this; zero for none
+}
+
+// idleProbe is how long a connection may sit unused before a NOOP checks it
+// is still alive, so that a server's idle timeout costs no message attempt.
+const idleProbe = 10 * time.Second
+
+// newClient returns a client for cfg, which must have its defaults applied.
+func newClient(cfg Config) (*client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := &client{cfg: cfg, addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))}
+	tc := &tls.Config{}
+	if cfg.TLSConfig != nil {
+		tc = cfg.TLSConfig.Clone()
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = cfg.Host
+	}
+	if tc.MinVersion == 0 {
+		tc.MinVersion = tls.VersionTLS12
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.Port),
+		gomail.WithTimeout(cfg.Timeout),
+		gomail.WithTLSConfig(tc),
+		gomail.WithDialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return c.dial(ctx, network, addr, tc)
+		}),
+	}
+	switch cfg.TLS {
+	case TLSImplicit:
+		// go-mail skips STARTTLS with SSL set; c.dial does the handshake,
+		// since go-mail's own TLS dialer is not used with a dial function.
+		opts = append(opts, gomail.WithSSL())
+	case TLSStartTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLSPlain:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	}
+	plain := cfg.TLS == TLSPlain // validate allowed it for loopback only
+	switch cfg.Auth {
+	case AuthPlain:
+		opts = append(opts, gomail.WithSMTPAuth(pick(plain, gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthPlain)),
+			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+	case AuthLogin:
+		opts = append(opts, gomail.WithSMTPAuth(pick(plain, gomail.SMTPAuthLoginNoEnc, gomail.SMTPAuthLogin)),
+			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+	case AuthXOAuth2:
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthXOAUTH2),
+			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.OAuth2Token))
+	}
+	if cfg.HELO != "" {
+		opts = append(opts, gomail.WithHELO(cfg.HELO))
+	}
+	gm, err := gomail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mailout: SMTP client for %s: %w", c.addr, err)
+	}
+	c.gm = gm
+	return c, nil
+}
+
+func pick[T any](cond bool, yes, no T) T {
+	if cond {
+		return yes
+	}
+	return no
+}
+
+// dial opens the network connection for go-mail, with TLS for
+// TLSImplicit, and keeps it so that deadlines can be set and the
+// connection closed whatever go-mail does.
+func (c *client) dial(ctx context.Context, network, addr string, tc *tls.Config) (net.Conn, error) {
+	if c.cfg.TLS == TLSPlain && !isLoopback(c.cfg.Host) {
+		return nil, fmt.Errorf("refusing plain SMTP to non-loopback host %s", c.cfg.Host)
+	}
+	d := &net.Dialer{}
+	var conn net.Conn
+	var err error
+	if c.cfg.TLS == TLSImplicit {
+		conn, err = (&tls.Dialer{NetDialer: d, Config: tc}).DialContext(ctx, network, addr)
+	} else {
+		conn, err = d.DialContext(ctx, network, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.conn = conn
+	if !c.stopBy.IsZero() {
+		conn.SetDeadline(c.stopBy)
+	}
+	c.mu.Unlock()
+	return conn, nil
+}
+
+// connect opens a session: TCP, TLS, EHLO and AUTH, within Timeout and
+// not after until.
+func (c *client) connect(ctx context.Context, until time.Time) error {
+	dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), c.deadline(until))
+	defer cancel()
+	sc, err := c.gm.DialToSMTPClientWithContext(dctx)
+	if err != nil {
+		// go-mail leaves the connection open when EHLO or STARTTLS fails.
+		c.closeConn()
+		return &setupError{addr: c.addr, err: err}
+	}
+	c.sc = sc
+	c.used = time.Now()
+	return nil
+}
+
+// delivery is a message accepted by the server.
+type delivery struct {
+	reply   string   // the final reply, e.g. "250 2.0.0 OK: queued"
+	refused []string // recipients the server refused: "<addr> code text"
+}
+
+// send delivers data from the envelope sender from to rcpts, dialling
+// first if needed; no I/O deadline is later than until. It returns the
+// server's reply or an error for classify.
+func (c *client) send(ctx context.Context, from string, rcpts []string, data []byte, until time.Time) (*delivery, error) {
+	if c.sc != nil && time.Since(c.used) > idleProbe {
+		c.setDeadline(until)
+		if err := c.sc.Noop(); err != nil {
+			c.drop()
+		}
+	}
+	reused := c.sc != nil
+	if !reused {
+		if err := c.connect(ctx, until); err != nil {
+			return nil, err
+		}
+	}
+	intl := needsUTF8(from, rcpts)
+	c.sc.SkipSMTPUTF8(!intl)
+	c.setDeadline(until)
+	err := c.sc.Mail(angle(from))
+	if err != nil && reused && isConnLoss(err) {
+		// The server closed the connection while it was unused; nothing
+		// was sent yet, so try once more on a new one.
+		c.drop()
+		if err := c.connect(ctx, until); err != nil {
+			return nil, err
+		}
+		c.sc.SkipSMTPUTF8(!intl)
+		c.setDeadline(until)
+		err = c.sc.Mail(angle(from))
+	}
+	if err != nil {
+		return nil, c.abort(err)
+	}
+	d := &delivery{}
+	accepted := 0
+	temp := false
+	for _, r := range rcpts {
+		c.setDeadline(until)
+		err := c.sc.Rcpt(angle(r))
+		var te *textproto.Error
+		switch {
+		case err == nil:
+			accepted++
+		case errors.As(err, &te) && te.Code != 421:
+			d.refused = append(d.refused, angle(r)+" "+replyOf(te))
+			temp = temp || te.Code/100 != 5
+		default:
+			return nil, c.abort(err)
+		}
+	}
+	if accepted == 0 {
+		c.reset()
+		return nil, &rcptError{refused: d.refused, temp: temp}
+	}
+
+	c.setDeadline(until)
+	w, err := c.sc.Data()
+	if err != nil {
+		return nil, c.abort(err)
+	}
+	const piece = 64 << 10
+	for off := 0; off < len(data); off += piece {
+		c.setDeadline(until)
+		if _, err := w.Write(data[off:min(off+piece, len(data))]); err != nil {
+			c.drop()
+			return nil, err
+		}
+	}
+	c.setDeadline(until)
+	if err := w.Close(); err != nil {
+		var te *textproto.Error
+		if !errors.As(err, &te) || te.Code == 421 {
+			c.drop()
+		}
+		return nil, err
+	}
+	c.used = time.Now()
+	d.reply = "250 OK"
+	if dc, ok := w.(*smtp.DataCloser); ok && dc.ServerResponse() != "" {
+		d.reply = "250 " + flatten(dc.ServerResponse())
+	}
+	return d, nil
+}
+
+// isConnLoss reports whether err is a lost connection (not a reply, not a
+// timeout).
+func isConnLoss(err error) bool {
+	var te *textproto.Error
+	var ne net.Error
+	return !errors.As(err, &te) && !(errors.As(err, &ne) && ne.Timeout())
+}
+
+// abort ends a transaction after err: a refusal is followed by RSET so the
+// connection can carry the next message; any other error (or a 421, the
+// server closing) drops the connection.
+func (c *client) abort(err error) error {
+	var te *textproto.Error
+	if errors.As(err, &te) && te.Code != 421 {
+		c.reset()
+	} else {
+		c.drop()
+	}
+	return err
+}
+
+// reset sends RSET, dropping the connection if that fails.
+func (c *client) reset() {
+	if c.sc == nil {
+		return
+	}
+	c.setDeadline(time.Time{})
+	if err := c.sc.Reset(); err != nil {
+		c.drop()
+		return
+	}
+	c.used = time.Now()
+}
+
+// close ends the session politely with QUIT, bounded by Timeout.
+func (c *client) close() {
+	if c.sc != nil {
+		c.setDeadline(time.Time{})
+		_ = c.sc.Quit()
+	}
+	c.drop()
+}
+
+// drop closes the connection without a word.
+func (c *client) drop() {
+	if c.sc != nil {
+		_ = c.sc.Close()
+		c.sc = nil
+	}
+	c.closeConn()
+}
+
+func (c *client) closeConn() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+// deadline returns the deadline for the next operation: Timeout from now,
+// but not after until (unless zero) or the shutdown cut.
+func (c *client) deadline(until time.Time) time.Time {
+	d := time.Now().Add(c.cfg.Timeout)
+	if !until.IsZero() && until.Before(d) {
+		d = until
+	}
+	c.mu.Lock()
+	if !c.stopBy.IsZero() && c.stopBy.Before(d) {
+		d = c.stopBy
+	}
+	c.mu.Unlock()
+	return d
+}
+
+func (c *client) setDeadline(until time.Time) {
+	d := c.deadline(until)
+	c.mu.Lock()
+	if c.conn != nil {
+		c.conn.SetDeadline(d)
+	}
+	c.mu.Unlock()
+}
+
+// stopAt makes every I/O of the client end by t at the latest, including
+// the one in progress. It may be called from any goroutine.
+func (c *client) stopAt(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopBy = t
+	if c.conn != nil {
+		c.conn.SetDeadline(t)
+	}
+}
+
+// angle returns addr as an SMTP path: in angle brackets, the local part
+// quoted if it must be.
+func angle(addr string) string {
+	return (&mail.Address{Address: addr}).String()
+}
+
+func needsUTF8(from string, rcpts []string) bool {
+	for _, a := range append(rcpts, from) {
+		for i := 0; i < len(a); i++ {
+			if a[i] >= 0x80 {
+				return true
+			}
+		}
+	}
+	return false
+}
