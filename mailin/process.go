@@ -21,10 +21,13 @@ import (
 
 // ProcessorConfig tunes a Processor.
 type ProcessorConfig struct {
-	Parse     parse.Options
-	Queues    map[string]string // mailbox name -> the queue it feeds
-	Workers   int               // parallel parsers; default GOMAXPROCS
-	BatchSize int               // messages per transaction; default 200
+	Parse  parse.Options
+	Queues map[string]string // mailbox name -> the queue it feeds
+	// Markers are deskgate's "reply above this line" texts, in every
+	// language: quoted history in replies is cut at them.
+	Markers   []string
+	Workers   int // parallel parsers; default GOMAXPROCS
+	BatchSize int // messages per transaction; default 200
 	// Poll is how often to look for captured mail without being woken
 	// (captures by other processes); default 1s.
 	Poll time.Duration
@@ -365,11 +368,16 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 			"(IMAP UID %d when it was captured).", c.mailbox, c.uid)
 		in.HTML = ""
 	}
-	// What this message adds to the conversation, for rules and agents.
+	// What this message adds to the conversation, for rules and agents,
+	// and the language it is written in.
+	qo := quote.Options{Markers: p.cfg.Markers}
 	if in.Text != "" {
-		in.NewText = quote.Text(in.Text, quote.Options{})
+		in.NewText = quote.Text(in.Text, qo)
 	} else if in.HTML != "" {
-		in.NewText = quote.HTML(in.HTML, quote.Options{})
+		in.NewText = quote.HTML(in.HTML, qo)
+	}
+	if !in.Truncated {
+		in.DetectedLanguage = parse.DetectLanguage(in.NewText)
 	}
 	return in, ""
 }

@@ -331,13 +331,31 @@ LEFT JOIN outbox o ON o.recipient = r.address AND o.automatic AND o.status <> 's
     AND o.created_at > now() - w.secs * interval '1 second'
 GROUP BY 1, 2`
 
+// limited reports whether m counts against the per-recipient limits:
+// automatic mail to the outside world. Mail to agents and teams is not
+// limited (a busy desk sends them much of it); their auto-replies are
+// never answered, and the circuit breaker bounds the total.
+func (m *mail) limited() bool { return m.automatic && !m.toAgent && m.suppress == "" }
+
+// shortDuration writes d without zero units: 10m, 24h, 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // applyLimits suppresses automatic mail beyond the per-recipient limits,
 // counting what this batch queues as it goes.
 func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	limits := d.notes.limits
 	var addrs []string
 	for _, m := range ms {
-		if m.automatic && m.suppress == "" && !slices.Contains(addrs, m.to.Address) {
+		if m.limited() && !slices.Contains(addrs, m.to.Address) {
 			addrs = append(addrs, m.to.Address)
 		}
 	}
@@ -369,13 +387,13 @@ func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 		return fmt.Errorf("ticketing: counting recent mail: %w", err)
 	}
 	for _, m := range ms {
-		if !m.automatic || m.suppress != "" {
+		if !m.limited() {
 			continue
 		}
 		c := counts[m.to.Address]
 		for i, l := range limits {
 			if c[i] >= l.Max {
-				m.suppress = fmt.Sprintf("rate limit: %d automatic mails to this address within %s already", c[i], l.Window)
+				m.suppress = fmt.Sprintf("rate limit: %d automatic mails to this address within %s already", c[i], shortDuration(l.Window))
 				break
 			}
 		}
@@ -448,7 +466,9 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	nt := d.notes
 	t := m.t
-	lang := nt.language
+	// An address's own setting first; then, for the requester's side, the
+	// ticket's language; else the desk's.
+	lang := cmp.Or(m.contact.language, nt.language)
 	if !m.toAgent {
 		lang = cmp.Or(m.contact.language, t.language, nt.language)
 	}
@@ -585,4 +605,46 @@ func (d *Desk) teamOf(in *Inbound) string {
 		return in.Queue
 	}
 	return ""
+}
+
+// SetContactLanguage makes lang the language of all mail to address, over
+// what their mail declares; "" clears the setting. lang must be one of
+// templates.Languages().
+func SetContactLanguage(ctx context.Context, db DB, address, lang string) error {
+	if lang != "" && !slices.Contains(templates.Languages(), lang) {
+		return fmt.Errorf("language %q: want one of %s", lang, strings.Join(templates.Languages(), ", "))
+	}
+	address = lower(strings.TrimSpace(address))
+	if !strings.Contains(address, "@") {
+		return fmt.Errorf("%q is not an email address", address)
+	}
+	_, err := db.Exec(ctx, `INSERT INTO contacts (address, language) VALUES ($1, $2)
+		ON CONFLICT (address) DO UPDATE SET language = EXCLUDED.language`, address, lang)
+	if err != nil {
+		return fmt.Errorf("ticketing: setting the language of %s: %w", address, err)
+	}
+	return nil
+}
+
+// Preview composes event in lang from the templates' sample data, as the
+// desk would queue it for a ticket, without a database: what
+// `deskgate templates preview` prints.
+func (d *Desk) Preview(event, lang string) (Notification, error) {
+	if d.notes == nil {
+		return Notification{}, fmt.Errorf("ticketing: no templates configured")
+	}
+	if !slices.Contains(templates.Events(), event) {
+		return Notification{}, fmt.Errorf("unknown event %q: want one of %s", event, strings.Join(templates.Events(), ", "))
+	}
+	s := templates.Sample(event)
+	t := &ticketInfo{id: s.Ticket.Number, subject: s.Ticket.Subject, status: s.Ticket.Status,
+		requester: Address(s.Ticket.Requester), language: lang, team: s.Ticket.Team, created: s.Ticket.Created,
+		lastID: "CAF=sample-1@mail.example.com"}
+	in := &Inbound{From: Address(s.Message.Author), Text: s.Message.Text, Date: s.Message.Sent, Class: ClassHuman}
+	for _, a := range s.Message.Attachments {
+		in.Attachments = append(in.Attachments, Attachment{Filename: a})
+	}
+	m := &mail{n: &notice{event: event, ticket: t.id, in: in}, t: t, to: Address(s.Recipient),
+		toAgent: templates.ToAgents(event), automatic: event != templates.AgentReply, contact: contact{id: 1, language: lang}}
+	return d.compose(m, 1)
 }

@@ -232,6 +232,15 @@ func TestRecipientRateLimit(t *testing.T) {
 	if want := []string{"queued", "queued", "suppressed"}; !slices.Equal(got, want) {
 		t.Errorf("three acknowledgements to one address with a limit of 2 per hour: %q, want %q", got, want)
 	}
+	got = nil
+	for _, r := range outbox(t, pool) {
+		if r.Recipient == "ada@desk.example" {
+			got = append(got, r.Status)
+		}
+	}
+	if want := []string{"queued", "queued", "queued"}; !slices.Equal(got, want) {
+		t.Errorf("three new-ticket mails to an agent with a limit of 2 per hour: %q, want %q (agents are not limited)", got, want)
+	}
 }
 
 func TestPermanentBounceSuppressesAddress(t *testing.T) {
