@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,6 +83,7 @@ func TestTicketStatusAndMerge(t *testing.T) {
 		VALUES ('one', 'a@example.org', now()), ('two', 'b@example.org', now())`); err != nil {
 		t.Fatal(err)
 	}
+	writeConfig(t)
 	var out bytes.Buffer
 	for _, args := range [][]string{
 		{"ticket", "status", "1", "pending", "-why", "asked for logs"},
@@ -92,6 +96,11 @@ func TestTicketStatusAndMerge(t *testing.T) {
 	if !strings.Contains(out.String(), "ticket #1 is now pending") || !strings.Contains(out.String(), "merged into #2") {
 		t.Errorf("output = %q", out.String())
 	}
+	var event, to, status string
+	if err := pool.QueryRow(ctx, `SELECT event, recipient, status FROM outbox WHERE ticket_id = 1`).Scan(&event, &to, &status); err != nil ||
+		event != "status-pending" || to != "a@example.org" || status != "queued" {
+		t.Errorf("outbox after ticket status pending = %s %s %s, %v; want status-pending to a@example.org queued", event, to, status, err)
+	}
 	err := run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "not allowed") {
 		t.Errorf("reopening a merged (closed) ticket = %v, want the lifecycle to refuse", err)
@@ -101,5 +110,54 @@ func TestTicketStatusAndMerge(t *testing.T) {
 		if err := run(ctx, args, io.Discard, io.Discard); !errors.As(err, &u) {
 			t.Errorf("deskgate %s = %v, want a usage error", strings.Join(args, " "), err)
 		}
+	}
+}
+
+// writeConfig writes a minimal deskgate.yaml and points $DESKGATE_CONFIG at it.
+func writeConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "deskgate.yaml")
+	err := os.WriteFile(path, []byte(`desk: {name: Test Desk, address: help@desk.example}
+smtp: {host: 127.0.0.1, tls: plain}
+mailboxes: [{name: support, host: 127.0.0.1, tls: plain, username: help@desk.example, password: pw}]
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DESKGATE_CONFIG", path)
+	return path
+}
+
+func TestTemplatesCheckAndPreview(t *testing.T) {
+	writeConfig(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"templates", "check"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "templates OK") {
+		t.Fatalf("templates check = %v, output %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"templates", "preview", "status-resolved", "-lang", "da"}, &out, io.Discard); err != nil {
+		t.Fatalf("templates preview = %v", err)
+	}
+	msg, err := mail.ReadMessage(&out)
+	if err != nil {
+		t.Fatalf("templates preview printed no message: %v", err)
+	}
+	for h, want := range map[string]string{"From": `"Test Desk" <help@desk.example>`, "Auto-Submitted": "auto-replied",
+		"X-Auto-Response-Suppress": "All", "Content-Language": "da"} {
+		if got := msg.Header.Get(h); got != want {
+			t.Errorf("preview %s: %q, want %q", h, got, want)
+		}
+	}
+	if !strings.HasPrefix(msg.Header.Get("Content-Type"), "multipart/alternative") {
+		t.Errorf("preview Content-Type = %q, want multipart/alternative", msg.Header.Get("Content-Type"))
+	}
+	var u usageError
+	for _, args := range [][]string{{"templates"}, {"templates", "preview"}, {"templates", "preview", "ticket-received", "-lang", "fr"}} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); !errors.As(err, &u) {
+			t.Errorf("deskgate %s = %v, want a usage error", strings.Join(args, " "), err)
+		}
+	}
+	if err := run(context.Background(), []string{"templates", "preview", "no-such-event"}, io.Discard, io.Discard); err == nil {
+		t.Errorf("templates preview of an unknown event succeeded")
 	}
 }

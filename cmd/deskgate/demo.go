@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
+	"net/mail"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,22 +20,26 @@ import (
 	"deskgate/internal/demo"
 	"deskgate/internal/imapmem"
 	"deskgate/internal/pgtemp"
+	"deskgate/internal/smtpmem"
 	"deskgate/mailin"
+	"deskgate/mailin/parse"
 	"deskgate/migrations"
 	"deskgate/ticketing"
 )
 
 // demoCmd runs the real pipeline end to end on embedded sample mail: a
 // throwaway PostgreSQL, an in-process IMAP server with two desk mailboxes,
-// and `serve` itself; then it prints what happened.
+// an in-process SMTP server, and `serve` itself; it plays a short
+// conversation and prints every email received and sent and the tickets.
 func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	verbose := fs.Bool("v", false, "show deskgate's log while it runs")
+	keep := fs.Bool("keep", false, "keep running after the script, for a real mail client")
 	if _, err := parseArgs(fs, args, noNumber); err != nil {
 		return err
 	}
 	if !*verbose {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }
 
@@ -62,7 +70,23 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	defer srv.Close()
+	// Mail deskgate sends is kept in the folder Outgoing; mail to the desk
+	// (someone using the demo with a mail client) lands in its INBOX.
+	smtpSrv, err := smtpmem.Start(smtpmem.Options{Deliver: func(m smtpmem.Message) {
+		folder := demoOutgoing
+		for _, rcpt := range m.To {
+			if strings.HasPrefix(strings.ToLower(rcpt), "help@") || strings.HasPrefix(strings.ToLower(rcpt), "help+") {
+				folder = "INBOX"
+			}
+		}
+		_, _ = srv.Append(folder, m.Data)
+	}})
+	if err != nil {
+		return err
+	}
+	defer smtpSrv.Close()
 	say("\n== In-process IMAP server on %s with two desk mailboxes: support (INBOX) and it (folder IT)", srv.Addr())
+	say("   In-process SMTP server on %s for the mail deskgate sends", smtpSrv.Addr())
 	delivered := 0
 	for _, m := range demo.Messages() {
 		if _, err := srv.Append("INBOX", m.Raw); err != nil {
@@ -82,7 +106,7 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		}
 	}
 
-	cfg := demoConfig(srv.Addr(), user, password)
+	cfg := demoConfig(srv.Addr(), smtpSrv.Addr(), user, password)
 	runCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- serve(runCtx, cfg, pool, log) }()
@@ -97,6 +121,26 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return serveErr
 	}
 	defer stop()
+	sent := 0 // mail already shown
+	showSent := func() error {
+		if err := waitSent(ctx, pool, served); err != nil {
+			return err
+		}
+		ms := smtpSrv.Messages()
+		// Requesters' mail first, then the agents'; each in the order sent.
+		for _, agents := range []bool{false, true} {
+			for _, m := range ms[sent:] {
+				if toAgent(m) == agents {
+					printSent(stdout, m)
+				}
+			}
+		}
+		if len(ms) == sent {
+			say("   (no mail)")
+		}
+		sent = len(ms)
+		return nil
+	}
 
 	say("\n== deskgate serve: syncing both mailboxes (IMAP IDLE) and processing")
 	start := time.Now()
@@ -104,20 +148,76 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	say("   %d messages captured and processed in %v", delivered, time.Since(start).Round(time.Millisecond))
+	say("\n== Mail deskgate sent: an acknowledgement to each requester, in their language, and the team's new-ticket mail")
+	if err := showSent(); err != nil {
+		return err
+	}
+
+	say("\n== Alice's out-of-office answers her acknowledgement")
+	ooo, err := demoOutOfOffice(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if _, err := srv.Append("INBOX", ooo); err != nil {
+		return err
+	}
+	delivered++
+	if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+		return err
+	}
+	var class, status, reason string
+	if err := pool.QueryRow(ctx, `SELECT class, status, reason FROM inbound ORDER BY id DESC LIMIT 1`).Scan(&class, &status, &reason); err != nil {
+		return err
+	}
+	say("   classified %s, %s: %s", class, status, reason)
+	say("   deskgate answers no automatic mail, so the loop ends here:")
+	if err := showSent(); err != nil {
+		return err
+	}
+
+	desk, err := demoDesk(cfg, log)
+	if err != nil {
+		return err
+	}
+	var swedish int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM tickets WHERE language = 'sv' ORDER BY id LIMIT 1`).Scan(&swedish); err != nil {
+		return err
+	}
+	say("\n== Maja resolves the Swedish ticket #%d (deskgate ticket status %d resolved)", swedish, swedish)
+	if err := desk.SetStatus(ctx, pool, swedish, ticketing.StatusResolved, "maja@desk.example", "printer driver reinstalled"); err != nil {
+		return err
+	}
+	if err := showSent(); err != nil {
+		return err
+	}
 
 	say("\n== A new message arrives while deskgate is idling")
 	start = time.Now()
 	if _, err := srv.Append("INBOX", demo.Late); err != nil {
 		return err
 	}
-	if err := waitProcessed(ctx, pool, delivered+1, served); err != nil {
+	delivered++
+	if err := waitProcessed(ctx, pool, delivered, served); err != nil {
 		return err
 	}
 	say("   ticketed %v after it reached the mailbox", time.Since(start).Round(time.Millisecond))
-	if err := stop(); err != nil {
+	if err := showSent(); err != nil {
 		return err
 	}
 
+	if *keep {
+		say("\n== deskgate keeps running; use a real mail client (Ctrl-C stops everything)")
+		say("   IMAP %s  user %s  password %s  (no TLS)", srv.Addr(), user, password)
+		say("        INBOX is the desk's mailbox; %s holds every email deskgate sent", demoOutgoing)
+		say("   SMTP %s  no authentication, no TLS: send to help@desk.example to open a ticket,", smtpSrv.Addr())
+		say("        or reply to a mail in %s to add to its ticket", demoOutgoing)
+		say("   database %s", url)
+		<-ctx.Done()
+		return stop()
+	}
+	if err := stop(); err != nil {
+		return err
+	}
 	say("\n== Tickets (deskgate ticket list)")
 	ts, err := ticketing.ListTickets(ctx, pool, "", 100)
 	if err != nil {
@@ -134,36 +234,149 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	if err := printInbound(stdout, rs); err != nil {
 		return err
 	}
-	if len(ts) > 0 {
-		first := ts[len(ts)-1].Number
-		say("\n== The first ticket in full (deskgate ticket show %d)", first)
-		t, err := ticketing.GetTicket(ctx, pool, first)
-		if err != nil {
-			return err
-		}
-		if err := printTicket(stdout, t); err != nil {
-			return err
-		}
+	say("\n== The Swedish ticket in full (deskgate ticket show %d)", swedish)
+	t, err := ticketing.GetTicket(ctx, pool, swedish)
+	if err != nil {
+		return err
 	}
-	say("\nThe demo database and IMAP server are thrown away now. Point deskgate at your own")
-	say("mailbox with deskgate.yaml (see deskgate.example.yaml and the README).")
+	if err := printTicket(stdout, t); err != nil {
+		return err
+	}
+	say("\nThe demo database, IMAP and SMTP servers are thrown away now (deskgate demo -keep keeps them).")
+	say("Point deskgate at your own mailbox with deskgate.yaml (see deskgate.example.yaml and the README).")
 	return nil
 }
 
-func demoConfig(addr, user, password string) *config.Config {
-	host, port := splitHostPort(addr)
-	mb := func(name, folder string) config.Mailbox {
-		return config.Mailbox{Name: name, Host: host, Port: port, TLS: config.TLSPlain,
-			Username: user, Password: password, Folder: folder, Queue: name,
-			PollInterval: time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: 30 * time.Second,
-			Mark: config.MarkKeyword, Keyword: "$Deskgate", MaxMessageSize: 25 << 20}
+// demoOutgoing is the IMAP folder the demo keeps deskgate's sent mail in.
+const demoOutgoing = "Outgoing"
+
+// demoDesk is the desk serve runs, for changes the demo makes as an agent.
+func demoDesk(cfg *config.Config, log *slog.Logger) (*ticketing.Desk, error) {
+	dc, err := deskConfig(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &config.Config{
-		Desk:      config.Desk{Name: "Demo IT Service Desk", Address: "help@desk.example", Domain: "desk.example", Language: "en"},
-		Ingest:    config.Ingest{Workers: 2, BatchSize: 200, MaxMessageSize: 25 << 20},
-		Mailboxes: []config.Mailbox{mb("support", "INBOX"), mb("it", "IT")},
+	return ticketing.NewDesk(log, dc), nil
+}
+
+// demoOutOfOffice is the out-of-office reply Alice's Exchange server sends
+// to her acknowledgement: to its Reply-To, threaded to it, marked as
+// automatic the way Exchange marks it.
+func demoOutOfOffice(ctx context.Context, pool *pgxpool.Pool) ([]byte, error) {
+	var msgID, replyTo, subject string
+	err := pool.QueryRow(ctx, `SELECT message_id, reply_to, subject FROM outbox
+		WHERE event = 'ticket-received' AND recipient = 'alice.johnson@northwind.example'`).Scan(&msgID, &replyTo, &subject)
+	if err != nil {
+		return nil, fmt.Errorf("demo: the acknowledgement to Alice: %w", err)
+	}
+	return []byte("From: Alice Johnson <alice.johnson@northwind.example>\r\n" +
+		"To: " + replyTo + "\r\n" +
+		"Subject: Automatic reply: " + subject + "\r\n" +
+		"Date: Mon, 23 Nov 2026 08:13:02 +0000\r\n" +
+		"Message-ID: <ooo-1@northwind.example>\r\n" +
+		"In-Reply-To: <" + msgID + ">\r\n" +
+		"Auto-Submitted: auto-replied\r\n" +
+		"X-Auto-Response-Suppress: All\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"I am out of the office until Monday with limited access to email.\r\n"), nil
+}
+
+// waitSent waits until the outbox holds no mail due now.
+func waitSent(ctx context.Context, pool *pgxpool.Pool, served <-chan error) error {
+	deadline := time.After(30 * time.Second)
+	for {
+		var due int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE status = 'queued' AND next_attempt_at <= now()`).Scan(&due); err != nil {
+			return err
+		}
+		if due == 0 {
+			return nil
+		}
+		select {
+		case err := <-served:
+			return fmt.Errorf("deskgate serve stopped early: %v", err)
+		case <-deadline:
+			return fmt.Errorf("demo: after 30s %d notifications were still waiting to be sent", due)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
+
+// toAgent reports whether m is mail to agents (auto-generated).
+func toAgent(m smtpmem.Message) bool {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	return err == nil && msg.Header.Get("Auto-Submitted") == "auto-generated"
+}
+
+// printSent shows one email as the SMTP server received it: the headers
+// that matter and the start of its text part.
+func printSent(w io.Writer, m smtpmem.Message) {
+	in, err := parse.Message(m.Data, parse.Options{})
+	msg, herr := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil || herr != nil {
+		fmt.Fprintf(w, "   -> %v: unreadable: %v %v\n", m.To, err, herr)
+		return
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if toAgent(m) {
+		// Mail to agents: one line each.
+		fmt.Fprintf(w, "   -> agent %-24s %s\n", strings.Join(m.To, ", "), subject)
+		return
+	}
+	fmt.Fprintf(w, "\n   -> To: %s\n", strings.Join(m.To, ", "))
+	for _, h := range []string{"From", "Reply-To", "Subject", "In-Reply-To", "Auto-Submitted", "Content-Language"} {
+		if v := msg.Header.Get(h); v != "" {
+			if dec, err := new(mime.WordDecoder).DecodeHeader(v); err == nil {
+				v = dec
+			}
+			fmt.Fprintf(w, "      %-17s %s\n", h+":", v)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(in.Text), "\n")
+	if len(lines) > 8 {
+		lines = append(lines[:8], "[…]")
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "      | %s\n", strings.TrimRight(l, "\r "))
+	}
+}
+
+// demoConfig is the demo desk: two mailboxes on the IMAP server at
+// imapAddr, mail out through the SMTP server at smtpAddr, one team of two
+// agents. It goes through config.Parse like any deskgate.yaml, so every
+// default applies.
+func demoConfig(imapAddr, smtpAddr, user, password string) *config.Config {
+	ih, ip := splitHostPort(imapAddr)
+	sh, sp := splitHostPort(smtpAddr)
+	yaml := fmt.Sprintf(`desk:
+  name: Demo IT Service Desk
+  address: help@desk.example
+  language: en
+  secrets: [{id: 1, secret: %s}]
+ingest: {workers: 2}
+smtp: {host: %s, port: %d, tls: plain}
+mailboxes:
+  - {name: support, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: INBOX, poll_interval: 1s}
+  - {name: it, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: IT, poll_interval: 1s}
+teams:
+  - {name: support}
+  - {name: it}
+agents:
+  - {name: Maja Lind, addresses: [maja@desk.example], teams: [support, it]}
+  - {name: Tom Berg, addresses: [tom@desk.example], teams: [it]}
+`, demoSecret, sh, sp, ih, ip, user, password, ih, ip, user, password)
+	cfg, err := config.Parse([]byte(yaml), "demo configuration", nil)
+	if err != nil {
+		panic(err) // a constant configuration: a test catches any mistake
+	}
+	return cfg
+}
+
+// demoSecret signs the demo's reply tokens; the demo is thrown away.
+const demoSecret = "6465736b676174652064656d6f2073656372657420666f72207265706c792074"
 
 // waitProcessed waits until want messages are captured and none is pending.
 func waitProcessed(ctx context.Context, pool *pgxpool.Pool, want int, served <-chan error) error {

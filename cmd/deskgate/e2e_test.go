@@ -43,7 +43,9 @@ func TestServeEndToEnd(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { served <- serve(runCtx, demoConfig(srv.Addr(), "help@desk.example", "pw"), pool, log) }()
+	go func() {
+		served <- serve(runCtx, demoConfig(srv.Addr(), testSMTP(t), "help@desk.example", "pw"), pool, log)
+	}()
 	if err := waitProcessed(ctx, pool, want, served); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +190,9 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("quarantine retry -all said %q, want 2 messages requeued", out.String())
 	}
 	runCtx, cancel = context.WithCancel(ctx)
-	go func() { served <- serve(runCtx, demoConfig(srv.Addr(), "help@desk.example", "pw"), pool, log) }()
+	go func() {
+		served <- serve(runCtx, demoConfig(srv.Addr(), testSMTP(t), "help@desk.example", "pw"), pool, log)
+	}()
 	if err := waitProcessed(ctx, pool, want+1, served); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +240,7 @@ func TestTwoServersOneMailbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := demoConfig(srv.Addr(), "help@desk.example", "pw")
+	cfg := demoConfig(srv.Addr(), testSMTP(t), "help@desk.example", "pw")
 	cfg.Mailboxes = cfg.Mailboxes[:1]
 	cfg.Ingest.BatchSize = 25
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -7,6 +7,7 @@
 //	deskgate migrate               bring the database schema up to date
 //	deskgate config check          validate deskgate.yaml and report every problem
 //	deskgate ticket list|show N    read tickets (-json for scripts)
+//	deskgate templates check|preview EVENT   check or show notification mail
 //	deskgate inbound list          every captured message and what became of it
 //	deskgate quarantine list|show N|retry N|retry -all
 //	deskgate demo [-v]             run the whole pipeline on embedded sample mail
@@ -60,6 +61,9 @@ Usage:
   deskgate ticket show N [-json]
   deskgate ticket status N STATUS [-why TEXT]   new, open, pending, resolved or closed
   deskgate ticket merge FROM INTO [-why TEXT]   replies to either land in INTO
+  deskgate templates check [-config FILE]       render every notification template in every language
+  deskgate templates preview EVENT [-lang L]    print one notification exactly as it would be sent
+  deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)
   deskgate inbound list [-status S] [-limit N] [-json]
   deskgate quarantine list [-limit N] [-json]
   deskgate quarantine show N [-raw]
@@ -98,6 +102,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return inboundCmd(ctx, rest, stdout)
 	case "quarantine":
 		return quarantineCmd(ctx, rest, stdout)
+	case "templates":
+		return templatesCmd(rest, stdout, stderr)
+	case "contact":
+		return contactCmd(ctx, rest, stdout)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, log)
 	}

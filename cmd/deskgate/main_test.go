@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/internal/dbtest"
+	"deskgate/internal/smtpmem"
 )
 
 // TestMain also lets the benchmark re-run this test binary as a separate
@@ -34,4 +35,16 @@ func useDatabase(t *testing.T) *pgxpool.Pool {
 	}
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// testSMTP starts an in-process SMTP server for serve's mail, closed when
+// the test ends, and returns its address.
+func testSMTP(t testing.TB) string {
+	t.Helper()
+	s, err := smtpmem.Start(smtpmem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s.Addr()
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,7 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		})
 	case "status":
 		why := fs.String("why", "set by an administrator", "the reason, kept in the ticket's event log")
+		path := configFlag(fs)
 		nums, rest, err := positional(fs, args[1:], 1)
 		if err != nil {
 			return err
@@ -67,8 +69,18 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(rest) != 1 || !slices.Contains(ticketing.TicketStatuses(), rest[0]) {
 			return usageError("ticket status: want N STATUS, STATUS one of " + strings.Join(ticketing.TicketStatuses(), ", "))
 		}
+		// The desk's configuration says what mail the change sends.
+		cfg, err := loadConfig(*path)
+		if err != nil {
+			return err
+		}
+		dc, err := deskConfig(cfg)
+		if err != nil {
+			return err
+		}
+		desk := ticketing.NewDesk(slog.New(slog.DiscardHandler), dc)
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
-			if err := ticketing.SetStatus(ctx, pool, nums[0], rest[0], "cli", *why); err != nil {
+			if err := desk.SetStatus(ctx, pool, nums[0], rest[0], "cli", *why); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "ticket #%d is now %s\n", nums[0], rest[0])
@@ -297,6 +309,21 @@ func printTicket(w io.Writer, t *ticketing.Ticket) error {
 			fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", a.Filename, a.ContentType, a.Size)
 		}
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(m.Text))
+	}
+	if len(t.Notifications) > 0 {
+		fmt.Fprintln(w, "\nMail sent about it:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, n := range t.Notifications {
+			detail := n.Reason
+			if detail == "" {
+				detail = n.Reply
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", n.QueuedAt.Local().Format("2006-01-02 15:04:05"), n.Event, n.To,
+				n.Status, n.Language, clip(detail, 70))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(w, "\nEvents:")
 	for _, e := range t.Events {

@@ -19,6 +19,8 @@ import (
 	"deskgate/config"
 	"deskgate/mailin"
 	"deskgate/mailin/parse"
+	"deskgate/mailout"
+	"deskgate/templates"
 	"deskgate/ticketing"
 	"deskgate/ticketing/token"
 )
@@ -65,11 +67,14 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	if err != nil {
 		return err
 	}
-	proc := mailin.NewProcessor(pool, ticketing.NewDesk(log, dc), processorConfig(cfg), log)
+	desk := ticketing.NewDesk(log, dc)
+	proc := mailin.NewProcessor(pool, desk, processorConfig(cfg), log)
 	owner := processOwner()
+	sender := mailout.NewSender(log, pool, senderConfig(cfg, owner))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
-	g.Go(func() error { return closeResolved(gctx, pool, cfg.Tickets.CloseResolvedAfter, log) })
+	g.Go(func() error { return sender.Run(gctx) })
+	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	for _, mb := range cfg.Mailboxes {
 		s := mailin.NewSyncer(pool, mailboxConfig(mb), owner, log, proc.Wake)
 		g.Go(func() error { return s.Run(gctx) })
@@ -91,11 +96,11 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 
 // closeResolved closes long-resolved tickets once a minute until ctx is
 // done. Every process may run it: each ticket is closed once.
-func closeResolved(ctx context.Context, pool *pgxpool.Pool, after time.Duration, log *slog.Logger) error {
+func closeResolved(ctx context.Context, desk *ticketing.Desk, pool *pgxpool.Pool, after time.Duration, log *slog.Logger) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		n, err := ticketing.CloseResolved(ctx, pool, after)
+		n, err := desk.CloseResolved(ctx, pool, after)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("closing resolved tickets", "err", err)
@@ -110,12 +115,18 @@ func closeResolved(ctx context.Context, pool *pgxpool.Pool, after time.Duration,
 	}
 }
 
-// deskConfig maps the configuration to ticketing's, with the reply-token
-// keys when secrets are configured.
+// deskConfig maps the configuration to ticketing's: the notification
+// templates (parsed now, so a broken one stops the start) and the
+// reply-token keys when secrets are configured.
 func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	dc := ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}, Domain: cfg.Desk.Domain,
 		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo,
-		TagPrefix: cfg.Tickets.TagPrefix}
+		TagPrefix: cfg.Tickets.TagPrefix, SuppressAfterBounce: cfg.Notifications.BounceSuppression}
+	set, err := templates.Load(cfg.Notifications.TemplatesDir)
+	if err != nil {
+		return dc, err
+	}
+	dc.Notify = notifyConfig(cfg, set)
 	if len(cfg.Desk.Secrets) == 0 {
 		return dc, nil
 	}
@@ -135,6 +146,40 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	return dc, nil
 }
 
+// notifyConfig maps the notification settings, agents and teams.
+func notifyConfig(cfg *config.Config, set *templates.Set) ticketing.NotifyConfig {
+	nc := ticketing.NotifyConfig{Templates: set, DeskName: cfg.Desk.Name, Language: cfg.Desk.Language,
+		Events: map[string]ticketing.EventRule{}}
+	for _, name := range templates.Events() {
+		if e, ok := cfg.Notifications.Event(name); ok {
+			nc.Events[name] = ticketing.EventRule{Enabled: e.Enabled, To: e.To}
+		}
+	}
+	for _, l := range cfg.Notifications.RecipientLimits {
+		nc.Limits = append(nc.Limits, ticketing.Limit{Window: l.Window, Max: l.Max})
+	}
+	for _, a := range cfg.Agents {
+		nc.Agents = append(nc.Agents, ticketing.Agent{Name: a.Name, Addresses: a.Addresses, Teams: a.Teams})
+	}
+	for _, t := range cfg.Teams {
+		nc.Teams = append(nc.Teams, ticketing.Team{Name: t.Name, Address: t.Address})
+	}
+	return nc
+}
+
+// senderConfig maps the SMTP and notification settings to the sender's.
+func senderConfig(cfg *config.Config, owner string) mailout.SenderConfig {
+	sm := cfg.SMTP
+	b := cfg.Notifications.Breaker
+	return mailout.SenderConfig{
+		SMTP: mailout.Config{Host: sm.Host, Port: sm.Port, TLS: string(sm.TLS), Auth: string(sm.Auth),
+			Username: sm.Username, Password: sm.Password, OAuth2Token: sm.OAuth2Token, HELO: sm.HELO, Timeout: sm.Timeout},
+		Workers: sm.Workers, Owner: owner,
+		MaxAttempts: sm.MaxAttempts, MaxAge: sm.MaxAge, RetryBase: sm.RetryBase, RetryMax: sm.RetryMax,
+		Breaker: mailout.Breaker{Window: b.Window, Max: b.Max, Pause: b.Pause},
+	}
+}
+
 func processorConfig(cfg *config.Config) mailin.ProcessorConfig {
 	queues := map[string]string{}
 	for _, mb := range cfg.Mailboxes {
@@ -143,6 +188,7 @@ func processorConfig(cfg *config.Config) mailin.ProcessorConfig {
 	return mailin.ProcessorConfig{
 		Parse:     parse.Options{DeskAddresses: []string{cfg.Desk.Address}},
 		Queues:    queues,
+		Markers:   templates.Markers(),
 		Workers:   cfg.Ingest.Workers,
 		BatchSize: cfg.Ingest.BatchSize,
 	}
