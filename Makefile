@@ -25,6 +25,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Ingest' -benchtime 1x -timeout 30m ./cmd/deskgate/
 	$(GO) test -run '^$$' -bench . -benchmem ./mailin/parse/
 	$(GO) test -run '^$$' -bench Threading -benchtime 50x -timeout 30m ./ticketing/
+	$(GO) test -run '^$$' -bench Send -benchtime 3x -timeout 30m ./mailout/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzMessage -fuzztime $(FUZZTIME) ./mailin/parse/

@@ -61,6 +61,9 @@ type SenderConfig struct {
 	RetryBase   time.Duration
 	RetryMax    time.Duration
 	Breaker     Breaker
+	// SuppressFor is how long a permanent failure naming a bad mailbox or
+	// domain (5.1.x) stops automatic mail to that address; 0 never does.
+	SuppressFor time.Duration
 	// ShutdownGrace bounds the message in progress once Run's context is
 	// done; default the smaller of 5s and SMTP.Timeout.
 	ShutdownGrace time.Duration
@@ -349,7 +352,7 @@ func (s *Sender) record(ctx context.Context, rs []ticketing.SendResult, leaseEnd
 	delay := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		rctx, cancel := context.WithTimeout(bg, 10*time.Second)
-		err := ticketing.RecordResults(rctx, s.pool, s.cfg.Owner, rs)
+		err := ticketing.RecordResults(rctx, s.pool, s.cfg.Owner, rs, s.cfg.SuppressFor)
 		cancel()
 		if err == nil {
 			return

@@ -406,20 +406,14 @@ func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	return nil
 }
 
-// insertOutboxSQL queues (or records as suppressed) one notification and
-// logs it on the ticket.
+// insertOutboxSQL queues (or records as suppressed) one notification. The
+// row is its record: `ticket show` lists it with its fate, so no event is
+// logged for it.
 const insertOutboxSQL = `
-WITH o AS (
-    INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
-        from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-        auto_submitted, text_body, html_body)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-    RETURNING id
-)
-INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
-SELECT $2, $3, 'deskgate', 'notification.' || $7, jsonb_build_object('outbox', o.id, 'event', $4::text,
-    'to', $6::text, 'message_id', $10::text, 'reason', $8::text)
-FROM o
+INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
+    from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
+    auto_submitted, text_body, html_body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 RETURNING id`
 
 // queueMail renders every mail and inserts it into the outbox.

@@ -56,12 +56,13 @@ type Notification struct {
 // claimSQL leases up to $3 due notifications to owner $1 for $2, counting
 // the attempt. The lease is committed before any network I/O, so a crash
 // while sending leaves the row to be claimed again after the lease ends.
+// %s narrows the choice; each variant has its own partial index, so a claim
+// reads only rows it may take, however many others wait.
 const claimSQL = `
 UPDATE outbox o SET lease_owner = $1, lease_until = now() + $2::interval, attempts = attempts + 1
 FROM (
     SELECT id FROM outbox
-    WHERE status = 'queued' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
-      AND ($4 OR NOT automatic)
+    WHERE status = 'queued' %s AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
     ORDER BY next_attempt_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
@@ -71,13 +72,22 @@ RETURNING o.id, coalesce(o.ticket_id, 0), o.event, o.automatic, o.message_id, o.
     o.reply_to, o.to_addrs, o.cc_addrs, o.in_reply_to, o.refs, o.subject, o.thread_index, o.thread_topic,
     o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at`
 
+var (
+	claimAnySQL      = fmt.Sprintf(claimSQL, "")
+	claimPersonalSQL = fmt.Sprintf(claimSQL, "AND NOT automatic")
+)
+
 // ClaimNotifications leases up to limit due notifications to owner for
 // lease and returns them, oldest due first. Rows leased by another owner,
 // or not yet due, are skipped; so two senders never hold the same row.
 // With automatic false, only mail a person wrote is claimed (the circuit
 // breaker is open).
 func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Duration, limit int, automatic bool) ([]Notification, error) {
-	rows, err := db.Query(ctx, claimSQL, owner, lease, limit, automatic)
+	query := claimAnySQL
+	if !automatic {
+		query = claimPersonalSQL
+	}
+	rows, err := db.Query(ctx, query, owner, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: claiming notifications: %w", err)
 	}
@@ -118,8 +128,8 @@ type SendResult struct {
 
 // recordResultsSQL applies a batch of results, only to rows still leased to
 // owner $1: a sender whose lease ran out (and whose row another sender
-// took) cannot overwrite the newer outcome. Each final outcome is logged on
-// the ticket.
+// took) cannot overwrite the newer outcome. A failure is logged on the
+// ticket; every outcome shows in its outbox row.
 const recordResultsSQL = `
 WITH r AS (
     SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS r (id, result, reply, retry)
@@ -133,16 +143,26 @@ WITH r AS (
     FROM r
     WHERE o.id = r.id AND o.lease_owner = $1 AND o.status = 'queued'
     RETURNING o.id, o.ticket_id, o.event, o.recipient, o.message_id, o.attempts, r.result, r.reply
+), s AS (
+    -- A mailbox or domain that does not exist (5.1.x) gets no more
+    -- automatic mail for a while.
+    INSERT INTO contacts (address, suppressed_until, suppressed_reason)
+    SELECT DISTINCT ON (u.recipient) u.recipient, now() + $6 * interval '1 second', u.reply FROM u
+    WHERE u.result = 'failed' AND $6 > 0 AND u.reply ~ '(^|[^0-9.])5\.1\.[0-9]'
+    ON CONFLICT (address) DO UPDATE SET suppressed_reason = EXCLUDED.suppressed_reason,
+        suppressed_until = greatest(contacts.suppressed_until, EXCLUDED.suppressed_until)
 )
 INSERT INTO events (ticket_id, actor, kind, detail)
 SELECT u.ticket_id, 'deskgate', 'notification.' || u.result,
        jsonb_build_object('outbox', u.id, 'event', u.event, 'to', u.recipient, 'message_id', u.message_id,
                           'attempts', u.attempts, 'reply', u.reply)
-FROM u WHERE u.ticket_id IS NOT NULL AND u.result <> 'retry'`
+FROM u WHERE u.ticket_id IS NOT NULL AND u.result = 'failed'`
 
 // RecordResults stores the outcomes of delivery attempts by owner in one
-// statement. Results for rows no longer leased to owner are ignored.
-func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult) error {
+// statement. Results for rows no longer leased to owner are ignored. A
+// permanent failure naming a bad mailbox or domain (5.1.x) suppresses
+// automatic mail to that address for suppressFor (0: never).
+func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult, suppressFor time.Duration) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -156,7 +176,7 @@ func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult) er
 			retries[i] = time.Now()
 		}
 	}
-	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries); err != nil {
+	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries, suppressFor.Seconds()); err != nil {
 		return fmt.Errorf("ticketing: recording delivery results: %w", err)
 	}
 	return nil

@@ -67,11 +67,14 @@ func BenchmarkIngest(b *testing.B) {
 		dir := b.TempDir()
 		cfgPath := filepath.Join(dir, "deskgate.yaml")
 		host, port := splitHostPort(addr)
+		// serve sends its acknowledgements meanwhile, as it would in use.
+		smtpHost, smtpPort := splitHostPort(testSMTP(b))
 		cfg := fmt.Sprintf(`desk: {name: Bench Desk, address: help@desk.example}
 ingest: {batch_size: 200}
+smtp: {host: %s, port: %d, tls: plain}
 mailboxes:
   - {name: support, host: %s, port: %d, tls: plain, username: bench@desk.example, password: bench}
-`, host, port)
+`, smtpHost, smtpPort, host, port)
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 			b.Fatal(err)
 		}

@@ -176,7 +176,8 @@ func senderConfig(cfg *config.Config, owner string) mailout.SenderConfig {
 			Username: sm.Username, Password: sm.Password, OAuth2Token: sm.OAuth2Token, HELO: sm.HELO, Timeout: sm.Timeout},
 		Workers: sm.Workers, Owner: owner,
 		MaxAttempts: sm.MaxAttempts, MaxAge: sm.MaxAge, RetryBase: sm.RetryBase, RetryMax: sm.RetryMax,
-		Breaker: mailout.Breaker{Window: b.Window, Max: b.Max, Pause: b.Pause},
+		Breaker:     mailout.Breaker{Window: b.Window, Max: b.Max, Pause: b.Pause},
+		SuppressFor: cfg.Notifications.BounceSuppression,
 	}
 }
 

@@ -11,8 +11,14 @@ func markerCut(lines []string, markers []string) int {
 	if len(ms) == 0 {
 		return len(lines)
 	}
+	// A line can hold a marker only if it holds the marker's first word;
+	// most lines hold none, and skip the collapsing.
+	firsts := make([]string, len(ms))
+	for i, m := range ms {
+		firsts[i], _, _ = strings.Cut(m, " ")
+	}
 	for i, l := range lines {
-		if containsMarker(collapseSpace(l), ms) {
+		if containsMarker(l, firsts) && containsMarker(collapseSpace(l), ms) {
 			return i
 		}
 	}
