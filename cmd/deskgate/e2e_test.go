@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/mail"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"deskgate/internal/dbtest"
 	"deskgate/internal/demo"
 	"deskgate/internal/imapmem"
 	"deskgate/internal/mailgen"
+	"deskgate/internal/smtpmem"
 )
 
 // TestServeEndToEnd delivers the demo mail to a real IMAP server, runs
@@ -272,5 +275,141 @@ func TestTwoServersOneMailbox(t *testing.T) {
 	}
 	if inbound != n || tickets != n || distinctUIDs != n {
 		t.Fatalf("two servers: %d inbound records (%d distinct UIDs), %d tickets; want %d of each", inbound, distinctUIDs, tickets, n)
+	}
+}
+
+// TestNotificationsEndToEnd runs serve with a real IMAP and SMTP server: a
+// request is acknowledged through SMTP, the requester's auto-reply to the
+// acknowledgement gets no answer, and a bounce of the acknowledgement
+// marks it bounced and stops automatic mail to that address.
+func TestNotificationsEndToEnd(t *testing.T) {
+	pool := useDatabase(t)
+	ctx := context.Background()
+	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imap.Close()
+	out, err := smtpmem.Start(smtpmem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(runCtx, demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
+	}()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	}()
+	deliver := func(raw string) {
+		t.Helper()
+		if _, err := imap.Append("INBOX", []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deliver(`From: Karin Ek <karin@kund.example>
+To: help@desk.example
+Subject: Skrivaren skriver inte ut
+Message-ID: <req-1@kund.example>
+Content-Language: sv-SE
+Content-Type: text/plain; charset=utf-8
+
+Hej, skrivaren på plan 2 skriver inte ut något sedan i morse.
+`)
+	waitCtx, stop := context.WithTimeout(ctx, 20*time.Second)
+	defer stop()
+	msgs, err := out.Wait(waitCtx, 2) // the acknowledgement and the team's new-ticket mail
+	if err != nil {
+		t.Fatalf("waiting for the acknowledgement: %v", err)
+	}
+	var ack *mail.Message
+	for _, m := range msgs {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if to, err := msg.Header.AddressList("To"); err == nil && len(to) == 1 && to[0].Address == "karin@kund.example" && to[0].Name == "Karin Ek" {
+			ack = msg
+		}
+	}
+	if ack == nil {
+		t.Fatalf("no acknowledgement to Karin among %d messages", len(msgs))
+	}
+	for h, want := range map[string]string{"In-Reply-To": "<req-1@kund.example>", "Auto-Submitted": "auto-replied",
+		"X-Auto-Response-Suppress": "All", "Content-Language": "sv", "X-Deskgate-Loop": "desk.example"} {
+		if got := ack.Header.Get(h); got != want {
+			t.Errorf("acknowledgement %s = %q, want %q", h, got, want)
+		}
+	}
+	ackID := strings.Trim(ack.Header.Get("Message-ID"), "<>")
+	replyTo := strings.Trim(ack.Header.Get("Reply-To"), "<>")
+	if !strings.HasPrefix(ackID, "dg.") || !strings.HasPrefix(replyTo, "help+") {
+		t.Fatalf("acknowledgement Message-ID %q, Reply-To %q: want signed tokens", ackID, replyTo)
+	}
+
+	// Her out-of-office answers the acknowledgement; then her server
+	// bounces it after all.
+	deliver(`From: Karin Ek <karin@kund.example>
+To: ` + replyTo + `
+Subject: Frånvaro: Re: Skrivaren skriver inte ut
+Message-ID: <ooo-1@kund.example>
+In-Reply-To: <` + ackID + `>
+Auto-Submitted: auto-replied
+Content-Type: text/plain; charset=utf-8
+
+Jag är på semester till måndag.
+`)
+	deliver(`From: MAILER-DAEMON@mx.kund.example
+To: help@desk.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-1@mx.kund.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Your message could not be delivered.
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.kund.example
+
+Final-Recipient: rfc822; karin@kund.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 mailbox unavailable
+--b
+Content-Type: text/rfc822-headers
+
+From: Demo IT Service Desk <help@desk.example>
+To: karin@kund.example
+Message-ID: <` + ackID + `>
+Subject: Re: Skrivaren skriver inte ut [#1]
+--b--
+`)
+	if err := waitProcessed(ctx, pool, 3, served); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitSent(ctx, pool, served); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := len(out.Messages()); got != len(msgs) {
+		t.Errorf("%d messages sent after the auto-reply and the bounce, want still %d: automatic mail is never answered", got, len(msgs))
+	}
+	var status, reason string
+	var suppressed bool
+	if err := pool.QueryRow(ctx, `SELECT o.status, o.reason, coalesce(c.suppressed_until > now() + interval '29 days', false)
+		FROM outbox o JOIN contacts c ON c.address = o.recipient WHERE o.message_id = $1`, ackID).Scan(&status, &reason, &suppressed); err != nil {
+		t.Fatal(err)
+	}
+	if status != "bounced" || !strings.Contains(reason, "5.1.1") || !suppressed {
+		t.Errorf("acknowledgement after the bounce: status %q, reason %q, address suppressed %v; want bounced, 5.1.1, true", status, reason, suppressed)
 	}
 }
