@@ -241,6 +241,15 @@ func TestRecipientRateLimit(t *testing.T) {
 	if want := []string{"queued", "queued", "queued"}; !slices.Equal(got, want) {
 		t.Errorf("three new-ticket mails to an agent with a limit of 2 per hour: %q, want %q (agents are not limited)", got, want)
 	}
+	// An hour later the limit has recovered.
+	if _, err := pool.Exec(context.Background(), `UPDATE outbox SET created_at = created_at - interval '61 minutes'`); err != nil {
+		t.Fatal(err)
+	}
+	receiveWith(t, pool, desk, human(capture(t, pool, "support", 9), "m9@example.se", "Yet another"))
+	rs := outbox(t, pool)
+	if last := rs[len(rs)-3]; last.Recipient != "asa@example.se" || last.Status != ticketing.OutboxQueued {
+		t.Errorf("acknowledgement once the window has passed: %s %s, want queued to asa@example.se", last.Recipient, last.Status)
+	}
 }
 
 func TestPermanentBounceSuppressesAddress(t *testing.T) {
