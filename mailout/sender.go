@@ -261,9 +261,9 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 		case deferred != "":
 			rs = append(rs, s.retry(n, deferred))
 		case ctx.Err() != nil:
-			rs = append(rs, ticketing.SendResult{ID: n.ID, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now()})
+			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now()})
 		case time.Until(until) < s.cfg.SMTP.Timeout:
-			rs = append(rs, ticketing.SendResult{ID: n.ID, Result: ticketing.ResultRetry, Reply: "not attempted: lease running out", Retry: time.Now()})
+			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: lease running out", Retry: time.Now()})
 		default:
 			r, err := s.deliverOne(ctx, c, n, until)
 			rs = append(rs, r)
@@ -313,14 +313,14 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 		s.log.Warn("mailout: recipients refused", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID, "refused", d.refused)
 	}
 	s.log.Debug("mailout: sent", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID, "attempts", n.Attempts)
-	return ticketing.SendResult{ID: n.ID, Result: ticketing.ResultSent, Reply: reply}, nil
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultSent, Reply: reply}, nil
 }
 
 // fail is the result of a permanent failure.
 func (s *Sender) fail(n ticketing.Notification, reply string) ticketing.SendResult {
 	s.log.Warn("mailout: notification failed", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID,
 		"attempts", n.Attempts, "reply", reply)
-	return ticketing.SendResult{ID: n.ID, Result: ticketing.ResultFailed, Reply: reply}
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultFailed, Reply: reply}
 }
 
 // retry is the result of a temporary failure: try again after the back-off,
@@ -331,7 +331,7 @@ func (s *Sender) retry(n ticketing.Notification, reply string) ticketing.SendRes
 	if n.Attempts >= s.cfg.MaxAttempts || (!n.CreatedAt.IsZero() && now.Sub(n.CreatedAt)+delay > s.cfg.MaxAge) {
 		return s.fail(n, fmt.Sprintf("gave up after %d attempts: %s", n.Attempts, reply))
 	}
-	return ticketing.SendResult{ID: n.ID, Result: ticketing.ResultRetry, Reply: reply, Retry: now.Add(delay)}
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply, Retry: now.Add(delay)}
 }
 
 // backoff returns the delay before the attempt after attempts:

@@ -11,55 +11,73 @@ import (
 
 // bounceSQL marks the notification a delivery report names as bounced,
 // logs it on its ticket and, for a permanent failure, suppresses automatic
-// mail to the failed address until $6. It changes nothing when no
-// notification of ours has that Message-ID.
+// mail to its recipient until $6. The report must name the address the
+// notification went to ($5), so a forged report can neither mark someone
+// else's mail nor silence an arbitrary address; mail not yet sent cannot
+// bounce. It changes nothing when no notification of ours matches.
 const bounceSQL = `
 WITH o AS (
     UPDATE outbox SET status = CASE WHEN $3 THEN 'bounced' ELSE status END,
         reason = CASE WHEN $3 THEN $4 ELSE reason END
-    WHERE message_id = $1 AND status IN ('sent', 'queued', 'bounced')
+    WHERE message_id = $1 AND status IN ('sent', 'bounced') AND recipient = $5
     RETURNING id, ticket_id, recipient
 ), c AS (
-    INSERT INTO contacts (address, suppressed_until, suppressed_reason)
-    SELECT coalesce(nullif($5, ''), o.recipient), $6, $4 FROM o WHERE $6::timestamptz IS NOT NULL
-    ON CONFLICT (address) DO UPDATE SET suppressed_until = greatest(contacts.suppressed_until, EXCLUDED.suppressed_until),
-        suppressed_reason = EXCLUDED.suppressed_reason
-    RETURNING address
+    UPDATE contacts SET suppressed_until = greatest(suppressed_until, $6), suppressed_reason = $4
+    WHERE address = (SELECT recipient FROM o) AND $6::timestamptz IS NOT NULL
 )
 INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
 SELECT o.ticket_id, $2, 'deskgate', CASE WHEN $3 THEN 'notification.bounced' ELSE 'notification.delayed' END,
-    jsonb_build_object('outbox', o.id, 'message_id', $1::text, 'to', coalesce(nullif($5, ''), o.recipient),
+    jsonb_build_object('outbox', o.id, 'message_id', $1::text, 'to', o.recipient,
         'report', $4::text, 'suppressed_until', $6::timestamptz)
 FROM o WHERE o.ticket_id IS NOT NULL
 RETURNING id`
 
+// bounced lists the deliveries of in that report on our mail, with the
+// recipient each names: only those can change anything.
+func bounced(in *Inbound) []Delivery {
+	if in.Class != ClassBounce || in.OriginalMessageID == "" {
+		return nil
+	}
+	var out []Delivery
+	for _, dl := range in.Deliveries {
+		if dl.Recipient != "" && (dl.Action == "delayed" || dl.Action == "failed" || dl.Permanent()) {
+			dl.Recipient = lower(dl.Recipient)
+			out = append(out, dl)
+		}
+	}
+	return out
+}
+
+// bounceAddresses are the recipients the delivery reports among ins name,
+// for notify to lock with every other contact, in one order.
+func bounceAddresses(ins []Inbound) []string {
+	var out []string
+	for i := range ins {
+		for _, dl := range bounced(&ins[i]) {
+			out = append(out, dl.Recipient)
+		}
+	}
+	return out
+}
+
 // recordBounces feeds delivery reports about our own mail back to the
 // outbox: a failure marks the notification bounced and shows on its
 // ticket; a permanent one (5.x.x) also stops automatic mail to that
-// address for the configured time. A delay is only logged.
+// address for the configured time. A delay is only logged. A report that
+// names no recipient changes nothing: it cannot say whose mail failed.
+// The contacts it touches were locked by notify, in order with the rest.
 func (d *Desk) recordBounces(ctx context.Context, tx pgx.Tx, ins []Inbound) error {
 	b := &pgx.Batch{}
 	for i := range ins {
 		in := &ins[i]
-		if in.Class != ClassBounce || in.OriginalMessageID == "" {
-			continue
-		}
-		ds := in.Deliveries
-		if len(ds) == 0 {
-			ds = []Delivery{{Action: "failed", Diagnostic: "a delivery report without a machine-readable status: " + in.ClassReason}}
-		}
-		for _, dl := range ds {
-			delayed := dl.Action == "delayed"
-			failed := !delayed && (dl.Action == "failed" || dl.Permanent())
-			if !delayed && !failed {
-				continue // delivered, relayed, expanded: nothing went wrong
-			}
+		for _, dl := range bounced(in) {
+			failed := dl.Action != "delayed"
 			report := strings.TrimSpace(strings.Join(nonEmpty(dl.Status, dl.Diagnostic), " "))
 			var until any
-			if failed && dl.Permanent() && len(in.Deliveries) > 0 && d.suppressFor > 0 {
+			if failed && dl.Permanent() && d.suppressFor > 0 {
 				until = time.Now().Add(d.suppressFor)
 			}
-			b.Queue(bounceSQL, in.OriginalMessageID, in.CaptureID, failed, report, lower(dl.Recipient), until)
+			b.Queue(bounceSQL, in.OriginalMessageID, in.CaptureID, failed, report, dl.Recipient, until)
 		}
 	}
 	err := runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {

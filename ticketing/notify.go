@@ -179,9 +179,17 @@ type contact struct {
 // notify queues the notifications ns cause, inside tx: one outbox row per
 // recipient, composed now, or a suppressed row saying why not. A commit
 // wakes the senders.
-func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice) error {
+//
+// Contacts are locked in one sorted pass, with lock too (the addresses
+// delivery reports in the same transaction will touch), so concurrent
+// batches cannot deadlock on them.
+func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string) error {
 	nt := d.notes
 	if nt == nil || len(ns) == 0 {
+		if len(lock) > 0 {
+			_, err := lookupContacts(ctx, tx, lock)
+			return err
+		}
 		return nil
 	}
 	var ids []int64
@@ -191,7 +199,7 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice) error {
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return d.notify(ctx, tx, nil, lock)
 	}
 	tickets, err := loadTicketInfo(ctx, tx, ids)
 	if err != nil {
@@ -208,10 +216,21 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice) error {
 		ms = append(ms, d.recipients(n, t, rule.To)...)
 	}
 	if len(ms) == 0 {
-		return nil
+		return d.notify(ctx, tx, nil, lock)
 	}
-	if err := d.lookupContacts(ctx, tx, ms); err != nil {
+	addrs := slices.Clone(lock)
+	for _, m := range ms {
+		addrs = append(addrs, m.to.Address)
+	}
+	contacts, err := lookupContacts(ctx, tx, addrs)
+	if err != nil {
 		return err
+	}
+	for _, m := range ms {
+		m.contact = contacts[m.to.Address]
+		if m.suppress == "" && m.automatic && m.contact.suppressed != "" {
+			m.suppress = "automatic mail to this address is suppressed: " + m.contact.suppressed
+		}
 	}
 	if err := d.applyLimits(ctx, tx, ms); err != nil {
 		return err
@@ -290,17 +309,15 @@ ON CONFLICT (address) DO UPDATE SET address = EXCLUDED.address
 RETURNING address, id, language,
     CASE WHEN suppressed_until > now() THEN suppressed_reason || ' (until ' || to_char(suppressed_until, 'YYYY-MM-DD') || ')' ELSE '' END`
 
-func (d *Desk) lookupContacts(ctx context.Context, tx pgx.Tx, ms []*mail) error {
-	var addrs []string
-	for _, m := range ms {
-		if !slices.Contains(addrs, m.to.Address) {
-			addrs = append(addrs, m.to.Address)
-		}
-	}
+// lookupContacts upserts the contacts of addrs, in sorted order, and
+// returns what they say by address.
+func lookupContacts(ctx context.Context, tx pgx.Tx, addrs []string) (map[string]contact, error) {
+	addrs = slices.Clone(addrs)
 	slices.Sort(addrs)
+	addrs = slices.Compact(addrs)
 	rows, err := tx.Query(ctx, upsertContactsSQL, addrs)
 	if err != nil {
-		return fmt.Errorf("ticketing: recording contacts: %w", err)
+		return nil, fmt.Errorf("ticketing: recording contacts: %w", err)
 	}
 	byAddr := map[string]contact{}
 	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
@@ -311,15 +328,9 @@ func (d *Desk) lookupContacts(ctx context.Context, tx pgx.Tx, ms []*mail) error 
 		return struct{}{}, err
 	})
 	if err != nil {
-		return fmt.Errorf("ticketing: recording contacts: %w", err)
+		return nil, fmt.Errorf("ticketing: recording contacts: %w", err)
 	}
-	for _, m := range ms {
-		m.contact = byAddr[m.to.Address]
-		if m.suppress == "" && m.automatic && m.contact.suppressed != "" {
-			m.suppress = "automatic mail to this address is suppressed: " + m.contact.suppressed
-		}
-	}
-	return nil
+	return byAddr, nil
 }
 
 // recentSQL counts each address's automatic mail within each window.
@@ -556,6 +567,7 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome) []notice {
 		return nil
 	}
 	var ns []notice
+	reopened := map[int64]bool{}
 	for i, p := range plans {
 		in, o := &ins[i], &out[i]
 		switch {
@@ -563,7 +575,9 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome) []notice {
 			ns = append(ns, notice{event: templates.TicketReceived, ticket: o.TicketID, in: in},
 				notice{event: templates.NewTicket, ticket: o.TicketID, in: in})
 		case p.action == join && in.Class == ClassHuman:
-			if p.reopen {
+			if p.reopen && !reopened[o.TicketID] {
+				// Two replies in one batch reopen a ticket once.
+				reopened[o.TicketID] = true
 				ns = append(ns, notice{event: templates.Reopened, ticket: o.TicketID, in: in})
 			}
 			if _, agent := d.notes.agents[lower(in.From.Address)]; !agent {

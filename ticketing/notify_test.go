@@ -305,3 +305,112 @@ func TestDelayedDSNOnlyLogs(t *testing.T) {
 		t.Errorf("a delay warning suppressed the address until %v", until)
 	}
 }
+
+func TestForgedDSNCannotSilenceAnotherAddress(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	desk, _ := notifyingDesk(t)
+	receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))
+	ack := outbox(t, pool)[0]
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET status = 'sent'`); err != nil {
+		t.Fatal(err)
+	}
+	// The requester forges a report on their own acknowledgement, naming
+	// an agent as the failed recipient.
+	forged := ticketing.Inbound{CaptureID: capture(t, pool, "support", 2), Mailbox: "support", MessageID: "forged@example.se",
+		From: ticketing.Address{Address: "asa@example.se"}, Subject: "Undelivered", Class: ticketing.ClassBounce,
+		OriginalMessageID: ack.MessageID,
+		Deliveries:        []ticketing.Delivery{{Recipient: "ada@desk.example", Action: "failed", Status: "5.1.1"}}}
+	receiveWith(t, pool, desk, forged)
+	var suppressed int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE suppressed_until IS NOT NULL`).Scan(&suppressed); err != nil || suppressed != 0 {
+		t.Errorf("contacts suppressed by a report naming another address = %d, %v; want 0", suppressed, err)
+	}
+	if got := outbox(t, pool)[0].Status; got != ticketing.OutboxSent {
+		t.Errorf("acknowledgement status after the forged report = %q, want sent", got)
+	}
+}
+
+func TestTwoRepliesReopenOnce(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	desk, _ := notifyingDesk(t)
+	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))[0]
+	if err := desk.SetStatus(ctx, pool, o.TicketID, ticketing.StatusResolved, "ada@desk.example", "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	r1 := human(capture(t, pool, "support", 2), "r1@example.se", "Re: Help")
+	r1.InReplyTo = []string{"q@example.se"}
+	r2 := human(capture(t, pool, "support", 3), "r2@example.se", "Re: Help")
+	r2.InReplyTo = []string{"q@example.se"}
+	receiveWith(t, pool, desk, r1, r2)
+	n := 0
+	for _, r := range outbox(t, pool) {
+		if r.Event == templates.Reopened {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("reopened mails after two replies in one batch = %d, want 1", n)
+	}
+}
+
+func TestLateResultOfAnEarlierClaimIsIgnored(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	desk, _ := notifyingDesk(t)
+	receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))
+	first, err := ticketing.ClaimNotifications(ctx, pool, "p1", time.Millisecond, 1, true)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("ClaimNotifications = %d, %v", len(first), err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	second, err := ticketing.ClaimNotifications(ctx, pool, "p1", time.Minute, 10, true)
+	if err != nil || len(second) == 0 || second[0].ID != first[0].ID {
+		t.Fatalf("reclaim after the lease = %v, %v; want the same row", second, err)
+	}
+	// The first claim's worker, same process, reports late.
+	late := ticketing.SendResult{ID: first[0].ID, Attempt: first[0].Attempts, Result: ticketing.ResultFailed, Reply: "late"}
+	if err := ticketing.RecordResults(ctx, pool, "p1", []ticketing.SendResult{late}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := outbox(t, pool)[0].Status; got != ticketing.OutboxQueued {
+		t.Errorf("status after a stale result = %q, want queued (the second claim still holds it)", got)
+	}
+}
+
+func TestSendFailureSuppressesOnlyBadRecipients(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		reply    string
+		suppress bool
+	}{
+		{"550 5.1.1 <asa@example.se>: user unknown", true},
+		{"550 5.1.10 null MX", true},
+		{"553 5.1.8 sender address rejected: domain not found", false},
+		{"552 5.3.4 message too big", false},
+	} {
+		pool := dbtest.Pool(t)
+		ctx := context.Background()
+		desk, _ := notifyingDesk(t)
+		receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))
+		ns, err := ticketing.ClaimNotifications(ctx, pool, "p", time.Minute, 1, true)
+		if err != nil || len(ns) != 1 {
+			t.Fatal(ns, err)
+		}
+		r := ticketing.SendResult{ID: ns[0].ID, Attempt: ns[0].Attempts, Result: ticketing.ResultFailed, Reply: c.reply}
+		if err := ticketing.RecordResults(ctx, pool, "p", []ticketing.SendResult{r}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE suppressed_until > now()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if (n > 0) != c.suppress {
+			t.Errorf("RecordResults(failed %q) suppressed %d addresses, want suppression %v", c.reply, n, c.suppress)
+		}
+	}
+}

@@ -120,10 +120,14 @@ const (
 
 // SendResult is the outcome of one delivery attempt.
 type SendResult struct {
-	ID     int64
-	Result string    // ResultSent, ResultRetry or ResultFailed
-	Reply  string    // the SMTP server's reply or the network error, for the record
-	Retry  time.Time // for ResultRetry: when to try again
+	ID int64
+	// Attempt is the claim's attempt count (Notification.Attempts): a
+	// result applies only to the claim that produced it, even within one
+	// process.
+	Attempt int
+	Result  string    // ResultSent, ResultRetry or ResultFailed
+	Reply   string    // the SMTP server's reply or the network error, for the record
+	Retry   time.Time // for ResultRetry: when to try again
 }
 
 // recordResultsSQL applies a batch of results, only to rows still leased to
@@ -132,7 +136,7 @@ type SendResult struct {
 // ticket; every outcome shows in its outbox row.
 const recordResultsSQL = `
 WITH r AS (
-    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS r (id, result, reply, retry)
+    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $7::int[]) AS r (id, result, reply, retry, attempt)
 ), u AS (
     UPDATE outbox o SET
         status = CASE r.result WHEN 'retry' THEN 'queued' ELSE r.result END,
@@ -141,14 +145,16 @@ WITH r AS (
         sent_at = CASE r.result WHEN 'sent' THEN now() ELSE o.sent_at END,
         lease_owner = NULL, lease_until = NULL
     FROM r
-    WHERE o.id = r.id AND o.lease_owner = $1 AND o.status = 'queued'
+    WHERE o.id = r.id AND o.lease_owner = $1 AND o.attempts = r.attempt AND o.status = 'queued'
     RETURNING o.id, o.ticket_id, o.event, o.recipient, o.message_id, o.attempts, r.result, r.reply
 ), s AS (
-    -- A mailbox or domain that does not exist (5.1.x) gets no more
-    -- automatic mail for a while.
+    -- A mailbox or domain that does not exist gets no more automatic mail
+    -- for a while: bad mailbox (5.1.1), bad system (5.1.2), bad syntax
+    -- (5.1.3), moved (5.1.6), null MX (5.1.10); not 5.1.7 and 5.1.8,
+    -- which are about our own sender address.
     INSERT INTO contacts (address, suppressed_until, suppressed_reason)
     SELECT DISTINCT ON (u.recipient) u.recipient, now() + $6 * interval '1 second', u.reply FROM u
-    WHERE u.result = 'failed' AND $6 > 0 AND u.reply ~ '(^|[^0-9.])5\.1\.[0-9]'
+    WHERE u.result = 'failed' AND $6 > 0 AND u.reply ~ '(^|[^0-9.])5\.1\.(1|2|3|6|10)($|[^0-9])'
     ON CONFLICT (address) DO UPDATE SET suppressed_reason = EXCLUDED.suppressed_reason,
         suppressed_until = greatest(contacts.suppressed_until, EXCLUDED.suppressed_until)
 )
@@ -170,13 +176,14 @@ func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult, su
 	results := make([]string, len(rs))
 	replies := make([]string, len(rs))
 	retries := make([]time.Time, len(rs))
+	attempts := make([]int32, len(rs))
 	for i, r := range rs {
-		ids[i], results[i], replies[i], retries[i] = r.ID, r.Result, r.Reply, r.Retry
+		ids[i], results[i], replies[i], retries[i], attempts[i] = r.ID, r.Result, r.Reply, r.Retry, int32(r.Attempt)
 		if r.Retry.IsZero() {
 			retries[i] = time.Now()
 		}
 	}
-	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries, suppressFor.Seconds()); err != nil {
+	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries, suppressFor.Seconds(), attempts); err != nil {
 		return fmt.Errorf("ticketing: recording delivery results: %w", err)
 	}
 	return nil

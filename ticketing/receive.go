@@ -250,7 +250,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err := storeAttachments(ctx, tx, ins, sums, msgIDs); err != nil {
 		return nil, err
 	}
-	if err := d.notify(ctx, tx, d.notices(ins, plans, out)); err != nil {
+	if err := d.notify(ctx, tx, d.notices(ins, plans, out), bounceAddresses(ins)); err != nil {
 		return nil, err
 	}
 	if err := d.recordBounces(ctx, tx, ins); err != nil {

@@ -91,7 +91,7 @@ func (d *Desk) SetStatus(ctx context.Context, db Beginner, number int64, to, act
 			return fmt.Errorf("ticketing: changing status of ticket %d: %w", number, err)
 		}
 		if ev, ok := statusEvents[to]; ok {
-			return d.notify(ctx, tx, []notice{{event: ev, ticket: number, why: why}})
+			return d.notify(ctx, tx, []notice{{event: ev, ticket: number, why: why}}, nil)
 		}
 		return nil
 	})
@@ -127,7 +127,7 @@ func (d *Desk) CloseResolved(ctx context.Context, db Beginner, after time.Durati
 		for i, id := range closed {
 			ns[i] = notice{event: templates.StatusClosed, ticket: id, why: "resolved for longer than " + after.String()}
 		}
-		return d.notify(ctx, tx, ns)
+		return d.notify(ctx, tx, ns, nil)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("ticketing: closing resolved tickets: %w", err)
