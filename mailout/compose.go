@@ -2,6 +2,8 @@ package mailout
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -36,9 +38,9 @@ type ComposeOptions struct {
 	// queued (Notification.CreatedAt), so that every attempt sends the
 	// same bytes; if that is zero too, the time of the call.
 	Date time.Time
-	// Boundary fixes the MIME boundary of multipart messages, for
-	// reproducible output in tests. Empty means a random boundary per
-	// message; a fixed one must not occur in the bodies.
+	// Boundary fixes the MIME boundary of multipart messages. Empty means
+	// one derived from the Message-ID, so that a retry sends the same
+	// bytes; a fixed one must not occur in the bodies.
 	Boundary string
 }
 
@@ -95,6 +97,12 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 		gomail.WithNoDefaultUserAgent(),
 		gomail.WithCharset(gomail.CharsetUTF8),
 		gomail.WithEncoding(gomail.EncodingQP),
+	}
+	if opts.Boundary == "" {
+		// Derived from the Message-ID, so every attempt sends the same
+		// bytes; a hash never occurs in a body by chance.
+		sum := sha256.Sum256([]byte("deskgate boundary\x00" + n.MessageID))
+		opts.Boundary = "dg" + hex.EncodeToString(sum[:20])
 	}
 	if opts.Boundary != "" {
 		mopts = append(mopts, gomail.WithBoundary(opts.Boundary))

@@ -442,3 +442,20 @@ func FuzzCompose(f *testing.F) {
 		}
 	})
 }
+
+func TestComposeIsStableAcrossAttempts(t *testing.T) {
+	n := sample()
+	n.CreatedAt = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	a, err := Compose(n, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Attempts++
+	b, err := Compose(n, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("Compose of one notification twice differs; a retry must send the same bytes")
+	}
+}

@@ -259,11 +259,13 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 	for _, n := range ns {
 		switch {
 		case deferred != "":
-			rs = append(rs, s.retry(n, deferred))
+			r := s.retry(n, deferred)
+			r.Untried = r.Result == ticketing.ResultRetry
+			rs = append(rs, r)
 		case ctx.Err() != nil:
-			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now()})
+			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true})
 		case time.Until(until) < s.cfg.SMTP.Timeout:
-			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: lease running out", Retry: time.Now()})
+			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: lease running out", Retry: time.Now(), Untried: true})
 		default:
 			r, err := s.deliverOne(ctx, c, n, until)
 			rs = append(rs, r)

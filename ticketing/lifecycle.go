@@ -81,7 +81,9 @@ func (d *Desk) applyLifecycle(ins []Inbound, plans []plan, states map[int64]tick
 			p.reason += fmt.Sprintf(", ticket #%d was merged into #%d", p.ticket, st.id)
 			p.ticket = st.id
 		}
-		if p.action != join || ins[i].Class != ClassHuman {
+		if p.action != join || ins[i].Class != ClassHuman || d.isAgent(ins[i].From.Address) {
+			// An agent's mail moves no status: that takes a verified
+			// command, not a reply to a notification.
 			continue
 		}
 		p.fromRequester = lower(ins[i].From.Address) == st.requester

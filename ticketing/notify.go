@@ -98,6 +98,15 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 	return n
 }
 
+// isAgent reports whether addr is a configured agent's address.
+func (d *Desk) isAgent(addr string) bool {
+	if d.notes == nil {
+		return false
+	}
+	_, ok := d.notes.agents[lower(addr)]
+	return ok
+}
+
 // hasTeam reports whether name is a configured team.
 func (n *notifier) hasTeam(name string) bool {
 	_, ok := n.teams[name]
@@ -440,14 +449,19 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	b := &pgx.Batch{}
 	queued := false
 	for i, m := range ms {
-		n, err := d.compose(m, ids[i])
-		if err != nil {
-			return err
-		}
 		status := OutboxQueued
-		if m.suppress != "" {
+		n, err := d.compose(m, ids[i])
+		switch {
+		case err != nil:
+			// A broken template must not stop mail processing: the row
+			// records the failure where the ticket shows it.
+			d.log.Error("ticketing: a notification could not be rendered", "event", m.n.event, "ticket", m.t.id, "err", err)
+			n = Notification{ID: ids[i], TicketID: m.t.id, Event: m.n.event, Automatic: m.automatic, From: d.notes.from,
+				To: []Address{m.to}, MessageID: fmt.Sprintf("dg-failed-%d@%s", ids[i], d.domain)}
+			status, m.suppress = OutboxFailed, "could not render the template: "+err.Error()
+		case m.suppress != "":
 			status = OutboxSuppressed
-		} else {
+		default:
 			queued = true
 		}
 		var inbound any
@@ -521,6 +535,11 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		// Agents' clients group a ticket's mail by this common reference.
 		root := fmt.Sprintf("dg-ticket-%d@%s", t.id, d.domain)
 		n.InReplyTo, n.References = root, []string{root}
+	} else if in := m.n.in; in != nil && in.MessageID != "" && lower(in.From.Address) == lower(t.requester.Address) {
+		// Answer the message that caused this mail, not a later one of
+		// the same batch.
+		n.InReplyTo = in.MessageID
+		n.References = continueRefs(in.References, in.MessageID)
 	} else if t.lastID != "" {
 		n.InReplyTo = t.lastID
 		n.References = continueRefs(t.lastRefs, t.lastID)
@@ -580,7 +599,7 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome) []notice {
 				reopened[o.TicketID] = true
 				ns = append(ns, notice{event: templates.Reopened, ticket: o.TicketID, in: in})
 			}
-			if _, agent := d.notes.agents[lower(in.From.Address)]; !agent {
+			if !d.isAgent(in.From.Address) {
 				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in})
 			}
 		}

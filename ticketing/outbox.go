@@ -128,6 +128,9 @@ type SendResult struct {
 	Result  string    // ResultSent, ResultRetry or ResultFailed
 	Reply   string    // the SMTP server's reply or the network error, for the record
 	Retry   time.Time // for ResultRetry: when to try again
+	// Untried marks a claimed row handed back without an attempt (at
+	// shutdown, or when the lease runs short): it does not count.
+	Untried bool
 }
 
 // recordResultsSQL applies a batch of results, only to rows still leased to
@@ -136,13 +139,14 @@ type SendResult struct {
 // ticket; every outcome shows in its outbox row.
 const recordResultsSQL = `
 WITH r AS (
-    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $7::int[]) AS r (id, result, reply, retry, attempt)
+    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $7::int[], $8::bool[]) AS r (id, result, reply, retry, attempt, untried)
 ), u AS (
     UPDATE outbox o SET
         status = CASE r.result WHEN 'retry' THEN 'queued' ELSE r.result END,
         reply = r.reply,
         next_attempt_at = CASE r.result WHEN 'retry' THEN r.retry ELSE o.next_attempt_at END,
         sent_at = CASE r.result WHEN 'sent' THEN now() ELSE o.sent_at END,
+        attempts = o.attempts - CASE WHEN r.untried THEN 1 ELSE 0 END,
         lease_owner = NULL, lease_until = NULL
     FROM r
     WHERE o.id = r.id AND o.lease_owner = $1 AND o.attempts = r.attempt AND o.status = 'queued'
@@ -177,13 +181,15 @@ func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult, su
 	replies := make([]string, len(rs))
 	retries := make([]time.Time, len(rs))
 	attempts := make([]int32, len(rs))
+	untried := make([]bool, len(rs))
 	for i, r := range rs {
+		untried[i] = r.Untried
 		ids[i], results[i], replies[i], retries[i], attempts[i] = r.ID, r.Result, r.Reply, r.Retry, int32(r.Attempt)
 		if r.Retry.IsZero() {
 			retries[i] = time.Now()
 		}
 	}
-	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries, suppressFor.Seconds(), attempts); err != nil {
+	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries, suppressFor.Seconds(), attempts, untried); err != nil {
 		return fmt.Errorf("ticketing: recording delivery results: %w", err)
 	}
 	return nil

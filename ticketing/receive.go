@@ -218,7 +218,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
 				joined = append(joined, -1)
 			}
-			if in.Class == ClassHuman {
+			if in.Class == ClassHuman && !d.isAgent(in.From.Address) {
 				queueAddParticipant(joins, o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String())
 				joined = append(joined, -2)
 			}
