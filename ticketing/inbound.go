@@ -69,6 +69,9 @@ type Inbound struct {
 	// message it reports on, when the report names one.
 	OriginalMessageID string
 
+	// Headers are the message's top-level header fields by lower-cased
+	// name, the first value of each, decoded; for rules.
+	Headers map[string]string
 	// Languages are the languages the sender declared, from
 	// Content-Language and then Accept-Language, as BCP 47 tags in order of
 	// preference; nil when neither header is present or valid.

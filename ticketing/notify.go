@@ -119,6 +119,8 @@ type notice struct {
 	ticket int64
 	in     *Inbound // the message that caused it; nil for a change a person made
 	why    string   // for status mail: the reason given
+	to     []string // recipients instead of the event's configured ones
+	sla    *templates.SLA
 }
 
 // ticketInfo is what notifications say about a ticket and how they thread.
@@ -127,6 +129,7 @@ type ticketInfo struct {
 	subject, status          string
 	requester                Address
 	language, team, assignee string
+	priority, category       string
 	created                  time.Time
 	resolvedAt               *time.Time
 	lastID, lastRoot         string // the requester's latest message: Message-ID and Outlook root
@@ -135,7 +138,7 @@ type ticketInfo struct {
 }
 
 const ticketInfoSQL = `
-SELECT t.id, t.subject, t.requester_name, t.requester_addr, t.status, t.language, t.team, t.assignee, t.created_at,
+SELECT t.id, t.subject, t.requester_name, t.requester_addr, t.status, t.language, t.team, t.assignee, t.priority, t.category, t.created_at,
     t.resolved_at, coalesce(m.message_id, ''), coalesce(m.refs, '{}'), coalesce(m.thread_root, ''),
     coalesce((SELECT jsonb_agg(jsonb_build_object('name', p.name, 'address', p.address) ORDER BY p.added_at)
               FROM participants p WHERE p.ticket_id = t.id AND p.role = 'cc'), '[]')
@@ -157,7 +160,7 @@ func loadTicketInfo(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*tic
 		t := &ticketInfo{}
 		var cc []Address
 		err := row.Scan(&t.id, &t.subject, &t.requester.Name, &t.requester.Address, &t.status, &t.language, &t.team,
-			&t.assignee, &t.created, &t.resolvedAt, &t.lastID, &t.lastRefs, &t.lastRoot, &cc)
+			&t.assignee, &t.priority, &t.category, &t.created, &t.resolvedAt, &t.lastID, &t.lastRefs, &t.lastRoot, &cc)
 		t.cc = cc
 		out[t.id] = t
 		return struct{}{}, err
@@ -222,7 +225,11 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 		if !rule.Enabled || t == nil {
 			continue
 		}
-		ms = append(ms, d.recipients(n, t, rule.To)...)
+		to := rule.To
+		if n.to != nil {
+			to = n.to
+		}
+		ms = append(ms, d.recipients(n, t, to)...)
 	}
 	if len(ms) == 0 {
 		return d.notify(ctx, tx, nil, lock)
@@ -502,6 +509,10 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	if a, ok := nt.agents[lower(t.assignee)]; ok {
 		data.Ticket.Assignee = a.Name
 	}
+	if m.n.sla != nil {
+		data.SLA = *m.n.sla
+	}
+	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
 			Text: newText(in), Sent: in.Date}
@@ -581,7 +592,7 @@ func topic(subject string) string {
 // acknowledgement and a new-ticket mail for each ticket opened, a
 // reopened mail for each ticket a reply reopened, and a requester-replied
 // mail for each human reply that is not an agent's.
-func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome) []notice {
+func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*classified) []notice {
 	if d.notes == nil {
 		return nil
 	}
@@ -591,8 +602,16 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome) []notice {
 		in, o := &ins[i], &out[i]
 		switch {
 		case p.action == open:
-			ns = append(ns, notice{event: templates.TicketReceived, ticket: o.TicketID, in: in},
-				notice{event: templates.NewTicket, ticket: o.TicketID, in: in})
+			c := decided[i]
+			if c == nil || !c.ackOff {
+				ns = append(ns, notice{event: templates.TicketReceived, ticket: o.TicketID, in: in})
+			}
+			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in})
+			if c != nil {
+				for _, s := range c.result.Send {
+					ns = append(ns, notice{event: s.Template, ticket: o.TicketID, in: in, why: "rule " + s.Rule})
+				}
+			}
 		case p.action == join && in.Class == ClassHuman:
 			if p.reopen && !reopened[o.TicketID] {
 				// Two replies in one batch reopen a ticket once.

@@ -52,6 +52,8 @@ type Config struct {
 	// SuppressAfterBounce is how long a permanent delivery failure stops
 	// automatic mail to that address; 0 never stops it.
 	SuppressAfterBounce time.Duration
+	// Policy holds the rules, the priority matrix and SLA targets.
+	Policy PolicyConfig
 }
 
 // Desk applies inbound mail to tickets.
@@ -66,13 +68,14 @@ type Desk struct {
 	tags         Tagger
 	notes        *notifier // nil: no notifications
 	suppressFor  time.Duration
+	policy       PolicyConfig
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
 	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow,
 		replyTo: cfg.RequesterFromReplyTo, tags: NewTagger(cfg.TagPrefix),
-		suppressFor: cfg.SuppressAfterBounce}
+		suppressFor: cfg.SuppressAfterBounce, policy: cfg.Policy}
 	if d.reopenWindow <= 0 {
 		d.reopenWindow = DefaultReopenWindow
 	}
@@ -138,7 +141,12 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
-	d.applyLifecycle(ins, plans, states, time.Now())
+	now := time.Now()
+	d.applyLifecycle(ins, plans, states, now)
+	decided, err := d.classifyAll(ctx, tx, ins, plans, now)
+	if err != nil {
+		return nil, err
+	}
 
 	// Open the new tickets in one round trip.
 	out := make([]Outcome, len(ins))
@@ -148,8 +156,9 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	for i, p := range plans {
 		if p.action == open {
 			requester := d.requester(&ins[i])
+			c := decided[i]
 			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester), p.reason, p.evidence,
-				d.languageOf(&ins[i]), d.teamOf(&ins[i]))
+				c.language, c.result.Ticket.Team)
 			opened = append(opened, i)
 		}
 	}
@@ -162,6 +171,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	// Everything that joins a ticket, in order, now that they all exist.
 	joins := &pgx.Batch{}
 	var joined []int
+	var moves []clockMove
 	for i, p := range plans {
 		in := &ins[i]
 		o := &out[i]
@@ -176,6 +186,13 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			o.Status = StatusIgnored
 		case open:
 			o.Status = StatusTicketed
+			for range d.queueClassified(joins, o.TicketID, in, decided[i]) {
+				joined = append(joined, -1)
+			}
+			for _, a := range decided[i].result.AddCc {
+				queueAddParticipant(joins, o.TicketID, in.CaptureID, Address{Address: a}, "cc", "added by a rule")
+				joined = append(joined, -2)
+			}
 			if p.linked != 0 {
 				joins.Queue(linkSQL, o.TicketID, p.linked, in.CaptureID, p.reason)
 				joined = append(joined, -1)
@@ -212,6 +229,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 				}
 				joins.Queue(reopenSQL, o.TicketID, from, in.CaptureID, lower(in.From.Address), why)
 				joined = append(joined, -2)
+				moves = append(moves, clockMove{ticket: o.TicketID, capture: in.CaptureID, from: from, actor: lower(in.From.Address)})
 			}
 			if bad := toks[i].invalid; len(bad) > 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
@@ -250,7 +268,16 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err := storeAttachments(ctx, tx, ins, sums, msgIDs); err != nil {
 		return nil, err
 	}
-	if err := d.notify(ctx, tx, d.notices(ins, plans, out), bounceAddresses(ins)); err != nil {
+	seen := map[int64]bool{}
+	for _, m := range moves {
+		if !seen[m.ticket] { // two replies in one batch move a ticket once
+			seen[m.ticket] = true
+			if err := d.moveClocks(ctx, tx, m.ticket, m.capture, m.from, StatusOpen, m.actor, now); err != nil {
+				return nil, fmt.Errorf("ticketing: moving SLA clocks: %w", err)
+			}
+		}
+	}
+	if err := d.notify(ctx, tx, d.notices(ins, plans, out, decided), bounceAddresses(ins)); err != nil {
 		return nil, err
 	}
 	if err := d.recordBounces(ctx, tx, ins); err != nil {

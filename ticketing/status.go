@@ -90,6 +90,9 @@ func (d *Desk) SetStatus(ctx context.Context, db Beginner, number int64, to, act
 		if err != nil {
 			return fmt.Errorf("ticketing: changing status of ticket %d: %w", number, err)
 		}
+		if err := d.moveClocks(ctx, tx, number, 0, from, to, actor, time.Now()); err != nil {
+			return fmt.Errorf("ticketing: moving SLA clocks of ticket %d: %w", number, err)
+		}
 		if ev, ok := statusEvents[to]; ok {
 			return d.notify(ctx, tx, []notice{{event: ev, ticket: number, why: why}}, nil)
 		}
@@ -126,6 +129,9 @@ func (d *Desk) CloseResolved(ctx context.Context, db Beginner, after time.Durati
 		ns := make([]notice, len(closed))
 		for i, id := range closed {
 			ns[i] = notice{event: templates.StatusClosed, ticket: id, why: "resolved for longer than " + after.String()}
+			if err := d.moveClocks(ctx, tx, id, 0, StatusResolved, StatusClosed, "deskgate", time.Now()); err != nil {
+				return err
+			}
 		}
 		return d.notify(ctx, tx, ns, nil)
 	})

@@ -111,7 +111,7 @@ const eventSQL = `
 INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, 'deskgate', $3, $4) RETURNING id`
 
 func queueEvent(b *pgx.Batch, ticketID, captureID int64, kind string, detail map[string]any) {
-	b.Queue(eventSQL, ticketID, captureID, kind, jsonOf(detail))
+	b.Queue(eventSQL, ticketID, nullID(captureID), kind, jsonOf(detail))
 }
 
 // runBatch sends b in one round trip and scans each result in order.

@@ -63,6 +63,7 @@ func build(root *enmime.Part, fallback bool) (ticketing.Inbound, *message) {
 	in.Subject = m.get("Subject")
 	in.Date = parseDate(rawHeader(m.header, "Date"))
 	in.Languages = declaredLanguages(m)
+	in.Headers = headerMap(m)
 
 	var env *enmime.Envelope
 	var err error
@@ -164,4 +165,20 @@ func filename(name, hint string) string {
 
 func bufioReader(b []byte) *bufio.Reader {
 	return bufio.NewReader(bytes.NewReader(b))
+}
+
+// headerMap is every top-level header field by lower-cased name, the first
+// value of each, decoded, for rules. Values are cut at maxHeaderValue
+// bytes so that a hostile header cannot bloat every rule evaluation.
+func headerMap(m *message) map[string]string {
+	const maxHeaderValue = 4096
+	out := make(map[string]string, len(m.header))
+	for k := range m.header {
+		v := m.get(k)
+		if len(v) > maxHeaderValue {
+			v = strings.ToValidUTF8(v[:maxHeaderValue], "")
+		}
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }

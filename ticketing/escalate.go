@@ -1,0 +1,141 @@
+package ticketing
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"deskgate/templates"
+	"deskgate/ticketing/sla"
+)
+
+// dueClocksSQL finds running clocks whose warning or breach is due at $1,
+// locking them; rows another process holds are skipped, so each fires in
+// exactly one transaction.
+const dueClocksSQL = `
+SELECT c.ticket_id, c.kind, c.deadline, c.target, c.calendar, t.priority, t.team,
+    c.breached_at IS NULL AND c.deadline <= $1 AS breach
+FROM sla_clocks c JOIN tickets t ON t.id = c.ticket_id
+WHERE c.running AND ((c.warned_at IS NULL AND c.warn_at <= $1) OR (c.breached_at IS NULL AND c.deadline <= $1))
+ORDER BY c.deadline
+LIMIT $2
+FOR UPDATE OF c SKIP LOCKED`
+
+// Escalate fires the SLA warnings and breaches due at now, each exactly
+// once however many processes run it, and returns how many fired. A
+// breach also counts as the warning. Warnings wait for business hours
+// unless RemindOutsideHours is set; breaches fire at once. Run it
+// periodically: after downtime it catches up on everything overdue.
+func (d *Desk) Escalate(ctx context.Context, db Beginner, now time.Time) (int, error) {
+	if d.policy.Matrix == nil {
+		return 0, nil
+	}
+	fired := 0
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		type due struct {
+			ticket         int64
+			kind, cal      string
+			deadline       time.Time
+			target         int64
+			priority, team string
+			breach         bool
+		}
+		rows, err := tx.Query(ctx, dueClocksSQL, now, 200)
+		if err != nil {
+			return err
+		}
+		ds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (due, error) {
+			var x due
+			err := row.Scan(&x.ticket, &x.kind, &x.deadline, &x.target, &x.cal, &x.priority, &x.team, &x.breach)
+			return x, err
+		})
+		if err != nil {
+			return err
+		}
+		var ns []notice
+		for _, x := range ds {
+			cal := d.calendarNamed(x.cal)
+			if !x.breach && !d.policy.RemindOutsideHours && !cal.IsOpen(now) {
+				continue // a reminder waits for business hours
+			}
+			level, event, kind := d.policy.Escalation.Warning, templates.SLAWarning, "sla.warning"
+			set := `warned_at = now()`
+			if x.breach {
+				level, event, kind = d.policy.Escalation.Breach, templates.SLABreach, "sla.breach"
+				set = `warned_at = coalesce(warned_at, now()), breached_at = now()`
+			}
+			if _, err := tx.Exec(ctx, `UPDATE sla_clocks SET `+set+` WHERE ticket_id = $1 AND kind = $2`, x.ticket, x.kind); err != nil {
+				return err
+			}
+			detail := map[string]any{"clock": x.kind, "due": x.deadline, "priority": x.priority}
+			if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, actor, kind, detail) VALUES ($1, 'deskgate', $2, $3)`,
+				x.ticket, kind, jsonOf(detail)); err != nil {
+				return err
+			}
+			to := slices.Clone(level.Notify)
+			if x.breach {
+				to = append(to, d.policy.TeamEscalation[x.team]...)
+			}
+			ns = append(ns, notice{event: event, ticket: x.ticket, to: to, sla: &templates.SLA{Kind: x.kind,
+				Target: time.Duration(x.target) * time.Second, Business: cal.Name() != sla.Always().Name(), Due: x.deadline}})
+			if err := d.escalateTicket(ctx, tx, x.ticket, x.priority, level, now); err != nil {
+				return err
+			}
+			fired++
+		}
+		return d.notify(ctx, tx, ns, nil)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("ticketing: escalating: %w", err)
+	}
+	return fired, nil
+}
+
+// escalateTicket applies a level's ticket actions: raise the priority one
+// level (recomputing the deadlines, elapsed time kept) and reassign.
+func (d *Desk) escalateTicket(ctx context.Context, tx pgx.Tx, id int64, priority string, level EscalationLevel, now time.Time) error {
+	if level.RaisePriority {
+		if up := d.policy.Matrix.Raise(priority); up != priority && up != "" {
+			if err := d.setPriority(ctx, tx, id, priority, up, "escalation", now); err != nil {
+				return err
+			}
+		}
+	}
+	if level.Reassign != "" {
+		_, err := tx.Exec(ctx, `
+			WITH t AS (UPDATE tickets SET team = $2, updated_at = now() WHERE id = $1 AND team <> $2 RETURNING id)
+			INSERT INTO events (ticket_id, actor, kind, detail)
+			SELECT id, 'escalation', 'team.changed', jsonb_build_object('to', $2::text, 'why', 'SLA escalation') FROM t`, id, level.Reassign)
+		return err
+	}
+	return nil
+}
+
+// setPriority changes a ticket's priority and retargets its running
+// clocks to the new priority's targets, keeping the business time used.
+func (d *Desk) setPriority(ctx context.Context, tx pgx.Tx, id int64, from, to, actor string, now time.Time) error {
+	var policy, team string
+	err := tx.QueryRow(ctx, `UPDATE tickets SET priority = $2, updated_at = now() WHERE id = $1 RETURNING sla_policy, team`, id, to).
+		Scan(&policy, &team)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	queueEvent(b, id, 0, "priority.changed", map[string]any{"from": from, "to": to, "by": actor})
+	cs, err := d.loadClocks(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	tg := d.policy.Policies[policy].Targets[to]
+	for _, c := range cs {
+		target := map[string]time.Duration{ClockResponse: tg.Response, ClockResolution: tg.Resolution, ClockNextResponse: tg.NextResponse}[c.kind]
+		if target > 0 && c.clock.Stopped.IsZero() {
+			c.clock = c.clock.Retarget(target)
+			d.queueClock(b, id, 0, c, actor, fmt.Sprintf("priority %s → %s", from, to))
+		}
+	}
+	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+}

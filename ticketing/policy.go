@@ -1,0 +1,464 @@
+package ticketing
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"deskgate/ticketing/rules"
+	"deskgate/ticketing/sla"
+)
+
+// PolicyConfig is the desk's policy: rules, the priority matrix and SLA
+// targets. Its zero value classifies nothing and starts no clocks.
+type PolicyConfig struct {
+	Rules  *rules.Set    // nil: no rules
+	Matrix *rules.Matrix // nil: no priorities and no SLA
+	// DefaultImpact and DefaultUrgency apply when neither the mailbox, the
+	// category nor a rule sets them.
+	DefaultImpact, DefaultUrgency string
+	Mailboxes                     map[string]Levels   // defaults by mailbox name
+	Categories                    map[string]Category // by lower-cased name
+	Policies                      map[string]SLAPolicy
+	DefaultPolicy                 string
+	TeamCalendars                 map[string]*sla.Calendar // a team's own business hours
+	// HeaderRaisesUrgency lets Importance: high or X-Priority 1–2 raise
+	// urgency one level.
+	HeaderRaisesUrgency bool
+	WarnAt              float64 // share of a target at which the warning fires; default 0.8
+	// RemindOutsideHours sends warnings outside business hours too.
+	RemindOutsideHours bool
+	Escalation         Escalation
+	TeamEscalation     map[string][]string // escalation contacts by team
+}
+
+// Levels are default impact and urgency.
+type Levels struct{ Impact, Urgency string }
+
+// Category is a ticket category and its defaults.
+type Category struct{ Name, Impact, Urgency, SLA string }
+
+// SLAPolicy is a set of targets per priority, counted in Calendar's hours.
+type SLAPolicy struct {
+	Name     string
+	Calendar *sla.Calendar
+	Targets  map[string]Targets // by priority
+}
+
+// Targets are the business time allowed per clock; 0 means no clock.
+type Targets struct{ Response, Resolution, NextResponse time.Duration }
+
+// Escalation is what the warning and the breach of a clock do.
+type Escalation struct{ Warning, Breach EscalationLevel }
+
+// EscalationLevel is one level's actions.
+type EscalationLevel struct {
+	Notify        []string // assignee, team or addresses
+	RaisePriority bool
+	Reassign      string // a team
+}
+
+// Clock kinds.
+const (
+	ClockResponse     = "response"
+	ClockResolution   = "resolution"
+	ClockNextResponse = "next_response"
+)
+
+// classified is what the policy decided for a new ticket.
+type classified struct {
+	result   rules.Result
+	policy   string
+	why      string // how the priority was reached
+	clocks   []clockRow
+	ignore   string // a rule ignored the message: the reason
+	ackOff   bool
+	language string
+}
+
+// classify evaluates the rules for the message in and derives the ticket's
+// fields, priority, SLA policy and clocks, as of now.
+func (d *Desk) classify(in *Inbound, requester Address, known bool, now time.Time) *classified {
+	pc := &d.policy
+	t := rules.Ticket{Status: StatusNew, Team: d.teamOf(in), Language: d.languageOf(in)}
+	c := &classified{}
+	if pc.Rules != nil {
+		f := d.facts(in, requester, known, now)
+		f.Event, f.Ticket = rules.OnCreated, t
+		c.result = pc.Rules.Evaluate(f)
+		t = c.result.Ticket
+		c.ignore, c.ackOff = c.result.Ignore, c.result.SuppressAcknowledgement
+		if c.ignore != "" {
+			c.ignore = fmt.Sprintf("rule %q: %s", c.result.IgnoreRule, c.ignore)
+			return c
+		}
+	} else {
+		c.result.Ticket = t
+	}
+	c.language = t.Language
+	if pc.Matrix == nil {
+		return c
+	}
+	cat := pc.Categories[strings.ToLower(t.Category)]
+	mb := pc.Mailboxes[in.Mailbox]
+	if t.Impact == "" {
+		t.Impact = cmp.Or(cat.Impact, mb.Impact, pc.DefaultImpact)
+	}
+	if t.Urgency == "" {
+		t.Urgency = cmp.Or(cat.Urgency, mb.Urgency, pc.DefaultUrgency)
+		if pc.HeaderRaisesUrgency && urgentHeader(in) {
+			t.Urgency = raiseLevel(pc.Matrix.Urgencies(), t.Urgency)
+		}
+	}
+	if t.Priority == "" {
+		t.Priority, _ = pc.Matrix.Priority(t.Impact, t.Urgency)
+		c.why = fmt.Sprintf("impact %s × urgency %s", t.Impact, t.Urgency)
+	} else {
+		c.why = "set by a rule"
+	}
+	c.policy = cmp.Or(c.result.SLA, cat.SLA, pc.DefaultPolicy)
+	c.result.Ticket = t
+	c.clocks = d.startClocks(t, c.policy, now)
+	return c
+}
+
+// urgentHeader reports whether the sender marked the message important:
+// Importance: high, Priority: urgent, or X-Priority 1 or 2.
+func urgentHeader(in *Inbound) bool {
+	v := strings.ToLower(in.Headers["importance"] + " " + in.Headers["x-priority"] + " " + in.Headers["priority"])
+	return strings.Contains(v, "high") || strings.Contains(v, "urgent") ||
+		strings.HasPrefix(strings.TrimSpace(in.Headers["x-priority"]), "1") || strings.HasPrefix(strings.TrimSpace(in.Headers["x-priority"]), "2")
+}
+
+// raiseLevel is the level after cur in levels (lowest first), or cur.
+func raiseLevel(levels []string, cur string) string {
+	i := slices.IndexFunc(levels, func(l string) bool { return strings.EqualFold(l, cur) })
+	if i < 0 || i == len(levels)-1 {
+		return cur
+	}
+	return levels[i+1]
+}
+
+// facts are what rules see of a message.
+func (d *Desk) facts(in *Inbound, requester Address, known bool, now time.Time) rules.Facts {
+	loc := time.UTC
+	cal := d.calendar("", d.policy.DefaultPolicy)
+	if cal != nil {
+		loc = cal.Location()
+	}
+	local := now.In(loc)
+	f := rules.Facts{Mailbox: in.Mailbox, Queue: in.Queue, Subject: in.Subject, Text: newText(in), FullText: in.Text,
+		Headers: in.Headers, Language: cmp.Or(first(in.Languages), in.DetectedLanguage), Class: string(in.Class),
+		KnownRequester: known, Now: now, Hour: local.Hour(), Weekday: rules.Weekday(local.Weekday()),
+		From: person(requester)}
+	f.BusinessHours = cal == nil || cal.IsOpen(now)
+	for _, a := range in.To {
+		f.To = append(f.To, lower(a.Address))
+	}
+	for _, a := range in.Cc {
+		f.Cc = append(f.Cc, lower(a.Address))
+	}
+	for _, a := range in.Attachments {
+		typ, _, _ := strings.Cut(strings.ToLower(a.ContentType), ";")
+		f.Attachments = append(f.Attachments, rules.Attachment{Name: a.Filename, Type: strings.TrimSpace(typ), Size: int64(len(a.Data))})
+	}
+	return f
+}
+
+func person(a Address) rules.Person {
+	addr := lower(a.Address)
+	_, domain, _ := strings.Cut(addr, "@")
+	return rules.Person{Address: addr, Domain: domain, Name: a.Name}
+}
+
+// calendar is the business-hours calendar of a ticket of team under
+// policy: the team's own, else the policy's; nil without SLA.
+func (d *Desk) calendar(team, policy string) *sla.Calendar {
+	if c := d.policy.TeamCalendars[team]; c != nil {
+		return c
+	}
+	if p, ok := d.policy.Policies[policy]; ok {
+		return p.Calendar
+	}
+	return nil
+}
+
+// clockRow is one SLA clock as stored.
+type clockRow struct {
+	kind     string
+	calendar *sla.Calendar
+	clock    sla.Clock
+}
+
+// startClocks starts the response and resolution clocks of a new ticket.
+func (d *Desk) startClocks(t rules.Ticket, policy string, now time.Time) []clockRow {
+	p, ok := d.policy.Policies[policy]
+	if !ok {
+		return nil
+	}
+	cal := d.calendar(t.Team, policy)
+	tg := p.Targets[t.Priority]
+	var out []clockRow
+	for _, k := range []struct {
+		kind   string
+		target time.Duration
+	}{{ClockResponse, tg.Response}, {ClockResolution, tg.Resolution}} {
+		if k.target > 0 {
+			out = append(out, clockRow{kind: k.kind, calendar: cal, clock: sla.Start(k.target, now)})
+		}
+	}
+	return out
+}
+
+// upsertClockSQL stores a clock with the instants the sweep looks for.
+const upsertClockSQL = `
+INSERT INTO sla_clocks (ticket_id, kind, calendar, target, started, elapsed, running, running_since, paused,
+    paused_business, stopped, deadline, warn_at, breached_at, paused_since, reopens, carried)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $14 THEN now() END, $15, $16, $17)
+ON CONFLICT (ticket_id, kind) DO UPDATE SET calendar = EXCLUDED.calendar, target = EXCLUDED.target,
+    started = EXCLUDED.started, elapsed = EXCLUDED.elapsed, running = EXCLUDED.running,
+    running_since = EXCLUDED.running_since, paused = EXCLUDED.paused, paused_business = EXCLUDED.paused_business,
+    stopped = EXCLUDED.stopped, deadline = EXCLUDED.deadline, warn_at = EXCLUDED.warn_at,
+    breached_at = coalesce(sla_clocks.breached_at, EXCLUDED.breached_at),
+    -- a new deadline may be warned about again
+    warned_at = CASE WHEN EXCLUDED.warn_at IS DISTINCT FROM sla_clocks.warn_at THEN NULL ELSE sla_clocks.warned_at END,
+    paused_since = EXCLUDED.paused_since, reopens = EXCLUDED.reopens, carried = EXCLUDED.carried
+RETURNING 0::bigint`
+
+// queueClock stores c for ticket id and logs its deadline with the
+// explanation, as actor, because of why.
+func (d *Desk) queueClock(b *pgx.Batch, id, captureID int64, c clockRow, actor, why string) {
+	k := c.clock
+	var deadline, warn any
+	if dl := k.Deadline(c.calendar); !dl.IsZero() {
+		deadline = dl
+		warn = k.WarnAt(c.calendar, d.warnAt())
+	}
+	b.Queue(upsertClockSQL, id, c.kind, c.calendar.Name(), int64(k.Target/time.Second), k.Started,
+		int64(k.Elapsed/time.Second), k.Running, nullTimeOf(k.RunningSince), int64(k.Paused/time.Second),
+		int64(k.PausedBusiness/time.Second), nullTimeOf(k.Stopped), deadline, warn, k.Breached,
+		nullTimeOf(k.PausedSince), k.Reopens, int64(k.Carried/time.Second))
+	detail := map[string]any{"clock": c.kind, "why": why, "target": k.Target.String(), "running": k.Running}
+	if deadline != nil {
+		detail["due"] = deadline
+		detail["explain"] = k.Explain(c.calendar)
+	}
+	if !k.Stopped.IsZero() {
+		detail["stopped"] = k.Stopped
+		detail["breached"] = k.Breached
+		detail["used"] = k.Used(k.Stopped, c.calendar).String()
+	}
+	b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'sla.clock', $4) RETURNING id`,
+		id, nullID(captureID), actor, jsonOf(detail))
+}
+
+func (d *Desk) warnAt() float64 {
+	if d.policy.WarnAt > 0 && d.policy.WarnAt < 1 {
+		return d.policy.WarnAt
+	}
+	return 0.8
+}
+
+func nullTimeOf(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// classifySQL stores what the policy decided for a new ticket.
+const classifySQL = `
+UPDATE tickets SET category = $2, impact = $3, urgency = $4, priority = $5, tags = $6, sla_policy = $7,
+    assignee = $8, status = CASE WHEN $9 <> '' THEN $9 ELSE status END
+WHERE id = $1 RETURNING 0::bigint`
+
+// queueClassified stores c for the new ticket id: its fields, one event
+// per rule that fired, the priority and the clocks.
+func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classified) int {
+	n := 0
+	t := c.result.Ticket
+	status := ""
+	if t.Status != StatusNew && CanTransition(StatusNew, t.Status) {
+		status = t.Status
+	}
+	b.Queue(classifySQL, id, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee, status)
+	n++
+	for _, st := range c.result.Trace.Fired() {
+		var changes []rules.Change
+		for _, ch := range c.result.Changes {
+			if ch.Rule == st.Rule {
+				changes = append(changes, ch)
+			}
+		}
+		queueEvent(b, id, in.CaptureID, "rule.fired", map[string]any{"rule": st.Rule, "on": rules.OnCreated, "changes": changes})
+		n++
+	}
+	if t.Priority != "" {
+		queueEvent(b, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,
+			"urgency": t.Urgency, "why": c.why, "sla_policy": c.policy})
+		n++
+	}
+	for _, ck := range c.clocks {
+		d.queueClock(b, id, in.CaptureID, ck, "deskgate", "ticket created")
+		n += 2
+	}
+	return n
+}
+
+// loadClocks reads the clocks of ticket id, locked with the ticket.
+func (d *Desk) loadClocks(ctx context.Context, tx pgx.Tx, id int64) ([]clockRow, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT kind, calendar, target, started, elapsed, running, running_since, paused, paused_business, stopped,
+		    breached_at IS NOT NULL, paused_since, reopens, carried
+		FROM sla_clocks WHERE ticket_id = $1 ORDER BY kind FOR UPDATE`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (clockRow, error) {
+		var c clockRow
+		var cal string
+		var target, elapsed, paused, pausedBusiness, carried int64
+		var runningSince, stopped, pausedSince *time.Time
+		err := row.Scan(&c.kind, &cal, &target, &c.clock.Started, &elapsed, &c.clock.Running, &runningSince, &paused,
+			&pausedBusiness, &stopped, &c.clock.Breached, &pausedSince, &c.clock.Reopens, &carried)
+		k := &c.clock
+		k.Target, k.Elapsed = time.Duration(target)*time.Second, time.Duration(elapsed)*time.Second
+		k.Paused, k.PausedBusiness = time.Duration(paused)*time.Second, time.Duration(pausedBusiness)*time.Second
+		k.Carried = time.Duration(carried) * time.Second
+		k.RunningSince, k.Stopped, k.PausedSince = deref(runningSince), deref(stopped), deref(pausedSince)
+		c.calendar = d.calendarNamed(cal)
+		return c, err
+	})
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// calendarNamed finds a configured calendar by name; a clock whose
+// calendar is no longer configured counts around the clock.
+func (d *Desk) calendarNamed(name string) *sla.Calendar {
+	for _, c := range d.policy.TeamCalendars {
+		if c.Name() == name {
+			return c
+		}
+	}
+	for _, p := range d.policy.Policies {
+		if p.Calendar != nil && p.Calendar.Name() == name {
+			return p.Calendar
+		}
+	}
+	return sla.Always()
+}
+
+// moveClocks applies a status change to the ticket's clocks, as of now:
+// pending pauses the resolution clock and open resumes it; resolved stops
+// the response and resolution clocks (a resolved ticket awaits no first
+// response); a reopen restarts resolution; closed stops every clock.
+func (d *Desk) moveClocks(ctx context.Context, tx pgx.Tx, id, captureID int64, from, to, actor string, now time.Time) error {
+	if d.policy.Matrix == nil {
+		return nil
+	}
+	cs, err := d.loadClocks(ctx, tx, id)
+	if err != nil || len(cs) == 0 {
+		return err
+	}
+	b := &pgx.Batch{}
+	why := fmt.Sprintf("status %s → %s", from, to)
+	for _, c := range cs {
+		before := c.clock
+		k := &c.clock
+		switch {
+		case to == StatusClosed, to == StatusResolved && c.kind != ClockNextResponse:
+			*k = k.Stop(now, c.calendar)
+		case to == StatusPending && c.kind == ClockResolution:
+			*k = k.Pause(now, c.calendar)
+		case to == StatusOpen && from == StatusPending && c.kind == ClockResolution:
+			*k = k.Resume(now, c.calendar)
+		case to == StatusOpen && from == StatusResolved && c.kind == ClockResolution:
+			*k = k.Restart(now, c.calendar)
+		}
+		if *k != before {
+			d.queueClock(b, id, captureID, c, actor, why)
+		}
+	}
+	if from == StatusResolved && to == StatusOpen {
+		b.Queue(`UPDATE tickets SET reopen_count = reopen_count + 1 WHERE id = $1 RETURNING 0::bigint`, id)
+	}
+	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+}
+
+// clockMove is a status change a reply made, for the clocks.
+type clockMove struct {
+	ticket, capture int64
+	from, actor     string
+}
+
+// knownSQL returns which of the addresses deskgate has written to or
+// heard from before.
+const knownSQL = `SELECT address FROM contacts WHERE address = ANY($1)`
+
+// classifyAll classifies every message that opens a ticket; a message a
+// rule ignores is planned as ignored instead. The result is indexed like
+// ins.
+func (d *Desk) classifyAll(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, now time.Time) ([]*classified, error) {
+	out := make([]*classified, len(ins))
+	var addrs []string
+	for i, p := range plans {
+		if p.action == open {
+			addrs = append(addrs, lower(d.requester(&ins[i]).Address))
+		}
+	}
+	if len(addrs) == 0 {
+		return out, nil
+	}
+	known := map[string]bool{}
+	if d.policy.Rules != nil {
+		rows, err := tx.Query(ctx, knownSQL, addrs)
+		var list []string
+		if err == nil {
+			list, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: looking up requesters: %w", err)
+		}
+		for _, a := range list {
+			known[a] = true
+		}
+	}
+	for i := range plans {
+		p := &plans[i]
+		if p.action != open {
+			continue
+		}
+		requester := d.requester(&ins[i])
+		c := d.classify(&ins[i], requester, known[lower(requester.Address)], now)
+		if c.ignore != "" {
+			*p = plan{action: ignore, reason: "ignored by " + c.ignore}
+			// Later messages of the batch that would join its ticket are
+			// ignored with it.
+			for j := i + 1; j < len(plans); j++ {
+				if q := &plans[j]; q.ticket == 0 && q.ref == i && (q.action == join || q.action == duplicate) {
+					*q = plan{action: ignore, reason: fmt.Sprintf("joins a message ignored by %s", c.ignore)}
+				}
+			}
+		}
+		out[i] = c
+	}
+	return out, nil
+}
