@@ -8,7 +8,13 @@
 // the database is not configured here at all but comes from DESKGATE_DATABASE_URL.
 //
 // notifications.templates_dir is the only value checked against the file system: it must be a
-// directory when the file is loaded.
+// directory when the file is loaded. Calendar time zones are checked with time.LoadLocation,
+// so against the machine's time zone database unless the program embeds time/tzdata.
+//
+// Rule conditions (rules[].when) are only checked for being present: cmd compiles them with the
+// rules engine, which reports their syntax. Likewise Load checks calendars[].holidays against
+// the countries of rickar/cal it knows, and cmd builds the calendars with ticketing/sla, which
+// has the last word; config imports no domain package.
 //
 // Limits: only one YAML document is allowed; merge keys (<<) are supported, tags are ignored
 // (a value is read as its text); ${VAR} is expanded in values only, never in keys, in a single
@@ -26,8 +32,8 @@ import (
 )
 
 // Config is a validated deskgate.yaml with defaults applied. Each section is a field tagged
-// with its key; the decoder handles structs, lists, strings, integers, booleans,
-// time.Duration and ByteSize, so a new section needs only its struct and its checks.
+// with its key; the decoder handles structs, lists, strings, integers, decimal numbers,
+// booleans, time.Duration and ByteSize, so a new section needs only its struct and its checks.
 type Config struct {
 	Desk      Desk      `yaml:"desk"`      // who the desk is
 	Ingest    Ingest    `yaml:"ingest"`    // how captured mail is processed
@@ -38,6 +44,179 @@ type Config struct {
 	Notifications Notifications `yaml:"notifications"` // which mail is sent, to whom, how often
 	Agents        []Agent       `yaml:"agents"`        // the people who work tickets
 	Teams         []Team        `yaml:"teams"`         // resolver groups; a mailbox's queue names one
+	// Categories are the ticket categories rules may set; empty: any.
+	Categories []Category `yaml:"categories"`
+	Priorities Priorities `yaml:"priorities"` // the impact × urgency matrix
+	Calendars  []Calendar `yaml:"calendars"`  // business hours; default one Mon–Fri 08:00–17:00 in UTC
+	SLA        SLA        `yaml:"sla"`        // response and resolution targets, escalation
+	Rules      []Rule     `yaml:"rules"`      // routing and prioritising, in order
+}
+
+// Category is one ticket category with its defaults. Config.Category finds one by name.
+type Category struct {
+	Name    string `yaml:"name"`    // required, unique (case-insensitive)
+	Impact  string `yaml:"impact"`  // default impact of its tickets; "" keeps the mailbox's
+	Urgency string `yaml:"urgency"` // default urgency of its tickets; "" keeps the mailbox's
+	SLA     string `yaml:"sla"`     // SLA policy of its tickets; "" the default policy
+}
+
+// Priorities is the impact × urgency → priority matrix; Cell looks a priority up.
+//
+// Level names compare case-insensitively everywhere in the file, and Load spells every
+// reference to a level (in mailboxes, categories, SLA targets and rules) as its list does.
+type Priorities struct {
+	// Impacts and Urgencies list the levels, lowest first; Levels the
+	// priorities from highest. Default: Low, Medium, High; Low, Normal,
+	// High, Urgent; High, Normal, Medium, Low. Each list, when given, is
+	// not empty, has at most 20 names and no name twice.
+	Impacts   []string `yaml:"impacts"`
+	Urgencies []string `yaml:"urgencies"`
+	Levels    []string `yaml:"levels"`
+	// Matrix sets every impact × urgency cell; default the service desk's
+	// matrix (see the README), which is only available, and then
+	// required, while the three lists have their default names. Given at
+	// all, it must have every cell exactly once.
+	Matrix []Cell `yaml:"matrix"`
+	// DefaultImpact and DefaultUrgency apply when neither a mailbox, a
+	// category nor a rule sets them; default Low and Normal, or the lowest
+	// level when there is no level of that name.
+	DefaultImpact  string `yaml:"default_impact"`
+	DefaultUrgency string `yaml:"default_urgency"`
+	// HeaderRaisesUrgency lets the sender's Importance: high or X-Priority
+	// 1–2 raise urgency one level; off by default (senders overuse it).
+	HeaderRaisesUrgency bool `yaml:"header_raises_urgency"`
+}
+
+// Cell is one cell of the priority matrix: the priority of tickets with its impact and urgency.
+type Cell struct {
+	Impact   string `yaml:"impact"`   // one of Priorities.Impacts
+	Urgency  string `yaml:"urgency"`  // one of Priorities.Urgencies
+	Priority string `yaml:"priority"` // one of Priorities.Levels
+}
+
+// Calendar is a business-hours calendar. Config.Calendar finds one by name; Days returns its
+// working hours by weekday.
+type Calendar struct {
+	Name     string `yaml:"name"`      // required, unique, [a-z0-9_-]+
+	TimeZone string `yaml:"time_zone"` // IANA name such as Europe/Stockholm, not Local; default UTC
+	// Hours per weekday: "08:00-17:00", or several spans "08:00-12:00,
+	// 13:00-17:00", each HH:MM-HH:MM within 00:00-24:00, in order and not
+	// overlapping; an absent or empty day is closed. Default Mon–Fri
+	// 08:00-17:00 when no day is given; a calendar whose days are all
+	// closed is an error. Load rewrites each day without spaces, as
+	// "08:00-12:00,13:00-17:00".
+	Mon string `yaml:"mon"`
+	Tue string `yaml:"tue"`
+	Wed string `yaml:"wed"`
+	Thu string `yaml:"thu"`
+	Fri string `yaml:"fri"`
+	Sat string `yaml:"sat"`
+	Sun string `yaml:"sun"`
+	// Holidays are country codes whose public holidays are closed: the
+	// countries of rickar/cal v2.1.13 with a national list (se, dk, no, de,
+	// gb, us, …; not cn, which it lacks, nor au, which it has by state
+	// only). Any case; Load lower-cases them.
+	Holidays []string `yaml:"holidays"`
+	Closed   []string `yaml:"closed"` // extra closed dates, YYYY-MM-DD
+	// Open lists extra working dates (make-up days), YYYY-MM-DD, none of
+	// them also closed. One is worked with the hours of its weekday, or
+	// Monday's when that day is closed; one of the two must have hours.
+	Open []string `yaml:"open"`
+}
+
+// SLA holds the policies and escalation. Config.Policy finds a policy by name.
+type SLA struct {
+	// Policies name targets per priority; the first is the default unless
+	// Default names another. Default: one policy "standard" on the first
+	// calendar with the default targets, which only the default level
+	// names have: with other levels the policies are required. Given, the
+	// list may not be empty.
+	Policies []SLAPolicy `yaml:"policies"`
+	// Default names the policy of tickets that no category or rule gives
+	// one; after Load always set.
+	Default string `yaml:"default"`
+	// WarnAt is the share of a target at which the warning fires, more
+	// than 0 and less than 1; default 0.8.
+	WarnAt float64 `yaml:"warn_at"`
+	// RemindOutsideHours sends warnings (not breaches) outside the
+	// calendar's hours too; default false: they wait for the next opening.
+	RemindOutsideHours bool       `yaml:"remind_outside_hours"`
+	Escalation         Escalation `yaml:"escalation"`
+}
+
+// SLAPolicy is one set of targets; Target finds the target of a priority.
+type SLAPolicy struct {
+	Name     string `yaml:"name"`     // required, unique (case-insensitive)
+	Calendar string `yaml:"calendar"` // default the first calendar
+	// Targets has at most one target per priority level. With the default
+	// level names, an absent level, or an absent response or resolution,
+	// takes the default (response/resolution High 1h/4h, Normal 2h/8h,
+	// Medium 4h/16h, Low 8h/40h); with other names every level needs a
+	// target with both. After Load there is one per level, in the order of
+	// Priorities.Levels.
+	Targets []SLATarget `yaml:"targets"`
+}
+
+// SLATarget is the business time allowed for one priority.
+type SLATarget struct {
+	Priority     string        `yaml:"priority"`      // one of Priorities.Levels; required
+	Response     time.Duration `yaml:"response"`      // first response; at least 1m, at most Resolution
+	Resolution   time.Duration `yaml:"resolution"`    // until resolved; at least 1m
+	NextResponse time.Duration `yaml:"next_response"` // after each requester reply; 0: none
+}
+
+// Escalation says what happens at the warning and at the breach.
+type Escalation struct {
+	Warning EscalationLevel `yaml:"warning"` // default notify [assignee]
+	Breach  EscalationLevel `yaml:"breach"`  // default notify [assignee, team]
+}
+
+// EscalationLevel is one level's actions.
+type EscalationLevel struct {
+	// Notify lists assignee (the team when unassigned), team, or bare
+	// addresses (escalation contacts, not the desk's), each once; an
+	// explicit empty list notifies nobody.
+	Notify        []string `yaml:"notify"`
+	RaisePriority bool     `yaml:"raise_priority"` // one level up the matrix
+	Reassign      string   `yaml:"reassign"`       // a team name; "" keeps the team
+}
+
+// Rule is one routing rule; see the README for the facts and actions.
+type Rule struct {
+	Name string `yaml:"name"` // required, unique (case-insensitive)
+	On   string `yaml:"on"`   // ticket.created (default), message.received or ticket.updated
+	// When is an expr condition; "true" matches every event. Load only
+	// requires it; cmd compiles it with the rules engine.
+	When string `yaml:"when"`
+	Then Then   `yaml:"then"` // at least one action
+	Stop bool   `yaml:"stop"` // stop evaluating further rules when this one matches
+}
+
+// Then is what a rule does; every field is optional, but a rule has at least one action.
+// Values from a list (levels, categories, policies, statuses, languages, events) compare
+// case-insensitively, and Load spells them as the list does.
+type Then struct {
+	Category string `yaml:"category"` // one of Config.Categories, or any when there are none
+	Impact   string `yaml:"impact"`   // one of Priorities.Impacts
+	Urgency  string `yaml:"urgency"`  // one of Priorities.Urgencies
+	Priority string `yaml:"priority"` // one of Priorities.Levels; overrides the matrix
+	Team     string `yaml:"team"`     // one of Config.Teams
+	Assignee string `yaml:"assignee"` // an agent's address; lower-cased by Load
+	Status   string `yaml:"status"`   // new, open, pending, resolved or closed
+	Language string `yaml:"language"` // en, sv, da or zh: a language of the templates
+	// AddTags and RemoveTags change the ticket's tags, none twice and none
+	// in both (case-insensitive).
+	AddTags    []string `yaml:"add_tags"`
+	RemoveTags []string `yaml:"remove_tags"`
+	// AddCc adds participants in Cc: bare addresses, not the desk's.
+	AddCc                   []string `yaml:"add_cc"`
+	SuppressAcknowledgement bool     `yaml:"suppress_acknowledgement"`
+	// Ignore marks the message as spam or ignored, with this reason. An
+	// ignored message opens no ticket, so Ignore takes no other action
+	// (Rule.Stop is allowed), and not on ticket.updated.
+	Ignore string `yaml:"ignore"`
+	Send   string `yaml:"send"` // a notification event name (see Notifications.Event) to send to the requester
+	SLA    string `yaml:"sla"`  // an SLA policy name
 }
 
 // SMTP is the submission server deskgate sends all its mail through.
@@ -162,6 +341,12 @@ type Agent struct {
 type Team struct {
 	Name    string `yaml:"name"`    // unique, [a-z0-9_-]+; a mailbox queue of that name routes to it
 	Address string `yaml:"address"` // optional shared address notified instead of each member; a bare addr-spec
+	// Calendar is the business-hours calendar of the team's SLA clocks;
+	// "" (also after Load): the SLA policy's.
+	Calendar string `yaml:"calendar"`
+	// Escalation lists addresses told of the team's SLA breaches: bare
+	// addresses, not the desk's, each once.
+	Escalation []string `yaml:"escalation"`
 }
 
 // Tickets tunes the ticket lifecycle.
@@ -243,6 +428,8 @@ type Mailbox struct {
 	Keyword        string        `yaml:"keyword"`          // default $Deskgate; only with MarkKeyword
 	MoveTo         string        `yaml:"move_to"`          // required iff Mark is MarkMove
 	MaxMessageSize ByteSize      `yaml:"max_message_size"` // default Ingest.MaxMessageSize
+	Impact         string        `yaml:"impact"`           // impact of its tickets; default Priorities.DefaultImpact
+	Urgency        string        `yaml:"urgency"`          // urgency of its tickets; default Priorities.DefaultUrgency
 }
 
 // Addr returns the mailbox server's address as host:port, suitable for net.Dial.

@@ -54,6 +54,7 @@ func TestParseMinimal(t *testing.T) {
 			Folder: "INBOX", Queue: "support",
 			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
 			Mark: MarkKeyword, Keyword: "$Deskgate", MaxMessageSize: 25_000_000,
+			Impact: "Low", Urgency: "Normal",
 		}},
 		SMTP: SMTP{
 			Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS, Auth: AuthPlain,
@@ -62,6 +63,9 @@ func TestParseMinimal(t *testing.T) {
 			RetryBase: time.Minute, RetryMax: time.Hour,
 		},
 		Notifications: defaultNotifications(),
+		Priorities:    defaultPriorities(),
+		Calendars:     []Calendar{defaultOffice()},
+		SLA:           defaultSLA(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(minimal) =\n%+v, want\n%+v", got, want)
@@ -189,18 +193,21 @@ agents:
 			Folder: "Helpdesk/${literal}", Queue: "first-line",
 			PollInterval: time.Second, IdleRefresh: 29*time.Minute - time.Second, CommandTimeout: 2 * time.Minute,
 			Mark: MarkKeyword, Keyword: "$Deskgate", MaxMessageSize: 1024,
+			Impact: "Low", Urgency: "Normal",
 		}, {
 			Name: "hr_2", Host: "outlook.office365.com", Port: 143, TLS: TLSStartTLS,
 			Username: "hr@example.com", OAuth2Token: "eyJ0eXAi.token",
 			Folder: "INBOX", Queue: "hr_2",
 			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
 			Mark: MarkMove, MoveTo: "Processed", MaxMessageSize: 10 << 20,
+			Impact: "Low", Urgency: "Normal",
 		}, {
 			Name: "quiet", Host: "127.0.0.2", Port: 143, TLS: TLSPlain,
 			Username: "hr@example.com", Password: "x",
 			Folder: "INBOX", Queue: "quiet",
 			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
 			Mark: MarkNone, MaxMessageSize: 10 << 20,
+			Impact: "Low", Urgency: "Normal",
 		}},
 		SMTP: SMTP{
 			Host: "localhost", Port: 2525, TLS: TLSPlain, Auth: AuthLogin,
@@ -231,6 +238,9 @@ agents:
 			{Name: "Ann Example", Addresses: []string{"ann@example.com", "ann.example@example.net"}, Teams: []string{"first-line", "hr_2"}, Role: RoleLead},
 			{Name: "Bob", Addresses: []string{"bob@example.com"}, Teams: []string{"hr_2"}, Role: RoleAgent},
 		},
+		Priorities: defaultPriorities(),
+		Calendars:  []Calendar{defaultOffice()},
+		SLA:        defaultSLA(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(full) =\n%+v, want\n%+v", got, want)
@@ -261,6 +271,29 @@ func TestExampleFile(t *testing.T) {
 	// The example shows the defaults of the notifications section.
 	if got, want := c.Notifications, defaultNotifications(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Load(../deskgate.example.yaml) notifications =\n%+v, want the defaults\n%+v", got, want)
+	}
+	// It comments out the defaults of the priorities section.
+	if got, want := c.Priorities, defaultPriorities(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Load(../deskgate.example.yaml) priorities =\n%+v, want the defaults\n%+v", got, want)
+	}
+	for _, n := range []struct {
+		what      string
+		got, want int
+	}{
+		{"categories", len(c.Categories), 3},
+		{"calendars", len(c.Calendars), 2},
+		{"SLA policies", len(c.SLA.Policies), 3},
+		{"rules", len(c.Rules), 6},
+	} {
+		if n.got != n.want {
+			t.Errorf("Load(../deskgate.example.yaml) has %d %s, want %d", n.got, n.what, n.want)
+		}
+	}
+	if got := c.Calendar("stockholm").Days()[time.Monday]; got != "08:00-12:00,13:00-17:00" {
+		t.Errorf("Load(../deskgate.example.yaml) Stockholm's Monday = %q, want a lunch break", got)
+	}
+	if got := c.Calendar("shanghai"); got == nil || len(got.Open) == 0 || len(got.Closed) == 0 {
+		t.Errorf("Load(../deskgate.example.yaml) Shanghai calendar = %+v, want closed and open dates", got)
 	}
 }
 

@@ -99,6 +99,10 @@ func (d *decoder) document(data []byte, out any) {
 	d.value(doc.Content[0], reflect.ValueOf(out).Elem(), "", 0)
 }
 
+// decimal is the form of a number the decoder accepts: ParseFloat alone would also take
+// Inf, NaN, hexadecimal and underscores.
+var decimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
 var (
 	durationType = reflect.TypeFor[time.Duration]()
 	byteSizeType = reflect.TypeFor[ByteSize]()
@@ -166,6 +170,15 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, depth int) {
 				return
 			}
 			v.SetInt(i)
+		}
+	case reflect.Float32, reflect.Float64:
+		if s, ok := d.scalar(n, path, "a number"); ok {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil || !decimal.MatchString(s) || v.OverflowFloat(f) {
+				d.fail(path, "must be a number such as 0.8")
+				return
+			}
+			v.SetFloat(f)
 		}
 	case reflect.Bool:
 		if s, ok := d.scalar(n, path, "true or false"); ok {

@@ -140,19 +140,8 @@ func (v validator) event(p string, spec eventSpec, e *Event, deskAddress string)
 				v.errorf(q, "assignee and team are internal, and %s is mail to customers; use requester, cc or an address", spec.key)
 				continue
 			}
-		case "":
-			v.errorf(q, "must not be empty")
-			continue
 		default:
-			if !strings.Contains(to, "@") {
-				v.errorf(q, "must be requester, cc, assignee, team or an email address such as supervisor@example.com")
-				continue
-			}
-			if !v.addrSpec(q, to, "supervisor@example.com", "without a display name") {
-				continue
-			}
-			if isDeskAddress(to, deskAddress) {
-				v.errorf(q, "must not be the desk address or a plus-address of it")
+			if !v.recipientAddress(q, to, "requester, cc, assignee, team", deskAddress) {
 				continue
 			}
 		}
@@ -182,4 +171,15 @@ func (n *Notifications) setDefaults(has func(path string) bool) {
 			e.To = slices.Clone(spec.to)
 		}
 	}
+}
+
+// recipientAddress checks to, at q, as a recipient that is not one of the words allowed in
+// the list (such as requester or team): it must be a bare address, not the desk's. words lists
+// them for the message.
+func (v validator) recipientAddress(q, to, words, deskAddress string) bool {
+	if to != "" && !strings.Contains(to, "@") {
+		v.errorf(q, "must be %s or an email address such as supervisor@example.com", words)
+		return false
+	}
+	return v.bareAddress(q, to, "supervisor@example.com", deskAddress)
 }

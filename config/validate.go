@@ -181,6 +181,29 @@ func validate(d *decoder, c *Config) {
 	v.notifications(&c.Notifications, c.Desk.Address)
 	teams := v.teams(c.Teams, c.Desk.Address)
 	v.agents(c.Agents, teams, c.Desk.Address)
+
+	r := refs{levelSets: v.priorities(&c.Priorities), teams: teams}
+	r.calendars, r.defaultCalendar = v.calendars(c.Calendars), !v.has("calendars")
+	v.sla(&c.SLA, &r, c.Desk.Address)
+	v.teamsSLA(c.Teams, r, c.Desk.Address)
+	r.categories = v.categories(c.Categories, r)
+	v.mailboxLevels(c.Mailboxes, r.levelSets)
+	v.rules(c, r)
+}
+
+// refs are the names that keys refer to, collected while validating. Each set is nil when its
+// list could not be read: references to it are then not checked, so that one problem is not
+// reported many times.
+type refs struct {
+	levelSets
+	calendars  *names
+	policies   *names
+	categories *names          // also nil when no categories are configured: any is allowed
+	teams      map[string]bool // as returned by validator.teams
+
+	// defaultCalendar and defaultPolicy are set when the file lists no calendars or no
+	// policies, which are then the defaults office and standard.
+	defaultCalendar, defaultPolicy bool
 }
 
 func (v validator) desk(d *Desk) {
@@ -360,6 +383,21 @@ func (v validator) addrSpec(path, s, example, hint string) bool {
 	return false
 }
 
+// bareAddress checks s, at path, as a bare address that is not the desk's, with example in the
+// messages.
+func (v validator) bareAddress(path, s, example, deskAddress string) bool {
+	switch {
+	case s == "":
+		v.errorf(path, "must not be empty")
+	case !v.addrSpec(path, s, example, "without a display name"):
+	case isDeskAddress(s, deskAddress):
+		v.errorf(path, "must not be the desk address or a plus-address of it")
+	default:
+		return true
+	}
+	return false
+}
+
 // isDeskAddress reports whether addr is desk or one of its plus-addresses (the Reply-To
 // addresses that carry reply tokens), compared case-insensitively. Mail sent there comes back
 // to the desk as new mail.
@@ -479,4 +517,126 @@ func (c *Config) setDefaults(has func(path string) bool) {
 	for i := range c.Agents {
 		c.Agents[i].setDefaults()
 	}
+	c.setRoutingDefaults(has)
+}
+
+// setRoutingDefaults fills in the priorities, calendars, SLA and rules, and spells every
+// reference to a level, calendar, policy or category as the name it refers to is spelt.
+func (c *Config) setRoutingDefaults(has func(path string) bool) {
+	r := refs{levelSets: c.Priorities.setDefaults()}
+	if len(c.Calendars) == 0 {
+		c.Calendars = []Calendar{{Name: defaultCalendar}}
+	}
+	var list []string
+	for i := range c.Calendars {
+		c.Calendars[i].setDefaults(fmt.Sprintf("calendars[%d]", i), has)
+		list = append(list, c.Calendars[i].Name)
+	}
+	r.calendars = newNames(list...)
+	r.policies = c.SLA.setDefaults(has, r)
+	list = nil
+	for i := range c.Categories {
+		cat := &c.Categories[i]
+		cat.Impact, cat.Urgency = r.impacts.canon(cat.Impact), r.urgencies.canon(cat.Urgency)
+		cat.SLA = r.policies.canon(cat.SLA)
+		list = append(list, cat.Name)
+	}
+	if len(list) > 0 {
+		r.categories = newNames(list...)
+	}
+	for i := range c.Mailboxes {
+		m := &c.Mailboxes[i]
+		m.Impact = defaultLevel(r.impacts, m.Impact, c.Priorities.DefaultImpact)
+		m.Urgency = defaultLevel(r.urgencies, m.Urgency, c.Priorities.DefaultUrgency)
+	}
+	for i := range c.Teams {
+		c.Teams[i].Calendar = r.calendars.canon(c.Teams[i].Calendar)
+	}
+	for i := range c.Rules {
+		c.Rules[i].setDefaults(r)
+	}
+}
+
+// broken reports whether the value at path, or a value enclosing it, could not be decoded; its
+// problem is reported already.
+func (v validator) broken(path string) bool {
+	for p := path; ; p = parent(p) {
+		if v.d.bad[p] {
+			return true
+		}
+		if p == "" {
+			return false
+		}
+	}
+}
+
+// unique reports key, at path, as a duplicate ("duplicate what (first at line N)") if seen has
+// it, and otherwise remembers path as its first use. It returns whether key was new.
+func (v validator) unique(seen map[string]string, key, path, what string) bool {
+	if first, dup := seen[key]; dup {
+		v.errorf(path, "duplicate %s (first at line %d)", what, v.line(first))
+		return false
+	}
+	seen[key] = path
+	return true
+}
+
+// names is a list of configured names that other keys refer to, such as the priority levels,
+// matched case-insensitively. A nil *names is a list that could not be read (its problem is
+// reported already): every reference to it is accepted.
+type names struct {
+	list  []string          // as written, in order
+	index map[string]string // lower-cased → as written
+}
+
+func newNames(list ...string) *names {
+	n := &names{index: map[string]string{}}
+	for _, s := range list {
+		if _, dup := n.index[strings.ToLower(s)]; !dup {
+			n.list = append(n.list, s)
+			n.index[strings.ToLower(s)] = s
+		}
+	}
+	return n
+}
+
+// find returns the configured spelling of s.
+func (n *names) find(s string) (string, bool) {
+	if n == nil {
+		return s, true
+	}
+	c, ok := n.index[strings.ToLower(s)]
+	return c, ok
+}
+
+// canon returns the configured spelling of s, or s itself when it is not listed.
+func (n *names) canon(s string) string {
+	c, _ := n.find(s)
+	return c
+}
+
+func (n *names) String() string { return strings.Join(n.list, ", ") }
+
+// known reports, at path, a value that is present but empty or that set does not list; msg
+// says what it must be instead. It returns whether s is a usable reference (absent counts).
+func (v validator) known(path, s string, set *names, msg string) bool {
+	if !v.notEmpty(path, s) {
+		return false
+	}
+	if s == "" {
+		return true
+	}
+	if _, ok := set.find(s); !ok {
+		v.errorf(path, "%s", msg)
+		return false
+	}
+	return true
+}
+
+// level reports, at path, a value that is not one of the levels in set.
+func (v validator) level(path, s string, set *names) bool {
+	if set == nil {
+		return v.notEmpty(path, s)
+	}
+	return v.known(path, s, set, "must be one of "+set.String())
 }
