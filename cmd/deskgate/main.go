@@ -59,16 +59,18 @@ Usage:
   deskgate config check [-config FILE]   validate the configuration, reporting every problem
   deskgate ticket list [-status S] [-limit N] [-json]
   deskgate ticket show N [-json]
-  deskgate ticket status N STATUS [-why TEXT]   new, open, pending, resolved or closed
+  deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
+                                         queues the status mail the configuration asks for
   deskgate ticket merge FROM INTO [-why TEXT]   replies to either land in INTO
   deskgate templates check [-config FILE]       render every notification template in every language
-  deskgate templates preview EVENT [-lang L]    print one notification exactly as it would be sent
+  deskgate templates preview EVENT [-lang L] [-config FILE]   print one notification as it would be sent
   deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)
   deskgate inbound list [-status S] [-limit N] [-json]
   deskgate quarantine list [-limit N] [-json]
   deskgate quarantine show N [-raw]
   deskgate quarantine retry N | -all
-  deskgate demo [-v]                     run the pipeline end to end on sample mail (-v: with the log)
+  deskgate demo [-v] [-keep]             run the pipeline end to end on sample mail (-v: with the log;
+                                         -keep: keep it running for a real mail client)
 
 Lists show the newest 100 unless -limit says otherwise. The configuration file
 defaults to deskgate.yaml (or $DESKGATE_CONFIG); the database comes from

@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -123,9 +125,13 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo,
 		TagPrefix: cfg.Tickets.TagPrefix, SuppressAfterBounce: cfg.Notifications.BounceSuppression}
 	set, err := templates.Load(cfg.Notifications.TemplatesDir)
+	if err == nil {
+		err = set.Check() // a template that fails only when run stops the start, not the mail
+	}
 	if err != nil {
 		return dc, err
 	}
+	dc.DeskAddresses = deskAddresses(cfg)
 	dc.Notify = notifyConfig(cfg, set)
 	if len(cfg.Desk.Secrets) == 0 {
 		return dc, nil
@@ -144,6 +150,25 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	}
 	dc.Tokens = keys
 	return dc, nil
+}
+
+// deskAddresses are every address that reaches the desk: its public
+// address, the mailbox logins that are addresses, and the team addresses.
+// None becomes a participant or receives automatic mail.
+func deskAddresses(cfg *config.Config) []string {
+	out := []string{cfg.Desk.Address}
+	add := func(a string) {
+		if strings.Contains(a, "@") && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, a) }) {
+			out = append(out, a)
+		}
+	}
+	for _, mb := range cfg.Mailboxes {
+		add(mb.Username)
+	}
+	for _, t := range cfg.Teams {
+		add(t.Address)
+	}
+	return out
 }
 
 // notifyConfig maps the notification settings, agents and teams.
@@ -187,7 +212,7 @@ func processorConfig(cfg *config.Config) mailin.ProcessorConfig {
 		queues[mb.Name] = mb.Queue
 	}
 	return mailin.ProcessorConfig{
-		Parse:     parse.Options{DeskAddresses: []string{cfg.Desk.Address}},
+		Parse:     parse.Options{DeskAddresses: deskAddresses(cfg)},
 		Queues:    queues,
 		Markers:   templates.Markers(),
 		Workers:   cfg.Ingest.Workers,
