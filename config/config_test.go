@@ -59,7 +59,7 @@ func TestParseMinimal(t *testing.T) {
 		SMTP: SMTP{
 			Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS, Auth: AuthPlain,
 			Username: "help@example.com", Password: "smtp-s3cret", HELO: "example.com",
-			Timeout: 30 * time.Second, Workers: 4, MaxAttempts: 12, MaxAge: 48 * time.Hour,
+			Timeout: 30 * time.Second, Workers: 4, MaxAttempts: 60, MaxAge: 48 * time.Hour,
 			RetryBase: time.Minute, RetryMax: time.Hour,
 		},
 		Notifications: defaultNotifications(),

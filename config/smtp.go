@@ -13,7 +13,7 @@ const (
 	defaultSMTPTLS         = TLSStartTLS
 	defaultSMTPTimeout     = 30 * time.Second
 	defaultSMTPWorkers     = 4
-	defaultSMTPMaxAttempts = 12
+	defaultSMTPMaxAttempts = 60
 	defaultSMTPMaxAge      = 48 * time.Hour
 	defaultSMTPRetryBase   = time.Minute
 	defaultSMTPRetryMax    = time.Hour

@@ -39,7 +39,7 @@ func TestSMTPDefaults(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("Parse(smtp %q) = %+v, want %+v", tt.smtp, got, tt.want)
 		}
-		if s.Timeout != 30*time.Second || s.Workers != 4 || s.MaxAttempts != 12 || s.MaxAge != 48*time.Hour ||
+		if s.Timeout != 30*time.Second || s.Workers != 4 || s.MaxAttempts != 60 || s.MaxAge != 48*time.Hour ||
 			s.RetryBase != time.Minute || s.RetryMax != time.Hour {
 			t.Errorf("Parse(smtp %q) = %+v, want the default timeout, workers, attempts and back-off", tt.smtp, s)
 		}

@@ -24,7 +24,7 @@ const (
 	DefaultLease       = 2 * time.Minute
 	DefaultBatch       = 16
 	DefaultPoll        = time.Second
-	DefaultMaxAttempts = 12
+	DefaultMaxAttempts = 60
 	DefaultMaxAge      = 48 * time.Hour
 	DefaultRetryBase   = time.Minute
 	DefaultRetryMax    = time.Hour
