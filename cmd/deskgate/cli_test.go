@@ -161,3 +161,33 @@ func TestTemplatesCheckAndPreview(t *testing.T) {
 		t.Errorf("templates preview of an unknown event succeeded")
 	}
 }
+
+func TestConfigCheckCompilesRulesAndCalendars(t *testing.T) {
+	t.Setenv("IMAP_PASSWORD", "x")
+	t.Setenv("M365_TOKEN", "y")
+	t.Setenv("SMTP_PASSWORD", "z")
+	t.Setenv("DESKGATE_SECRET_1", strings.Repeat("ab", 32))
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"config", "check", "-config", "../../deskgate.example.yaml"}, &out, io.Discard); err != nil {
+		t.Fatalf("config check of the example = %v", err)
+	}
+	if !strings.Contains(out.String(), "6 rule(s)") {
+		t.Errorf("config check said %q, want the example's 6 rules", out.String())
+	}
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	bad := `desk: {name: D, address: help@desk.example}
+smtp: {host: 127.0.0.1, tls: plain}
+mailboxes: [{name: s, host: 127.0.0.1, tls: plain, username: u, password: p}]
+rules:
+  - name: typo
+    when: 'frm.domain == "x"'
+    then: {urgency: High}
+`
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"config", "check", "-config", path}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `"typo"`) || !strings.Contains(err.Error(), "frm") {
+		t.Errorf("config check with an unknown name in a condition = %v, want an error naming the rule and frm", err)
+	}
+}

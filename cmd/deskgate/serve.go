@@ -77,6 +77,7 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return proc.Run(gctx) })
 	g.Go(func() error { return sender.Run(gctx) })
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
+	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	for _, mb := range cfg.Mailboxes {
 		s := mailin.NewSyncer(pool, mailboxConfig(mb), owner, log, proc.Wake)
 		g.Go(func() error { return s.Run(gctx) })
@@ -133,6 +134,9 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	}
 	dc.DeskAddresses = deskAddresses(cfg)
 	dc.Notify = notifyConfig(cfg, set)
+	if dc.Policy, err = policyConfig(cfg); err != nil {
+		return dc, err
+	}
 	if len(cfg.Desk.Secrets) == 0 {
 		return dc, nil
 	}
@@ -263,7 +267,11 @@ func configCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: OK: desk %s <%s>, %d mailbox(es)\n", *path, cfg.Desk.Name, cfg.Desk.Address, len(cfg.Mailboxes))
+	// Templates, calendars and rule conditions are checked by building them.
+	if _, err := deskConfig(cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK: desk %s <%s>, %d mailbox(es), %d rule(s)\n", *path, cfg.Desk.Name, cfg.Desk.Address, len(cfg.Mailboxes), len(cfg.Rules))
 	for _, mb := range cfg.Mailboxes {
 		auth := "password"
 		if mb.OAuth2Token != "" {
