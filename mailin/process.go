@@ -442,3 +442,15 @@ func humanSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// ParseMessage turns raw into an Inbound exactly as the processor does for
+// mail captured in mailbox (parsing, classification, quote stripping,
+// language detection), without a database: for `deskgate rules test`.
+func ParseMessage(raw []byte, mailbox string, cfg ProcessorConfig) (ticketing.Inbound, error) {
+	p := &Processor{cfg: cfg}
+	in, failure := p.parseOne(&captured{raw: raw, mailbox: mailbox, size: int64(len(raw))})
+	if failure != "" {
+		return in, errors.New(failure)
+	}
+	return in, nil
+}

@@ -462,3 +462,39 @@ func (d *Desk) classifyAll(ctx context.Context, tx pgx.Tx, ins []Inbound, plans 
 	}
 	return out, nil
 }
+
+// Explanation is what the desk's policy makes of one message, for
+// `deskgate rules test`: the facts the rules saw, each rule's outcome,
+// and the ticket that would result. Nothing is written.
+type Explanation struct {
+	Facts    rules.Facts  `json:"facts"`
+	Rules    rules.Result `json:"rules"`
+	Ticket   rules.Ticket `json:"ticket"` // with impact, urgency and priority as they would be stored
+	Priority string       `json:"priority_why"`
+	Policy   string       `json:"sla_policy"`
+	Ignore   string       `json:"ignore,omitempty"`
+	Clocks   []ClockPlan  `json:"clocks"`
+}
+
+// ClockPlan is an SLA clock a new ticket would start.
+type ClockPlan struct {
+	Kind    string    `json:"kind"`
+	Target  string    `json:"target"`
+	Due     time.Time `json:"due"`
+	Explain string    `json:"explain"`
+}
+
+// Explain evaluates the policy for in as a new ticket received at now;
+// known says whether its requester is known.
+func (d *Desk) Explain(in *Inbound, known bool, now time.Time) Explanation {
+	requester := d.requester(in)
+	c := d.classify(in, requester, known, now)
+	f := d.facts(in, requester, known, now)
+	f.Event = rules.OnCreated
+	e := Explanation{Facts: f, Rules: c.result, Ticket: c.result.Ticket, Priority: c.why, Policy: c.policy, Ignore: c.ignore}
+	for _, ck := range c.clocks {
+		e.Clocks = append(e.Clocks, ClockPlan{Kind: ck.kind, Target: ck.clock.Target.String(),
+			Due: ck.clock.Deadline(ck.calendar), Explain: ck.clock.Explain(ck.calendar)})
+	}
+	return e
+}

@@ -191,3 +191,64 @@ rules:
 		t.Errorf("config check with an unknown name in a condition = %v, want an error naming the rule and frm", err)
 	}
 }
+
+func TestRulesTest(t *testing.T) {
+	pool := useDatabase(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "deskgate.yaml")
+	if err := os.WriteFile(path, []byte(`desk: {name: Test Desk, address: help@desk.example}
+smtp: {host: 127.0.0.1, tls: plain}
+mailboxes: [{name: support, host: 127.0.0.1, tls: plain, username: help@desk.example, password: pw}]
+categories: [{name: Hardware}]
+rules:
+  - name: printers
+    when: 'subject matches "(?i)printer"'
+    then: {category: Hardware, urgency: High}
+  - name: never
+    when: 'from.domain == "nowhere.example"'
+    then: {add_tags: [x]}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DESKGATE_CONFIG", path)
+	var out bytes.Buffer
+	if err := run(ctx, []string{"rules", "test", "-message", "../../internal/demo/mail/01-outlook-en.eml"}, &out, io.Discard); err != nil {
+		t.Fatalf("rules test -message = %v", err)
+	}
+	for _, want := range []string{"✓ printers: category=Hardware", "· never: not matched", `category "Hardware", impact Low, urgency High, priority Normal`, "resolution clock: due "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("rules test output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Replay: the same message was ticketed before the rule existed.
+	raw, err := os.ReadFile("../../internal/demo/mail/01-outlook-en.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO mailboxes (name) VALUES ('support');
+		INSERT INTO tickets (subject, requester_addr, received_at, impact, urgency, priority) VALUES ('Printer', 'alice@northwind.example', now(), 'Low', 'Normal', 'Medium')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO inbound (mailbox, uidvalidity, uid, sha256, size, raw, status, subject, ticket_id)
+		VALUES ('support', 1, 1, sha256($1), length($1), $1, 'ticketed', 'Printer', 1)`, raw); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"rules", "test", "-replay", "10"}, &out, io.Discard); err != nil {
+		t.Fatalf("rules test -replay = %v", err)
+	}
+	if !strings.Contains(out.String(), `category: "" → "Hardware"`) || !strings.Contains(out.String(), `priority: "Medium" → "Normal"`) ||
+		!strings.Contains(out.String(), "1 of 1 messages would be treated differently") {
+		t.Errorf("rules test -replay output:\n%s\nwant the category and priority changes", out.String())
+	}
+	var tickets int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tickets`).Scan(&tickets); err != nil || tickets != 1 {
+		t.Errorf("tickets after rules test = %d, %v; want 1 (it writes nothing)", tickets, err)
+	}
+	var u usageError
+	for _, args := range [][]string{{"rules"}, {"rules", "test"}, {"rules", "test", "-message", "x", "-replay", "1"}} {
+		if err := run(ctx, args, io.Discard, io.Discard); !errors.As(err, &u) {
+			t.Errorf("deskgate %s = %v, want a usage error", strings.Join(args, " "), err)
+		}
+	}
+}

@@ -65,6 +65,8 @@ Usage:
   deskgate templates check [-config FILE]       render every notification template in every language
   deskgate templates preview EVENT [-lang L] [-config FILE]   print one notification as it would be sent
   deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)
+  deskgate rules test -message FILE [-json]     what the rules make of an .eml as a new ticket; writes nothing
+  deskgate rules test -replay N [-json]         the last N captured messages under today's rules, against what happened
   deskgate inbound list [-status S] [-limit N] [-json]
   deskgate quarantine list [-limit N] [-json]
   deskgate quarantine show N [-raw]
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return templatesCmd(rest, stdout, stderr)
 	case "contact":
 		return contactCmd(ctx, rest, stdout)
+	case "rules":
+		return rulesCmd(ctx, rest, stdout)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, log)
 	}
