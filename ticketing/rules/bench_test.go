@@ -98,7 +98,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	f := benchFacts()
 	if r := s.Evaluate(f); r.Trace.Len() != 200 || len(r.Trace.Fired()) != 5 {
-		b.Fatalf("Evaluate(benchFacts) considered %d rules and fired %d, want 200 and 5", r.Trace.Len(), len(r.Trace.Fired()))
+		b.Fatalf("Evaluate(benchFacts) = %d rules considered, %d fired, want 200, 5", r.Trace.Len(), len(r.Trace.Fired()))
 	}
 	b.ReportAllocs()
 	b.Run("serial", func(b *testing.B) {

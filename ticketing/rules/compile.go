@@ -60,13 +60,14 @@ var factNames = map[string]bool{
 	"business_hours": true, "ticket": true, "previous": true, "header": true, "$env": true,
 }
 
-// exprOptions configures expr for conditions: the env above, a bool result,
-// header names lower-cased at load, and no builtins that read the clock or
-// the local time zone.
+// exprOptions configures expr for conditions: the env above, a result known
+// at load to be bool, header names lower-cased at load, and no builtins that
+// read the clock or the local time zone.
 func exprOptions() []expr.Option {
 	return []expr.Option{
 		expr.Env(env{}),
 		expr.AsBool(),
+		expr.WarnOnAny(), // reject conditions of unknown type at load, not at run time
 		expr.DisableBuiltin("now"),
 		expr.DisableBuiltin("date"),
 		expr.DisableBuiltin("timezone"),

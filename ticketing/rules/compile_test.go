@@ -31,6 +31,8 @@ func TestCompileErrors(t *testing.T) {
 			[]string{`rules[0] "night": when: line 1, column 6: invalid operation: > (mismatched types int and string)`}},
 		{"not a bool", []Rule{{Name: "subj", On: OnCreated, When: `subject`, Then: Then{Team: "Support"}}},
 			[]string{`rules[0] "subj": when: expected bool, but got string`}},
+		{"unknown type", []Rule{{Name: "json", On: OnCreated, When: `fromJSON(text)`, Then: Then{Team: "Support"}}},
+			[]string{`rules[0] "json": when: expected bool, but got interface {}`}},
 		{"header arguments", []Rule{{Name: "h", On: OnCreated, When: `header() == ""`, Then: Then{Team: "Support"}}},
 			[]string{`rules[0] "h": when: line 1, column 1: not enough arguments to call header`}},
 		{"no clock", []Rule{{Name: "clock", On: OnCreated, When: `now().Hour() > 17`, Then: Then{Team: "Support"}}},
@@ -109,7 +111,7 @@ func TestCompileErrors(t *testing.T) {
 			}
 			var le *LoadError
 			if !errors.As(err, &le) {
-				t.Errorf("Compile(%s) error is %T, want it to hold a *LoadError", tt.name, err)
+				t.Errorf("Compile(%s) = %T, want an error holding a *LoadError", tt.name, err)
 			}
 		})
 	}

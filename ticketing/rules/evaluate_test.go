@@ -214,7 +214,7 @@ func TestEvaluateTriggers(t *testing.T) {
 			got = append(got, st.Rule)
 		}
 		if !slices.Equal(got, tt.want) {
-			t.Errorf("Evaluate(event %s) considered %q, want %q", tt.event, got, tt.want)
+			t.Errorf("Evaluate(event %s).Trace rules = %q, want %q", tt.event, got, tt.want)
 		}
 	}
 }

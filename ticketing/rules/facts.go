@@ -15,71 +15,71 @@ const (
 // network.
 type Facts struct {
 	// Event is the trigger being evaluated: OnCreated, OnMessage or OnUpdated.
-	Event string `expr:"event"`
+	Event string `expr:"event" json:"event"`
 	// Mailbox is the configured name of the desk mailbox the message arrived in.
-	Mailbox string `expr:"mailbox"`
+	Mailbox string `expr:"mailbox" json:"mailbox"`
 	// Queue is the desk address or alias the message was sent to, as configured
 	// (e.g. "billing@example.com"); "" when none matched.
-	Queue string `expr:"queue"`
+	Queue string `expr:"queue" json:"queue"`
 	// From is the sender of the message (for ticket.updated: the requester).
-	From Person `expr:"from"`
+	From Person `expr:"from" json:"from"`
 	// To and Cc are the message's recipients, lower-case bare addresses.
-	To []string `expr:"to"`
-	Cc []string `expr:"cc"`
+	To []string `expr:"to" json:"to"`
+	Cc []string `expr:"cc" json:"cc"`
 	// Subject is the decoded subject.
-	Subject string `expr:"subject"`
+	Subject string `expr:"subject" json:"subject"`
 	// Text is what the message adds: plain text with quoted history and
 	// signature removed.
-	Text string `expr:"text"`
+	Text string `expr:"text" json:"text"`
 	// FullText is the whole plain-text body, quotes included.
-	FullText string `expr:"full_text"`
+	FullText string `expr:"full_text" json:"full_text"`
 	// Headers maps lower-case header names to their first decoded value.
 	// Conditions read it through header(name), which ignores the case of name
 	// and returns "" for an absent header. Names not in lower case are
 	// lower-cased once per Evaluate.
-	Headers map[string]string `expr:"-"`
+	Headers map[string]string `expr:"-" json:"headers"`
 	// Attachments are the message's attachments (inline images included).
-	Attachments []Attachment `expr:"attachments"`
+	Attachments []Attachment `expr:"attachments" json:"attachments"`
 	// Language is the message's detected or declared language (e.g. "sv"); ""
 	// when unknown.
-	Language string `expr:"language"`
+	Language string `expr:"language" json:"language"`
 	// Class is the sender class: "human", "auto_reply", "bounce", "list" or
 	// "loop" (ticketing.Class).
-	Class string `expr:"class"`
+	Class string `expr:"class" json:"class"`
 	// KnownRequester is true when the sender already took part in an earlier
 	// ticket.
-	KnownRequester bool `expr:"known_requester"`
+	KnownRequester bool `expr:"known_requester" json:"known_requester"`
 	// Now is the instant of the event, given by the caller. It is not visible
 	// to conditions (they use hour, weekday and business_hours); it is kept so
 	// a Result can be explained and replayed.
-	Now time.Time `expr:"-"`
+	Now time.Time `expr:"-" json:"now"`
 	// Hour is the hour of Now (0–23) in the desk's time zone.
-	Hour int `expr:"hour"`
+	Hour int `expr:"hour" json:"hour"`
 	// Weekday is the day of Now in the desk's time zone: "mon", "tue", "wed",
 	// "thu", "fri", "sat" or "sun" (see Weekday).
-	Weekday string `expr:"weekday"`
+	Weekday string `expr:"weekday" json:"weekday"`
 	// BusinessHours is true when Now falls inside the desk's business hours.
-	BusinessHours bool `expr:"business_hours"`
+	BusinessHours bool `expr:"business_hours" json:"business_hours"`
 	// Ticket is the ticket's current fields. During Evaluate, conditions see
 	// the changes made by earlier matching rules.
-	Ticket Ticket `expr:"ticket"`
+	Ticket Ticket `expr:"ticket" json:"ticket"`
 	// Previous is, for ticket.updated, the ticket before the change; the zero
 	// Ticket for other triggers.
-	Previous Ticket `expr:"previous"`
+	Previous Ticket `expr:"previous" json:"previous"`
 }
 
 // Person is a mail address with its parts.
 type Person struct {
-	Address string `expr:"address"` // lower-case bare address, e.g. "ann@example.com"
-	Domain  string `expr:"domain"`  // lower-case domain of Address, e.g. "example.com"
-	Name    string `expr:"name"`    // decoded display name, "" if none
+	Address string `expr:"address" json:"address"` // lower-case bare address, e.g. "ann@example.com"
+	Domain  string `expr:"domain" json:"domain"`   // lower-case domain of Address, e.g. "example.com"
+	Name    string `expr:"name" json:"name"`       // decoded display name, "" if none
 }
 
 // Attachment describes one attachment of the message.
 type Attachment struct {
-	Name string `expr:"name"` // file name as sent, "" if none
-	Type string `expr:"type"` // lower-case media type without parameters, e.g. "application/pdf"
-	Size int64  `expr:"size"` // decoded size in bytes
+	Name string `expr:"name" json:"name"` // file name as sent, "" if none
+	Type string `expr:"type" json:"type"` // lower-case media type without parameters, e.g. "application/pdf"
+	Size int64  `expr:"size" json:"size"` // decoded size in bytes
 }
 
 // Ticket is the subset of a ticket's fields that rules read and write.

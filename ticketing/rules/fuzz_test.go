@@ -39,7 +39,7 @@ func FuzzCompile(f *testing.F) {
 			for _, e := range joined.Unwrap() {
 				le, ok := e.(*LoadError)
 				if !ok || le.Rule < 0 || le.Rule > 1 || strings.Contains(le.Error(), "\n") {
-					t.Fatalf("Compile(%q, %q) error %q (%T), want a one-line *LoadError", name, when, e, e)
+					t.Fatalf("Compile(%q, %q) = error %q (%T), want a one-line *LoadError", name, when, e, e)
 				}
 			}
 			return

@@ -87,7 +87,7 @@ func TestGuardAgreesWithExpr(t *testing.T) {
 		}
 	}
 	if guarded < len(guardConditions)-4 {
-		t.Errorf("%d of %d conditions have a guard, want all but the last four", guarded, len(guardConditions))
+		t.Errorf("buildGuard(guardConditions) = %d guards of %d, want all but the last four", guarded, len(guardConditions))
 	}
 }
 
@@ -104,9 +104,9 @@ func checkGuard(t *testing.T, r *rule, f Facts, i int) {
 	got, _ := out.(bool)
 	switch {
 	case !g && (err != nil || got):
-		t.Errorf("guard(%s) on facts %d = false, but expr = %v, %v", r.When, i, out, err)
+		t.Errorf("guard(%s, facts %d) = false, want true: expr = %v, %v", r.When, i, out, err)
 	case r.exact && (err != nil || g != got):
-		t.Errorf("complete guard(%s) on facts %d = %v, but expr = %v, %v", r.When, i, g, out, err)
+		t.Errorf("complete guard(%s, facts %d) = %v, want expr's %v, %v", r.When, i, g, out, err)
 	}
 }
 
@@ -162,5 +162,19 @@ func TestPairs(t *testing.T) {
 	}
 	if p.mayContain(needlePairs("zyxwv")) {
 		t.Errorf("pairs(text).mayContain(%q) = true, want false", "zyxwv")
+	}
+}
+
+// TestFactTables keeps the hand-written tables in step with Facts.
+func TestFactTables(t *testing.T) {
+	if p := stringFacts[numMessageFacts].path; p != "ticket.status" {
+		t.Errorf("stringFacts[numMessageFacts].path = %q, want ticket.status (the first ticket field)", p)
+	}
+	ft := reflect.TypeFor[Facts]()
+	for i := range ft.NumField() {
+		name := ft.Field(i).Tag.Get("expr")
+		if name != "-" && !factNames[name] {
+			t.Errorf("factNames[%q] = false, want true (Facts.%s)", name, ft.Field(i).Name)
+		}
 	}
 }

@@ -10,15 +10,20 @@ import "strings"
 type pairs [16]uint64
 
 func pairHash(a, b byte) uint32 {
-	return (uint32(a)<<8 | uint32(b)) * 0x9E3779B1 >> 22
+	return (uint32(a)<<8 | uint32(b)) * 0x9E3779B1 >> 22 // as in add
 }
 
 func (p *pairs) add(s string) {
-	*p = pairs{}
-	for i := 0; i+1 < len(s); i++ {
-		h := pairHash(s[i], s[i+1])
-		p[h>>6] |= 1 << (h & 63)
+	var b pairs // on the stack: no store through p in the loop
+	if len(s) > 0 {
+		prev := uint32(s[0])
+		for _, c := range []byte(s[1:]) {
+			h := (prev<<8 | uint32(c)) * 0x9E3779B1 >> 22
+			b[h>>6] |= 1 << (h & 63)
+			prev = uint32(c)
+		}
 	}
+	*p = b
 }
 
 // mayContain reports whether a string with these pairs may contain a needle
