@@ -515,7 +515,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
-			Text: newText(in), Sent: in.Date}
+			Text: addedText(in), Sent: in.Date}
 		for _, a := range in.Attachments {
 			if !a.Inline && a.Filename != "" {
 				data.Message.Attachments = append(data.Message.Attachments, a.Filename)

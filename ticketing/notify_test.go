@@ -414,3 +414,17 @@ func TestSendFailureSuppressesOnlyBadRecipients(t *testing.T) {
 		}
 	}
 }
+
+func TestNewTicketMailCarriesTheRequestersText(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk, _ := notifyingDesk(t)
+	in := human(capture(t, pool, "support", 1), "t@example.se", "Printer")
+	in.NewText = in.Text // nothing quoted: stripping returns the whole text
+	receiveWith(t, pool, desk, in)
+	for _, r := range outbox(t, pool) {
+		if r.Event == templates.NewTicket && !strings.Contains(r.Text, "Skrivaren på plan 3 fungerar inte.") {
+			t.Errorf("new-ticket mail to %s lacks the requester's text:\n%s", r.Recipient, r.Text)
+		}
+	}
+}

@@ -152,7 +152,7 @@ func (d *Desk) facts(in *Inbound, requester Address, known bool, now time.Time) 
 		loc = cal.Location()
 	}
 	local := now.In(loc)
-	f := rules.Facts{Mailbox: in.Mailbox, Queue: in.Queue, Subject: in.Subject, Text: newText(in), FullText: in.Text,
+	f := rules.Facts{Mailbox: in.Mailbox, Queue: in.Queue, Subject: in.Subject, Text: addedText(in), FullText: in.Text,
 		Headers: in.Headers, Language: cmp.Or(first(in.Languages), in.DetectedLanguage), Class: string(in.Class),
 		KnownRequester: known, Now: now, Hour: local.Hour(), Weekday: rules.Weekday(local.Weekday()),
 		From: person(requester)}
@@ -497,4 +497,152 @@ func (d *Desk) Explain(in *Inbound, known bool, now time.Time) Explanation {
 			Due: ck.clock.Deadline(ck.calendar), Explain: ck.clock.Explain(ck.calendar)})
 	}
 	return e
+}
+
+// ticketRulesSQL reads tickets as rules see them.
+const ticketRulesSQL = `
+SELECT id, status, category, impact, urgency, priority, team, assignee, language, tags
+FROM tickets WHERE id = ANY($1)`
+
+func loadRuleTickets(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]rules.Ticket, error) {
+	rows, err := tx.Query(ctx, ticketRulesSQL, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]rules.Ticket{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var t rules.Ticket
+		err := row.Scan(&t.Number, &t.Status, &t.Category, &t.Impact, &t.Urgency, &t.Priority, &t.Team, &t.Assignee,
+			&t.Language, &t.Tags)
+		out[t.Number] = t
+		return struct{}{}, err
+	})
+	return out, err
+}
+
+// replyRules evaluates the message.received rules for every requester
+// reply that joins an existing ticket, before it is stored: a reply a rule
+// ignores is planned as ignored. The results are indexed like ins.
+func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, states map[int64]ticketState, now time.Time) ([]*rules.Result, map[int64]rules.Ticket, error) {
+	out := make([]*rules.Result, len(ins))
+	if d.policy.Rules == nil {
+		return out, nil, nil
+	}
+	var ids []int64
+	for i, p := range plans {
+		if p.action == join && p.ticket != 0 && ins[i].Class == ClassHuman && !d.isAgent(ins[i].From.Address) {
+			ids = append(ids, p.ticket)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil, nil
+	}
+	tickets, err := loadRuleTickets(ctx, tx, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ticketing: reading tickets for rules: %w", err)
+	}
+	for i := range plans {
+		p := &plans[i]
+		t, ok := tickets[p.ticket]
+		if p.action != join || !ok || ins[i].Class != ClassHuman || d.isAgent(ins[i].From.Address) {
+			continue
+		}
+		f := d.facts(&ins[i], ins[i].From, true, now)
+		f.Event, f.Ticket = rules.OnMessage, t
+		res := d.policy.Rules.Evaluate(f)
+		if res.Ignore != "" {
+			*p = plan{action: ignore, reason: fmt.Sprintf("ignored by rule %q: %s", res.IgnoreRule, res.Ignore)}
+			continue
+		}
+		if len(res.Trace.Fired()) > 0 {
+			out[i] = &res
+		}
+	}
+	return out, tickets, nil
+}
+
+// applyRules stores what rules changed on ticket id (before is how they
+// saw it): one event per rule that fired, the fields, Cc participants, a
+// priority derived again from a changed impact or urgency, and clocks
+// retargeted to a changed priority.
+func (d *Desk) applyRules(ctx context.Context, tx pgx.Tx, id, captureID int64, on string, before rules.Ticket, res *rules.Result, now time.Time) error {
+	after := res.Ticket
+	explicit := false
+	for _, ch := range res.Changes {
+		explicit = explicit || ch.Field == "priority"
+	}
+	if !explicit && d.policy.Matrix != nil && (after.Impact != before.Impact || after.Urgency != before.Urgency) {
+		if p, ok := d.policy.Matrix.Priority(after.Impact, after.Urgency); ok {
+			after.Priority = p
+		}
+	}
+	b := &pgx.Batch{}
+	for _, st := range res.Trace.Fired() {
+		var changes []rules.Change
+		for _, ch := range res.Changes {
+			if ch.Rule == st.Rule {
+				changes = append(changes, ch)
+			}
+		}
+		queueEvent(b, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
+	}
+	status := ""
+	if after.Status != before.Status && CanTransition(before.Status, after.Status) {
+		status = after.Status
+	}
+	b.Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
+		tags = $8, status = CASE WHEN $9 <> '' THEN $9 ELSE status END, updated_at = now() WHERE id = $1 RETURNING 0::bigint`,
+		id, after.Category, after.Impact, after.Urgency, after.Team, after.Assignee, after.Language, nonNil(after.Tags), status)
+	for _, a := range res.AddCc {
+		queueAddParticipant(b, id, captureID, Address{Address: a}, "cc", "added by a rule")
+	}
+	err := runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
+		if err := row.Scan(new(int64)); err != nil && err != pgx.ErrNoRows {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if status != "" {
+		if err := d.moveClocks(ctx, tx, id, captureID, before.Status, status, "rules", now); err != nil {
+			return err
+		}
+	}
+	if after.Priority != before.Priority && after.Priority != "" {
+		return d.setPriority(ctx, tx, id, before.Priority, after.Priority, "rules", now)
+	}
+	return nil
+}
+
+// updatedRules evaluates the ticket.updated rules for ticket id after a
+// change; previous turns the current fields into those before it. Their
+// changes apply without running the rules again.
+func (d *Desk) updatedRules(ctx context.Context, tx pgx.Tx, id int64, previous func(*rules.Ticket)) error {
+	if d.policy.Rules == nil {
+		return nil
+	}
+	ts, err := loadRuleTickets(ctx, tx, []int64{id})
+	if err != nil {
+		return err
+	}
+	cur, ok := ts[id]
+	if !ok {
+		return nil
+	}
+	prev := cur
+	prev.Tags = slices.Clone(cur.Tags)
+	previous(&prev)
+	now := time.Now()
+	f := rules.Facts{Event: rules.OnUpdated, Ticket: cur, Previous: prev, Now: now, Class: string(ClassHuman)}
+	if cal := d.calendar(cur.Team, d.policy.DefaultPolicy); cal != nil {
+		local := now.In(cal.Location())
+		f.Hour, f.Weekday, f.BusinessHours = local.Hour(), rules.Weekday(local.Weekday()), cal.IsOpen(now)
+	}
+	res := d.policy.Rules.Evaluate(f)
+	if len(res.Trace.Fired()) == 0 {
+		return nil
+	}
+	return d.applyRules(ctx, tx, id, 0, rules.OnUpdated, cur, &res, now)
 }

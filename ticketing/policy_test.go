@@ -257,3 +257,36 @@ func TestDeadlineExplained(t *testing.T) {
 		t.Errorf("sla.clock explanation = %q, %v; want \"due … = created … + 16 …\"", d.Explain, err)
 	}
 }
+
+func TestReplyAndUpdateRules(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	desk := policyDesk(t,
+		rules.Rule{Name: "escalated by reply", On: rules.OnMessage, When: `text contains "production is down"`, Then: rules.Then{Impact: "High", Urgency: "Urgent"}},
+		rules.Rule{Name: "waiting", On: rules.OnUpdated, When: `ticket.status == "pending" && previous.status != "pending"`, Then: rules.Then{AddTags: []string{"waiting"}}})
+	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Slow wiki"))[0]
+	if f := fields(t, pool, o.TicketID); f.Priority != "Medium" {
+		t.Fatalf("priority before the reply = %q, want Medium", f.Priority)
+	}
+	reply := human(capture(t, pool, "support", 2), "r@example.se", "Re: Slow wiki")
+	reply.InReplyTo = []string{"q@example.se"}
+	reply.Text = "Now production is down for the whole floor."
+	receiveWith(t, pool, desk, reply)
+	if f := fields(t, pool, o.TicketID); f.Impact != "High" || f.Urgency != "Urgent" || f.Priority != "High" {
+		t.Errorf("after the reply rule: %+v, want High × Urgent = High", f)
+	}
+	if c := clocks(t, pool, o.TicketID)["resolution"]; c.Target != 4*3600 {
+		t.Errorf("resolution target after the priority change = %ds, want 4h (retargeted)", c.Target)
+	}
+	if err := desk.SetStatus(ctx, pool, o.TicketID, ticketing.StatusPending, "ada@desk.example", "asked"); err != nil {
+		t.Fatal(err)
+	}
+	if f := fields(t, pool, o.TicketID); strings.Join(f.Tags, ",") != "waiting" {
+		t.Errorf("tags after the ticket.updated rule = %v, want [waiting]", f.Tags)
+	}
+	kinds := strings.Join(eventKinds(t, pool, o.TicketID), " ")
+	if strings.Count(kinds, "rule.fired") != 2 || !strings.Contains(kinds, "priority.changed") {
+		t.Errorf("events = %q, want two rule.fired and priority.changed", kinds)
+	}
+}

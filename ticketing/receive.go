@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"deskgate/ticketing/rules"
 	"deskgate/ticketing/token"
 )
 
@@ -147,6 +148,10 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
+	replied, before, err := d.replyRules(ctx, tx, ins, plans, states, now)
+	if err != nil {
+		return nil, err
+	}
 
 	// Open the new tickets in one round trip.
 	out := make([]Outcome, len(ins))
@@ -267,6 +272,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	}
 	if err := storeAttachments(ctx, tx, ins, sums, msgIDs); err != nil {
 		return nil, err
+	}
+	for i, res := range replied {
+		if res != nil && out[i].Status == StatusAttached {
+			t := before[out[i].TicketID]
+			if err := d.applyRules(ctx, tx, out[i].TicketID, ins[i].CaptureID, rules.OnMessage, t, res, now); err != nil {
+				return nil, fmt.Errorf("ticketing: applying rules: %w", err)
+			}
+		}
 	}
 	seen := map[int64]bool{}
 	for _, m := range moves {

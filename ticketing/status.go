@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"deskgate/templates"
+	"deskgate/ticketing/rules"
 )
 
 // Ticket statuses, in lifecycle order.
@@ -92,6 +93,9 @@ func (d *Desk) SetStatus(ctx context.Context, db Beginner, number int64, to, act
 		}
 		if err := d.moveClocks(ctx, tx, number, 0, from, to, actor, time.Now()); err != nil {
 			return fmt.Errorf("ticketing: moving SLA clocks of ticket %d: %w", number, err)
+		}
+		if err := d.updatedRules(ctx, tx, number, func(t *rules.Ticket) { t.Status = from }); err != nil {
+			return fmt.Errorf("ticketing: rules for ticket %d: %w", number, err)
 		}
 		if ev, ok := statusEvents[to]; ok {
 			return d.notify(ctx, tx, []notice{{event: ev, ticket: number, why: why}}, nil)

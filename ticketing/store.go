@@ -165,6 +165,15 @@ func jsonOf(v any) []byte {
 	return b
 }
 
+// addedText is what in adds to its conversation: NewText, or the whole
+// text when nothing was stripped (or stripping did not run).
+func addedText(in *Inbound) string {
+	if in.NewText != "" {
+		return in.NewText
+	}
+	return in.Text
+}
+
 // newText is what is stored as a message's new content: "" when it is the
 // whole text (nothing was quoted), which readers take as the text itself.
 func newText(in *Inbound) string {
