@@ -26,10 +26,15 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./mailin/parse/
 	$(GO) test -run '^$$' -bench Threading -benchtime 50x -timeout 30m ./ticketing/
 	$(GO) test -run '^$$' -bench Send -benchtime 3x -timeout 30m ./mailout/
+	$(GO) test -run '^$$' -bench Evaluate -benchmem ./ticketing/rules/
+	$(GO) test -run '^$$' -bench . -benchmem ./ticketing/sla/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzMessage -fuzztime $(FUZZTIME) ./mailin/parse/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config/
+	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME) ./ticketing/rules/
+	$(GO) test -run '^$$' -fuzz FuzzCalendar -fuzztime $(FUZZTIME) ./ticketing/sla/
+	$(GO) test -run '^$$' -fuzz FuzzDeliveryStatus -fuzztime $(FUZZTIME) ./mailin/parse/
 
 fmt:
 	gofmt -l -w .
