@@ -189,6 +189,14 @@ func TestStatusMovesTheClocks(t *testing.T) {
 			t.Errorf("%s clock after resolve = %+v, want stopped in time", kind, c)
 		}
 	}
+	tk, err := ticketing.GetTicket(ctx, pool, o.TicketID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tk.Clocks) != 2 || tk.Clocks[1].Kind != "response" || tk.Clocks[0].Stopped == nil || tk.Clocks[0].Wall == "" ||
+		tk.Clocks[0].Breached != nil || tk.Priority != "Medium" {
+		t.Errorf("GetTicket clocks = %+v, priority %q; want resolution and response, stopped, with wall time, not breached", tk.Clocks, tk.Priority)
+	}
 }
 
 func TestEscalationFiresOnceAcrossProcesses(t *testing.T) {

@@ -41,6 +41,14 @@ type Ticket struct {
 	Language      string    `json:"language"` // the language its mail is written in
 	Team          string    `json:"team"`
 	Assignee      string    `json:"assignee"`
+	Category      string    `json:"category"`
+	Impact        string    `json:"impact"`
+	Urgency       string    `json:"urgency"`
+	Priority      string    `json:"priority"`
+	Tags          []string  `json:"tags"`
+	SLAPolicy     string    `json:"sla_policy"`
+	ReopenCount   int       `json:"reopen_count"`
+	Clocks        []Clock   `json:"sla_clocks"`
 	Thread        []Message `json:"thread"`
 	Notifications []Notice  `json:"notifications"`
 	Events        []Event   `json:"events"`
@@ -152,7 +160,31 @@ const ticketNoticesSQL = `
 SELECT id, event, recipient, status, reason, reply, attempts, language, subject, message_id, created_at, sent_at
 FROM outbox WHERE ticket_id = $1 ORDER BY id`
 
-const ticketExtraSQL = `SELECT language, team, assignee FROM tickets WHERE id = $1`
+const ticketExtraSQL = `SELECT language, team, assignee, category, impact, urgency, priority, tags, sla_policy, reopen_count
+FROM tickets WHERE id = $1`
+
+// Clock is one SLA clock of a ticket, with what reports need: the time
+// used in business time and on the wall, and whether it was breached.
+type Clock struct {
+	Kind     string     `json:"kind"` // response, resolution or next_response
+	Calendar string     `json:"calendar"`
+	Target   string     `json:"target"` // business time allowed, e.g. "4h0m0s"
+	Running  bool       `json:"running"`
+	Due      *time.Time `json:"due"` // while running
+	Started  time.Time  `json:"started"`
+	Stopped  *time.Time `json:"stopped"`
+	// Used is the business time counted so far (up to Stopped, or to the
+	// last pause); Wall the wall-clock time from Started to Stopped.
+	Used     string     `json:"business_time_used"`
+	Wall     string     `json:"wall_time"`
+	Warned   *time.Time `json:"warned_at"`
+	Breached *time.Time `json:"breached_at"`
+	Reopens  int        `json:"reopens"`
+}
+
+const ticketClocksSQL = `
+SELECT kind, calendar, target, running, deadline, started, stopped, elapsed, warned_at, breached_at, reopens
+FROM sla_clocks WHERE ticket_id = $1 ORDER BY kind`
 
 const ticketEventsSQL = `
 SELECT at, actor, kind, inbound_id, detail FROM events WHERE ticket_id = $1 ORDER BY id`
@@ -190,8 +222,27 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: reading messages of ticket %d: %w", number, err)
 	}
-	if err := db.QueryRow(ctx, ticketExtraSQL, number).Scan(&t.Language, &t.Team, &t.Assignee); err != nil {
+	if err := db.QueryRow(ctx, ticketExtraSQL, number).Scan(&t.Language, &t.Team, &t.Assignee, &t.Category, &t.Impact,
+		&t.Urgency, &t.Priority, &t.Tags, &t.SLAPolicy, &t.ReopenCount); err != nil {
 		return nil, fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+	}
+	rows, err = db.Query(ctx, ticketClocksSQL, number)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading SLA clocks of ticket %d: %w", number, err)
+	}
+	t.Clocks, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Clock, error) {
+		var c Clock
+		var target, elapsed int64
+		err := row.Scan(&c.Kind, &c.Calendar, &target, &c.Running, &c.Due, &c.Started, &c.Stopped, &elapsed, &c.Warned,
+			&c.Breached, &c.Reopens)
+		c.Target, c.Used = (time.Duration(target) * time.Second).String(), (time.Duration(elapsed) * time.Second).String()
+		if c.Stopped != nil {
+			c.Wall = c.Stopped.Sub(c.Started).Round(time.Second).String()
+		}
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading SLA clocks of ticket %d: %w", number, err)
 	}
 	rows, err = db.Query(ctx, ticketNoticesSQL, number)
 	if err != nil {

@@ -302,6 +302,25 @@ func printTickets(w io.Writer, ts []ticketing.TicketSummary) error {
 func printTicket(w io.Writer, t *ticketing.Ticket) error {
 	fmt.Fprintf(w, "Ticket #%d  [%s]  queue %s\nSubject:   %s\nRequester: %s\nReceived:  %s\n",
 		t.Number, t.Status, t.Queue, t.Subject, formatAddr(t.Requester), t.ReceivedAt.Local().Format("2006-01-02 15:04:05"))
+	if t.Priority != "" {
+		fmt.Fprintf(w, "Priority:  %s (impact %s, urgency %s)  category %q  team %q  tags %v\n", t.Priority, t.Impact, t.Urgency,
+			t.Category, t.Team, t.Tags)
+	}
+	for _, c := range t.Clocks {
+		state := "met"
+		switch {
+		case c.Running && c.Due != nil:
+			state = "due " + c.Due.Local().Format("Mon 2 Jan 15:04")
+		case c.Running:
+			state = "running"
+		case c.Stopped == nil:
+			state = "paused"
+		}
+		if c.Breached != nil {
+			state += ", BREACHED " + c.Breached.Local().Format("Mon 2 Jan 15:04")
+		}
+		fmt.Fprintf(w, "SLA:       %-13s target %s (%s hours), used %s: %s\n", c.Kind, c.Target, c.Calendar, c.Used, state)
+	}
 	for _, m := range t.Thread {
 		fmt.Fprintf(w, "\n--- message %d (%s, %s) from %s\n", m.ID, m.Direction, m.Class, formatAddr(m.From))
 		fmt.Fprintf(w, "Subject: %s\n", m.Subject)
