@@ -24,7 +24,10 @@ t AS (
     WHERE id = $1
 ),
 u AS (UPDATE tickets SET updated_at = now() WHERE id = $2),
-i AS (UPDATE inbound SET ticket_id = $2 WHERE ticket_id = $1)
+i AS (UPDATE inbound SET ticket_id = $2 WHERE ticket_id = $1),
+-- The merged ticket's clocks stop: its work goes on under into's.
+c AS (UPDATE sla_clocks SET running = false, stopped = now(), running_since = NULL, deadline = NULL, warn_at = NULL
+      WHERE ticket_id = $1 AND stopped IS NULL)
 INSERT INTO events (ticket_id, actor, kind, detail)
 VALUES ($1, $3, 'ticket.merged', jsonb_build_object('into', $2::bigint, 'why', $4::text)),
        ($2, $3, 'ticket.merged', jsonb_build_object('from', $1::bigint, 'why', $4::text))`

@@ -298,3 +298,23 @@ func TestReplyAndUpdateRules(t *testing.T) {
 		t.Errorf("events = %q, want two rule.fired and priority.changed", kinds)
 	}
 }
+
+func TestMergedTicketStopsItsClocks(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	desk := policyDesk(t)
+	a := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "a@example.se", "Printer"))[0]
+	b := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "b@example.se", "Printer again"))[0]
+	if err := ticketing.Merge(ctx, pool, b.TicketID, a.TicketID, "ada@desk.example", "same"); err != nil {
+		t.Fatal(err)
+	}
+	for kind, c := range clocks(t, pool, b.TicketID) {
+		if c.Running || c.Stopped == nil {
+			t.Errorf("merged ticket's %s clock = %+v, want stopped", kind, c)
+		}
+	}
+	if n, err := desk.Escalate(ctx, pool, time.Now().Add(100*time.Hour)); err != nil || n != 2 {
+		t.Errorf("Escalate long after = %d, %v; want 2 (the surviving ticket's two breaches only)", n, err)
+	}
+}
