@@ -367,9 +367,9 @@ func (d *Desk) calendarNamed(name string) *sla.Calendar {
 }
 
 // moveClocks applies a status change to the ticket's clocks, as of now:
-// pending pauses the resolution clock and open resumes it; resolved stops
-// the response and resolution clocks (a resolved ticket awaits no first
-// response); a reopen restarts resolution; closed stops every clock.
+// pending pauses the resolution clock and open resumes it; resolved and
+// closed stop every clock (a resolved ticket awaits no response); a reopen
+// restarts resolution.
 func (d *Desk) moveClocks(ctx context.Context, tx pgx.Tx, id, captureID int64, from, to, actor string, now time.Time) error {
 	if d.policy.Matrix == nil {
 		return nil
@@ -384,7 +384,7 @@ func (d *Desk) moveClocks(ctx context.Context, tx pgx.Tx, id, captureID int64, f
 		before := c.clock
 		k := &c.clock
 		switch {
-		case to == StatusClosed, to == StatusResolved && c.kind != ClockNextResponse:
+		case to == StatusClosed, to == StatusResolved:
 			*k = k.Stop(now, c.calendar)
 		case to == StatusPending && c.kind == ClockResolution:
 			*k = k.Pause(now, c.calendar)
@@ -645,4 +645,32 @@ func (d *Desk) updatedRules(ctx context.Context, tx pgx.Tx, id int64, previous f
 		return nil
 	}
 	return d.applyRules(ctx, tx, id, 0, rules.OnUpdated, cur, &res, now)
+}
+
+// startNextResponse starts (again) the next-response clock of ticket id
+// when its policy has a next-response target: the requester replied and
+// awaits an answer. A running one keeps counting from the earlier reply.
+func (d *Desk) startNextResponse(ctx context.Context, tx pgx.Tx, id, captureID int64, actor string, now time.Time) error {
+	if d.policy.Matrix == nil {
+		return nil
+	}
+	var policy, priority, team string
+	var running bool
+	err := tx.QueryRow(ctx, `SELECT t.sla_policy, t.priority, t.team,
+		    coalesce((SELECT running FROM sla_clocks WHERE ticket_id = t.id AND kind = 'next_response'), false)
+		FROM tickets t WHERE t.id = $1`, id).Scan(&policy, &priority, &team, &running)
+	if err != nil {
+		return err
+	}
+	target := d.policy.Policies[policy].Targets[priority].NextResponse
+	if target <= 0 || running {
+		return nil
+	}
+	c := clockRow{kind: ClockNextResponse, calendar: d.calendar(team, policy), clock: sla.Start(target, now)}
+	if c.calendar == nil {
+		return nil
+	}
+	b := &pgx.Batch{}
+	d.queueClock(b, id, captureID, c, actor, "the requester replied")
+	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }

@@ -318,3 +318,32 @@ func TestMergedTicketStopsItsClocks(t *testing.T) {
 		t.Errorf("Escalate long after = %d, %v; want 2 (the surviving ticket's two breaches only)", n, err)
 	}
 }
+
+func TestNextResponseClock(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	set, _ := rules.Compile(nil, rules.Options{})
+	targets := map[string]ticketing.Targets{"Medium": {Response: 4 * time.Hour, Resolution: 16 * time.Hour, NextResponse: 2 * time.Hour}}
+	desk := ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example",
+		Policy: ticketing.PolicyConfig{Rules: set, Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
+			Policies:      map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}},
+			DefaultPolicy: "standard"}})
+	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))[0]
+	if _, ok := clocks(t, pool, o.TicketID)["next_response"]; ok {
+		t.Fatalf("a next-response clock before any reply")
+	}
+	reply := human(capture(t, pool, "support", 2), "r@example.se", "Re: Help")
+	reply.InReplyTo = []string{"q@example.se"}
+	receiveWith(t, pool, desk, reply)
+	c, ok := clocks(t, pool, o.TicketID)["next_response"]
+	if !ok || !c.Running || c.Target != 7200 {
+		t.Errorf("next-response clock after the requester's reply = %+v, %v; want running, 2h", c, ok)
+	}
+	if err := desk.SetStatus(ctx, pool, o.TicketID, ticketing.StatusResolved, "ada@desk.example", "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	if c := clocks(t, pool, o.TicketID)["next_response"]; c.Running || c.Stopped == nil {
+		t.Errorf("next-response clock after resolve = %+v, want stopped", c)
+	}
+}

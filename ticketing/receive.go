@@ -281,6 +281,13 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			}
 		}
 	}
+	for i, p := range plans {
+		if p.action == join && p.fromRequester && out[i].Status == StatusAttached {
+			if err := d.startNextResponse(ctx, tx, out[i].TicketID, ins[i].CaptureID, lower(ins[i].From.Address), now); err != nil {
+				return nil, fmt.Errorf("ticketing: starting the next-response clock: %w", err)
+			}
+		}
+	}
 	seen := map[int64]bool{}
 	for _, m := range moves {
 		if !seen[m.ticket] { // two replies in one batch move a ticket once
