@@ -27,6 +27,7 @@ type TicketSummary struct {
 	Number     int64     `json:"number"`
 	Subject    string    `json:"subject"`
 	Status     string    `json:"status"`
+	Priority   string    `json:"priority"` // "" without a priority matrix
 	Queue      string    `json:"queue"`
 	Requester  Address   `json:"requester"`
 	ReceivedAt time.Time `json:"received_at"`
@@ -44,7 +45,6 @@ type Ticket struct {
 	Category      string    `json:"category"`
 	Impact        string    `json:"impact"`
 	Urgency       string    `json:"urgency"`
-	Priority      string    `json:"priority"`
 	Tags          []string  `json:"tags"`
 	SLAPolicy     string    `json:"sla_policy"`
 	ReopenCount   int       `json:"reopen_count"`
@@ -112,7 +112,7 @@ type Event struct {
 }
 
 const listTicketsSQL = `
-SELECT t.id, t.subject, t.status, t.queue, t.requester_name, t.requester_addr,
+SELECT t.id, t.subject, t.status, t.priority, t.queue, t.requester_name, t.requester_addr,
        t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
 FROM tickets t
 WHERE ($1 = '' OR t.status = $1)
@@ -135,13 +135,13 @@ func ListTickets(ctx context.Context, db DB, status string, limit int) ([]Ticket
 
 func scanSummary(row pgx.CollectableRow) (TicketSummary, error) {
 	var t TicketSummary
-	err := row.Scan(&t.Number, &t.Subject, &t.Status, &t.Queue, &t.Requester.Name, &t.Requester.Address,
+	err := row.Scan(&t.Number, &t.Subject, &t.Status, &t.Priority, &t.Queue, &t.Requester.Name, &t.Requester.Address,
 		&t.ReceivedAt, &t.UpdatedAt, &t.Messages)
 	return t, err
 }
 
 const getTicketSQL = `
-SELECT t.id, t.subject, t.status, t.queue, t.requester_name, t.requester_addr,
+SELECT t.id, t.subject, t.status, t.priority, t.queue, t.requester_name, t.requester_addr,
        t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
 FROM tickets t WHERE t.id = $1`
 
@@ -160,7 +160,7 @@ const ticketNoticesSQL = `
 SELECT id, event, recipient, status, reason, reply, attempts, language, subject, message_id, created_at, sent_at
 FROM outbox WHERE ticket_id = $1 ORDER BY id`
 
-const ticketExtraSQL = `SELECT language, team, assignee, category, impact, urgency, priority, tags, sla_policy, reopen_count
+const ticketExtraSQL = `SELECT language, team, assignee, category, impact, urgency, tags, sla_policy, reopen_count
 FROM tickets WHERE id = $1`
 
 // Clock is one SLA clock of a ticket, with what reports need: the time
@@ -223,7 +223,7 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 		return nil, fmt.Errorf("ticketing: reading messages of ticket %d: %w", number, err)
 	}
 	if err := db.QueryRow(ctx, ticketExtraSQL, number).Scan(&t.Language, &t.Team, &t.Assignee, &t.Category, &t.Impact,
-		&t.Urgency, &t.Priority, &t.Tags, &t.SLAPolicy, &t.ReopenCount); err != nil {
+		&t.Urgency, &t.Tags, &t.SLAPolicy, &t.ReopenCount); err != nil {
 		return nil, fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
 	}
 	rows, err = db.Query(ctx, ticketClocksSQL, number)

@@ -367,6 +367,17 @@ teams:
 agents:
   - {name: Maja Lind, addresses: [maja@desk.example], teams: [support, it]}
   - {name: Tom Berg, addresses: [tom@desk.example], teams: [it]}
+categories: [{name: Network}, {name: Hardware}]
+calendars:
+  - {name: stockholm, time_zone: Europe/Stockholm, mon: "08:00-17:00", tue: "08:00-17:00", wed: "08:00-17:00",
+     thu: "08:00-17:00", fri: "08:00-16:00", holidays: [se]}
+rules:
+  - name: VPN problems
+    when: 'subject matches "(?i)vpn"'
+    then: {category: Network, urgency: High}
+  - name: Printers
+    when: 'subject matches "(?i)printer|skrivare"'
+    then: {category: Hardware}
 `, demoSecret, sh, sp, ih, ip, user, password, ih, ip, user, password)
 	cfg, err := config.Parse([]byte(yaml), "demo configuration", nil)
 	if err != nil {

@@ -291,9 +291,9 @@ func writeJSON(w io.Writer, v any) error {
 
 func printTickets(w io.Writer, ts []ticketing.TicketSummary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TICKET\tSTATUS\tQUEUE\tREQUESTER\tMSGS\tRECEIVED\tSUBJECT")
+	fmt.Fprintln(tw, "TICKET\tSTATUS\tPRIORITY\tQUEUE\tREQUESTER\tMSGS\tRECEIVED\tSUBJECT")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%d\t%s\t%s\n", t.Number, t.Status, t.Queue, t.Requester.Address,
+		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", t.Number, t.Status, orDash(t.Priority), t.Queue, t.Requester.Address,
 			t.Messages, t.ReceivedAt.Local().Format("2006-01-02 15:04"), clip(t.Subject, 60))
 	}
 	return tw.Flush()
