@@ -233,6 +233,13 @@ RETURNING 0::bigint`
 // queueClock stores c for ticket id and logs its deadline with the
 // explanation, as actor, because of why.
 func (d *Desk) queueClock(b *pgx.Batch, id, captureID int64, c clockRow, actor, why string) {
+	d.storeClock(b, id, c)
+	b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'sla.clock', $4) RETURNING id`,
+		id, nullID(captureID), actor, jsonOf(d.clockDetail(c, why)))
+}
+
+// storeClock queues the upsert of c for ticket id.
+func (d *Desk) storeClock(b *pgx.Batch, id int64, c clockRow) {
 	k := c.clock
 	var deadline, warn any
 	if dl := k.Deadline(c.calendar); !dl.IsZero() {
@@ -243,9 +250,15 @@ func (d *Desk) queueClock(b *pgx.Batch, id, captureID int64, c clockRow, actor, 
 		int64(k.Elapsed/time.Second), k.Running, nullTimeOf(k.RunningSince), int64(k.Paused/time.Second),
 		int64(k.PausedBusiness/time.Second), nullTimeOf(k.Stopped), deadline, warn, k.Breached,
 		nullTimeOf(k.PausedSince), k.Reopens, int64(k.Carried/time.Second))
+}
+
+// clockDetail describes c for the event log: its deadline and how it was
+// reached, or when it stopped and whether in time.
+func (d *Desk) clockDetail(c clockRow, why string) map[string]any {
+	k := c.clock
 	detail := map[string]any{"clock": c.kind, "why": why, "target": k.Target.String(), "running": k.Running}
-	if deadline != nil {
-		detail["due"] = deadline
+	if dl := k.Deadline(c.calendar); !dl.IsZero() {
+		detail["due"] = dl
 		detail["explain"] = k.Explain(c.calendar)
 	}
 	if !k.Stopped.IsZero() {
@@ -253,8 +266,7 @@ func (d *Desk) queueClock(b *pgx.Batch, id, captureID int64, c clockRow, actor, 
 		detail["breached"] = k.Breached
 		detail["used"] = k.Used(k.Stopped, c.calendar).String()
 	}
-	b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'sla.clock', $4) RETURNING id`,
-		id, nullID(captureID), actor, jsonOf(detail))
+	return detail
 }
 
 func (d *Desk) warnAt() float64 {
@@ -306,13 +318,16 @@ func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classifie
 		n++
 	}
 	if t.Priority != "" {
+		// One event for the priority and the clocks it started.
+		var cs []map[string]any
+		for _, ck := range c.clocks {
+			d.storeClock(b, id, ck)
+			n++
+			cs = append(cs, d.clockDetail(ck, "ticket created"))
+		}
 		queueEvent(b, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,
-			"urgency": t.Urgency, "why": c.why, "sla_policy": c.policy})
+			"urgency": t.Urgency, "why": c.why, "sla_policy": c.policy, "clocks": cs})
 		n++
-	}
-	for _, ck := range c.clocks {
-		d.queueClock(b, id, in.CaptureID, ck, "deskgate", "ticket created")
-		n += 2
 	}
 	return n
 }

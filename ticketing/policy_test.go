@@ -127,7 +127,7 @@ func TestRulesAndMatrixClassifyANewTicket(t *testing.T) {
 		t.Errorf("clocks = %+v, want response 1h and resolution 4h running (High)", cs)
 	}
 	kinds := strings.Join(eventKinds(t, pool, o.TicketID), " ")
-	for _, k := range []string{"rule.fired", "priority.set", "sla.clock"} {
+	for _, k := range []string{"rule.fired", "priority.set"} {
 		if !strings.Contains(kinds, k) {
 			t.Errorf("events %q lack %s", kinds, k)
 		}
@@ -257,12 +257,19 @@ func TestDeadlineExplained(t *testing.T) {
 	desk := policyDesk(t)
 	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))[0]
 	var detail []byte
-	if err := pool.QueryRow(context.Background(), `SELECT detail FROM events WHERE ticket_id = $1 AND kind = 'sla.clock' AND detail->>'clock' = 'resolution'`, o.TicketID).Scan(&detail); err != nil {
+	if err := pool.QueryRow(context.Background(), `SELECT detail FROM events WHERE ticket_id = $1 AND kind = 'priority.set'`, o.TicketID).Scan(&detail); err != nil {
 		t.Fatal(err)
 	}
-	var d struct{ Explain string }
-	if err := json.Unmarshal(detail, &d); err != nil || !strings.HasPrefix(d.Explain, "due ") || !strings.Contains(d.Explain, "16") {
-		t.Errorf("sla.clock explanation = %q, %v; want \"due … = created … + 16 …\"", d.Explain, err)
+	var d struct {
+		Clocks []struct{ Clock, Explain string }
+	}
+	if err := json.Unmarshal(detail, &d); err != nil || len(d.Clocks) != 2 {
+		t.Fatalf("priority.set detail = %s, %v; want two clocks", detail, err)
+	}
+	for _, c := range d.Clocks {
+		if c.Clock == "resolution" && (!strings.HasPrefix(c.Explain, "due ") || !strings.Contains(c.Explain, "16")) {
+			t.Errorf("resolution clock explanation = %q, want \"due … = created … + 16 …\"", c.Explain)
+		}
 	}
 }
 
