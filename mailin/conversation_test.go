@@ -249,7 +249,7 @@ func (c *conversation) setStatus(label, to string) {
 
 func (c *conversation) merge(from, into string) {
 	c.t.Helper()
-	if err := ticketing.Merge(c.ctx, c.pool, c.ticket(from), c.ticket(into), "agent@desk.example", "same problem"); err != nil {
+	if err := c.desk.Merge(c.ctx, c.pool, c.ticket(from), c.ticket(into), "agent@desk.example", "same problem"); err != nil {
 		c.t.Fatalf("step %q: Merge(%s, %s) = %v", c.current, from, into, err)
 	}
 }

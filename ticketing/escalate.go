@@ -13,15 +13,17 @@ import (
 )
 
 // dueClocksSQL finds running clocks whose warning or breach is due at $1,
-// locking them; rows another process holds are skipped, so each fires in
-// exactly one transaction.
+// locking them and their tickets (tickets first, as every other writer
+// does); rows another transaction holds are skipped, so each fires in
+// exactly one transaction and none waits. A breached clock warns no more.
 const dueClocksSQL = `
 SELECT c.ticket_id, c.kind, c.deadline, c.target, c.calendar, t.priority, t.team,
     c.breached_at IS NULL AND c.deadline <= $1 AS breach
 FROM sla_clocks c JOIN tickets t ON t.id = c.ticket_id
-WHERE c.running AND ((c.warned_at IS NULL AND c.warn_at <= $1) OR (c.breached_at IS NULL AND c.deadline <= $1))
+WHERE c.running AND c.breached_at IS NULL AND (c.deadline <= $1 OR (c.warned_at IS NULL AND c.warn_at <= $1))
 ORDER BY c.deadline
 LIMIT $2
+FOR NO KEY UPDATE OF t SKIP LOCKED
 FOR UPDATE OF c SKIP LOCKED`
 
 // Escalate fires the SLA warnings and breaches due at now, each exactly

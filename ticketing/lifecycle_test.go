@@ -137,10 +137,10 @@ func TestMergeThenReply(t *testing.T) {
 	b := human(capture(t, pool, "support", 2), "m-into@example.se", "VPN again")
 	b.From = addr("bob@example.se")
 	into := receive(t, pool, b)[0].TicketID
-	if err := ticketing.Merge(ctx, pool, from, into, "agent@desk.example", "same problem"); err != nil {
+	if err := plainDesk.Merge(ctx, pool, from, into, "agent@desk.example", "same problem"); err != nil {
 		t.Fatalf("Merge = %v", err)
 	}
-	if err := ticketing.Merge(ctx, pool, from, into, "agent", "again"); !errors.Is(err, ticketing.ErrMerge) {
+	if err := plainDesk.Merge(ctx, pool, from, into, "agent", "again"); !errors.Is(err, ticketing.ErrMerge) {
 		t.Errorf("second Merge = %v, want ErrMerge", err)
 	}
 	byHeader := human(capture(t, pool, "support", 3), "m-r1@example.se", "Re: VPN")
@@ -200,10 +200,10 @@ func TestReviewFixes(t *testing.T) {
 	// Merge moves inbound records too, and refuses a closed target.
 	a := receive(t, pool, human(capture(t, pool, "support", 4), "h4@example.se", "A"))[0].TicketID
 	b := receive(t, pool, human(capture(t, pool, "support", 5), "h5@example.se", "B"))[0].TicketID
-	if err := ticketing.Merge(ctx, pool, a, t1, "agent", "x"); !errors.Is(err, ticketing.ErrMerge) {
+	if err := plainDesk.Merge(ctx, pool, a, t1, "agent", "x"); !errors.Is(err, ticketing.ErrMerge) {
 		t.Errorf("Merge into a closed ticket = %v, want ErrMerge", err)
 	}
-	if err := ticketing.Merge(ctx, pool, a, b, "agent", "same"); err != nil {
+	if err := plainDesk.Merge(ctx, pool, a, b, "agent", "same"); err != nil {
 		t.Fatal(err)
 	}
 	var left int

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -24,10 +25,7 @@ t AS (
     WHERE id = $1
 ),
 u AS (UPDATE tickets SET updated_at = now() WHERE id = $2),
-i AS (UPDATE inbound SET ticket_id = $2 WHERE ticket_id = $1),
--- The merged ticket's clocks stop: its work goes on under into's.
-c AS (UPDATE sla_clocks SET running = false, stopped = now(), running_since = NULL, deadline = NULL, warn_at = NULL
-      WHERE ticket_id = $1 AND stopped IS NULL)
+i AS (UPDATE inbound SET ticket_id = $2 WHERE ticket_id = $1)
 INSERT INTO events (ticket_id, actor, kind, detail)
 VALUES ($1, $3, 'ticket.merged', jsonb_build_object('into', $2::bigint, 'why', $4::text)),
        ($2, $3, 'ticket.merged', jsonb_build_object('from', $1::bigint, 'why', $4::text))`
@@ -37,7 +35,10 @@ VALUES ($1, $3, 'ticket.merged', jsonb_build_object('into', $2::bigint, 'why', $
 // participants (who stay on from too, so its subject tag keeps working for
 // them). From is closed and points at into; replies to either land in
 // into. A closed ticket cannot be merged into.
-func Merge(ctx context.Context, pool Beginner, from, into int64, actor, why string) error {
+//
+// The merged ticket's SLA clocks stop as for a closed ticket: its work
+// goes on under into's.
+func (d *Desk) Merge(ctx context.Context, pool Beginner, from, into int64, actor, why string) error {
 	if from == into {
 		return fmt.Errorf("ticket #%d: %w into itself", from, ErrMerge)
 	}
@@ -71,6 +72,9 @@ func Merge(ctx context.Context, pool Beginner, from, into int64, actor, why stri
 		}
 		if _, err := tx.Exec(ctx, mergeSQL, from, into, actor, why); err != nil {
 			return fmt.Errorf("ticketing: merging #%d into #%d: %w", from, into, err)
+		}
+		if err := d.moveClocks(ctx, tx, from, 0, statuses[from], StatusClosed, actor, time.Now()); err != nil {
+			return fmt.Errorf("ticketing: stopping the SLA clocks of #%d: %w", from, err)
 		}
 		return nil
 	})

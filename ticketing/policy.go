@@ -226,7 +226,8 @@ ON CONFLICT (ticket_id, kind) DO UPDATE SET calendar = EXCLUDED.calendar, target
     stopped = EXCLUDED.stopped, deadline = EXCLUDED.deadline, warn_at = EXCLUDED.warn_at,
     breached_at = coalesce(sla_clocks.breached_at, EXCLUDED.breached_at),
     -- a new deadline may be warned about again
-    warned_at = CASE WHEN EXCLUDED.warn_at IS DISTINCT FROM sla_clocks.warn_at THEN NULL ELSE sla_clocks.warned_at END,
+    -- a new target may be warned about again; a pause or a reopen may not
+    warned_at = CASE WHEN EXCLUDED.target <> sla_clocks.target THEN NULL ELSE sla_clocks.warned_at END,
     paused_since = EXCLUDED.paused_since, reopens = EXCLUDED.reopens, carried = EXCLUDED.carried
 RETURNING 0::bigint`
 
@@ -293,7 +294,7 @@ func nullID(id int64) any {
 // classifySQL stores what the policy decided for a new ticket.
 const classifySQL = `
 UPDATE tickets SET category = $2, impact = $3, urgency = $4, priority = $5, tags = $6, sla_policy = $7,
-    assignee = $8, status = CASE WHEN $9 <> '' THEN $9 ELSE status END
+    assignee = $8
 WHERE id = $1 RETURNING 0::bigint`
 
 // queueClassified stores c for the new ticket id: its fields, one event
@@ -301,11 +302,7 @@ WHERE id = $1 RETURNING 0::bigint`
 func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classified) int {
 	n := 0
 	t := c.result.Ticket
-	status := ""
-	if t.Status != StatusNew && CanTransition(StatusNew, t.Status) {
-		status = t.Status
-	}
-	b.Queue(classifySQL, id, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee, status)
+	b.Queue(classifySQL, id, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee)
 	n++
 	for _, st := range c.result.Trace.Fired() {
 		var changes []rules.Change
@@ -326,7 +323,7 @@ func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classifie
 			cs = append(cs, d.clockDetail(ck, "ticket created"))
 		}
 		queueEvent(b, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,
-			"urgency": t.Urgency, "why": c.why, "sla_policy": c.policy, "clocks": cs})
+			"urgency": t.Urgency, "category": t.Category, "team": t.Team, "why": c.why, "sla_policy": c.policy, "clocks": cs})
 		n++
 	}
 	return n
@@ -465,11 +462,13 @@ func (d *Desk) classifyAll(ctx context.Context, tx pgx.Tx, ins []Inbound, plans 
 		c := d.classify(&ins[i], requester, known[lower(requester.Address)], now)
 		if c.ignore != "" {
 			*p = plan{action: ignore, reason: "ignored by " + c.ignore}
-			// Later messages of the batch that would join its ticket are
-			// ignored with it.
+			// Later messages of the batch that would join its ticket, also
+			// through one another, are ignored with it.
+			gone := map[int]bool{i: true}
 			for j := i + 1; j < len(plans); j++ {
-				if q := &plans[j]; q.ticket == 0 && q.ref == i && (q.action == join || q.action == duplicate) {
+				if q := &plans[j]; q.ticket == 0 && gone[q.ref] && (q.action == join || q.action == duplicate) {
 					*q = plan{action: ignore, reason: fmt.Sprintf("joins a message ignored by %s", c.ignore)}
+					gone[j] = true
 				}
 			}
 		}
@@ -538,10 +537,10 @@ func loadRuleTickets(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]rul
 // replyRules evaluates the message.received rules for every requester
 // reply that joins an existing ticket, before it is stored: a reply a rule
 // ignores is planned as ignored. The results are indexed like ins.
-func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, states map[int64]ticketState, now time.Time) ([]*rules.Result, map[int64]rules.Ticket, error) {
+func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, now time.Time) ([]*rules.Result, error) {
 	out := make([]*rules.Result, len(ins))
 	if d.policy.Rules == nil {
-		return out, nil, nil
+		return out, nil
 	}
 	var ids []int64
 	for i, p := range plans {
@@ -550,11 +549,11 @@ func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans [
 		}
 	}
 	if len(ids) == 0 {
-		return out, nil, nil
+		return out, nil
 	}
 	tickets, err := loadRuleTickets(ctx, tx, ids)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ticketing: reading tickets for rules: %w", err)
+		return nil, fmt.Errorf("ticketing: reading tickets for rules: %w", err)
 	}
 	for i := range plans {
 		p := &plans[i]
@@ -573,19 +572,26 @@ func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans [
 			out[i] = &res
 		}
 	}
-	return out, tickets, nil
+	return out, nil
 }
 
-// applyRules stores what rules changed on ticket id (before is how they
-// saw it): one event per rule that fired, the fields, Cc participants, a
-// priority derived again from a changed impact or urgency, and clocks
-// retargeted to a changed priority.
-func (d *Desk) applyRules(ctx context.Context, tx pgx.Tx, id, captureID int64, on string, before rules.Ticket, res *rules.Result, now time.Time) error {
-	after := res.Ticket
-	explicit := false
-	for _, ch := range res.Changes {
-		explicit = explicit || ch.Field == "priority"
+// applyRules stores what rules changed on ticket id: one event per rule
+// that fired, the changed fields (applied to the ticket as it is now, so
+// two replies' rules in one batch both count), Cc participants, a status
+// change through applyStatus, a priority derived again from a changed
+// impact or urgency, clocks retargeted to a changed priority or SLA
+// policy. It returns the notifications to queue: the status mail and the
+// templates the rules asked to send.
+func (d *Desk) applyRules(ctx context.Context, tx pgx.Tx, id, captureID int64, on string, res *rules.Result, now time.Time) ([]notice, error) {
+	ts, err := loadRuleTickets(ctx, tx, []int64{id})
+	if err != nil {
+		return nil, err
 	}
+	before, ok := ts[id]
+	if !ok {
+		return nil, nil
+	}
+	after, explicit := applyChanges(before, res.Changes)
 	if !explicit && d.policy.Matrix != nil && (after.Impact != before.Impact || after.Urgency != before.Urgency) {
 		if p, ok := d.policy.Matrix.Priority(after.Impact, after.Urgency); ok {
 			after.Priority = p
@@ -601,50 +607,90 @@ func (d *Desk) applyRules(ctx context.Context, tx pgx.Tx, id, captureID int64, o
 		}
 		queueEvent(b, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
 	}
-	status := ""
-	if after.Status != before.Status && CanTransition(before.Status, after.Status) {
-		status = after.Status
-	}
 	b.Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
-		tags = $8, status = CASE WHEN $9 <> '' THEN $9 ELSE status END, updated_at = now() WHERE id = $1 RETURNING 0::bigint`,
-		id, after.Category, after.Impact, after.Urgency, after.Team, after.Assignee, after.Language, nonNil(after.Tags), status)
+		tags = $8, sla_policy = CASE WHEN $9 <> '' THEN $9 ELSE sla_policy END, updated_at = now()
+		WHERE id = $1 RETURNING 0::bigint`,
+		id, after.Category, after.Impact, after.Urgency, after.Team, after.Assignee, after.Language, nonNil(after.Tags), res.SLA)
 	for _, a := range res.AddCc {
 		queueAddParticipant(b, id, captureID, Address{Address: a}, "cc", "added by a rule")
 	}
-	err := runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
+	err = runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
 		if err := row.Scan(new(int64)); err != nil && err != pgx.ErrNoRows {
 			return err
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if status != "" {
-		if err := d.moveClocks(ctx, tx, id, captureID, before.Status, status, "rules", now); err != nil {
-			return err
+	var ns []notice
+	if after.Status != before.Status && CanTransition(before.Status, after.Status) {
+		more, err := d.applyStatus(ctx, tx, id, captureID, before.Status, after.Status, "rules", "set by a rule")
+		if err != nil {
+			return nil, err
+		}
+		ns = append(ns, more...)
+	}
+	if (after.Priority != before.Priority && after.Priority != "") || res.SLA != "" {
+		if err := d.setPriority(ctx, tx, id, before.Priority, cmp.Or(after.Priority, before.Priority), "rules", now); err != nil {
+			return nil, err
 		}
 	}
-	if after.Priority != before.Priority && after.Priority != "" {
-		return d.setPriority(ctx, tx, id, before.Priority, after.Priority, "rules", now)
+	for _, snd := range res.Send {
+		ns = append(ns, notice{event: snd.Template, ticket: id, why: "rule " + snd.Rule})
 	}
-	return nil
+	return ns, nil
+}
+
+// applyChanges applies rule changes to t; explicit reports a change of
+// the priority itself.
+func applyChanges(t rules.Ticket, changes []rules.Change) (_ rules.Ticket, explicit bool) {
+	t.Tags = slices.Clone(t.Tags)
+	for _, ch := range changes {
+		switch ch.Field {
+		case "category":
+			t.Category = ch.To
+		case "impact":
+			t.Impact = ch.To
+		case "urgency":
+			t.Urgency = ch.To
+		case "priority":
+			t.Priority, explicit = ch.To, true
+		case "team":
+			t.Team = ch.To
+		case "assignee":
+			t.Assignee = ch.To
+		case "status":
+			t.Status = ch.To
+		case "language":
+			t.Language = ch.To
+		case "tags":
+			if ch.To != "" && !slices.ContainsFunc(t.Tags, func(x string) bool { return strings.EqualFold(x, ch.To) }) {
+				t.Tags = append(t.Tags, ch.To)
+			}
+			if ch.From != "" {
+				t.Tags = slices.DeleteFunc(t.Tags, func(x string) bool { return strings.EqualFold(x, ch.From) })
+			}
+		}
+	}
+	return t, explicit
 }
 
 // updatedRules evaluates the ticket.updated rules for ticket id after a
 // change; previous turns the current fields into those before it. Their
-// changes apply without running the rules again.
-func (d *Desk) updatedRules(ctx context.Context, tx pgx.Tx, id int64, previous func(*rules.Ticket)) error {
+// changes apply without running the rules again; it returns the
+// notifications they cause.
+func (d *Desk) updatedRules(ctx context.Context, tx pgx.Tx, id int64, previous func(*rules.Ticket)) ([]notice, error) {
 	if d.policy.Rules == nil {
-		return nil
+		return nil, nil
 	}
 	ts, err := loadRuleTickets(ctx, tx, []int64{id})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cur, ok := ts[id]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	prev := cur
 	prev.Tags = slices.Clone(cur.Tags)
@@ -657,9 +703,9 @@ func (d *Desk) updatedRules(ctx context.Context, tx pgx.Tx, id int64, previous f
 	}
 	res := d.policy.Rules.Evaluate(f)
 	if len(res.Trace.Fired()) == 0 {
-		return nil
+		return nil, nil
 	}
-	return d.applyRules(ctx, tx, id, 0, rules.OnUpdated, cur, &res, now)
+	return d.applyRules(ctx, tx, id, 0, rules.OnUpdated, &res, now)
 }
 
 // startNextResponse starts (again) the next-response clock of ticket id
@@ -686,6 +732,8 @@ func (d *Desk) startNextResponse(ctx context.Context, tx pgx.Tx, id, captureID i
 		return nil
 	}
 	b := &pgx.Batch{}
+	// A new cycle: the last one's warning and breach are its own.
+	b.Queue(`WITH d AS (DELETE FROM sla_clocks WHERE ticket_id = $1 AND kind = 'next_response') SELECT 0::bigint`, id)
 	d.queueClock(b, id, captureID, c, actor, "the requester replied")
 	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }

@@ -313,7 +313,7 @@ func TestMergedTicketStopsItsClocks(t *testing.T) {
 	desk := policyDesk(t)
 	a := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "a@example.se", "Printer"))[0]
 	b := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "b@example.se", "Printer again"))[0]
-	if err := ticketing.Merge(ctx, pool, b.TicketID, a.TicketID, "ada@desk.example", "same"); err != nil {
+	if err := desk.Merge(ctx, pool, b.TicketID, a.TicketID, "ada@desk.example", "same"); err != nil {
 		t.Fatal(err)
 	}
 	for kind, c := range clocks(t, pool, b.TicketID) {

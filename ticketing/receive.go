@@ -148,7 +148,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
-	replied, before, err := d.replyRules(ctx, tx, ins, plans, states, now)
+	replied, err := d.replyRules(ctx, tx, ins, plans, now)
 	if err != nil {
 		return nil, err
 	}
@@ -273,11 +273,12 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err := storeAttachments(ctx, tx, ins, sums, msgIDs); err != nil {
 		return nil, err
 	}
-	for i, res := range replied {
-		if res != nil && out[i].Status == StatusAttached {
-			t := before[out[i].TicketID]
-			if err := d.applyRules(ctx, tx, out[i].TicketID, ins[i].CaptureID, rules.OnMessage, t, res, now); err != nil {
-				return nil, fmt.Errorf("ticketing: applying rules: %w", err)
+	seen := map[int64]bool{}
+	for _, m := range moves {
+		if !seen[m.ticket] { // two replies in one batch move a ticket once
+			seen[m.ticket] = true
+			if err := d.moveClocks(ctx, tx, m.ticket, m.capture, m.from, StatusOpen, m.actor, now); err != nil {
+				return nil, fmt.Errorf("ticketing: moving SLA clocks: %w", err)
 			}
 		}
 	}
@@ -288,16 +289,31 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			}
 		}
 	}
-	seen := map[int64]bool{}
-	for _, m := range moves {
-		if !seen[m.ticket] { // two replies in one batch move a ticket once
-			seen[m.ticket] = true
-			if err := d.moveClocks(ctx, tx, m.ticket, m.capture, m.from, StatusOpen, m.actor, now); err != nil {
-				return nil, fmt.Errorf("ticketing: moving SLA clocks: %w", err)
+	// What rules changed beyond the fields stored above: statuses set on
+	// new tickets, and everything reply rules did.
+	ns := d.notices(ins, plans, out, decided)
+	for i, c := range decided {
+		if c == nil || out[i].Status != StatusTicketed {
+			continue
+		}
+		if to := c.result.Ticket.Status; to != StatusNew && CanTransition(StatusNew, to) {
+			more, err := d.applyStatus(ctx, tx, out[i].TicketID, ins[i].CaptureID, StatusNew, to, "rules", "set by a rule")
+			if err != nil {
+				return nil, err
 			}
+			ns = append(ns, more...)
 		}
 	}
-	if err := d.notify(ctx, tx, d.notices(ins, plans, out, decided), bounceAddresses(ins)); err != nil {
+	for i, res := range replied {
+		if res != nil && out[i].Status == StatusAttached {
+			more, err := d.applyRules(ctx, tx, out[i].TicketID, ins[i].CaptureID, rules.OnMessage, res, now)
+			if err != nil {
+				return nil, fmt.Errorf("ticketing: applying rules: %w", err)
+			}
+			ns = append(ns, more...)
+		}
+	}
+	if err := d.notify(ctx, tx, ns, bounceAddresses(ins)); err != nil {
 		return nil, err
 	}
 	if err := d.recordBounces(ctx, tx, ins); err != nil {

@@ -41,7 +41,7 @@ func CanTransition(from, to string) bool {
 }
 
 const setStatusSQL = `
-WITH old AS (SELECT status FROM tickets WHERE id = $1 FOR UPDATE),
+WITH old AS (SELECT status FROM tickets WHERE id = $1 FOR NO KEY UPDATE),
 t AS (
     UPDATE tickets SET status = $2, updated_at = now(),
         resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 = 'closed' THEN resolved_at END,
@@ -73,7 +73,7 @@ var statusEvents = map[string]string{
 func (d *Desk) SetStatus(ctx context.Context, db Beginner, number int64, to, actor, why string) error {
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var from string
-		err := tx.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, number).Scan(&from)
+		err := tx.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1 FOR NO KEY UPDATE`, number).Scan(&from)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("ticket #%d: %w", number, ErrNotFound)
 		}
@@ -83,25 +83,38 @@ func (d *Desk) SetStatus(ctx context.Context, db Beginner, number int64, to, act
 		if !CanTransition(from, to) {
 			return fmt.Errorf("ticket #%d is %s: %w to %s (allowed: %v)", number, from, ErrTransition, to, transitions[from])
 		}
-		var id int64
-		err = tx.QueryRow(ctx, setStatusSQL, number, to, from, actor, why).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("ticket #%d changed status meanwhile; try again", number)
-		}
+		ns, err := d.applyStatus(ctx, tx, number, 0, from, to, actor, why)
 		if err != nil {
-			return fmt.Errorf("ticketing: changing status of ticket %d: %w", number, err)
+			return err
 		}
-		if err := d.moveClocks(ctx, tx, number, 0, from, to, actor, time.Now()); err != nil {
-			return fmt.Errorf("ticketing: moving SLA clocks of ticket %d: %w", number, err)
-		}
-		if err := d.updatedRules(ctx, tx, number, func(t *rules.Ticket) { t.Status = from }); err != nil {
+		more, err := d.updatedRules(ctx, tx, number, func(t *rules.Ticket) { t.Status = from })
+		if err != nil {
 			return fmt.Errorf("ticketing: rules for ticket %d: %w", number, err)
 		}
-		if ev, ok := statusEvents[to]; ok {
-			return d.notify(ctx, tx, []notice{{event: ev, ticket: number, why: why}}, nil)
-		}
-		return nil
+		return d.notify(ctx, tx, append(ns, more...), nil)
 	})
+}
+
+// applyStatus moves ticket id from one status to another inside tx, the
+// one way every status change goes (a person, a rule): the ticket's
+// columns, a status.changed event, the SLA clocks, and the notification
+// to queue, which it returns.
+func (d *Desk) applyStatus(ctx context.Context, tx pgx.Tx, id, captureID int64, from, to, actor, why string) ([]notice, error) {
+	var ev int64
+	err := tx.QueryRow(ctx, setStatusSQL, id, to, from, actor, why).Scan(&ev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("ticket #%d changed status meanwhile; try again", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: changing status of ticket %d: %w", id, err)
+	}
+	if err := d.moveClocks(ctx, tx, id, captureID, from, to, actor, time.Now()); err != nil {
+		return nil, fmt.Errorf("ticketing: moving SLA clocks of ticket %d: %w", id, err)
+	}
+	if ev, ok := statusEvents[to]; ok {
+		return []notice{{event: ev, ticket: id, why: why}}, nil
+	}
+	return nil, nil
 }
 
 const closeResolvedSQL = `

@@ -69,16 +69,10 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(rest) != 1 || !slices.Contains(ticketing.TicketStatuses(), rest[0]) {
 			return usageError("ticket status: want N STATUS, STATUS one of " + strings.Join(ticketing.TicketStatuses(), ", "))
 		}
-		// The desk's configuration says what mail the change sends.
-		cfg, err := loadConfig(*path)
+		desk, err := cliDesk(*path)
 		if err != nil {
 			return err
 		}
-		dc, err := deskConfig(cfg)
-		if err != nil {
-			return err
-		}
-		desk := ticketing.NewDesk(slog.New(slog.DiscardHandler), dc)
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
 			if err := desk.SetStatus(ctx, pool, nums[0], rest[0], "cli", *why); err != nil {
 				return err
@@ -88,6 +82,7 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		})
 	case "merge":
 		why := fs.String("why", "merged by an administrator", "the reason, kept in both tickets' event logs")
+		path := configFlag(fs)
 		nums, rest, err := positional(fs, args[1:], 2)
 		if err != nil {
 			return err
@@ -95,8 +90,12 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(rest) != 0 {
 			return usageError("ticket merge: want FROM INTO")
 		}
+		desk, err := cliDesk(*path)
+		if err != nil {
+			return err
+		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
-			if err := ticketing.Merge(ctx, pool, nums[0], nums[1], "cli", *why); err != nil {
+			if err := desk.Merge(ctx, pool, nums[0], nums[1], "cli", *why); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "ticket #%d merged into #%d; replies to either now land in #%d\n", nums[0], nums[1], nums[1])
@@ -409,4 +408,19 @@ func firstLines(b []byte, n int) []byte {
 		}
 	}
 	return b
+}
+
+// cliDesk is the desk of the configuration at path, for commands that
+// change tickets: the configuration says what mail a change sends and how
+// its SLA clocks count.
+func cliDesk(path string) (*ticketing.Desk, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := deskConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ticketing.NewDesk(slog.New(slog.DiscardHandler), dc), nil
 }
