@@ -147,7 +147,7 @@ func raiseLevel(levels []string, cur string) string {
 // facts are what rules see of a message.
 func (d *Desk) facts(in *Inbound, requester Address, known bool, now time.Time) rules.Facts {
 	loc := time.UTC
-	cal := d.calendar("", d.policy.DefaultPolicy)
+	cal := d.calendar(d.teamOf(in), d.policy.DefaultPolicy) // the team's hours, as updatedRules uses
 	if cal != nil {
 		loc = cal.Location()
 	}

@@ -233,11 +233,20 @@ rules:
 		VALUES ('support', 1, 1, sha256($1), length($1), $1, 'ticketed', 'Printer', 1)`, raw); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := pool.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES (1, 1, 'deskgate', 'priority.set',
+		'{"priority": "Medium", "impact": "Low", "urgency": "Normal", "category": "", "team": "", "sla_policy": "standard"}')`); err != nil {
+		t.Fatal(err)
+	}
+	// Later changes to the ticket are not what the rules decided.
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET priority = 'High', team = 'escalated' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
 	out.Reset()
 	if err := run(ctx, []string{"rules", "test", "-replay", "10"}, &out, io.Discard); err != nil {
 		t.Fatalf("rules test -replay = %v", err)
 	}
 	if !strings.Contains(out.String(), `category: "" → "Hardware"`) || !strings.Contains(out.String(), `priority: "Medium" → "Normal"`) ||
+		strings.Contains(out.String(), "team") ||
 		!strings.Contains(out.String(), "1 of 1 messages would be treated differently") {
 		t.Errorf("rules test -replay output:\n%s\nwant the category and priority changes", out.String())
 	}

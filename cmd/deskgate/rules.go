@@ -87,10 +87,12 @@ type replayed struct {
 func replayRules(ctx context.Context, pool *pgxpool.Pool, desk *ticketing.Desk, pc mailin.ProcessorConfig, cfg *config.Config, n int, asJSON bool, stdout io.Writer) error {
 	rows, err := pool.Query(ctx, `
 		SELECT i.id, i.mailbox, i.raw, i.status, i.subject, i.ticket_id, i.captured_at,
-		    coalesce(t.category, ''), coalesce(t.impact, ''), coalesce(t.urgency, ''), coalesce(t.priority, ''),
-		    coalesce(t.team, ''), coalesce(t.sla_policy, '')
+		    coalesce(e.detail->>'category', ''), coalesce(e.detail->>'impact', ''), coalesce(e.detail->>'urgency', ''),
+		    coalesce(e.detail->>'priority', ''), coalesce(e.detail->>'team', ''), coalesce(e.detail->>'sla_policy', '')
 		FROM (SELECT * FROM inbound ORDER BY id DESC LIMIT $1) i
-		LEFT JOIN tickets t ON t.id = i.ticket_id AND i.status = 'ticketed'
+		-- what the policy decided when the message opened its ticket, not
+		-- what later changes (escalation, replies, agents) made of it
+		LEFT JOIN events e ON e.inbound_id = i.id AND e.kind = 'priority.set'
 		ORDER BY i.id`, n)
 	if err != nil {
 		return err
