@@ -81,7 +81,11 @@ func (d *Desk) Escalate(ctx context.Context, db Beginner, now time.Time) (int, e
 			if x.breach {
 				to = append(to, d.policy.TeamEscalation[x.team]...)
 			}
-			ns = append(ns, notice{event: event, ticket: x.ticket, to: to, sla: &templates.SLA{Kind: x.kind,
+			kindName := x.kind
+			if kindName == ClockNextResponse {
+				kindName = ClockResponse // the templates' word for any awaited answer
+			}
+			ns = append(ns, notice{event: event, ticket: x.ticket, to: to, sla: &templates.SLA{Kind: kindName,
 				Target: time.Duration(x.target) * time.Second, Business: cal.Name() != sla.Always().Name(), Due: x.deadline}})
 			if err := d.escalateTicket(ctx, tx, x.ticket, x.priority, level, now); err != nil {
 				return err

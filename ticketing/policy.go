@@ -128,11 +128,15 @@ func (d *Desk) classify(in *Inbound, requester Address, known bool, now time.Tim
 }
 
 // urgentHeader reports whether the sender marked the message important:
-// Importance: high, Priority: urgent, or X-Priority 1 or 2.
+// Importance: high, Priority: urgent (RFC 2156), or X-Priority 1 or 2
+// ("1 (Highest)").
 func urgentHeader(in *Inbound) bool {
-	v := strings.ToLower(in.Headers["importance"] + " " + in.Headers["x-priority"] + " " + in.Headers["priority"])
-	return strings.Contains(v, "high") || strings.Contains(v, "urgent") ||
-		strings.HasPrefix(strings.TrimSpace(in.Headers["x-priority"]), "1") || strings.HasPrefix(strings.TrimSpace(in.Headers["x-priority"]), "2")
+	h := in.Headers
+	if strings.EqualFold(strings.TrimSpace(h["importance"]), "high") || strings.EqualFold(strings.TrimSpace(h["priority"]), "urgent") {
+		return true
+	}
+	x := strings.TrimSpace(h["x-priority"])
+	return strings.HasPrefix(x, "1") || strings.HasPrefix(x, "2")
 }
 
 // raiseLevel is the level after cur in levels (lowest first), or cur.
@@ -261,11 +265,14 @@ func (d *Desk) clockDetail(c clockRow, why string) map[string]any {
 	if dl := k.Deadline(c.calendar); !dl.IsZero() {
 		detail["due"] = dl
 		detail["explain"] = k.Explain(c.calendar)
+		if c.kind == ClockNextResponse {
+			detail["explain"] = k.ExplainAs(c.calendar, "replied")
+		}
 	}
 	if !k.Stopped.IsZero() {
 		detail["stopped"] = k.Stopped
 		detail["breached"] = k.Breached
-		detail["used"] = k.Used(k.Stopped, c.calendar).String()
+		detail["used"] = k.Used(k.Stopped, c.calendar).Round(time.Second).String()
 	}
 	return detail
 }
@@ -505,6 +512,7 @@ func (d *Desk) Explain(in *Inbound, known bool, now time.Time) Explanation {
 	c := d.classify(in, requester, known, now)
 	f := d.facts(in, requester, known, now)
 	f.Event = rules.OnCreated
+	f.Ticket = rules.Ticket{Status: StatusNew, Team: d.teamOf(in), Language: d.languageOf(in)}
 	e := Explanation{Facts: f, Rules: c.result, Ticket: c.result.Ticket, Priority: c.why, Policy: c.policy, Ignore: c.ignore}
 	for _, ck := range c.clocks {
 		e.Clocks = append(e.Clocks, ClockPlan{Kind: ck.kind, Target: ck.clock.Target.String(),

@@ -354,3 +354,32 @@ func TestNextResponseClock(t *testing.T) {
 		t.Errorf("next-response clock after resolve = %+v, want stopped", c)
 	}
 }
+
+func TestImportanceHeaderRaisesUrgencyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	targets := map[string]ticketing.Targets{}
+	for p, tg := range rules.DefaultTargets() {
+		targets[p] = ticketing.Targets{Response: tg.Response, Resolution: tg.Resolution}
+	}
+	desk := ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example",
+		Policy: ticketing.PolicyConfig{Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
+			HeaderRaisesUrgency: true, DefaultPolicy: "standard",
+			Policies: map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}}}})
+	for i, c := range []struct {
+		header, value, urgency string
+	}{
+		{"x-priority", "1 (Highest)", "High"},
+		{"importance", "High", "High"},
+		{"priority", "non-urgent", "Normal"},
+		{"x-priority", "3 (Normal)", "Normal"},
+	} {
+		in := human(capture(t, pool, "support", i+1), "h"+itoa(int64(i))+"@example.se", "Help")
+		in.From.Address = "h" + itoa(int64(i)) + "@example.se"
+		in.Headers = map[string]string{c.header: c.value}
+		o := receiveWith(t, pool, desk, in)[0]
+		if f := fields(t, pool, o.TicketID); f.Urgency != c.urgency {
+			t.Errorf("%s: %s gives urgency %q, want %q", c.header, c.value, f.Urgency, c.urgency)
+		}
+	}
+}

@@ -8,6 +8,7 @@
 //	deskgate config check          validate deskgate.yaml and report every problem
 //	deskgate ticket list|show N    read tickets (-json for scripts)
 //	deskgate templates check|preview EVENT   check or show notification mail
+//	deskgate rules test -message FILE | -replay N   what the rules make of mail
 //	deskgate inbound list          every captured message and what became of it
 //	deskgate quarantine list|show N|retry N|retry -all
 //	deskgate demo [-v]             run the whole pipeline on embedded sample mail
@@ -61,7 +62,7 @@ Usage:
   deskgate ticket show N [-json]
   deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
                                          queues the status mail the configuration asks for
-  deskgate ticket merge FROM INTO [-why TEXT]   replies to either land in INTO
+  deskgate ticket merge FROM INTO [-why TEXT] [-config FILE]   replies to either land in INTO
   deskgate templates check [-config FILE]       render every notification template in every language
   deskgate templates preview EVENT [-lang L] [-config FILE]   print one notification as it would be sent
   deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)

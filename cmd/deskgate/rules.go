@@ -130,7 +130,7 @@ func replayRules(ctx context.Context, pool *pgxpool.Pool, desk *ticketing.Desk, 
 					r.Differences = append(r.Differences, fmt.Sprintf("%s: %q → %q", k, r.Was[k], r.Would[k]))
 				}
 			}
-		} else if e.Ignore == "" && r.Status == ticketing.StatusIgnored {
+		} else if e.Ignore == "" && r.Status == ticketing.StatusIgnored && in.Class == ticketing.ClassHuman {
 			r.Differences = append(r.Differences, "was ignored; as a new message it would now open a ticket")
 		}
 		if asJSON {
