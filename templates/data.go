@@ -17,13 +17,22 @@ type Data struct {
 	Recipient Person
 	// Message is the message this notification is about: the requester's
 	// message for ticket-received, new-ticket, requester-replied and
-	// reopened; the agent's reply for agent-reply. Zero for the status and
-	// SLA events.
+	// reopened; the agent's reply for agent-reply, commands-rejected and
+	// reply-unverified (the last two show only when it was sent). Zero for
+	// the status and SLA events.
 	Message Message
 	// SLA is the service-level target the mail is about: the missed or
 	// nearly due target for sla-warning and sla-breach, the first-response
 	// target for ticket-received. Zero when no SLA applies.
 	SLA SLA
+	// Commands is, for commands-rejected, what was wrong with the email
+	// commands of the agent's reply and what the commands accept. Zero for
+	// every other event.
+	Commands Commands
+	// Reason is, for reply-unverified, why the reply could not be verified
+	// as the agent's: one of the Reason constants. "" for every other
+	// event.
+	Reason string
 	// Language is the locale being rendered, one of Languages. Render sets
 	// it; a value given by the caller is ignored.
 	Language string
@@ -93,3 +102,71 @@ type SLA struct {
 	// when unknown.
 	Due time.Time
 }
+
+// Commands is what commands-rejected reports: each invalid line of the
+// email commands at the top of an agent's reply, and the names the
+// commands accept, for the list of commands the mail ends with.
+//
+// As with SLA, the caller passes codes, names and values, never sentences:
+// the templates word each problem and describe each command in their own
+// language.
+type Commands struct {
+	// Errors are the invalid command lines, in message order. A reply with
+	// any invalid line applies none of its commands, so Errors lists the
+	// invalid lines only.
+	Errors []CommandError
+	// Priorities, Impacts, Urgencies, Categories and Teams are the names
+	// that #priority, #impact, #urgency, #category and "#assign team:"
+	// accept, as configured and in the configuration's order. A nil list
+	// shows as a placeholder ("#category <name>"); nil Teams leaves
+	// "team:" out.
+	Priorities []string
+	Impacts    []string
+	Urgencies  []string
+	Categories []string
+	Teams      []string
+}
+
+// CommandError is one invalid command line of an agent's reply.
+type CommandError struct {
+	// Line is the line's number in the reply's new content, counting from
+	// 1; 0 when unknown.
+	Line int
+	// Text is the line as the agent wrote it, e.g. "#priority Hgh".
+	Text string
+	// Problem is what is wrong with the line: one of the Problem
+	// constants. Templates show any other value as a plain "invalid
+	// command".
+	Problem string
+	// Value is what Problem is about, as the agent wrote it: the command
+	// for ProblemUnknownCommand ("#stauts"), the value for the others
+	// ("Hgh", "bob@", "99999"); "" when there is none.
+	Value string
+	// Allowed is, for ProblemInvalidValue and ProblemMissingValue, the
+	// values the command accepts (the statuses, or the configured
+	// priorities, impacts, urgencies or categories); nil when they are not
+	// a short list.
+	Allowed []string
+}
+
+// Problems: what is wrong with one command line, for CommandError.Problem.
+const (
+	ProblemUnknownCommand  = "unknown-command"  // not a command, e.g. "#stauts resolved"
+	ProblemMissingValue    = "missing-value"    // a command that needs a value has none, e.g. "#priority"
+	ProblemUnexpectedValue = "unexpected-value" // a command that takes no value has one, e.g. "#take bob"
+	ProblemInvalidValue    = "invalid-value"    // the value is not one the command accepts, e.g. "#priority Hgh"
+	ProblemUnknownAssignee = "unknown-assignee" // #assign names no configured agent or team, e.g. "#assign bob@"
+	ProblemInvalidAddress  = "invalid-address"  // #cc names something that is not an email address, e.g. "#cc +bob@"
+	ProblemUnknownTicket   = "unknown-ticket"   // #merge names no other ticket this one can be merged into
+	ProblemConflict        = "conflict"         // contradicts another command of the same reply, e.g. "#close" after "#open"
+)
+
+// Reasons: why an agent's reply could not be verified, for Data.Reason.
+const (
+	ReasonNoToken      = "no-token"      // the reply carries no token: it is not a reply to a notification of this desk
+	ReasonOtherAgent   = "other-agent"   // the token was issued to someone else (another agent, or a team they are not in)
+	ReasonOtherTicket  = "other-ticket"  // the token is for another ticket
+	ReasonInvalidToken = "invalid-token" // the token is malformed or its signature does not verify (damaged or altered)
+	ReasonRetiredKey   = "retired-key"   // the token was signed with a key that has since been retired
+	ReasonDMARC        = "dmarc"         // require_dmarc is set and the trusted Authentication-Results shows no DMARC pass
+)

@@ -30,11 +30,22 @@
 // puts the [Marker] line on top of the text body; layout.html shows it on
 // top of the HTML body.
 //
+// The caller passes names, values and codes, never sentences, which it could
+// not localize: the templates word an SLA target by [SLA.Kind], each invalid
+// email command by [CommandError.Problem] (commands-rejected, which also
+// lists the commands, with the configured names in [Commands]) and why a
+// reply was not verified by [Data.Reason] (reply-unverified). A template
+// may define helper templates next to "subject" or "content", as
+// commands-rejected does for its problem lines.
+//
 // # Limits
 //
 // Parsing finds syntax errors only; a misspelt field shows when the template
 // runs, which [Set.Check] does for every event and language. Text bodies are
 // not wrapped. Dates carry no time zone name. A new language needs code as
 // well as files (its marker, date words and units). Traditional Chinese is
-// not supported: [Match] gives it the fallback.
+// not supported: [Match] gives it the fallback. A new email command, problem
+// or reason needs its wording in every language's template; until then an
+// unknown Problem or Reason code shows a generic line, and the list of
+// commands in commands-rejected lacks the new command.
 package templates

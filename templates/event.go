@@ -12,20 +12,22 @@ const (
 	RequesterReplied = "requester-replied" // to agents: the requester replied, with the new text
 	SLAWarning       = "sla-warning"       // to agents: an SLA target falls due soon
 	SLABreach        = "sla-breach"        // to agents: an SLA target was missed
+	CommandsRejected = "commands-rejected" // to an agent: their reply's email commands had errors, so none applied and nothing was relayed; each error and the commands accepted
+	ReplyUnverified  = "reply-unverified"  // to an agent: their reply could not be verified, so it was kept as ordinary correspondence; why, and how to reply
 )
 
 // Events returns every event, in the order of the constants above.
 func Events() []string {
 	return []string{TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach}
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified}
 }
 
 // ToAgents reports whether event is mail to agents rather than to the
-// requester: true for new-ticket, requester-replied, sla-warning and
-// sla-breach.
+// requester: true for new-ticket, requester-replied, sla-warning,
+// sla-breach, commands-rejected and reply-unverified.
 func ToAgents(event string) bool {
 	switch event {
-	case NewTicket, RequesterReplied, SLAWarning, SLABreach:
+	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified:
 		return true
 	}
 	return false
@@ -35,7 +37,7 @@ func ToAgents(event string) bool {
 func knownEvent(event string) bool {
 	switch event {
 	case TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach:
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified:
 		return true
 	}
 	return false

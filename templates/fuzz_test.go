@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzRender renders untrusted names, subjects and text: the subject stays
-// one line, and no markup from the data reaches the HTML (the HTML has as
+// FuzzRender renders untrusted names, subjects and text (also as command
+// lines and values): the subject stays one line, and no markup from the data reaches the HTML (the HTML has as
 // many "<" as when the data's "<" are replaced by "x").
 func FuzzRender(f *testing.F) {
 	f.Add("Åsa Lindqvist", `Printer prints <b>&"quotes"</b>`, "Hi,\n\nit's broken.")
@@ -22,6 +22,9 @@ func FuzzRender(f *testing.F) {
 		d := Sample(event)
 		d.Recipient.Name, d.Ticket.Requester.Name, d.Message.Author.Name = name, name, name
 		d.Ticket.Subject, d.Message.Text = subject, text
+		for i := range d.Commands.Errors {
+			d.Commands.Errors[i].Text, d.Commands.Errors[i].Value = text, name
+		}
 		return d
 	}
 	f.Fuzz(func(t *testing.T, name, subject, text string) {

@@ -20,6 +20,13 @@ func TestEscaping(t *testing.T) {
 			d.Message.Text = "<script>alert(1)</script>\n<a href=\"javascript:alert(1)\">x</a>"
 			d.Ticket.Subject = `"><img src=x onerror=alert(1)>`
 			d.Desk.Name = "<i>Desk</i>"
+			for i := range d.Commands.Errors {
+				e := &d.Commands.Errors[i]
+				e.Text, e.Value = "#tag +<script>alert(1)</script>", "<script>alert(1)</script>"
+				e.Allowed = append(e.Allowed, "<script>alert(1)</script>")
+			}
+			d.Commands.Categories = append(d.Commands.Categories, "<script>alert(1)</script>")
+			d.Commands.Teams = append(d.Commands.Teams, "<script>alert(1)</script>")
 			r, err := s.Render(event, lang, d)
 			if err != nil {
 				t.Fatalf("Render(%q, %q, …) = %v, want no error", event, lang, err)
@@ -261,5 +268,76 @@ func TestCheckLayoutWithoutMarker(t *testing.T) {
 	err = s.Check()
 	if err == nil || !strings.Contains(err.Error(), "check ticket-received in en: HTML without the marker") {
 		t.Errorf("Check() = %v, want an error for HTML without the marker", err)
+	}
+}
+
+// TestCommandProblems renders commands-rejected with each Problem: every
+// language words each one differently from the others and from the
+// fallback for an unknown code, and shows the line, its number and the
+// value.
+func TestCommandProblems(t *testing.T) {
+	t.Parallel()
+	s := embeddedSet(t)
+	problems := []string{ProblemUnknownCommand, ProblemMissingValue, ProblemUnexpectedValue, ProblemInvalidValue,
+		ProblemUnknownAssignee, ProblemInvalidAddress, ProblemUnknownTicket, ProblemConflict}
+	for _, lang := range Languages() {
+		seen := map[string]string{} // text body → problem
+		for _, p := range append(problems, "bogus") {
+			d := Sample(CommandsRejected)
+			d.Commands.Errors = []CommandError{{Line: 7, Text: "#cmd Wert", Problem: p, Value: "Wert", Allowed: []string{"Alpha", "Beta"}}}
+			r, err := s.Render(CommandsRejected, lang, d)
+			if err != nil {
+				t.Fatalf("Render(%q, %q, problem %q) = %v, want no error", CommandsRejected, lang, p, err)
+			}
+			if other, ok := seen[r.Text]; ok {
+				t.Errorf("Render(%q, %q, …).Text is the same for problems %q and %q:\n%s", CommandsRejected, lang, other, p, r.Text)
+			}
+			seen[r.Text] = p
+			for _, want := range []string{"7", "#cmd Wert"} {
+				if !strings.Contains(r.Text, want) || !strings.Contains(r.HTML, want) {
+					t.Errorf("Render(%q, %q, problem %q) lacks %q in text or HTML:\n%s", CommandsRejected, lang, p, want, r.Text)
+				}
+			}
+			switch p {
+			case ProblemUnknownCommand, ProblemInvalidValue, ProblemUnknownAssignee, ProblemInvalidAddress, ProblemUnknownTicket:
+				if strings.Count(r.Text, "Wert") != 2 {
+					t.Errorf("Render(%q, %q, problem %q).Text = \n%s\nwant the value in the line and in the problem", CommandsRejected, lang, p, r.Text)
+				}
+			}
+			switch p {
+			case ProblemMissingValue, ProblemInvalidValue:
+				if !strings.Contains(r.Text, "Alpha") || !strings.Contains(r.HTML, "Alpha") {
+					t.Errorf("Render(%q, %q, problem %q) = \n%s\nwant the allowed values", CommandsRejected, lang, p, r.Text)
+				}
+			}
+		}
+	}
+}
+
+// TestUnverifiedReasons renders reply-unverified with each Reason: every
+// language words each one differently from the others and from the
+// fallback for an unknown code.
+func TestUnverifiedReasons(t *testing.T) {
+	t.Parallel()
+	s := embeddedSet(t)
+	reasons := []string{ReasonNoToken, ReasonOtherAgent, ReasonOtherTicket, ReasonInvalidToken, ReasonRetiredKey, ReasonDMARC, "", "bogus"}
+	for _, lang := range Languages() {
+		seen := map[string]string{} // text body → reason
+		for _, reason := range reasons {
+			d := Sample(ReplyUnverified)
+			d.Reason = reason
+			r, err := s.Render(ReplyUnverified, lang, d)
+			if err != nil {
+				t.Fatalf("Render(%q, %q, reason %q) = %v, want no error", ReplyUnverified, lang, reason, err)
+			}
+			other, ok := seen[r.Text]
+			switch {
+			case reason == "bogus" && (!ok || other != ""):
+				t.Errorf("Render(%q, %q, reason %q).Text = \n%s\nwant the fallback, as for \"\"", ReplyUnverified, lang, reason, r.Text)
+			case reason != "bogus" && ok:
+				t.Errorf("Render(%q, %q, …).Text is the same for reasons %q and %q:\n%s", ReplyUnverified, lang, other, reason, r.Text)
+			}
+			seen[r.Text] = reason
+		}
 	}
 }

@@ -4,8 +4,8 @@ import "time"
 
 // Sample returns realistic data for event, for previews, Check and the
 // golden files. It is fixed: Friday 6 March 2026 in Europe/Stockholm, a
-// requester and an agent with non-ASCII names, and a subject and message
-// with HTML special characters to show escaping. An unknown event gets the
+// requester and an agent with non-ASCII names, and a subject, message and
+// names with HTML special characters to show escaping. An unknown event gets the
 // ticket-received data.
 func Sample(event string) Data {
 	loc, err := time.LoadLocation("Europe/Stockholm")
@@ -79,6 +79,35 @@ func Sample(event string) Data {
 		d.Ticket.Created = at(4, 16, 20)
 		d.Recipient = agent
 		d.SLA = SLA{Kind: "resolution", Target: 48 * time.Hour, Due: at(6, 16, 20)}
+	case CommandsRejected:
+		d.Recipient = agent
+		d.Message = Message{
+			Author: agent,
+			Text: "#priority Hgh\n#assign bob@\n#stauts resolved\n\nHi Åsa,\n\n" +
+				"The driver is rolled back and the test page prints fine. Closing this one.",
+			Sent: at(6, 16, 20),
+		}
+		priorities := []string{"High", "Normal", "Medium", "Low"}
+		d.Commands = Commands{
+			Errors: []CommandError{
+				{Line: 1, Text: "#priority Hgh", Problem: ProblemInvalidValue, Value: "Hgh", Allowed: priorities},
+				{Line: 2, Text: "#assign bob@", Problem: ProblemUnknownAssignee, Value: "bob@"},
+				{Line: 3, Text: "#stauts resolved", Problem: ProblemUnknownCommand, Value: "#stauts"},
+			},
+			Priorities: priorities,
+			Impacts:    []string{"Low", "Medium", "High"},
+			Urgencies:  []string{"Low", "Normal", "High", "Urgent"},
+			Categories: []string{"Hardware", "Software", "Accounts & Access"},
+			Teams:      []string{"Workplace IT", "Servers & Network"},
+		}
+	case ReplyUnverified:
+		d.Recipient = agent
+		d.Message = Message{
+			Author: agent,
+			Text:   "#status resolved\n\nHi Åsa,\n\nThe driver is rolled back; please try again.",
+			Sent:   at(6, 16, 20),
+		}
+		d.Reason = ReasonNoToken
 	default: // TicketReceived
 		d.Ticket.Status, d.Ticket.Assignee = "new", ""
 		d.Message = first
