@@ -50,6 +50,24 @@ type Config struct {
 	Calendars  []Calendar `yaml:"calendars"`  // business hours; default one Mon–Fri 08:00–17:00 in UTC
 	SLA        SLA        `yaml:"sla"`        // response and resolution targets, escalation
 	Rules      []Rule     `yaml:"rules"`      // routing and prioritising, in order
+	// Verification says how an agent's reply is proven to be theirs.
+	Verification Verification `yaml:"verification"`
+}
+
+// Verification configures how agents' replies are verified. A reply acts
+// as an agent's only with a valid reply token issued to that agent for
+// that ticket; with RequireDMARC, also only when the topmost
+// Authentication-Results field added by a trusted server shows dmarc=pass
+// or an aligned dkim=pass.
+type Verification struct {
+	RequireDMARC bool `yaml:"require_dmarc"`
+	// TrustedAuthServIDs are the authserv-ids of the receiving servers
+	// whose Authentication-Results count, e.g. mx.google.com.
+	TrustedAuthServIDs []string `yaml:"trusted_authserv_ids"`
+	// TrustUnnamed trusts Authentication-Results without an authserv-id,
+	// as Microsoft 365 writes them; only where the receiving server
+	// removes such fields from incoming mail.
+	TrustUnnamed bool `yaml:"trust_unnamed"`
 }
 
 // Category is one ticket category with its defaults. Config.Category finds one by name.

@@ -181,6 +181,7 @@ func validate(d *decoder, c *Config) {
 	v.notifications(&c.Notifications, c.Desk.Address)
 	teams := v.teams(c.Teams, c.Desk.Address)
 	v.agents(c.Agents, teams, c.Desk.Address)
+	v.verification(&c.Verification)
 
 	r := refs{levelSets: v.priorities(&c.Priorities), teams: teams}
 	r.calendars, r.defaultCalendar = v.calendars(c.Calendars), !v.has("calendars")
@@ -639,4 +640,17 @@ func (v validator) level(path, s string, set *names) bool {
 		return v.notEmpty(path, s)
 	}
 	return v.known(path, s, set, "must be one of "+set.String())
+}
+
+// verification checks how agents' replies are verified.
+func (v validator) verification(vf *Verification) {
+	for i, id := range vf.TrustedAuthServIDs {
+		p := fmt.Sprintf("verification.trusted_authserv_ids[%d]", i)
+		if v.notEmpty(p, id) && strings.ContainsAny(id, " \t;()") {
+			v.errorf(p, "must be an authserv-id such as mx.google.com, without spaces or comments")
+		}
+	}
+	if vf.RequireDMARC && len(vf.TrustedAuthServIDs) == 0 && !vf.TrustUnnamed {
+		v.errorf("verification.require_dmarc", "needs verification.trusted_authserv_ids (or trust_unnamed for Microsoft 365): whose Authentication-Results to believe")
+	}
 }

@@ -149,6 +149,27 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	if n.HTML != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, n.HTML)
 	}
+	// A relayed reply carries the agent's files; inline images stay inline.
+	for i, a := range n.Attachments {
+		name := clean(a.Filename)
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", i+1)
+		}
+		fo := []gomail.FileOption{}
+		if ct := clean(a.ContentType); ct != "" {
+			fo = append(fo, gomail.WithFileContentType(gomail.ContentType(ct)))
+		}
+		var err error
+		if a.Inline && a.ContentID != "" {
+			fo = append(fo, gomail.WithFileContentID(clean(a.ContentID)))
+			err = m.EmbedReader(name, bytes.NewReader(a.Data), fo...)
+		} else {
+			err = m.AttachReader(name, bytes.NewReader(a.Data), fo...)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("mailout: attaching %q to notification %d: %w", name, n.ID, err)
+		}
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(n.Text) + len(n.HTML)*11/10 + 2048)
 	if _, err := m.WriteTo(&buf); err != nil {

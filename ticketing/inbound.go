@@ -72,6 +72,9 @@ type Inbound struct {
 	// Headers are the message's top-level header fields by lower-cased
 	// name, the first value of each, decoded; for rules.
 	Headers map[string]string
+	// AuthResults are the message's Authentication-Results header fields,
+	// topmost (most recently added) first.
+	AuthResults []AuthResult
 	// Languages are the languages the sender declared, from
 	// Content-Language and then Accept-Language, as BCP 47 tags in order of
 	// preference; nil when neither header is present or valid.
@@ -101,4 +104,19 @@ type Delivery struct {
 // or a 5.x.x status.
 func (d Delivery) Permanent() bool {
 	return d.Action == "failed" || len(d.Status) > 0 && d.Status[0] == '5'
+}
+
+// AuthResult is one Authentication-Results header field (RFC 8601): who
+// added it and what it says about DMARC and DKIM.
+type AuthResult struct {
+	// ServID is the authserv-id, lower-cased; "" when the field has none
+	// (Microsoft 365 writes it so).
+	ServID string `json:"authserv_id"`
+	// DMARC is the dmarc result (pass, fail, none, …), lower case; "" when
+	// absent. DMARCFrom is its header.from, lower-cased.
+	DMARC     string `json:"dmarc"`
+	DMARCFrom string `json:"dmarc_from"`
+	// DKIMPass lists the domains (header.d, lower-cased) of dkim=pass
+	// results.
+	DKIMPass []string `json:"dkim_pass"`
 }

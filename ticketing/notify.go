@@ -65,6 +65,10 @@ type notifier struct {
 	limits   []Limit
 	agents   map[string]Address   // by any agent address, lower-cased: the agent's name and first address
 	teams    map[string][]Address // recipients of mail for each team
+	// agentTeams are each agent's teams, by first address; teamAddress
+	// each team's own address, if it has one.
+	agentTeams  map[string][]string
+	teamAddress map[string]string
 }
 
 func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
@@ -73,7 +77,7 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 	}
 	n := &notifier{set: cfg.Templates, from: Address{Name: cfg.DeskName, Address: deskAddress},
 		language: cmp.Or(cfg.Language, "en"), events: cfg.Events, limits: cfg.Limits,
-		agents: map[string]Address{}, teams: map[string][]Address{}}
+		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{}}
 	for _, a := range cfg.Agents {
 		if len(a.Addresses) == 0 {
 			continue
@@ -82,10 +86,12 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 		for _, addr := range a.Addresses {
 			n.agents[lower(addr)] = me
 		}
+		n.agentTeams[me.Address] = a.Teams
 	}
 	for _, t := range cfg.Teams {
 		n.teams[t.Name] = nil
 		if t.Address != "" {
+			n.teamAddress[t.Name] = lower(t.Address)
 			n.teams[t.Name] = []Address{{Name: t.Name, Address: lower(t.Address)}}
 			continue
 		}
@@ -96,6 +102,14 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 		}
 	}
 	return n
+}
+
+// enabled reports whether n sends mail: its event is switched on, or it
+// is an answer to one agent that the configuration does not list (an
+// unverified reply, rejected commands).
+func (n *notifier) enabled(no *notice) bool {
+	rule, listed := n.events[no.event]
+	return rule.Enabled || !listed && no.to != nil
 }
 
 // isAgent reports whether addr is a configured agent's address.
@@ -121,6 +135,18 @@ type notice struct {
 	why    string   // for status mail: the reason given
 	to     []string // recipients instead of the event's configured ones
 	sla    *templates.SLA
+	// For mail about an agent's reply: the text to relay, the stored
+	// message whose attachments go with it, and the From display name.
+	text       string
+	messageRef int64
+	fromName   string
+	// For mail to an agent about their reply: why it was not verified,
+	// or what was wrong with its commands.
+	reason   string
+	problems []commandProblem
+	// once suppresses the mail if the same event already went to the
+	// same address within this time.
+	once time.Duration
 }
 
 // ticketInfo is what notifications say about a ticket and how they thread.
@@ -205,8 +231,8 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 		return nil
 	}
 	var ids []int64
-	for _, n := range ns {
-		if rule := nt.events[n.event]; rule.Enabled && !slices.Contains(ids, n.ticket) {
+	for i := range ns {
+		if n := &ns[i]; nt.enabled(n) && !slices.Contains(ids, n.ticket) {
 			ids = append(ids, n.ticket)
 		}
 	}
@@ -222,7 +248,7 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 		n := &ns[i]
 		rule := nt.events[n.event]
 		t := tickets[n.ticket]
-		if !rule.Enabled || t == nil {
+		if !nt.enabled(n) || t == nil {
 			continue
 		}
 		to := rule.To
@@ -249,6 +275,9 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 		}
 	}
 	if err := d.applyLimits(ctx, tx, ms); err != nil {
+		return err
+	}
+	if err := applyOnce(ctx, tx, ms); err != nil {
 		return err
 	}
 	return d.queueMail(ctx, tx, ms)
@@ -376,6 +405,26 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
+// applyOnce suppresses mail with a once window when the same event went
+// to the same address within it (an explanation to an agent, say).
+func applyOnce(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	for _, m := range ms {
+		if m.n.once <= 0 || m.suppress != "" {
+			continue
+		}
+		var recent bool
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient = $1 AND event = $2 AND automatic
+			AND status <> 'suppressed' AND created_at > now() - $3 * interval '1 second')`, m.to.Address, m.n.event, m.n.once.Seconds()).Scan(&recent)
+		if err != nil {
+			return fmt.Errorf("ticketing: checking recent mail: %w", err)
+		}
+		if recent {
+			m.suppress = fmt.Sprintf("already told within %s", shortDuration(m.n.once))
+		}
+	}
+	return nil
+}
+
 // applyLimits suppresses automatic mail beyond the per-recipient limits,
 // counting what this batch queues as it goes.
 func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
@@ -439,8 +488,8 @@ func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 const insertOutboxSQL = `
 INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+    auto_submitted, text_body, html_body, message_ref)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 RETURNING id`
 
 // queueMail renders every mail and inserts it into the outbox.
@@ -477,7 +526,8 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 		}
 		b.Queue(insertOutboxSQL, n.ID, n.TicketID, inbound, n.Event, n.Automatic, m.to.Address, status, m.suppress,
 			n.Language, n.MessageID, n.From.Name, n.From.Address, n.ReplyTo, addrJSON(n.To), addrJSON(n.Cc),
-			n.InReplyTo, nonNil(n.References), n.Subject, n.ThreadIndex, n.ThreadTopic, n.AutoSubmitted, n.Text, n.HTML)
+			n.InReplyTo, nonNil(n.References), n.Subject, n.ThreadIndex, n.ThreadTopic, n.AutoSubmitted, n.Text, n.HTML,
+			nullID(m.n.messageRef))
 	}
 	if queued {
 		b.Queue(`SELECT 0::bigint FROM pg_notify('` + OutboxChannel + `', '')`)
@@ -512,10 +562,23 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	if m.n.sla != nil {
 		data.SLA = *m.n.sla
 	}
+	data.Reason = m.n.reason
+	if len(m.n.problems) > 0 {
+		data.Commands = templates.Commands{Categories: d.categoryNames(), Teams: d.teamNames()}
+		if mx := d.policy.Matrix; mx != nil {
+			data.Commands.Priorities, data.Commands.Impacts, data.Commands.Urgencies = mx.Priorities(), mx.Impacts(), mx.Urgencies()
+		}
+		for _, p := range m.n.problems {
+			data.Commands.Errors = append(data.Commands.Errors, p.CommandError)
+		}
+	}
 	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
 			Text: addedText(in), Sent: in.Date}
+		if m.n.text != "" {
+			data.Message.Text = m.n.text // an agent's reply without its commands
+		}
 		for _, a := range in.Attachments {
 			if !a.Inline && a.Filename != "" {
 				data.Message.Attachments = append(data.Message.Attachments, a.Filename)
@@ -526,7 +589,11 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	if err != nil {
 		return Notification{}, fmt.Errorf("ticketing: rendering %s for ticket %d: %w", m.n.event, t.id, err)
 	}
-	n := Notification{ID: id, TicketID: t.id, Event: m.n.event, Automatic: m.automatic, From: nt.from,
+	from := nt.from
+	if m.n.fromName != "" {
+		from.Name = m.n.fromName // "Agent Name via Desk": the agent's address is never shown
+	}
+	n := Notification{ID: id, TicketID: t.id, Event: m.n.event, Automatic: m.automatic, From: from,
 		To: []Address{m.to}, Cc: m.cc, Subject: r.Subject, Language: r.Language, Text: r.Text, HTML: r.HTML,
 		ThreadTopic: topic(t.subject)}
 	claims := token.Claims{Ticket: uint64(t.id), Recipient: uint64(m.contact.id), Nonce: uint64(id)}

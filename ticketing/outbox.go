@@ -51,6 +51,10 @@ type Notification struct {
 
 	Attempts  int       // including the current one
 	CreatedAt time.Time // when it was queued
+	// Attachments go with a relayed reply: the agent's files, as stored.
+	Attachments []Attachment
+
+	messageRef int64
 }
 
 // claimSQL leases up to $3 due notifications to owner $1 for $2, counting
@@ -70,7 +74,7 @@ FROM (
 WHERE o.id = due.id
 RETURNING o.id, coalesce(o.ticket_id, 0), o.event, o.automatic, o.message_id, o.from_name, o.from_addr,
     o.reply_to, o.to_addrs, o.cc_addrs, o.in_reply_to, o.refs, o.subject, o.thread_index, o.thread_topic,
-    o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at`
+    o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at, coalesce(o.message_ref, 0)`
 
 var (
 	claimAnySQL      = fmt.Sprintf(claimSQL, "")
@@ -96,7 +100,7 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 		var to, cc []byte
 		err := row.Scan(&n.ID, &n.TicketID, &n.Event, &n.Automatic, &n.MessageID, &n.From.Name, &n.From.Address,
 			&n.ReplyTo, &to, &cc, &n.InReplyTo, &n.References, &n.Subject, &n.ThreadIndex, &n.ThreadTopic,
-			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt)
+			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef)
 		if err == nil {
 			err = json.Unmarshal(to, &n.To)
 		}
@@ -108,8 +112,30 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: claiming notifications: %w", err)
 	}
+	for i := range ns {
+		if ns[i].messageRef == 0 {
+			continue
+		}
+		rows, err := db.Query(ctx, attachmentsOfSQL, ns[i].messageRef)
+		if err == nil {
+			ns[i].Attachments, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attachment, error) {
+				var a Attachment
+				err := row.Scan(&a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data)
+				return a, err
+			})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: reading the attachments of notification %d: %w", ns[i].ID, err)
+		}
+	}
 	return ns, nil
 }
+
+// attachmentsOfSQL reads a stored message's attachments with their content.
+const attachmentsOfSQL = `
+SELECT a.filename, a.content_type, a.content_id, a.inline, b.data
+FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
+WHERE a.message_id = $1 ORDER BY a.id`
 
 // Delivery results a sender reports for a claimed notification.
 const (

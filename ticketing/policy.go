@@ -591,6 +591,12 @@ func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans [
 // policy. It returns the notifications to queue: the status mail and the
 // templates the rules asked to send.
 func (d *Desk) applyRules(ctx context.Context, tx pgx.Tx, id, captureID int64, on string, res *rules.Result, now time.Time) ([]notice, error) {
+	return d.applyRulesAs(ctx, tx, id, captureID, on, "rules", res, now)
+}
+
+// applyRulesAs is applyRules for changes made by actor (rules, or an
+// agent's email commands).
+func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64, on, actor string, res *rules.Result, now time.Time) ([]notice, error) {
 	ts, err := loadRuleTickets(ctx, tx, []int64{id})
 	if err != nil {
 		return nil, err
@@ -633,14 +639,14 @@ func (d *Desk) applyRules(ctx context.Context, tx pgx.Tx, id, captureID int64, o
 	}
 	var ns []notice
 	if after.Status != before.Status && CanTransition(before.Status, after.Status) {
-		more, err := d.applyStatus(ctx, tx, id, captureID, before.Status, after.Status, "rules", "set by a rule")
+		more, err := d.applyStatus(ctx, tx, id, captureID, before.Status, after.Status, actor, "set by "+on)
 		if err != nil {
 			return nil, err
 		}
 		ns = append(ns, more...)
 	}
 	if (after.Priority != before.Priority && after.Priority != "") || res.SLA != "" {
-		if err := d.setPriority(ctx, tx, id, before.Priority, cmp.Or(after.Priority, before.Priority), "rules", now); err != nil {
+		if err := d.setPriority(ctx, tx, id, before.Priority, cmp.Or(after.Priority, before.Priority), actor, now); err != nil {
 			return nil, err
 		}
 	}

@@ -55,6 +55,8 @@ type Config struct {
 	SuppressAfterBounce time.Duration
 	// Policy holds the rules, the priority matrix and SLA targets.
 	Policy PolicyConfig
+	// Verify says how agents' replies are verified.
+	Verify VerifyConfig
 }
 
 // Desk applies inbound mail to tickets.
@@ -70,13 +72,14 @@ type Desk struct {
 	notes        *notifier // nil: no notifications
 	suppressFor  time.Duration
 	policy       PolicyConfig
+	verify       VerifyConfig
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
 	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow,
 		replyTo: cfg.RequesterFromReplyTo, tags: NewTagger(cfg.TagPrefix),
-		suppressFor: cfg.SuppressAfterBounce, policy: cfg.Policy}
+		suppressFor: cfg.SuppressAfterBounce, policy: cfg.Policy, verify: cfg.Verify}
 	if d.reopenWindow <= 0 {
 		d.reopenWindow = DefaultReopenWindow
 	}
@@ -149,6 +152,10 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		return nil, err
 	}
 	replied, err := d.replyRules(ctx, tx, ins, plans, now)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := d.verifyAgents(ctx, tx, ins, plans, toks)
 	if err != nil {
 		return nil, err
 	}
@@ -304,6 +311,11 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			ns = append(ns, more...)
 		}
 	}
+	more, err := d.agentWork(ctx, tx, ins, out, agents, msgIDs, now)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: agents' replies: %w", err)
+	}
+	ns = append(ns, more...)
 	for i, res := range replied {
 		if res != nil && out[i].Status == StatusAttached {
 			more, err := d.applyRules(ctx, tx, out[i].TicketID, ins[i].CaptureID, rules.OnMessage, res, now)

@@ -124,7 +124,11 @@ func closeResolved(ctx context.Context, desk *ticketing.Desk, pool *pgxpool.Pool
 func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	dc := ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}, Domain: cfg.Desk.Domain,
 		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo,
-		TagPrefix: cfg.Tickets.TagPrefix, SuppressAfterBounce: cfg.Notifications.BounceSuppression}
+		TagPrefix: cfg.Tickets.TagPrefix, SuppressAfterBounce: cfg.Notifications.BounceSuppression,
+		Verify: ticketing.VerifyConfig{RequireDMARC: cfg.Verification.RequireDMARC, TrustUnnamed: cfg.Verification.TrustUnnamed}}
+	for _, id := range cfg.Verification.TrustedAuthServIDs {
+		dc.Verify.Trusted = append(dc.Verify.Trusted, strings.ToLower(id))
+	}
 	set, err := templates.Load(cfg.Notifications.TemplatesDir)
 	if err == nil {
 		err = set.Check() // a template that fails only when run stops the start, not the mail

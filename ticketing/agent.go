@@ -1,0 +1,497 @@
+package ticketing
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"deskgate/templates"
+	"deskgate/ticketing/command"
+	"deskgate/ticketing/rules"
+)
+
+// VerifyConfig says how an agent's reply is proven to be theirs.
+type VerifyConfig struct {
+	// RequireDMARC demands, besides the reply token, that the topmost
+	// Authentication-Results field added by a trusted server shows
+	// dmarc=pass or an aligned dkim=pass for the From domain.
+	RequireDMARC bool
+	Trusted      []string // trusted authserv-ids, lower case
+	// TrustUnnamed trusts fields without an authserv-id (Microsoft 365).
+	TrustUnnamed bool
+}
+
+// agentMail is what the desk made of a message whose From is an agent's.
+type agentMail struct {
+	agent    Address // the agent: name and first address
+	verified bool
+	code     string // why it is not verified: a templates Reason constant
+	why      string // and in words, for the event log
+}
+
+// agentOf returns the agent whose address addr is.
+func (d *Desk) agentOf(addr string) (Address, bool) {
+	if d.notes == nil {
+		return Address{}, false
+	}
+	a, ok := d.notes.agents[lower(addr)]
+	return a, ok
+}
+
+// tokenAddressesSQL maps contact ids, as reply tokens carry them, to
+// addresses.
+const tokenAddressesSQL = `SELECT id, address FROM contacts WHERE id = ANY($1)`
+
+// verifyAgents decides, for every message from an agent's address that
+// joins a ticket, whether it provably comes from that agent: a valid token
+// issued to the agent (one of their addresses, or a team address of theirs)
+// for that very ticket, and where required a DMARC pass from a trusted
+// server. The result is indexed like ins; nil for other messages.
+func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, toks []carried) ([]*agentMail, error) {
+	out := make([]*agentMail, len(ins))
+	var ids []int64
+	for i := range ins {
+		if _, ok := d.agentOf(ins[i].From.Address); ok && plans[i].action == join && ins[i].Class == ClassHuman {
+			for _, c := range toks[i].valid {
+				ids = append(ids, int64(c.Recipient))
+			}
+			out[i] = &agentMail{}
+		}
+	}
+	addrs := map[int64]string{}
+	if len(ids) > 0 {
+		rows, err := tx.Query(ctx, tokenAddressesSQL, ids)
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: reading token recipients: %w", err)
+		}
+		var id int64
+		var a string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &a}, func() error { addrs[id] = a; return nil }); err != nil {
+			return nil, fmt.Errorf("ticketing: reading token recipients: %w", err)
+		}
+	}
+	// A token for a ticket since merged into the one the reply joins
+	// still counts.
+	merged := map[[2]int64]bool{}
+	for i, am := range out {
+		if am == nil {
+			continue
+		}
+		for _, c := range toks[i].valid {
+			if int64(c.Ticket) != plans[i].ticket {
+				var into *int64
+				if err := tx.QueryRow(ctx, `SELECT merged_into FROM tickets WHERE id = $1`, int64(c.Ticket)).Scan(&into); err == nil && into != nil {
+					merged[[2]int64{int64(c.Ticket), *into}] = true
+				}
+			}
+		}
+	}
+	for i, am := range out {
+		if am == nil {
+			continue
+		}
+		in, p := &ins[i], plans[i]
+		am.agent, _ = d.agentOf(in.From.Address)
+		mine := d.notes.agentAddresses(am.agent.Address)
+		switch {
+		case len(toks[i].valid) == 0 && len(toks[i].invalid) > 0:
+			am.code, am.why = templates.ReasonInvalidToken, "the reply token is not valid (tampered, or signed with a key the desk no longer uses)"
+		case len(toks[i].valid) == 0:
+			am.code, am.why = templates.ReasonNoToken, "the reply carries no reply token: it does not answer a notification deskgate sent this agent"
+		default:
+			am.code, am.why = templates.ReasonOtherAgent, "the reply token was issued to someone else"
+			for _, c := range toks[i].valid {
+				to := addrs[int64(c.Recipient)]
+				if !slices.Contains(mine, to) {
+					continue
+				}
+				if int64(c.Ticket) != p.ticket && !merged[[2]int64{int64(c.Ticket), p.ticket}] {
+					am.code, am.why = templates.ReasonOtherTicket, fmt.Sprintf("the reply token is for ticket #%d, not #%d", c.Ticket, p.ticket)
+					continue
+				}
+				am.verified, am.code, am.why = true, "", ""
+				break
+			}
+		}
+		if am.verified && d.verify.RequireDMARC {
+			if ok, why := d.dmarc(in); !ok {
+				am.verified, am.code, am.why = false, templates.ReasonDMARC, why
+			}
+		}
+	}
+	return out, nil
+}
+
+// agentAddresses are the addresses a token for agent (by first address)
+// may have been issued to: the agent's own and their teams' addresses.
+func (n *notifier) agentAddresses(agent string) []string {
+	var out []string
+	for addr, a := range n.agents {
+		if a.Address == agent {
+			out = append(out, addr)
+		}
+	}
+	for _, team := range n.agentTeams[agent] {
+		if t := n.teamAddress[team]; t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// dmarc checks the topmost Authentication-Results field of a trusted
+// server: dmarc=pass for the From domain, or dkim=pass aligned with it.
+func (d *Desk) dmarc(in *Inbound) (bool, string) {
+	_, from, _ := strings.Cut(lower(in.From.Address), "@")
+	for _, ar := range in.AuthResults {
+		trusted := slices.Contains(d.verify.Trusted, ar.ServID) || (ar.ServID == "" && d.verify.TrustUnnamed)
+		if !trusted {
+			continue // anyone can add a field; only the receiving server's counts
+		}
+		if ar.DMARC == "pass" && (ar.DMARCFrom == "" || ar.DMARCFrom == from) {
+			return true, ""
+		}
+		for _, dom := range ar.DKIMPass {
+			if dom == from || strings.HasSuffix(from, "."+dom) || strings.HasSuffix(dom, "."+from) {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("the receiving server %q did not report dmarc=pass for %s (dmarc=%s)", ar.ServID, from, cmpOr(ar.DMARC, "none"))
+	}
+	return false, "no Authentication-Results from a trusted receiving server, and this desk requires DMARC"
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// agentWork applies what verified agents' messages ask and explains to the
+// others why nothing was done. msgIDs are the stored messages. It returns
+// the notifications to queue.
+func (d *Desk) agentWork(ctx context.Context, tx pgx.Tx, ins []Inbound, out []Outcome, agents []*agentMail, msgIDs []int64, now time.Time) ([]notice, error) {
+	var ns []notice
+	for i, am := range agents {
+		if am == nil || out[i].Status != StatusAttached || msgIDs[i] == 0 {
+			continue
+		}
+		in, id := &ins[i], out[i].TicketID
+		if !am.verified {
+			if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'agent.unverified', $4)`,
+				id, in.CaptureID, lower(in.From.Address), jsonOf(map[string]any{"why": am.why, "reason": am.code, "from": in.From.Address})); err != nil {
+				return nil, err
+			}
+			ns = append(ns, notice{event: templates.ReplyUnverified, ticket: id, in: in, to: []string{lower(in.From.Address)},
+				reason: am.code, once: time.Hour})
+			continue
+		}
+		more, err := d.agentReply(ctx, tx, id, msgIDs[i], in, am.agent, now)
+		if err != nil {
+			return nil, err
+		}
+		ns = append(ns, more...)
+	}
+	return ns, nil
+}
+
+// agentReply carries out one verified agent's reply on ticket id: its
+// commands, all or none, then the relay of its text to the requester.
+func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *Inbound, agent Address, now time.Time) ([]notice, error) {
+	p := command.Parse(addedText(in))
+	problems := d.checkCommands(p)
+	actor := agent.Address
+	if len(problems) > 0 {
+		_, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'commands.rejected', $4)`,
+			id, in.CaptureID, actor, jsonOf(map[string]any{"errors": problems}))
+		if err != nil {
+			return nil, err
+		}
+		return []notice{{event: templates.CommandsRejected, ticket: id, in: in, to: []string{lower(in.From.Address)}, problems: problems}}, nil
+	}
+	// All commands apply in a savepoint: one that fails undoes the others.
+	var ns []notice
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		var err error
+		ns, err = d.applyCommands(ctx, sp, id, in, agent, p.Commands, now)
+		return err
+	})
+	if err != nil {
+		problems = []commandProblem{{templates.CommandError{Text: "(all commands)", Problem: templates.ProblemConflict}, err.Error()}}
+		if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'commands.rejected', $4)`,
+			id, in.CaptureID, actor, jsonOf(map[string]any{"errors": problems})); err != nil {
+			return nil, err
+		}
+		return []notice{{event: templates.CommandsRejected, ticket: id, in: in, to: []string{lower(in.From.Address)}, problems: problems}}, nil
+	}
+	visibility := "public"
+	if p.Text == "" {
+		visibility = "internal" // a note or commands only: the requester never sees it
+	}
+	if _, err := tx.Exec(ctx, `UPDATE messages SET visibility = $2, agent = $3 WHERE id = $1`, msgID, visibility, actor); err != nil {
+		return nil, err
+	}
+	detail := map[string]any{"commands": commandNames(p.Commands), "relayed": p.Text != "", "note": p.Note != ""}
+	if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'agent.reply', $4)`,
+		id, in.CaptureID, actor, jsonOf(detail)); err != nil {
+		return nil, err
+	}
+	if p.Text != "" {
+		ns = append(ns, notice{event: templates.AgentReply, ticket: id, in: in, text: p.Text, messageRef: msgID,
+			fromName: agent.Name + " via " + d.notes.from.Name})
+		if err := d.responded(ctx, tx, id, in.CaptureID, actor, now); err != nil {
+			return nil, err
+		}
+	}
+	return ns, nil
+}
+
+func commandNames(cs []command.Command) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, strings.TrimSpace(c.Raw))
+	}
+	return out
+}
+
+// commandProblem is one reason a reply's commands were not applied: the
+// templates' CommandError, with a readable detail for the event log.
+type commandProblem struct {
+	templates.CommandError
+	Detail string `json:"detail"`
+}
+
+// checkCommands reports every syntax error and every name the
+// configuration does not know.
+func (d *Desk) checkCommands(p command.Parsed) []commandProblem {
+	var out []commandProblem
+	for _, e := range p.Errors {
+		code := templates.ProblemInvalidValue
+		switch {
+		case strings.HasPrefix(e.Msg, "unknown command"):
+			code = templates.ProblemUnknownCommand
+		case strings.Contains(e.Msg, "missing argument"), strings.Contains(e.Msg, "missing team"):
+			code = templates.ProblemMissingValue
+		case strings.Contains(e.Msg, "unexpected argument"):
+			code = templates.ProblemUnexpectedValue
+		case strings.Contains(e.Msg, "bad ticket number"):
+			code = templates.ProblemUnknownTicket
+		}
+		word, value, _ := strings.Cut(e.Raw, " ")
+		if code == templates.ProblemUnknownCommand {
+			value = word
+		}
+		out = append(out, commandProblem{templates.CommandError{Line: e.Line, Text: e.Raw, Problem: code, Value: strings.TrimSpace(value)}, e.Msg})
+	}
+	bad := func(c command.Command, code, value string, allowed []string, detail string) {
+		out = append(out, commandProblem{templates.CommandError{Line: c.Line, Text: strings.TrimSpace(c.Raw), Problem: code,
+			Value: value, Allowed: allowed}, detail})
+	}
+	one := func(c command.Command, allowed []string, what string) {
+		arg := ""
+		if len(c.Args) > 0 {
+			arg = c.Args[0]
+		}
+		if !containsFold(allowed, arg) {
+			bad(c, templates.ProblemInvalidValue, arg, allowed, fmt.Sprintf("unknown %s %q; one of %s", what, arg, strings.Join(allowed, ", ")))
+		}
+	}
+	m := d.policy.Matrix
+	for _, c := range p.Commands {
+		switch c.Name {
+		case "status":
+			one(c, TicketStatuses(), "status")
+		case "priority", "impact", "urgency":
+			if m == nil {
+				bad(c, templates.ProblemInvalidValue, strings.Join(c.Args, " "), nil, "this desk has no priorities")
+				continue
+			}
+			levels := map[string][]string{"priority": m.Priorities(), "impact": m.Impacts(), "urgency": m.Urgencies()}[c.Name]
+			one(c, levels, c.Name)
+		case "category":
+			if names := d.categoryNames(); len(names) > 0 {
+				one(c, names, "category")
+			}
+		case "assign":
+			arg := ""
+			if len(c.Args) > 0 {
+				arg = lower(c.Args[0])
+			}
+			if team, ok := strings.CutPrefix(arg, "team:"); ok {
+				if !d.notes.hasTeam(team) {
+					bad(c, templates.ProblemUnknownAssignee, arg, nil, fmt.Sprintf("unknown team %q", team))
+				}
+			} else if _, ok := d.agentOf(arg); !ok && arg != "me" {
+				bad(c, templates.ProblemUnknownAssignee, arg, nil, fmt.Sprintf("%q is not an agent's address", arg))
+			}
+		case "cc":
+			for _, a := range c.Args {
+				if addr := strings.TrimLeft(a, "+-"); d.isDesk(addr) || !strings.Contains(addr, "@") {
+					bad(c, templates.ProblemInvalidAddress, addr, nil, addr+" is not an address the desk can copy in")
+				}
+			}
+		case "fwd":
+			bad(c, templates.ProblemConflict, "", nil, "#fwd only works at the top of a new email to the desk, not in a reply")
+		}
+	}
+	return out
+}
+
+// categoryNames are the configured categories, sorted.
+func (d *Desk) categoryNames() []string {
+	var names []string
+	for _, cat := range d.policy.Categories {
+		names = append(names, cat.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// teamNames are the configured teams, sorted.
+func (d *Desk) teamNames() []string {
+	var names []string
+	if d.notes != nil {
+		for t := range d.notes.teams {
+			names = append(names, t)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+func canonical(list []string, s string) string {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return x
+		}
+	}
+	return s
+}
+
+// applyCommands applies checked commands in order as agent.
+func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, now time.Time) ([]notice, error) {
+	var ns []notice
+	var changes []rules.Change
+	m := d.policy.Matrix
+	for _, c := range cs {
+		arg := ""
+		if len(c.Args) > 0 {
+			arg = c.Args[0]
+		}
+		switch c.Name {
+		case "status":
+			var from string
+			if err := tx.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, id).Scan(&from); err != nil {
+				return nil, err
+			}
+			to := lower(arg)
+			if to == from {
+				continue
+			}
+			if !CanTransition(from, to) {
+				return nil, fmt.Errorf("%s: ticket #%d is %s: %w to %s", strings.TrimSpace(c.Raw), id, from, ErrTransition, to)
+			}
+			more, err := d.applyStatus(ctx, tx, id, in.CaptureID, from, to, agent.Address, "by email")
+			if err != nil {
+				return nil, err
+			}
+			ns = append(ns, more...)
+		case "priority":
+			changes = append(changes, rules.Change{Field: "priority", To: canonical(m.Priorities(), arg)})
+		case "impact":
+			changes = append(changes, rules.Change{Field: "impact", To: canonical(m.Impacts(), arg)})
+		case "urgency":
+			changes = append(changes, rules.Change{Field: "urgency", To: canonical(m.Urgencies(), arg)})
+		case "category":
+			name := arg
+			if cat, ok := d.policy.Categories[lower(arg)]; ok {
+				name = cat.Name
+			}
+			changes = append(changes, rules.Change{Field: "category", To: name})
+		case "assign", "take":
+			target := lower(arg)
+			if c.Name == "take" || target == "me" {
+				target = agent.Address
+			}
+			if team, ok := strings.CutPrefix(target, "team:"); ok {
+				changes = append(changes, rules.Change{Field: "team", To: team}, rules.Change{Field: "assignee", To: ""})
+			} else {
+				a, _ := d.agentOf(target)
+				changes = append(changes, rules.Change{Field: "assignee", To: a.Address})
+			}
+		case "tag":
+			for _, t := range c.Args {
+				if name, ok := strings.CutPrefix(t, "-"); ok {
+					changes = append(changes, rules.Change{Field: "tags", From: name})
+				} else {
+					changes = append(changes, rules.Change{Field: "tags", To: strings.TrimPrefix(t, "+")})
+				}
+			}
+		case "cc":
+			for _, a := range c.Args {
+				if addr, ok := strings.CutPrefix(a, "-"); ok {
+					if _, err := tx.Exec(ctx, `DELETE FROM participants WHERE ticket_id = $1 AND address = $2 AND role = 'cc'`, id, lower(addr)); err != nil {
+						return nil, err
+					}
+					continue
+				}
+				b := &pgx.Batch{}
+				queueAddParticipant(b, id, in.CaptureID, Address{Address: lower(strings.TrimPrefix(a, "+"))}, "cc", "added by "+agent.Address)
+				if err := runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
+					if err := row.Scan(new(int64)); err != nil && err != pgx.ErrNoRows {
+						return err
+					}
+					return nil
+				}); err != nil {
+					return nil, err
+				}
+			}
+		case "merge":
+			into, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: not a ticket number", strings.TrimSpace(c.Raw))
+			}
+			if err := d.Merge(ctx, tx, id, into, agent.Address, "merged by email"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(changes) > 0 {
+		more, err := d.applyRulesAs(ctx, tx, id, in.CaptureID, "command", agent.Address, &rules.Result{Changes: changes}, now)
+		if err != nil {
+			return nil, err
+		}
+		ns = append(ns, more...)
+	}
+	return ns, nil
+}
+
+// responded stops the response and next-response clocks of ticket id: an
+// agent's public reply reached the requester.
+func (d *Desk) responded(ctx context.Context, tx pgx.Tx, id, captureID int64, actor string, now time.Time) error {
+	if d.policy.Matrix == nil {
+		return nil
+	}
+	cs, err := d.loadClocks(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	for _, c := range cs {
+		if (c.kind == ClockResponse || c.kind == ClockNextResponse) && c.clock.Stopped.IsZero() {
+			c.clock = c.clock.Stop(now, c.calendar)
+			d.queueClock(b, id, captureID, c, actor, "an agent's reply reached the requester")
+		}
+	}
+	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+}
