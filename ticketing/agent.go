@@ -495,3 +495,43 @@ func (d *Desk) responded(ctx context.Context, tx pgx.Tx, id, captureID int64, ac
 	}
 	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }
+
+// forwards marks the new mail agents forwarded with "#fwd" on top: the
+// ticket is for the forwarded message's sender, under its subject. The
+// agent is trusted by their From address, and where DMARC is required,
+// only with a pass from a trusted server (a forwarded mail carries no
+// reply token). It returns the events to log, by message index.
+func (d *Desk) forwards(ins []Inbound, plans []plan) map[int]map[string]any {
+	out := map[int]map[string]any{}
+	for i := range ins {
+		in := &ins[i]
+		agent, ok := d.agentOf(in.From.Address)
+		if !ok || plans[i].action != open || in.Class != ClassHuman {
+			continue
+		}
+		p := command.Parse(addedText(in))
+		if len(p.Commands) == 0 || p.Commands[0].Name != "fwd" {
+			continue
+		}
+		if d.verify.RequireDMARC {
+			if ok, why := d.dmarc(in); !ok {
+				out[i] = map[string]any{"agent": agent.Address, "ignored": "#fwd not honoured: " + why}
+				continue
+			}
+		}
+		f, ok := command.ParseForward(p.Text)
+		if !ok {
+			out[i] = map[string]any{"agent": agent.Address, "ignored": "#fwd not honoured: no forwarded sender found"}
+			continue
+		}
+		in.OnBehalfOf = &Address{Name: f.FromName, Address: lower(f.FromAddress)}
+		if f.Subject != "" {
+			in.Subject = f.Subject
+		}
+		if f.Body != "" {
+			in.NewText = f.Body
+		}
+		out[i] = map[string]any{"agent": agent.Address, "for": f.FromAddress}
+	}
+	return out
+}

@@ -267,3 +267,34 @@ func TestRequesterCommandsArePlainText(t *testing.T) {
 	}
 	_ = time.Now
 }
+
+func TestForwardOpensTicketForTheOriginalSender(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := agentDesk(t, ticketing.VerifyConfig{})
+	in := human(capture(t, pool, "support", 1), "fwd-1@desk.example", "Fwd: Printer on fire")
+	in.From = ticketing.Address{Name: "Ada", Address: "ada@desk.example"}
+	in.Text = "#fwd\n\n---------- Forwarded message ---------\nFrom: Karl Ek <karl@customer.example>\n" +
+		"Date: Mon, 23 Nov 2026 at 09:00\nSubject: Printer on fire\nTo: Ada <ada@desk.example>\n\nThe printer on floor 2 is smoking.\n"
+	in.NewText = in.Text
+	o := receiveWith(t, pool, desk, in)[0]
+	tk, err := ticketing.GetTicket(context.Background(), pool, o.TicketID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Requester.Address != "karl@customer.example" || tk.Subject != "Printer on fire" {
+		t.Errorf("forwarded ticket: requester %q, subject %q; want karl@customer.example, Printer on fire", tk.Requester.Address, tk.Subject)
+	}
+	acks := 0
+	for _, r := range outbox(t, pool) {
+		if r.Event == templates.TicketReceived {
+			acks++
+			if r.Recipient != "karl@customer.example" {
+				t.Errorf("acknowledgement to %s, want the original sender", r.Recipient)
+			}
+		}
+	}
+	if acks != 1 || !strings.Contains(strings.Join(eventKinds(t, pool, o.TicketID), " "), "ticket.forwarded") {
+		t.Errorf("acknowledgements %d and events %v; want one, and ticket.forwarded", acks, eventKinds(t, pool, o.TicketID))
+	}
+}

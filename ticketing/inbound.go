@@ -87,6 +87,10 @@ type Inbound struct {
 	// bounce); nil for other mail.
 	Deliveries []Delivery
 
+	// OnBehalfOf is, for an agent's "#fwd" mail, the original sender the
+	// ticket is for; ticketing sets it, adapters leave it nil.
+	OnBehalfOf *Address
+
 	// Truncated is set when the message was over the size limit and only its
 	// header was captured; Text then explains what happened.
 	Truncated bool

@@ -31,6 +31,9 @@ func (d *Desk) isDesk(addr string) bool { return d.desk[deskKey(addr)] }
 // requester is who a new ticket is for: the sender, or where configured
 // the first Reply-To address that is not the desk's own.
 func (d *Desk) requester(in *Inbound) Address {
+	if in.OnBehalfOf != nil {
+		return *in.OnBehalfOf
+	}
 	if d.replyTo {
 		for _, a := range in.ReplyTo {
 			if addr := lower(a.Address); addr != "" && !d.isDesk(addr) && strings.Contains(addr, "@") {
@@ -48,7 +51,7 @@ func (d *Desk) requester(in *Inbound) Address {
 func (d *Desk) ccParticipants(in *Inbound, requester Address) []Address {
 	seen := map[string]bool{lower(requester.Address): true}
 	var out []Address
-	if from := lower(in.From.Address); !seen[from] && !d.isDesk(from) {
+	if from := lower(in.From.Address); !seen[from] && !d.isDesk(from) && !d.isAgent(from) {
 		seen[from] = true
 		out = append(out, Address{Name: in.From.Name, Address: from})
 	}

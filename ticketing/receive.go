@@ -147,6 +147,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	}
 	now := time.Now()
 	d.applyLifecycle(ins, plans, states, now)
+	fwds := d.forwards(ins, plans)
 	decided, err := d.classifyAll(ctx, tx, ins, plans, now)
 	if err != nil {
 		return nil, err
@@ -198,6 +199,10 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			o.Status = StatusIgnored
 		case open:
 			o.Status = StatusTicketed
+			if f, ok := fwds[i]; ok {
+				queueEvent(joins, o.TicketID, in.CaptureID, "ticket.forwarded", f)
+				joined = append(joined, -1)
+			}
 			for range d.queueClassified(joins, o.TicketID, in, decided[i]) {
 				joined = append(joined, -1)
 			}
