@@ -175,18 +175,24 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 
-	desk, err := demoDesk(cfg, log)
-	if err != nil {
-		return err
-	}
 	var swedish int64
 	if err := pool.QueryRow(ctx, `SELECT id FROM tickets WHERE language = 'sv' ORDER BY id LIMIT 1`).Scan(&swedish); err != nil {
 		return err
 	}
-	say("\n== Maja resolves the Swedish ticket #%d (deskgate ticket status %d resolved)", swedish, swedish)
-	if err := desk.SetStatus(ctx, pool, swedish, ticketing.StatusResolved, "maja@desk.example", "printer driver reinstalled"); err != nil {
+	say("\n== Maja answers the new-ticket mail for the Swedish ticket #%d from her own mail client:", swedish)
+	say("   \"#status resolved\" on the first line, then her answer to Åsa")
+	reply, err := demoAgentReply(ctx, pool, swedish)
+	if err != nil {
 		return err
 	}
+	if _, err := srv.Append("INBOX", reply); err != nil {
+		return err
+	}
+	delivered++
+	if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+		return err
+	}
+	say("   deskgate verified her reply token, resolved the ticket and relayed her answer as the desk:")
 	if err := showSent(); err != nil {
 		return err
 	}
@@ -250,15 +256,6 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 // demoOutgoing is the IMAP folder the demo keeps deskgate's sent mail in.
 const demoOutgoing = "Outgoing"
 
-// demoDesk is the desk serve runs, for changes the demo makes as an agent.
-func demoDesk(cfg *config.Config, log *slog.Logger) (*ticketing.Desk, error) {
-	dc, err := deskConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return ticketing.NewDesk(log, dc), nil
-}
-
 // demoOutOfOffice is the out-of-office reply Alice's Exchange server sends
 // to her acknowledgement: to its Reply-To, threaded to it, marked as
 // automatic the way Exchange marks it.
@@ -280,6 +277,33 @@ func demoOutOfOffice(ctx context.Context, pool *pgxpool.Pool) ([]byte, error) {
 		"MIME-Version: 1.0\r\n" +
 		"Content-Type: text/plain; charset=utf-8\r\n\r\n" +
 		"I am out of the office until Monday with limited access to email.\r\n"), nil
+}
+
+// demoAgentReply is Maja's answer to the new-ticket mail deskgate sent her
+// for ticket id: to its Reply-To, threaded to it, with a command on top and
+// the notification quoted below, as a mail client writes it.
+func demoAgentReply(ctx context.Context, pool *pgxpool.Pool, id int64) ([]byte, error) {
+	var msgID, replyTo, subject string
+	err := pool.QueryRow(ctx, `SELECT message_id, reply_to, subject FROM outbox
+		WHERE event = 'new-ticket' AND recipient = 'maja@desk.example' AND ticket_id = $1`, id).Scan(&msgID, &replyTo, &subject)
+	if err != nil {
+		return nil, fmt.Errorf("demo: the new-ticket mail to Maja: %w", err)
+	}
+	return []byte("From: Maja Lind <maja@desk.example>\r\n" +
+		"To: " + replyTo + "\r\n" +
+		"Subject: " + mime.QEncoding.Encode("UTF-8", "Re: "+subject) + "\r\n" +
+		"Date: Mon, 23 Nov 2026 10:05:00 +0100\r\n" +
+		"Message-ID: <maja-1@desk.example>\r\n" +
+		"In-Reply-To: <" + msgID + ">\r\n" +
+		"References: <" + msgID + ">\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n" +
+		"Content-Transfer-Encoding: 8bit\r\n\r\n" +
+		"#status resolved\r\n\r\n" +
+		"Hej Åsa,\r\n\r\nvi har installerat om VPN-klienten på din dator. Logga in som vanligt,\r\n" +
+		"och hör av dig om felet kommer tillbaka.\r\n\r\nMaja\r\n\r\n" +
+		"On Mon, 23 Nov 2026 at 09:02, Demo IT Service Desk <help@desk.example> wrote:\r\n" +
+		"> ##- Please type your reply above this line -##\r\n> A new ticket has arrived.\r\n"), nil
 }
 
 // waitSent waits until the outbox holds no mail due now.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"deskgate/internal/dbtest"
 	"deskgate/internal/demo"
 	"deskgate/internal/imapmem"
@@ -412,4 +414,122 @@ Subject: Re: Skrivaren skriver inte ut [#1]
 	if status != "bounced" || !strings.Contains(reason, "5.1.1") || !suppressed {
 		t.Errorf("acknowledgement after the bounce: status %q, reason %q, address suppressed %v; want bounced, 5.1.1, true", status, reason, suppressed)
 	}
+}
+
+// TestAgentRepliesEndToEnd runs an agent's reply by email through IMAP,
+// serve and SMTP: commands apply, the text reaches the requester from the
+// desk, a reply with a bad command applies nothing and is explained, and a
+// forged reply is explained too.
+func TestAgentRepliesEndToEnd(t *testing.T) {
+	pool := useDatabase(t)
+	ctx := context.Background()
+	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imap.Close()
+	out, err := smtpmem.Start(smtpmem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(runCtx, demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
+	}()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	}()
+	delivered := 0
+	deliver := func(raw string) {
+		t.Helper()
+		if _, err := imap.Append("INBOX", []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
+			t.Fatal(err)
+		}
+		delivered++
+		if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitSent(ctx, pool, served); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(m smtpmem.Message) *mail.Message {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+	deliver(`From: Karin Ek <karin@kund.example>
+To: help@desk.example
+Subject: Printer on floor 2
+Message-ID: <req-1@kund.example>
+Content-Type: text/plain; charset=utf-8
+
+The printer on floor 2 does not print.
+`)
+	var msgID, replyTo string
+	if err := pool.QueryRow(ctx, `SELECT message_id, reply_to FROM outbox WHERE event = 'new-ticket' AND recipient = 'maja@desk.example'`).Scan(&msgID, &replyTo); err != nil {
+		t.Fatalf("the new-ticket mail to Maja: %v", err)
+	}
+	agentMail := func(id, to, body string) string {
+		return "From: Maja Lind <maja@desk.example>\nTo: " + to + "\nSubject: Re: [#1] New ticket\nMessage-ID: <" + id +
+			"@desk.example>\nIn-Reply-To: <" + msgID + ">\nContent-Type: text/plain; charset=utf-8\n\n" + body
+	}
+	before := len(out.Messages())
+	deliver(agentMail("bad", replyTo, "#status resolved\n#priority Hgh\n\nDone.\n"))
+	if tk, _ := ticketingTicket(ctx, pool, 1); tk != "new" {
+		t.Errorf("status after a bad command = %q, want new", tk)
+	}
+	if got := out.Messages()[before:]; len(got) != 1 || got[0].To[0] != "maja@desk.example" {
+		t.Errorf("after a reply with a bad command: %d mails (%v), want one to Maja", len(got), got)
+	}
+	deliver(agentMail("good", replyTo, "#status resolved\n\nThe toner cartridge was empty; I replaced it.\n\nMaja\n\n> ##- Please type your reply above this line -##\n"))
+	if tk, _ := ticketingTicket(ctx, pool, 1); tk != "resolved" {
+		t.Errorf("status after #status resolved = %q", tk)
+	}
+	var relayed *mail.Message
+	for _, m := range out.Messages() {
+		if m.To[0] == "karin@kund.example" {
+			msg := read(m)
+			if strings.Contains(msg.Header.Get("From"), "via") {
+				relayed = msg
+			}
+		}
+	}
+	if relayed == nil {
+		t.Fatal("no relayed reply reached Karin")
+	}
+	from, _ := relayed.Header.AddressList("From")
+	body := new(bytes.Buffer)
+	body.ReadFrom(relayed.Body)
+	if len(from) != 1 || from[0].Name != "Maja Lind via Demo IT Service Desk" || from[0].Address != "help@desk.example" ||
+		relayed.Header.Get("In-Reply-To") != "<req-1@kund.example>" || relayed.Header.Get("Auto-Submitted") != "" {
+		t.Errorf("relayed reply headers: From %v, In-Reply-To %q, Auto-Submitted %q", from, relayed.Header.Get("In-Reply-To"), relayed.Header.Get("Auto-Submitted"))
+	}
+	if b := body.String(); !strings.Contains(b, "toner") || strings.Contains(b, "#status") || strings.Contains(b, "maja@") {
+		t.Errorf("relayed body lacks the text or shows the command or Maja's address:\n%s", b)
+	}
+	// A forged reply: Maja's address, no token.
+	before = len(out.Messages())
+	deliver("From: Maja Lind <maja@desk.example>\nTo: help@desk.example\nSubject: Re: Printer on floor 2\nMessage-ID: <forged@evil.example>\nIn-Reply-To: <req-1@kund.example>\nContent-Type: text/plain\n\n#status closed\n")
+	if got := out.Messages()[before:]; len(got) != 1 || got[0].To[0] != "maja@desk.example" {
+		t.Errorf("after a forged reply: %d mails, want one explanation to Maja", len(got))
+	}
+	if tk, _ := ticketingTicket(ctx, pool, 1); tk != "resolved" {
+		t.Errorf("status after a forged #status closed = %q, want still resolved", tk)
+	}
+}
+
+func ticketingTicket(ctx context.Context, pool interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, id int64) (string, error) {
+	var s string
+	err := pool.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, id).Scan(&s)
+	return s, err
 }

@@ -92,7 +92,7 @@ func policyConfig(cfg *config.Config) (ticketing.PolicyConfig, error) {
 			rs[i] = rules.Rule{Name: r.Name, On: r.On, When: r.When, Then: rules.Then(r.Then), Stop: r.Stop}
 		}
 		set, err := rules.Compile(rs, rules.Options{Impacts: m.Impacts(), Urgencies: m.Urgencies(), Priorities: m.Priorities(),
-			Statuses: ticketing.TicketStatuses(), Teams: teams, Categories: categories, Templates: templates.Events(),
+			Statuses: ticketing.TicketStatuses(), Teams: teams, Categories: categories, Templates: ruleTemplates(cfg),
 			Languages: templates.Languages(), SLAPolicies: policies, Assignees: agents})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rules: %w", err))
@@ -141,4 +141,16 @@ func escalate(ctx context.Context, desk *ticketing.Desk, pool *pgxpool.Pool, log
 		case <-t.C:
 		}
 	}
+}
+
+// ruleTemplates are the events a rule may send: those the configuration
+// lists (not the answers to an agent's own reply).
+func ruleTemplates(cfg *config.Config) []string {
+	var out []string
+	for _, e := range templates.Events() {
+		if _, ok := cfg.Notifications.Event(e); ok {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -64,6 +64,7 @@ func build(root *enmime.Part, fallback bool) (ticketing.Inbound, *message) {
 	in.Date = parseDate(rawHeader(m.header, "Date"))
 	in.Languages = declaredLanguages(m)
 	in.Headers = headerMap(m)
+	in.AuthResults = authResults(m.header)
 
 	var env *enmime.Envelope
 	var err error
