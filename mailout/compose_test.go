@@ -459,3 +459,16 @@ func TestComposeIsStableAcrossAttempts(t *testing.T) {
 		t.Errorf("Compose of one notification twice differs; a retry must send the same bytes")
 	}
 }
+
+func TestComposeAttachments(t *testing.T) {
+	n := sample()
+	n.Attachments = []ticketing.Attachment{{Filename: "vpn.ovpn", ContentType: "application/octet-stream", Data: []byte("remote vpn.example 1194\n")}}
+	raw, err := Compose(n, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	if !strings.Contains(s, "multipart/mixed") || !strings.Contains(s, `filename="vpn.ovpn"`) {
+		t.Errorf("Compose with an attachment = no multipart/mixed part named vpn.ovpn:\n%s", s)
+	}
+}

@@ -298,3 +298,31 @@ func TestForwardOpensTicketForTheOriginalSender(t *testing.T) {
 		t.Errorf("acknowledgements %d and events %v; want one, and ticket.forwarded", acks, eventKinds(t, pool, o.TicketID))
 	}
 }
+
+func TestRelayedReplyKeepsAttachments(t *testing.T) {
+	t.Parallel()
+	c := newAgentCase(t, ticketing.VerifyConfig{})
+	msgID, replyTo := c.sentTo("ada@desk.example")
+	c.uid++
+	in := human(capture(t, c.pool, "support", c.uid), "att@desk.example", "Re: VPN down")
+	in.From = ticketing.Address{Name: "Ada", Address: "ada@desk.example"}
+	in.To = []ticketing.Address{{Address: replyTo}}
+	in.InReplyTo = []string{msgID}
+	in.Text, in.NewText = "Here is the new VPN profile.", "Here is the new VPN profile."
+	in.Attachments = []ticketing.Attachment{{Filename: "vpn.ovpn", ContentType: "application/x-openvpn-profile", Data: []byte("client\nremote vpn.example 1194\n")}}
+	receiveWith(t, c.pool, c.desk, in)
+	ns, err := ticketing.ClaimNotifications(context.Background(), c.pool, "test", time.Minute, 50, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.Event != templates.AgentReply {
+			continue
+		}
+		if len(n.Attachments) != 1 || n.Attachments[0].Filename != "vpn.ovpn" || !strings.Contains(string(n.Attachments[0].Data), "remote vpn.example") {
+			t.Errorf("relayed reply attachments = %+v, want vpn.ovpn with its content", n.Attachments)
+		}
+		return
+	}
+	t.Errorf("no relayed reply among %d claimed notifications", len(ns))
+}
