@@ -519,7 +519,8 @@ func (d *Desk) forwards(ins []Inbound, plans []plan) map[int]map[string]any {
 				continue
 			}
 		}
-		f, ok := command.ParseForward(p.Text)
+		// The whole text: quote stripping may have cut the forwarded block.
+		f, ok := command.ParseForward(in.Text)
 		if !ok {
 			out[i] = map[string]any{"agent": agent.Address, "ignored": "#fwd not honoured: no forwarded sender found"}
 			continue
