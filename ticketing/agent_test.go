@@ -276,7 +276,7 @@ func TestForwardOpensTicketForTheOriginalSender(t *testing.T) {
 	in.From = ticketing.Address{Name: "Ada", Address: "ada@desk.example"}
 	in.Text = "#fwd\n\n---------- Forwarded message ---------\nFrom: Karl Ek <karl@customer.example>\n" +
 		"Date: Mon, 23 Nov 2026 at 09:00\nSubject: Printer on fire\nTo: Ada <ada@desk.example>\n\nThe printer on floor 2 is smoking.\n"
-	in.NewText = in.Text
+	in.NewText = "#fwd" // quote stripping cuts the forwarded block
 	o := receiveWith(t, pool, desk, in)[0]
 	tk, err := ticketing.GetTicket(context.Background(), pool, o.TicketID)
 	if err != nil {
