@@ -75,22 +75,6 @@ func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans
 			return nil, fmt.Errorf("ticketing: reading token recipients: %w", err)
 		}
 	}
-	// A token for a ticket since merged into the one the reply joins
-	// still counts.
-	merged := map[[2]int64]bool{}
-	for i, am := range out {
-		if am == nil {
-			continue
-		}
-		for _, c := range toks[i].valid {
-			if int64(c.Ticket) != plans[i].ticket {
-				var into *int64
-				if err := tx.QueryRow(ctx, `SELECT merged_into FROM tickets WHERE id = $1`, int64(c.Ticket)).Scan(&into); err == nil && into != nil {
-					merged[[2]int64{int64(c.Ticket), *into}] = true
-				}
-			}
-		}
-	}
 	for i, am := range out {
 		if am == nil {
 			continue
@@ -110,7 +94,7 @@ func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans
 				if !slices.Contains(mine, to) {
 					continue
 				}
-				if int64(c.Ticket) != p.ticket && !merged[[2]int64{int64(c.Ticket), p.ticket}] {
+				if int64(c.Ticket) != p.ticket {
 					am.code, am.why = templates.ReasonOtherTicket, fmt.Sprintf("the reply token is for ticket #%d, not #%d", c.Ticket, p.ticket)
 					continue
 				}
@@ -153,8 +137,14 @@ func (d *Desk) dmarc(in *Inbound) (bool, string) {
 		if !trusted {
 			continue // anyone can add a field; only the receiving server's counts
 		}
-		if ar.DMARC == "pass" && (ar.DMARCFrom == "" || ar.DMARCFrom == from) {
-			return true, ""
+		// The DMARC verdict decides when there is one (it applies the
+		// domain's own alignment policy); an aligned DKIM pass only
+		// stands in when the server gives no DMARC result.
+		if ar.DMARC != "" {
+			if ar.DMARC == "pass" && ar.DMARCFrom == from {
+				return true, ""
+			}
+			return false, fmt.Sprintf("the receiving server %q reported dmarc=%s for %s", ar.ServID, ar.DMARC, cmpOr(ar.DMARCFrom, "an unnamed domain"))
 		}
 		for _, dom := range ar.DKIMPass {
 			if dom == from || strings.HasSuffix(from, "."+dom) || strings.HasSuffix(dom, "."+from) {
@@ -205,7 +195,12 @@ func (d *Desk) agentWork(ctx context.Context, tx pgx.Tx, ins []Inbound, out []Ou
 // commands, all or none, then the relay of its text to the requester.
 func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *Inbound, agent Address, now time.Time) ([]notice, error) {
 	p := command.Parse(addedText(in))
-	problems := d.checkCommands(p)
+	mergeable, err := d.mergeTargets(ctx, tx, id, agent, p.Commands)
+	if err != nil {
+		return nil, err
+	}
+	problems := d.checkCommands(p, mergeable)
+	p.Text = cutAtMarker(p.Text)
 	actor := agent.Address
 	if len(problems) > 0 {
 		_, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'commands.rejected', $4)`,
@@ -217,7 +212,7 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 	}
 	// All commands apply in a savepoint: one that fails undoes the others.
 	var ns []notice
-	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 		var err error
 		ns, err = d.applyCommands(ctx, sp, id, in, agent, p.Commands, now)
 		return err
@@ -243,8 +238,12 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 		return nil, err
 	}
 	if p.Text != "" {
-		ns = append(ns, notice{event: templates.AgentReply, ticket: id, in: in, text: p.Text, messageRef: msgID,
-			fromName: agent.Name + " via " + d.notes.from.Name})
+		ref := msgID
+		if p.Note != "" {
+			ref = 0 // the files may belong to the note: none go to the requester
+		}
+		ns = append(ns, notice{event: templates.AgentReply, ticket: id, in: in, text: p.Text, messageRef: ref,
+			fromName: agent.Name + " via " + d.notes.from.Name, author: &agent})
 		if err := d.responded(ctx, tx, id, in.CaptureID, actor, now); err != nil {
 			return nil, err
 		}
@@ -269,7 +268,7 @@ type commandProblem struct {
 
 // checkCommands reports every syntax error and every name the
 // configuration does not know.
-func (d *Desk) checkCommands(p command.Parsed) []commandProblem {
+func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]bool) []commandProblem {
 	var out []commandProblem
 	for _, e := range p.Errors {
 		code := templates.ProblemInvalidValue
@@ -338,6 +337,10 @@ func (d *Desk) checkCommands(p command.Parsed) []commandProblem {
 			}
 		case "fwd":
 			bad(c, templates.ProblemConflict, "", nil, "#fwd only works at the top of a new email to the desk, not in a reply")
+		case "merge":
+			if len(c.Args) > 0 && !mergeable[c.Args[0]] {
+				bad(c, templates.ProblemUnknownTicket, c.Args[0], nil, "not a ticket of your teams or assigned to you")
+			}
 		}
 	}
 	return out
@@ -497,10 +500,12 @@ func (d *Desk) responded(ctx context.Context, tx pgx.Tx, id, captureID int64, ac
 }
 
 // forwards marks the new mail agents forwarded with "#fwd" on top: the
-// ticket is for the forwarded message's sender, under its subject. The
-// agent is trusted by their From address, and where DMARC is required,
-// only with a pass from a trusted server (a forwarded mail carries no
-// reply token). It returns the events to log, by message index.
+// ticket is for the forwarded message's sender, under its subject. A
+// forwarded mail carries no reply token, so the agent is known by From
+// alone: where DMARC is required only with a pass from a trusted server,
+// and without a pass the forwarded sender gets no acknowledgement (a
+// forger could otherwise make the desk mail anyone). It returns the events
+// to log, by message index.
 func (d *Desk) forwards(ins []Inbound, plans []plan) map[int]map[string]any {
 	out := map[int]map[string]any{}
 	for i := range ins {
@@ -513,11 +518,10 @@ func (d *Desk) forwards(ins []Inbound, plans []plan) map[int]map[string]any {
 		if len(p.Commands) == 0 || p.Commands[0].Name != "fwd" {
 			continue
 		}
-		if d.verify.RequireDMARC {
-			if ok, why := d.dmarc(in); !ok {
-				out[i] = map[string]any{"agent": agent.Address, "ignored": "#fwd not honoured: " + why}
-				continue
-			}
+		authenticated, why := d.dmarc(in)
+		if d.verify.RequireDMARC && !authenticated {
+			out[i] = map[string]any{"agent": agent.Address, "ignored": "#fwd not honoured: " + why}
+			continue
 		}
 		// The whole text: quote stripping may have cut the forwarded block.
 		f, ok := command.ParseForward(in.Text)
@@ -532,7 +536,68 @@ func (d *Desk) forwards(ins []Inbound, plans []plan) map[int]map[string]any {
 		if f.Body != "" {
 			in.NewText = f.Body
 		}
-		out[i] = map[string]any{"agent": agent.Address, "for": f.FromAddress}
+		// Without a DMARC pass, anyone could forge the agent's From: the
+		// ticket opens, but its sender is not mailed an acknowledgement.
+		out[i] = map[string]any{"agent": agent.Address, "for": f.FromAddress, "authenticated": authenticated}
 	}
 	return out
+}
+
+// mergeTargets are the tickets an agent's #merge may name: those of the
+// agent's teams or assigned to them, other than id itself.
+func (d *Desk) mergeTargets(ctx context.Context, tx pgx.Tx, id int64, agent Address, cs []command.Command) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, c := range cs {
+		if c.Name != "merge" || len(c.Args) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(c.Args[0], 10, 64)
+		if err != nil || n == id {
+			continue
+		}
+		var team, assignee string
+		err = tx.QueryRow(ctx, `SELECT team, assignee FROM tickets WHERE id = $1`, n).Scan(&team, &assignee)
+		if err == pgx.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if assignee == agent.Address || slices.Contains(d.notes.agentTeams[agent.Address], team) {
+			out[c.Args[0]] = true
+		}
+	}
+	return out, nil
+}
+
+// cutAtMarker cuts an agent's text at deskgate's "reply above this line"
+// marker, in any language: what is below it is the quoted notification,
+// which quote stripping leaves in when nothing else was written.
+func cutAtMarker(text string) string {
+	cut := len(text)
+	for _, m := range templates.Markers() {
+		if i := strings.Index(text, m); i >= 0 && i < cut {
+			cut = i
+		}
+	}
+	if cut == len(text) {
+		return text
+	}
+	// Drop the line holding the marker (and a "> " or "On … wrote:" before it).
+	head := text[:cut]
+	if i := strings.LastIndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	} else {
+		head = ""
+	}
+	lines := strings.Split(head, "\n")
+	for len(lines) > 0 {
+		l := strings.TrimSpace(lines[len(lines)-1])
+		if l == "" || strings.HasSuffix(l, ":") || strings.HasPrefix(l, ">") {
+			lines = lines[:len(lines)-1]
+			continue
+		}
+		break
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

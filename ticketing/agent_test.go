@@ -271,31 +271,46 @@ func TestRequesterCommandsArePlainText(t *testing.T) {
 func TestForwardOpensTicketForTheOriginalSender(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
-	desk := agentDesk(t, ticketing.VerifyConfig{})
-	in := human(capture(t, pool, "support", 1), "fwd-1@desk.example", "Fwd: Printer on fire")
-	in.From = ticketing.Address{Name: "Ada", Address: "ada@desk.example"}
-	in.Text = "#fwd\n\n---------- Forwarded message ---------\nFrom: Karl Ek <karl@customer.example>\n" +
-		"Date: Mon, 23 Nov 2026 at 09:00\nSubject: Printer on fire\nTo: Ada <ada@desk.example>\n\nThe printer on floor 2 is smoking.\n"
-	in.NewText = "#fwd" // quote stripping cuts the forwarded block
-	o := receiveWith(t, pool, desk, in)[0]
-	tk, err := ticketing.GetTicket(context.Background(), pool, o.TicketID)
+	desk := agentDesk(t, ticketing.VerifyConfig{Trusted: []string{"mx.desk.example"}})
+	forward := func(uid int, auth ...ticketing.AuthResult) int64 {
+		in := human(capture(t, pool, "support", uid), "fwd-"+itoa(int64(uid))+"@desk.example", "Fwd: Printer on fire")
+		in.From = ticketing.Address{Name: "Ada", Address: "ada@desk.example"}
+		in.Text = "#fwd\n\n---------- Forwarded message ---------\nFrom: Karl Ek <karl@customer.example>\n" +
+			"Date: Mon, 23 Nov 2026 at 09:00\nSubject: Printer on fire\nTo: Ada <ada@desk.example>, Bo <bo@desk.example>\n\n" +
+			"The printer on floor 2 is smoking.\n"
+		in.NewText = "#fwd" // quote stripping cuts the forwarded block
+		in.AuthResults = auth
+		return receiveWith(t, pool, desk, in)[0].TicketID
+	}
+	acks := func(id int64) int {
+		n := 0
+		for _, r := range outbox(t, pool) {
+			if r.Event == templates.TicketReceived && r.TicketID == id && r.Recipient == "karl@customer.example" {
+				n++
+			}
+		}
+		return n
+	}
+	// Authenticated by the desk's own MX: the ticket is Karl's, and he is told.
+	id := forward(1, ticketing.AuthResult{ServID: "mx.desk.example", DMARC: "pass", DMARCFrom: "desk.example"})
+	tk, err := ticketing.GetTicket(context.Background(), pool, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tk.Requester.Address != "karl@customer.example" || tk.Subject != "Printer on fire" {
 		t.Errorf("forwarded ticket: requester %q, subject %q; want karl@customer.example, Printer on fire", tk.Requester.Address, tk.Subject)
 	}
-	acks := 0
-	for _, r := range outbox(t, pool) {
-		if r.Event == templates.TicketReceived {
-			acks++
-			if r.Recipient != "karl@customer.example" {
-				t.Errorf("acknowledgement to %s, want the original sender", r.Recipient)
-			}
-		}
+	if n := acks(id); n != 1 || !strings.Contains(strings.Join(eventKinds(t, pool, id), " "), "ticket.forwarded") {
+		t.Errorf("acknowledgements %d and events %v; want one, and ticket.forwarded", n, eventKinds(t, pool, id))
 	}
-	if acks != 1 || !strings.Contains(strings.Join(eventKinds(t, pool, o.TicketID), " "), "ticket.forwarded") {
-		t.Errorf("acknowledgements %d and events %v; want one, and ticket.forwarded", acks, eventKinds(t, pool, o.TicketID))
+	var cc int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM participants WHERE ticket_id = $1 AND address LIKE '%@desk.example'`, id).Scan(&cc); err != nil || cc != 0 {
+		t.Errorf("agents among the forwarded ticket's participants = %d, %v; want 0", cc, err)
+	}
+	// Unauthenticated (anyone can write Ada's From): the ticket opens, but
+	// Karl is not mailed.
+	if id := forward(2); acks(id) != 0 {
+		t.Errorf("an unauthenticated #fwd mailed the forwarded sender")
 	}
 }
 
@@ -325,4 +340,65 @@ func TestRelayedReplyKeepsAttachments(t *testing.T) {
 		return
 	}
 	t.Errorf("no relayed reply among %d claimed notifications", len(ns))
+}
+
+func TestAgentReplyReviewFixes(t *testing.T) {
+	t.Parallel()
+	c := newAgentCase(t, ticketing.VerifyConfig{})
+	ctx := context.Background()
+	msgID, replyTo := c.sentTo("ada@desk.example")
+	// A ticket of no team of Ada's: #merge into it is refused.
+	var foreign int64
+	if err := c.pool.QueryRow(ctx, `INSERT INTO tickets (subject, requester_addr, received_at, team) VALUES ('HR', 'x@example.org', now(), 'hr') RETURNING id`).Scan(&foreign); err != nil {
+		t.Fatal(err)
+	}
+	c.reply("ada@desk.example", replyTo, msgID, "#merge "+itoa(foreign))
+	var merged *int64
+	if err := c.pool.QueryRow(ctx, `SELECT merged_into FROM tickets WHERE id = $1`, c.ticket).Scan(&merged); err != nil || merged != nil {
+		t.Errorf("#merge into another team's ticket merged into %v, %v; want refused", merged, err)
+	}
+	if n := len(c.mails(templates.CommandsRejected)); n != 1 {
+		t.Errorf("commands-rejected mails after a foreign #merge = %d, want 1", n)
+	}
+	// A reply with nothing above the quoted notification relays nothing.
+	c.reply("ada@desk.example", replyTo, msgID, "On Monday, Desk wrote:\n> ##- Please type your reply above this line -##\n> A new ticket has arrived.")
+	if n := len(c.mails(templates.AgentReply)); n != 0 {
+		t.Errorf("a reply with only the quoted notification relayed %d mails, want 0", n)
+	}
+	// The agent's configured name signs the relayed reply, not the mail
+	// client's display name.
+	c.uid++
+	in := human(capture(t, c.pool, "support", c.uid), "sig@desk.example", "Re: VPN down")
+	in.From = ticketing.Address{Name: "ada@desk.example", Address: "ada@desk.example"}
+	in.To, in.InReplyTo = []ticketing.Address{{Address: replyTo}}, []string{msgID}
+	in.Text, in.NewText = "Fixed.", "Fixed."
+	receiveWith(t, c.pool, c.desk, in)
+	relayed := c.mails(templates.AgentReply)
+	if len(relayed) != 1 || strings.Contains(relayed[0].Text, "ada@desk.example") {
+		t.Errorf("relayed reply = %+v, want one that does not show Ada's address", relayed)
+	}
+}
+
+func TestExplanationOncePerBatch(t *testing.T) {
+	t.Parallel()
+	c := newAgentCase(t, ticketing.VerifyConfig{})
+	var ins []ticketing.Inbound
+	for k := range 3 {
+		c.uid++
+		in := human(capture(t, c.pool, "support", c.uid), "forged-"+itoa(int64(k))+"@evil.example", "Re: VPN down")
+		in.From = ticketing.Address{Address: "ada@desk.example"}
+		in.InReplyTo = []string{"req-1@example.se"}
+		in.Text, in.NewText = "#close", "#close"
+		ins = append(ins, in)
+	}
+	receiveWith(t, c.pool, c.desk, ins...)
+	queued := 0
+	for _, r := range c.mails(templates.ReplyUnverified) {
+		if r.Status == ticketing.OutboxQueued {
+			queued++
+		}
+	}
+	if queued != 1 {
+		t.Errorf("explanations queued for three forged replies in one batch = %d, want 1", queued)
+	}
 }

@@ -144,9 +144,12 @@ type notice struct {
 	// or what was wrong with its commands.
 	reason   string
 	problems []commandProblem
-	// once suppresses the mail if the same event already went to the
-	// same address within this time.
+	// once suppresses the mail if the same event about the same ticket
+	// already went to the same address within this time.
 	once time.Duration
+	// author replaces the message's author shown in the mail (the agent's
+	// configured name, not their mail client's display name).
+	author *Address
 }
 
 // ticketInfo is what notifications say about a ticket and how they thread.
@@ -408,19 +411,25 @@ func shortDuration(d time.Duration) string {
 // applyOnce suppresses mail with a once window when the same event went
 // to the same address within it (an explanation to an agent, say).
 func applyOnce(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	told := map[string]bool{} // in this batch
 	for _, m := range ms {
 		if m.n.once <= 0 || m.suppress != "" {
 			continue
 		}
-		var recent bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient = $1 AND event = $2 AND automatic
-			AND status <> 'suppressed' AND created_at > now() - $3 * interval '1 second')`, m.to.Address, m.n.event, m.n.once.Seconds()).Scan(&recent)
-		if err != nil {
-			return fmt.Errorf("ticketing: checking recent mail: %w", err)
+		key := fmt.Sprintf("%s %s %d", m.to.Address, m.n.event, m.t.id)
+		recent := told[key]
+		if !recent {
+			err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient = $1 AND event = $2 AND ticket_id = $3
+				AND automatic AND status <> 'suppressed' AND created_at > now() - $4 * interval '1 second')`,
+				m.to.Address, m.n.event, m.t.id, m.n.once.Seconds()).Scan(&recent)
+			if err != nil {
+				return fmt.Errorf("ticketing: checking recent mail: %w", err)
+			}
 		}
 		if recent {
-			m.suppress = fmt.Sprintf("already told within %s", shortDuration(m.n.once))
+			m.suppress = fmt.Sprintf("already told about this ticket within %s", shortDuration(m.n.once))
 		}
+		told[key] = true
 	}
 	return nil
 }
@@ -578,6 +587,9 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 			Text: addedText(in), Sent: in.Date}
 		if m.n.text != "" {
 			data.Message.Text = m.n.text // an agent's reply without its commands
+		}
+		if a := m.n.author; a != nil {
+			data.Message.Author = templates.Person{Name: a.Name}
 		}
 		for _, a := range in.Attachments {
 			if !a.Inline && a.Filename != "" {

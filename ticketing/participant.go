@@ -57,7 +57,7 @@ func (d *Desk) ccParticipants(in *Inbound, requester Address) []Address {
 	}
 	for _, a := range append(append([]Address{}, in.To...), in.Cc...) {
 		addr := lower(a.Address)
-		if addr == "" || seen[addr] || d.isDesk(addr) || !strings.Contains(addr, "@") {
+		if addr == "" || seen[addr] || d.isDesk(addr) || d.isAgent(addr) || !strings.Contains(addr, "@") {
 			continue
 		}
 		seen[addr] = true

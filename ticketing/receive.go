@@ -152,6 +152,11 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
+	for i, f := range fwds {
+		if auth, _ := f["authenticated"].(bool); !auth && decided[i] != nil {
+			decided[i].ackOff = true
+		}
+	}
 	replied, err := d.replyRules(ctx, tx, ins, plans, now)
 	if err != nil {
 		return nil, err

@@ -327,6 +327,13 @@ func isTag(s string) bool {
 // command (it does not start with "#" and a letter). A ":" right after the
 // name is dropped ("#note: …").
 func commandWord(line string) (word, after string, ok bool) {
+	// A fullwidth or small number sign (CJK input methods) counts as "#",
+	// so "＃note" keeps a note internal instead of relaying it.
+	for _, alt := range []string{"＃", "﹟"} {
+		if strings.HasPrefix(line, alt) {
+			line = "#" + line[len(alt):]
+		}
+	}
 	if len(line) < 2 || line[0] != '#' {
 		return "", "", false
 	}

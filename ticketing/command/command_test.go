@@ -369,3 +369,10 @@ func FuzzParse(f *testing.F) {
 		checkParsed(t, text, Parse(text))
 	})
 }
+
+func TestFullwidthNumberSign(t *testing.T) {
+	p := Parse("＃status resolved\n\n已修复。\n＃note 内部备注")
+	if len(p.Commands) != 2 || p.Commands[0].Name != "status" || p.Text != "已修复。" || p.Note != "内部备注" {
+		t.Errorf("Parse(fullwidth #) = %+v, want a status command, the text and an internal note", p)
+	}
+}
