@@ -165,6 +165,10 @@ func TestAgentCommandOnlyAndNote(t *testing.T) {
 	if assignee != "ada@desk.example" || !slices.Equal(tags, []string{"vpn"}) {
 		t.Errorf("after #take and #tag +vpn: assignee %q, tags %v", assignee, tags)
 	}
+	var actor string
+	if err := c.pool.QueryRow(context.Background(), `SELECT actor FROM events WHERE ticket_id = $1 AND kind = 'fields.changed'`, c.ticket).Scan(&actor); err != nil || actor != "ada@desk.example" {
+		t.Errorf("fields.changed event by %q, %v; want one by ada@desk.example", actor, err)
+	}
 	var internal int
 	if err := c.pool.QueryRow(context.Background(), `SELECT count(*) FROM messages WHERE ticket_id = $1 AND visibility = 'internal' AND agent = 'ada@desk.example'`, c.ticket).Scan(&internal); err != nil || internal != 2 {
 		t.Errorf("internal messages by Ada = %d, %v; want 2", internal, err)

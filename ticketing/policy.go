@@ -621,6 +621,22 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 		}
 		queueEvent(b, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
 	}
+	if res.Trace.Len() == 0 && len(res.Changes) > 0 {
+		// Changes a person made (email commands): by them, with before
+		// and after.
+		var changes []map[string]string
+		for _, ch := range res.Changes {
+			from := map[string]string{"category": before.Category, "impact": before.Impact, "urgency": before.Urgency,
+				"priority": before.Priority, "team": before.Team, "assignee": before.Assignee, "status": before.Status,
+				"language": before.Language}[ch.Field]
+			if ch.Field == "tags" {
+				from = ch.From
+			}
+			changes = append(changes, map[string]string{"field": ch.Field, "from": from, "to": ch.To})
+		}
+		b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'fields.changed', $4) RETURNING id`,
+			id, nullID(captureID), actor, jsonOf(map[string]any{"by": on, "changes": changes}))
+	}
 	b.Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
 		tags = $8, sla_policy = CASE WHEN $9 <> '' THEN $9 ELSE sla_policy END, updated_at = now()
 		WHERE id = $1 RETURNING 0::bigint`,

@@ -242,6 +242,10 @@ func parseLine(word, after, raw string, n int, first bool) (Command, *Error) {
 		if len(entries) == 0 {
 			return fail(prefix + "missing argument" + usage)
 		}
+		if len(entries) > maxListEntries {
+			return fail(prefix + "unexpected argument " + strconv.Quote(entries[maxListEntries]) +
+				" (at most " + strconv.Itoa(maxListEntries) + " a line)" + usage)
+		}
 		for _, e := range entries {
 			arg, msg := listEntry(s.name, e)
 			if msg != "" {
@@ -252,6 +256,9 @@ func parseLine(word, after, raw string, n int, first bool) (Command, *Error) {
 		return c, nil
 	}
 }
+
+// maxListEntries bounds the tags or addresses of one #tag or #cc line.
+const maxListEntries = 50
 
 // oneArg checks and normalises the single argument of status, assign or
 // merge; msg is non-empty when the argument is malformed.
