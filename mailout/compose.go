@@ -40,7 +40,9 @@ type ComposeOptions struct {
 	Date time.Time
 	// Boundary fixes the MIME boundary of multipart messages. Empty means
 	// one derived from the Message-ID, so that a retry sends the same
-	// bytes; a fixed one must not occur in the bodies.
+	// bytes; a fixed one must not occur in the bodies. go-mail uses one
+	// boundary for every level, which is invalid when parts nest, so mail
+	// with attachments (mixed around alternative) gets random ones.
 	Boundary string
 }
 
@@ -98,7 +100,7 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 		gomail.WithCharset(gomail.CharsetUTF8),
 		gomail.WithEncoding(gomail.EncodingQP),
 	}
-	if opts.Boundary == "" {
+	if opts.Boundary == "" && len(n.Attachments) == 0 {
 		// Derived from the Message-ID, so every attempt sends the same
 		// bytes; a hash never occurs in a body by chance.
 		sum := sha256.Sum256([]byte("deskgate boundary\x00" + n.MessageID))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/jhillyerd/enmime/v2"
 	"io"
 	"net/mail"
 	"os"
@@ -467,8 +468,13 @@ func TestComposeAttachments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(raw)
-	if !strings.Contains(s, "multipart/mixed") || !strings.Contains(s, `filename="vpn.ovpn"`) {
-		t.Errorf("Compose with an attachment = no multipart/mixed part named vpn.ovpn:\n%s", s)
+	// Read it as a mail client does: the attachment must be a part of its own.
+	env, err := enmime.ReadEnvelope(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Attachments) != 1 || env.Attachments[0].FileName != "vpn.ovpn" || !strings.Contains(env.Text, "") || env.HTML == "" {
+		t.Errorf("Compose with an attachment, read back: %d attachments, text %q, html %d bytes; want vpn.ovpn beside both parts",
+			len(env.Attachments), env.Text, len(env.HTML))
 	}
 }

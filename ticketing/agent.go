@@ -200,7 +200,7 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 		return nil, err
 	}
 	problems := d.checkCommands(p, mergeable)
-	p.Text = cutAtMarker(p.Text)
+	p.Text = trimAttribution(cutAtMarker(p.Text))
 	actor := agent.Address
 	if len(problems) > 0 {
 		_, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'commands.rejected', $4)`,
@@ -218,7 +218,9 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 		return err
 	})
 	if err != nil {
-		problems = []commandProblem{{templates.CommandError{Text: "(all commands)", Problem: templates.ProblemConflict}, err.Error()}}
+		// The lifecycle or a merge refused one command as it applied:
+		// the agent sees the reason itself.
+		problems = []commandProblem{{templates.CommandError{Text: err.Error(), Problem: "refused"}, err.Error()}}
 		if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'commands.rejected', $4)`,
 			id, in.CaptureID, actor, jsonOf(map[string]any{"errors": problems})); err != nil {
 			return nil, err
@@ -305,7 +307,7 @@ func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]bool) []comm
 	for _, c := range p.Commands {
 		switch c.Name {
 		case "status":
-			one(c, TicketStatuses(), "status")
+			one(c, TicketStatuses()[1:], "status") // a ticket never goes back to new
 		case "priority", "impact", "urgency":
 			if m == nil {
 				bad(c, templates.ProblemInvalidValue, strings.Join(c.Args, " "), nil, "this desk has no priorities")
@@ -598,6 +600,17 @@ func cutAtMarker(text string) string {
 			continue
 		}
 		break
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// trimAttribution drops a last line ending in a colon ("On Monday, Desk
+// wrote:"): what remains of an attribution once the quote below it is
+// cut at the marker.
+func trimAttribution(text string) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if n := len(lines); n > 0 && strings.HasSuffix(strings.TrimSpace(lines[n-1]), ":") {
+		lines = lines[:n-1]
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

@@ -174,7 +174,7 @@ SELECT t.id, t.subject, t.requester_name, t.requester_addr, t.status, t.language
 FROM tickets t
 LEFT JOIN LATERAL (
     SELECT message_id, refs, thread_root FROM messages
-    WHERE ticket_id = t.id AND direction = 'in' AND lower(from_addr) = lower(t.requester_addr)
+    WHERE ticket_id = t.id AND direction = 'in' AND lower(from_addr) = lower(t.requester_addr) AND class = 'human'
     ORDER BY id DESC LIMIT 1
 ) m ON true
 WHERE t.id = ANY($1)`

@@ -631,11 +631,15 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 				"language": before.Language}[ch.Field]
 			if ch.Field == "tags" {
 				from = ch.From
+			} else if from == ch.To {
+				continue // no change
 			}
 			changes = append(changes, map[string]string{"field": ch.Field, "from": from, "to": ch.To})
 		}
-		b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'fields.changed', $4) RETURNING id`,
-			id, nullID(captureID), actor, jsonOf(map[string]any{"by": on, "changes": changes}))
+		if len(changes) > 0 {
+			b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'fields.changed', $4) RETURNING id`,
+				id, nullID(captureID), actor, jsonOf(map[string]any{"by": on, "changes": changes}))
+		}
 	}
 	b.Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
 		tags = $8, sla_policy = CASE WHEN $9 <> '' THEN $9 ELSE sla_policy END, updated_at = now()

@@ -515,6 +515,12 @@ The printer on floor 2 does not print.
 	if b := body.String(); !strings.Contains(b, "toner") || strings.Contains(b, "#status") || strings.Contains(b, "maja@") {
 		t.Errorf("relayed body lacks the text or shows the command or Maja's address:\n%s", b)
 	}
+	// A reply with nothing above the quoted notification relays nothing.
+	before = len(out.Messages())
+	deliver(agentMail("empty", replyTo, "On Mon, 23 Nov 2026, Demo IT Service Desk wrote:\n> ##- Please type your reply above this line -##\n> A new ticket has arrived.\n"))
+	if got := out.Messages()[before:]; len(got) != 0 {
+		t.Errorf("a reply with only the quoted notification sent %d mails (first to %v), want none", len(got), got[0].To)
+	}
 	// A forged reply: Maja's address, no token.
 	before = len(out.Messages())
 	deliver("From: Maja Lind <maja@desk.example>\nTo: help@desk.example\nSubject: Re: Printer on floor 2\nMessage-ID: <forged@evil.example>\nIn-Reply-To: <req-1@kund.example>\nContent-Type: text/plain\n\n#status closed\n")
