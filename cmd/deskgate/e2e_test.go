@@ -515,6 +515,22 @@ The printer on floor 2 does not print.
 	if b := body.String(); !strings.Contains(b, "toner") || strings.Contains(b, "#status") || strings.Contains(b, "maja@") {
 		t.Errorf("relayed body lacks the text or shows the command or Maja's address:\n%s", b)
 	}
+	// A command-only reply and an internal note change the ticket and
+	// send the requester nothing.
+	before = len(out.Messages())
+	deliver(agentMail("cmd", replyTo, "#priority High\n#tag +toner\n"))
+	deliver(agentMail("note", replyTo, "#note\nOrdered a spare cartridge for floor 2.\n"))
+	for _, m := range out.Messages()[before:] {
+		if m.To[0] == "karin@kund.example" {
+			t.Errorf("a command-only reply or a note sent Karin a mail")
+		}
+	}
+	var priority string
+	var internal int
+	if err := pool.QueryRow(ctx, `SELECT t.priority, (SELECT count(*) FROM messages WHERE ticket_id = 1 AND visibility = 'internal')
+		FROM tickets t WHERE t.id = 1`).Scan(&priority, &internal); err != nil || priority != "High" || internal != 2 {
+		t.Errorf("after #priority High and #note: priority %q, internal messages %d (%v); want High, 2", priority, internal, err)
+	}
 	// A reply with nothing above the quoted notification relays nothing.
 	before = len(out.Messages())
 	deliver(agentMail("empty", replyTo, "On Mon, 23 Nov 2026, Demo IT Service Desk wrote:\n> ##- Please type your reply above this line -##\n> A new ticket has arrived.\n"))
@@ -529,6 +545,15 @@ The printer on floor 2 does not print.
 	}
 	if tk, _ := ticketingTicket(ctx, pool, 1); tk != "resolved" {
 		t.Errorf("status after a forged #status closed = %q, want still resolved", tk)
+	}
+	// #fwd: Maja brings in mail that went to her directly.
+	deliver("From: Maja Lind <maja@desk.example>\nTo: help@desk.example\nSubject: Fwd: Scanner jammed\nMessage-ID: <fwd-1@desk.example>\n" +
+		"Content-Type: text/plain; charset=utf-8\n\n#fwd\n\n---------- Forwarded message ---------\nFrom: Olle Berg <olle@kund.example>\n" +
+		"Date: Mon, 23 Nov 2026 at 08:00\nSubject: Scanner jammed\nTo: Maja Lind <maja@desk.example>\n\nThe scanner on floor 3 is jammed.\n")
+	var requester, subject string
+	if err := pool.QueryRow(ctx, `SELECT requester_addr, subject FROM tickets ORDER BY id DESC LIMIT 1`).Scan(&requester, &subject); err != nil ||
+		requester != "olle@kund.example" || subject != "Scanner jammed" {
+		t.Errorf("ticket from #fwd: requester %q, subject %q (%v); want olle@kund.example, Scanner jammed", requester, subject, err)
 	}
 }
 
