@@ -173,6 +173,13 @@ func TestAgentCommandOnlyAndNote(t *testing.T) {
 	if err := c.pool.QueryRow(context.Background(), `SELECT count(*) FROM messages WHERE ticket_id = $1 AND visibility = 'internal' AND agent = 'ada@desk.example'`, c.ticket).Scan(&internal); err != nil || internal != 2 {
 		t.Errorf("internal messages by Ada = %d, %v; want 2", internal, err)
 	}
+	tk, err := ticketing.GetTicket(context.Background(), c.pool, c.ticket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := tk.Thread[len(tk.Thread)-1]; last.Visibility != "internal" || last.Agent != "ada@desk.example" {
+		t.Errorf("GetTicket's last message: visibility %q, agent %q; want internal, ada@desk.example", last.Visibility, last.Agent)
+	}
 }
 
 func TestInvalidCommandsApplyNothing(t *testing.T) {

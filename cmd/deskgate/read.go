@@ -321,7 +321,14 @@ func printTicket(w io.Writer, t *ticketing.Ticket) error {
 		fmt.Fprintf(w, "SLA:       %-13s target %s (%s hours), used %s: %s\n", c.Kind, c.Target, c.Calendar, c.Used, state)
 	}
 	for _, m := range t.Thread {
-		fmt.Fprintf(w, "\n--- message %d (%s, %s) from %s\n", m.ID, m.Direction, m.Class, formatAddr(m.From))
+		who := formatAddr(m.From)
+		if m.Agent != "" {
+			who += " (agent)"
+		}
+		if m.Visibility == "internal" {
+			who += ", INTERNAL: never sent to the requester"
+		}
+		fmt.Fprintf(w, "\n--- message %d (%s, %s) from %s\n", m.ID, m.Direction, m.Class, who)
 		fmt.Fprintf(w, "Subject: %s\n", m.Subject)
 		for _, a := range m.Attachments {
 			fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", a.Filename, a.ContentType, a.Size)
