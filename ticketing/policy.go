@@ -298,19 +298,12 @@ func nullID(id int64) any {
 	return id
 }
 
-// classifySQL stores what the policy decided for a new ticket.
-const classifySQL = `
-UPDATE tickets SET category = $2, impact = $3, urgency = $4, priority = $5, tags = $6, sla_policy = $7,
-    assignee = $8
-WHERE id = $1 RETURNING 0::bigint`
-
-// queueClassified stores c for the new ticket id: its fields, one event
-// per rule that fired, the priority and the clocks.
+// queueClassified stores what else c decided for the new ticket id (its
+// fields went in with the ticket): one event per rule that fired, the
+// priority and the clocks.
 func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classified) int {
 	n := 0
 	t := c.result.Ticket
-	b.Queue(classifySQL, id, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee)
-	n++
 	for _, st := range c.result.Trace.Fired() {
 		var changes []rules.Change
 		for _, ch := range c.result.Changes {

@@ -175,8 +175,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		if p.action == open {
 			requester := d.requester(&ins[i])
 			c := decided[i]
-			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester), p.reason, p.evidence,
-				c.language, c.result.Ticket.Team)
+			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester), p.reason, p.evidence, c)
 			opened = append(opened, i)
 		}
 	}

@@ -40,8 +40,10 @@ func fingerprint(in *Inbound, sums [][32]byte) []byte {
 // statement, so a batch of them is one round trip.
 const createTicketSQL = `
 WITH t AS (
-    INSERT INTO tickets (subject, requester_name, requester_addr, queue, received_at, language, team)
-    SELECT $1, $2, $3, $4, coalesce((SELECT captured_at FROM inbound WHERE id = $5), now()), $25, $26
+    INSERT INTO tickets (subject, requester_name, requester_addr, queue, received_at, language, team,
+        category, impact, urgency, priority, tags, sla_policy, assignee)
+    SELECT $1, $2, $3, $4, coalesce((SELECT captured_at FROM inbound WHERE id = $5), now()), $25, $26,
+        $27, $28, $29, $30, $31, $32, $33
     RETURNING id
 ), m AS (
     INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
@@ -61,8 +63,9 @@ WITH t AS (
 SELECT ticket_id, id FROM m`
 
 // queueCreateTicket opens a ticket for in, for requester, with cc as
-// further participants, answered in language and routed to team.
-func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address, why string, ev Evidence, language, team string) {
+// further participants, with the fields the policy decided (c).
+func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address, why string, ev Evidence, c *classified) {
+	t := c.result.Ticket
 	subject := in.Subject
 	if strings.TrimSpace(subject) == "" {
 		subject = "(no subject)"
@@ -82,7 +85,7 @@ func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, 
 	b.Queue(createTicketSQL, subject, requester.Name, requester.Address, in.Queue, in.CaptureID,
 		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
 		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, newText(in), in.ThreadRoot,
-		in.From.Name, in.From.Address, language, team)
+		in.From.Name, in.From.Address, c.language, t.Team, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee)
 }
 
 const addMessageSQL = `
