@@ -535,6 +535,14 @@ func loadRuleTickets(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]rul
 	return out, err
 }
 
+// loadRuleTicket reads one ticket as rules see it; ok is false when it
+// does not exist.
+func loadRuleTicket(ctx context.Context, tx pgx.Tx, id int64) (rules.Ticket, bool, error) {
+	ts, err := loadRuleTickets(ctx, tx, []int64{id})
+	t, ok := ts[id]
+	return t, ok, err
+}
+
 // replyRules evaluates the message.received rules for every requester
 // reply that joins an existing ticket, before it is stored: a reply a rule
 // ignores is planned as ignored. The results are indexed like ins.
@@ -590,13 +598,9 @@ func (d *Desk) applyRules(ctx context.Context, tx pgx.Tx, id, captureID int64, o
 // applyRulesAs is applyRules for changes made by actor (rules, or an
 // agent's email commands).
 func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64, on, actor string, res *rules.Result, now time.Time) ([]notice, error) {
-	ts, err := loadRuleTickets(ctx, tx, []int64{id})
-	if err != nil {
+	before, ok, err := loadRuleTicket(ctx, tx, id)
+	if err != nil || !ok {
 		return nil, err
-	}
-	before, ok := ts[id]
-	if !ok {
-		return nil, nil
 	}
 	after, explicit := applyChanges(before, res.Changes)
 	if !explicit && d.policy.Matrix != nil && (after.Impact != before.Impact || after.Urgency != before.Urgency) {
@@ -711,13 +715,9 @@ func (d *Desk) updatedRules(ctx context.Context, tx pgx.Tx, id int64, previous f
 	if d.policy.Rules == nil {
 		return nil, nil
 	}
-	ts, err := loadRuleTickets(ctx, tx, []int64{id})
-	if err != nil {
+	cur, ok, err := loadRuleTicket(ctx, tx, id)
+	if err != nil || !ok {
 		return nil, err
-	}
-	cur, ok := ts[id]
-	if !ok {
-		return nil, nil
 	}
 	prev := cur
 	prev.Tags = slices.Clone(cur.Tags)

@@ -22,6 +22,17 @@ import (
 // run) and the given rules.
 func policyDesk(t *testing.T, rs ...rules.Rule) *ticketing.Desk {
 	t.Helper()
+	targets := map[string]ticketing.Targets{}
+	for p, tg := range rules.DefaultTargets() {
+		targets[p] = ticketing.Targets{Response: tg.Response, Resolution: tg.Resolution}
+	}
+	return policyDeskWith(t, targets, ticketing.Escalation{Warning: ticketing.EscalationLevel{Notify: []string{"assignee"}},
+		Breach: ticketing.EscalationLevel{Notify: []string{"assignee", "team"}, RaisePriority: true}}, rs...)
+}
+
+// policyDeskWith is policyDesk with the given targets and escalation.
+func policyDeskWith(t *testing.T, targets map[string]ticketing.Targets, esc ticketing.Escalation, rs ...rules.Rule) *ticketing.Desk {
+	t.Helper()
 	set, err := rules.Compile(rs, rules.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -29,10 +40,6 @@ func policyDesk(t *testing.T, rs ...rules.Rule) *ticketing.Desk {
 	tpl, err := templates.Load("")
 	if err != nil {
 		t.Fatal(err)
-	}
-	targets := map[string]ticketing.Targets{}
-	for p, tg := range rules.DefaultTargets() {
-		targets[p] = ticketing.Targets{Response: tg.Response, Resolution: tg.Resolution}
 	}
 	ev := func(to ...string) ticketing.EventRule { return ticketing.EventRule{Enabled: true, To: to} }
 	return ticketing.NewDesk(quiet, ticketing.Config{
@@ -44,9 +51,7 @@ func policyDesk(t *testing.T, rs ...rules.Rule) *ticketing.Desk {
 			Teams:  []ticketing.Team{{Name: "support"}}},
 		Policy: ticketing.PolicyConfig{Rules: set, Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
 			Policies:      map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}},
-			DefaultPolicy: "standard",
-			Escalation: ticketing.Escalation{Warning: ticketing.EscalationLevel{Notify: []string{"assignee"}},
-				Breach: ticketing.EscalationLevel{Notify: []string{"assignee", "team"}, RaisePriority: true}}},
+			DefaultPolicy: "standard", Escalation: esc},
 	})
 }
 

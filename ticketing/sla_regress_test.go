@@ -12,32 +12,7 @@ import (
 	"deskgate/templates"
 	"deskgate/ticketing"
 	"deskgate/ticketing/rules"
-	"deskgate/ticketing/sla"
 )
-
-func regressionDesk(t *testing.T, targets map[string]ticketing.Targets, esc ticketing.Escalation, rs ...rules.Rule) *ticketing.Desk {
-	t.Helper()
-	set, err := rules.Compile(rs, rules.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := templates.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := func(to ...string) ticketing.EventRule { return ticketing.EventRule{Enabled: true, To: to} }
-	return ticketing.NewDesk(quiet, ticketing.Config{
-		DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example",
-		Notify: ticketing.NotifyConfig{Templates: tpl, DeskName: "Desk", Language: "en",
-			Events: map[string]ticketing.EventRule{templates.TicketReceived: ev("requester"),
-				templates.SLAWarning: ev("assignee"), templates.SLABreach: ev("assignee", "team")},
-			Agents: []ticketing.Agent{{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}}},
-			Teams:  []ticketing.Team{{Name: "support"}}},
-		Policy: ticketing.PolicyConfig{Rules: set, Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
-			Policies:      map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}},
-			DefaultPolicy: "standard", Escalation: esc},
-	})
-}
 
 // Regression tests from a review of the SLA integration; each failed
 // before its fix.
@@ -75,7 +50,7 @@ func TestSLARegressionPauseResumeWarnsTwice(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
 	ctx := context.Background()
-	desk := regressionDesk(t, map[string]ticketing.Targets{"Medium": {Resolution: 10 * time.Hour}},
+	desk := policyDeskWith(t, map[string]ticketing.Targets{"Medium": {Resolution: 10 * time.Hour}},
 		ticketing.Escalation{Warning: ticketing.EscalationLevel{Notify: []string{"assignee"}}})
 	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))[0]
 	ageClocks(t, pool, o.TicketID, 9*time.Hour)
@@ -206,7 +181,7 @@ func TestSLARegressionNextResponseSecondCycle(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
 	ctx := context.Background()
-	desk := regressionDesk(t, map[string]ticketing.Targets{"Medium": {Resolution: 100 * time.Hour, NextResponse: 2 * time.Hour}},
+	desk := policyDeskWith(t, map[string]ticketing.Targets{"Medium": {Resolution: 100 * time.Hour, NextResponse: 2 * time.Hour}},
 		ticketing.Escalation{})
 	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))[0]
 	r := human(capture(t, pool, "support", 2), "r@example.se", "Re: Help")
@@ -252,7 +227,7 @@ func TestSLARegressionStopAfterDeadline(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
 	ctx := context.Background()
-	desk := regressionDesk(t, map[string]ticketing.Targets{"Medium": {Resolution: 10 * time.Hour}}, ticketing.Escalation{})
+	desk := policyDeskWith(t, map[string]ticketing.Targets{"Medium": {Resolution: 10 * time.Hour}}, ticketing.Escalation{})
 	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))[0]
 	ageClocks(t, pool, o.TicketID, 11*time.Hour)
 	if err := desk.SetStatus(ctx, pool, o.TicketID, ticketing.StatusResolved, "ada@desk.example", "fixed"); err != nil {
@@ -288,7 +263,7 @@ func TestSLARegressionMergeAfterDeadline(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
 	ctx := context.Background()
-	desk := regressionDesk(t, map[string]ticketing.Targets{"Medium": {Resolution: 10 * time.Hour}}, ticketing.Escalation{})
+	desk := policyDeskWith(t, map[string]ticketing.Targets{"Medium": {Resolution: 10 * time.Hour}}, ticketing.Escalation{})
 	a := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "a@example.se", "Printer"))[0]
 	b := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "b@example.se", "Printer again"))[0]
 	ageClocks(t, pool, b.TicketID, 11*time.Hour)
