@@ -683,7 +683,11 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 		case p.action == open:
 			c := decided[i]
 			if c == nil || !c.ackOff {
-				ns = append(ns, notice{event: templates.TicketReceived, ticket: o.TicketID, in: in})
+				ack := notice{event: templates.TicketReceived, ticket: o.TicketID, in: in}
+				if c != nil {
+					ack.sla = c.responseTarget() // "we aim to respond within 4 business hours"
+				}
+				ns = append(ns, ack)
 			}
 			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in})
 			if c != nil {

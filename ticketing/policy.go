@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"deskgate/templates"
 	"deskgate/ticketing/rules"
 	"deskgate/ticketing/sla"
 )
@@ -763,4 +764,16 @@ func (d *Desk) startNextResponse(ctx context.Context, tx pgx.Tx, id, captureID i
 	b.Queue(`WITH d AS (DELETE FROM sla_clocks WHERE ticket_id = $1 AND kind = 'next_response') SELECT 0::bigint`, id)
 	d.queueClock(b, id, captureID, c, actor, "the requester replied")
 	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+}
+
+// responseTarget is the first-response target a new ticket's
+// acknowledgement states, or nil without one.
+func (c *classified) responseTarget() *templates.SLA {
+	for _, ck := range c.clocks {
+		if ck.kind == ClockResponse {
+			return &templates.SLA{Kind: ClockResponse, Target: ck.clock.Target,
+				Business: ck.calendar.Name() != sla.Always().Name(), Due: ck.clock.Deadline(ck.calendar)}
+		}
+	}
+	return nil
 }

@@ -137,6 +137,11 @@ func TestRulesAndMatrixClassifyANewTicket(t *testing.T) {
 			t.Errorf("events %q lack %s", kinds, k)
 		}
 	}
+	for _, r := range outbox(t, pool) {
+		if r.Event == templates.TicketReceived && r.TicketID == o.TicketID && !strings.Contains(r.Text, "1 hour") {
+			t.Errorf("acknowledgement does not state the 1-hour response target (High):\n%s", r.Text)
+		}
+	}
 	// The default applies without rules: impact Low × urgency Normal = Medium.
 	plain := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "p@example.se", "Printer"))[0]
 	if f := fields(t, pool, plain.TicketID); f.Priority != "Medium" || f.Impact != "Low" || f.Urgency != "Normal" {
