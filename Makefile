@@ -35,6 +35,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME) ./ticketing/rules/
 	$(GO) test -run '^$$' -fuzz FuzzCalendar -fuzztime $(FUZZTIME) ./ticketing/sla/
 	$(GO) test -run '^$$' -fuzz FuzzDeliveryStatus -fuzztime $(FUZZTIME) ./mailin/parse/
+	$(GO) test -run '^$$' -fuzz FuzzAuthResult -fuzztime $(FUZZTIME) ./mailin/parse/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./ticketing/command/
+	$(GO) test -run '^$$' -fuzz FuzzParseForward -fuzztime $(FUZZTIME) ./ticketing/command/
 
 fmt:
 	gofmt -l -w .
