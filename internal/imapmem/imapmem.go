@@ -14,6 +14,7 @@ package imapmem
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -46,6 +47,11 @@ type Options struct {
 	// each connection, to simulate a slow link. Data flows steadily in
 	// small pieces.
 	BytesPerSecond int
+	// TLS, when set, is offered with STARTTLS; with ImplicitTLS the server
+	// speaks TLS from the first byte instead. Neither combines with
+	// DisableIdle or BytesPerSecond, which filter the raw connection.
+	TLS         *tls.Config
+	ImplicitTLS bool
 }
 
 // Server is a running in-process IMAP server.
@@ -105,12 +111,16 @@ func Start(opts Options) (*Server, error) {
 		Caps:         caps,
 		Logger:       logger,
 		InsecureAuth: true,
+		TLSConfig:    map[bool]*tls.Config{false: opts.TLS}[opts.ImplicitTLS],
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("imapmem: %w", err)
 	}
 	s.ln = &listener{Listener: ln, s: s}
+	if opts.ImplicitTLS && opts.TLS != nil {
+		s.ln = tls.NewListener(s.ln, opts.TLS)
+	}
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(s.ln)

@@ -16,6 +16,7 @@ package smtpmem
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,10 @@ type Options struct {
 	Deliver func(Message)
 	// Logger receives go-smtp's internal errors; nil discards them.
 	Logger smtp.Logger
+	// TLS, when set, is offered with STARTTLS; with ImplicitTLS the server
+	// speaks TLS from the first byte instead.
+	TLS         *tls.Config
+	ImplicitTLS bool
 }
 
 // Message is one accepted message: its envelope and its content exactly as
@@ -104,6 +109,13 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("smtpmem: %w", err)
 	}
 	s.ln = &listener{Listener: ln, s: s}
+	if opts.TLS != nil {
+		if opts.ImplicitTLS {
+			s.ln = tls.NewListener(s.ln, opts.TLS)
+		} else {
+			s.srv.TLSConfig = opts.TLS
+		}
+	}
 	go func() {
 		defer close(s.served)
 		_ = s.srv.Serve(s.ln)
