@@ -1,6 +1,7 @@
 package ticketing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -144,23 +145,17 @@ func (d *Desk) dmarc(in *Inbound) (bool, string) {
 			if ar.DMARC == "pass" && ar.DMARCFrom == from {
 				return true, ""
 			}
-			return false, fmt.Sprintf("the receiving server %q reported dmarc=%s for %s", ar.ServID, ar.DMARC, cmpOr(ar.DMARCFrom, "an unnamed domain"))
+			return false, fmt.Sprintf("the receiving server %q reported dmarc=%s for %s", ar.ServID, ar.DMARC, cmp.Or(ar.DMARCFrom, "an unnamed domain"))
 		}
 		for _, dom := range ar.DKIMPass {
 			if dom == from || strings.HasSuffix(from, "."+dom) || strings.HasSuffix(dom, "."+from) {
 				return true, ""
 			}
 		}
-		return false, fmt.Sprintf("the receiving server %q did not report dmarc=pass for %s (dmarc=%s)", ar.ServID, from, cmpOr(ar.DMARC, "none"))
+		// Here the server gave no DMARC verdict, and no aligned DKIM pass.
+		return false, fmt.Sprintf("the receiving server %q did not report dmarc=pass for %s (dmarc=none)", ar.ServID, from)
 	}
 	return false, "no Authentication-Results from a trusted receiving server, and this desk requires DMARC"
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // agentWork applies what verified agents' messages ask and explains to the
