@@ -1,15 +1,15 @@
 package imapmem
 
 import (
-	"bytes"
 	"crypto/subtle"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
+
+	"deskgate/internal/xoauth2srv"
 )
 
 // session is one connection's session: the memory server's user session once
@@ -102,7 +102,14 @@ func (sess *session) Authenticate(mech string) (sasl.Server, error) {
 			return sess.Login(username, password)
 		}), nil
 	case mech == "XOAUTH2" && sess.srv.opts.OAuth2Token != "":
-		return &xoauth2Server{sess: sess}, nil
+		o := sess.srv.opts
+		return &xoauth2srv.Server{ErrFailed: imapserver.ErrAuthFailed, Accept: func(user, token string) bool {
+			if user != o.Username || subtle.ConstantTimeCompare([]byte(token), []byte(o.OAuth2Token)) != 1 {
+				return false
+			}
+			sess.UserSession = imapmemserver.NewUserSession(sess.srv.user)
+			return true
+		}}, nil
 	}
 	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "SASL mechanism not supported"}
 }
@@ -112,51 +119,4 @@ func (sess *session) Authenticate(mech string) (sasl.Server, error) {
 type noMoveSession struct {
 	*session
 	Move struct{}
-}
-
-// xoauth2Server implements the server side of Google's and Microsoft's
-// XOAUTH2: "user=<u>\x01auth=Bearer <token>\x01\x01". On failure it sends a
-// JSON error challenge, waits for the client's empty response, then fails.
-type xoauth2Server struct {
-	sess   *session
-	failed bool
-}
-
-const xoauth2Failure = `{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`
-
-func (x *xoauth2Server) Next(response []byte) ([]byte, bool, error) {
-	if x.failed {
-		return nil, false, imapserver.ErrAuthFailed
-	}
-	if response == nil {
-		return nil, false, nil // ask for the initial response
-	}
-	user, token, ok := parseXOAUTH2(response)
-	o := x.sess.srv.opts
-	if ok && user == o.Username && subtle.ConstantTimeCompare([]byte(token), []byte(o.OAuth2Token)) == 1 {
-		x.sess.UserSession = imapmemserver.NewUserSession(x.sess.srv.user)
-		return nil, true, nil
-	}
-	x.failed = true
-	return []byte(xoauth2Failure), false, nil
-}
-
-func parseXOAUTH2(b []byte) (user, token string, ok bool) {
-	if !bytes.HasSuffix(b, []byte("\x01\x01")) {
-		return "", "", false
-	}
-	for _, kv := range strings.Split(string(b[:len(b)-2]), "\x01") {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "user":
-			user = v
-		case "auth":
-			t, found := strings.CutPrefix(v, "Bearer ")
-			if !found {
-				return "", "", false
-			}
-			token = t
-		}
-	}
-	return user, token, user != "" && token != ""
 }

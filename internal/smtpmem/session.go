@@ -1,14 +1,14 @@
 package smtpmem
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"errors"
 	"io"
-	"strings"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"deskgate/internal/xoauth2srv"
 )
 
 // Authentication mechanism names.
@@ -110,7 +110,14 @@ func (sess *session) Auth(mech string) (sasl.Server, error) {
 	case mech == mechLogin && len(sess.srv.opts.Users) > 0:
 		return &loginServer{sess: sess}, nil
 	case mech == mechXOAUTH2 && len(sess.srv.opts.Tokens) > 0:
-		return &xoauth2Server{sess: sess}, nil
+		return &xoauth2srv.Server{Initial: []byte{}, ErrFailed: smtp.ErrAuthFailed, Accept: func(user, token string) bool {
+			want, known := sess.srv.opts.Tokens[user]
+			if !known || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
+				return false
+			}
+			sess.authed = true
+			return true
+		}}, nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
 }
@@ -146,51 +153,4 @@ func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
 		return nil, true, l.sess.login(string(l.username), string(response))
 	}
 	return nil, false, smtp.ErrAuthFailed
-}
-
-// xoauth2Server is the server side of Google's and Microsoft's XOAUTH2:
-// "user=<u>\x01auth=Bearer <token>\x01\x01". On failure it sends a JSON
-// error challenge, waits for the client's empty response, then fails.
-type xoauth2Server struct {
-	sess   *session
-	failed bool
-}
-
-const xoauth2Failure = `{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`
-
-func (x *xoauth2Server) Next(response []byte) ([]byte, bool, error) {
-	if x.failed {
-		return nil, false, smtp.ErrAuthFailed
-	}
-	if response == nil {
-		return []byte{}, false, nil // ask for the initial response
-	}
-	user, token, ok := parseXOAUTH2(response)
-	want, known := x.sess.srv.opts.Tokens[user]
-	if ok && known && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1 {
-		x.sess.authed = true
-		return nil, true, nil
-	}
-	x.failed = true
-	return []byte(xoauth2Failure), false, nil
-}
-
-func parseXOAUTH2(b []byte) (user, token string, ok bool) {
-	if !bytes.HasSuffix(b, []byte("\x01\x01")) {
-		return "", "", false
-	}
-	for _, kv := range strings.Split(string(b[:len(b)-2]), "\x01") {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "user":
-			user = v
-		case "auth":
-			t, found := strings.CutPrefix(v, "Bearer ")
-			if !found {
-				return "", "", false
-			}
-			token = t
-		}
-	}
-	return user, token, user != "" && token != ""
 }
