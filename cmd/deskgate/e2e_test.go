@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/internal/dbtest"
 	"deskgate/internal/demo"
@@ -287,27 +288,7 @@ func TestTwoServersOneMailbox(t *testing.T) {
 func TestNotificationsEndToEnd(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
-	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imap.Close()
-	out, err := smtpmem.Start(smtpmem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(runCtx, demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
-	}()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	}()
+	imap, out, served := startDesk(t, pool)
 	deliver := func(raw string) {
 		t.Helper()
 		if _, err := imap.Append("INBOX", []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
@@ -423,27 +404,7 @@ Subject: Re: Skrivaren skriver inte ut [#1]
 func TestAgentRepliesEndToEnd(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
-	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imap.Close()
-	out, err := smtpmem.Start(smtpmem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(runCtx, demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
-	}()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	}()
+	imap, out, served := startDesk(t, pool)
 	delivered := 0
 	deliver := func(raw string) {
 		t.Helper()
@@ -563,4 +524,33 @@ func ticketingTicket(ctx context.Context, pool interface {
 	var s string
 	err := pool.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, id).Scan(&s)
 	return s, err
+}
+
+// startDesk runs serve on the demo configuration against fresh in-process
+// IMAP and SMTP servers until the test ends, and checks that it stops
+// cleanly. served reports serve's early end.
+func startDesk(t *testing.T, pool *pgxpool.Pool) (imap *imapmem.Server, out *smtpmem.Server, served <-chan error) {
+	t.Helper()
+	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { imap.Close() })
+	out, err = smtpmem.Start(smtpmem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
+	}()
+	t.Cleanup(func() { // runs before the servers close
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	})
+	return imap, out, done
 }
