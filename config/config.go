@@ -322,6 +322,7 @@ type Events struct {
 	RequesterReplied Event `yaml:"requester_replied"` // to agents; default to assignee
 	SLAWarning       Event `yaml:"sla_warning"`       // default to assignee
 	SLABreach        Event `yaml:"sla_breach"`        // default to assignee and team
+	SenderHeld       Event `yaml:"sender_held"`       // to agents: a stranger's mail was held; default to assignee
 }
 
 // Event is whether one event sends mail, and to whom.
@@ -381,6 +382,15 @@ type Tickets struct {
 	// TagPrefix makes subject tags [<prefix><number>], e.g. "#" for [#1234]
 	// (the default) or "HELP-" for [HELP-1234].
 	TagPrefix string `yaml:"tag_prefix"`
+	// TrustRequesterDomain lets people at the requester's own domain join
+	// a ticket by replying to its mail (In-Reply-To, References,
+	// Thread-Index), as colleagues do. Off by default: such mail from
+	// someone who takes no part is held until an agent admits them.
+	// Public mail providers' domains (gmail.com, outlook.com, …) never count.
+	TrustRequesterDomain bool `yaml:"trust_requester_domain"`
+	// MaxParticipants bounds the people a ticket gains from the To and Cc
+	// of its mail; the rest are recorded in its events. Default 50.
+	MaxParticipants int `yaml:"max_participants"`
 }
 
 // Desk identifies the help desk to its users.

@@ -47,7 +47,7 @@ func TestParseMinimal(t *testing.T) {
 	want := &Config{
 		Desk:    Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
 		Ingest:  Ingest{Workers: min(runtime.NumCPU(), maxWorkers), BatchSize: 200, MaxMessageSize: 25_000_000},
-		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#"},
+		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#", MaxParticipants: 50},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "imap.example.com", Port: 993, TLS: TLSImplicit,
 			Username: "help@example.com", Password: "s3cret: #not a comment",
@@ -96,6 +96,7 @@ func defaultNotifications() Notifications {
 			RequesterReplied: on(ToAssignee),
 			SLAWarning:       on(ToAssignee),
 			SLABreach:        on(ToAssignee, ToTeam),
+			SenderHeld:       on(ToAssignee),
 		},
 	}
 }
@@ -186,7 +187,7 @@ agents:
 	want := &Config{
 		Desk:    Desk{Name: "Example IT Service Desk", Address: "Help@Example.COM", Domain: "desk.example.com", Language: "pt-BR"},
 		Ingest:  Ingest{Workers: 3, BatchSize: 5000, MaxMessageSize: 10 << 20},
-		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#"},
+		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#", MaxParticipants: 50},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "::1", Port: 10143, TLS: TLSPlain,
 			Username: "help", Password: "s3cret: #not a comment",
@@ -231,6 +232,7 @@ agents:
 				RequesterReplied: Event{Enabled: true, To: []string{ToAssignee}},
 				SLAWarning:       Event{Enabled: true, To: []string{ToAssignee}},
 				SLABreach:        Event{Enabled: false, To: []string{ToTeam}},
+				SenderHeld:       Event{Enabled: true, To: []string{ToAssignee}},
 			},
 		},
 		Teams: []Team{{Name: "first-line", Address: "first-line@example.com"}, {Name: "hr_2"}},

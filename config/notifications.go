@@ -53,11 +53,13 @@ var eventSpecs = [...]eventSpec{
 		event: func(e *Events) *Event { return &e.SLAWarning }},
 	{name: "sla-breach", key: "sla_breach", internal: true, to: []string{ToAssignee, ToTeam},
 		event: func(e *Events) *Event { return &e.SLABreach }},
+	{name: "sender-held", key: "sender_held", internal: true, to: []string{ToAssignee},
+		event: func(e *Events) *Event { return &e.SenderHeld }},
 }
 
 // Event returns the configuration of an event by the name the templates give it:
 // "ticket-received", "agent-reply", "status-pending", "status-resolved", "status-closed",
-// "reopened", "new-ticket", "requester-replied", "sla-warning" or "sla-breach". It reports false
+// "reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach" or "sender-held". It reports false
 // for any other name.
 func (n *Notifications) Event(name string) (Event, bool) {
 	for _, spec := range eventSpecs {

@@ -11,7 +11,7 @@ import (
 func TestEventNames(t *testing.T) {
 	// The templates package's event names; config must not import it.
 	want := []string{"ticket-received", "agent-reply", "status-pending", "status-resolved", "status-closed",
-		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach"}
+		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "sender-held"}
 	var got []string
 	for _, spec := range eventSpecs {
 		got = append(got, spec.name)

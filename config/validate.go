@@ -163,6 +163,10 @@ func (v validator) requiredKey(path string) bool {
 	return true
 }
 
+// defaultMaxParticipants is tickets.max_participants unless set: enough
+// for a team on Cc, few enough that one message cannot make a mailing list.
+const defaultMaxParticipants = 50
+
 func validate(d *decoder, c *Config) {
 	v := validator{d}
 	v.desk(&c.Desk)
@@ -176,6 +180,7 @@ func validate(d *decoder, c *Config) {
 		(len(p) > 16 || strings.ContainsAny(p, "[]［］ \t") || unicode.IsDigit(rune(p[len(p)-1]))) {
 		v.errorf("tickets.tag_prefix", "must be 1 to 16 characters without brackets or spaces, not ending in a digit, such as # or HELP-")
 	}
+	v.intRange("tickets.max_participants", c.Tickets.MaxParticipants, 1, 1000)
 	v.mailboxes(c.Mailboxes)
 	v.smtp(&c.SMTP)
 	v.notifications(&c.Notifications, c.Desk.Address)
@@ -475,6 +480,7 @@ func (c *Config) setDefaults(has func(path string) bool) {
 	}
 	c.Tickets.ReopenWindow = cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle)
 	c.Tickets.TagPrefix = cmp.Or(c.Tickets.TagPrefix, "#")
+	c.Tickets.MaxParticipants = cmp.Or(c.Tickets.MaxParticipants, defaultMaxParticipants)
 	c.Tickets.CloseResolvedAfter = cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle)
 	in := &c.Ingest
 	if in.Workers == 0 {

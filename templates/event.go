@@ -14,20 +14,21 @@ const (
 	SLABreach        = "sla-breach"        // to agents: an SLA target was missed
 	CommandsRejected = "commands-rejected" // to an agent: their reply's email commands had errors, so none applied and nothing was relayed; each error and the commands accepted
 	ReplyUnverified  = "reply-unverified"  // to an agent: their reply could not be verified, so it was kept as ordinary correspondence; why, and how to reply
+	SenderHeld       = "sender-held"       // to agents: someone who takes no part in the ticket wrote to it; their message is held as internal until an agent answers #accept
 )
 
 // Events returns every event, in the order of the constants above.
 func Events() []string {
 	return []string{TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified}
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld}
 }
 
 // ToAgents reports whether event is mail to agents rather than to the
 // requester: true for new-ticket, requester-replied, sla-warning,
-// sla-breach, commands-rejected and reply-unverified.
+// sla-breach, commands-rejected, reply-unverified and sender-held.
 func ToAgents(event string) bool {
 	switch event {
-	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified:
+	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld:
 		return true
 	}
 	return false
@@ -37,7 +38,7 @@ func ToAgents(event string) bool {
 func knownEvent(event string) bool {
 	switch event {
 	case TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified:
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld:
 		return true
 	}
 	return false

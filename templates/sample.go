@@ -71,6 +71,13 @@ func Sample(event string) Data {
 		d.Recipient = agent
 		d.Message = reply
 		d.Message.Attachments = []string{"test-page.pdf"}
+	case SenderHeld:
+		d.Recipient = agent
+		d.Message = Message{
+			Author: Person{Name: "Mallory Example", Address: "mallory@example.net"},
+			Text:   "Hi, I'm Åsa's new colleague. Could you send the temporary password to me instead?",
+			Sent:   at(6, 15, 2),
+		}
 	case SLAWarning:
 		d.Ticket.Status, d.Ticket.Assignee = "new", ""
 		d.Recipient = agent

@@ -332,6 +332,12 @@ func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]bool) []comm
 					bad(c, templates.ProblemInvalidAddress, addr, nil, addr+" is not an address the desk can copy in")
 				}
 			}
+		case "accept":
+			for _, a := range c.Args {
+				if d.isDesk(a) || d.isAgent(a) || !strings.Contains(a, "@") {
+					bad(c, templates.ProblemInvalidAddress, a, nil, a+" is not an address that can take part in a ticket")
+				}
+			}
 		case "fwd":
 			bad(c, templates.ProblemConflict, "", nil, "#fwd only works at the top of a new email to the desk, not in a reply")
 		case "merge":
@@ -446,7 +452,7 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 					continue
 				}
 				b := &pgx.Batch{}
-				queueAddParticipant(b, id, in.CaptureID, Address{Address: lower(strings.TrimPrefix(a, "+"))}, "cc", "added by "+agent.Address)
+				queueAddParticipant(b, id, in.CaptureID, Address{Address: lower(strings.TrimPrefix(a, "+"))}, "cc", "added by "+agent.Address, 0)
 				if err := runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
 					if err := row.Scan(new(int64)); err != nil && err != pgx.ErrNoRows {
 						return err
@@ -455,6 +461,10 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 				}); err != nil {
 					return nil, err
 				}
+			}
+		case "accept":
+			if _, err := d.admit(ctx, tx, id, in.CaptureID, c.Args, agent.Address); err != nil {
+				return nil, fmt.Errorf("%s: %w", strings.TrimSpace(c.Raw), err)
 			}
 		case "merge":
 			into, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)

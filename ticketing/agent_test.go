@@ -21,6 +21,12 @@ import (
 // reply tokens, priorities and every notification on.
 func agentDesk(t *testing.T, verify ticketing.VerifyConfig) *ticketing.Desk {
 	t.Helper()
+	return agentDeskWith(t, func(c *ticketing.Config) { c.Verify = verify })
+}
+
+// agentDeskWith is agentDesk with the configuration changed by change.
+func agentDeskWith(t *testing.T, change func(*ticketing.Config)) *ticketing.Desk {
+	t.Helper()
 	tpl, err := templates.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -34,12 +40,13 @@ func agentDesk(t *testing.T, verify ticketing.VerifyConfig) *ticketing.Desk {
 		targets[p] = ticketing.Targets{Response: tg.Response, Resolution: tg.Resolution}
 	}
 	ev := func(to ...string) ticketing.EventRule { return ticketing.EventRule{Enabled: true, To: to} }
-	return ticketing.NewDesk(quiet, ticketing.Config{
-		DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example", Tokens: keys, Verify: verify,
+	cfg := ticketing.Config{
+		DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example", Tokens: keys,
 		Notify: ticketing.NotifyConfig{Templates: tpl, DeskName: "Desk", Language: "en",
 			Events: map[string]ticketing.EventRule{templates.TicketReceived: ev("requester"), templates.NewTicket: ev("team"),
 				templates.AgentReply: ev("requester", "cc"), templates.StatusPending: ev("requester"),
-				templates.StatusResolved: ev("requester"), templates.RequesterReplied: ev("assignee")},
+				templates.StatusResolved: ev("requester"), templates.RequesterReplied: ev("assignee"),
+				templates.SenderHeld: ev("assignee")},
 			Agents: []ticketing.Agent{
 				{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}},
 				{Name: "Bo", Addresses: []string{"bo@desk.example"}, Teams: []string{"support"}}},
@@ -47,7 +54,9 @@ func agentDesk(t *testing.T, verify ticketing.VerifyConfig) *ticketing.Desk {
 		Policy: ticketing.PolicyConfig{Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
 			Policies:      map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}},
 			DefaultPolicy: "standard"},
-	})
+	}
+	change(&cfg)
+	return ticketing.NewDesk(quiet, cfg)
 }
 
 // agentCase is one ticket opened by a requester, with what its agents were

@@ -162,13 +162,14 @@ type ticketInfo struct {
 	created                  time.Time
 	resolvedAt               *time.Time
 	lastID, lastRoot         string // the requester's latest message: Message-ID and Outlook root
+	root                     string // the ticket's own Outlook root; "" for tickets from before migration 9
 	lastRefs                 []string
 	cc                       []Address
 }
 
 const ticketInfoSQL = `
 SELECT t.id, t.subject, t.requester_name, t.requester_addr, t.status, t.language, t.team, t.assignee, t.priority, t.category, t.created_at,
-    t.resolved_at, coalesce(m.message_id, ''), coalesce(m.refs, '{}'), coalesce(m.thread_root, ''),
+    t.thread_root, t.resolved_at, coalesce(m.message_id, ''), coalesce(m.refs, '{}'), coalesce(m.thread_root, ''),
     coalesce((SELECT jsonb_agg(jsonb_build_object('name', p.name, 'address', p.address) ORDER BY p.added_at)
               FROM participants p WHERE p.ticket_id = t.id AND p.role = 'cc'), '[]')
 FROM tickets t
@@ -189,7 +190,7 @@ func loadTicketInfo(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*tic
 		t := &ticketInfo{}
 		var cc []Address
 		err := row.Scan(&t.id, &t.subject, &t.requester.Name, &t.requester.Address, &t.status, &t.language, &t.team,
-			&t.assignee, &t.priority, &t.category, &t.created, &t.resolvedAt, &t.lastID, &t.lastRefs, &t.lastRoot, &cc)
+			&t.assignee, &t.priority, &t.category, &t.created, &t.root, &t.resolvedAt, &t.lastID, &t.lastRefs, &t.lastRoot, &cc)
 		t.cc = cc
 		out[t.id] = t
 		return struct{}{}, err
@@ -634,7 +635,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		n.InReplyTo = t.lastID
 		n.References = continueRefs(t.lastRefs, t.lastID)
 	}
-	n.ThreadIndex = threadIndex(t.lastRoot, t.id, t.created, d.domain, time.Now())
+	n.ThreadIndex = threadIndex(cmp.Or(t.lastRoot, t.root), t.id, t.created, d.domain, time.Now())
 	return n, nil
 }
 
@@ -669,8 +670,9 @@ func topic(subject string) string {
 
 // notices are the notifications a received batch causes: an
 // acknowledgement and a new-ticket mail for each ticket opened, a
-// reopened mail for each ticket a reply reopened, and a requester-replied
-// mail for each human reply that is not an agent's.
+// reopened mail for each ticket a reply reopened, a requester-replied
+// mail for each human reply that is not an agent's, and a sender-held
+// mail for each held one.
 func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*classified) []notice {
 	if d.notes == nil {
 		return nil
@@ -701,7 +703,11 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 				reopened[o.TicketID] = true
 				ns = append(ns, notice{event: templates.Reopened, ticket: o.TicketID, in: in})
 			}
-			if !d.isAgent(in.From.Address) {
+			switch {
+			case p.held:
+				// Agents decide whether the stranger may take part.
+				ns = append(ns, notice{event: templates.SenderHeld, ticket: o.TicketID, in: in})
+			case !d.isAgent(in.From.Address):
 				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in})
 			}
 		}

@@ -554,7 +554,7 @@ func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans [
 	}
 	var ids []int64
 	for i, p := range plans {
-		if p.action == join && p.ticket != 0 && ins[i].Class == ClassHuman && !d.isAgent(ins[i].From.Address) {
+		if p.action == join && !p.held && p.ticket != 0 && ins[i].Class == ClassHuman && !d.isAgent(ins[i].From.Address) {
 			ids = append(ids, p.ticket)
 		}
 	}
@@ -568,7 +568,7 @@ func (d *Desk) replyRules(ctx context.Context, tx pgx.Tx, ins []Inbound, plans [
 	for i := range plans {
 		p := &plans[i]
 		t, ok := tickets[p.ticket]
-		if p.action != join || !ok || ins[i].Class != ClassHuman || d.isAgent(ins[i].From.Address) {
+		if p.action != join || p.held || !ok || ins[i].Class != ClassHuman || d.isAgent(ins[i].From.Address) {
 			continue
 		}
 		f := d.facts(&ins[i], ins[i].From, true, now)
@@ -644,7 +644,7 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 		WHERE id = $1 RETURNING 0::bigint`,
 		id, after.Category, after.Impact, after.Urgency, after.Team, after.Assignee, after.Language, nonNil(after.Tags), res.SLA)
 	for _, a := range res.AddCc {
-		queueAddParticipant(b, id, captureID, Address{Address: a}, "cc", "added by a rule")
+		queueAddParticipant(b, id, captureID, Address{Address: a}, "cc", "added by a rule", 0)
 	}
 	err = runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
 		if err := row.Scan(new(int64)); err != nil && err != pgx.ErrNoRows {

@@ -1,6 +1,7 @@
 package ticketing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,14 @@ type Config struct {
 	RequesterFromReplyTo bool
 	// TagPrefix makes subject tags [<prefix><number>]; default "#".
 	TagPrefix string
+	// TrustRequesterDomain lets people at the requester's own domain (not
+	// a public mail provider's) join a ticket by its public headers, as
+	// colleagues do; otherwise their mail is held until an agent admits
+	// them.
+	TrustRequesterDomain bool
+	// MaxParticipants bounds the participants a ticket gains from the To
+	// and Cc of its mail; default DefaultMaxParticipants.
+	MaxParticipants int
 	// Notify configures the mail sent about tickets; its zero value sends
 	// none.
 	Notify NotifyConfig
@@ -73,13 +82,17 @@ type Desk struct {
 	suppressFor  time.Duration
 	policy       PolicyConfig
 	verify       VerifyConfig
+	trustDomain  bool
+	// maxParticipants bounds the participants added from To and Cc.
+	maxParticipants int
 }
 
 // NewDesk returns a Desk that logs to log.
 func NewDesk(log *slog.Logger, cfg Config) *Desk {
 	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow,
 		replyTo: cfg.RequesterFromReplyTo, tags: NewTagger(cfg.TagPrefix),
-		suppressFor: cfg.SuppressAfterBounce, policy: cfg.Policy, verify: cfg.Verify}
+		suppressFor: cfg.SuppressAfterBounce, policy: cfg.Policy, verify: cfg.Verify,
+		trustDomain: cfg.TrustRequesterDomain, maxParticipants: cmp.Or(cfg.MaxParticipants, DefaultMaxParticipants)}
 	if d.reopenWindow <= 0 {
 		d.reopenWindow = DefaultReopenWindow
 	}
@@ -104,9 +117,18 @@ type plan struct {
 	linked   int64 // for open: the closed or long-resolved ticket this follows up
 	reopen   bool  // for join: the reply reopens a resolved ticket
 	resume   bool  // for join: the reply sets a pending ticket open again
-	// fromRequester: the reply comes from the ticket's requester, whose
-	// To and Cc join the ticket as participants.
+	// fromRequester: the reply comes from the ticket's requester.
 	fromRequester bool
+	// held: for join, the reply's only link to the ticket is a public
+	// header and its sender takes no part in the ticket, so it is kept
+	// as internal and moves nothing until an agent admits the sender.
+	held bool
+	// requester: for open, the requester instead of the sender's (a
+	// follow-up keeps the old ticket's requester).
+	requester *Address
+	// stranger: for open, the closed ticket a stranger's mail referred
+	// to, which it does not join.
+	stranger int64
 }
 
 type action int
@@ -145,8 +167,12 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
+	ms, err := lookupMembers(ctx, tx, ins, plans, states)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
-	d.applyLifecycle(ins, plans, states, now)
+	d.applyLifecycle(ins, plans, states, ms, now)
 	fwds := d.forwards(ins, plans)
 	decided, err := d.classifyAll(ctx, tx, ins, plans, now)
 	if err != nil {
@@ -174,8 +200,11 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	for i, p := range plans {
 		if p.action == open {
 			requester := d.requester(&ins[i])
-			c := decided[i]
-			queueCreateTicket(creates, &ins[i], fps[i], requester, d.ccParticipants(&ins[i], requester), p.reason, p.evidence, c)
+			if p.requester != nil {
+				requester = *p.requester
+			}
+			cc, left := d.ccParticipants(&ins[i], requester)
+			queueCreateTicket(creates, &ins[i], fps[i], requester, cc, left, p.reason, p.evidence, decided[i], newThreadRoot(now))
 			opened = append(opened, i)
 		}
 	}
@@ -211,7 +240,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 				joined = append(joined, -1)
 			}
 			for _, a := range decided[i].result.AddCc {
-				queueAddParticipant(joins, o.TicketID, in.CaptureID, Address{Address: a}, "cc", "added by a rule")
+				queueAddParticipant(joins, o.TicketID, in.CaptureID, Address{Address: a}, "cc", "added by a rule", 0)
 				joined = append(joined, -2)
 			}
 			if p.linked != 0 {
@@ -221,6 +250,12 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			if bad := toks[i].invalid; len(bad) > 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
 					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
+				joined = append(joined, -1)
+			}
+			if p.stranger != 0 {
+				queueEvent(joins, o.TicketID, in.CaptureID, "thread.refused", map[string]any{
+					"ticket": p.stranger, "from": in.From.Address,
+					"why": "the sender takes no part in that ticket, which is closed: public headers never admit a stranger"})
 				joined = append(joined, -1)
 			}
 			if p.tagged != 0 {
@@ -241,8 +276,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 				joined = append(joined, -1)
 				continue
 			}
-			queueAddMessage(joins, o.TicketID, in, fps[i], o.Reason)
+			queueAddMessage(joins, o.TicketID, in, fps[i], o.Reason, p.held)
 			joined = append(joined, i)
+			if p.held {
+				queueEvent(joins, o.TicketID, in.CaptureID, "message.held", map[string]any{
+					"from": lower(in.From.Address), "evidence": p.evidence,
+					"why": "the sender takes no part in the ticket and the message links to it only by public headers: kept as internal until an agent admits the sender (#accept)"})
+				joined = append(joined, -1)
+			}
 			if p.reopen || p.resume {
 				from, why := StatusResolved, "a reply within the reopen window"
 				if p.resume {
@@ -257,17 +298,26 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
 				joined = append(joined, -1)
 			}
-			if in.Class == ClassHuman && !d.isAgent(in.From.Address) {
-				queueAddParticipant(joins, o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String())
+			if p.held || in.Class != ClassHuman || d.isAgent(in.From.Address) {
+				continue
+			}
+			// A person who may take part (see admitted) joins the ticket,
+			// and so do those the requester's mail is addressed to.
+			queueAddParticipant(joins, o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String(), d.maxParticipants)
+			joined = append(joined, -2)
+			if !p.fromRequester {
+				continue
+			}
+			cc, left := d.ccParticipants(in, in.From)
+			for _, a := range cc {
+				queueAddParticipant(joins, o.TicketID, in.CaptureID, a, "cc", "addressed by the requester", d.maxParticipants)
 				joined = append(joined, -2)
 			}
-			if p.fromRequester {
-				for _, a := range d.ccParticipants(in, in.From) {
-					if lower(a.Address) != lower(in.From.Address) {
-						queueAddParticipant(joins, o.TicketID, in.CaptureID, a, "cc", "addressed by the requester")
-						joined = append(joined, -2)
-					}
-				}
+			if left > 0 {
+				queueEvent(joins, o.TicketID, in.CaptureID, "participants.capped", map[string]any{
+					"left_out": left, "max": d.maxParticipants,
+					"why": "more people in To and Cc than tickets.max_participants: the rest were not added"})
+				joined = append(joined, -1)
 			}
 		}
 	}

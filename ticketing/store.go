@@ -41,9 +41,9 @@ func fingerprint(in *Inbound, sums [][32]byte) []byte {
 const createTicketSQL = `
 WITH t AS (
     INSERT INTO tickets (subject, requester_name, requester_addr, queue, received_at, language, team,
-        category, impact, urgency, priority, tags, sla_policy, assignee)
+        category, impact, urgency, priority, tags, sla_policy, assignee, thread_root)
     SELECT $1, $2, $3, $4, coalesce((SELECT captured_at FROM inbound WHERE id = $5), now()), $25, $26,
-        $27, $28, $29, $30, $31, $32, $33
+        $27, $28, $29, $30, $31, $32, $33, $34
     RETURNING id
 ), m AS (
     INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
@@ -63,8 +63,9 @@ WITH t AS (
 SELECT ticket_id, id FROM m`
 
 // queueCreateTicket opens a ticket for in, for requester, with cc as
-// further participants, with the fields the policy decided (c).
-func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address, why string, ev Evidence, c *classified) {
+// further participants (left more were not added), with the fields the
+// policy decided (c) and root as its Outlook conversation root.
+func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address, left int, why string, ev Evidence, c *classified, root string) {
 	t := c.result.Ticket
 	subject := in.Subject
 	if strings.TrimSpace(subject) == "" {
@@ -82,18 +83,22 @@ func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, 
 	if len(cc) > 0 {
 		detail["cc"] = addrs[1:]
 	}
+	if left > 0 {
+		detail["cc_left_out"] = left // beyond tickets.max_participants
+	}
 	b.Queue(createTicketSQL, subject, requester.Name, requester.Address, in.Queue, in.CaptureID,
 		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
 		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, newText(in), in.ThreadRoot,
-		in.From.Name, in.From.Address, c.language, t.Team, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee)
+		in.From.Name, in.From.Address, c.language, t.Team, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee, root)
 }
 
 const addMessageSQL = `
 WITH m AS (
     INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
         from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
-        thread_root)
-    VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)
+        thread_root, held, visibility)
+    VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18,
+        $19, CASE WHEN $19 THEN 'internal' ELSE 'public' END)
     RETURNING id, ticket_id
 ), e AS (
     INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
@@ -103,11 +108,12 @@ WITH m AS (
 )
 SELECT id FROM m`
 
-func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why string) {
+// queueAddMessage adds in to ticket ticketID; held keeps it internal.
+func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why string, held bool) {
 	b.Queue(addMessageSQL, ticketID, in.CaptureID, in.MessageID, first(in.InReplyTo), nonNil(in.References),
 		in.From.Name, in.From.Address, addrJSON(in.To), addrJSON(in.Cc), in.Subject, nullTime(in),
 		in.Text, in.HTML, string(in.Class), fp,
-		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), newText(in), in.ThreadRoot)
+		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), newText(in), in.ThreadRoot, held)
 }
 
 const eventSQL = `

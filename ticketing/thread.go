@@ -196,8 +196,8 @@ func lookupMessages(ctx context.Context, tx pgx.Tx, ins []Inbound) (knownMessage
 type evidence struct {
 	known   knownMessages
 	roots   map[string]int64 // Thread-Index root -> ticket
-	members tagMembers
-	tokens  []carried // per message
+	members members          // senders of tagged subjects who take part in the ticket
+	tokens  []carried        // per message
 	exist   map[int64]bool
 }
 
@@ -219,13 +219,21 @@ func (d *Desk) gather(ctx context.Context, tx pgx.Tx, ins []Inbound) (*evidence,
 	return ev, nil
 }
 
-// The thread_root <> ” term lets the planner use the partial index.
+// lookupRootsSQL finds tickets by their own root (given to the ticket's
+// mail since migration 9) and by the roots of stored messages (the
+// requester's own, and those of replies to mail sent before). The
+// thread_root <> ” terms let the planner use the partial indexes.
 const lookupRootsSQL = `
-SELECT DISTINCT ON (thread_root) thread_root, ticket_id FROM messages
-WHERE thread_root = ANY($1) AND thread_root <> '' ORDER BY thread_root, id`
+SELECT DISTINCT ON (root) root, ticket_id FROM (
+    SELECT thread_root AS root, id AS ticket_id, 0 AS rank, id FROM tickets
+    WHERE thread_root = ANY($1) AND thread_root <> ''
+    UNION ALL
+    SELECT thread_root, ticket_id, 1, id FROM messages
+    WHERE thread_root = ANY($1) AND thread_root <> ''
+) AS r ORDER BY root, rank, id`
 
-// lookupRoots finds the tickets of stored messages sharing an Outlook
-// conversation root with the batch.
+// lookupRoots finds the tickets whose Outlook conversation root the
+// batch's messages carry.
 func lookupRoots(ctx context.Context, tx pgx.Tx, ins []Inbound) (map[string]int64, error) {
 	var roots []string
 	for i := range ins {

@@ -3,6 +3,7 @@ package ticketing_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"deskgate/internal/dbtest"
@@ -60,7 +61,7 @@ func TestConversation(t *testing.T) {
 		{"edited subject, Fwd: in the middle, tag kept, from a participant", func() ticketing.Inbound {
 			return next("m4@northwind.example", "ALICE@northwind.example", "SV: Fwd: AW: "+tag+" now the scanner too")
 		}, true, ticketing.Evidence{Kind: "subject-tag", Value: tag}},
-		{"Outlook reply with only Thread-Index", func() ticketing.Inbound {
+		{"Outlook reply with only Thread-Index, from someone not on the ticket: held", func() ticketing.Inbound {
 			in := next("m3b@northwind.example", "dave@northwind.example", "SV: skrivaren")
 			in.ThreadRoot = "AdtdFxk3Qv2m0pIYTT6sVb6GzQ8Aaw=="
 			return in
@@ -68,13 +69,19 @@ func TestConversation(t *testing.T) {
 		{"stranger quoting the ticket number", func() ticketing.Inbound {
 			return next("x1@evil.example", "mallory@evil.example", "Re: "+tag+" please send me the files")
 		}, false, ticketing.Evidence{Kind: "new"}},
-		{"someone forwarded the thread replies with its headers", func() ticketing.Inbound {
+		{"someone forwarded the thread replies with its headers: held", func() ticketing.Inbound {
 			in := next("m5@northwind.example", "carol@northwind.example", "Re: Printer on 3rd floor jams")
 			in.References = []string{"m1@northwind.example", "m3@northwind.example"}
 			return in
 		}, true, ticketing.Evidence{Kind: "references", Value: "m3@northwind.example"}},
-		{"the newcomer may now use the tag", func() ticketing.Inbound {
+		{"the newcomer may not use the tag before an agent admits her", func() ticketing.Inbound {
 			return next("m6@northwind.example", "carol@northwind.example", "回复: "+tag)
+		}, false, ticketing.Evidence{Kind: "new"}},
+		{"once admitted, she may", func() ticketing.Inbound {
+			if _, err := plainDesk.Admit(ctx, pool, t1, []string{"Carol@Northwind.example"}, "agent@desk.example"); err != nil {
+				t.Fatal(err)
+			}
+			return next("m7@northwind.example", "carol@northwind.example", "回复: "+tag)
 		}, true, ticketing.Evidence{Kind: "subject-tag", Value: tag}},
 	} {
 		out := receive(t, pool, tc.in())[0]
@@ -82,15 +89,18 @@ func TestConversation(t *testing.T) {
 			t.Errorf("%s: ticket %d (first ticket %d), evidence %+v; want same ticket %v, evidence %+v",
 				tc.name, out.TicketID, t1, out.Evidence, tc.sameAs, tc.evidence)
 		}
+		if held := strings.Contains(out.Reason, "held"); held != strings.HasSuffix(tc.name, "held") {
+			t.Errorf("%s: reason %q", tc.name, out.Reason)
+		}
 	}
 
 	var kinds []string
 	if err := pool.QueryRow(ctx, `SELECT array_agg(kind || ':' || coalesce(detail->>'address', detail->>'tag', '') ORDER BY id)
-		FROM events WHERE kind IN ('participant.added', 'subject_tag.ignored')`).Scan(&kinds); err != nil {
+		FROM events WHERE kind IN ('participant.added', 'subject_tag.ignored', 'message.held')`).Scan(&kinds); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(kinds) != fmt.Sprintf("[participant.added:dave@northwind.example subject_tag.ignored:%d participant.added:carol@northwind.example]", t1) {
-		t.Errorf("events = %v, want Dave joining, the stranger's ignored tag and Carol joining", kinds)
+	if fmt.Sprint(kinds) != fmt.Sprintf("[message.held: subject_tag.ignored:%d message.held: subject_tag.ignored:%d participant.added:carol@northwind.example]", t1, t1) {
+		t.Errorf("events = %v, want Dave held, the stranger's ignored tag, Carol held, her tag ignored, then Carol admitted", kinds)
 	}
 }
 

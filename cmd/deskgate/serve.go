@@ -125,6 +125,7 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	dc := ticketing.Config{DeskAddresses: []string{cfg.Desk.Address}, Domain: cfg.Desk.Domain,
 		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo,
 		TagPrefix: cfg.Tickets.TagPrefix, SuppressAfterBounce: cfg.Notifications.BounceSuppression,
+		TrustRequesterDomain: cfg.Tickets.TrustRequesterDomain, MaxParticipants: cfg.Tickets.MaxParticipants,
 		Verify: ticketing.VerifyConfig{RequireDMARC: cfg.Verification.RequireDMARC, TrustUnnamed: cfg.Verification.TrustUnnamed}}
 	for _, id := range cfg.Verification.TrustedAuthServIDs {
 		dc.Verify.Trusted = append(dc.Verify.Trusted, strings.ToLower(id))

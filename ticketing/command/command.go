@@ -18,14 +18,15 @@ import (
 // Command is one command line.
 type Command struct {
 	// Name is the canonical name: status, priority, impact, urgency,
-	// category, assign, take, tag, cc, merge, note or fwd. The shorthands
+	// category, assign, take, tag, cc, accept, merge, note or fwd. The shorthands
 	// #open, #pending, #resolve(d) and #close(d) are status commands.
 	Name string
 	// Args are the arguments: for status the lower-case status; for
 	// priority, impact and category the rest of the line, blanks collapsed;
 	// for assign one word (an address, "me" or "team:<name>"); for tag and
-	// cc one entry each, always with its + or - sign; for merge the ticket
-	// number in decimal without "#"; none for take, note and fwd.
+	// cc one entry each, always with its + or - sign; for accept the
+	// addresses, if any; for merge the ticket number in decimal without
+	// "#"; none for take, note and fwd.
 	Args []string
 	// Line is the 1-based line number in the text given to Parse.
 	Line int
@@ -59,10 +60,11 @@ type Parsed struct {
 type arity int
 
 const (
-	none arity = iota // no argument
-	one               // exactly one word
-	rest              // the rest of the line, at least one word
-	list              // one or more entries, separated by blanks or commas
+	none    arity = iota // no argument
+	one                  // exactly one word
+	rest                 // the rest of the line, at least one word
+	list                 // one or more entries, separated by blanks or commas
+	optList              // like list, but none at all is allowed too
 )
 
 // spec describes one command name as it may be written.
@@ -93,6 +95,7 @@ var specs = []struct {
 	{"take", spec{"take", "", none, "#take"}},
 	{"tag", spec{"tag", "", list, "#tag +name -name …"}},
 	{"cc", spec{"cc", "", list, "#cc +address -address …"}},
+	{"accept", spec{"accept", "", optList, "#accept [address …]"}},
 	{"merge", spec{"merge", "", one, "#merge <ticket number>"}},
 	{"note", spec{"note", "", none, "#note"}},
 	{"fwd", spec{"fwd", "", none, "#fwd"}},
@@ -110,6 +113,7 @@ var help = []string{
 	"#take: assign the ticket to yourself",
 	"#tag +name -name …: add (+, or no sign) and remove (-) tags",
 	"#cc +address -address …: add (+, or no sign) and remove (-) people in Cc",
+	"#accept [address …]: let the senders whose mail this ticket holds (or those named) take part in it",
 	"#merge <ticket number>: merge this ticket into that one",
 	"#note: everything below, and the rest of this line, is an internal note never sent to the requester",
 	"#fwd: as the first line of a mail you forward to the desk, open a ticket for the original sender",
@@ -237,8 +241,11 @@ func parseLine(word, after, raw string, n int, first bool) (Command, *Error) {
 		}
 		c.Args = []string{arg}
 		return c, nil
-	default: // list
+	default: // list, optList
 		entries := strings.FieldsFunc(after, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+		if len(entries) == 0 && s.arity == optList {
+			return c, nil
+		}
 		if len(entries) == 0 {
 			return fail(prefix + "missing argument" + usage)
 		}
@@ -257,7 +264,7 @@ func parseLine(word, after, raw string, n int, first bool) (Command, *Error) {
 	}
 }
 
-// maxListEntries bounds the tags or addresses of one #tag or #cc line.
+// maxListEntries bounds the tags or addresses of one #tag, #cc or #accept line.
 const maxListEntries = 50
 
 // oneArg checks and normalises the single argument of status, assign or
@@ -295,11 +302,17 @@ func oneArg(name, arg string) (string, string) {
 }
 
 // listEntry checks and normalises one entry of #tag or #cc to carry its
-// sign; msg is non-empty when the entry is malformed.
+// sign, or of #accept (an address without sign); msg is non-empty when the
+// entry is malformed.
 func listEntry(name, e string) (string, string) {
 	sign := "+"
 	body := e
-	if e[0] == '+' || e[0] == '-' {
+	if name == "accept" {
+		sign = ""
+		if len(e) > 2 && e[0] == '<' && e[len(e)-1] == '>' {
+			body = e[1 : len(e)-1]
+		}
+	} else if e[0] == '+' || e[0] == '-' {
 		sign, body = e[:1], e[1:]
 	}
 	if name == "tag" {
