@@ -95,6 +95,10 @@ type Message struct {
 	Visibility string `json:"visibility"`
 	// Agent is the verified agent who wrote it by email; "" otherwise.
 	Agent string `json:"agent"`
+	// Held: its sender takes no part in the ticket and it reached the
+	// ticket by public headers only; it is internal until an agent admits
+	// the sender (#accept, deskgate ticket accept).
+	Held bool `json:"held"`
 }
 
 // AttachmentInfo describes a stored attachment without its content.
@@ -157,7 +161,7 @@ SELECT m.id, m.inbound_id, m.direction, m.message_id, m.in_reply_to, m.refs, m.f
        coalesce((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
                  'content_id', a.content_id, 'inline', a.inline, 'size', a.size, 'sha256', encode(a.sha256, 'hex'))
                  ORDER BY a.id) FROM attachments a WHERE a.message_id = m.id), '[]'),
-       coalesce(i.evidence_kind, ''), coalesce(i.evidence_value, ''), m.visibility, m.agent
+       coalesce(i.evidence_kind, ''), coalesce(i.evidence_value, ''), m.visibility, m.agent, m.held
 FROM messages m LEFT JOIN inbound i ON i.id = m.inbound_id
 WHERE m.ticket_id = $1 ORDER BY m.id`
 
@@ -218,7 +222,7 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 		var ev Evidence
 		err := row.Scan(&m.ID, &m.Inbound, &m.Direction, &m.MessageID, &m.InReplyTo, &m.References,
 			&m.From.Name, &m.From.Address, &m.To, &m.Cc, &m.Subject, &m.Date, &m.Class, &m.Text, &m.NewText, &m.HTML, &m.Attachments,
-			&ev.Kind, &ev.Value, &m.Visibility, &m.Agent)
+			&ev.Kind, &ev.Value, &m.Visibility, &m.Agent, &m.Held)
 		if ev.Kind != "" {
 			m.ThreadEvidence = &ev
 		}

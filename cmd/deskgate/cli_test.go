@@ -261,3 +261,30 @@ rules:
 		}
 	}
 }
+
+func TestTicketAccept(t *testing.T) {
+	pool := useDatabase(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO tickets (subject, requester_addr, received_at) VALUES ('one', 'a@example.org', now());
+		INSERT INTO messages (ticket_id, direction, from_addr, held, visibility, text_body)
+		VALUES (1, 'in', 'Mallory@Evil.example', true, 'internal', 'let me in')`); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t)
+	var out bytes.Buffer
+	if err := run(ctx, []string{"ticket", "show", "1"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "HELD") {
+		t.Errorf("ticket show = %v, %q; want the held message marked", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"ticket", "accept", "1"}, &out, io.Discard); err != nil || out.String() != "ticket #1: mallory@evil.example now take part\n" {
+		t.Fatalf("ticket accept 1 = %v, %q", err, out.String())
+	}
+	var held bool
+	var role string
+	if err := pool.QueryRow(ctx, `SELECT m.held, p.role FROM messages m, participants p WHERE p.ticket_id = 1 AND p.address = 'mallory@evil.example'`).Scan(&held, &role); err != nil || held || role != "cc" {
+		t.Errorf("after accept: held %v, role %q (%v); want released and in cc", held, role, err)
+	}
+	if err := run(ctx, []string{"ticket", "accept", "1"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no held mail") {
+		t.Errorf("ticket accept with nothing held = %v, want it refused", err)
+	}
+}

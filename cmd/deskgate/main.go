@@ -63,6 +63,8 @@ Usage:
   deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
                                          queues the status mail the configuration asks for
   deskgate ticket merge FROM INTO [-why TEXT] [-config FILE]   replies to either land in INTO
+  deskgate ticket accept N [ADDRESS...] [-config FILE]   let the senders whose mail N holds (or those
+                                         named) take part in it, as #accept does
   deskgate templates check [-config FILE]       render every notification template in every language
   deskgate templates preview EVENT [-lang L] [-config FILE]   print one notification as it would be sent
   deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)

@@ -20,7 +20,7 @@ import (
 
 func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError("ticket: want list or show N")
+		return usageError("ticket: want list, show N, status N STATUS, merge FROM INTO or accept N")
 	}
 	fs := flag.NewFlagSet("ticket "+args[0], flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -78,6 +78,24 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 				return err
 			}
 			fmt.Fprintf(stdout, "ticket #%d is now %s\n", nums[0], rest[0])
+			return nil
+		})
+	case "accept":
+		path := configFlag(fs)
+		nums, rest, err := positional(fs, args[1:], 1)
+		if err != nil {
+			return err
+		}
+		desk, err := cliDesk(*path)
+		if err != nil {
+			return err
+		}
+		return withDB(ctx, func(pool *pgxpool.Pool) error {
+			who, err := desk.Admit(ctx, pool, nums[0], rest, "cli")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "ticket #%d: %s now take part\n", nums[0], strings.Join(who, ", "))
 			return nil
 		})
 	case "merge":
@@ -325,7 +343,10 @@ func printTicket(w io.Writer, t *ticketing.Ticket) error {
 		if m.Agent != "" {
 			who += " (agent)"
 		}
-		if m.Visibility == "internal" {
+		switch {
+		case m.Held:
+			who += ", HELD: takes no part in the ticket; 'deskgate ticket accept' or #accept admits them"
+		case m.Visibility == "internal":
 			who += ", INTERNAL: never sent to the requester"
 		}
 		fmt.Fprintf(w, "\n--- message %d (%s, %s) from %s\n", m.ID, m.Direction, m.Class, who)
