@@ -405,20 +405,7 @@ func TestAgentRepliesEndToEnd(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
 	imap, out, served := startDesk(t, pool)
-	delivered := 0
-	deliver := func(raw string) {
-		t.Helper()
-		if _, err := imap.Append("INBOX", []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
-			t.Fatal(err)
-		}
-		delivered++
-		if err := waitProcessed(ctx, pool, delivered, served); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitSent(ctx, pool, served); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliver := deliverer(t, pool, imap, served)
 	read := func(m smtpmem.Message) *mail.Message {
 		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
 		if err != nil {
@@ -515,6 +502,27 @@ The printer on floor 2 does not print.
 	if err := pool.QueryRow(ctx, `SELECT requester_addr, subject FROM tickets ORDER BY id DESC LIMIT 1`).Scan(&requester, &subject); err != nil ||
 		requester != "olle@kund.example" || subject != "Scanner jammed" {
 		t.Errorf("ticket from #fwd: requester %q, subject %q (%v); want olle@kund.example, Scanner jammed", requester, subject, err)
+	}
+}
+
+// deliverer returns a function that puts one mail (LF line endings) in the
+// desk's INBOX and waits until serve has processed it and sent what it
+// caused.
+func deliverer(t *testing.T, pool *pgxpool.Pool, imap *imapmem.Server, served <-chan error) func(raw string) {
+	ctx := context.Background()
+	delivered := 0
+	return func(raw string) {
+		t.Helper()
+		if _, err := imap.Append("INBOX", []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
+			t.Fatal(err)
+		}
+		delivered++
+		if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitSent(ctx, pool, served); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -17,20 +17,7 @@ func TestStrangerEndToEnd(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
 	imap, out, served := startDesk(t, pool)
-	delivered := 0
-	deliver := func(raw string) {
-		t.Helper()
-		if _, err := imap.Append("INBOX", []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
-			t.Fatal(err)
-		}
-		delivered++
-		if err := waitProcessed(ctx, pool, delivered, served); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitSent(ctx, pool, served); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliver := deliverer(t, pool, imap, served)
 	deliver("From: Karin Ek <karin@kund.example>\nTo: help@desk.example\nSubject: Locked out\nMessage-ID: <req-1@kund.example>\n" +
 		"Content-Type: text/plain; charset=utf-8\n\nI am locked out of my account.\n")
 	var msgID, replyTo string
