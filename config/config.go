@@ -292,6 +292,15 @@ type Notifications struct {
 	// automatic mail to that address; default 720h (30 days), which an
 	// explicit 0 also means. It cannot be negative.
 	BounceSuppression time.Duration `yaml:"bounce_suppression"`
+	// TextBudget bounds the message text one notification quotes (the
+	// requester's text in mail to agents, an agent's relayed text); the
+	// rest is replaced by "[… N KB more in the ticket]". 1KB..10MB,
+	// default 64KB.
+	TextBudget ByteSize `yaml:"text_budget"`
+	// AttachmentBudget bounds the files one notification carries (an
+	// agent's files relayed to the requester); files beyond it are listed
+	// by name and size instead. 1KB..1GB, default 10MB.
+	AttachmentBudget ByteSize `yaml:"attachment_budget"`
 	// Events switches each event on or off and names its recipients.
 	Events Events `yaml:"events"`
 }

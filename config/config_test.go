@@ -85,6 +85,8 @@ func defaultNotifications() Notifications {
 		RecipientLimits:   []Limit{{Window: 10 * time.Minute, Max: 5}, {Window: 24 * time.Hour, Max: 20}},
 		Breaker:           Breaker{Window: time.Minute, Max: 600, Pause: 5 * time.Minute},
 		BounceSuppression: 720 * time.Hour,
+		TextBudget:        64 * 1000,
+		AttachmentBudget:  10 * 1000 * 1000,
 		Events: Events{
 			TicketReceived:   on(ToRequester),
 			AgentReply:       on(ToRequester, ToCc),
@@ -220,6 +222,7 @@ agents:
 			RecipientLimits:   []Limit{{Window: time.Hour, Max: 3}},
 			Breaker:           Breaker{Window: 10 * time.Second, Max: 1, Pause: 5 * time.Minute},
 			BounceSuppression: 720 * time.Hour,
+			TextBudget:        64 * 1000, AttachmentBudget: 10 * 1000 * 1000,
 			Events: Events{
 				TicketReceived:   Event{Enabled: false, To: []string{ToRequester}},
 				AgentReply:       Event{Enabled: true, To: []string{ToRequester, "Supervisor@Example.com"}},

@@ -17,6 +17,8 @@ const (
 	defaultBreakerMax        = 600
 	defaultBreakerPause      = 5 * time.Minute
 	defaultBounceSuppression = 720 * time.Hour
+	defaultTextBudget        = 64 * 1000
+	defaultAttachmentBudget  = 10 * 1000 * 1000
 )
 
 var defaultRecipientLimits = []Limit{{Window: 10 * time.Minute, Max: 5}, {Window: 24 * time.Hour, Max: 20}}
@@ -111,6 +113,9 @@ func (v validator) notifications(n *Notifications, deskAddress string) {
 		v.errorf(p+".bounce_suppression", "must not be negative (0 means the default, %s)", shortDuration(defaultBounceSuppression))
 	}
 
+	v.sizeRange(p+".text_budget", n.TextBudget, 1000, 10*1000*1000)
+	v.sizeRange(p+".attachment_budget", n.AttachmentBudget, 1000, 1000*1000*1000)
+
 	for _, spec := range eventSpecs {
 		v.event(p+".events."+spec.key, spec, spec.event(&n.Events), deskAddress)
 	}
@@ -162,6 +167,8 @@ func (n *Notifications) setDefaults(has func(path string) bool) {
 	n.Breaker.Max = cmp.Or(n.Breaker.Max, defaultBreakerMax)
 	n.Breaker.Pause = cmp.Or(n.Breaker.Pause, defaultBreakerPause)
 	n.BounceSuppression = cmp.Or(n.BounceSuppression, defaultBounceSuppression)
+	n.TextBudget = cmp.Or(n.TextBudget, defaultTextBudget)
+	n.AttachmentBudget = cmp.Or(n.AttachmentBudget, defaultAttachmentBudget)
 	for _, spec := range eventSpecs {
 		e := spec.event(&n.Events)
 		if !has("notifications.events." + spec.key + ".enabled") {

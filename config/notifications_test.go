@@ -128,6 +128,9 @@ func TestNotificationsProblems(t *testing.T) {
 			"11:21: notifications.breaker.window: must be at least 1s",
 			"11:30: notifications.breaker.max: must be at least 1",
 			"11:40: notifications.breaker.pause: must be at least 1s"}},
+		{"budgets", minimal + "notifications:\n  text_budget: 999\n  attachment_budget: 2GB\n", []string{
+			"11:16: notifications.text_budget: must be between 1KB and 10MB",
+			"12:22: notifications.attachment_budget: must be between 1KB and 1GB"}},
 		{"negative bounce suppression", minimal + "notifications:\n  bounce_suppression: -1h\n", []string{
 			"11:23: notifications.bounce_suppression: must not be negative (0 means the default, 720h)"}},
 		{"unknown event", minimal + "notifications:\n  events:\n    ticket_recieved: {enabled: false}\n", []string{

@@ -76,9 +76,23 @@ type Message struct {
 	// and signatures already removed. For agent-reply it is the agent's
 	// reply as written, greeting included; the template adds the agent's
 	// name and the desk below it.
-	Text        string
+	Text string
+	// More is how many bytes of the text were left out to keep the mail
+	// within its budget: the templates end the text with the more
+	// function's line ("[… 182 KB more in the ticket]"); 0 when none were.
+	More        int
 	Sent        time.Time // zero when unknown
 	Attachments []string  // file names, in message order
+	// Withheld are, for agent-reply, the agent's files left out of the mail
+	// because they exceed its attachment budget, which the templates list
+	// by name and size; nil when every file is attached.
+	Withheld []File
+}
+
+// File is a file by name and size.
+type File struct {
+	Name string
+	Size int64 // in bytes; shown with the size function ("2 KB", "14 MB")
 }
 
 // SLA is one service-level target of the ticket.

@@ -26,9 +26,23 @@ type NotifyConfig struct {
 	Events map[string]EventRule
 	// Limits bound the automatic mail one address receives.
 	Limits []Limit
-	Agents []Agent
-	Teams  []Team
+	// TextBudget bounds the message text one notification quotes, in
+	// bytes; the rest is replaced by a line saying how much more the ticket
+	// holds. 0: DefaultTextBudget.
+	TextBudget int
+	// AttachmentBudget bounds the bytes of files attached to one
+	// notification (an agent's files relayed to the requester); files over
+	// it are listed by name and size instead. 0: DefaultAttachmentBudget.
+	AttachmentBudget int64
+	Agents           []Agent
+	Teams            []Team
 }
+
+// Default budgets of one notification.
+const (
+	DefaultTextBudget       = 64_000
+	DefaultAttachmentBudget = 10_000_000
+)
 
 // EventRule is whether one event sends mail, and to whom.
 type EventRule struct {
@@ -63,8 +77,12 @@ type notifier struct {
 	language string
 	events   map[string]EventRule
 	limits   []Limit
-	agents   map[string]Address   // by any agent address, lower-cased: the agent's name and first address
-	teams    map[string][]Address // recipients of mail for each team
+	// textBudget and attachmentBudget bound one mail's quoted text and
+	// attached files, in bytes.
+	textBudget       int
+	attachmentBudget int64
+	agents           map[string]Address   // by any agent address, lower-cased: the agent's name and first address
+	teams            map[string][]Address // recipients of mail for each team
 	// agentTeams are each agent's teams, by first address; teamAddress
 	// each team's own address, if it has one.
 	agentTeams  map[string][]string
@@ -77,6 +95,7 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 	}
 	n := &notifier{set: cfg.Templates, from: Address{Name: cfg.DeskName, Address: deskAddress},
 		language: cmp.Or(cfg.Language, "en"), events: cfg.Events, limits: cfg.Limits,
+		textBudget: cmp.Or(cfg.TextBudget, DefaultTextBudget), attachmentBudget: cmp.Or(cfg.AttachmentBudget, DefaultAttachmentBudget),
 		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{}}
 	for _, a := range cfg.Agents {
 		if len(a.Addresses) == 0 {
@@ -208,6 +227,10 @@ type mail struct {
 	automatic bool
 	suppress  string // why it is not sent; "" to send
 	contact   contact
+	// For a relayed reply: the ids of the stored files it carries, and
+	// the files withheld for the attachment budget.
+	attach   []int64
+	withheld []templates.File
 }
 
 // contact is what the contacts table says about an address.
@@ -281,6 +304,9 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 		return err
 	}
 	if err := applyOnce(ctx, tx, ms); err != nil {
+		return err
+	}
+	if err := d.budgetAttachments(ctx, tx, ms); err != nil {
 		return err
 	}
 	return d.queueMail(ctx, tx, ms)
@@ -497,8 +523,8 @@ func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 const insertOutboxSQL = `
 INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body, message_ref)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
 RETURNING id`
 
 // queueMail renders every mail and inserts it into the outbox.
@@ -536,7 +562,7 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 		b.Queue(insertOutboxSQL, n.ID, n.TicketID, inbound, n.Event, n.Automatic, m.to.Address, status, m.suppress,
 			n.Language, n.MessageID, n.From.Name, n.From.Address, n.ReplyTo, addrJSON(n.To), addrJSON(n.Cc),
 			n.InReplyTo, nonNil(n.References), n.Subject, n.ThreadIndex, n.ThreadTopic, n.AutoSubmitted, n.Text, n.HTML,
-			nullID(m.n.messageRef))
+			nullID(m.n.messageRef), m.attach, m.sender())
 	}
 	if queued {
 		b.Queue(`SELECT 0::bigint FROM pg_notify('` + OutboxChannel + `', '')`)
@@ -584,10 +610,12 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
-			Text: addedText(in), Sent: in.Date}
+			Sent: in.Date, Withheld: m.withheld}
+		text := addedText(in)
 		if m.n.text != "" {
-			data.Message.Text = m.n.text // an agent's reply without its commands
+			text = m.n.text // an agent's reply without its commands
 		}
+		data.Message.Text, data.Message.More = capText(text, nt.textBudget)
 		if a := m.n.author; a != nil {
 			data.Message.Author = templates.Person{Name: a.Name}
 		}

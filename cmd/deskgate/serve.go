@@ -182,7 +182,8 @@ func deskAddresses(cfg *config.Config) []string {
 // notifyConfig maps the notification settings, agents and teams.
 func notifyConfig(cfg *config.Config, set *templates.Set) ticketing.NotifyConfig {
 	nc := ticketing.NotifyConfig{Templates: set, DeskName: cfg.Desk.Name, Language: cfg.Desk.Language,
-		Events: map[string]ticketing.EventRule{}}
+		Events:     map[string]ticketing.EventRule{},
+		TextBudget: int(cfg.Notifications.TextBudget), AttachmentBudget: int64(cfg.Notifications.AttachmentBudget)}
 	for _, name := range templates.Events() {
 		if e, ok := cfg.Notifications.Event(name); ok {
 			nc.Events[name] = ticketing.EventRule{Enabled: e.Enabled, To: e.To}
