@@ -284,6 +284,18 @@ type Notifications struct {
 	// each Window used once; default [{window: 10m, max: 5}, {window: 24h,
 	// max: 20}]. An empty list is an error: the limits stop mail loops.
 	RecipientLimits []Limit `yaml:"recipient_limits"`
+	// TicketLimits bound the mail of every kind about one ticket to one
+	// address (relayed replies and mail to agents included); RelayLimits
+	// the relayed agent replies to one customer address. Same form as
+	// RecipientLimits; default [{window: 10m, max: 15}, {window: 24h, max:
+	// 60}] and [{window: 10m, max: 15}, {window: 24h, max: 100}].
+	TicketLimits []Limit `yaml:"ticket_limits"`
+	RelayLimits  []Limit `yaml:"relay_limits"`
+	// Conversation pauses the mail between two addresses (the mail one's
+	// messages cause to the other, both ways) for Pause when more than Max
+	// passed in Window, and tells the ticket's team; default {window: 10m,
+	// max: 20, pause: 1h}, each field separately; window at least 1m.
+	Conversation Breaker `yaml:"conversation"`
 	// Breaker pauses all automatic mail when more than Max were queued in
 	// Window, for Pause; default {window: 1m, max: 600, pause: 5m}, each
 	// field separately.
@@ -331,6 +343,9 @@ type Events struct {
 	RequesterReplied Event `yaml:"requester_replied"` // to agents; default to assignee
 	SLAWarning       Event `yaml:"sla_warning"`       // default to assignee
 	SLABreach        Event `yaml:"sla_breach"`        // default to assignee and team
+	// ConversationPaused tells agents of a conversation paused as a
+	// probable mail loop; default to team.
+	ConversationPaused Event `yaml:"conversation_paused"`
 }
 
 // Event is whether one event sends mail, and to whom.

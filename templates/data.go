@@ -33,6 +33,9 @@ type Data struct {
 	// as the agent's: one of the Reason constants. "" for every other
 	// event.
 	Reason string
+	// Pause is, for conversation-paused, the conversation paused as a
+	// probable mail loop. Zero for every other event.
+	Pause Pause
 	// Language is the locale being rendered, one of Languages. Render sets
 	// it; a value given by the caller is ignored.
 	Language string
@@ -93,6 +96,16 @@ type Message struct {
 type File struct {
 	Name string
 	Size int64 // in bytes; shown with the size function ("2 KB", "14 MB")
+}
+
+// Pause is a conversation between two addresses that deskgate stopped
+// carrying: more mail passed between them, through the desk, than people
+// write.
+type Pause struct {
+	Between [2]string // the two addresses, such as the requester's and an agent's
+	Mails   int       // how many mails passed between them
+	Minutes int       // within how many minutes
+	Until   time.Time // when mail between them flows again
 }
 
 // SLA is one service-level target of the ticket.

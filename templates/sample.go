@@ -110,6 +110,9 @@ func Sample(event string) Data {
 			Sent:   at(6, 16, 20),
 		}
 		d.Reason = ReasonNoToken
+	case ConversationPaused:
+		d.Recipient = agent
+		d.Pause = Pause{Between: [2]string{requester.Address, agent.Address}, Mails: 21, Minutes: 10, Until: at(6, 17, 31)}
 	default: // TicketReceived
 		d.Ticket.Status, d.Ticket.Assignee = "new", ""
 		d.Message = first

@@ -26,6 +26,14 @@ type NotifyConfig struct {
 	Events map[string]EventRule
 	// Limits bound the automatic mail one address receives.
 	Limits []Limit
+	// TicketLimits bound the mail of every kind about one ticket to one
+	// address (relayed replies and mail to agents included); RelayLimits
+	// the relayed replies one customer address receives.
+	TicketLimits []Limit
+	RelayLimits  []Limit
+	// Conversation pauses mail between two addresses that exchange too
+	// much of it; a zero Max pauses none.
+	Conversation Conversation
 	// TextBudget bounds the message text one notification quotes, in
 	// bytes; the rest is replaced by a line saying how much more the ticket
 	// holds. 0: DefaultTextBudget.
@@ -77,6 +85,9 @@ type notifier struct {
 	language string
 	events   map[string]EventRule
 	limits   []Limit
+	// ticketLimits, relayLimits and conversation bound loops (loop.go).
+	ticketLimits, relayLimits []Limit
+	conversation              Conversation
 	// textBudget and attachmentBudget bound one mail's quoted text and
 	// attached files, in bytes.
 	textBudget       int
@@ -95,6 +106,7 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 	}
 	n := &notifier{set: cfg.Templates, from: Address{Name: cfg.DeskName, Address: deskAddress},
 		language: cmp.Or(cfg.Language, "en"), events: cfg.Events, limits: cfg.Limits,
+		ticketLimits: cfg.TicketLimits, relayLimits: cfg.RelayLimits, conversation: cfg.Conversation,
 		textBudget: cmp.Or(cfg.TextBudget, DefaultTextBudget), attachmentBudget: cmp.Or(cfg.AttachmentBudget, DefaultAttachmentBudget),
 		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{}}
 	for _, a := range cfg.Agents {
@@ -154,6 +166,8 @@ type notice struct {
 	why    string   // for status mail: the reason given
 	to     []string // recipients instead of the event's configured ones
 	sla    *templates.SLA
+	// pause is, for conversation-paused, the conversation paused.
+	pause *templates.Pause
 	// For mail about an agent's reply: the text to relay, the stored
 	// message whose attachments go with it, and the From display name.
 	text       string
@@ -286,6 +300,15 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 	if len(ms) == 0 {
 		return d.notify(ctx, tx, nil, lock)
 	}
+	paused, err := d.applyPauses(ctx, tx, ms)
+	if err != nil {
+		return err
+	}
+	for i := range paused {
+		if n := &paused[i]; nt.enabled(n) {
+			ms = append(ms, d.recipients(n, tickets[n.ticket], nt.events[n.event].To)...)
+		}
+	}
 	addrs := slices.Clone(lock)
 	for _, m := range ms {
 		addrs = append(addrs, m.to.Address)
@@ -300,8 +323,10 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 			m.suppress = "automatic mail to this address is suppressed: " + m.contact.suppressed
 		}
 	}
-	if err := d.applyLimits(ctx, tx, ms); err != nil {
-		return err
+	for _, sc := range d.limitScopes() {
+		if err := applyLimits(ctx, tx, ms, sc); err != nil {
+			return err
+		}
 	}
 	if err := applyOnce(ctx, tx, ms); err != nil {
 		return err
@@ -407,21 +432,6 @@ func lookupContacts(ctx context.Context, tx pgx.Tx, addrs []string) (map[string]
 	return byAddr, nil
 }
 
-// recentSQL counts each address's automatic mail within each window.
-const recentSQL = `
-SELECT r.address, w.i::int, count(o.id)::int
-FROM unnest($1::text[]) AS r (address)
-CROSS JOIN unnest($2::float8[]) WITH ORDINALITY AS w (secs, i)
-LEFT JOIN outbox o ON o.recipient = r.address AND o.automatic AND o.status <> 'suppressed'
-    AND o.created_at > now() - w.secs * interval '1 second'
-GROUP BY 1, 2`
-
-// limited reports whether m counts against the per-recipient limits:
-// automatic mail to the outside world. Mail to agents and teams is not
-// limited (a busy desk sends them much of it); their auto-replies are
-// never answered, and the circuit breaker bounds the total.
-func (m *mail) limited() bool { return m.automatic && !m.toAgent && m.suppress == "" }
-
 // shortDuration writes d without zero units: 10m, 24h, 1h30m.
 func shortDuration(d time.Duration) string {
 	s := d.String()
@@ -456,63 +466,6 @@ func applyOnce(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 			m.suppress = fmt.Sprintf("already told about this ticket within %s", shortDuration(m.n.once))
 		}
 		told[key] = true
-	}
-	return nil
-}
-
-// applyLimits suppresses automatic mail beyond the per-recipient limits,
-// counting what this batch queues as it goes.
-func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
-	limits := d.notes.limits
-	var addrs []string
-	for _, m := range ms {
-		if m.limited() && !slices.Contains(addrs, m.to.Address) {
-			addrs = append(addrs, m.to.Address)
-		}
-	}
-	if len(limits) == 0 || len(addrs) == 0 {
-		return nil
-	}
-	secs := make([]float64, len(limits))
-	for i, l := range limits {
-		secs[i] = l.Window.Seconds()
-	}
-	rows, err := tx.Query(ctx, recentSQL, addrs, secs)
-	if err != nil {
-		return fmt.Errorf("ticketing: counting recent mail: %w", err)
-	}
-	counts := map[string][]int{}
-	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
-		var a string
-		var i, n int
-		err := row.Scan(&a, &i, &n)
-		if counts[a] == nil {
-			counts[a] = make([]int, len(limits))
-		}
-		if i >= 1 && i <= len(limits) {
-			counts[a][i-1] = n
-		}
-		return struct{}{}, err
-	})
-	if err != nil {
-		return fmt.Errorf("ticketing: counting recent mail: %w", err)
-	}
-	for _, m := range ms {
-		if !m.limited() {
-			continue
-		}
-		c := counts[m.to.Address]
-		for i, l := range limits {
-			if c[i] >= l.Max {
-				m.suppress = fmt.Sprintf("rate limit: %d automatic mails to this address within %s already", c[i], shortDuration(l.Window))
-				break
-			}
-		}
-		if m.suppress == "" {
-			for i := range c {
-				c[i]++
-			}
-		}
 	}
 	return nil
 }
@@ -598,6 +551,9 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		data.SLA = *m.n.sla
 	}
 	data.Reason = m.n.reason
+	if m.n.pause != nil {
+		data.Pause = *m.n.pause
+	}
 	if len(m.n.problems) > 0 {
 		data.Commands = templates.Commands{Categories: d.categoryNames(), Teams: d.teamNames()}
 		if mx := d.policy.Matrix; mx != nil {

@@ -189,9 +189,16 @@ func notifyConfig(cfg *config.Config, set *templates.Set) ticketing.NotifyConfig
 			nc.Events[name] = ticketing.EventRule{Enabled: e.Enabled, To: e.To}
 		}
 	}
-	for _, l := range cfg.Notifications.RecipientLimits {
-		nc.Limits = append(nc.Limits, ticketing.Limit{Window: l.Window, Max: l.Max})
+	limits := func(ls []config.Limit) []ticketing.Limit {
+		var out []ticketing.Limit
+		for _, l := range ls {
+			out = append(out, ticketing.Limit{Window: l.Window, Max: l.Max})
+		}
+		return out
 	}
+	n := cfg.Notifications
+	nc.Limits, nc.TicketLimits, nc.RelayLimits = limits(n.RecipientLimits), limits(n.TicketLimits), limits(n.RelayLimits)
+	nc.Conversation = ticketing.Conversation{Window: n.Conversation.Window, Max: n.Conversation.Max, Pause: n.Conversation.Pause}
 	for _, a := range cfg.Agents {
 		nc.Agents = append(nc.Agents, ticketing.Agent{Name: a.Name, Addresses: a.Addresses, Teams: a.Teams})
 	}
