@@ -38,6 +38,28 @@ func capText(s string, budget int) (string, int) {
 	return s[:cut], len(s) - cut
 }
 
+// attachmentNames are the names of a message's files that mail lists (not
+// inline, named), as long as they fit in budget bytes; a last "… +N" counts
+// the rest.
+func attachmentNames(as []Attachment, budget int) []string {
+	var names []string
+	size, rest := 0, 0
+	for _, a := range as {
+		switch {
+		case a.Inline || a.Filename == "":
+		case rest == 0 && size+len(a.Filename) <= budget:
+			size += len(a.Filename)
+			names = append(names, a.Filename)
+		default:
+			rest++
+		}
+	}
+	if rest > 0 {
+		names = append(names, fmt.Sprintf("… +%d", rest))
+	}
+	return names
+}
+
 // filesOfSQL lists a stored message's files, in the order they are sent.
 const filesOfSQL = `SELECT id, filename, size FROM attachments WHERE message_id = $1 ORDER BY id`
 

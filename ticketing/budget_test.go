@@ -1,6 +1,7 @@
 package ticketing
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -24,4 +25,14 @@ func FuzzCapText(f *testing.F) {
 			t.Fatalf("capText(%q, %d) = %q: cut inside a character", s, budget, got)
 		}
 	})
+}
+
+func TestAttachmentNames(t *testing.T) {
+	as := []Attachment{{Filename: "a.pdf"}, {Filename: "logo.png", Inline: true}, {}, {Filename: "b.pdf"}, {Filename: "c.pdf"}}
+	if got, want := attachmentNames(as, 10), []string{"a.pdf", "b.pdf", "… +1"}; !slices.Equal(got, want) {
+		t.Errorf("attachmentNames(%v, 10) = %q, want %q", as, got, want)
+	}
+	if got, want := attachmentNames(as, 100), []string{"a.pdf", "b.pdf", "c.pdf"}; !slices.Equal(got, want) {
+		t.Errorf("attachmentNames(%v, 100) = %q, want %q", as, got, want)
+	}
 }

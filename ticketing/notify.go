@@ -575,11 +575,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		if a := m.n.author; a != nil {
 			data.Message.Author = templates.Person{Name: a.Name}
 		}
-		for _, a := range in.Attachments {
-			if !a.Inline && a.Filename != "" {
-				data.Message.Attachments = append(data.Message.Attachments, a.Filename)
-			}
-		}
+		data.Message.Attachments = attachmentNames(in.Attachments, nt.textBudget)
 	}
 	r, err := nt.set.Render(m.n.event, lang, data)
 	if err != nil {
