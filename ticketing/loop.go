@@ -1,8 +1,11 @@
 package ticketing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -254,35 +257,51 @@ func (d *Desk) applyPauses(ctx context.Context, tx pgx.Tx, ms []*mail) ([]notice
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: counting conversations: %w", err)
 	}
-	var ns []notice
-	for _, m := range ms {
-		p, ok := m.conversationOf()
-		if !ok {
-			continue
-		}
-		if _, on := paused[p]; !on && count[p] >= cv.Max {
-			x := pause{mails: count[p] + 1}
-			err := tx.QueryRow(ctx, pauseSQL, p.a, p.b, m.t.id, x.mails, cv.Pause.Seconds()).Scan(&x.until)
-			switch {
-			case err == pgx.ErrNoRows: // paused by another batch meanwhile
-				x.until = time.Now().Add(cv.Pause)
-			case err != nil:
-				return nil, fmt.Errorf("ticketing: pausing a conversation: %w", err)
-			default:
-				n, err := d.pauseNotice(ctx, tx, m, p, x.mails, x.until)
-				if err != nil {
-					return nil, err
-				}
-				ns = append(ns, n)
+	// Which conversations this batch pauses, and from which of its mails
+	// on; the pauses are then taken in sorted order, so that two batches
+	// pausing the same conversations cannot deadlock.
+	type start struct{ i, mails int } // the first mail over the limit, and the count with it
+	from := map[pair]start{}
+	for i, m := range ms {
+		if p, ok := m.conversationOf(); ok {
+			if _, on := paused[p]; on {
+				continue
 			}
-			paused[p] = x
+			if _, on := from[p]; !on && count[p] >= cv.Max {
+				from[p] = start{i, count[p] + 1}
+			}
+			count[p]++
 		}
-		if x, on := paused[p]; on {
+	}
+	pauses := slices.SortedFunc(maps.Keys(from), func(x, y pair) int { return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b)) })
+	var ns []notice
+	for _, p := range pauses {
+		m := ms[from[p].i]
+		x := pause{mails: from[p].mails}
+		err := tx.QueryRow(ctx, pauseSQL, p.a, p.b, m.t.id, x.mails, cv.Pause.Seconds()).Scan(&x.until)
+		switch {
+		case err == pgx.ErrNoRows: // paused by another batch meanwhile
+			x.until = time.Now().Add(cv.Pause)
+		case err != nil:
+			return nil, fmt.Errorf("ticketing: pausing a conversation: %w", err)
+		default:
+			n, err := d.pauseNotice(ctx, tx, m, p, x.mails, x.until)
+			if err != nil {
+				return nil, err
+			}
+			ns = append(ns, n)
+		}
+		paused[p] = x
+	}
+	for i, m := range ms {
+		p, ok := m.conversationOf()
+		if x, on := paused[p]; ok && on {
+			if st, now := from[p]; now && i < st.i {
+				continue // before the limit: it goes
+			}
 			m.suppress = fmt.Sprintf("conversation paused: %d mails between %s and %s within %s, a probable mail loop; until %s",
 				x.mails, p.a, p.b, shortDuration(cv.Window), x.until.UTC().Format("2006-01-02 15:04 MST"))
-			continue
 		}
-		count[p]++
 	}
 	return ns, nil
 }

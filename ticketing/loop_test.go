@@ -143,3 +143,35 @@ func TestLoopLimitsWithoutPause(t *testing.T) {
 		t.Errorf("suppression reasons = %q, want the per-ticket limit", reasons)
 	}
 }
+
+// TestPauseWithinOneBatch sends a conversation over its limit in one
+// batch: the mail before the limit goes, the rest is suppressed, and each
+// conversation is paused once.
+func TestPauseWithinOneBatch(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	desk := loopDesk(t, func(nc *ticketing.NotifyConfig) { nc.Conversation.Max = 3 })
+	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "first@example.se", "Printer"))[0]
+	var replies []ticketing.Inbound
+	for i := range 4 {
+		in := human(capture(t, pool, "support", 2+i), fmt.Sprintf("more-%d@example.se", i), "Re: Printer")
+		in.InReplyTo = []string{"first@example.se"}
+		replies = append(replies, in)
+	}
+	receiveWith(t, pool, desk, replies...)
+	var got []string
+	for _, r := range outbox(t, pool) {
+		if r.Event == templates.RequesterReplied && r.Recipient == "ada@desk.example" {
+			got = append(got, r.Status)
+		}
+	}
+	// new-ticket counted one; two replies reach the limit of 3.
+	if want := []string{"queued", "queued", "suppressed", "suppressed"}; !slices.Equal(got, want) {
+		t.Errorf("requester-replied to Ada = %q, want %q", got, want)
+	}
+	var events int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE ticket_id = $1 AND kind = 'conversation.paused'`, o.TicketID).Scan(&events); err != nil || events != 2 {
+		t.Errorf("conversation.paused events = %d, %v; want 2 (with Ada and with Bo)", events, err)
+	}
+}
