@@ -753,7 +753,7 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 	for _, a := range s.Message.Attachments {
 		in.Attachments = append(in.Attachments, Attachment{Filename: a})
 	}
-	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason}
+	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason, pause: &s.Pause}
 	for _, e := range s.Commands.Errors {
 		no.problems = append(no.problems, commandProblem{CommandError: e})
 	}
