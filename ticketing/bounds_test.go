@@ -67,26 +67,36 @@ func TestHugeRequesterMailStaysWithinTheTextBudget(t *testing.T) {
 	}
 }
 
-// BenchmarkHugeRequesterMail receives the 24 MB mail of the issue and
-// queues its acknowledgement and the new-ticket mail to two agents; run
-// with -benchmem for the bytes allocated per message.
+// BenchmarkHugeRequesterMail receives the 24 MB mail of the issue, one and
+// four in a batch, each queueing its acknowledgement and the new-ticket
+// mail to two agents; run with -benchmem for the bytes allocated per batch.
 func BenchmarkHugeRequesterMail(b *testing.B) {
-	pool := dbtest.Pool(b)
-	ctx := context.Background()
-	desk, _ := notifyingDesk(b)
-	captures := seedCaptures(b, pool, b.N)
-	in := hugeQuotes(0)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		in.CaptureID, in.MessageID = captures[i], fmt.Sprintf("huge-%d@example.se", i)
-		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			_, err := desk.Receive(ctx, tx, []ticketing.Inbound{in})
-			return err
+	for _, batch := range []int{1, 4} {
+		b.Run(fmt.Sprintf("mails=%d", batch), func(b *testing.B) {
+			pool := dbtest.Pool(b)
+			ctx := context.Background()
+			desk, _ := notifyingDesk(b)
+			captures := seedCaptures(b, pool, b.N*batch)
+			ins := make([]ticketing.Inbound, batch)
+			for k := range ins {
+				ins[k] = hugeQuotes(0)
+				ins[k].From.Address = fmt.Sprintf("sender%d@example.se", k)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				for k := range ins {
+					ins[k].CaptureID, ins[k].MessageID = captures[i*batch+k], fmt.Sprintf("huge-%d-%d@example.se", i, k)
+				}
+				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+					_, err := desk.Receive(ctx, tx, ins)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 
