@@ -115,6 +115,19 @@ func TestOutOfOfficeBotsArePaused(t *testing.T) {
 	if !slices.ContainsFunc(reasons, func(s string) bool { return strings.HasPrefix(s, "conversation paused") }) {
 		t.Errorf("suppression reasons = %q, want the pause among them", reasons)
 	}
+	// The pause ends by itself: an hour later mail flows again.
+	if _, err := pool.Exec(ctx, `UPDATE conversation_pauses SET until = now() - interval '1 second';
+		UPDATE outbox SET created_at = created_at - interval '61 minutes'`); err != nil {
+		t.Fatal(err)
+	}
+	later := human(capture(t, pool, "support", 1000), "later@example.se", "Re: VPN down")
+	later.InReplyTo = []string{"start@example.se"}
+	receiveWith(t, pool, desk, later)
+	rs := outbox(t, pool)
+	// The reply goes to the team: Ada, then Bo.
+	if last := rs[len(rs)-2]; last.Event != templates.RequesterReplied || last.Recipient != "ada@desk.example" || last.Status != ticketing.OutboxQueued {
+		t.Errorf("after the pause: %s to %s %s (%s), want requester-replied queued to Ada", last.Event, last.Recipient, last.Status, last.Reason)
+	}
 }
 
 // TestLoopLimitsWithoutPause runs the same bots with conversation pauses
