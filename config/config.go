@@ -284,6 +284,18 @@ type Notifications struct {
 	// each Window used once; default [{window: 10m, max: 5}, {window: 24h,
 	// max: 20}]. An empty list is an error: the limits stop mail loops.
 	RecipientLimits []Limit `yaml:"recipient_limits"`
+	// TicketLimits bound the mail of every kind about one ticket to one
+	// address (relayed replies and mail to agents included); RelayLimits
+	// the relayed agent replies to one customer address. Same form as
+	// RecipientLimits; default [{window: 10m, max: 15}, {window: 24h, max:
+	// 60}] and [{window: 10m, max: 15}, {window: 24h, max: 100}].
+	TicketLimits []Limit `yaml:"ticket_limits"`
+	RelayLimits  []Limit `yaml:"relay_limits"`
+	// Conversation pauses the mail between two addresses (the mail one's
+	// messages cause to the other, both ways) for Pause when more than Max
+	// passed in Window, and tells the ticket's team; default {window: 10m,
+	// max: 20, pause: 1h}, each field separately; window at least 1m.
+	Conversation Breaker `yaml:"conversation"`
 	// Breaker pauses all automatic mail when more than Max were queued in
 	// Window, for Pause; default {window: 1m, max: 600, pause: 5m}, each
 	// field separately.
@@ -292,6 +304,15 @@ type Notifications struct {
 	// automatic mail to that address; default 720h (30 days), which an
 	// explicit 0 also means. It cannot be negative.
 	BounceSuppression time.Duration `yaml:"bounce_suppression"`
+	// TextBudget bounds the message text one notification quotes (the
+	// requester's text in mail to agents, an agent's relayed text); the
+	// rest is replaced by "[… N KB more in the ticket]". 1KB..10MB,
+	// default 64KB.
+	TextBudget ByteSize `yaml:"text_budget"`
+	// AttachmentBudget bounds the files one notification carries (an
+	// agent's files relayed to the requester); files beyond it are listed
+	// by name and size instead. 1KB..1GB, default 10MB.
+	AttachmentBudget ByteSize `yaml:"attachment_budget"`
 	// Events switches each event on or off and names its recipients.
 	Events Events `yaml:"events"`
 }
@@ -323,6 +344,9 @@ type Events struct {
 	SLAWarning       Event `yaml:"sla_warning"`       // default to assignee
 	SLABreach        Event `yaml:"sla_breach"`        // default to assignee and team
 	SenderHeld       Event `yaml:"sender_held"`       // to agents: a stranger's mail was held; default to assignee
+	// ConversationPaused tells agents of a conversation paused as a
+	// probable mail loop; default to team.
+	ConversationPaused Event `yaml:"conversation_paused"`
 }
 
 // Event is whether one event sends mail, and to whom.

@@ -17,9 +17,22 @@ const (
 	defaultBreakerMax        = 600
 	defaultBreakerPause      = 5 * time.Minute
 	defaultBounceSuppression = 720 * time.Hour
+	defaultTextBudget        = 64 * 1000
+	defaultAttachmentBudget  = 10 * 1000 * 1000
 )
 
-var defaultRecipientLimits = []Limit{{Window: 10 * time.Minute, Max: 5}, {Window: 24 * time.Hour, Max: 20}}
+var (
+	defaultRecipientLimits = []Limit{{Window: 10 * time.Minute, Max: 5}, {Window: 24 * time.Hour, Max: 20}}
+	// A busy conversation about one ticket is a mail every minute or two
+	// for a while: 15 in 10 minutes, 60 a day, to one person, is more.
+	defaultTicketLimits = []Limit{{Window: 10 * time.Minute, Max: 15}, {Window: 24 * time.Hour, Max: 60}}
+	// Relayed replies are written by people, but a customer's auto-reply
+	// can answer each: looser than automatic mail, across tickets.
+	defaultRelayLimits = []Limit{{Window: 10 * time.Minute, Max: 15}, {Window: 24 * time.Hour, Max: 100}}
+	// 20 mails in 10 minutes between two addresses is a reply every minute
+	// from both sides for ten minutes: automatic replies, not people.
+	defaultConversation = Breaker{Window: 10 * time.Minute, Max: 20, Pause: time.Hour}
+)
 
 // eventSpec describes one notification event.
 type eventSpec struct {
@@ -27,6 +40,7 @@ type eventSpec struct {
 	key      string               // its key under notifications.events
 	internal bool                 // mail to agents, which must never go to requester or cc
 	off      bool                 // disabled unless enabled: true
+	noRule   bool                 // sent only by deskgate itself, never by a rule's send
 	to       []string             // default recipients
 	event    func(*Events) *Event // its field in Events
 }
@@ -53,13 +67,16 @@ var eventSpecs = [...]eventSpec{
 		event: func(e *Events) *Event { return &e.SLAWarning }},
 	{name: "sla-breach", key: "sla_breach", internal: true, to: []string{ToAssignee, ToTeam},
 		event: func(e *Events) *Event { return &e.SLABreach }},
-	{name: "sender-held", key: "sender_held", internal: true, to: []string{ToAssignee},
+	{name: "sender-held", key: "sender_held", internal: true, noRule: true, to: []string{ToAssignee},
 		event: func(e *Events) *Event { return &e.SenderHeld }},
+	{name: "conversation-paused", key: "conversation_paused", internal: true, noRule: true, to: []string{ToTeam},
+		event: func(e *Events) *Event { return &e.ConversationPaused }},
 }
 
 // Event returns the configuration of an event by the name the templates give it:
 // "ticket-received", "agent-reply", "status-pending", "status-resolved", "status-closed",
-// "reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach" or "sender-held". It reports false
+// "reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "sender-held" or
+// "conversation-paused". It reports false
 // for any other name.
 func (n *Notifications) Event(name string) (Event, bool) {
 	for _, spec := range eventSpecs {
@@ -88,12 +105,36 @@ func (v validator) notifications(n *Notifications, deskAddress string) {
 		}
 	}
 
-	if v.has(p+".recipient_limits") && len(n.RecipientLimits) == 0 {
-		v.errorf(p+".recipient_limits", "must not be empty: the limits stop mail loops with auto-responders (leave the key out for the defaults)")
+	v.limits(p+".recipient_limits", n.RecipientLimits)
+	v.limits(p+".ticket_limits", n.TicketLimits)
+	v.limits(p+".relay_limits", n.RelayLimits)
+	v.minDuration(p+".conversation.window", n.Conversation.Window, time.Minute)
+	v.minInt(p+".conversation.max", n.Conversation.Max, 1)
+	v.minDuration(p+".conversation.pause", n.Conversation.Pause, time.Second)
+
+	v.minDuration(p+".breaker.window", n.Breaker.Window, time.Second)
+	v.minInt(p+".breaker.max", n.Breaker.Max, 1)
+	v.minDuration(p+".breaker.pause", n.Breaker.Pause, time.Second)
+	if v.has(p+".bounce_suppression") && n.BounceSuppression < 0 {
+		v.errorf(p+".bounce_suppression", "must not be negative (0 means the default, %s)", shortDuration(defaultBounceSuppression))
+	}
+	v.sizeRange(p+".text_budget", n.TextBudget, 1000, 10*1000*1000)
+	v.sizeRange(p+".attachment_budget", n.AttachmentBudget, 1000, 1000*1000*1000)
+
+	for _, spec := range eventSpecs {
+		v.event(p+".events."+spec.key, spec, spec.event(&n.Events), deskAddress)
+	}
+}
+
+// limits checks a list of rate limits at p: not empty when given, each
+// window once.
+func (v validator) limits(p string, ls []Limit) {
+	if v.has(p) && len(ls) == 0 {
+		v.errorf(p, "must not be empty: the limits stop mail loops with auto-responders (leave the key out for the defaults)")
 	}
 	windows := map[time.Duration]string{} // window → path of its first use
-	for i, l := range n.RecipientLimits {
-		q := fmt.Sprintf("%s.recipient_limits[%d]", p, i)
+	for i, l := range ls {
+		q := fmt.Sprintf("%s[%d]", p, i)
 		if v.requiredKey(q+".window") && v.minDuration(q+".window", l.Window, time.Second) {
 			if first, dup := windows[l.Window]; dup {
 				v.errorf(q+".window", "duplicate window (first at line %d)", v.line(first))
@@ -104,17 +145,6 @@ func (v validator) notifications(n *Notifications, deskAddress string) {
 		if v.requiredKey(q + ".max") {
 			v.minInt(q+".max", l.Max, 1)
 		}
-	}
-
-	v.minDuration(p+".breaker.window", n.Breaker.Window, time.Second)
-	v.minInt(p+".breaker.max", n.Breaker.Max, 1)
-	v.minDuration(p+".breaker.pause", n.Breaker.Pause, time.Second)
-	if v.has(p+".bounce_suppression") && n.BounceSuppression < 0 {
-		v.errorf(p+".bounce_suppression", "must not be negative (0 means the default, %s)", shortDuration(defaultBounceSuppression))
-	}
-
-	for _, spec := range eventSpecs {
-		v.event(p+".events."+spec.key, spec, spec.event(&n.Events), deskAddress)
 	}
 }
 
@@ -160,10 +190,21 @@ func (n *Notifications) setDefaults(has func(path string) bool) {
 	if len(n.RecipientLimits) == 0 {
 		n.RecipientLimits = slices.Clone(defaultRecipientLimits)
 	}
+	if len(n.TicketLimits) == 0 {
+		n.TicketLimits = slices.Clone(defaultTicketLimits)
+	}
+	if len(n.RelayLimits) == 0 {
+		n.RelayLimits = slices.Clone(defaultRelayLimits)
+	}
+	n.Conversation.Window = cmp.Or(n.Conversation.Window, defaultConversation.Window)
+	n.Conversation.Max = cmp.Or(n.Conversation.Max, defaultConversation.Max)
+	n.Conversation.Pause = cmp.Or(n.Conversation.Pause, defaultConversation.Pause)
 	n.Breaker.Window = cmp.Or(n.Breaker.Window, defaultBreakerWindow)
 	n.Breaker.Max = cmp.Or(n.Breaker.Max, defaultBreakerMax)
 	n.Breaker.Pause = cmp.Or(n.Breaker.Pause, defaultBreakerPause)
 	n.BounceSuppression = cmp.Or(n.BounceSuppression, defaultBounceSuppression)
+	n.TextBudget = cmp.Or(n.TextBudget, defaultTextBudget)
+	n.AttachmentBudget = cmp.Or(n.AttachmentBudget, defaultAttachmentBudget)
 	for _, spec := range eventSpecs {
 		e := spec.event(&n.Events)
 		if !has("notifications.events." + spec.key + ".enabled") {

@@ -11,7 +11,7 @@ import (
 func TestEventNames(t *testing.T) {
 	// The templates package's event names; config must not import it.
 	want := []string{"ticket-received", "agent-reply", "status-pending", "status-resolved", "status-closed",
-		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "sender-held"}
+		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "sender-held", "conversation-paused"}
 	var got []string
 	for _, spec := range eventSpecs {
 		got = append(got, spec.name)
@@ -128,6 +128,15 @@ func TestNotificationsProblems(t *testing.T) {
 			"11:21: notifications.breaker.window: must be at least 1s",
 			"11:30: notifications.breaker.max: must be at least 1",
 			"11:40: notifications.breaker.pause: must be at least 1s"}},
+		{"loop limits", minimal + "notifications:\n  ticket_limits: []\n  relay_limits: [{window: 1m, max: 0}]\n  conversation: {window: 30s, max: 0, pause: 0s}\n", []string{
+			"11:18: notifications.ticket_limits: must not be empty: the limits stop mail loops with auto-responders (leave the key out for the defaults)",
+			"12:36: notifications.relay_limits[0].max: must be at least 1",
+			"13:26: notifications.conversation.window: must be at least 1m",
+			"13:36: notifications.conversation.max: must be at least 1",
+			"13:46: notifications.conversation.pause: must be at least 1s"}},
+		{"budgets", minimal + "notifications:\n  text_budget: 999\n  attachment_budget: 2GB\n", []string{
+			"11:16: notifications.text_budget: must be between 1KB and 10MB",
+			"12:22: notifications.attachment_budget: must be between 1KB and 1GB"}},
 		{"negative bounce suppression", minimal + "notifications:\n  bounce_suppression: -1h\n", []string{
 			"11:23: notifications.bounce_suppression: must not be negative (0 means the default, 720h)"}},
 		{"unknown event", minimal + "notifications:\n  events:\n    ticket_recieved: {enabled: false}\n", []string{

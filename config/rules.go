@@ -137,7 +137,9 @@ func (v validator) tags(p string, list []string, other map[string]string) map[st
 func eventNames() []string {
 	var names []string
 	for _, spec := range eventSpecs {
-		names = append(names, spec.name)
+		if !spec.noRule {
+			names = append(names, spec.name)
+		}
 	}
 	return names
 }

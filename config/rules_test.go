@@ -127,7 +127,7 @@ func TestRulesProblems(t *testing.T) {
 			"37:43: rules[0].then.add_cc[1]: must be an email address such as ann@example.com",
 			"37:50: rules[0].then.add_cc[2]: must not be the desk address or a plus-address of it",
 			"37:86: rules[0].then.add_cc[4]: duplicate address (first at line 37)",
-			"38:13: rules[0].then.send: must be one of ticket-received, agent-reply, status-pending, status-resolved, status-closed, reopened, new-ticket, requester-replied, sla-warning, sla-breach, sender-held",
+			"38:13: rules[0].then.send: must be one of ticket-received, agent-reply, status-pending, status-resolved, status-closed, reopened, new-ticket, requester-replied, sla-warning, sla-breach",
 			"39:12: rules[0].then.sla: must name a policy listed under sla.policies",
 			"40:15: rules[0].then.ignore: must not be empty"}},
 		{"ignore alone", routing + `rules:

@@ -121,8 +121,13 @@ func (v validator) intRange(path string, n, lo, hi int) {
 }
 
 func (v validator) size(path string, n ByteSize) {
-	if v.has(path) && (n < minMessageSize || n > maxMessageSize) {
-		v.errorf(path, "must be between %v and %v", ByteSize(minMessageSize), ByteSize(maxMessageSize))
+	v.sizeRange(path, n, minMessageSize, maxMessageSize)
+}
+
+// sizeRange reports a size outside lo..hi.
+func (v validator) sizeRange(path string, n, lo, hi ByteSize) {
+	if v.has(path) && (n < lo || n > hi) {
+		v.errorf(path, "must be between %v and %v", lo, hi)
 	}
 }
 

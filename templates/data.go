@@ -33,6 +33,9 @@ type Data struct {
 	// as the agent's: one of the Reason constants. "" for every other
 	// event.
 	Reason string
+	// Pause is, for conversation-paused, the conversation paused as a
+	// probable mail loop. Zero for every other event.
+	Pause Pause
 	// Language is the locale being rendered, one of Languages. Render sets
 	// it; a value given by the caller is ignored.
 	Language string
@@ -76,9 +79,33 @@ type Message struct {
 	// and signatures already removed. For agent-reply it is the agent's
 	// reply as written, greeting included; the template adds the agent's
 	// name and the desk below it.
-	Text        string
+	Text string
+	// More is how many bytes of the text were left out to keep the mail
+	// within its budget: the templates end the text with the more
+	// function's line ("[… 182 KB more in the ticket]"); 0 when none were.
+	More        int
 	Sent        time.Time // zero when unknown
 	Attachments []string  // file names, in message order
+	// Withheld are, for agent-reply, the agent's files left out of the mail
+	// because they exceed its attachment budget, which the templates list
+	// by name and size; nil when every file is attached.
+	Withheld []File
+}
+
+// File is a file by name and size.
+type File struct {
+	Name string
+	Size int64 // in bytes; shown with the size function ("2 KB", "14 MB")
+}
+
+// Pause is a conversation between two addresses that deskgate stopped
+// carrying: more mail passed between them, through the desk, than people
+// write.
+type Pause struct {
+	Between [2]string // the two addresses, such as the requester's and an agent's
+	Mails   int       // how many mails passed between them
+	Minutes int       // within how many minutes
+	Until   time.Time // when mail between them flows again
 }
 
 // SLA is one service-level target of the ticket.

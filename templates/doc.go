@@ -20,6 +20,8 @@
 //	quote s      plain text s quoted: "> " lines, or in HTML an escaped blockquote
 //	lines s      plain text s; in HTML escaped paragraphs, line breaks as <br>
 //	marker       the language's "reply above this line" marker
+//	more n       the line ending a text cut n bytes short: "[… 182 KB more in the ticket]"
+//	size n       a size of n bytes: "2 KB", "14 MB"
 //
 // # Conventions
 //

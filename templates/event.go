@@ -15,20 +15,25 @@ const (
 	CommandsRejected = "commands-rejected" // to an agent: their reply's email commands had errors, so none applied and nothing was relayed; each error and the commands accepted
 	ReplyUnverified  = "reply-unverified"  // to an agent: their reply could not be verified, so it was kept as ordinary correspondence; why, and how to reply
 	SenderHeld       = "sender-held"       // to agents: someone who takes no part in the ticket wrote to it; their message is held as internal until an agent answers #accept
+	// ConversationPaused goes to the ticket's team: mail between two
+	// addresses was paused as a probable loop (Data.Pause says which,
+	// why and until when).
+	ConversationPaused = "conversation-paused"
 )
 
 // Events returns every event, in the order of the constants above.
 func Events() []string {
 	return []string{TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld}
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused}
 }
 
 // ToAgents reports whether event is mail to agents rather than to the
 // requester: true for new-ticket, requester-replied, sla-warning,
-// sla-breach, commands-rejected, reply-unverified and sender-held.
+// sla-breach, commands-rejected, reply-unverified, sender-held and
+// conversation-paused.
 func ToAgents(event string) bool {
 	switch event {
-	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld:
+	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused:
 		return true
 	}
 	return false
@@ -38,7 +43,7 @@ func ToAgents(event string) bool {
 func knownEvent(event string) bool {
 	switch event {
 	case TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld:
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused:
 		return true
 	}
 	return false

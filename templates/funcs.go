@@ -20,6 +20,8 @@ func textFuncs(lang string) map[string]any {
 		"marker": func() string { return Marker(lang) },
 		"quote":  quoteText,
 		"lines":  linesText,
+		"more":   func(n int) string { return formatMore(lang, n) },
+		"size":   func(n int64) string { return formatSize(lang, n) },
 	}
 }
 
@@ -31,6 +33,8 @@ func htmlFuncs(lang string) htmltemplate.FuncMap {
 		"marker": func() string { return Marker(lang) },
 		"quote":  quoteHTML,
 		"lines":  linesHTML,
+		"more":   func(n int) string { return formatMore(lang, n) },
+		"size":   func(n int64) string { return formatSize(lang, n) },
 	}
 }
 
@@ -59,6 +63,40 @@ func formatDate(lang string, t time.Time) string {
 		return fmt.Sprintf("%d年%d月%d日 %s %02d:%02d", t.Year(), m+1, t.Day(), weekdays[wd], t.Hour(), t.Minute())
 	}
 	return t.Format("Monday 2 January 2006, 15:04")
+}
+
+// formatSize writes a size of n bytes in lang, rounded up to whole
+// kilobytes below a megabyte and to the nearest megabyte above: "2 KB",
+// "14 MB" ("2 kB" in Swedish and Danish).
+func formatSize(lang string, n int64) string {
+	if n < 1_000_000 {
+		return kilobytes(lang, n)
+	}
+	return fmt.Sprintf("%d MB", (n+500_000)/1_000_000)
+}
+
+// kilobytes writes n bytes in whole kilobytes, rounded up, at least 1.
+func kilobytes(lang string, n int64) string {
+	unit := "KB"
+	if lang == "sv" || lang == "da" {
+		unit = "kB"
+	}
+	return fmt.Sprintf("%d %s", max((n+999)/1000, 1), unit)
+}
+
+// formatMore writes the line that ends a text cut to its budget, n bytes
+// shorter, in lang: "[… 182 KB more in the ticket]".
+func formatMore(lang string, n int) string {
+	size := kilobytes(lang, int64(n))
+	switch lang {
+	case "sv":
+		return "[… ytterligare " + size + " i ärendet]"
+	case "da":
+		return "[… yderligere " + size + " i sagen]"
+	case "zh":
+		return "[… 工单中还有 " + size + "]"
+	}
+	return "[… " + size + " more in the ticket]"
 }
 
 // units are the words for durations in one language.

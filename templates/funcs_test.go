@@ -145,11 +145,11 @@ func TestMarkers(t *testing.T) {
 func TestEvents(t *testing.T) {
 	t.Parallel()
 	want := []string{"ticket-received", "agent-reply", "status-pending", "status-resolved", "status-closed",
-		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held"}
+		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held", "conversation-paused"}
 	if got := Events(); !slices.Equal(got, want) {
 		t.Errorf("Events() = %q, want %q", got, want)
 	}
-	agents := []string{"new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held"}
+	agents := []string{"new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held", "conversation-paused"}
 	for _, e := range append(want, "", "bogus") {
 		if got := ToAgents(e); got != slices.Contains(agents, e) {
 			t.Errorf("ToAgents(%q) = %v, want %v", e, got, !got)
@@ -160,5 +160,27 @@ func TestEvents(t *testing.T) {
 	}
 	if got, want := Languages(), []string{"en", "sv", "da", "zh"}; !slices.Equal(got, want) {
 		t.Errorf("Languages() = %q, want %q", got, want)
+	}
+}
+
+func TestSizeAndMore(t *testing.T) {
+	for _, c := range []struct {
+		lang string
+		n    int64
+		size string
+		more string
+	}{
+		{"en", 1, "1 KB", "[… 1 KB more in the ticket]"},
+		{"en", 1500, "2 KB", "[… 2 KB more in the ticket]"},
+		{"sv", 999_999, "1000 kB", "[… ytterligare 1000 kB i ärendet]"},
+		{"da", 14_200_000, "14 MB", "[… yderligere 14200 kB i sagen]"},
+		{"zh", 25_101_824, "25 MB", "[… 工单中还有 25102 KB]"},
+	} {
+		if got := formatSize(c.lang, c.n); got != c.size {
+			t.Errorf("formatSize(%q, %d) = %q, want %q", c.lang, c.n, got, c.size)
+		}
+		if got := formatMore(c.lang, int(c.n)); got != c.more {
+			t.Errorf("formatMore(%q, %d) = %q, want %q", c.lang, c.n, got, c.more)
+		}
 	}
 }

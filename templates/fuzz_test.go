@@ -8,12 +8,14 @@ import (
 
 // FuzzRender renders untrusted names, subjects and text (also as command
 // lines and values): the subject stays one line, and no markup from the data reaches the HTML (the HTML has as
-// many "<" as when the data's "<" are replaced by "x").
+// many "<" as when the data's "<" are replaced by "x"), and the message
+// text grows the bodies by at most a constant factor.
 func FuzzRender(f *testing.F) {
 	f.Add("Åsa Lindqvist", `Printer prints <b>&"quotes"</b>`, "Hi,\n\nit's broken.")
 	f.Add("<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "<a href=\"javascript:x\">x</a>")
 	f.Add("Eve\r\nBcc: x@example.com", "Help\r\nBcc: evil@example.com", "\x00\x1b[1m\u202e")
 	f.Add("", "", "")
+	f.Add("A", "S", strings.Repeat("a\n\n", 50)+strings.Repeat(`"'&<`, 50))
 	s, err := Load("")
 	if err != nil {
 		f.Fatal(err)
@@ -44,6 +46,20 @@ func FuzzRender(f *testing.F) {
 				}
 				if got, want := strings.Count(r.HTML, "<"), strings.Count(plain.HTML, "<"); got != want {
 					t.Errorf("Render(%q, %q, %q, %q, %q).HTML has %d \"<\", want %d:\n%s", event, lang, name, subject, text, got, want, r.HTML)
+				}
+				if event != NewTicket && event != RequesterReplied && event != AgentReply {
+					continue
+				}
+				// The message text costs at most 2 bytes a byte in text and
+				// 12 in HTML (the bound the notification budget relies on).
+				empty, err := s.Render(event, lang, data(event, name, subject, ""))
+				if err != nil {
+					t.Fatalf("Render(%q, %q, …) = %v, want no error", event, lang, err)
+				}
+				// A text adds the "… wrote:" line with the author's name.
+				fixed := 300 + 6*len(name)
+				if dt, dh := len(r.Text)-len(empty.Text), len(r.HTML)-len(empty.HTML); dt > 2*len(text)+fixed || dh > 12*len(text)+fixed {
+					t.Errorf("Render(%q, %q) of a %d-byte text: text +%d bytes, HTML +%d; want at most 2× and 12× (+%d)", event, lang, len(text), dt, dh, fixed)
 				}
 			}
 		}

@@ -52,7 +52,8 @@ func Sample(event string) Data {
 			Text: "Hi Åsa,\n\nThanks for the details. Last night's driver update made the print server send\n" +
 				"the pages as raw text, so I have rolled the driver back.\n\n" +
 				"Could you try printing again and let me know if it works?",
-			Sent: at(6, 16, 20),
+			Sent:     at(6, 16, 20),
+			Withheld: []File{{Name: "print-server-logs.zip", Size: 14_200_000}, {Name: "driver <v2>.msi", Size: 12_500_000}},
 		}
 	case StatusPending:
 		d.Ticket.Status = "pending"
@@ -67,6 +68,7 @@ func Sample(event string) Data {
 		d.Ticket.Status, d.Ticket.Assignee = "new", ""
 		d.Recipient = agent
 		d.Message = first
+		d.Message.More = 181_460 // a long message, cut to the text budget
 	case RequesterReplied:
 		d.Recipient = agent
 		d.Message = reply
@@ -115,6 +117,9 @@ func Sample(event string) Data {
 			Sent:   at(6, 16, 20),
 		}
 		d.Reason = ReasonNoToken
+	case ConversationPaused:
+		d.Recipient = agent
+		d.Pause = Pause{Between: [2]string{requester.Address, agent.Address}, Mails: 21, Minutes: 10, Until: at(6, 17, 31)}
 	default: // TicketReceived
 		d.Ticket.Status, d.Ticket.Assignee = "new", ""
 		d.Message = first

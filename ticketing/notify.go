@@ -26,9 +26,31 @@ type NotifyConfig struct {
 	Events map[string]EventRule
 	// Limits bound the automatic mail one address receives.
 	Limits []Limit
-	Agents []Agent
-	Teams  []Team
+	// TicketLimits bound the mail of every kind about one ticket to one
+	// address (relayed replies and mail to agents included); RelayLimits
+	// the relayed replies one customer address receives.
+	TicketLimits []Limit
+	RelayLimits  []Limit
+	// Conversation pauses mail between two addresses that exchange too
+	// much of it; a zero Max pauses none.
+	Conversation Conversation
+	// TextBudget bounds the message text one notification quotes, in
+	// bytes; the rest is replaced by a line saying how much more the ticket
+	// holds. 0: DefaultTextBudget.
+	TextBudget int
+	// AttachmentBudget bounds the bytes of files attached to one
+	// notification (an agent's files relayed to the requester); files over
+	// it are listed by name and size instead. 0: DefaultAttachmentBudget.
+	AttachmentBudget int64
+	Agents           []Agent
+	Teams            []Team
 }
+
+// Default budgets of one notification.
+const (
+	DefaultTextBudget       = 64_000
+	DefaultAttachmentBudget = 10_000_000
+)
 
 // EventRule is whether one event sends mail, and to whom.
 type EventRule struct {
@@ -63,8 +85,15 @@ type notifier struct {
 	language string
 	events   map[string]EventRule
 	limits   []Limit
-	agents   map[string]Address   // by any agent address, lower-cased: the agent's name and first address
-	teams    map[string][]Address // recipients of mail for each team
+	// ticketLimits, relayLimits and conversation bound loops (loop.go).
+	ticketLimits, relayLimits []Limit
+	conversation              Conversation
+	// textBudget and attachmentBudget bound one mail's quoted text and
+	// attached files, in bytes.
+	textBudget       int
+	attachmentBudget int64
+	agents           map[string]Address   // by any agent address, lower-cased: the agent's name and first address
+	teams            map[string][]Address // recipients of mail for each team
 	// agentTeams are each agent's teams, by first address; teamAddress
 	// each team's own address, if it has one.
 	agentTeams  map[string][]string
@@ -77,6 +106,8 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 	}
 	n := &notifier{set: cfg.Templates, from: Address{Name: cfg.DeskName, Address: deskAddress},
 		language: cmp.Or(cfg.Language, "en"), events: cfg.Events, limits: cfg.Limits,
+		ticketLimits: cfg.TicketLimits, relayLimits: cfg.RelayLimits, conversation: cfg.Conversation,
+		textBudget: cmp.Or(cfg.TextBudget, DefaultTextBudget), attachmentBudget: cmp.Or(cfg.AttachmentBudget, DefaultAttachmentBudget),
 		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{}}
 	for _, a := range cfg.Agents {
 		if len(a.Addresses) == 0 {
@@ -135,6 +166,8 @@ type notice struct {
 	why    string   // for status mail: the reason given
 	to     []string // recipients instead of the event's configured ones
 	sla    *templates.SLA
+	// pause is, for conversation-paused, the conversation paused.
+	pause *templates.Pause
 	// For mail about an agent's reply: the text to relay, the stored
 	// message whose attachments go with it, and the From display name.
 	text       string
@@ -209,6 +242,10 @@ type mail struct {
 	automatic bool
 	suppress  string // why it is not sent; "" to send
 	contact   contact
+	// For a relayed reply: the ids of the stored files it carries, and
+	// the files withheld for the attachment budget.
+	attach   []int64
+	withheld []templates.File
 }
 
 // contact is what the contacts table says about an address.
@@ -264,6 +301,15 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 	if len(ms) == 0 {
 		return d.notify(ctx, tx, nil, lock)
 	}
+	paused, err := d.applyPauses(ctx, tx, ms)
+	if err != nil {
+		return err
+	}
+	for i := range paused {
+		if n := &paused[i]; nt.enabled(n) {
+			ms = append(ms, d.recipients(n, tickets[n.ticket], nt.events[n.event].To)...)
+		}
+	}
 	addrs := slices.Clone(lock)
 	for _, m := range ms {
 		addrs = append(addrs, m.to.Address)
@@ -278,10 +324,15 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 			m.suppress = "automatic mail to this address is suppressed: " + m.contact.suppressed
 		}
 	}
-	if err := d.applyLimits(ctx, tx, ms); err != nil {
-		return err
+	for _, sc := range d.limitScopes() {
+		if err := applyLimits(ctx, tx, ms, sc); err != nil {
+			return err
+		}
 	}
 	if err := applyOnce(ctx, tx, ms); err != nil {
+		return err
+	}
+	if err := d.budgetAttachments(ctx, tx, ms); err != nil {
 		return err
 	}
 	return d.queueMail(ctx, tx, ms)
@@ -382,21 +433,6 @@ func lookupContacts(ctx context.Context, tx pgx.Tx, addrs []string) (map[string]
 	return byAddr, nil
 }
 
-// recentSQL counts each address's automatic mail within each window.
-const recentSQL = `
-SELECT r.address, w.i::int, count(o.id)::int
-FROM unnest($1::text[]) AS r (address)
-CROSS JOIN unnest($2::float8[]) WITH ORDINALITY AS w (secs, i)
-LEFT JOIN outbox o ON o.recipient = r.address AND o.automatic AND o.status <> 'suppressed'
-    AND o.created_at > now() - w.secs * interval '1 second'
-GROUP BY 1, 2`
-
-// limited reports whether m counts against the per-recipient limits:
-// automatic mail to the outside world. Mail to agents and teams is not
-// limited (a busy desk sends them much of it); their auto-replies are
-// never answered, and the circuit breaker bounds the total.
-func (m *mail) limited() bool { return m.automatic && !m.toAgent && m.suppress == "" }
-
 // shortDuration writes d without zero units: 10m, 24h, 1h30m.
 func shortDuration(d time.Duration) string {
 	s := d.String()
@@ -435,71 +471,14 @@ func applyOnce(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	return nil
 }
 
-// applyLimits suppresses automatic mail beyond the per-recipient limits,
-// counting what this batch queues as it goes.
-func (d *Desk) applyLimits(ctx context.Context, tx pgx.Tx, ms []*mail) error {
-	limits := d.notes.limits
-	var addrs []string
-	for _, m := range ms {
-		if m.limited() && !slices.Contains(addrs, m.to.Address) {
-			addrs = append(addrs, m.to.Address)
-		}
-	}
-	if len(limits) == 0 || len(addrs) == 0 {
-		return nil
-	}
-	secs := make([]float64, len(limits))
-	for i, l := range limits {
-		secs[i] = l.Window.Seconds()
-	}
-	rows, err := tx.Query(ctx, recentSQL, addrs, secs)
-	if err != nil {
-		return fmt.Errorf("ticketing: counting recent mail: %w", err)
-	}
-	counts := map[string][]int{}
-	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
-		var a string
-		var i, n int
-		err := row.Scan(&a, &i, &n)
-		if counts[a] == nil {
-			counts[a] = make([]int, len(limits))
-		}
-		if i >= 1 && i <= len(limits) {
-			counts[a][i-1] = n
-		}
-		return struct{}{}, err
-	})
-	if err != nil {
-		return fmt.Errorf("ticketing: counting recent mail: %w", err)
-	}
-	for _, m := range ms {
-		if !m.limited() {
-			continue
-		}
-		c := counts[m.to.Address]
-		for i, l := range limits {
-			if c[i] >= l.Max {
-				m.suppress = fmt.Sprintf("rate limit: %d automatic mails to this address within %s already", c[i], shortDuration(l.Window))
-				break
-			}
-		}
-		if m.suppress == "" {
-			for i := range c {
-				c[i]++
-			}
-		}
-	}
-	return nil
-}
-
 // insertOutboxSQL queues (or records as suppressed) one notification. The
 // row is its record: `ticket show` lists it with its fate, so no event is
 // logged for it.
 const insertOutboxSQL = `
 INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body, message_ref)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
 RETURNING id`
 
 // queueMail renders every mail and inserts it into the outbox.
@@ -537,7 +516,7 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 		b.Queue(insertOutboxSQL, n.ID, n.TicketID, inbound, n.Event, n.Automatic, m.to.Address, status, m.suppress,
 			n.Language, n.MessageID, n.From.Name, n.From.Address, n.ReplyTo, addrJSON(n.To), addrJSON(n.Cc),
 			n.InReplyTo, nonNil(n.References), n.Subject, n.ThreadIndex, n.ThreadTopic, n.AutoSubmitted, n.Text, n.HTML,
-			nullID(m.n.messageRef))
+			nullID(m.n.messageRef), m.attach, m.sender())
 	}
 	if queued {
 		b.Queue(`SELECT 0::bigint FROM pg_notify('` + OutboxChannel + `', '')`)
@@ -573,6 +552,9 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		data.SLA = *m.n.sla
 	}
 	data.Reason = m.n.reason
+	if m.n.pause != nil {
+		data.Pause = *m.n.pause
+	}
 	if len(m.n.problems) > 0 {
 		data.Commands = templates.Commands{Categories: d.categoryNames(), Teams: d.teamNames()}
 		if mx := d.policy.Matrix; mx != nil {
@@ -585,18 +567,16 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
-			Text: addedText(in), Sent: in.Date}
+			Sent: in.Date, Withheld: m.withheld}
+		text := addedText(in)
 		if m.n.text != "" {
-			data.Message.Text = m.n.text // an agent's reply without its commands
+			text = m.n.text // an agent's reply without its commands
 		}
+		data.Message.Text, data.Message.More = capText(text, nt.textBudget)
 		if a := m.n.author; a != nil {
 			data.Message.Author = templates.Person{Name: a.Name}
 		}
-		for _, a := range in.Attachments {
-			if !a.Inline && a.Filename != "" {
-				data.Message.Attachments = append(data.Message.Attachments, a.Filename)
-			}
-		}
+		data.Message.Attachments = attachmentNames(in.Attachments, nt.textBudget)
 	}
 	r, err := nt.set.Render(m.n.event, lang, data)
 	if err != nil {
@@ -779,7 +759,7 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 	for _, a := range s.Message.Attachments {
 		in.Attachments = append(in.Attachments, Attachment{Filename: a})
 	}
-	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason}
+	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason, pause: &s.Pause}
 	for _, e := range s.Commands.Errors {
 		no.problems = append(no.problems, commandProblem{CommandError: e})
 	}

@@ -19,7 +19,18 @@ import (
 
 // notifyingDesk is a desk that sends every notification with the default
 // recipients, a team "support" of two agents, and the given limits.
-func notifyingDesk(t *testing.T, limits ...ticketing.Limit) (*ticketing.Desk, *token.Keys) {
+func notifyingDesk(t testing.TB, limits ...ticketing.Limit) (*ticketing.Desk, *token.Keys) {
+	t.Helper()
+	return notifyingDeskWith(t, func(nc *ticketing.NotifyConfig) {
+		if limits != nil {
+			nc.Limits = limits
+		}
+	})
+}
+
+// notifyingDeskWith is notifyingDesk with its notification settings changed
+// by set.
+func notifyingDeskWith(t testing.TB, change func(*ticketing.NotifyConfig)) (*ticketing.Desk, *token.Keys) {
 	t.Helper()
 	set, err := templates.Load("")
 	if err != nil {
@@ -30,26 +41,24 @@ func notifyingDesk(t *testing.T, limits ...ticketing.Limit) (*ticketing.Desk, *t
 		t.Fatal(err)
 	}
 	ev := func(to ...string) ticketing.EventRule { return ticketing.EventRule{Enabled: true, To: to} }
-	if limits == nil {
-		limits = []ticketing.Limit{{Window: 10 * time.Minute, Max: 5}, {Window: 24 * time.Hour, Max: 20}}
+	nc := ticketing.NotifyConfig{
+		Templates: set, DeskName: "Desk", Language: "en",
+		Events: map[string]ticketing.EventRule{
+			templates.TicketReceived: ev("requester"), templates.StatusResolved: ev("requester"),
+			templates.StatusPending: ev("requester"), templates.Reopened: ev("requester"),
+			templates.NewTicket: ev("team"), templates.RequesterReplied: ev("assignee"),
+		},
+		Limits: []ticketing.Limit{{Window: 10 * time.Minute, Max: 5}, {Window: 24 * time.Hour, Max: 20}},
+		Agents: []ticketing.Agent{
+			{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}},
+			{Name: "Bo", Addresses: []string{"bo@desk.example", "bo@home.example"}, Teams: []string{"support"}},
+		},
+		Teams: []ticketing.Team{{Name: "support"}},
 	}
+	change(&nc)
 	return ticketing.NewDesk(quiet, ticketing.Config{
 		DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example", Tokens: keys,
-		SuppressAfterBounce: 720 * time.Hour,
-		Notify: ticketing.NotifyConfig{
-			Templates: set, DeskName: "Desk", Language: "en",
-			Events: map[string]ticketing.EventRule{
-				templates.TicketReceived: ev("requester"), templates.StatusResolved: ev("requester"),
-				templates.StatusPending: ev("requester"), templates.Reopened: ev("requester"),
-				templates.NewTicket: ev("team"), templates.RequesterReplied: ev("assignee"),
-			},
-			Limits: limits,
-			Agents: []ticketing.Agent{
-				{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}},
-				{Name: "Bo", Addresses: []string{"bo@desk.example", "bo@home.example"}, Teams: []string{"support"}},
-			},
-			Teams: []ticketing.Team{{Name: "support"}},
-		},
+		SuppressAfterBounce: 720 * time.Hour, Notify: nc,
 	}), keys
 }
 

@@ -55,6 +55,7 @@ type Notification struct {
 	Attachments []Attachment
 
 	messageRef int64
+	attachIDs  []int64 // of messageRef's files, those it carries; nil: all
 }
 
 // claimSQL leases up to $3 due notifications to owner $1 for $2, counting
@@ -74,7 +75,7 @@ FROM (
 WHERE o.id = due.id
 RETURNING o.id, coalesce(o.ticket_id, 0), o.event, o.automatic, o.message_id, o.from_name, o.from_addr,
     o.reply_to, o.to_addrs, o.cc_addrs, o.in_reply_to, o.refs, o.subject, o.thread_index, o.thread_topic,
-    o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at, coalesce(o.message_ref, 0)`
+    o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at, coalesce(o.message_ref, 0), o.attachment_ids`
 
 var (
 	claimAnySQL      = fmt.Sprintf(claimSQL, "")
@@ -100,7 +101,7 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 		var to, cc []byte
 		err := row.Scan(&n.ID, &n.TicketID, &n.Event, &n.Automatic, &n.MessageID, &n.From.Name, &n.From.Address,
 			&n.ReplyTo, &to, &cc, &n.InReplyTo, &n.References, &n.Subject, &n.ThreadIndex, &n.ThreadTopic,
-			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef)
+			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef, &n.attachIDs)
 		if err == nil {
 			err = json.Unmarshal(to, &n.To)
 		}
@@ -116,7 +117,7 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 		if ns[i].messageRef == 0 {
 			continue
 		}
-		rows, err := db.Query(ctx, attachmentsOfSQL, ns[i].messageRef)
+		rows, err := db.Query(ctx, attachmentsOfSQL, ns[i].messageRef, ns[i].attachIDs)
 		if err == nil {
 			ns[i].Attachments, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attachment, error) {
 				var a Attachment
@@ -131,11 +132,12 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 	return ns, nil
 }
 
-// attachmentsOfSQL reads a stored message's attachments with their content.
+// attachmentsOfSQL reads a stored message's attachments with their
+// content: those of $2, or all when $2 is NULL.
 const attachmentsOfSQL = `
 SELECT a.filename, a.content_type, a.content_id, a.inline, b.data
 FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
-WHERE a.message_id = $1 ORDER BY a.id`
+WHERE a.message_id = $1 AND ($2::bigint[] IS NULL OR a.id = ANY ($2)) ORDER BY a.id`
 
 // Delivery results a sender reports for a claimed notification.
 const (

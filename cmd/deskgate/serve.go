@@ -183,15 +183,23 @@ func deskAddresses(cfg *config.Config) []string {
 // notifyConfig maps the notification settings, agents and teams.
 func notifyConfig(cfg *config.Config, set *templates.Set) ticketing.NotifyConfig {
 	nc := ticketing.NotifyConfig{Templates: set, DeskName: cfg.Desk.Name, Language: cfg.Desk.Language,
-		Events: map[string]ticketing.EventRule{}}
+		Events:     map[string]ticketing.EventRule{},
+		TextBudget: int(cfg.Notifications.TextBudget), AttachmentBudget: int64(cfg.Notifications.AttachmentBudget)}
 	for _, name := range templates.Events() {
 		if e, ok := cfg.Notifications.Event(name); ok {
 			nc.Events[name] = ticketing.EventRule{Enabled: e.Enabled, To: e.To}
 		}
 	}
-	for _, l := range cfg.Notifications.RecipientLimits {
-		nc.Limits = append(nc.Limits, ticketing.Limit{Window: l.Window, Max: l.Max})
+	limits := func(ls []config.Limit) []ticketing.Limit {
+		var out []ticketing.Limit
+		for _, l := range ls {
+			out = append(out, ticketing.Limit{Window: l.Window, Max: l.Max})
+		}
+		return out
 	}
+	n := cfg.Notifications
+	nc.Limits, nc.TicketLimits, nc.RelayLimits = limits(n.RecipientLimits), limits(n.TicketLimits), limits(n.RelayLimits)
+	nc.Conversation = ticketing.Conversation{Window: n.Conversation.Window, Max: n.Conversation.Max, Pause: n.Conversation.Pause}
 	for _, a := range cfg.Agents {
 		nc.Agents = append(nc.Agents, ticketing.Agent{Name: a.Name, Addresses: a.Addresses, Teams: a.Teams})
 	}

@@ -1,0 +1,100 @@
+package ticketing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"deskgate/templates"
+)
+
+// The budgets of one notification. Text is cut to the text budget T
+// before it is rendered, so what a mail costs does not follow the input:
+// the text body is at most 2T plus the template (quoting adds "> " to a
+// line), and the HTML body at most 12T plus the layout (escaping makes at
+// most 5 bytes of one, "&#34;" for `"`, and a paragraph break of two
+// newlines at most 34 bytes). The outbox rows of one batch therefore hold
+// at most 14T + 10 KB per notification, and rendering one holds a few
+// copies of one body at a time: with the default 64 KB, under 1 MB per
+// notification, whatever the size of the mail that caused it.
+
+// capText returns s cut to at most budget bytes and how many bytes were
+// left out: at the last line break in the budget's last quarter, else at
+// a character boundary.
+func capText(s string, budget int) (string, int) {
+	if len(s) <= budget {
+		return s, 0
+	}
+	cut := budget
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if i := strings.LastIndexByte(s[:cut], '\n'); i >= cut*3/4 {
+		cut = i
+	}
+	return s[:cut], len(s) - cut
+}
+
+// attachmentNames are the names of a message's files that mail lists (not
+// inline, named), as long as they fit in budget bytes; a last "… +N" counts
+// the rest.
+func attachmentNames(as []Attachment, budget int) []string {
+	var names []string
+	size, rest := 0, 0
+	for _, a := range as {
+		switch {
+		case a.Inline || a.Filename == "":
+		case rest == 0 && size+len(a.Filename) <= budget:
+			size += len(a.Filename)
+			names = append(names, a.Filename)
+		default:
+			rest++
+		}
+	}
+	if rest > 0 {
+		names = append(names, fmt.Sprintf("… +%d", rest))
+	}
+	return names
+}
+
+// filesOfSQL lists a stored message's files, in the order they are sent.
+const filesOfSQL = `SELECT id, filename, size FROM attachments WHERE message_id = $1 ORDER BY id`
+
+// budgetAttachments decides, for each mail that carries a stored
+// message's files (a relayed reply), which go with it: in order, each that
+// still fits in the attachment budget; the others are withheld and listed
+// in the mail by name and size.
+func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	for _, m := range ms {
+		if m.n.messageRef == 0 || m.suppress != "" {
+			continue
+		}
+		rows, err := tx.Query(ctx, filesOfSQL, m.n.messageRef)
+		if err != nil {
+			return fmt.Errorf("ticketing: reading the files of a relayed reply: %w", err)
+		}
+		left := d.notes.attachmentBudget
+		m.attach = []int64{}
+		_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+			var id, size int64
+			var name string
+			if err := row.Scan(&id, &name, &size); err != nil {
+				return struct{}{}, err
+			}
+			if size <= left {
+				left -= size
+				m.attach = append(m.attach, id)
+			} else {
+				m.withheld = append(m.withheld, templates.File{Name: name, Size: size})
+			}
+			return struct{}{}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("ticketing: reading the files of a relayed reply: %w", err)
+		}
+	}
+	return nil
+}
