@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/ticketing"
+	"deskgate/ticketing/token"
 )
 
 // Defaults applied by NewSender to zero fields of a SenderConfig.
@@ -289,7 +290,7 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 				break
 			}
 		}
-		s.log.Warn("mailout: delivery deferred", "count", len(retried), "ids", retried, "reply", first.Reply, "retry_at", first.Retry)
+		s.log.Warn("mailout: delivery deferred", "count", len(retried), "ids", retried, "reply", token.Redact(first.Reply), "retry_at", first.Retry)
 	}
 	return rs
 }
@@ -312,16 +313,17 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 	reply := d.reply
 	if len(d.refused) > 0 {
 		reply += "; refused: " + strings.Join(d.refused, "; ")
-		s.log.Warn("mailout: recipients refused", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID, "refused", d.refused)
+		s.log.Warn("mailout: recipients refused", "id", n.ID, "ticket", n.TicketID, "message_id", token.Redact(n.MessageID),
+			"refused", token.RedactAll(d.refused))
 	}
-	s.log.Debug("mailout: sent", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID, "attempts", n.Attempts)
+	s.log.Debug("mailout: sent", "id", n.ID, "ticket", n.TicketID, "message_id", token.Redact(n.MessageID), "attempts", n.Attempts)
 	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultSent, Reply: reply}, nil
 }
 
 // fail is the result of a permanent failure.
 func (s *Sender) fail(n ticketing.Notification, reply string) ticketing.SendResult {
-	s.log.Warn("mailout: notification failed", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID,
-		"attempts", n.Attempts, "reply", reply)
+	s.log.Warn("mailout: notification failed", "id", n.ID, "ticket", n.TicketID, "message_id", token.Redact(n.MessageID),
+		"attempts", n.Attempts, "reply", token.Redact(reply))
 	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultFailed, Reply: reply}
 }
 
