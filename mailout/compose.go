@@ -55,6 +55,11 @@ type ComposeOptions struct {
 // multipart/alternative with text/plain then text/html when n.HTML is set,
 // both UTF-8 in quoted-printable.
 //
+// With n.Compact set (a server refused the email for its size) the body is
+// the smaller version instead: the text cut to n.Compact bytes with a line
+// "[… N KB more in the ticket]", no HTML, and the attachments listed by
+// name and size.
+//
 // Every header value taken from n is neutralised before go-mail sees it:
 // runs of CR, LF and TAB become one space, other control characters (C0,
 // DEL and C1) are dropped, invalid UTF-8 is replaced. Non-ASCII text is
@@ -79,6 +84,9 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	env, err := envelopeOf(n)
 	if err != nil {
 		return nil, nil, err
+	}
+	if n.Compact > 0 {
+		n = smallerVersion(n)
 	}
 	if opts.LoopHeader == "" {
 		opts.LoopHeader = DefaultLoopHeader

@@ -34,8 +34,6 @@ func TestClassify(t *testing.T) {
 		{"multi-line", reply(550, "5.7.1 first\nsecond"), ticketing.ResultFailed, "550 5.7.1 first second"},
 		{"535 while connecting", &setupError{addr: "h:587", err: fmt.Errorf("SMTP AUTH failed: %w", reply(535, "5.7.8 bad"))},
 			ticketing.ResultRetry, "connecting to h:587: SMTP AUTH failed: 535 5.7.8 bad"},
-		{"all recipients 5xx", &rcptError{refused: []string{"<a@x> 550 5.1.1 no"}}, ticketing.ResultFailed, "all recipients refused: <a@x> 550 5.1.1 no"},
-		{"some recipient 4xx", &rcptError{refused: []string{"<a@x> 550 no", "<b@x> 450 busy"}, temp: true}, ticketing.ResultRetry, "all recipients refused: <a@x> 550 no; <b@x> 450 busy"},
 		{"EOF", io.EOF, ticketing.ResultRetry, "EOF"},
 		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ticketing.ResultRetry, "read tcp: read: connection reset by peer"},
 		{"timeout", os.ErrDeadlineExceeded, ticketing.ResultRetry, "i/o timeout"},
