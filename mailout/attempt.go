@@ -2,6 +2,7 @@ package mailout
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -14,13 +15,16 @@ import (
 // of its recipients so far, over one or more SMTP transactions.
 type attempt struct {
 	n        ticketing.Notification
-	reply    string   // the last transaction's reply, or the error that ended the attempt
+	reply    string   // the last accepted transaction's reply
 	accepted []string // lower-cased, in this attempt
 	refused  []refusal
 	later    []refusal // to try in a later attempt
-	failed   bool      // a transaction failed for good (reply says why); its recipients too
-	logged   bool      // the Recipient's delivery was stored with the progress
-	compact  int       // the smaller version was adopted in this attempt
+	// failure is the error that ended the attempt for the recipients not
+	// reached, failedFor of them (for good; else they are in later).
+	failure   string
+	failedFor int
+	logged    bool // the Recipient's delivery was stored with the progress
+	compact   int  // the smaller version was adopted in this attempt
 }
 
 // deliverOne composes and sends n, to the recipients no earlier attempt
@@ -53,15 +57,15 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 		}
 		if err != nil {
 			txErr = err
+			// The error is the transaction's, not any one recipient's:
+			// nobody not yet reached is settled (or suppressed) by it.
 			result, reply := classify(err)
-			a.reply = reply
-			for _, r := range pending {
-				f := refusal{addr: r, reply: reply}
-				if result == ticketing.ResultFailed {
-					a.failed = true
-					a.refused = append(a.refused, f)
-				} else {
-					a.later = append(a.later, f)
+			a.failure = reply
+			if result == ticketing.ResultFailed {
+				a.failedFor = len(pending)
+			} else {
+				for _, r := range pending {
+					a.later = append(a.later, refusal{addr: r, reply: reply})
 				}
 			}
 			break
@@ -115,34 +119,39 @@ func (a *attempt) result() ticketing.SendResult {
 	return r
 }
 
-// summary is the reply to record: the server's last reply, then what was
-// refused and what waits.
+// summary is the reply to record: the server's last acceptance, who was
+// refused (in earlier attempts too), the error that ended the attempt, and
+// who waits.
 func (a *attempt) summary() string {
-	var b strings.Builder
-	b.WriteString(a.reply)
-	refused := make([]string, 0, len(a.n.Refused)+len(a.refused))
+	var parts []string
+	if a.reply != "" {
+		parts = append(parts, a.reply)
+	}
+	var refused []string
 	for _, f := range a.n.Refused {
 		refused = append(refused, f.Reply)
 	}
-	if !a.failed {
-		for _, f := range a.refused {
-			refused = append(refused, f.reply)
-		}
+	for _, f := range a.refused {
+		refused = append(refused, f.reply)
 	}
 	if len(refused) > 0 {
-		b.WriteString("; refused: ")
-		b.WriteString(strings.Join(refused, "; "))
+		parts = append(parts, "refused: "+strings.Join(refused, "; "))
 	}
-	if len(a.later) > 0 && len(a.accepted)+len(a.refused) > 0 {
-		b.WriteString("; deferred: ")
-		for i, f := range a.later {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(f.reply)
+	switch {
+	case a.failure != "" && len(parts) == 0:
+		parts = append(parts, a.failure)
+	case a.failedFor > 0:
+		parts = append(parts, fmt.Sprintf("failed for the other %d recipients: %s", a.failedFor, a.failure))
+	case a.failure != "":
+		parts = append(parts, fmt.Sprintf("deferred for the other %d recipients: %s", len(a.later), a.failure))
+	case len(a.later) > 0:
+		var later []string
+		for _, f := range a.later {
+			later = append(later, f.reply)
 		}
+		parts = append(parts, "deferred: "+strings.Join(later, "; "))
 	}
-	return flatten(b.String())
+	return flatten(strings.Join(parts, "; "))
 }
 
 // outcome decides a's result. The email is sent once its Recipient was
