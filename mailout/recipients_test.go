@@ -81,9 +81,7 @@ func TestManyRecipientsSplit(t *testing.T) {
 			if largest != tc.largest || r.Attempts != 1 {
 				t.Errorf("largest transaction = %d recipients, attempts %d; want %d, 1", largest, r.Attempts, tc.largest)
 			}
-			if kinds, _ := e.events(ticket); !slices.Equal(kinds, []string{"notification.delivered"}) {
-				t.Errorf("events = %q, want [notification.delivered]", kinds)
-			}
+			e.wantEvents(ticket, "notification.delivered")
 		})
 	}
 }
@@ -116,15 +114,12 @@ func TestBadCcDoesNotBlockRequester(t *testing.T) {
 	if r.Attempts != 2 || !strings.Contains(r.Reply, "<gone@example.org> 550 5.1.1") {
 		t.Errorf("outbox row = %+v, want sent on attempt 2, the refusal of gone@ in the reply", r)
 	}
-	var suppressed []string
 	rows, _ := e.pool.Query(context.Background(), `SELECT address FROM contacts WHERE suppressed_until > now()`)
 	suppressed, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || !slices.Equal(suppressed, []string{"gone@example.org"}) {
 		t.Errorf("suppressed = %q, %v; want [gone@example.org]", suppressed, err)
 	}
-	if kinds, _ := e.events(ticket); !slices.Equal(kinds, []string{"notification.delivered"}) {
-		t.Errorf("events = %q, want one notification.delivered", kinds)
-	}
+	e.wantEvents(ticket, "notification.delivered")
 }
 
 // TestRequesterRefusedFails: when the requester is refused for good the
@@ -143,9 +138,7 @@ func TestRequesterRefusedFails(t *testing.T) {
 	if got := received(e.srv.Messages()); got["ok@example.org"] != 1 {
 		t.Errorf("copies = %v, want one for ok@example.org", got)
 	}
-	if kinds, _ := e.events(ticket); !slices.Equal(kinds, []string{"notification.failed"}) {
-		t.Errorf("events = %q, want [notification.failed]", kinds)
-	}
+	e.wantEvents(ticket, "notification.failed")
 }
 
 // TestAcceptedRecipientsPersisted: once a transaction of a multi-transaction
@@ -180,4 +173,12 @@ func TestAcceptedRecipientsPersisted(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	srv.Release()
+}
+
+// wantEvents checks that ticket's events are of kinds, in order.
+func (e *env) wantEvents(ticket int64, kinds ...string) {
+	e.t.Helper()
+	if got, _ := e.events(ticket); !slices.Equal(got, kinds) {
+		e.t.Errorf("events = %q, want %q", got, kinds)
+	}
 }
