@@ -55,6 +55,17 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 				continue
 			}
 		}
+		if err != nil && t != nil && len(t.refused) > 0 {
+			// The server hung up among the recipients (Postfix does after
+			// too many errors): its refusals are final, and the others go
+			// on in a new connection without them. Each round settles at
+			// least one recipient, so this ends.
+			a.refused = append(a.refused, t.refused...)
+			pending = slices.DeleteFunc(pending, func(r string) bool {
+				return slices.ContainsFunc(t.refused, func(f refusal) bool { return f.addr == r })
+			})
+			continue
+		}
 		if err != nil {
 			txErr = err
 			// The error is the transaction's, not any one recipient's:

@@ -182,3 +182,32 @@ func (e *env) wantEvents(ticket int64, kinds ...string) {
 		e.t.Errorf("events = %q, want %q", got, kinds)
 	}
 }
+
+// TestManyBadCcsAndAnErrorLimit: Postfix hangs up (421 4.7.0 too many
+// errors) after its error limit of refused recipients; the refusals it gave
+// are final, so the sender goes on in a new connection without them, and the
+// requester and the good Cc get their copy on the first attempt.
+func TestManyBadCcsAndAnErrorLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, smtpmem.Options{ErrorLimit: 5})
+	var cc []ticketing.Address
+	for i := range 12 {
+		bad := fmt.Sprintf("bad%02d@example.org", i)
+		e.srv.AddFault(smtpmem.Fault{Stage: smtpmem.StageRcpt, Addr: bad, Code: 550, Enhanced: "5.1.1", Message: "no such user"})
+		cc = append(cc, ticketing.Address{Address: bad})
+	}
+	cc = append(cc, ticketing.Address{Address: "good@example.org"})
+	ticket := e.ticket()
+	id := e.insert(row{ticket: ticket, to: []ticketing.Address{{Address: "requester@example.com"}}, cc: cc})[0]
+	e.start(e.config())
+
+	r := e.waitStatus(id, ticketing.OutboxSent, 10*time.Second)
+	got := received(e.srv.Messages())
+	if r.Attempts != 1 || len(got) != 2 || got["requester@example.com"] != 1 || got["good@example.org"] != 1 {
+		t.Errorf("attempts %d, copies %v; want one attempt, one copy each for the requester and good@", r.Attempts, got)
+	}
+	if n := strings.Count(r.Reply, " 550 5.1.1 "); n != 12 {
+		t.Errorf("reply = %q, want the 12 refusals", r.Reply)
+	}
+	e.wantEvents(ticket, "notification.delivered")
+}

@@ -196,7 +196,9 @@ func (c *client) sizeLimit() int {
 // A refused recipient does not end the transaction: it is reported in the
 // result, and the message goes to the others. The error, for classify, is
 // that of the transaction as a whole (connecting, MAIL, DATA, a lost
-// connection, a 421); the message went to nobody then.
+// connection, a 421); the message went to nobody then, but when the
+// server hung up among the recipients (Postfix does after too many
+// refusals) the result still holds the refusals it gave.
 func (c *client) send(ctx context.Context, from string, rcpts []string, data []byte, until time.Time) (*transaction, error) {
 	if c.sc != nil && time.Since(c.used) > idleProbe {
 		c.setDeadline(until)
@@ -252,7 +254,8 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 			}
 			continue
 		default:
-			return nil, c.abort(err)
+			// A 421 or a lost connection: the refusals so far stand.
+			return t, c.abort(err)
 		}
 		if t.unsent != nil {
 			break
