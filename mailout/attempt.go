@@ -186,11 +186,6 @@ func (s *Sender) outcome(a *attempt) ticketing.SendResult {
 			return r
 		}
 		r.Reply = giveUp(n, r.Reply)
-		if !delivered {
-			r.Result = ticketing.ResultFailed
-			s.logFailure(n, r.Reply)
-			return r
-		}
 	}
 	if !delivered {
 		r.Result = ticketing.ResultFailed

@@ -211,3 +211,22 @@ func TestManyBadCcsAndAnErrorLimit(t *testing.T) {
 	}
 	e.wantEvents(ticket, "notification.delivered")
 }
+
+// TestGiveUpOnCcAfterRequester: a Cc refused for now on every attempt is
+// given up on at the end, but the email stays sent: the requester got it.
+func TestGiveUpOnCcAfterRequester(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, smtpmem.Options{})
+	e.srv.AddFault(smtpmem.Fault{Stage: smtpmem.StageRcpt, Addr: "busy@example.org", Code: 450, Enhanced: "4.2.1", Message: "busy"})
+	id := e.insert(row{to: []ticketing.Address{{Address: "requester@example.com"}}, cc: []ticketing.Address{{Address: "busy@example.org"}}})[0]
+	cfg := e.config()
+	cfg.MaxAttempts = 3
+	e.start(cfg)
+	r := e.waitRow(id, 10*time.Second, "settled", func(r outboxRow) bool { return r.Status != ticketing.OutboxQueued })
+	if r.Status != ticketing.OutboxSent || r.Attempts != 3 || !strings.Contains(r.Reply, "gave up after 3 attempts") || !strings.Contains(r.Reply, "<busy@example.org> 450 4.2.1 busy") {
+		t.Errorf("outbox row = %+v, want sent after 3 attempts, having given up on busy@", r)
+	}
+	if got := received(e.srv.Messages()); len(got) != 1 || got["requester@example.com"] != 1 {
+		t.Errorf("copies = %v, want one, for the requester", got)
+	}
+}
