@@ -230,3 +230,25 @@ func TestGiveUpOnCcAfterRequester(t *testing.T) {
 		t.Errorf("copies = %v, want one, for the requester", got)
 	}
 }
+
+// TestQueuedButDelivered: while a Cc waits for a retry, the ticket shows the
+// email queued and already delivered to its recipient, and the event says so.
+func TestQueuedButDelivered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, smtpmem.Options{})
+	e.srv.AddFault(smtpmem.Fault{Stage: smtpmem.StageRcpt, Addr: "busy@example.org", Code: 450, Enhanced: "4.2.1", Message: "busy"})
+	ticket := e.ticket()
+	id := e.insert(row{ticket: ticket, to: []ticketing.Address{{Address: "requester@example.com"}}, cc: []ticketing.Address{{Address: "busy@example.org"}}})[0]
+	cfg := e.config()
+	cfg.RetryBase, cfg.RetryMax = time.Hour, time.Hour
+	e.start(cfg)
+	e.waitRow(id, 10*time.Second, "attempt 1 recorded", func(r outboxRow) bool { return r.Attempts == 1 && r.LeaseOwner == nil })
+	tk, err := ticketing.GetTicket(context.Background(), e.pool, ticket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tk.Notifications) != 1 || tk.Notifications[0].Status != ticketing.OutboxQueued || !tk.Notifications[0].Delivered {
+		t.Errorf("notifications = %+v, want one queued and delivered to the requester", tk.Notifications)
+	}
+	e.wantEvents(ticket, "notification.delivered")
+}
