@@ -252,3 +252,26 @@ func TestQueuedButDelivered(t *testing.T) {
 	}
 	e.wantEvents(ticket, "notification.delivered")
 }
+
+// TestRetryAfterCrashSkipsStored: a process that crashed in the middle of
+// a multi-transaction send left the recipients it had settled stored and
+// the row queued; the next sender sends to the others only, and the
+// email counts as delivered: its recipient was among those accepted.
+func TestRetryAfterCrashSkipsStored(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, smtpmem.Options{})
+	id := e.insert(row{to: []ticketing.Address{{Address: "requester@example.com"}}, cc: participants(3)})[0]
+	if _, err := e.pool.Exec(context.Background(), `INSERT INTO outbox_recipients (outbox_id, address, status, reply)
+		VALUES ($1, 'requester@example.com', 'accepted', ''), ($1, 'p000@example.org', 'refused', '<p000@example.org> 550 5.1.1 gone')`, id); err != nil {
+		t.Fatal(err)
+	}
+	e.start(e.config())
+	r := e.waitStatus(id, ticketing.OutboxSent, 10*time.Second)
+	msgs := e.srv.Messages()
+	if len(msgs) != 1 || strings.Join(msgs[0].To, " ") != "p001@example.org p002@example.org" {
+		t.Errorf("messages = %+v, want one to p001 and p002 only", msgs)
+	}
+	if !strings.Contains(r.Reply, "refused: <p000@example.org> 550 5.1.1 gone") {
+		t.Errorf("reply = %q, want the earlier refusal kept", r.Reply)
+	}
+}
