@@ -24,6 +24,7 @@ type attempt struct {
 	failure   string
 	failedFor int
 	logged    bool // the Recipient's delivery was stored with the progress
+	stored    int  // accepted[:stored] were stored with the progress
 	compact   int  // the smaller version was adopted in this attempt
 }
 
@@ -39,10 +40,14 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 		return s.fail(n, "not sent: "+flatten(err.Error())), err
 	}
 	a := &attempt{n: n}
-	pending := slices.DeleteFunc(slices.Clone(env.rcpts), func(r string) bool {
-		r = strings.ToLower(r)
-		return slices.Contains(n.Accepted, r) || slices.ContainsFunc(n.Refused, func(f ticketing.Refusal) bool { return f.Address == r })
-	})
+	settled := make(map[string]bool, len(n.Accepted)+len(n.Refused))
+	for _, r := range n.Accepted {
+		settled[r] = true
+	}
+	for _, f := range n.Refused {
+		settled[f.Address] = true
+	}
+	pending := slices.DeleteFunc(slices.Clone(env.rcpts), func(r string) bool { return settled[strings.ToLower(r)] })
 	var txErr error
 	for len(pending) > 0 {
 		chunk := pending[:min(len(pending), s.cfg.MaxRecipients)]
@@ -61,9 +66,10 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 			// on in a new connection without them. Each round settles at
 			// least one recipient, so this ends.
 			a.refused = append(a.refused, t.refused...)
-			pending = slices.DeleteFunc(pending, func(r string) bool {
-				return slices.ContainsFunc(t.refused, func(f refusal) bool { return f.addr == r })
-			})
+			for _, f := range t.refused {
+				settled[strings.ToLower(f.addr)] = true
+			}
+			pending = slices.DeleteFunc(pending, func(r string) bool { return settled[strings.ToLower(r)] })
 			continue
 		}
 		if err != nil {
@@ -110,7 +116,7 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 // the attempt goes on, and a crash would send the stored part again.
 func (s *Sender) progress(ctx context.Context, a *attempt) {
 	r := a.result()
-	r.Accepted = a.accepted
+	r.Accepted = a.accepted[a.stored:]
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := ticketing.RecordProgress(rctx, s.pool, s.cfg.Owner, r); err != nil {
@@ -118,6 +124,7 @@ func (s *Sender) progress(ctx context.Context, a *attempt) {
 		return
 	}
 	a.logged = a.logged || r.Delivered
+	a.stored = len(a.accepted)
 }
 
 // result is a's result so far, without its outcome.
@@ -182,7 +189,7 @@ func (s *Sender) outcome(a *attempt) ticketing.SendResult {
 	}
 	if len(a.later) > 0 {
 		if at, ok := s.retryAt(n); ok {
-			r.Result, r.Retry, r.Accepted = ticketing.ResultRetry, at, a.accepted
+			r.Result, r.Retry, r.Accepted = ticketing.ResultRetry, at, a.accepted[a.stored:]
 			return r
 		}
 		r.Reply = giveUp(n, r.Reply)
