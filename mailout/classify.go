@@ -37,6 +37,10 @@ func classify(err error) (result string, reply string) {
 	if errors.As(err, &se) {
 		return retry, reply
 	}
+	var ze *sizeError // larger than the server takes: waiting does not help
+	if errors.As(err, &ze) {
+		return failed, reply
+	}
 	code := 0
 	var te *textproto.Error
 	var ge *gomail.SendError

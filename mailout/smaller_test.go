@@ -62,6 +62,16 @@ func TestSizeRefusalSendsSmaller(t *testing.T) {
 			t.Errorf("attempts %d, compact %d; want 1, a text budget of a quarter of SIZE (50 KB)", r.Attempts, e.compact(id))
 		}
 	})
+	t.Run("too big even smaller", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, smtpmem.Options{MaxMessageBytes: 1 << 10})
+		id := e.insert(bigRow())[0]
+		e.start(e.config())
+		r := e.waitStatus(id, ticketing.OutboxFailed, 10*time.Second)
+		if r.Attempts != 1 || !strings.Contains(r.Reply, "exceeds the server's SIZE limit of 1024 bytes") || e.compact(id) != minSmallerText {
+			t.Errorf("outbox row = %+v, compact %d; want failed on attempt 1 for SIZE, the smaller version tried", r, e.compact(id))
+		}
+	})
 	t.Run("552 at DATA, then a retry", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, smtpmem.Options{})

@@ -34,6 +34,7 @@ func TestClassify(t *testing.T) {
 		{"multi-line", reply(550, "5.7.1 first\nsecond"), ticketing.ResultFailed, "550 5.7.1 first second"},
 		{"535 while connecting", &setupError{addr: "h:587", err: fmt.Errorf("SMTP AUTH failed: %w", reply(535, "5.7.8 bad"))},
 			ticketing.ResultRetry, "connecting to h:587: SMTP AUTH failed: 535 5.7.8 bad"},
+		{"over SIZE", &sizeError{size: 20, limit: 10}, ticketing.ResultFailed, "message of 20 bytes exceeds the server's SIZE limit of 10 bytes"},
 		{"EOF", io.EOF, ticketing.ResultRetry, "EOF"},
 		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ticketing.ResultRetry, "read tcp: read: connection reset by peer"},
 		{"timeout", os.ErrDeadlineExceeded, ticketing.ResultRetry, "i/o timeout"},
