@@ -25,15 +25,16 @@ const (
 	DefaultBatch       = 16
 	DefaultPoll        = time.Second
 	DefaultMaxAttempts = 60
+	DefaultMaxAge      = 48 * time.Hour
+	DefaultRetryBase   = time.Minute
+	DefaultRetryMax    = time.Hour
+
 	// DefaultMaxRecipients bounds the recipients of one SMTP transaction.
 	// Postfix takes 1000 (smtpd_recipient_limit), Microsoft 365 500 and
 	// Amazon SES 50 per message; 50 fits all of them, and a server that
 	// refuses the rest of a transaction (452 4.5.3) never sees enough
 	// refusals in one to reach Postfix's error limit (20) and hang up.
 	DefaultMaxRecipients = 50
-	DefaultMaxAge        = 48 * time.Hour
-	DefaultRetryBase     = time.Minute
-	DefaultRetryMax      = time.Hour
 
 	DefaultBreakerWindow = time.Minute
 	DefaultBreakerMax    = 600
@@ -55,12 +56,12 @@ type SenderConfig struct {
 	// exceed 3×SMTP.Timeout. Sending stops one Timeout before the lease
 	// ends; the rest of the batch is handed back.
 	Lease time.Duration
-	Batch int // notifications claimed at once by a worker; default DefaultBatch
+	Batch int           // notifications claimed at once by a worker; default DefaultBatch
+	Poll  time.Duration // how often to look for due mail without a notification; default DefaultPoll
 	// MaxRecipients bounds the recipients of one SMTP transaction; an
 	// email to more goes out in several, under the same Message-ID.
 	// Default DefaultMaxRecipients.
 	MaxRecipients int
-	Poll          time.Duration // how often to look for due mail without a notification; default DefaultPoll
 	// A temporary failure is retried after RetryBase·2^(attempts−1), at
 	// most RetryMax, ±20 % jitter; defaults DefaultRetryBase and
 	// DefaultRetryMax. After MaxAttempts attempts, or when the next one

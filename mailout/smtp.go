@@ -149,9 +149,8 @@ func (c *client) connect(ctx context.Context, until time.Time) error {
 	return nil
 }
 
-// transaction is the outcome of one SMTP transaction that ended without
-// an error: the message went to accepted, or (with accepted empty) to
-// nobody.
+// transaction is the outcome of one SMTP transaction: without an error,
+// the message went to accepted, or (with accepted empty) to nobody.
 type transaction struct {
 	reply    string    // the reply to DATA, e.g. "250 2.0.0 OK: queued"; "" when nothing was sent
 	accepted []string  // recipients the server took the message for
@@ -234,6 +233,7 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 		return nil, c.abort(err)
 	}
 	t := &transaction{}
+rcpt:
 	for i, r := range rcpts {
 		c.setDeadline(until)
 		err := c.sc.Rcpt(angle(r))
@@ -245,20 +245,14 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 			// The server takes no more in this transaction; every further
 			// RCPT would only count as an error towards its limit.
 			t.unsent = rcpts[i:]
+			break rcpt
+		case errors.As(err, &te) && te.Code/100 == 5:
+			t.refused = append(t.refused, refusal{addr: r, reply: angle(r) + " " + replyOf(te)})
 		case errors.As(err, &te) && te.Code != 421:
-			f := refusal{addr: r, reply: angle(r) + " " + replyOf(te)}
-			if te.Code/100 == 5 {
-				t.refused = append(t.refused, f)
-			} else {
-				t.deferred = append(t.deferred, f)
-			}
-			continue
+			t.deferred = append(t.deferred, refusal{addr: r, reply: angle(r) + " " + replyOf(te)})
 		default:
 			// A 421 or a lost connection: the refusals so far stand.
 			return t, c.abort(err)
-		}
-		if t.unsent != nil {
-			break
 		}
 	}
 	if len(t.accepted) == 0 {

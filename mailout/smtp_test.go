@@ -55,6 +55,27 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+func TestTooManyRecipients(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code int
+		msg  string
+		want bool
+	}{
+		{452, "4.5.3 Error: too many recipients", true},
+		{452, "Too many recipients", true},
+		{451, "4.5.3 Too many recipients", true},
+		{552, "5.5.3 Too many recipients", true},
+		{452, "4.2.2 Mailbox full", false},
+		{450, "4.2.1 busy", false},
+		{550, "5.1.1 no such user", false},
+	} {
+		if got := tooManyRecipients(&textproto.Error{Code: tc.code, Msg: tc.msg}); got != tc.want {
+			t.Errorf("tooManyRecipients(%d %s) = %v, want %v", tc.code, tc.msg, got, tc.want)
+		}
+	}
+}
+
 func TestIsLoopback(t *testing.T) {
 	t.Parallel()
 	for host, want := range map[string]bool{
