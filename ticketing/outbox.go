@@ -114,8 +114,7 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 	}
 	ns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Notification, error) {
 		var n Notification
-		var to, cc []byte
-		var settled []byte
+		var to, cc, settled []byte
 		err := row.Scan(&n.ID, &n.TicketID, &n.Event, &n.Automatic, &n.MessageID, &n.From.Name, &n.From.Address,
 			&n.ReplyTo, &to, &cc, &n.InReplyTo, &n.References, &n.Subject, &n.ThreadIndex, &n.ThreadTopic,
 			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef,

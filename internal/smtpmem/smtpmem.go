@@ -116,8 +116,8 @@ func Start(opts Options) (*Server, error) {
 	}))
 	s.srv.Domain = "localhost"
 	s.srv.MaxMessageBytes = cmp.Or(opts.MaxMessageBytes, DefaultMaxMessageBytes)
-	// The session refuses recipients beyond the limit itself, so that the
-	// refusals count as errors; go-smtp only announces it.
+	// The session refuses recipients beyond the limit itself (go-smtp's
+	// MaxRecipients stays 0), so that the refusals count as errors.
 	s.opts.MaxRecipients = cmp.Or(opts.MaxRecipients, DefaultMaxRecipients)
 	s.srv.AllowInsecureAuth = true
 	s.srv.ReadTimeout = 5 * time.Minute
