@@ -251,6 +251,9 @@ type SMTP struct {
 	HELO        string        `yaml:"helo"`         // host name sent in EHLO, not an IP address; default Desk.Domain
 	Timeout     time.Duration `yaml:"timeout"`      // per connection and command; default 30s, at least 1s
 	Workers     int           `yaml:"workers"`      // parallel senders, each with one connection, 1..64; default 4
+	// MaxRecipients bounds the recipients of one SMTP transaction
+	// (1..1000, default 50); an email to more goes out in several.
+	MaxRecipients int `yaml:"max_recipients"`
 	// MaxAttempts bounds the tries per notification (1..100, default 60)
 	// and MaxAge its lifetime (at least 1m, default 48h); after either it
 	// is failed. RetryBase is the first back-off (at least 1s, default 1m),

@@ -59,7 +59,7 @@ func TestParseMinimal(t *testing.T) {
 		SMTP: SMTP{
 			Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS, Auth: AuthPlain,
 			Username: "help@example.com", Password: "smtp-s3cret", HELO: "example.com",
-			Timeout: 30 * time.Second, Workers: 4, MaxAttempts: 60, MaxAge: 48 * time.Hour,
+			Timeout: 30 * time.Second, Workers: 4, MaxRecipients: 50, MaxAttempts: 60, MaxAge: 48 * time.Hour,
 			RetryBase: time.Minute, RetryMax: time.Hour,
 		},
 		Notifications: defaultNotifications(),
@@ -219,7 +219,7 @@ agents:
 		SMTP: SMTP{
 			Host: "localhost", Port: 2525, TLS: TLSPlain, Auth: AuthLogin,
 			Username: "desk", Password: "smtp-s3cret", HELO: "desk.example.com",
-			Timeout: 10 * time.Second, Workers: 64, MaxAttempts: 1, MaxAge: time.Minute,
+			Timeout: 10 * time.Second, Workers: 64, MaxRecipients: 50, MaxAttempts: 1, MaxAge: time.Minute,
 			RetryBase: time.Second, RetryMax: time.Second,
 		},
 		Notifications: Notifications{

@@ -19,6 +19,12 @@ const (
 	defaultSMTPRetryMax    = time.Hour
 	maxSMTPWorkers         = 64
 	maxSMTPAttempts        = 100
+	// 50 fits every submission server we know: Amazon SES takes 50
+	// recipients per message, Microsoft 365 500, Postfix 1000
+	// (smtpd_recipient_limit); RFC 5321 (section 4.5.3.1.8) makes every
+	// server take at least 100.
+	defaultSMTPMaxRecipients = 50
+	maxSMTPRecipients        = 1000
 )
 
 // Addr returns the SMTP server's address as host:port, suitable for net.Dial.
@@ -54,6 +60,7 @@ func (v validator) smtp(s *SMTP) {
 	}
 	v.minDuration(p+".timeout", s.Timeout, time.Second)
 	v.intRange(p+".workers", s.Workers, 1, maxSMTPWorkers)
+	v.intRange(p+".max_recipients", s.MaxRecipients, 1, maxSMTPRecipients)
 	v.intRange(p+".max_attempts", s.MaxAttempts, 1, maxSMTPAttempts)
 	v.minDuration(p+".max_age", s.MaxAge, time.Minute)
 	v.minDuration(p+".retry_base", s.RetryBase, time.Second)
@@ -143,6 +150,7 @@ func (s *SMTP) setDefaults(domain string) {
 	s.HELO = cmp.Or(s.HELO, domain)
 	s.Timeout = cmp.Or(s.Timeout, defaultSMTPTimeout)
 	s.Workers = cmp.Or(s.Workers, defaultSMTPWorkers)
+	s.MaxRecipients = cmp.Or(s.MaxRecipients, defaultSMTPMaxRecipients)
 	s.MaxAttempts = cmp.Or(s.MaxAttempts, defaultSMTPMaxAttempts)
 	s.MaxAge = cmp.Or(s.MaxAge, defaultSMTPMaxAge)
 	s.RetryBase = cmp.Or(s.RetryBase, defaultSMTPRetryBase)

@@ -39,9 +39,9 @@ func TestSMTPDefaults(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("Parse(smtp %q) = %+v, want %+v", tt.smtp, got, tt.want)
 		}
-		if s.Timeout != 30*time.Second || s.Workers != 4 || s.MaxAttempts != 60 || s.MaxAge != 48*time.Hour ||
+		if s.Timeout != 30*time.Second || s.Workers != 4 || s.MaxRecipients != 50 || s.MaxAttempts != 60 || s.MaxAge != 48*time.Hour ||
 			s.RetryBase != time.Minute || s.RetryMax != time.Hour {
-			t.Errorf("Parse(smtp %q) = %+v, want the default timeout, workers, attempts and back-off", tt.smtp, s)
+			t.Errorf("Parse(smtp %q) = %+v, want the default timeout, workers, recipients, attempts and back-off", tt.smtp, s)
 		}
 	}
 }
@@ -105,6 +105,8 @@ func TestSMTPProblems(t *testing.T) {
 			"14:12: smtp.max_age: must be at least 1m",
 			"15:15: smtp.retry_base: must be at least 1s",
 			"16:14: smtp.retry_max: must be at least 1s"}},
+		{"max_recipients", withSMTP("  host: smtp.example.com\n  max_recipients: 1001\n"), []string{
+			"11:19: smtp.max_recipients: must be between 1 and 1000"}},
 		{"retry_max below retry_base", withSMTP("  host: smtp.example.com\n  retry_base: 10m\n  retry_max: 5m\n"), []string{
 			"12:14: smtp.retry_max: must be at least smtp.retry_base"}},
 		{"retry_base above the default retry_max", withSMTP("  host: smtp.example.com\n  retry_base: 2h\n"), []string{

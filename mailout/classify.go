@@ -21,20 +21,10 @@ type setupError struct {
 func (e *setupError) Error() string { return "connecting to " + e.addr + ": " + e.err.Error() }
 func (e *setupError) Unwrap() error { return e.err }
 
-// rcptError is the refusal of every recipient of a message.
-type rcptError struct {
-	refused []string // "<addr> code text" each
-	temp    bool     // some refusal was not permanent
-}
-
-func (e *rcptError) Error() string {
-	return "all recipients refused: " + strings.Join(e.refused, "; ")
-}
-
-// classify decides the fate of a message from the error of its delivery
-// attempt: ticketing.ResultFailed for a permanent refusal (a 5xx reply other
-// than 530, or every recipient refused with 5xx), else
-// ticketing.ResultRetry. reply is the server's reply or the error, for the
+// classify decides the fate of a message from the error of a transaction:
+// ticketing.ResultFailed for a permanent refusal (a 5xx reply other than
+// 530), else ticketing.ResultRetry. (Refused recipients are no error; see
+// transaction.) reply is the server's reply or the error, for the
 // record.
 //
 // A failure to connect or log in is always retried (see Config). go-mail's
@@ -47,9 +37,9 @@ func classify(err error) (result string, reply string) {
 	if errors.As(err, &se) {
 		return retry, reply
 	}
-	var re *rcptError
-	if errors.As(err, &re) {
-		return pick(re.temp, retry, failed), reply
+	var ze *sizeError // larger than the server takes: waiting does not help
+	if errors.As(err, &ze) {
+		return failed, reply
 	}
 	code := 0
 	var te *textproto.Error

@@ -55,6 +55,11 @@ type ComposeOptions struct {
 // multipart/alternative with text/plain then text/html when n.HTML is set,
 // both UTF-8 in quoted-printable.
 //
+// With n.Compact set (a server refused the email for its size) the body is
+// the smaller version instead: the text cut to n.Compact bytes with a line
+// "[… N KB more in the ticket]", no HTML, and the attachments listed by
+// name and size.
+//
 // Every header value taken from n is neutralised before go-mail sees it:
 // runs of CR, LF and TAB become one space, other control characters (C0,
 // DEL and C1) are dropped, invalid UTF-8 is replaced. Non-ASCII text is
@@ -63,8 +68,12 @@ type ComposeOptions struct {
 // wraps ErrInvalid. An In-Reply-To or References id that is not a valid
 // id is left out.
 //
-// Limits: a header word longer than the 998-byte line limit (a subject of
-// one enormous word) is not split.
+// No line exceeds RFC 5322's 998 octets: the Subject and Thread-Topic are
+// cut to MaxSubject characters (keeping a ticket tag at the end), display
+// names to MaxName, and go-mail folds the rest (it encodes non-ASCII text
+// as RFC 2047 words of at most 75 octets and folds address lists and
+// References between items); a Thread-Index too long for one line is left
+// out. Compose checks the result and fails with ErrInvalid otherwise.
 func Compose(n ticketing.Notification, opts ComposeOptions) ([]byte, error) {
 	raw, _, err := compose(n, opts)
 	return raw, err
@@ -75,6 +84,9 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	env, err := envelopeOf(n)
 	if err != nil {
 		return nil, nil, err
+	}
+	if n.Compact > 0 {
+		n = smallerVersion(n)
 	}
 	if opts.LoopHeader == "" {
 		opts.LoopHeader = DefaultLoopHeader
@@ -120,7 +132,7 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	if len(env.cc) > 0 {
 		m.CcMailAddress(env.cc...)
 	}
-	if s := clean(n.Subject); s != "" {
+	if s := cutSubject(clean(n.Subject)); s != "" {
 		m.Subject(s)
 	}
 	m.SetDateWithValue(date)
@@ -132,10 +144,10 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 		// One value: go-mail joins several values of a header with commas.
 		m.SetGenHeader(gomail.HeaderReferences, refs)
 	}
-	if ti := clean(n.ThreadIndex); ti != "" && isBase64(ti) {
+	if ti := clean(n.ThreadIndex); ti != "" && isBase64(ti) && len(ti) <= maxThreadIndex {
 		m.SetGenHeader("Thread-Index", ti)
 	}
-	if tt := clean(n.ThreadTopic); tt != "" {
+	if tt := cutSubject(clean(n.ThreadTopic)); tt != "" {
 		m.SetGenHeader("Thread-Topic", tt)
 	}
 	if as := clean(n.AutoSubmitted); as != "" {
@@ -179,6 +191,9 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	}
 	if !bytes.HasSuffix(buf.Bytes(), []byte("\r\n")) {
 		buf.WriteString("\r\n")
+	}
+	if err := checkLines(buf.Bytes()); err != nil {
+		return nil, nil, fmt.Errorf("mailout: composing notification %d: %w", n.ID, err)
 	}
 	return buf.Bytes(), env, nil
 }
@@ -242,7 +257,7 @@ func address(field, name, addr string) (*mail.Address, error) {
 		}
 		return nil, fmt.Errorf("%s address %q: %v: %w", field, addr, err, ErrInvalid)
 	}
-	return &mail.Address{Name: clean(name), Address: p.Address}, nil
+	return &mail.Address{Name: cutName(clean(name)), Address: p.Address}, nil
 }
 
 // clean neutralises control characters in a header value: each run of CR,

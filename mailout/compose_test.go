@@ -416,11 +416,15 @@ func FuzzCompose(f *testing.F) {
 	f.Add("Hi\r\nBcc: evil@example.com", "Desk\n", "a@b", "x@y", "de")
 	f.Add("Grüße aus Köln", "Jürgen Weiß", "<ref@x>", "id\r\n@x", "")
 	f.Add(strings.Repeat("word ", 300), "\x00\x85", "", "", "en-GB")
+	f.Add(strings.Repeat("ö", 2000)+" [#1]", strings.Repeat("n", 1200), strings.Repeat("r", 1000)+"@x", "", "")
 	f.Fuzz(func(t *testing.T, subject, name, ref, inReplyTo, lang string) {
 		n := sample()
 		n.Subject, n.From.Name, n.To[0].Name, n.ThreadTopic = subject, name, name, subject
 		n.References = []string{ref, "ok@example.com"}
 		n.InReplyTo, n.Language = inReplyTo, lang
+		if len(ref)%2 == 1 { // the smaller version, cut anywhere
+			n.Text, n.Compact = subject+name, 1+len(inReplyTo)
+		}
 		raw, err := Compose(n, ComposeOptions{Date: goldenDate})
 		if err != nil {
 			t.Fatalf("Compose() = %v", err)
@@ -440,6 +444,9 @@ func FuzzCompose(f *testing.F) {
 		}
 		if _, err := mail.ReadMessage(bytes.NewReader(raw)); err != nil {
 			t.Fatalf("mail.ReadMessage() = %v", err)
+		}
+		if l, head := longestLine(raw); l > 998 {
+			t.Fatalf("longest line %d octets (%q…), want at most 998", l, head)
 		}
 	})
 }

@@ -15,10 +15,16 @@
 // a person wrote, when more automatic mail was queued recently than a mail
 // loop-free desk would produce.
 //
+// Recipients count one by one: an email goes out in transactions of at most
+// SenderConfig.MaxRecipients, and in more when the server takes fewer
+// (452 4.5.3). A recipient refused for good is left out, one refused for
+// now waits for the next attempt, which goes only to those not reached yet
+// (ticketing stores them, also between transactions). An email the server
+// refuses for its size goes out as a smaller version (see Compose).
+//
 // Limits: delivery is at least once. A crash (or a lost connection to
 // PostgreSQL) after the server accepted a message but before the result is
 // recorded sends it again when the lease runs out, with the same
-// Message-ID, which lets receivers drop the duplicate. A message is sent to
-// the accepted recipients even when the server refused some of them; the
-// refusals are kept in the row's reply.
+// Message-ID, which lets receivers drop the duplicate; with several
+// transactions, only the last one's recipients.
 package mailout

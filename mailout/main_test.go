@@ -1,9 +1,11 @@
 package mailout
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -27,6 +29,7 @@ type env struct {
 	pool *pgxpool.Pool
 	srv  *smtpmem.Server
 	logs *logRecorder
+	text *syncBuffer // every log line, as text
 }
 
 func newEnv(t testing.TB, opts smtpmem.Options) *env {
@@ -37,7 +40,7 @@ func newEnv(t testing.TB, opts smtpmem.Options) *env {
 		t.Fatalf("smtpmem.Start() = %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return &env{t: t, pool: pool, srv: srv, logs: &logRecorder{}}
+	return &env{t: t, pool: pool, srv: srv, logs: &logRecorder{}, text: &syncBuffer{}}
 }
 
 // config is a SenderConfig for e's server with fast polling and back-off.
@@ -55,7 +58,7 @@ func (e *env) config() SenderConfig {
 // logger returns a logger that writes to the test log and records records.
 func (e *env) logger() *slog.Logger {
 	return slog.New(&recordingHandler{
-		Handler: slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}),
+		Handler: slog.NewTextHandler(io.MultiWriter(e.t.Output(), e.text), &slog.HandlerOptions{Level: slog.LevelDebug}),
 		rec:     e.logs,
 	})
 }
@@ -322,4 +325,22 @@ func (h *recordingHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *recordingHandler) WithGroup(name string) slog.Handler {
 	return &recordingHandler{Handler: h.Handler.WithGroup(name), rec: h.rec}
+}
+
+// syncBuffer is a bytes.Buffer for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -9,13 +9,13 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/ticketing"
+	"deskgate/ticketing/token"
 )
 
 // Defaults applied by NewSender to zero fields of a SenderConfig.
@@ -28,6 +28,13 @@ const (
 	DefaultMaxAge      = 48 * time.Hour
 	DefaultRetryBase   = time.Minute
 	DefaultRetryMax    = time.Hour
+
+	// DefaultMaxRecipients bounds the recipients of one SMTP transaction.
+	// Postfix takes 1000 (smtpd_recipient_limit), Microsoft 365 500 and
+	// Amazon SES 50 per message; 50 fits all of them, and a server that
+	// refuses the rest of a transaction (452 4.5.3) never sees enough
+	// refusals in one to reach Postfix's error limit (20) and hang up.
+	DefaultMaxRecipients = 50
 
 	DefaultBreakerWindow = time.Minute
 	DefaultBreakerMax    = 600
@@ -51,6 +58,10 @@ type SenderConfig struct {
 	Lease time.Duration
 	Batch int           // notifications claimed at once by a worker; default DefaultBatch
 	Poll  time.Duration // how often to look for due mail without a notification; default DefaultPoll
+	// MaxRecipients bounds the recipients of one SMTP transaction; an
+	// email to more goes out in several, under the same Message-ID.
+	// Default DefaultMaxRecipients.
+	MaxRecipients int
 	// A temporary failure is retried after RetryBase·2^(attempts−1), at
 	// most RetryMax, ±20 % jitter; defaults DefaultRetryBase and
 	// DefaultRetryMax. After MaxAttempts attempts, or when the next one
@@ -102,6 +113,9 @@ func (c SenderConfig) withDefaults() (SenderConfig, error) {
 	}
 	if c.Batch <= 0 {
 		c.Batch = DefaultBatch
+	}
+	if c.MaxRecipients <= 0 {
+		c.MaxRecipients = DefaultMaxRecipients
 	}
 	if c.Poll <= 0 {
 		c.Poll = DefaultPoll
@@ -289,51 +303,45 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 				break
 			}
 		}
-		s.log.Warn("mailout: delivery deferred", "count", len(retried), "ids", retried, "reply", first.Reply, "retry_at", first.Retry)
+		s.log.Warn("mailout: delivery deferred", "count", len(retried), "ids", retried, "reply", token.Redact(first.Reply), "retry_at", first.Retry)
 	}
 	return rs
 }
 
-// deliverOne composes and sends n. It returns the result and the error of
-// the attempt, if any.
-func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notification, until time.Time) (ticketing.SendResult, error) {
-	data, env, err := compose(n, s.cfg.Compose)
-	if err != nil {
-		return s.fail(n, "not sent: "+flatten(err.Error())), err
-	}
-	d, err := c.send(ctx, env.from.Address, env.rcpts, data, until)
-	if err != nil {
-		result, reply := classify(err)
-		if result == ticketing.ResultFailed {
-			return s.fail(n, reply), err
-		}
-		return s.retry(n, reply), err
-	}
-	reply := d.reply
-	if len(d.refused) > 0 {
-		reply += "; refused: " + strings.Join(d.refused, "; ")
-		s.log.Warn("mailout: recipients refused", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID, "refused", d.refused)
-	}
-	s.log.Debug("mailout: sent", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID, "attempts", n.Attempts)
-	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultSent, Reply: reply}, nil
-}
-
 // fail is the result of a permanent failure.
 func (s *Sender) fail(n ticketing.Notification, reply string) ticketing.SendResult {
-	s.log.Warn("mailout: notification failed", "id", n.ID, "ticket", n.TicketID, "message_id", n.MessageID,
-		"attempts", n.Attempts, "reply", reply)
+	s.logFailure(n, reply)
 	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultFailed, Reply: reply}
+}
+
+func (s *Sender) logFailure(n ticketing.Notification, reply string) {
+	s.log.Warn("mailout: notification failed", "id", n.ID, "ticket", n.TicketID, "message_id", token.Redact(n.MessageID),
+		"attempts", n.Attempts, "reply", token.Redact(reply))
 }
 
 // retry is the result of a temporary failure: try again after the back-off,
 // or fail when out of attempts or time.
 func (s *Sender) retry(n ticketing.Notification, reply string) ticketing.SendResult {
+	at, ok := s.retryAt(n)
+	if !ok {
+		return s.fail(n, giveUp(n, reply))
+	}
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply, Retry: at}
+}
+
+// retryAt returns when to try n again after a temporary failure, or false
+// when it is out of attempts or time.
+func (s *Sender) retryAt(n ticketing.Notification) (time.Time, bool) {
 	delay := s.backoff(n.Attempts)
 	now := time.Now()
 	if n.Attempts >= s.cfg.MaxAttempts || (!n.CreatedAt.IsZero() && now.Sub(n.CreatedAt)+delay > s.cfg.MaxAge) {
-		return s.fail(n, fmt.Sprintf("gave up after %d attempts: %s", n.Attempts, reply))
+		return time.Time{}, false
 	}
-	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply, Retry: now.Add(delay)}
+	return now.Add(delay), true
+}
+
+func giveUp(n ticketing.Notification, reply string) string {
+	return fmt.Sprintf("gave up after %d attempts: %s", n.Attempts, reply)
 }
 
 // backoff returns the delay before the attempt after attempts:

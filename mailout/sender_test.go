@@ -19,7 +19,7 @@ func TestSendOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, smtpmem.Options{})
 	ticket := e.ticket()
-	id := e.insert(row{ticket: ticket, messageID: "once.1@desk.example",
+	id := e.insert(row{ticket: ticket, messageID: "once.1@desk.example", automatic: true,
 		cc: []ticketing.Address{{Name: "Other", Address: "other@example.org"}}})[0]
 	e.start(e.config())
 
@@ -39,7 +39,7 @@ func TestSendOnce(t *testing.T) {
 		t.Errorf("outbox row = %+v, want sent on attempt 1 with the 250 reply, sent_at set, no lease", r)
 	}
 	if kinds, _ := e.events(ticket); len(kinds) != 0 {
-		t.Errorf("events = %q, want none (the sent row is the record; only failures are logged)", kinds)
+		t.Errorf("events = %q, want none (the sent row is the record of automatic mail; only failures are logged)", kinds)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if got := len(e.srv.Messages()); got != 1 {
@@ -151,15 +151,14 @@ func TestAllRecipientsTemporarilyRefused(t *testing.T) {
 	id := e.insert(row{to: []ticketing.Address{{Address: "busy@example.com"}, {Address: "gone@example.com"}}})[0]
 	e.start(e.config())
 
-	// A 4xx among the refusals makes it temporary; the next attempt goes
-	// to both.
+	// The 4xx is tried again on the next attempt; the 5xx is final.
 	r := e.waitStatus(id, ticketing.OutboxSent, 10*time.Second)
-	if r.Attempts != 2 {
-		t.Errorf("attempts = %d, want 2", r.Attempts)
+	if r.Attempts != 2 || !strings.Contains(r.Reply, "refused: <gone@example.com> 550") {
+		t.Errorf("attempts = %d, reply %q; want 2, gone@ refused", r.Attempts, r.Reply)
 	}
 	msgs := e.wait(1, time.Second)
-	if len(msgs[0].To) != 2 {
-		t.Errorf("recipients = %q, want both", msgs[0].To)
+	if len(msgs) != 1 || strings.Join(msgs[0].To, " ") != "busy@example.com" {
+		t.Errorf("messages = %+v, want one to busy@ alone", msgs)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,16 +149,56 @@ func (c *client) connect(ctx context.Context, until time.Time) error {
 	return nil
 }
 
-// delivery is a message accepted by the server.
-type delivery struct {
-	reply   string   // the final reply, e.g. "250 2.0.0 OK: queued"
-	refused []string // recipients the server refused: "<addr> code text"
+// transaction is the outcome of one SMTP transaction: without an error,
+// the message went to accepted, or (with accepted empty) to nobody.
+type transaction struct {
+	reply    string    // the reply to DATA, e.g. "250 2.0.0 OK: queued"; "" when nothing was sent
+	accepted []string  // recipients the server took the message for
+	refused  []refusal // recipients refused for good (5xx)
+	deferred []refusal // recipients refused for now (4xx other than the recipient limit)
+	// unsent are the recipients not tried because the server's recipient
+	// limit was reached (452, or 4.5.3): they go in another transaction.
+	unsent []string
 }
 
-// send delivers data from the envelope sender from to rcpts, dialling
-// first if needed; no I/O deadline is later than until. It returns the
-// server's reply or an error for classify.
-func (c *client) send(ctx context.Context, from string, rcpts []string, data []byte, until time.Time) (*delivery, error) {
+// refusal is a recipient the server refused, with its reply.
+type refusal struct {
+	addr  string
+	reply string // "<addr> code text"
+}
+
+// sizeError is a message larger than the SIZE the server announced: it is
+// not offered at all.
+type sizeError struct {
+	size, limit int
+}
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("message of %d bytes exceeds the server's SIZE limit of %d bytes", e.size, e.limit)
+}
+
+// sizeLimit returns the SIZE the server announced in EHLO, 0 for none.
+func (c *client) sizeLimit() int {
+	if c.sc == nil {
+		return 0
+	}
+	ok, param := c.sc.Extension("SIZE")
+	n, err := strconv.Atoi(strings.TrimSpace(param))
+	if !ok || err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// send runs one transaction delivering data from the envelope sender from
+// to rcpts, dialling first if needed; no I/O deadline is later than until.
+// A refused recipient does not end the transaction: it is reported in the
+// result, and the message goes to the others. The error, for classify, is
+// that of the transaction as a whole (connecting, MAIL, DATA, a lost
+// connection, a 421); the message went to nobody then, but when the
+// server hung up among the recipients (Postfix does after too many
+// refusals) the result still holds the refusals it gave.
+func (c *client) send(ctx context.Context, from string, rcpts []string, data []byte, until time.Time) (*transaction, error) {
 	if c.sc != nil && time.Since(c.used) > idleProbe {
 		c.setDeadline(until)
 		if err := c.sc.Noop(); err != nil {
@@ -169,6 +210,9 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 		if err := c.connect(ctx, until); err != nil {
 			return nil, err
 		}
+	}
+	if limit := c.sizeLimit(); limit > 0 && len(data) > limit {
+		return nil, &sizeError{size: len(data), limit: limit}
 	}
 	intl := needsUTF8(from, rcpts)
 	c.sc.SkipSMTPUTF8(!intl)
@@ -188,26 +232,32 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 	if err != nil {
 		return nil, c.abort(err)
 	}
-	d := &delivery{}
-	accepted := 0
-	temp := false
-	for _, r := range rcpts {
+	t := &transaction{}
+rcpt:
+	for i, r := range rcpts {
 		c.setDeadline(until)
 		err := c.sc.Rcpt(angle(r))
 		var te *textproto.Error
 		switch {
 		case err == nil:
-			accepted++
+			t.accepted = append(t.accepted, r)
+		case errors.As(err, &te) && tooManyRecipients(te):
+			// The server takes no more in this transaction; every further
+			// RCPT would only count as an error towards its limit.
+			t.unsent = rcpts[i:]
+			break rcpt
+		case errors.As(err, &te) && te.Code/100 == 5:
+			t.refused = append(t.refused, refusal{addr: r, reply: angle(r) + " " + replyOf(te)})
 		case errors.As(err, &te) && te.Code != 421:
-			d.refused = append(d.refused, angle(r)+" "+replyOf(te))
-			temp = temp || te.Code/100 != 5
+			t.deferred = append(t.deferred, refusal{addr: r, reply: angle(r) + " " + replyOf(te)})
 		default:
-			return nil, c.abort(err)
+			// A 421 or a lost connection: the refusals so far stand.
+			return t, c.abort(err)
 		}
 	}
-	if accepted == 0 {
+	if len(t.accepted) == 0 {
 		c.reset()
-		return nil, &rcptError{refused: d.refused, temp: temp}
+		return t, nil
 	}
 
 	c.setDeadline(until)
@@ -232,11 +282,29 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 		return nil, err
 	}
 	c.used = time.Now()
-	d.reply = "250 OK"
+	t.reply = "250 OK"
 	if dc, ok := w.(*smtp.DataCloser); ok && dc.ServerResponse() != "" {
-		d.reply = "250 " + flatten(dc.ServerResponse())
+		t.reply = "250 " + flatten(dc.ServerResponse())
 	}
-	return d, nil
+	return t, nil
+}
+
+// tooManyRecipients reports whether a RCPT reply says the transaction has
+// all the recipients the server takes: the enhanced code 4.5.3 or 5.5.3,
+// or 452 without an enhanced code (RFC 5321, section 4.5.3.1.10). A 452
+// with another enhanced code (4.2.2, a full mailbox) is about the one
+// recipient.
+func tooManyRecipients(te *textproto.Error) bool {
+	enhanced, _, _ := strings.Cut(te.Msg, " ")
+	switch {
+	case enhanced == "4.5.3", enhanced == "5.5.3":
+		return true
+	case te.Code != 452:
+		return false
+	}
+	var a, b, c int
+	n, _ := fmt.Sscanf(enhanced, "%d.%d.%d", &a, &b, &c)
+	return n != 3
 }
 
 // isConnLoss reports whether err is a lost connection (not a reply, not a
@@ -342,7 +410,7 @@ func angle(addr string) string {
 }
 
 func needsUTF8(from string, rcpts []string) bool {
-	for _, a := range append(rcpts, from) {
+	for _, a := range append([]string{from}, rcpts...) {
 		for i := 0; i < len(a); i++ {
 			if a[i] >= 0x80 {
 				return true

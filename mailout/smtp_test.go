@@ -34,8 +34,7 @@ func TestClassify(t *testing.T) {
 		{"multi-line", reply(550, "5.7.1 first\nsecond"), ticketing.ResultFailed, "550 5.7.1 first second"},
 		{"535 while connecting", &setupError{addr: "h:587", err: fmt.Errorf("SMTP AUTH failed: %w", reply(535, "5.7.8 bad"))},
 			ticketing.ResultRetry, "connecting to h:587: SMTP AUTH failed: 535 5.7.8 bad"},
-		{"all recipients 5xx", &rcptError{refused: []string{"<a@x> 550 5.1.1 no"}}, ticketing.ResultFailed, "all recipients refused: <a@x> 550 5.1.1 no"},
-		{"some recipient 4xx", &rcptError{refused: []string{"<a@x> 550 no", "<b@x> 450 busy"}, temp: true}, ticketing.ResultRetry, "all recipients refused: <a@x> 550 no; <b@x> 450 busy"},
+		{"over SIZE", &sizeError{size: 20, limit: 10}, ticketing.ResultFailed, "message of 20 bytes exceeds the server's SIZE limit of 10 bytes"},
 		{"EOF", io.EOF, ticketing.ResultRetry, "EOF"},
 		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ticketing.ResultRetry, "read tcp: read: connection reset by peer"},
 		{"timeout", os.ErrDeadlineExceeded, ticketing.ResultRetry, "i/o timeout"},
@@ -53,6 +52,27 @@ func TestClassify(t *testing.T) {
 	}
 	if ge := (&gomail.SendError{Reason: gomail.ErrSMTPData}); ge.IsTemp() {
 		t.Logf("go-mail now reports IsTemp() for errors without a reply code")
+	}
+}
+
+func TestTooManyRecipients(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code int
+		msg  string
+		want bool
+	}{
+		{452, "4.5.3 Error: too many recipients", true},
+		{452, "Too many recipients", true},
+		{451, "4.5.3 Too many recipients", true},
+		{552, "5.5.3 Too many recipients", true},
+		{452, "4.2.2 Mailbox full", false},
+		{450, "4.2.1 busy", false},
+		{550, "5.1.1 no such user", false},
+	} {
+		if got := tooManyRecipients(&textproto.Error{Code: tc.code, Msg: tc.msg}); got != tc.want {
+			t.Errorf("tooManyRecipients(%d %s) = %v, want %v", tc.code, tc.msg, got, tc.want)
+		}
 	}
 }
 

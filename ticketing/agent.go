@@ -229,7 +229,11 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 	if _, err := tx.Exec(ctx, `UPDATE messages SET visibility = $2, agent = $3 WHERE id = $1`, msgID, visibility, actor); err != nil {
 		return nil, err
 	}
-	detail := map[string]any{"commands": commandNames(p.Commands), "relayed": p.Text != "", "note": p.Note != ""}
+	relay := "none"
+	if p.Text != "" {
+		relay = "queued" // mailout logs notification.delivered once the server accepted it
+	}
+	detail := map[string]any{"commands": commandNames(p.Commands), "relay": relay, "note": p.Note != ""}
 	if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'agent.reply', $4)`,
 		id, in.CaptureID, actor, jsonOf(detail)); err != nil {
 		return nil, err
@@ -487,7 +491,8 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 }
 
 // responded stops the response and next-response clocks of ticket id: an
-// agent's public reply reached the requester.
+// agent's public reply was queued for the requester (mailout logs
+// notification.delivered once the server accepted it).
 func (d *Desk) responded(ctx context.Context, tx pgx.Tx, id, captureID int64, actor string, now time.Time) error {
 	if d.policy.Matrix == nil {
 		return nil
@@ -500,7 +505,7 @@ func (d *Desk) responded(ctx context.Context, tx pgx.Tx, id, captureID int64, ac
 	for _, c := range cs {
 		if (c.kind == ClockResponse || c.kind == ClockNextResponse) && c.clock.Stopped.IsZero() {
 			c.clock = c.clock.Stop(now, c.calendar)
-			d.queueClock(b, id, captureID, c, actor, "an agent's reply reached the requester")
+			d.queueClock(b, id, captureID, c, actor, "an agent's reply was queued for the requester")
 		}
 	}
 	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })

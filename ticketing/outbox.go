@@ -54,6 +54,20 @@ type Notification struct {
 	// Attachments go with a relayed reply: the agent's files, as stored.
 	Attachments []Attachment
 
+	// Recipient is the lower-cased address the email is for (the first
+	// To, usually the requester): it is "delivered" once the server
+	// accepts it for this address.
+	Recipient string
+	// Accepted and Refused are the lower-cased recipients a previous
+	// attempt already settled (the server accepted, or refused for good):
+	// this attempt leaves them out.
+	Accepted []string
+	Refused  []Refusal
+	// Compact > 0: a server refused the email for its size, so it goes out
+	// as the smaller version with at most Compact bytes of text (see
+	// mailout).
+	Compact int
+
 	messageRef int64
 	attachIDs  []int64 // of messageRef's files, those it carries; nil: all
 }
@@ -75,7 +89,10 @@ FROM (
 WHERE o.id = due.id
 RETURNING o.id, coalesce(o.ticket_id, 0), o.event, o.automatic, o.message_id, o.from_name, o.from_addr,
     o.reply_to, o.to_addrs, o.cc_addrs, o.in_reply_to, o.refs, o.subject, o.thread_index, o.thread_topic,
-    o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at, coalesce(o.message_ref, 0), o.attachment_ids`
+    o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at, coalesce(o.message_ref, 0),
+    o.attachment_ids, o.recipient, o.compact,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('status', r.status, 'address', r.address, 'reply', r.reply)), '[]')
+     FROM outbox_recipients r WHERE r.outbox_id = o.id)`
 
 var (
 	claimAnySQL      = fmt.Sprintf(claimSQL, "")
@@ -98,10 +115,14 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 	}
 	ns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Notification, error) {
 		var n Notification
-		var to, cc []byte
+		var to, cc, settled []byte
 		err := row.Scan(&n.ID, &n.TicketID, &n.Event, &n.Automatic, &n.MessageID, &n.From.Name, &n.From.Address,
 			&n.ReplyTo, &to, &cc, &n.InReplyTo, &n.References, &n.Subject, &n.ThreadIndex, &n.ThreadTopic,
-			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef, &n.attachIDs)
+			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef,
+			&n.attachIDs, &n.Recipient, &n.Compact, &settled)
+		if err == nil {
+			err = n.settle(settled)
+		}
 		if err == nil {
 			err = json.Unmarshal(to, &n.To)
 		}
@@ -146,6 +167,35 @@ const (
 	ResultFailed = "failed"
 )
 
+// settle reads the recipients earlier attempts settled, as claimSQL
+// returns them.
+func (n *Notification) settle(settled []byte) error {
+	var rs []struct{ Status, Address, Reply string }
+	if err := json.Unmarshal(settled, &rs); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.Status == RecipientAccepted {
+			n.Accepted = append(n.Accepted, r.Address)
+		} else {
+			n.Refused = append(n.Refused, Refusal{Address: r.Address, Reply: r.Reply})
+		}
+	}
+	return nil
+}
+
+// What became of one recipient of an email (outbox_recipients.status).
+const (
+	RecipientAccepted = "accepted"
+	RecipientRefused  = "refused" // for good
+)
+
+// Refusal is a recipient the server refused for good, with its reply.
+type Refusal struct {
+	Address string // lower-cased
+	Reply   string // "<addr> code text"
+}
+
 // SendResult is the outcome of one delivery attempt.
 type SendResult struct {
 	ID int64
@@ -159,15 +209,32 @@ type SendResult struct {
 	// Untried marks a claimed row handed back without an attempt (at
 	// shutdown, or when the lease runs short): it does not count.
 	Untried bool
+	// Accepted are the recipients the server accepted in this attempt
+	// when others are still to be tried (ResultRetry): the next attempt
+	// leaves them out. Refused are those refused for good in this
+	// attempt; a 5.1.x refusal suppresses the address like a failed
+	// email's. Both are lower-cased.
+	Accepted []string
+	Refused  []Refusal
+	// Delivered reports that this attempt's server accepted the email for
+	// its Recipient; for mail a person wrote (a relayed reply) it is
+	// logged on the ticket as notification.delivered.
+	Delivered bool
+	// Compact, when positive, makes the smaller version (see
+	// Notification.Compact) the one sent from now on.
+	Compact int
 }
 
 // recordResultsSQL applies a batch of results, only to rows still leased to
 // owner $1: a sender whose lease ran out (and whose row another sender
-// took) cannot overwrite the newer outcome. A failure is logged on the
-// ticket; every outcome shows in its outbox row.
+// took) cannot overwrite the newer outcome. A failure, and the delivery of
+// mail a person wrote, is logged on the ticket; every outcome shows in its
+// outbox row. rc are the recipients settled in these attempts ($9–$12);
+// those of rows still leased are stored, so a retry leaves them out.
 const recordResultsSQL = `
 WITH r AS (
-    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $7::int[], $8::bool[]) AS r (id, result, reply, retry, attempt, untried)
+    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $7::int[], $8::bool[], $13::bool[], $14::int[])
+        AS r (id, result, reply, retry, attempt, untried, delivered, compact)
 ), u AS (
     UPDATE outbox o SET
         status = CASE r.result WHEN 'retry' THEN 'queued' ELSE r.result END,
@@ -175,31 +242,46 @@ WITH r AS (
         next_attempt_at = CASE r.result WHEN 'retry' THEN r.retry ELSE o.next_attempt_at END,
         sent_at = CASE r.result WHEN 'sent' THEN now() ELSE o.sent_at END,
         attempts = o.attempts - CASE WHEN r.untried THEN 1 ELSE 0 END,
+        compact = greatest(o.compact, r.compact),
         lease_owner = NULL, lease_until = NULL
     FROM r
     WHERE o.id = r.id AND o.lease_owner = $1 AND o.attempts = r.attempt AND o.status = 'queued'
-    RETURNING o.id, o.ticket_id, o.event, o.recipient, o.message_id, o.attempts, r.result, r.reply
+    RETURNING o.id, o.ticket_id, o.event, o.automatic, o.recipient, o.message_id, o.attempts, r.result, r.reply, r.delivered
+), rc AS (
+    SELECT rc.* FROM unnest($9::bigint[], $10::text[], $11::text[], $12::text[]) AS rc (id, address, status, reply)
+    WHERE rc.id IN (SELECT id FROM u)
+), stored AS (
+    INSERT INTO outbox_recipients (outbox_id, address, status, reply)
+    SELECT id, address, status, reply FROM rc
+    ON CONFLICT DO NOTHING
 ), s AS (
     -- A mailbox or domain that does not exist gets no more automatic mail
     -- for a while: bad mailbox (5.1.1), bad system (5.1.2), bad syntax
     -- (5.1.3), moved (5.1.6), null MX (5.1.10); not 5.1.7 and 5.1.8,
-    -- which are about our own sender address.
+    -- which are about our own sender address. The address is the refused
+    -- recipient, or the email's recipient when the whole email failed.
     INSERT INTO contacts (address, suppressed_until, suppressed_reason)
-    SELECT DISTINCT ON (u.recipient) u.recipient, now() + $6 * interval '1 second', u.reply FROM u
-    WHERE u.result = 'failed' AND $6 > 0 AND u.reply ~ '(^|[^0-9.])5\.1\.(1|2|3|6|10)($|[^0-9])'
+    SELECT DISTINCT ON (f.address) f.address, now() + $6 * interval '1 second', f.reply FROM (
+        SELECT u.recipient AS address, u.reply FROM u
+        WHERE u.result = 'failed' AND NOT EXISTS (SELECT 1 FROM rc WHERE rc.id = u.id)
+        UNION ALL
+        SELECT rc.address, rc.reply FROM rc WHERE rc.status = 'refused'
+    ) f
+    WHERE $6 > 0 AND f.address <> '' AND f.reply ~ '(^|[^0-9.])5\.1\.(1|2|3|6|10)($|[^0-9])'
     ON CONFLICT (address) DO UPDATE SET suppressed_reason = EXCLUDED.suppressed_reason,
         suppressed_until = greatest(contacts.suppressed_until, EXCLUDED.suppressed_until)
 )
 INSERT INTO events (ticket_id, actor, kind, detail)
-SELECT u.ticket_id, 'deskgate', 'notification.' || u.result,
+SELECT u.ticket_id, 'deskgate', CASE WHEN u.result = 'failed' THEN 'notification.failed' ELSE 'notification.delivered' END,
        jsonb_build_object('outbox', u.id, 'event', u.event, 'to', u.recipient, 'message_id', u.message_id,
                           'attempts', u.attempts, 'reply', u.reply)
-FROM u WHERE u.ticket_id IS NOT NULL AND u.result = 'failed'`
+FROM u WHERE u.ticket_id IS NOT NULL AND (u.result = 'failed' OR (u.delivered AND NOT u.automatic))`
 
 // RecordResults stores the outcomes of delivery attempts by owner in one
 // statement. Results for rows no longer leased to owner are ignored. A
-// permanent failure naming a bad mailbox or domain (5.1.x) suppresses
-// automatic mail to that address for suppressFor (0: never).
+// permanent failure naming a bad mailbox or domain (5.1.x), of the email or
+// of one recipient, suppresses automatic mail to that address for
+// suppressFor (0: never).
 func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult, suppressFor time.Duration) error {
 	if len(rs) == 0 {
 		return nil
@@ -210,15 +292,74 @@ func RecordResults(ctx context.Context, db DB, owner string, rs []SendResult, su
 	retries := make([]time.Time, len(rs))
 	attempts := make([]int32, len(rs))
 	untried := make([]bool, len(rs))
+	delivered := make([]bool, len(rs))
+	compact := make([]int32, len(rs))
+	var rc settledRecipients
 	for i, r := range rs {
-		untried[i] = r.Untried
+		untried[i], delivered[i], compact[i] = r.Untried, r.Delivered, int32(r.Compact)
 		ids[i], results[i], replies[i], retries[i], attempts[i] = r.ID, r.Result, r.Reply, r.Retry, int32(r.Attempt)
 		if r.Retry.IsZero() {
 			retries[i] = time.Now()
 		}
+		rc.add(r.ID, r.Accepted, r.Refused)
 	}
-	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries, suppressFor.Seconds(), attempts, untried); err != nil {
+	if _, err := db.Exec(ctx, recordResultsSQL, owner, ids, results, replies, retries, suppressFor.Seconds(), attempts, untried,
+		rc.ids, rc.addrs, rc.statuses, rc.replies, delivered, compact); err != nil {
 		return fmt.Errorf("ticketing: recording delivery results: %w", err)
+	}
+	return nil
+}
+
+// settledRecipients are per-recipient outcomes as parallel arrays.
+type settledRecipients struct {
+	ids                      []int64
+	addrs, statuses, replies []string
+}
+
+func (s *settledRecipients) add(id int64, accepted []string, refused []Refusal) {
+	for _, a := range accepted {
+		s.ids, s.addrs, s.statuses, s.replies = append(s.ids, id), append(s.addrs, a), append(s.statuses, RecipientAccepted), append(s.replies, "")
+	}
+	for _, f := range refused {
+		s.ids, s.addrs, s.statuses, s.replies = append(s.ids, id), append(s.addrs, f.Address), append(s.statuses, RecipientRefused), append(s.replies, f.Reply)
+	}
+}
+
+// recordProgressSQL stores recipients settled so far in an attempt that
+// goes on, if the row is still leased to owner $1 for attempt $3, with the
+// version being sent ($8, see Notification.Compact); when the email's
+// recipient was among those accepted ($7), mail a person wrote logs its
+// delivery.
+const recordProgressSQL = `
+WITH o AS (
+    UPDATE outbox SET compact = greatest(compact, $8)
+    WHERE id = $2 AND lease_owner = $1 AND attempts = $3 AND status = 'queued'
+    RETURNING id, ticket_id, event, automatic, recipient, message_id, attempts
+), stored AS (
+    INSERT INTO outbox_recipients (outbox_id, address, status, reply)
+    SELECT o.id, rc.address, rc.status, rc.reply FROM o, unnest($4::text[], $5::text[], $6::text[]) AS rc (address, status, reply)
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO events (ticket_id, actor, kind, detail)
+SELECT o.ticket_id, 'deskgate', 'notification.delivered',
+       jsonb_build_object('outbox', o.id, 'event', o.event, 'to', o.recipient, 'message_id', o.message_id,
+                          'attempts', o.attempts, 'reply', $9::text)
+FROM o WHERE $7 AND o.ticket_id IS NOT NULL AND NOT o.automatic`
+
+// RecordProgress stores, during an attempt by owner that sends one email in
+// several SMTP transactions, the recipients settled so far (r.Accepted,
+// r.Refused) and the version being sent (r.Compact), so that a crash
+// before the attempt's result is recorded sends neither them the email
+// again nor the others a different version. With r.Delivered (the email's
+// Recipient was accepted, r.Reply the server's answer) mail a person wrote
+// logs its delivery here. Only these fields and r.ID and r.Attempt are
+// read.
+func RecordProgress(ctx context.Context, db DB, owner string, r SendResult) error {
+	var rc settledRecipients
+	rc.add(r.ID, r.Accepted, r.Refused)
+	if _, err := db.Exec(ctx, recordProgressSQL, owner, r.ID, int32(r.Attempt), rc.addrs, rc.statuses, rc.replies,
+		r.Delivered, int32(r.Compact), r.Reply); err != nil {
+		return fmt.Errorf("ticketing: recording delivery progress of notification %d: %w", r.ID, err)
 	}
 	return nil
 }

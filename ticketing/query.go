@@ -68,6 +68,9 @@ type Notice struct {
 	MessageID string     `json:"message_id"`
 	QueuedAt  time.Time  `json:"queued_at"`
 	SentAt    *time.Time `json:"sent_at"`
+	// Delivered: the SMTP server accepted it for To. A queued email may
+	// have been, while some of its other recipients wait for a retry.
+	Delivered bool `json:"delivered"`
 }
 
 // Message is a stored message of a ticket.
@@ -166,8 +169,10 @@ FROM messages m LEFT JOIN inbound i ON i.id = m.inbound_id
 WHERE m.ticket_id = $1 ORDER BY m.id`
 
 const ticketNoticesSQL = `
-SELECT id, event, recipient, status, reason, reply, attempts, language, subject, message_id, created_at, sent_at
-FROM outbox WHERE ticket_id = $1 ORDER BY id`
+SELECT id, event, recipient, status, reason, reply, attempts, language, subject, message_id, created_at, sent_at,
+    status IN ('sent', 'bounced') OR EXISTS (SELECT 1 FROM outbox_recipients r
+        WHERE r.outbox_id = o.id AND r.address = o.recipient AND r.status = 'accepted')
+FROM outbox o WHERE ticket_id = $1 ORDER BY id`
 
 const ticketExtraSQL = `SELECT language, team, assignee, category, impact, urgency, tags, sla_policy, reopen_count
 FROM tickets WHERE id = $1`
@@ -260,7 +265,7 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 	t.Notifications, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Notice, error) {
 		var n Notice
 		err := row.Scan(&n.ID, &n.Event, &n.To, &n.Status, &n.Reason, &n.Reply, &n.Attempts, &n.Language, &n.Subject,
-			&n.MessageID, &n.QueuedAt, &n.SentAt)
+			&n.MessageID, &n.QueuedAt, &n.SentAt, &n.Delivered)
 		return n, err
 	})
 	if err != nil {

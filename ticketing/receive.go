@@ -223,7 +223,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		o := &out[i]
 		o.Evidence, o.Reason = p.evidence, p.reason
 		if bad := toks[i].invalid; len(bad) > 0 {
-			d.log.Warn("ticketing: reply carries an invalid token; not trusted", "capture", in.CaptureID, "from", in.From.Address, "tokens", bad)
+			d.log.Warn("ticketing: reply carries an invalid token; not trusted", "capture", in.CaptureID, "from", in.From.Address, "tokens", token.RedactAll(bad))
 		}
 		switch p.action {
 		case quarantine:
@@ -392,7 +392,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	}
 	for i := range out {
 		if out[i].Status == StatusIgnored || out[i].Status == StatusQuarantined {
-			d.log.Debug("inbound not ticketed", "capture", ins[i].CaptureID, "status", out[i].Status, "reason", out[i].Reason)
+			d.log.Debug("inbound not ticketed", "capture", ins[i].CaptureID, "status", out[i].Status, "reason", token.Redact(out[i].Reason))
 		}
 	}
 	return out, nil

@@ -364,8 +364,12 @@ func printTicket(w io.Writer, t *ticketing.Ticket) error {
 			if detail == "" {
 				detail = n.Reply
 			}
+			status := n.Status
+			if n.Status == ticketing.OutboxQueued && n.Delivered {
+				status += " (delivered to " + n.To + "; others wait)"
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", n.QueuedAt.Local().Format("2006-01-02 15:04:05"), n.Event, n.To,
-				n.Status, n.Language, clip(detail, 70))
+				status, n.Language, clip(detail, 70))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

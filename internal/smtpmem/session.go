@@ -22,6 +22,13 @@ const (
 // ErrAuthRequired uses 502).
 var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 
+// errTooManyRecipients is Postfix's reply beyond smtpd_recipient_limit.
+var errTooManyRecipients = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Error: too many recipients"}
+
+// errTooManyErrors is Postfix's reply beyond smtpd_hard_error_limit,
+// before it disconnects.
+var errTooManyErrors = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "localhost Error: too many errors"}
+
 // session is one connection's SMTP session.
 type session struct {
 	srv    *Server
@@ -29,6 +36,7 @@ type session struct {
 	authed bool
 	from   string
 	to     []string
+	errors int // error replies since the last accepted message
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -43,16 +51,25 @@ func (sess *session) Mail(from string, _ *smtp.MailOptions) error {
 	if sess.srv.authRequired() && !sess.authed {
 		return errAuthRequired
 	}
-	if err := sess.injected(StageMail, from); err != nil {
+	if err := sess.tooManyErrors(); err != nil {
 		return err
+	}
+	if err := sess.injected(StageMail, from); err != nil {
+		return sess.failed(err)
 	}
 	sess.from = from
 	return nil
 }
 
 func (sess *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if err := sess.injected(StageRcpt, to); err != nil {
+	if err := sess.tooManyErrors(); err != nil {
 		return err
+	}
+	if len(sess.to) >= sess.srv.opts.MaxRecipients {
+		return sess.failed(errTooManyRecipients)
+	}
+	if err := sess.injected(StageRcpt, to); err != nil {
+		return sess.failed(err)
 	}
 	sess.to = append(sess.to, to)
 	return nil
@@ -61,17 +78,39 @@ func (sess *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (sess *session) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
+		return sess.failed(err)
+	}
+	if err := sess.tooManyErrors(); err != nil {
 		return err
 	}
 	if err := sess.injected(StageData, sess.to...); err != nil {
-		return err
+		return sess.failed(err)
 	}
 	if sess.srv.stall() {
 		return errStalled
 	}
 	sess.srv.accept(Message{From: sess.from, To: sess.to, Data: data})
 	sess.to = nil
+	sess.errors = 0
 	return nil
+}
+
+// failed counts the error reply err.
+func (sess *session) failed(err error) error {
+	sess.errors++
+	return err
+}
+
+// tooManyErrors is the 421 that ends a session past the error limit: the
+// connection closes once the reply is written.
+func (sess *session) tooManyErrors() error {
+	if limit := sess.srv.opts.ErrorLimit; limit <= 0 || sess.errors < limit {
+		return nil
+	}
+	if tc, ok := sess.conn.Conn().(*trackedConn); ok {
+		tc.hangUp.Store(true)
+	}
+	return errTooManyErrors
 }
 
 // injected applies the fault that strikes at stage, if any.

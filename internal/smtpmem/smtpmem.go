@@ -8,13 +8,17 @@
 // tests can check how clients reuse them. An optional Deliver hook receives
 // each accepted message, for example to drop it into an IMAP mailbox.
 //
-// Limits: connections are plain (no TLS, no STARTTLS), so authentication
-// happens in the clear; real clients allow that only on loopback. Messages
-// are kept in memory for the life of the server. The server announces SIZE
-// 50 MB and at most 100 recipients per message.
+// Like Postfix, it can limit recipients per transaction (452 4.5.3 beyond
+// the limit), end a session after too many errors (421 4.7.0) and refuse
+// messages over its announced SIZE (552 5.3.4); see Options.
+//
+// Limits: messages are kept in memory for the life of the server. By
+// default the server announces SIZE 50 MB and takes at most 100 recipients
+// per transaction.
 package smtpmem
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -24,6 +28,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -47,6 +52,21 @@ type Options struct {
 	// speaks TLS from the first byte instead.
 	TLS         *tls.Config
 	ImplicitTLS bool
+	// MaxRecipients is how many RCPT commands one transaction may carry,
+	// as Postfix's smtpd_recipient_limit; beyond it each RCPT is refused
+	// with 452 4.5.3, as Postfix does (and not announced, as Postfix does
+	// not). Default DefaultMaxRecipients.
+	MaxRecipients int
+	// ErrorLimit, when positive, is how many error replies a session may
+	// get without delivering a message, as Postfix's
+	// smtpd_hard_error_limit: the next command is answered 421 4.7.0
+	// "Error: too many errors" and the connection closed (over TLS, only
+	// answered 421, as is every later command). Refused recipients count,
+	// the limit's 452s too; an accepted message starts the count again.
+	ErrorLimit int
+	// MaxMessageBytes is the message size limit announced with SIZE and
+	// enforced (552 5.3.4, from go-smtp). Default DefaultMaxMessageBytes.
+	MaxMessageBytes int64
 }
 
 // Message is one accepted message: its envelope and its content exactly as
@@ -57,10 +77,10 @@ type Message struct {
 	Data []byte
 }
 
-// Limits the server announces and enforces.
+// Default limits the server announces and enforces; see Options.
 const (
-	MaxMessageBytes = 50 << 20
-	MaxRecipients   = 100
+	DefaultMaxMessageBytes = 50 << 20
+	DefaultMaxRecipients   = 100
 )
 
 // Server is a running in-process SMTP server.
@@ -95,8 +115,10 @@ func Start(opts Options) (*Server, error) {
 		return &session{srv: s, conn: c}, nil
 	}))
 	s.srv.Domain = "localhost"
-	s.srv.MaxMessageBytes = MaxMessageBytes
-	s.srv.MaxRecipients = MaxRecipients
+	s.srv.MaxMessageBytes = cmp.Or(opts.MaxMessageBytes, DefaultMaxMessageBytes)
+	// The session refuses recipients beyond the limit itself (go-smtp's
+	// MaxRecipients stays 0), so that the refusals count as errors.
+	s.opts.MaxRecipients = cmp.Or(opts.MaxRecipients, DefaultMaxRecipients)
 	s.srv.AllowInsecureAuth = true
 	s.srv.ReadTimeout = 5 * time.Minute
 	s.srv.WriteTimeout = time.Minute
@@ -259,8 +281,19 @@ func (l *listener) Accept() (net.Conn, error) {
 
 type trackedConn struct {
 	net.Conn
-	s    *Server
-	once sync.Once
+	s      *Server
+	once   sync.Once
+	hangUp atomic.Bool // close after the next reply is written
+}
+
+// Write writes a reply, closing the connection after it when the session
+// asked to hang up.
+func (c *trackedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.hangUp.Load() {
+		c.Close()
+	}
+	return n, err
 }
 
 func (c *trackedConn) Close() error {

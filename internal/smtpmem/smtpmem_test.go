@@ -377,3 +377,69 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 	c.Conn.SetWriteDeadline(time.Now().Add(c.d))
 	return c.Conn.Write(p)
 }
+
+// TestPostfixLimits: recipients beyond the limit get 452 4.5.3, and after
+// ErrorLimit errors without a delivery the session ends with 421 4.7.0;
+// a message over SIZE is refused with 552 5.3.4.
+func TestPostfixLimits(t *testing.T) {
+	t.Parallel()
+	s := start(t, Options{MaxRecipients: 3, ErrorLimit: 4, MaxMessageBytes: 1000})
+	c := dial(t, s)
+	if ok, size := c.Extension("SIZE"); !ok || size != "1000" {
+		t.Errorf("Extension(SIZE) = %v, %q; want true, 1000", ok, size)
+	}
+	if err := c.Mail("desk@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for i := range 6 {
+		err := c.Rcpt(fmt.Sprintf("r%d@example.com", i), nil)
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			codes = append(codes, fmt.Sprintf("%d %d.%d.%d", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2]))
+		} else {
+			codes = append(codes, fmt.Sprint(err))
+		}
+	}
+	if got := strings.Join(codes, ", "); got != "<nil>, <nil>, <nil>, 452 4.5.3, 452 4.5.3, 452 4.5.3" {
+		t.Errorf("RCPT replies = %s, want three accepted, then 452 4.5.3", got)
+	}
+	// Three accepted; the message is delivered and the count starts again.
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("Subject: x\r\n\r\nsmall\r\n"))
+	if err := w.Close(); err != nil {
+		t.Fatalf("DATA = %v, want accepted", err)
+	}
+	if err := c.Mail("desk@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		c.Rcpt(fmt.Sprintf("s%d@example.com", i), nil) // three accepted, error 1
+	}
+	w, err = c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(strings.Repeat("0123456789\r\n", 200)))
+	if err := w.Close(); code(err) != 552 {
+		t.Errorf("DATA of 2400 bytes = %v, want 552", err) // error 2
+	}
+	s.AddFault(Fault{Stage: StageRcpt, Code: 550, Enhanced: "5.1.1"})
+	if err := c.Mail("desk@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Rcpt("t1@example.com", nil) // error 3
+	c.Rcpt("t2@example.com", nil) // error 4: the limit
+	if err := c.Rcpt("t3@example.com", nil); code(err) != 421 {
+		t.Errorf("RCPT after four errors = %v, want 421", err)
+	}
+	if err := c.Noop(); err == nil {
+		t.Errorf("NOOP after 421 = nil, want the connection closed")
+	}
+	if got := len(s.Messages()); got != 1 {
+		t.Errorf("messages = %d, want 1", got)
+	}
+}
