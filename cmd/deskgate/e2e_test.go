@@ -505,7 +505,7 @@ The printer on floor 2 does not print.
 	}
 }
 
-// deliverer returns a function that puts one mail (LF line endings) in the
+// deliverer returns a function that puts one mail (LF or CRLF line endings) in the
 // desk's INBOX and waits until serve has processed it and sent what it
 // caused.
 func deliverer(t *testing.T, pool *pgxpool.Pool, imap *imapmem.Server, served <-chan error) func(raw string) {
@@ -513,7 +513,8 @@ func deliverer(t *testing.T, pool *pgxpool.Pool, imap *imapmem.Server, served <-
 	delivered := 0
 	return func(raw string) {
 		t.Helper()
-		if _, err := imap.Append("INBOX", []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
+		crlf := strings.ReplaceAll(strings.ReplaceAll(raw, "\r\n", "\n"), "\n", "\r\n")
+		if _, err := imap.Append("INBOX", []byte(crlf)); err != nil {
 			t.Fatal(err)
 		}
 		delivered++

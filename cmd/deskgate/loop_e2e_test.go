@@ -17,24 +17,11 @@ func TestOutOfOfficeLoopEndToEnd(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
 	imap, out, served := startDesk(t, pool)
-	delivered := 0
-	deliver := func(raw string) {
-		t.Helper()
-		if _, err := imap.Append("INBOX", []byte(raw)); err != nil {
-			t.Fatal(err)
-		}
-		delivered++
-		if err := waitProcessed(ctx, pool, delivered, served); err != nil {
-			t.Fatal(err)
-		}
-		if err := waitSent(ctx, pool, served); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliver := deliverer(t, pool, imap, served)
 	bots := map[string]string{"karin@kund.example": "Karin Ek", "maja@desk.example": "Maja Lind"}
 	deliver("From: Karin Ek <karin@kund.example>\r\nTo: help@desk.example\r\nSubject: Printer on floor 2\r\n" +
 		"Message-ID: <req-1@kund.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe printer on floor 2 does not print.\r\n")
-	seen, rounds := 0, 0
+	seen, rounds, n := 0, 0, 0
 	for ; rounds < 60; rounds++ {
 		var replies []string
 		sent := out.Messages()
@@ -49,7 +36,8 @@ func TestOutOfOfficeLoopEndToEnd(t *testing.T) {
 			}
 			replies = append(replies, fmt.Sprintf("From: %s <%s>\r\nTo: %s\r\nSubject: Out of office\r\nMessage-ID: <ooo-%d@mail.example>\r\n"+
 				"In-Reply-To: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nI am out of the office until Monday.\r\n",
-				name, m.To[0], msg.Header.Get("Reply-To"), delivered+len(replies), msg.Header.Get("Message-ID")))
+				name, m.To[0], msg.Header.Get("Reply-To"), n, msg.Header.Get("Message-ID")))
+			n++
 		}
 		seen = len(sent)
 		if len(replies) == 0 {
