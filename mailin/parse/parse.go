@@ -8,7 +8,8 @@
 // Parsing is lenient and never panics: MIME structure is read with enmime,
 // message-id lists with go-message, and the known charset traps are
 // repaired (Windows-1252 text labelled ISO-8859-1, raw 8-bit header bytes,
-// GB2312 labels meaning GB18030). Every returned string is valid UTF-8
+// GB2312 labels meaning GB18030); header bytes are never read as UTF-16 or
+// UTF-32, whatever byte-order mark they start with. Every returned string is valid UTF-8
 // without NUL bytes. Message fails only when the input is not an email at
 // all; the caller then quarantines the raw bytes with the error text.
 //
