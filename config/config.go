@@ -406,6 +406,11 @@ type Ingest struct {
 	Workers        int      `yaml:"workers"`          // parallel parsers, 1..256; default runtime.NumCPU()
 	BatchSize      int      `yaml:"batch_size"`       // messages per transaction, 1..5000; default 200
 	MaxMessageSize ByteSize `yaml:"max_message_size"` // larger mail becomes a stub; default 25MB
+	// Parsing budgets: mail over any of them is kept and quarantined with
+	// the reason, and the rest of its batch goes on.
+	MaxMIMEDepth int           `yaml:"max_mime_depth"` // multipart nesting levels, 1..1000; default 64
+	MaxMIMEParts int           `yaml:"max_mime_parts"` // MIME parts at all levels, 1..100000; default 1000
+	ParseTimeout time.Duration `yaml:"parse_timeout"`  // time to parse one message, 1s..10m; default 10s
 }
 
 // TLSMode is how a mailbox connection is secured.

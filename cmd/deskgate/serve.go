@@ -220,7 +220,8 @@ func processorConfig(cfg *config.Config) mailin.ProcessorConfig {
 		queues[mb.Name] = mb.Queue
 	}
 	return mailin.ProcessorConfig{
-		Parse:     parse.Options{DeskAddresses: deskAddresses(cfg)},
+		Parse: parse.Options{DeskAddresses: deskAddresses(cfg), Limits: parse.Limits{
+			MaxDepth: cfg.Ingest.MaxMIMEDepth, MaxParts: cfg.Ingest.MaxMIMEParts, Timeout: cfg.Ingest.ParseTimeout}},
 		Queues:    queues,
 		Markers:   templates.Markers(),
 		Workers:   cfg.Ingest.Workers,

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"deskgate/internal/mailgen"
 )
 
 // seedFiles returns the fixture files and, when present, the corpus files.
@@ -23,6 +25,10 @@ func FuzzMessage(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		f.Add(raw)
+	}
+	// Nesting and part counts at and over the limits.
+	for _, raw := range [][]byte{mailgen.Nested(2), mailgen.Nested(64), mailgen.Nested(65), mailgen.ManyParts(3)} {
 		f.Add(raw)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
