@@ -42,6 +42,9 @@ func FuzzMessage(f *testing.F) {
 		if bad := invalidStrings(in); bad != "" {
 			t.Error(bad)
 		}
+		if bad := remoteLoad(in.HTML); bad != "" {
+			t.Errorf("HTML loads %s", bad)
+		}
 	})
 }
 
