@@ -64,18 +64,6 @@ func TestDatabaseWithoutSchemaSaysMigrate(t *testing.T) {
 	}
 }
 
-func TestQuarantineShowEscapesControlCharacters(t *testing.T) {
-	got := string(printable([]byte("Subject: \x1b]0;pwned\x07\r\n")))
-	if got != "Subject: \\x1b]0;pwned\\x07\r\n" {
-		t.Fatalf("printable = %q, want escapes for ESC and BEL", got)
-	}
-	var out bytes.Buffer
-	out.Write(printable([]byte("tab\tand newline\n")))
-	if out.String() != "tab\tand newline\n" {
-		t.Fatalf("printable changed tab or newline: %q", out.String())
-	}
-}
-
 func TestTicketStatusAndMerge(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
