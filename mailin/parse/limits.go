@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -89,21 +90,24 @@ func checkStructure(msg []byte, lim Limits) error {
 		switch {
 		case len(line) == 0: // the end of the header
 			inHeader = false
-			if b := multipartBoundary(ctype); b != "" {
+			if b := boundary(ctype, len(open) == 0); b != "" {
 				if len(open) == lim.MaxDepth {
 					return fmt.Errorf("parse: %w: MIME parts nested deeper than %d levels (ingest.max_mime_depth)", ErrLimit, lim.MaxDepth)
 				}
 				open = append(open, []byte("--"+b))
 			}
+			if len(open) == 0 {
+				return nil // a single part: nothing can follow
+			}
 		case line[0] == ' ' || line[0] == '\t':
 			if inCtype {
-				ctype = append(ctype, line...)
+				ctype = append(ctype[:len(ctype):len(ctype)], line...) // a copy, never into msg
 			}
 		default:
 			name, value, ok := bytes.Cut(line, []byte(":"))
 			inCtype = ok && ctype == nil && bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Type"))
 			if inCtype {
-				ctype = append([]byte{}, value...)
+				ctype = value[:len(value):len(value)]
 			}
 		}
 	}
@@ -135,17 +139,29 @@ func delimiterOf(line []byte, open [][]byte) (i int, closing bool) {
 	return -1, false
 }
 
-// multipartBoundary returns the boundary of a multipart Content-Type value,
-// or "" when it is not one enmime would read as multipart.
-func multipartBoundary(ctype []byte) string {
-	if ctype == nil {
-		return ""
+// boundary returns the boundary of a Content-Type value, or "" when enmime
+// would not read its part as a multipart: the message itself needs a
+// multipart type, a part only a boundary parameter (enmime then reads it as
+// a multipart, whatever its type, unless it looks like text or data).
+func boundary(ctype []byte, message bool) string {
+	if !containsFold(ctype, "boundary") {
+		return "" // parsed only when it may have one
 	}
 	mtype, params, _, _ := parseMediaType(string(ctype))
-	if !bytes.HasPrefix(bytes.ToLower([]byte(mtype)), []byte("multipart/")) {
+	if message && !strings.HasPrefix(strings.ToLower(mtype), "multipart/") {
 		return ""
 	}
 	return params["boundary"]
+}
+
+// containsFold reports whether s contains the lower-case ASCII word, in any case.
+func containsFold(s []byte, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if s[i]|0x20 == word[0] && bytes.EqualFold(s[i:i+len(word)], []byte(word)) {
+			return true
+		}
+	}
+	return false
 }
 
 // budget is the time a message's parsing may take.

@@ -15,6 +15,12 @@ func TestLimits(t *testing.T) {
 	// that end inner multiparts without their own close delimiter.
 	unclosed := "From: a@example.org\r\nSubject: unclosed\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n" +
 		strings.Repeat("--o\r\nContent-Type: multipart/alternative;\r\n boundary=\"i\"\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nx\r\n", 3) + "--o--\r\n"
+	// Nesting written otherwise: folded, in capitals, and parts that are
+	// not multipart by type but have a boundary, which enmime nests too.
+	const mixed = "Content-Type: multipart/mixed; boundary=\"b"
+	nested := string(mailgen.Nested(65))
+	folded := strings.Replace(strings.ReplaceAll(nested, mixed, "content-TYPE :  MULTIPART/Mixed;\r\n\tBoundary=\"b"), "content-TYPE :  MULTIPART/Mixed;\r\n\tBoundary=\"b", mixed, 1)
+	typed := strings.Replace(strings.ReplaceAll(nested, mixed, "Content-Type: application/x-nest; boundary=\"b"), "Content-Type: application/x-nest; boundary=\"b", mixed, 1)
 	for _, tc := range []struct {
 		name string
 		raw  []byte
@@ -24,6 +30,8 @@ func TestLimits(t *testing.T) {
 		{"64 levels", mailgen.Nested(64), Limits{}, ""},
 		{"65 levels", mailgen.Nested(65), Limits{}, "parse: over a parsing limit: MIME parts nested deeper than 64 levels (ingest.max_mime_depth)"},
 		{"10,000 levels", mailgen.Nested(10000), Limits{}, "nested deeper than 64 levels"},
+		{"65 levels, folded, in capitals", []byte(folded), Limits{}, "nested deeper than 64 levels"},
+		{"65 levels, by boundary alone", []byte(typed), Limits{}, "nested deeper than 64 levels"},
 		{"3 levels, limit 2", mailgen.Nested(3), Limits{MaxDepth: 2}, "nested deeper than 2 levels"},
 		{"1000 parts", mailgen.ManyParts(1000), Limits{}, ""},
 		{"1001 parts", mailgen.ManyParts(1001), Limits{}, "parse: over a parsing limit: more than 1000 MIME parts (ingest.max_mime_parts)"},
