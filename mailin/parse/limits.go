@@ -62,14 +62,20 @@ func TimeoutError(timeout time.Duration) error {
 // enmime would read, and fails if it nests deeper or has more parts than
 // lim allows. It errs on the side of seeing more: a boundary counts
 // anywhere in a line, as in enmime's search between parts, and an outer
-// boundary closes the inner ones, as in enmime's chain of readers.
-func checkStructure(msg []byte, lim Limits) error {
+// boundary closes the inner ones, as in enmime's chain of readers. Its
+// time, at worst the open boundaries times the bytes, counts against b.
+func checkStructure(msg []byte, lim Limits, b budget) error {
 	var open [][]byte // "--boundary" of each open multipart, outermost first
 	inHeader := true  // reading a header block (the message's, or a part's)
 	var ctype []byte  // the Content-Type of that header, unfolded
 	inCtype := false  // the last header line read was Content-Type
 	parts := 0
-	for rest := msg; len(rest) > 0; {
+	for n, rest := 0, msg; len(rest) > 0; n++ {
+		if n%4096 == 4095 {
+			if err := b.spent(); err != nil {
+				return err
+			}
+		}
 		var line []byte
 		line, rest, _ = bytes.Cut(rest, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -90,11 +96,11 @@ func checkStructure(msg []byte, lim Limits) error {
 		switch {
 		case len(line) == 0: // the end of the header
 			inHeader = false
-			if b := boundary(ctype, len(open) == 0); b != "" {
+			if bound := boundary(ctype, len(open) == 0); bound != "" {
 				if len(open) == lim.MaxDepth {
 					return fmt.Errorf("parse: %w: MIME parts nested deeper than %d levels (ingest.max_mime_depth)", ErrLimit, lim.MaxDepth)
 				}
-				open = append(open, []byte("--"+b))
+				open = append(open, []byte("--"+bound))
 			}
 			if len(open) == 0 {
 				return nil // a single part: nothing can follow

@@ -62,10 +62,10 @@ func Message(raw []byte, opts Options) (ticketing.Inbound, error) {
 		return ticketing.Inbound{}, err
 	}
 	lim := opts.Limits.WithDefaults()
-	if err := checkStructure(body, lim); err != nil {
+	b := newBudget(lim.Timeout)
+	if err := checkStructure(body, lim, b); err != nil {
 		return ticketing.Inbound{}, err
 	}
-	b := newBudget(lim.Timeout)
 	in, m, err := safeBuild(body, b)
 	if err != nil {
 		return ticketing.Inbound{}, err
