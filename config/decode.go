@@ -205,7 +205,7 @@ func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
 	for _, msg := range errs {
 		d.fail(path, "%s", msg)
 	}
-	if secretKey(path) && writtenOut(n.Value) {
+	if want == "a string" && secretKey(path) && writtenOut(n.Value) {
 		d.literal = append(d.literal, fmt.Sprintf("%s (line %d)", path, n.Line))
 	}
 	return s, len(errs) == 0
