@@ -1,10 +1,14 @@
 package parse
 
 import (
+	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jhillyerd/enmime/v2"
 
 	"deskgate/internal/mailgen"
 )
@@ -71,4 +75,46 @@ func BenchmarkHostile(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzStructure checks that the structure check never sees less than
+// enmime: whatever it lets through under a limit, enmime's tree stays
+// within that limit.
+func FuzzStructure(f *testing.F) {
+	for _, file := range seedFiles(f) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	for _, raw := range [][]byte{mailgen.Nested(2), mailgen.Nested(4), mailgen.Nested(5), mailgen.ManyParts(9)} {
+		f.Add(raw)
+	}
+	lim := Limits{MaxDepth: 4, MaxParts: 8, Timeout: time.Minute}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		body, err := headerStart(raw)
+		if err != nil || checkStructure(body, lim, newBudget(lim.Timeout)) != nil {
+			return
+		}
+		root, err := parser.ReadParts(bytes.NewReader(body))
+		if err != nil || root == nil {
+			return
+		}
+		if depth, parts := treeSize(root); depth > lim.MaxDepth || parts > lim.MaxParts {
+			t.Errorf("checkStructure let through a tree %d levels deep with %d parts, over %+v", depth, parts, lim)
+		}
+	})
+}
+
+// treeSize returns how deeply p's multiparts nest and how many parts are below p.
+func treeSize(p *enmime.Part) (depth, parts int) {
+	for c := p.FirstChild; c != nil; c = c.NextSibling {
+		d, n := treeSize(c)
+		depth, parts = max(depth, d), parts+n+1
+	}
+	if p.FirstChild != nil {
+		depth++
+	}
+	return depth, parts
 }
