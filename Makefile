@@ -31,6 +31,7 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzMessage -fuzztime $(FUZZTIME) ./mailin/parse/
+	$(GO) test -run '^$$' -fuzz FuzzStructure -fuzztime $(FUZZTIME) ./mailin/parse/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config/
 	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME) ./ticketing/rules/
 	$(GO) test -run '^$$' -fuzz FuzzCalendar -fuzztime $(FUZZTIME) ./ticketing/sla/

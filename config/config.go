@@ -52,6 +52,8 @@ type Config struct {
 	Rules      []Rule     `yaml:"rules"`      // routing and prioritising, in order
 	// Verification says how an agent's reply is proven to be theirs.
 	Verification Verification `yaml:"verification"`
+
+	warnings []string // set by Load
 }
 
 // Verification configures how agents' replies are verified. A reply acts
@@ -443,6 +445,11 @@ type Ingest struct {
 	Workers        int      `yaml:"workers"`          // parallel parsers, 1..256; default runtime.NumCPU()
 	BatchSize      int      `yaml:"batch_size"`       // messages per transaction, 1..5000; default 200
 	MaxMessageSize ByteSize `yaml:"max_message_size"` // larger mail becomes a stub; default 25MB
+	// Parsing budgets: mail over any of them is kept and quarantined with
+	// the reason, and the rest of its batch goes on.
+	MaxMIMEDepth int           `yaml:"max_mime_depth"` // multipart nesting levels, 1..1000; default 64
+	MaxMIMEParts int           `yaml:"max_mime_parts"` // MIME parts at all levels, 1..100000; default 1000
+	ParseTimeout time.Duration `yaml:"parse_timeout"`  // time to parse one message, 1s..10m; default 10s
 }
 
 // TLSMode is how a mailbox connection is secured.
@@ -501,11 +508,28 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(data, path, env)
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, literal, err := parse(data, path, env)
+	if err != nil {
+		return nil, err
+	}
+	if w := exposureWarning(path, info.Mode(), literal); w != "" {
+		c.warnings = append(c.warnings, w)
+	}
+	return c, nil
 }
 
 // Parse is Load for a file already read; filename is used only in error messages.
 func Parse(data []byte, filename string, env func(string) (string, bool)) (*Config, error) {
+	c, _, err := parse(data, filename, env)
+	return c, err
+}
+
+// parse is Parse, also returning the keys whose secret the file writes out ("path (line N)").
+func parse(data []byte, filename string, env func(string) (string, bool)) (*Config, []string, error) {
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
 	}
@@ -514,8 +538,8 @@ func Parse(data []byte, filename string, env func(string) (string, bool)) (*Conf
 	d.document(data, &c)
 	validate(d, &c)
 	if len(d.problems) > 0 {
-		return nil, &Error{File: filename, Problems: d.sorted()}
+		return nil, nil, &Error{File: filename, Problems: d.sorted()}
 	}
 	c.setDefaults(validator{d}.has)
-	return &c, nil
+	return &c, d.literal, nil
 }

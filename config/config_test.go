@@ -45,8 +45,9 @@ func TestParseMinimal(t *testing.T) {
 		t.Fatalf("Parse(minimal) error: %v", err)
 	}
 	want := &Config{
-		Desk:    Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
-		Ingest:  Ingest{Workers: min(runtime.NumCPU(), maxWorkers), BatchSize: 200, MaxMessageSize: 25_000_000},
+		Desk: Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
+		Ingest: Ingest{Workers: min(runtime.NumCPU(), maxWorkers), BatchSize: 200, MaxMessageSize: 25_000_000,
+			MaxMIMEDepth: 64, MaxMIMEParts: 1000, ParseTimeout: 10 * time.Second},
 		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#", MaxParticipants: 50},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "imap.example.com", Port: 993, TLS: TLSImplicit,
@@ -117,6 +118,9 @@ ingest:
   workers: 3
   batch_size: 5000
   max_message_size: 10MiB
+  max_mime_depth: 32
+  max_mime_parts: 200
+  parse_timeout: 30s
 mailboxes:
   - name: support
     host: "::1"
@@ -191,8 +195,9 @@ agents:
 		t.Fatalf("Parse(full) error: %v", err)
 	}
 	want := &Config{
-		Desk:    Desk{Name: "Example IT Service Desk", Address: "Help@Example.COM", Domain: "desk.example.com", Language: "pt-BR"},
-		Ingest:  Ingest{Workers: 3, BatchSize: 5000, MaxMessageSize: 10 << 20},
+		Desk: Desk{Name: "Example IT Service Desk", Address: "Help@Example.COM", Domain: "desk.example.com", Language: "pt-BR"},
+		Ingest: Ingest{Workers: 3, BatchSize: 5000, MaxMessageSize: 10 << 20,
+			MaxMIMEDepth: 32, MaxMIMEParts: 200, ParseTimeout: 30 * time.Second},
 		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#", MaxParticipants: 50},
 		Mailboxes: []Mailbox{{
 			Name: "support", Host: "::1", Port: 10143, TLS: TLSPlain,
@@ -398,6 +403,10 @@ func TestParseProblems(t *testing.T) {
 			"4:21: ingest.max_message_size: must be between 1KiB and 1GiB"}},
 		{"ingest size too small", "ingest:\n  max_message_size: 1023\n" + minimal, []string{
 			"2:21: ingest.max_message_size: must be between 1KiB and 1GiB"}},
+		{"parse budgets", "ingest:\n  max_mime_depth: 0\n  max_mime_parts: 100001\n  parse_timeout: 500ms\n" + minimal, []string{
+			"2:19: ingest.max_mime_depth: must be between 1 and 1000",
+			"3:19: ingest.max_mime_parts: must be between 1 and 100000",
+			"4:18: ingest.parse_timeout: must be between 1s and 10m"}},
 
 		// mailboxes.
 		{"no mailboxes", "desk:\n  name: D\n  address: a@b.c\nmailboxes: []\n" + smtpLine, []string{

@@ -34,6 +34,7 @@ type decoder struct {
 	bad      map[string]bool     // paths whose value failed to decode: validation skips them
 	nodes    int
 	tooBig   bool
+	literal  []string // keys holding a secret written out, not a ${VAR} reference: "path (line N)"
 }
 
 func newDecoder(env func(string) (string, bool)) *decoder {
@@ -203,6 +204,9 @@ func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
 	s, errs := expand(n.Value, d.env)
 	for _, msg := range errs {
 		d.fail(path, "%s", msg)
+	}
+	if want == "a string" && secretKey(path) && writtenOut(n.Value) {
+		d.literal = append(d.literal, fmt.Sprintf("%s (line %d)", path, n.Line))
 	}
 	return s, len(errs) == 0
 }

@@ -21,6 +21,9 @@ const (
 	defaultLanguage       = "en"
 	defaultBatchSize      = 200
 	defaultMaxMessageSize = 25 * 1000 * 1000 // 25MB
+	defaultMaxMIMEDepth   = 64
+	defaultMaxMIMEParts   = 1000
+	defaultParseTimeout   = 10 * time.Second
 	defaultFolder         = "INBOX"
 	defaultTLS            = TLSImplicit
 	defaultPollInterval   = 30 * time.Second
@@ -38,6 +41,9 @@ const (
 	minMessageSize = 1 << 10 // 1KiB
 	maxMessageSize = 1 << 30 // 1GiB
 	maxIdleRefresh = 29 * time.Minute
+	maxMIMEDepth   = 1000
+	maxMIMEParts   = 100000
+	maxParseTime   = 10 * time.Minute
 )
 
 // validator checks a decoded Config. Each check names the key it is about; the problem is
@@ -253,6 +259,11 @@ func (v validator) ingest(in *Ingest) {
 	v.intRange("ingest.workers", in.Workers, 1, maxWorkers)
 	v.intRange("ingest.batch_size", in.BatchSize, 1, maxBatchSize)
 	v.size("ingest.max_message_size", in.MaxMessageSize)
+	v.intRange("ingest.max_mime_depth", in.MaxMIMEDepth, 1, maxMIMEDepth)
+	v.intRange("ingest.max_mime_parts", in.MaxMIMEParts, 1, maxMIMEParts)
+	if v.has("ingest.parse_timeout") && (in.ParseTimeout < time.Second || in.ParseTimeout > maxParseTime) {
+		v.errorf("ingest.parse_timeout", "must be between 1s and %s", shortDuration(maxParseTime))
+	}
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
@@ -497,6 +508,9 @@ func (c *Config) setDefaults(has func(path string) bool) {
 	if in.MaxMessageSize == 0 {
 		in.MaxMessageSize = defaultMaxMessageSize
 	}
+	in.MaxMIMEDepth = cmp.Or(in.MaxMIMEDepth, defaultMaxMIMEDepth)
+	in.MaxMIMEParts = cmp.Or(in.MaxMIMEParts, defaultMaxMIMEParts)
+	in.ParseTimeout = cmp.Or(in.ParseTimeout, defaultParseTimeout)
 	for i := range c.Mailboxes {
 		m := &c.Mailboxes[i]
 		if m.TLS == "" {

@@ -43,6 +43,8 @@ type Processor struct {
 	cfg  ProcessorConfig
 	log  *slog.Logger
 	wake chan struct{}
+	// parse is parse.Message; tests stand in a slow parser.
+	parse func([]byte, parse.Options) (ticketing.Inbound, error)
 }
 
 // NewProcessor returns a Processor; Run starts it.
@@ -56,7 +58,8 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	cfg.Parse.Limits = cfg.Parse.Limits.WithDefaults()
+	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, wake: make(chan struct{}, 1), parse: parse.Message}
 }
 
 // Wake tells the processor that new mail was captured. It never blocks.
@@ -332,7 +335,7 @@ func (p *Processor) parseAll(caps []captured) ([]ticketing.Inbound, []string) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				parsed[i], failures[i] = p.parseOne(&caps[i])
+				parsed[i], failures[i] = p.parseWithin(&caps[i])
 			}
 		}()
 	}
@@ -344,13 +347,38 @@ func (p *Processor) parseAll(caps []captured) ([]ticketing.Inbound, []string) {
 	return parsed, failures
 }
 
+// parseWithin is parseOne in the message's own time slot, the parse time
+// limit: when a parse is still running at the end of it, the message is
+// quarantined and the batch goes on. The parse is left to end on its own
+// (enmime's reads fail after the limit; the rest of parsing is linear).
+func (p *Processor) parseWithin(c *captured) (ticketing.Inbound, string) {
+	type result struct {
+		in      ticketing.Inbound
+		failure string
+	}
+	done := make(chan result, 1)
+	go func() {
+		in, failure := p.parseOne(c)
+		done <- result{in, failure}
+	}()
+	slot := time.NewTimer(p.cfg.Parse.Limits.Timeout)
+	defer slot.Stop()
+	select {
+	case r := <-done:
+		return r.in, r.failure
+	case <-slot.C:
+		p.log.Warn("parsing a message took longer than the limit; it is quarantined", "inbound", c.id, "limit", p.cfg.Parse.Limits.Timeout)
+		return ticketing.Inbound{}, parse.TimeoutError(p.cfg.Parse.Limits.Timeout).Error()
+	}
+}
+
 func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string) {
 	defer func() {
 		if r := recover(); r != nil {
 			failure = fmt.Sprintf("parse: parser crashed on this message: %v", r)
 		}
 	}()
-	in, err := parse.Message(c.raw, p.cfg.Parse)
+	in, err := p.parse(c.raw, p.cfg.Parse)
 	if err != nil {
 		return in, err.Error()
 	}
@@ -447,7 +475,7 @@ func humanSize(n int64) string {
 // mail captured in mailbox (parsing, classification, quote stripping,
 // language detection), without a database: for `deskgate rules test`.
 func ParseMessage(raw []byte, mailbox string, cfg ProcessorConfig) (ticketing.Inbound, error) {
-	p := &Processor{cfg: cfg}
+	p := &Processor{cfg: cfg, parse: parse.Message}
 	in, failure := p.parseOne(&captured{raw: raw, mailbox: mailbox, size: int64(len(raw))})
 	if failure != "" {
 		return in, errors.New(failure)

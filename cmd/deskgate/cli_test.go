@@ -64,18 +64,6 @@ func TestDatabaseWithoutSchemaSaysMigrate(t *testing.T) {
 	}
 }
 
-func TestQuarantineShowEscapesControlCharacters(t *testing.T) {
-	got := string(printable([]byte("Subject: \x1b]0;pwned\x07\r\n")))
-	if got != "Subject: \\x1b]0;pwned\\x07\r\n" {
-		t.Fatalf("printable = %q, want escapes for ESC and BEL", got)
-	}
-	var out bytes.Buffer
-	out.Write(printable([]byte("tab\tand newline\n")))
-	if out.String() != "tab\tand newline\n" {
-		t.Fatalf("printable changed tab or newline: %q", out.String())
-	}
-}
-
 func TestTicketStatusAndMerge(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
@@ -286,5 +274,38 @@ func TestTicketAccept(t *testing.T) {
 	}
 	if err := run(ctx, []string{"ticket", "accept", "1"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no held mail") {
 		t.Errorf("ticket accept with nothing held = %v, want it refused", err)
+	}
+}
+
+// TestWorldReadableConfigWarns: config check and serve warn of a file
+// anyone may read that writes out a secret, and accept it.
+func TestWorldReadableConfigWarns(t *testing.T) {
+	t.Setenv("DESKGATE_DATABASE_URL", "")
+	path := filepath.Join(t.TempDir(), "deskgate.yaml")
+	if err := os.WriteFile(path, []byte(`desk: {name: D, address: help@desk.example}
+smtp: {host: 127.0.0.1, tls: plain, username: desk, password: hunter2}
+mailboxes: [{name: s, host: 127.0.0.1, tls: plain, username: u, password: "${IMAP_PASSWORD}"}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMAP_PASSWORD", "pw")
+	want := "is readable by every user of this machine (mode 0644) and writes out secrets: smtp.password (line 2)"
+	for _, mode := range []os.FileMode{0o600, 0o644} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), []string{"config", "check", "-config", path}, &out, io.Discard); err != nil {
+			t.Fatalf("config check (mode %04o) = %v, want it accepted", mode, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = run(ctx, []string{"serve", "-config", path}, io.Discard, &errs)
+		if warned := strings.Contains(out.String(), "warning: "+path+" "+want); warned != (mode == 0o644) {
+			t.Errorf("config check (mode %04o) said:\n%s\nwant a warning %t", mode, out.String(), mode == 0o644)
+		}
+		if warned := strings.Contains(errs.String(), "level=WARN") && strings.Contains(errs.String(), want); warned != (mode == 0o644) {
+			t.Errorf("serve (mode %04o) logged:\n%s\nwant a warning %t", mode, errs.String(), mode == 0o644)
+		}
 	}
 }

@@ -29,19 +29,20 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stderr := newTerminal(os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, stderr)
 	stop()
 	if err != nil {
 		var u usageError
 		var cfgErr *config.Error
 		switch {
 		case errors.As(err, &u):
-			fmt.Fprintln(os.Stderr, "deskgate:", err)
+			fmt.Fprintln(stderr, "deskgate:", err)
 			os.Exit(2)
 		case errors.As(err, &cfgErr):
-			fmt.Fprintln(os.Stderr, err) // one file:line:column: problem per line
+			fmt.Fprintln(stderr, err) // one file:line:column: problem per line
 		default:
-			fmt.Fprintln(os.Stderr, "deskgate:", err)
+			fmt.Fprintln(stderr, "deskgate:", err)
 		}
 		os.Exit(1)
 	}
@@ -83,6 +84,7 @@ $DESKGATE_DATABASE_URL.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	stdout, stderr = newTerminal(stdout), newTerminal(stderr)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError("no command given")

@@ -219,12 +219,12 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 				return err
 			}
 			if *raw {
-				_, err := stdout.Write(body)
+				_, err := rawOutput(stdout).Write(body)
 				return err
 			}
 			fmt.Fprintf(stdout, "inbound %d  %s  mailbox %s  uidvalidity %d  uid %d  %d bytes  sha256 %s\nreason: %s\n\n",
 				r.ID, r.Status, r.Mailbox, r.UIDValidity, r.UID, r.Size, r.SHA256, r.Reason)
-			_, err = stdout.Write(printable(firstLines(body, 40)))
+			_, err = stdout.Write(firstLines(body, 40))
 			return err
 		})
 	case "retry":
@@ -415,20 +415,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// printable escapes control characters other than tab and line breaks, so
-// that raw mail cannot drive the terminal it is shown on.
-func printable(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-			out = fmt.Appendf(out, "\\x%02x", c)
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 func firstLines(b []byte, n int) []byte {

@@ -57,6 +57,9 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration: " + w)
+	}
 	return withMigratedDB(ctx, log, func(pool *pgxpool.Pool, v int64) error {
 		log.Info("deskgate serving", "desk", cfg.Desk.Address, "mailboxes", len(cfg.Mailboxes), "schema", v)
 		return serve(ctx, cfg, pool, log)
@@ -229,7 +232,8 @@ func processorConfig(cfg *config.Config) mailin.ProcessorConfig {
 		queues[mb.Name] = mb.Queue
 	}
 	return mailin.ProcessorConfig{
-		Parse:     parse.Options{DeskAddresses: deskAddresses(cfg)},
+		Parse: parse.Options{DeskAddresses: deskAddresses(cfg), Limits: parse.Limits{
+			MaxDepth: cfg.Ingest.MaxMIMEDepth, MaxParts: cfg.Ingest.MaxMIMEParts, Timeout: cfg.Ingest.ParseTimeout}},
 		Queues:    queues,
 		Markers:   templates.Markers(),
 		Workers:   cfg.Ingest.Workers,
@@ -291,6 +295,9 @@ func configCmd(args []string, stdout io.Writer) error {
 			auth = "XOAUTH2 token"
 		}
 		fmt.Fprintf(stdout, "  %-12s %s (%s, %s as %s) folder %s -> queue %s\n", mb.Name, mb.Addr(), mb.TLS, auth, mb.Username, mb.Folder, mb.Queue)
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -132,21 +133,44 @@ func detectCharset(b []byte) string {
 // bytesToUTF8 turns bytes of unknown provenance into text: valid UTF-8 is
 // kept, else the hint charset, else a detected charset, else Windows-1252.
 func bytesToUTF8(b []byte, hint string) string {
+	return toUTF8(b, hint, true)
+}
+
+// headerToUTF8 is bytesToUTF8 for the raw bytes of a header value. No
+// header is written in UTF-16 or UTF-32, so neither the hint (a body
+// part's charset) nor detection may choose them, and a leading
+// byte-order mark carries no text and is dropped: a From starting with
+// FF FE is Latin-1 or UTF-8 like any other, not UTF-16 by its mark.
+func headerToUTF8(b []byte, hint string) string {
+	for _, bom := range [][]byte{{0xEF, 0xBB, 0xBF}, {0xFF, 0xFE}, {0xFE, 0xFF}} {
+		b = bytes.TrimPrefix(b, bom)
+	}
+	return toUTF8(b, hint, false)
+}
+
+// toUTF8 is bytesToUTF8; wide is whether UTF-16 and UTF-32 may be used.
+func toUTF8(b []byte, hint string, wide bool) string {
 	if utf8.Valid(b) || mostlyUTF8(b) {
 		return cleanText(string(b))
 	}
-	if hint != "" && !isUTF8Label(hint) {
+	if hint != "" && !isUTF8Label(hint) && (wide || !isWideLabel(hint)) {
 		if s, ok := decodeCharset(hint, b); ok {
 			return cleanText(s)
 		}
 	}
-	if cs := detectCharset(b); cs != "" && !isUTF8Label(cs) {
+	if cs := detectCharset(b); cs != "" && !isUTF8Label(cs) && (wide || !isWideLabel(cs)) {
 		if s, ok := decodeCharset(cs, b); ok {
 			return cleanText(s)
 		}
 	}
 	s, _ := decodeCharset("windows-1252", b)
 	return cleanText(s)
+}
+
+// isWideLabel reports whether l names UTF-16 or UTF-32 (or UCS-2/4).
+func isWideLabel(l string) bool {
+	l = strings.ReplaceAll(normalizeCharset(l), "-", "")
+	return strings.HasPrefix(l, "utf16") || strings.HasPrefix(l, "utf32") || strings.HasPrefix(l, "ucs")
 }
 
 // mostlyUTF8 reports whether b is UTF-8 with a few broken bytes: more

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jhillyerd/enmime/v2"
 
@@ -238,7 +239,10 @@ func namesRecipient(raw []byte) bool {
 	if err != nil {
 		return false
 	}
-	_, m := safeBuild(body)
+	_, m, err := safeBuild(body, newBudget(time.Minute))
+	if err != nil {
+		return false
+	}
 	named := false
 	_ = m.root.DepthMatchAll(func(p *enmime.Part) bool {
 		if isDeliveryStatusType(p.ContentType) {

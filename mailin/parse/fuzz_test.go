@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"deskgate/internal/mailgen"
 )
 
 // seedFiles returns the fixture files and, when present, the corpus files.
@@ -25,6 +27,10 @@ func FuzzMessage(f *testing.F) {
 		}
 		f.Add(raw)
 	}
+	// Nesting and part counts at and over the limits.
+	for _, raw := range [][]byte{mailgen.Nested(2), mailgen.Nested(64), mailgen.Nested(65), mailgen.ManyParts(3)} {
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		in, err := Message(raw, Options{})
 		if err != nil {
@@ -35,6 +41,9 @@ func FuzzMessage(f *testing.F) {
 		}
 		if bad := invalidStrings(in); bad != "" {
 			t.Error(bad)
+		}
+		if bad := remoteLoad(in.HTML); bad != "" {
+			t.Errorf("HTML loads %s", bad)
 		}
 	})
 }

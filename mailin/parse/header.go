@@ -18,7 +18,7 @@ var encodedWord = regexp.MustCompile(`=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*?)\?=`)
 // joined before decoding so characters split across words survive), and
 // runs of whitespace are collapsed.
 func decodeHeader(raw, hint string) string {
-	s := bytesToUTF8([]byte(raw), hint)
+	s := headerToUTF8([]byte(raw), hint)
 	if strings.Contains(s, "=?") {
 		s = decodeEncodedWords(s)
 	}
@@ -69,7 +69,7 @@ func wordText(charset string, b []byte) string {
 	if s, ok := decodeCharset(charset, b); ok && !isUTF8Label(charset) {
 		return s
 	}
-	return bytesToUTF8(b, charset)
+	return headerToUTF8(b, charset)
 }
 
 // decodeWordBytes undoes the B or Q encoding of one encoded word.

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"html"
 	"regexp"
 	"strings"
 
@@ -24,13 +25,40 @@ func newHTMLPolicy() *bluemonday.Policy {
 	return p
 }
 
-// sanitizeHTML returns html with scripts, event handlers, forms and
-// dangerous URLs removed.
+// sanitizeHTML returns html with scripts, event handlers, forms, styles
+// and dangerous URLs removed, and remote images neutralised.
 func sanitizeHTML(html string) string {
 	if strings.TrimSpace(html) == "" {
 		return ""
 	}
-	return cleanText(htmlPolicy.Sanitize(html))
+	return cleanText(neutralizeRemoteImages(htmlPolicy.Sanitize(html)))
+}
+
+var (
+	imgTag    = regexp.MustCompile(`<img\s[^>]*>`)
+	imgSource = regexp.MustCompile(`\s(src|srcset)="([^"]*)"`)
+)
+
+// neutralizeRemoteImages renames the sources of images that a browser
+// would fetch (tracking pixels: anything but an inline cid: part) to
+// data-remote-src and data-remote-srcset, which nothing loads, keeping the
+// alt text and, for a reader who wants it, the address. It works on
+// bluemonday's output, where attribute names are lower case and values
+// double-quoted with every '"' and '>' escaped; the policy lets no other
+// attribute or CSS that loads anything through.
+func neutralizeRemoteImages(s string) string {
+	if !strings.Contains(s, "<img") {
+		return s
+	}
+	return imgTag.ReplaceAllStringFunc(s, func(tag string) string {
+		return imgSource.ReplaceAllStringFunc(tag, func(attr string) string {
+			m := imgSource.FindStringSubmatch(attr)
+			if m[1] == "src" && strings.HasPrefix(strings.ToLower(html.UnescapeString(m[2])), "cid:") {
+				return attr
+			}
+			return " data-remote-" + m[1] + `="` + m[2] + `"`
+		})
+	})
 }
 
 var (

@@ -8,7 +8,8 @@
 // Parsing is lenient and never panics: MIME structure is read with enmime,
 // message-id lists with go-message, and the known charset traps are
 // repaired (Windows-1252 text labelled ISO-8859-1, raw 8-bit header bytes,
-// GB2312 labels meaning GB18030). Every returned string is valid UTF-8
+// GB2312 labels meaning GB18030); header bytes are never read as UTF-16 or
+// UTF-32, whatever byte-order mark they start with. Every returned string is valid UTF-8
 // without NUL bytes. Message fails only when the input is not an email at
 // all; the caller then quarantines the raw bytes with the error text.
 //
@@ -43,6 +44,8 @@ type Options struct {
 	// LoopHeader defaults to DefaultLoopHeader; its presence (any value) on
 	// inbound mail means ClassLoop.
 	LoopHeader string
+	// Limits bound the work spent on one message.
+	Limits Limits
 }
 
 // ErrNotEmail is wrapped by the error Message returns for input that is not
@@ -50,28 +53,45 @@ type Options struct {
 var ErrNotEmail = errors.New("not an email")
 
 // Message parses raw and classifies it. It returns an error only when raw is
-// not an email at all (so the caller quarantines it, keeping the raw bytes);
-// the error text is the quarantine reason shown to a human.
+// not an email at all (ErrNotEmail) or is over one of opts.Limits
+// (ErrLimit), so the caller quarantines it, keeping the raw bytes; the
+// error text is the quarantine reason shown to a human.
 func Message(raw []byte, opts Options) (ticketing.Inbound, error) {
 	body, err := headerStart(raw)
 	if err != nil {
 		return ticketing.Inbound{}, err
 	}
-	in, m := safeBuild(body)
+	lim := opts.Limits.WithDefaults()
+	b := newBudget(lim.Timeout)
+	if err := checkStructure(body, lim, b); err != nil {
+		return ticketing.Inbound{}, err
+	}
+	in, m, err := safeBuild(body, b)
+	if err != nil {
+		return ticketing.Inbound{}, err
+	}
 	classify(&in, m, opts)
+	if err := b.spent(); err != nil {
+		return ticketing.Inbound{}, err
+	}
 	return in, nil
 }
 
 // safeBuild parses the MIME tree; should a library panic on hostile input,
-// it falls back to the header block with the rest kept as text.
-func safeBuild(body []byte) (in ticketing.Inbound, m *message) {
+// it falls back to the header block with the rest kept as text. It fails
+// only when the budget is spent.
+func safeBuild(body []byte, b budget) (in ticketing.Inbound, m *message, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			in, m = build(fallbackPart(body), true)
 		}
 	}()
-	root, ok := readParts(body)
-	return build(root, !ok)
+	root, ok := readParts(body, b)
+	if err := b.spent(); err != nil {
+		return in, m, err
+	}
+	in, m = build(root, !ok)
+	return in, m, nil
 }
 
 // headerStart skips leading blank lines and an mbox "From " line and
@@ -143,9 +163,10 @@ func parseMediaType(ctype string) (string, map[string]string, []string, error) {
 // readParts parses the MIME tree; when enmime gives up, or finds a
 // multipart with no parts (its boundary never occurs), it falls back to the
 // header alone with the rest of the bytes as a text body (ok is false).
-func readParts(b []byte) (*enmime.Part, bool) {
+// enmime's reads fail once the budget is spent.
+func readParts(b []byte, bud budget) (*enmime.Part, bool) {
 	if slim, parts, ok := slimMessage(b); ok {
-		root, err := parser.ReadParts(bytes.NewReader(slim))
+		root, err := parser.ReadParts(&budgetReader{bytes.NewReader(slim), bud})
 		if err == nil && root != nil {
 			decodeTransfer(root)
 			if restoreBigParts(root, parts) {
@@ -153,7 +174,7 @@ func readParts(b []byte) (*enmime.Part, bool) {
 			}
 		}
 	}
-	root, err := parser.ReadParts(bytes.NewReader(b))
+	root, err := parser.ReadParts(&budgetReader{bytes.NewReader(b), bud})
 	if err == nil && root != nil && !(strings.HasPrefix(root.ContentType, "multipart/") && root.FirstChild == nil) {
 		decodeTransfer(root)
 		return root, true

@@ -22,7 +22,7 @@ func (f fixture) checks() [][2]string {
 	for _, part := range strings.Split(f.note, ";") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
-		case "att", "file", "cid", "orig", "html-has", "html-not", "from-name", "date", "langs":
+		case "att", "file", "cid", "orig", "html-has", "html-not", "from-name", "from-addr", "date", "langs":
 			if ok {
 				out = append(out, [2]string{k, v})
 			}
@@ -144,6 +144,10 @@ func checkNote(t *testing.T, fx fixture, in ticketing.Inbound) {
 		case "from-name":
 			if in.From.Name != v {
 				t.Errorf("From.Name = %q, want %q", in.From.Name, v)
+			}
+		case "from-addr":
+			if in.From.Address != v {
+				t.Errorf("From.Address = %q, want %q", in.From.Address, v)
 			}
 		case "date":
 			if got := in.Date.Format("2006-01-02"); got != v {

@@ -127,3 +127,26 @@ func TestThreadRoot(t *testing.T) {
 		t.Errorf("threadRoot(reply) = %q, want the root of %q", got, root)
 	}
 }
+
+// TestHeaderBytesNeverUTF16: raw header bytes are Latin-1 or UTF-8, never
+// UTF-16 because of a byte-order mark or a body part's charset.
+func TestHeaderBytesNeverUTF16(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, from, ctype string }{
+		{"FF FE before the name", "\xff\xfeJos\xe9 Garc\xeda <jose@example.es>", "text/plain"},
+		{"FE FF before the name", "\xfe\xffJos\xe9 Garc\xeda <jose@example.es>", "text/plain"},
+		{"UTF-8 mark before the name", "\xef\xbb\xbfJos\xc3\xa9 Garc\xc3\xada <jose@example.es>", "text/plain"},
+		{"body declared UTF-16", "Jos\xe9 Garc\xeda <jose@example.es>", "text/plain; charset=utf-16le"},
+		{"mark and body declared UTF-16", "\xff\xfeJos\xe9 Garc\xeda <jose@example.es>", "text/plain; charset=UTF-16"},
+	} {
+		raw := "From: " + tc.from + "\r\nTo: help@desk.example\r\nSubject: Hola\r\nContent-Type: " + tc.ctype + "\r\n\r\nH\x00i\x00\r\n"
+		in, err := Message([]byte(raw), Options{})
+		if err != nil {
+			t.Errorf("%s: Message = %v", tc.name, err)
+			continue
+		}
+		if in.From.Address != "jose@example.es" || in.From.Name != "José García" {
+			t.Errorf("%s: From = %+v, want José García <jose@example.es>", tc.name, in.From)
+		}
+	}
+}

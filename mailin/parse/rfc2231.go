@@ -67,7 +67,7 @@ func rfc2231Value(header, want string) string {
 	if s, ok := decodeCharset(charset, raw); ok && !isUTF8Label(charset) {
 		return s
 	}
-	return bytesToUTF8(raw, charset)
+	return headerToUTF8(raw, charset)
 }
 
 // percentDecode undoes %XX escapes, keeping malformed ones literally.

@@ -1,0 +1,39 @@
+package config
+
+import (
+	"fmt"
+	"io/fs"
+	"regexp"
+	"strings"
+)
+
+// Warnings lists what Load accepts but an operator should fix, one line each: a file that
+// every user of the machine may read (mode & 0o004) while it writes out a secret (a password,
+// a token or a desk secret that is not only ${VAR} references). Parse alone, which knows no
+// file mode, warns of nothing.
+func (c *Config) Warnings() []string {
+	return c.warnings
+}
+
+// exposureWarning is the warning for a file of the given mode holding the literal secrets
+// listed, or "".
+func exposureWarning(file string, mode fs.FileMode, literal []string) string {
+	if mode.Perm()&0o004 == 0 || len(literal) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s is readable by every user of this machine (mode %04o) and writes out secrets: %s; "+
+		"write them as ${VAR} references to the environment, or chmod o-r %s", file, mode.Perm(), strings.Join(literal, ", "), file)
+}
+
+// secretKey reports whether the key at path holds a secret: a password, a token or a secret.
+func secretKey(path string) bool {
+	key := strings.ToLower(path[strings.LastIndexByte(path, '.')+1:])
+	return strings.Contains(key, "password") || strings.Contains(key, "secret") || strings.Contains(key, "token")
+}
+
+var varRef = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
+
+// writtenOut reports whether a raw value holds more than ${VAR} references and white space.
+func writtenOut(raw string) bool {
+	return strings.TrimSpace(varRef.ReplaceAllString(strings.ReplaceAll(raw, "$${", "{"), "")) != ""
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestWorldReadableLiteralSecrets: a file anyone on the machine may read
+// that writes out a secret, rather than taking it from the environment,
+// loads with a warning naming the keys and their lines; a private file,
+// or one with only ${VAR} references, loads without.
+func TestWorldReadableLiteralSecrets(t *testing.T) {
+	literal := `desk:
+  name: Example Desk
+  address: help@example.com
+  secrets:
+    - id: 1
+      secret: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+smtp: {host: smtp.example.com, username: help@example.com, password: "hunter2"}
+mailboxes:
+  - name: support
+    host: imap.example.com
+    username: help@example.com
+    password: ${IMAP_PASSWORD}
+  - name: hr
+    host: imap.example.com
+    username: hr@example.com
+    oauth2_token: "Bearer-${M365_TOKEN}"
+`
+	referenced := strings.NewReplacer("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "${SECRET}",
+		`"hunter2"`, `"${SMTP_PASSWORD}"`, "Bearer-${M365_TOKEN}", "${M365_TOKEN}").Replace(literal)
+	vars := map[string]string{"IMAP_PASSWORD": "pw", "M365_TOKEN": "tok", "SMTP_PASSWORD": "pw",
+		"SECRET": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}
+	for _, tc := range []struct {
+		name string
+		yaml string
+		mode os.FileMode
+		want string // "" for no warning
+	}{
+		{"literal secrets, readable by all", literal, 0o644,
+			"is readable by every user of this machine (mode 0644) and writes out secrets: desk.secrets[0].secret (line 6), smtp.password (line 7), mailboxes[1].oauth2_token (line 16); write them as ${VAR} references to the environment, or chmod o-r "},
+		{"literal secrets, private", literal, 0o640, ""},
+		{"references only, readable by all", referenced, 0o644, ""},
+	} {
+		path := filepath.Join(t.TempDir(), "deskgate.yaml")
+		if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(path, env(vars))
+		if err != nil {
+			t.Fatalf("%s: Load = %v", tc.name, err)
+		}
+		got := strings.Join(c.Warnings(), "\n")
+		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, path+" "+tc.want) {
+			t.Errorf("%s: Warnings() = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
