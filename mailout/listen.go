@@ -24,7 +24,7 @@ func (s *Sender) listen(ctx context.Context) {
 		if listened {
 			delay = 100 * time.Millisecond
 		}
-		s.log.Warn("mailout: listening for queued mail failed; polling meanwhile", "err", err, "retry_in", delay)
+		s.db.Fail("mailout: listening for queued mail failed; polling meanwhile", err, "retry_in", delay)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -52,6 +52,7 @@ func (s *Sender) listenOnce(ctx context.Context) (bool, error) {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ticketing.OutboxChannel}.Sanitize()); err != nil {
 		return false, fmt.Errorf("mailout: LISTEN: %w", err)
 	}
+	s.db.OK("mailout: database reachable again")
 	// Mail may have been queued while nobody listened.
 	s.wake.broadcast()
 	for {

@@ -377,3 +377,55 @@ func AutomaticSince(ctx context.Context, db DB, t time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// renewClaimsSQL extends the leases owner $1 holds to $2 from now.
+const renewClaimsSQL = `UPDATE outbox SET lease_until = now() + $2::interval WHERE lease_owner = $1 AND status = 'queued'`
+
+// RenewClaims extends every claim owner holds to lease from now, and
+// returns how many it holds.
+func RenewClaims(ctx context.Context, db DB, owner string, lease time.Duration) (int, error) {
+	tag, err := db.Exec(ctx, renewClaimsSQL, owner, lease)
+	if err != nil {
+		return 0, fmt.Errorf("ticketing: renewing the claims of %s: %w", owner, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// releaseClaimsSQL hands back the claims of the owners $1, costing no
+// attempt when $2.
+const releaseClaimsSQL = `
+UPDATE outbox SET lease_owner = NULL, lease_until = NULL,
+    attempts = attempts - CASE WHEN $2 AND attempts > 0 THEN 1 ELSE 0 END
+WHERE lease_owner = ANY ($1) AND status = 'queued'`
+
+// ReleaseClaims hands back every notification the owners claimed and have
+// not recorded a result for, so that any sender may claim them at once.
+// With untried the claims' attempts are taken back too (a sender stopping
+// hands back what it did not try); without, they count (the owner died,
+// perhaps while sending). It returns how many it released.
+func ReleaseClaims(ctx context.Context, db DB, owners []string, untried bool) (int, error) {
+	tag, err := db.Exec(ctx, releaseClaimsSQL, owners, untried)
+	if err != nil {
+		return 0, fmt.Errorf("ticketing: releasing claims: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// claimOwnersSQL counts the claimed notifications of each owner.
+const claimOwnersSQL = `SELECT lease_owner, count(*) FROM outbox WHERE lease_owner IS NOT NULL AND status = 'queued' GROUP BY 1`
+
+// ClaimOwners returns how many notifications each owner holds claimed.
+func ClaimOwners(ctx context.Context, db DB) (map[string]int, error) {
+	rows, err := db.Query(ctx, claimOwnersSQL)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading claim owners: %w", err)
+	}
+	owners := map[string]int{}
+	var o string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&o, &n}, func() error { owners[o] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading claim owners: %w", err)
+	}
+	return owners, nil
+}
