@@ -52,7 +52,6 @@ func (s *Sender) listenOnce(ctx context.Context) (bool, error) {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ticketing.OutboxChannel}.Sanitize()); err != nil {
 		return false, fmt.Errorf("mailout: LISTEN: %w", err)
 	}
-	s.db.OK("mailout: database reachable again")
 	// Mail may have been queued while nobody listened.
 	s.wake.broadcast()
 	for {
