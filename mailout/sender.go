@@ -308,7 +308,23 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 	if len(ns) == 0 {
 		return 0, time.Time{}, nil
 	}
+	s.logExpired(ns)
 	return len(ns), s.deliver(ctx, c, ns, pending), nil
+}
+
+// logExpired says which of ns are sent again because their sender's claim
+// ran out without a result.
+func (s *Sender) logExpired(ns []ticketing.Notification) {
+	expired := map[string]int{}
+	for _, n := range ns {
+		if n.Expired != "" {
+			expired[n.Expired]++
+		}
+	}
+	for o, k := range expired {
+		s.log.Info("mailout: sending again emails whose claim ran out without a result; they may have been sent already",
+			"emails", k, "process", o)
+	}
 }
 
 // deliver sends ns over c, recording each result as it comes, and

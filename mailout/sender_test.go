@@ -278,6 +278,9 @@ func TestCrashBetweenClaimAndSend(t *testing.T) {
 	if r := e.row(id); r.Status != ticketing.OutboxSent {
 		t.Errorf("status after A's late result = %q, want sent", r.Status)
 	}
+	if got := e.logs.count(slog.LevelInfo, "mailout: sending again emails whose claim ran out"); got != 1 {
+		t.Errorf("INFO lines about sending A's claim again = %d, want 1", got)
+	}
 	time.Sleep(100 * time.Millisecond)
 	if got := len(e.srv.Messages()); got != 1 {
 		t.Errorf("messages at the server = %d, want 1", got)
