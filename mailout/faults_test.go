@@ -146,24 +146,33 @@ func TestSMTPOutageLogs(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		level  slog.Level
-		prefix string
-		want   int
-	}{
-		{slog.LevelWarn, "mailout: SMTP server unreachable", 1},
-		{slog.LevelError, "mailout: SMTP server unreachable; still failing", 1},
-		{slog.LevelInfo, "mailout: SMTP server reachable again", 1},
-		{slog.LevelWarn, "", 2}, // the outage and the summary
-		{slog.LevelError, "", 1},
-	} {
-		if got := e.logs.count(c.level, c.prefix); got != c.want {
-			t.Errorf("%v lines starting %q = %d, want %d", c.level, c.prefix, got, c.want)
-		}
-	}
+	e.wantLines(
+		logLines{slog.LevelWarn, "mailout: SMTP server unreachable", 1},
+		logLines{slog.LevelError, "mailout: SMTP server unreachable; still failing", 1},
+		logLines{slog.LevelInfo, "mailout: SMTP server reachable again", 1},
+		logLines{slog.LevelWarn, "", 2}, // the outage and the summary
+		logLines{slog.LevelError, "", 1},
+	)
 	out := e.text.String()
 	if !strings.Contains(out, "deliveries deferred in the last 1h0m0s") || strings.Contains(out, "source=database") {
 		t.Errorf("log lacks the summary of deferred deliveries, or blames the database:\n%s", out)
+	}
+}
+
+// logLines is how many log lines of a level should start with a prefix.
+type logLines struct {
+	level  slog.Level
+	prefix string
+	want   int
+}
+
+// wantLines checks the counts of log lines.
+func (e *env) wantLines(ls ...logLines) {
+	e.t.Helper()
+	for _, l := range ls {
+		if got := e.logs.count(l.level, l.prefix); got != l.want {
+			e.t.Errorf("%v lines starting %q = %d, want %d:\n%s", l.level, l.prefix, got, l.want, e.text.String())
+		}
 	}
 }
 
@@ -200,19 +209,11 @@ func TestDatabaseFaultLogs(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		level  slog.Level
-		prefix string
-		want   int
-	}{
-		{slog.LevelWarn, "", 1},
-		{slog.LevelError, "", 1},
-		{slog.LevelInfo, "mailout: database reachable again", 1},
-	} {
-		if got := e.logs.count(c.level, c.prefix); got != c.want {
-			t.Errorf("%v lines starting %q = %d, want %d:\n%s", c.level, c.prefix, got, c.want, e.text.String())
-		}
-	}
+	e.wantLines(
+		logLines{slog.LevelWarn, "", 1},
+		logLines{slog.LevelError, "", 1},
+		logLines{slog.LevelInfo, "mailout: database reachable again", 1},
+	)
 	if out := e.text.String(); strings.Count(out, "source=database") != 3 || strings.Contains(out, "source=smtp") {
 		t.Errorf("log does not name the database as the source of its three lines, or names SMTP:\n%s", out)
 	}
