@@ -23,8 +23,8 @@ func TestClaimsRenewedWhileSending(t *testing.T) {
 	e.srv.Hang()
 	id := e.insert(row{})[0]
 	cfg := e.config()
-	cfg.Lease = 3 * time.Second
-	cfg.SMTP.Timeout = 20 * time.Second
+	cfg.Lease = 5 * time.Second // renewed every 1.7s; a loaded machine may delay one renewal
+	cfg.SMTP.Timeout = 30 * time.Second
 	e.start(cfg)
 	deadline := time.Now().Add(10 * time.Second)
 	for e.srv.Sessions() == 0 || e.row(id).LeaseOwner == nil {
