@@ -34,7 +34,7 @@ type attempt struct {
 // for good is settled alone; one refused for now waits for the next
 // attempt, which goes to it and the others not yet reached only. It
 // returns the result and the error that ended the attempt, if any.
-func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notification, until time.Time) (ticketing.SendResult, error) {
+func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notification) (ticketing.SendResult, error) {
 	data, env, err := compose(n, s.cfg.Compose)
 	if err != nil {
 		return s.fail(n, "not sent: "+flatten(err.Error())), err
@@ -51,7 +51,7 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 	var txErr error
 	for len(pending) > 0 {
 		chunk := pending[:min(len(pending), s.cfg.MaxRecipients)]
-		t, err := c.send(ctx, env.from.Address, chunk, data, until)
+		t, err := c.send(ctx, env.from.Address, chunk, data)
 		if err != nil && a.n.Compact == 0 && isSizeRefusal(err) {
 			if small, smallData, ok := s.smaller(a.n, c.sizeLimit(), len(data)); ok {
 				s.log.Warn("mailout: refused for its size; sending the smaller version", "id", n.ID, "ticket", n.TicketID,
@@ -120,7 +120,7 @@ func (s *Sender) progress(ctx context.Context, a *attempt) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := ticketing.RecordProgress(rctx, s.pool, s.cfg.Owner, r); err != nil {
-		s.log.Warn("mailout: recording delivery progress failed", "id", a.n.ID, "err", err)
+		s.db.Fail("mailout: recording delivery progress failed", err, "id", a.n.ID)
 		return
 	}
 	a.logged = a.logged || r.Delivered

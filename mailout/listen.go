@@ -24,7 +24,7 @@ func (s *Sender) listen(ctx context.Context) {
 		if listened {
 			delay = 100 * time.Millisecond
 		}
-		s.log.Warn("mailout: listening for queued mail failed; polling meanwhile", "err", err, "retry_in", delay)
+		s.db.Fail("mailout: listening for queued mail failed; polling meanwhile", err, "retry_in", delay)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():

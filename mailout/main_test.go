@@ -21,7 +21,12 @@ import (
 	"deskgate/ticketing"
 )
 
-func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(senderRoleEnv) != "" {
+		os.Exit(senderProcess())
+	}
+	os.Exit(dbtest.Main(m))
+}
 
 // env is one test's database and SMTP server.
 type env struct {

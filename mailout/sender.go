@@ -2,18 +2,18 @@ package mailout
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"deskgate/outage"
+	"deskgate/owner"
 	"deskgate/ticketing"
 	"deskgate/ticketing/token"
 )
@@ -21,7 +21,7 @@ import (
 // Defaults applied by NewSender to zero fields of a SenderConfig.
 const (
 	DefaultWorkers     = 4
-	DefaultLease       = 2 * time.Minute
+	DefaultLease       = 30 * time.Second
 	DefaultBatch       = 16
 	DefaultPoll        = time.Second
 	DefaultMaxAttempts = 60
@@ -49,12 +49,17 @@ type SenderConfig struct {
 	// connection; default DefaultWorkers.
 	Workers int
 	// Owner names this process in outbox leases; it must differ between
-	// processes. Default: host name, process id and a random suffix.
+	// processes. Default: owner.New() (host, pid, start time and a random
+	// suffix), which lets a restarted process on the same host take over
+	// the claims of its dead predecessor at once.
 	Owner string
-	// Lease is how long a claimed batch is reserved for this process;
-	// default the larger of DefaultLease and 4×SMTP.Timeout. It must
-	// exceed 3×SMTP.Timeout. Sending stops one Timeout before the lease
-	// ends; the rest of the batch is handed back.
+	// Lease is how long a claim lasts unless renewed; default
+	// DefaultLease, at least 3s. The Sender renews its claims every third
+	// of it while it works on them, so a process that dies hands them
+	// back within Lease (at once to its successor on the same host). No
+	// SMTP I/O goes past the end of the claims as last renewed, and no
+	// message is begun when renewals are more than one behind; the rest
+	// of the batch is handed back.
 	Lease time.Duration
 	Batch int           // notifications claimed at once by a worker; default DefaultBatch
 	Poll  time.Duration // how often to look for due mail without a notification; default DefaultPoll
@@ -78,7 +83,16 @@ type SenderConfig struct {
 	// ShutdownGrace bounds the message in progress once Run's context is
 	// done; default the smaller of 5s and SMTP.Timeout.
 	ShutdownGrace time.Duration
+	// Persistent is how long an SMTP or database fault lasts before it is
+	// logged at ERROR (see package outage); default outage.DefaultPersistent.
+	Persistent time.Duration
+	// SummaryEvery is how often deferred deliveries are summarised in one
+	// line; default DefaultSummaryEvery.
+	SummaryEvery time.Duration
 }
+
+// DefaultSummaryEvery is how often deferred deliveries are summarised.
+const DefaultSummaryEvery = time.Minute
 
 // Sender delivers the outbox; see the package documentation.
 type Sender struct {
@@ -89,13 +103,21 @@ type Sender struct {
 
 	wake    wakeup
 	breaker breakerState
+
+	clients  []*client
+	heldBy   atomic.Int64    // Unix nanoseconds: when the claims end as last renewed
+	db, smtp *outage.Tracker // faults of the database and the SMTP server
+	deferred *outage.Summary // deferred deliveries
 }
 
 // NewSender returns a Sender for cfg with its defaults applied. An invalid
 // configuration is reported by Run.
 func NewSender(log *slog.Logger, pool *pgxpool.Pool, cfg SenderConfig) *Sender {
 	cfg, err := cfg.withDefaults()
-	return &Sender{log: log, pool: pool, cfg: cfg, err: err}
+	return &Sender{log: log, pool: pool, cfg: cfg, err: err,
+		db:       outage.New(log, outage.Database, cfg.Persistent),
+		smtp:     outage.New(log, outage.SMTP, cfg.Persistent),
+		deferred: outage.NewSummary(log, slog.LevelWarn, outage.SMTP, "deliveries deferred", cfg.SummaryEvery)}
 }
 
 // withDefaults returns c with defaults applied, and an error if it is
@@ -106,10 +128,13 @@ func (c SenderConfig) withDefaults() (SenderConfig, error) {
 		c.Workers = DefaultWorkers
 	}
 	if c.Owner == "" {
-		c.Owner = defaultOwner()
+		c.Owner = owner.New()
 	}
 	if c.Lease <= 0 {
-		c.Lease = max(DefaultLease, 4*c.SMTP.Timeout)
+		c.Lease = DefaultLease
+	}
+	if c.SummaryEvery <= 0 {
+		c.SummaryEvery = DefaultSummaryEvery
 	}
 	if c.Batch <= 0 {
 		c.Batch = DefaultBatch
@@ -151,8 +176,8 @@ func (c SenderConfig) withDefaults() (SenderConfig, error) {
 	if err := c.SMTP.validate(); err != nil {
 		return c, err
 	}
-	if c.Lease <= 3*c.SMTP.Timeout {
-		return c, fmt.Errorf("mailout: lease %v must exceed three SMTP timeouts (%v)", c.Lease, 3*c.SMTP.Timeout)
+	if c.Lease < minLease {
+		return c, fmt.Errorf("mailout: lease %v must be at least %v (it is renewed every third of it)", c.Lease, minLease)
 	}
 	if !validFieldName(c.Compose.LoopHeader) {
 		return c, fmt.Errorf("mailout: loop header name %q is not a valid header field name", c.Compose.LoopHeader)
@@ -160,61 +185,82 @@ func (c SenderConfig) withDefaults() (SenderConfig, error) {
 	return c, nil
 }
 
-func defaultOwner() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
+// minLease is the shortest Lease: renewed every second.
+const minLease = 3 * time.Second
 
 // Run sends due mail until ctx is done, then finishes the message in
-// progress (within ShutdownGrace), records the results, closes its SMTP
-// connections and returns nil. It returns an error only for an invalid
-// configuration. Run may be called once.
+// progress (within ShutdownGrace), records the results, hands back every
+// claim it did not finish, closes its SMTP connections and returns nil.
+// It returns an error only for an invalid configuration. Run may be
+// called once.
+//
+// Each message's result is recorded as soon as the server has answered,
+// before the worker begins the next: a crash repeats at most the one
+// message per connection that the server accepted and whose result was
+// not yet committed (with Workers connections, at most Workers messages).
 func (s *Sender) Run(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
 	}
-	clients := make([]*client, s.cfg.Workers)
-	for i := range clients {
+	for range s.cfg.Workers {
 		c, err := newClient(s.cfg.SMTP)
 		if err != nil {
 			return err
 		}
-		clients[i] = c
+		s.clients = append(s.clients, c)
 	}
+	// Nothing is claimed yet: whatever is claimed from now on lasts longer.
+	s.hold(time.Now().Add(s.cfg.Lease))
+	s.takeOver(ctx)
+	kctx, stopKeeping := context.WithCancel(context.WithoutCancel(ctx))
+	var keeping sync.WaitGroup
+	keeping.Go(func() { s.keep(kctx) })
+	keeping.Go(func() { s.deferred.Run(kctx) })
 	var wg sync.WaitGroup
 	wg.Go(func() { s.listen(ctx) })
-	for _, c := range clients {
+	for _, c := range s.clients {
 		wg.Go(func() { s.work(ctx, c) })
 	}
 	wg.Wait()
+	stopKeeping()
+	keeping.Wait()
+	s.handBack(ctx)
 	return nil
 }
 
 // idleClose is how long a worker keeps an unused connection open.
 const idleClose = time.Minute
 
-// work is one worker: claim a batch, send it over c, record the results,
-// and wait for more when the outbox has nothing due.
+// Timeouts of the database statements of a worker, which run to the end
+// even once Run's context is done, so that the worker learns their
+// outcome: a claim cancelled half-way may commit all the same.
+const (
+	claimTimeout  = 10 * time.Second
+	recordTimeout = 10 * time.Second
+)
+
+// work is one worker: claim a batch, send it over c, recording each
+// result as it comes, and wait for more when the outbox has nothing due.
 func (s *Sender) work(ctx context.Context, c *client) {
 	stop := context.AfterFunc(ctx, func() { c.stopAt(time.Now().Add(s.cfg.ShutdownGrace)) })
 	defer stop()
 	defer c.close()
+	var pending []ticketing.SendResult // results not yet recorded
+	defer s.store(ctx, &pending)       // once more; handBack releases what still fails
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var errDelay time.Duration
 	for ctx.Err() == nil {
 		wake := s.wake.channel() // before claiming, so no notification is missed
-		claimed, next, err := s.round(ctx, c)
+		claimed, next, err := s.round(ctx, c, &pending)
 		wait := s.cfg.Poll
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
 				return
 			}
+			// Logged by s.db, once per fault.
 			errDelay = min(max(2*errDelay, 100*time.Millisecond), max(s.cfg.Poll, time.Second), 30*time.Second)
-			s.log.Warn("mailout: claiming notifications failed", "err", err, "retry_in", errDelay)
 			wait = errDelay
 		case claimed == s.cfg.Batch:
 			errDelay = 0
@@ -237,75 +283,101 @@ func (s *Sender) work(ctx context.Context, c *client) {
 	}
 }
 
-// round claims one batch and delivers it. It returns how many
-// notifications it claimed and the earliest retry it scheduled.
-func (s *Sender) round(ctx context.Context, c *client) (int, time.Time, error) {
+// round records the results pending from an earlier round, then claims
+// one batch and delivers it. It returns how many notifications it
+// claimed and the earliest retry it scheduled.
+func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.SendResult) (int, time.Time, error) {
+	if err := s.store(ctx, pending); err != nil {
+		return 0, time.Time{}, err // claim no more while results wait
+	}
 	auto, err := s.automaticAllowed(ctx)
 	if err != nil {
-		return 0, time.Time{}, err
-	}
-	start := time.Now()
-	ns, err := ticketing.ClaimNotifications(ctx, s.pool, s.cfg.Owner, s.cfg.Lease, s.cfg.Batch, auto)
-	if err != nil || len(ns) == 0 {
-		return 0, time.Time{}, err
-	}
-	leaseEnd := start.Add(s.cfg.Lease)
-	rs := s.deliver(ctx, c, ns, leaseEnd.Add(-s.cfg.SMTP.Timeout))
-	s.record(ctx, rs, leaseEnd)
-	var next time.Time
-	for _, r := range rs {
-		if r.Result == ticketing.ResultRetry && (next.IsZero() || r.Retry.Before(next)) {
-			next = r.Retry
+		if ctx.Err() == nil {
+			s.db.Fail("mailout: reading the circuit breaker's count failed", err)
 		}
+		return 0, time.Time{}, err
 	}
-	return len(ns), next, nil
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	ns, err := ticketing.ClaimNotifications(cctx, s.pool, s.cfg.Owner, s.cfg.Lease, s.cfg.Batch, auto)
+	cancel()
+	if err != nil {
+		s.db.Fail("mailout: claiming notifications failed", err)
+		return 0, time.Time{}, err
+	}
+	s.db.OK("mailout: database reachable again")
+	if len(ns) == 0 {
+		return 0, time.Time{}, nil
+	}
+	s.logExpired(ns)
+	return len(ns), s.deliver(ctx, c, ns, pending), nil
 }
 
-// deliver sends ns over c, stopping by until, and returns their results.
-// A worker that cannot connect, or loses its connection twice in a batch,
-// hands the rest of the batch back untried with the same reply, as it does
-// once ctx is done or until is near.
-func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, until time.Time) []ticketing.SendResult {
-	rs := make([]ticketing.SendResult, 0, len(ns))
+// logExpired says which of ns are sent again because their sender's claim
+// ran out without a result.
+func (s *Sender) logExpired(ns []ticketing.Notification) {
+	expired := map[string]int{}
+	for _, n := range ns {
+		if n.Expired != "" {
+			expired[n.Expired]++
+		}
+	}
+	for o, k := range expired {
+		s.log.Info("mailout: sending again emails whose claim ran out without a result; they may have been sent already",
+			"emails", k, "process", o)
+	}
+}
+
+// deliver sends ns over c, recording each result as it comes, and
+// returns the earliest retry it scheduled. Results it cannot record stay
+// in pending. A worker that cannot connect, or loses its connection twice
+// in a batch, hands the rest of the batch back untried with the same
+// reply, as it does once ctx is done, when its claims were not renewed in
+// time, or when a result cannot be recorded (so that a crash never finds
+// more than one sent message unrecorded).
+func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
 	deferred := ""
 	lost := 0
-	var retried []int64
+	var next time.Time
 	for _, n := range ns {
+		var r ticketing.SendResult
 		switch {
 		case deferred != "":
-			r := s.retry(n, deferred)
+			r = s.retry(n, deferred)
 			r.Untried = r.Result == ticketing.ResultRetry
-			rs = append(rs, r)
 		case ctx.Err() != nil:
-			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true})
-		case time.Until(until) < s.cfg.SMTP.Timeout:
-			rs = append(rs, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: lease running out", Retry: time.Now(), Untried: true})
+			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true}
+		case time.Until(s.heldUntil()) < s.cfg.Lease/3:
+			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: claim not renewed", Retry: time.Now(), Untried: true}
 		default:
-			r, err := s.deliverOne(ctx, c, n, until)
-			rs = append(rs, r)
+			var err error
+			r, err = s.deliverOne(ctx, c, n)
 			var se *setupError
-			if r.Result == ticketing.ResultRetry && c.sc == nil {
+			switch {
+			case r.Result == ticketing.ResultRetry && c.sc == nil:
+				s.smtp.Fail("mailout: SMTP server unreachable", err, "server", c.addr)
 				lost++
 				if lost == 2 || errors.As(err, &se) {
 					deferred = "not attempted after: " + r.Reply
 				}
+			case c.sc != nil:
+				s.smtp.OK("mailout: SMTP server reachable again", "server", c.addr)
 			}
-		}
-		if r := rs[len(rs)-1]; r.Result == ticketing.ResultRetry {
-			retried = append(retried, r.ID)
-		}
-	}
-	if len(retried) > 0 {
-		first := rs[0]
-		for _, r := range rs {
 			if r.Result == ticketing.ResultRetry {
-				first = r
-				break
+				s.deferred.Add(token.Redact(r.Reply))
 			}
 		}
-		s.log.Warn("mailout: delivery deferred", "count", len(retried), "ids", retried, "reply", token.Redact(first.Reply), "retry_at", first.Retry)
+		if r.Result == ticketing.ResultRetry && !r.Untried && (next.IsZero() || r.Retry.Before(next)) {
+			next = r.Retry
+		}
+		*pending = append(*pending, r)
+		if !r.Untried && deferred == "" {
+			if err := s.store(ctx, pending); err != nil {
+				deferred = "not attempted: recording results failed: " + flatten(err.Error())
+			}
+		}
 	}
-	return rs
+	s.store(ctx, pending) // the untried, handed back
+	return next
 }
 
 // fail is the result of a permanent failure.
@@ -355,24 +427,21 @@ func (s *Sender) backoff(attempts int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*mrand.Float64()))
 }
 
-// record stores rs, retrying briefly: results that are not recorded send
-// their mail again once the lease ends.
-func (s *Sender) record(ctx context.Context, rs []ticketing.SendResult, leaseEnd time.Time) {
-	bg := context.WithoutCancel(ctx)
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		rctx, cancel := context.WithTimeout(bg, 10*time.Second)
-		err := ticketing.RecordResults(rctx, s.pool, s.cfg.Owner, rs, s.cfg.SuppressFor)
-		cancel()
-		if err == nil {
-			return
-		}
-		if attempt == 5 || time.Now().Add(delay).After(leaseEnd) || (ctx.Err() != nil && attempt >= 2) {
-			s.log.Error("mailout: recording delivery results failed; the mail will be sent again after its lease",
-				"err", err, "count", len(rs))
-			return
-		}
-		time.Sleep(delay)
-		delay *= 2
+// store records the results in pending in one statement, fenced by owner
+// and attempt (see ticketing.RecordResults), and empties it; on failure
+// they stay for the next try. It runs to the end even once ctx is done.
+func (s *Sender) store(ctx context.Context, pending *[]ticketing.SendResult) error {
+	if len(*pending) == 0 {
+		return nil
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	err := ticketing.RecordResults(rctx, s.pool, s.cfg.Owner, *pending, s.cfg.SuppressFor)
+	cancel()
+	if err != nil {
+		s.db.Fail("mailout: recording delivery results failed; retrying before claiming more", err, "results", len(*pending))
+		return err
+	}
+	s.db.OK("mailout: database reachable again")
+	*pending = (*pending)[:0]
+	return nil
 }

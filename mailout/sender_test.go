@@ -278,6 +278,9 @@ func TestCrashBetweenClaimAndSend(t *testing.T) {
 	if r := e.row(id); r.Status != ticketing.OutboxSent {
 		t.Errorf("status after A's late result = %q, want sent", r.Status)
 	}
+	if got := e.logs.count(slog.LevelInfo, "mailout: sending again emails whose claim ran out"); got != 1 {
+		t.Errorf("INFO lines about sending A's claim again = %d, want 1", got)
+	}
 	time.Sleep(100 * time.Millisecond)
 	if got := len(e.srv.Messages()); got != 1 {
 		t.Errorf("messages at the server = %d, want 1", got)
@@ -687,13 +690,13 @@ func TestSenderConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("withDefaults() = %v", err)
 	}
-	if cfg.Workers != 4 || cfg.Batch != 16 || cfg.Lease != 2*time.Minute || cfg.Poll != time.Second ||
+	if cfg.Workers != 4 || cfg.Batch != 16 || cfg.Lease != 30*time.Second || cfg.Poll != time.Second ||
 		cfg.SMTP.Port != 587 || cfg.SMTP.TLS != TLSStartTLS || cfg.SMTP.Auth != AuthPlain || cfg.SMTP.Timeout != 30*time.Second ||
 		cfg.Breaker != (Breaker{time.Minute, 600, 5 * time.Minute}) || cfg.Owner == "" {
 		t.Errorf("withDefaults() = %+v, want the documented defaults", cfg)
 	}
-	if _, err := (SenderConfig{SMTP: Config{Host: "h", Timeout: time.Minute}, Lease: 3 * time.Minute}).withDefaults(); err == nil {
-		t.Errorf("withDefaults() with Lease = 3×Timeout = nil, want an error")
+	if _, err := (SenderConfig{SMTP: Config{Host: "h"}, Lease: 2 * time.Second}).withDefaults(); err == nil {
+		t.Errorf("withDefaults() with Lease = 2s = nil, want an error")
 	}
 	if _, err := (SenderConfig{SMTP: Config{Host: "h"}, Compose: ComposeOptions{LoopHeader: "X Loop"}}).withDefaults(); err == nil {
 		t.Errorf("withDefaults() with loop header %q = nil, want an error", "X Loop")

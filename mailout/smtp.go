@@ -36,6 +36,11 @@ type client struct {
 	mu     sync.Mutex
 	conn   net.Conn  // the session's network connection, below any STARTTLS; nil when none
 	stopBy time.Time // no I/O deadline later than this; zero for none
+	// heldBy is when the worker's claims end as last renewed: no I/O goes
+	// past it, so a sender whose renewals fail stops before another may
+	// take its mail. Zero for none.
+	heldBy time.Time
+	opBy   time.Time // the current operation's deadline before those cuts
 }
 
 // idleProbe is how long a connection may sit unused before a NOOP checks it
@@ -126,17 +131,15 @@ func (c *client) dial(ctx context.Context, network, addr string, tc *tls.Config)
 	}
 	c.mu.Lock()
 	c.conn = conn
-	if !c.stopBy.IsZero() {
-		conn.SetDeadline(c.stopBy)
-	}
+	c.opBy = time.Now().Add(c.cfg.Timeout)
+	conn.SetDeadline(c.cut(c.opBy))
 	c.mu.Unlock()
 	return conn, nil
 }
 
-// connect opens a session: TCP, TLS, EHLO and AUTH, within Timeout and
-// not after until.
-func (c *client) connect(ctx context.Context, until time.Time) error {
-	dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), c.deadline(until))
+// connect opens a session: TCP, TLS, EHLO and AUTH, within Timeout.
+func (c *client) connect(ctx context.Context) error {
+	dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), c.deadline())
 	defer cancel()
 	sc, err := c.gm.DialToSMTPClientWithContext(dctx)
 	if err != nil {
@@ -191,23 +194,23 @@ func (c *client) sizeLimit() int {
 }
 
 // send runs one transaction delivering data from the envelope sender from
-// to rcpts, dialling first if needed; no I/O deadline is later than until.
+// to rcpts, dialling first if needed.
 // A refused recipient does not end the transaction: it is reported in the
 // result, and the message goes to the others. The error, for classify, is
 // that of the transaction as a whole (connecting, MAIL, DATA, a lost
 // connection, a 421); the message went to nobody then, but when the
 // server hung up among the recipients (Postfix does after too many
 // refusals) the result still holds the refusals it gave.
-func (c *client) send(ctx context.Context, from string, rcpts []string, data []byte, until time.Time) (*transaction, error) {
+func (c *client) send(ctx context.Context, from string, rcpts []string, data []byte) (*transaction, error) {
 	if c.sc != nil && time.Since(c.used) > idleProbe {
-		c.setDeadline(until)
+		c.setDeadline()
 		if err := c.sc.Noop(); err != nil {
 			c.drop()
 		}
 	}
 	reused := c.sc != nil
 	if !reused {
-		if err := c.connect(ctx, until); err != nil {
+		if err := c.connect(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -216,17 +219,17 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 	}
 	intl := needsUTF8(from, rcpts)
 	c.sc.SkipSMTPUTF8(!intl)
-	c.setDeadline(until)
+	c.setDeadline()
 	err := c.sc.Mail(angle(from))
 	if err != nil && reused && isConnLoss(err) {
 		// The server closed the connection while it was unused; nothing
 		// was sent yet, so try once more on a new one.
 		c.drop()
-		if err := c.connect(ctx, until); err != nil {
+		if err := c.connect(ctx); err != nil {
 			return nil, err
 		}
 		c.sc.SkipSMTPUTF8(!intl)
-		c.setDeadline(until)
+		c.setDeadline()
 		err = c.sc.Mail(angle(from))
 	}
 	if err != nil {
@@ -235,7 +238,7 @@ func (c *client) send(ctx context.Context, from string, rcpts []string, data []b
 	t := &transaction{}
 rcpt:
 	for i, r := range rcpts {
-		c.setDeadline(until)
+		c.setDeadline()
 		err := c.sc.Rcpt(angle(r))
 		var te *textproto.Error
 		switch {
@@ -260,20 +263,20 @@ rcpt:
 		return t, nil
 	}
 
-	c.setDeadline(until)
+	c.setDeadline()
 	w, err := c.sc.Data()
 	if err != nil {
 		return nil, c.abort(err)
 	}
 	const piece = 64 << 10
 	for off := 0; off < len(data); off += piece {
-		c.setDeadline(until)
+		c.setDeadline()
 		if _, err := w.Write(data[off:min(off+piece, len(data))]); err != nil {
 			c.drop()
 			return nil, err
 		}
 	}
-	c.setDeadline(until)
+	c.setDeadline()
 	if err := w.Close(); err != nil {
 		var te *textproto.Error
 		if !errors.As(err, &te) || te.Code == 421 {
@@ -333,7 +336,7 @@ func (c *client) reset() {
 	if c.sc == nil {
 		return
 	}
-	c.setDeadline(time.Time{})
+	c.setDeadline()
 	if err := c.sc.Reset(); err != nil {
 		c.drop()
 		return
@@ -344,7 +347,7 @@ func (c *client) reset() {
 // close ends the session politely with QUIT, bounded by Timeout.
 func (c *client) close() {
 	if c.sc != nil {
-		c.setDeadline(time.Time{})
+		c.setDeadline()
 		_ = c.sc.Quit()
 	}
 	c.drop()
@@ -369,27 +372,44 @@ func (c *client) closeConn() {
 }
 
 // deadline returns the deadline for the next operation: Timeout from now,
-// but not after until (unless zero) or the shutdown cut.
-func (c *client) deadline(until time.Time) time.Time {
-	d := time.Now().Add(c.cfg.Timeout)
-	if !until.IsZero() && until.Before(d) {
-		d = until
-	}
+// but not after the claims' end or the shutdown cut.
+func (c *client) deadline() time.Time {
 	c.mu.Lock()
-	if !c.stopBy.IsZero() && c.stopBy.Before(d) {
-		d = c.stopBy
+	defer c.mu.Unlock()
+	return c.cut(time.Now().Add(c.cfg.Timeout))
+}
+
+// cut returns d, but not after heldBy or stopBy. c.mu is held.
+func (c *client) cut(d time.Time) time.Time {
+	for _, t := range []time.Time{c.heldBy, c.stopBy} {
+		if !t.IsZero() && t.Before(d) {
+			d = t
+		}
 	}
-	c.mu.Unlock()
 	return d
 }
 
-func (c *client) setDeadline(until time.Time) {
-	d := c.deadline(until)
+// setDeadline starts an operation: it must end within Timeout, and not
+// after the cuts.
+func (c *client) setDeadline() {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.opBy = time.Now().Add(c.cfg.Timeout)
 	if c.conn != nil {
-		c.conn.SetDeadline(d)
+		c.conn.SetDeadline(c.cut(c.opBy))
 	}
-	c.mu.Unlock()
+}
+
+// holdUntil sets when the worker's claims end, as just renewed, and moves
+// the deadline of the operation in progress accordingly. It may be
+// called from any goroutine.
+func (c *client) holdUntil(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.heldBy = t
+	if c.conn != nil && !c.opBy.IsZero() {
+		c.conn.SetDeadline(c.cut(c.opBy))
+	}
 }
 
 // stopAt makes every I/O of the client end by t at the latest, including

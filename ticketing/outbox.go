@@ -67,6 +67,10 @@ type Notification struct {
 	// as the smaller version with at most Compact bytes of text (see
 	// mailout).
 	Compact int
+	// Expired names the owner of an earlier claim that ran out without a
+	// result: that sender stopped (or lost the database) while the email
+	// was in its hands, which may have sent it already.
+	Expired string
 
 	messageRef int64
 	attachIDs  []int64 // of messageRef's files, those it carries; nil: all
@@ -74,13 +78,15 @@ type Notification struct {
 
 // claimSQL leases up to $3 due notifications to owner $1 for $2, counting
 // the attempt. The lease is committed before any network I/O, so a crash
-// while sending leaves the row to be claimed again after the lease ends.
+// while sending leaves the row to be claimed again after the lease ends
+// (or sooner, when a successor takes over; see ReleaseClaims). It returns,
+// for a row whose earlier lease ran out, that lease's owner.
 // %s narrows the choice; each variant has its own partial index, so a claim
 // reads only rows it may take, however many others wait.
 const claimSQL = `
 UPDATE outbox o SET lease_owner = $1, lease_until = now() + $2::interval, attempts = attempts + 1
 FROM (
-    SELECT id FROM outbox
+    SELECT id, lease_owner FROM outbox
     WHERE status = 'queued' %s AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
     ORDER BY next_attempt_at, id
     LIMIT $3
@@ -92,7 +98,8 @@ RETURNING o.id, coalesce(o.ticket_id, 0), o.event, o.automatic, o.message_id, o.
     o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at, coalesce(o.message_ref, 0),
     o.attachment_ids, o.recipient, o.compact,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('status', r.status, 'address', r.address, 'reply', r.reply)), '[]')
-     FROM outbox_recipients r WHERE r.outbox_id = o.id)`
+     FROM outbox_recipients r WHERE r.outbox_id = o.id),
+    coalesce(due.lease_owner, '')`
 
 var (
 	claimAnySQL      = fmt.Sprintf(claimSQL, "")
@@ -119,7 +126,7 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 		err := row.Scan(&n.ID, &n.TicketID, &n.Event, &n.Automatic, &n.MessageID, &n.From.Name, &n.From.Address,
 			&n.ReplyTo, &to, &cc, &n.InReplyTo, &n.References, &n.Subject, &n.ThreadIndex, &n.ThreadTopic,
 			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef,
-			&n.attachIDs, &n.Recipient, &n.Compact, &settled)
+			&n.attachIDs, &n.Recipient, &n.Compact, &settled, &n.Expired)
 		if err == nil {
 			err = n.settle(settled)
 		}
@@ -376,4 +383,56 @@ func AutomaticSince(ctx context.Context, db DB, t time.Time) (int, error) {
 		return 0, fmt.Errorf("ticketing: counting automatic mail: %w", err)
 	}
 	return n, nil
+}
+
+// renewClaimsSQL extends the leases owner $1 holds to $2 from now.
+const renewClaimsSQL = `UPDATE outbox SET lease_until = now() + $2::interval WHERE lease_owner = $1 AND status = 'queued'`
+
+// RenewClaims extends every claim owner holds to lease from now, and
+// returns how many it holds.
+func RenewClaims(ctx context.Context, db DB, owner string, lease time.Duration) (int, error) {
+	tag, err := db.Exec(ctx, renewClaimsSQL, owner, lease)
+	if err != nil {
+		return 0, fmt.Errorf("ticketing: renewing the claims of %s: %w", owner, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// releaseClaimsSQL hands back the claims of the owners $1, costing no
+// attempt when $2.
+const releaseClaimsSQL = `
+UPDATE outbox SET lease_owner = NULL, lease_until = NULL,
+    attempts = attempts - CASE WHEN $2 AND attempts > 0 THEN 1 ELSE 0 END
+WHERE lease_owner = ANY ($1) AND status = 'queued'`
+
+// ReleaseClaims hands back every notification the owners claimed and have
+// not recorded a result for, so that any sender may claim them at once.
+// With untried the claims' attempts are taken back too (a sender stopping
+// hands back what it did not try); without, they count (the owner died,
+// perhaps while sending). It returns how many it released.
+func ReleaseClaims(ctx context.Context, db DB, owners []string, untried bool) (int, error) {
+	tag, err := db.Exec(ctx, releaseClaimsSQL, owners, untried)
+	if err != nil {
+		return 0, fmt.Errorf("ticketing: releasing claims: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// claimOwnersSQL counts the claimed notifications of each owner.
+const claimOwnersSQL = `SELECT lease_owner, count(*) FROM outbox WHERE lease_owner IS NOT NULL AND status = 'queued' GROUP BY 1`
+
+// ClaimOwners returns how many notifications each owner holds claimed.
+func ClaimOwners(ctx context.Context, db DB) (map[string]int, error) {
+	rows, err := db.Query(ctx, claimOwnersSQL)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading claim owners: %w", err)
+	}
+	owners := map[string]int{}
+	var o string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&o, &n}, func() error { owners[o] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading claim owners: %w", err)
+	}
+	return owners, nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +20,7 @@ import (
 	"deskgate/mailin"
 	"deskgate/mailin/parse"
 	"deskgate/mailout"
+	"deskgate/owner"
 	"deskgate/templates"
 	"deskgate/ticketing"
 	"deskgate/ticketing/token"
@@ -74,7 +73,7 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	}
 	desk := ticketing.NewDesk(log, dc)
 	proc := mailin.NewProcessor(pool, desk, processorConfig(cfg), log)
-	owner := processOwner()
+	owner := owner.New()
 	sender := mailout.NewSender(log, pool, senderConfig(cfg, owner))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
@@ -260,15 +259,6 @@ func mailboxConfig(mb config.Mailbox) mailin.Mailbox {
 		m.MarkNone = true
 	}
 	return m
-}
-
-// processOwner names this process in mailbox leases: host, pid and a
-// random suffix, so a restarted process never mistakes an old lease for its own.
-func processOwner() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 func configCmd(args []string, stdout io.Writer) error {

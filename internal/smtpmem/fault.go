@@ -34,6 +34,11 @@ type Fault struct {
 	// Drop closes the connection without any reply instead, as a crash
 	// or network failure would; Code and its companions are then unused.
 	Drop bool
+	// After, with Drop at StageData, closes the connection once this many
+	// bytes of the content have been read, as a server dying in the
+	// middle of DATA would; the message is not kept. Zero drops after the
+	// whole content, before the reply.
+	After int
 }
 
 // AddFault makes the server refuse matching commands as f says, on every

@@ -76,6 +76,12 @@ func (sess *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (sess *session) Data(r io.Reader) error {
+	f := sess.srv.fault(StageData, sess.to...)
+	if f != nil && f.Drop && f.After > 0 {
+		_, _ = io.CopyN(io.Discard, r, int64(f.After))
+		sess.conn.Conn().Close()
+		return errors.New("connection dropped during DATA")
+	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return sess.failed(err)
@@ -83,7 +89,7 @@ func (sess *session) Data(r io.Reader) error {
 	if err := sess.tooManyErrors(); err != nil {
 		return err
 	}
-	if err := sess.injected(StageData, sess.to...); err != nil {
+	if err := sess.apply(f); err != nil {
 		return sess.failed(err)
 	}
 	if sess.srv.stall() {
@@ -115,7 +121,11 @@ func (sess *session) tooManyErrors() error {
 
 // injected applies the fault that strikes at stage, if any.
 func (sess *session) injected(stage string, addrs ...string) error {
-	f := sess.srv.fault(stage, addrs...)
+	return sess.apply(sess.srv.fault(stage, addrs...))
+}
+
+// apply applies the fault f, if not nil.
+func (sess *session) apply(f *Fault) error {
 	if f == nil {
 		return nil
 	}

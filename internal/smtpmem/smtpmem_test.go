@@ -254,6 +254,28 @@ func TestDrop(t *testing.T) {
 	}
 }
 
+func TestDropMidData(t *testing.T) {
+	t.Parallel()
+	s := start(t, Options{})
+	s.AddFault(Fault{Stage: StageData, Drop: true, After: 1000, Times: 1})
+	c := dial(t, s)
+	body := "\r\n" + strings.Repeat("0123456789abcdef\r\n", 6000) // about 108 KB
+	err := send(c, "desk@example.com", []string{"a@example.com"}, body)
+	if err == nil || code(err) != 0 {
+		t.Fatalf("send() = %v, want a network error", err)
+	}
+	if got := len(s.Messages()); got != 0 {
+		t.Errorf("len(Messages()) after a drop during DATA = %d, want 0", got)
+	}
+	c2 := dial(t, s)
+	if err := send(c2, "desk@example.com", []string{"a@example.com"}, body); err != nil {
+		t.Errorf("send() on a new connection = %v, want nil", err)
+	}
+	if got := len(s.Messages()); got != 1 {
+		t.Errorf("len(Messages()) = %d, want 1", got)
+	}
+}
+
 func TestHang(t *testing.T) {
 	t.Parallel()
 	s := start(t, Options{})
