@@ -16,6 +16,7 @@ import (
 
 	"deskgate/mailin/parse"
 	"deskgate/mailin/quote"
+	"deskgate/outage"
 	"deskgate/ticketing"
 )
 
@@ -42,6 +43,7 @@ type Processor struct {
 	desk *ticketing.Desk
 	cfg  ProcessorConfig
 	log  *slog.Logger
+	db   *outage.Tracker // database faults while processing
 	wake chan struct{}
 	// parse is parse.Message; tests stand in a slow parser.
 	parse func([]byte, parse.Options) (ticketing.Inbound, error)
@@ -59,7 +61,8 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 		cfg.Poll = time.Second
 	}
 	cfg.Parse.Limits = cfg.Parse.Limits.WithDefaults()
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, wake: make(chan struct{}, 1), parse: parse.Message}
+	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: outage.New(log, outage.Database, 0),
+		wake: make(chan struct{}, 1), parse: parse.Message}
 }
 
 // Wake tells the processor that new mail was captured. It never blocks.
@@ -79,11 +82,17 @@ func (p *Processor) Run(ctx context.Context) error {
 			return nil
 		}
 		wait := p.cfg.Poll
-		if err != nil {
-			p.log.Error("processing captured mail", "err", err, "retry_in", backoff)
-			wait, backoff = backoff, min(backoff*2, time.Minute)
-		} else {
+		switch {
+		case err == nil:
+			p.db.OK("mailin: database reachable again; processing captured mail")
 			backoff = time.Second
+		case transient(err): // the database, logged once per fault
+			p.db.Fail("mailin: database unavailable; processing paused", err, "retry_in", backoff)
+		default:
+			p.log.Error("processing captured mail", "err", err, "retry_in", backoff)
+		}
+		if err != nil {
+			wait, backoff = backoff, min(backoff*2, time.Minute)
 		}
 		select {
 		case <-ctx.Done():
