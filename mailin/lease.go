@@ -83,3 +83,31 @@ func loadCursor(ctx context.Context, pool *pgxpool.Pool, name string) (uidValidi
 	}
 	return uint32(v), uint32(u), nil
 }
+
+const leaseOwnerSQL = `SELECT coalesce(lease_owner, '') FROM mailboxes WHERE name = $1`
+
+// leaseOwner returns who holds the lease on mailbox name, "" if nobody.
+func leaseOwner(ctx context.Context, pool *pgxpool.Pool, name string) (string, error) {
+	var o string
+	if err := pool.QueryRow(ctx, leaseOwnerSQL, name).Scan(&o); err != nil {
+		return "", dbErr(fmt.Errorf("mailin: read lease owner of %q: %w", name, err))
+	}
+	return o, nil
+}
+
+// takeLeaseSQL takes the lease from a holder known to be dead, whether or
+// not it has expired, unless someone else took it first.
+const takeLeaseSQL = `
+UPDATE mailboxes
+   SET lease_owner = $3, lease_until = now() + $4::bigint * interval '1 millisecond'
+ WHERE name = $1 AND lease_owner = $2`
+
+// takeLease gives owner the lease on mailbox name that dead holds, and
+// reports whether it did.
+func takeLease(ctx context.Context, pool *pgxpool.Pool, name, dead, owner string, ttl time.Duration) (bool, error) {
+	tag, err := pool.Exec(ctx, takeLeaseSQL, name, dead, owner, ttl.Milliseconds())
+	if err != nil {
+		return false, dbErr(fmt.Errorf("mailin: take over lease on %q: %w", name, err))
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -17,12 +17,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"deskgate/outage"
+	"deskgate/owner"
 )
 
 // Syncer captures the mail of one Mailbox into the inbound table, exactly
 // once, while it holds the mailbox's lease. Any number of Syncers, in any
 // number of processes, may run for the same mailbox: one syncs, the others
-// stand by and take over within about LeaseTTL when it stops.
+// stand by and take over within about LeaseTTL when it stops, or at once
+// when its owner id names a dead process of their own host (see package
+// owner).
 //
 // Faults are logged by their source, the database or the IMAP server,
 // through an outage.Tracker each: one WARN when a fault starts, one ERROR
@@ -57,7 +60,7 @@ type hooks struct {
 }
 
 // NewSyncer returns a Syncer for mb. owner identifies this process in the
-// lease (e.g. hostname:pid:random) and must differ between processes.
+// lease (owner.New()) and must differ between processes.
 // captured, if not nil, is called after each committed batch that recorded
 // new messages; it must not block. Zero fields of mb get their defaults.
 func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, captured func()) *Syncer {
@@ -101,7 +104,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	standby := false
 	for {
-		ok, err := acquireLease(ctx, s.pool, s.mb.Name, s.owner, s.mb.LeaseTTL)
+		ok, err := s.acquire(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -131,6 +134,25 @@ func (s *Syncer) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// acquire takes the lease if it is free, expired or ours, or if it is held
+// by a dead process of this host (a predecessor killed before it could
+// release it), and reports whether we hold it now.
+func (s *Syncer) acquire(ctx context.Context) (bool, error) {
+	ok, err := acquireLease(ctx, s.pool, s.mb.Name, s.owner, s.mb.LeaseTTL)
+	if ok || err != nil {
+		return ok, err
+	}
+	holder, err := leaseOwner(ctx, s.pool, s.mb.Name)
+	if err != nil || holder == "" || !owner.Dead(holder) {
+		return false, err
+	}
+	ok, err = takeLease(ctx, s.pool, s.mb.Name, holder, s.owner, s.mb.LeaseTTL)
+	if ok {
+		s.log.Info("mailin: took over the lease of a dead process on this host", "previous_owner", holder)
+	}
+	return ok, err
 }
 
 // dbOK records that the database answered.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +20,7 @@ import (
 	"deskgate/mailin"
 	"deskgate/mailin/parse"
 	"deskgate/mailout"
+	"deskgate/owner"
 	"deskgate/templates"
 	"deskgate/ticketing"
 	"deskgate/ticketing/token"
@@ -74,15 +73,15 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	}
 	desk := ticketing.NewDesk(log, dc)
 	proc := mailin.NewProcessor(pool, desk, processorConfig(cfg), log)
-	owner := processOwner()
-	sender := mailout.NewSender(log, pool, senderConfig(cfg, owner))
+	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
+	sender := mailout.NewSender(log, pool, senderConfig(cfg, self))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
 	g.Go(func() error { return sender.Run(gctx) })
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	for _, mb := range cfg.Mailboxes {
-		s := mailin.NewSyncer(pool, mailboxConfig(mb), owner, log, proc.Wake)
+		s := mailin.NewSyncer(pool, mailboxConfig(mb), self, log, proc.Wake)
 		g.Go(func() error { return s.Run(gctx) })
 	}
 	done := make(chan error, 1)
@@ -260,15 +259,6 @@ func mailboxConfig(mb config.Mailbox) mailin.Mailbox {
 		m.MarkNone = true
 	}
 	return m
-}
-
-// processOwner names this process in mailbox leases: host, pid and a
-// random suffix, so a restarted process never mistakes an old lease for its own.
-func processOwner() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 func configCmd(args []string, stdout io.Writer) error {
