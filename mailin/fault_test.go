@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -380,5 +381,27 @@ func TestProcessorDatabaseBlipLoggedOnce(t *testing.T) {
 	e.checkLevels("database", 1, 0, 1)
 	if n := e.logs.err.Load(); n != 0 {
 		t.Errorf("%d errors logged, want none for a blip", n)
+	}
+}
+
+func TestRetryAfterLongOutageWithinSeconds(t *testing.T) {
+	t.Parallel()
+	network := errors.New("mailin: connect to imap.example.com:993: connection refused")
+	login := fmt.Errorf("mailin: log in: %w: imap: NO [AUTHENTICATIONFAILED] invalid credentials", errLoginRejected)
+	for _, tc := range []struct {
+		err      error
+		min, max time.Duration
+	}{
+		{network, maxRetryWait / 2, maxRetryWait},
+		{dbErr(network), maxRetryWait / 2, maxRetryWait},
+		{login, 2 * time.Minute, 4 * time.Minute}, // retrying a wrong password often can lock the account
+	} {
+		bo := backoff{base: time.Second, max: 4 * time.Minute}
+		for range 12 { // minutes of failures
+			retryIn(&bo, tc.err)
+		}
+		if d := retryIn(&bo, tc.err); d < tc.min || d > tc.max {
+			t.Errorf("retryIn(after 12 failures, %v) = %v, want between %v and %v", tc.err, d, tc.min, tc.max)
+		}
 	}
 }

@@ -96,7 +96,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		d := bo.next()
+		d := retryIn(&bo, err)
 		s.db.Fail("mailin: cannot create mailbox row; retrying", err, "retry_in", d.Round(time.Millisecond))
 		if !sleep(ctx, d) {
 			return nil
@@ -191,12 +191,27 @@ func (s *Syncer) lead(ctx context.Context) error {
 		if errors.Is(err, errLeaseLost) {
 			return err
 		}
-		d := bo.next()
+		d := retryIn(&bo, err)
 		s.fault(err, "retry_in", d.Round(time.Millisecond))
 		if !sleep(ctx, d) {
 			return context.Cause(ctx)
 		}
 	}
+}
+
+// maxRetryWait bounds the wait between attempts after an outage of the
+// database or the IMAP server, so that sync resumes within seconds of its
+// end even after minutes; a rejected login backs off up to backoffMax,
+// since retrying a wrong password often can lock the account.
+const maxRetryWait = 15 * time.Second
+
+// retryIn returns how long to wait before the next attempt after err.
+func retryIn(bo *backoff, err error) time.Duration {
+	d := bo.next()
+	if errors.Is(err, errLoginRejected) {
+		return d
+	}
+	return min(d, jitter(maxRetryWait))
 }
 
 // fault logs a failed session through the tracker of its source.
