@@ -268,15 +268,23 @@ func TestIMAPOutageNewUIDValidity(t *testing.T) {
 			t.Errorf("rows[%d].UIDValidity = %d, want %d", i, r.UIDValidity, wantValidity)
 		}
 	}
-	if n, err := newProcessor(e.pool, 50).Drain(context.Background()); err != nil || n != 8 {
-		t.Fatalf("Drain() = %d, %v, want 8, nil", n, err)
+	e.process(8, 7) // one ticket per distinct message
+}
+
+// process turns the captured mail into tickets and checks that it handled
+// messages captures and that tickets tickets exist.
+func (e *env) process(messages, tickets int) {
+	e.t.Helper()
+	ctx := context.Background()
+	if n, err := newProcessor(e.pool, 50).Drain(ctx); err != nil || n != messages {
+		e.t.Fatalf("Drain() = %d, %v, want %d, nil", n, err, messages)
 	}
-	var tickets int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM tickets`).Scan(&tickets); err != nil {
-		t.Fatal(err)
+	var got int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM tickets`).Scan(&got); err != nil {
+		e.t.Fatal(err)
 	}
-	if tickets != 7 {
-		t.Errorf("count(tickets) = %d, want 7 (one per distinct message)", tickets)
+	if got != tickets {
+		e.t.Errorf("count(tickets) = %d, want %d", got, tickets)
 	}
 }
 
@@ -320,16 +328,7 @@ func TestMoveInterrupted(t *testing.T) {
 				return nil
 			})
 			assertUIDs(t, e, 6)
-			if n, err := newProcessor(e.pool, 50).Drain(context.Background()); err != nil || n != 6 {
-				t.Fatalf("Drain() = %d, %v, want 6, nil", n, err)
-			}
-			var tickets int
-			if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM tickets`).Scan(&tickets); err != nil {
-				t.Fatal(err)
-			}
-			if tickets != 6 {
-				t.Errorf("count(tickets) = %d, want 6", tickets)
-			}
+			e.process(6, 6)
 		})
 	}
 }
