@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"deskgate/internal/imapmem"
+	"deskgate/outage"
 	"deskgate/ticketing"
 )
 
@@ -403,4 +404,28 @@ func TestRetryAfterLongOutageWithinSeconds(t *testing.T) {
 			t.Errorf("retryIn(after 12 failures, %v) = %v, want between %v and %v", tc.err, d, tc.min, tc.max)
 		}
 	}
+}
+
+func TestDatabaseOutageLoggedOnceAcrossMailboxes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	e.append("INBOX", message(0, ""))
+	e.append("IT", message(1, ""))
+	shared := outage.New(slog.New(&countingHandler{Handler: slog.NewTextHandler(t.Output(), nil), n: e.logs}), outage.Database, 0)
+	for _, folder := range []string{"INBOX", "IT"} {
+		s := e.syncer("a")
+		s.mb.Name, s.mb.Folder, s.db = folder, folder, shared
+		e.start(s)
+	}
+	e.waitCount(2, 10*time.Second)
+
+	up := e.dbDown()
+	e.append("INBOX", message(2, ""))
+	e.append("IT", message(3, ""))
+	e.waitLogged("WARN", "source=database")
+	e.waitPoolEmpty()
+	up()
+	e.waitCount(4, 10*time.Second)
+	e.waitLogged("INFO", "database reachable again", "source=database")
+	e.checkLevels("database", 1, 0, 1)
 }

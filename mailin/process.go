@@ -32,6 +32,9 @@ type ProcessorConfig struct {
 	// Poll is how often to look for captured mail without being woken
 	// (captures by other processes); default 1s.
 	Poll time.Duration
+	// Database, when set, tracks the process's database faults, shared
+	// with its Syncers; otherwise the Processor has a tracker of its own.
+	Database *outage.Tracker
 }
 
 // Processor turns captured mail (inbound rows with status pending) into
@@ -61,8 +64,11 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 		cfg.Poll = time.Second
 	}
 	cfg.Parse.Limits = cfg.Parse.Limits.WithDefaults()
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: outage.New(log, outage.Database, 0),
-		wake: make(chan struct{}, 1), parse: parse.Message}
+	db := cfg.Database
+	if db == nil {
+		db = outage.New(log, outage.Database, 0)
+	}
+	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message}
 }
 
 // Wake tells the processor that new mail was captured. It never blocks.

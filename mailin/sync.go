@@ -37,7 +37,7 @@ type Syncer struct {
 	owner    string
 	log      *slog.Logger
 	captured func()
-	db, imap *outage.Tracker // set by Run
+	db, imap *outage.Tracker // db may be shared; Run sets what is nil
 
 	backoffBase time.Duration // 1s; tests lower it
 	backoffMax  time.Duration
@@ -60,10 +60,13 @@ type hooks struct {
 }
 
 // NewSyncer returns a Syncer for mb. owner identifies this process in the
-// lease (owner.New()) and must differ between processes.
-// captured, if not nil, is called after each committed batch that recorded
-// new messages; it must not block. Zero fields of mb get their defaults.
-func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, captured func()) *Syncer {
+// lease (owner.New()) and must differ between processes. db tracks the
+// process's database faults, so that one outage is logged once however many
+// mailboxes and processors see it; nil gives the Syncer a tracker of its
+// own. captured, if not nil, is called after each committed batch that
+// recorded new messages; it must not block. Zero fields of mb get their
+// defaults.
+func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, db *outage.Tracker, captured func()) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -73,6 +76,7 @@ func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, c
 		owner:       owner,
 		log:         log.With("mailbox", mb.Name),
 		captured:    captured,
+		db:          db,
 		backoffBase: time.Second,
 		backoffMax:  4 * time.Minute,
 	}
@@ -85,7 +89,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 	if err := s.mb.Validate(); err != nil {
 		return err
 	}
-	s.db = outage.New(s.log, outage.Database, s.persistent)
+	if s.db == nil {
+		s.db = outage.New(s.log, outage.Database, s.persistent)
+	}
 	s.imap = outage.New(s.log, outage.IMAP, s.persistent)
 	bo := backoff{base: s.backoffBase, max: s.backoffMax}
 	for {
