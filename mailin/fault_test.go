@@ -48,24 +48,30 @@ func (e *env) dbDown() (up func()) {
 	}
 }
 
+// dbOutage takes the database down, runs during (which brings mail),
+// waits until the fault is logged at level and the pool has dropped every
+// connection the outage broke (so that nothing fails after the database is
+// back), and brings the database back.
+func (e *env) dbOutage(level string, during func()) {
+	e.t.Helper()
+	up := e.dbDown()
+	during()
+	e.waitLogged(level, "source=database")
+	eventually(e.t, 10*time.Second, func() error {
+		if n := e.pool.Stat().TotalConns(); n != 0 {
+			return fmt.Errorf("pool holds %d connections, want 0 during the outage", n)
+		}
+		return nil
+	})
+	up()
+}
+
 // waitLogged waits until a record containing every one of subs is logged.
 func (e *env) waitLogged(subs ...string) {
 	e.t.Helper()
 	eventually(e.t, 10*time.Second, func() error {
 		if len(e.logs.find(subs...)) == 0 {
 			return fmt.Errorf("nothing logged with %q", subs)
-		}
-		return nil
-	})
-}
-
-// waitPoolEmpty waits until the pool has dropped every connection the
-// outage broke, so that nothing fails after the database is back.
-func (e *env) waitPoolEmpty() {
-	e.t.Helper()
-	eventually(e.t, 10*time.Second, func() error {
-		if n := e.pool.Stat().TotalConns(); n != 0 {
-			return fmt.Errorf("pool holds %d connections, want 0 during the outage", n)
 		}
 		return nil
 	})
@@ -102,11 +108,7 @@ func TestDatabaseBlipLoggedAsDatabase(t *testing.T) {
 	e.start(s)
 	e.waitCount(3, 10*time.Second)
 
-	up := e.dbDown()
-	e.append("INBOX", message(3, ""))
-	e.waitLogged("WARN", "source=database")
-	e.waitPoolEmpty()
-	up()
+	e.dbOutage("WARN", func() { e.append("INBOX", message(3, "")) })
 	e.waitCount(4, 10*time.Second)
 	e.waitLogged("INFO", "database reachable again", "source=database")
 	assertUIDs(t, e, 4)
@@ -127,11 +129,7 @@ func TestPersistentDatabaseOutageOneError(t *testing.T) {
 	e.start(s)
 	e.waitCount(1, 10*time.Second)
 
-	up := e.dbDown()
-	e.append("INBOX", message(1, ""))
-	e.waitLogged("ERROR", "source=database")
-	e.waitPoolEmpty()
-	up()
+	e.dbOutage("ERROR", func() { e.append("INBOX", message(1, "")) })
 	e.waitCount(2, 10*time.Second)
 	e.waitLogged("INFO", "database reachable again", "source=database")
 	e.checkLevels("database", 1, 1, 1)
@@ -365,10 +363,7 @@ func TestProcessorDatabaseBlipLoggedOnce(t *testing.T) {
 		}
 	}()
 
-	up := e.dbDown()
-	e.waitLogged("WARN", "source=database")
-	e.waitPoolEmpty()
-	up()
+	e.dbOutage("WARN", func() {})
 	captureRaw(t, e.pool, false, nil, message(1, ""))
 	eventually(t, 10*time.Second, func() error {
 		var pending int
@@ -419,12 +414,10 @@ func TestDatabaseOutageLoggedOnceAcrossMailboxes(t *testing.T) {
 	}
 	e.waitCount(2, 10*time.Second)
 
-	up := e.dbDown()
-	e.append("INBOX", message(2, ""))
-	e.append("IT", message(3, ""))
-	e.waitLogged("WARN", "source=database")
-	e.waitPoolEmpty()
-	up()
+	e.dbOutage("WARN", func() {
+		e.append("INBOX", message(2, ""))
+		e.append("IT", message(3, ""))
+	})
 	e.waitCount(4, 10*time.Second)
 	e.waitLogged("INFO", "database reachable again", "source=database")
 	e.checkLevels("database", 1, 0, 1)
