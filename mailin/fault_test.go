@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"deskgate/internal/imapmem"
+	"deskgate/internal/mailgen"
 	"deskgate/outage"
 	"deskgate/ticketing"
 )
@@ -421,4 +422,46 @@ func TestDatabaseOutageLoggedOnceAcrossMailboxes(t *testing.T) {
 	e.waitCount(4, 10*time.Second)
 	e.waitLogged("INFO", "database reachable again", "source=database")
 	e.checkLevels("database", 1, 0, 1)
+}
+
+func TestProcessorStopLogsNothingAboveInfo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	const n = 300
+	gen := mailgen.New(mailgen.Options{Seed: 11})
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = gen.Message(i)
+	}
+	captureRaw(t, e.pool, false, nil, raws...)
+	log := slog.New(&countingHandler{Handler: slog.NewTextHandler(t.Output(), nil), n: e.logs})
+	desk := ticketing.NewDesk(log, ticketing.Config{})
+	// Stop at many points of a backlog: claiming, parsing, applying.
+	for round := range 8 {
+		p := NewProcessor(e.pool, desk, ProcessorConfig{BatchSize: 20, Workers: 2}, log)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx) }()
+		time.Sleep(time.Duration(round) * 20 * time.Millisecond)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Processor.Run() = %v, want nil", err)
+		}
+	}
+	if _, err := NewProcessor(e.pool, desk, ProcessorConfig{}, log).Drain(context.Background()); err != nil {
+		t.Fatalf("Drain() = %v", err)
+	}
+	var ticketed, other int
+	err := e.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'ticketed'),
+		count(*) FILTER (WHERE status <> 'ticketed') FROM inbound`).Scan(&ticketed, &other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ticketed != n || other != 0 {
+		t.Errorf("inbound ticketed, other = %d, %d, want %d, 0 (nothing quarantined by a stop)", ticketed, other, n)
+	}
+	if w, m := e.logs.warn.Load(), e.logs.err.Load(); w != 0 || m != 0 {
+		got := append(e.logs.find("WARN"), e.logs.find("ERROR")...)
+		t.Errorf("%d warnings and %d errors logged, want none: %q", w, m, got[:min(len(got), 5)])
+	}
 }
