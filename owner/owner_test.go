@@ -85,3 +85,20 @@ func TestStartOfCommandWithParentheses(t *testing.T) {
 		t.Errorf("Dead(%q) = false after it exited", id)
 	}
 }
+
+// FuzzDead: any id, as read from a lease column, is answered without
+// panicking, and never as dead when it names another host.
+func FuzzDead(f *testing.F) {
+	host, _ := os.Hostname()
+	f.Add(New())
+	f.Add(host + ":1:abcd")
+	f.Add(host + ":999999999:0000beef.1:abcd")
+	f.Add(":::")
+	f.Add("owner-test")
+	f.Fuzz(func(t *testing.T, id string) {
+		dead := Dead(id)
+		if dead && !strings.HasPrefix(id, host+":") {
+			t.Errorf("Dead(%q) = true for an id of another host", id)
+		}
+	})
+}
