@@ -54,12 +54,12 @@ func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uid
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("mailin: capture into %q: %w", mailbox, err)
+		return 0, dbErr(fmt.Errorf("mailin: capture into %q: %w", mailbox, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	tag, err := tx.Exec(ctx, advanceCursorSQL, mailbox, int64(uidValidity), int64(lastUID), owner)
 	if err != nil {
-		return 0, fmt.Errorf("mailin: advance cursor of %q: %w", mailbox, err)
+		return 0, dbErr(fmt.Errorf("mailin: advance cursor of %q: %w", mailbox, err))
 	}
 	if tag.RowsAffected() == 0 {
 		return 0, errLeaseLost
@@ -69,21 +69,21 @@ func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uid
 	// unique (mailbox, uidvalidity, uid) constraint remains the backstop.
 	rows, err := filterCaptured(ctx, tx, mailbox, uidValidity, msgs, sums)
 	if err != nil {
-		return 0, err
+		return 0, dbErr(err)
 	}
 	if len(rows) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"inbound"}, inboundColumns, pgx.CopyFromRows(rows)); err != nil {
-			return 0, fmt.Errorf("mailin: capture %d messages into %q: %w", len(rows), mailbox, err)
+			return 0, dbErr(fmt.Errorf("mailin: capture %d messages into %q: %w", len(rows), mailbox, err))
 		}
 	}
 	inserted := len(rows)
 	if beforeCommit != nil {
 		if err := beforeCommit(); err != nil {
-			return 0, err
+			return 0, dbErr(err) // stands for a failure of the transaction
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("mailin: commit capture into %q: %w", mailbox, err)
+		return 0, dbErr(fmt.Errorf("mailin: commit capture into %q: %w", mailbox, err))
 	}
 	return inserted, nil
 }

@@ -107,7 +107,7 @@ func login(c *imapclient.Client, mb Mailbox) error {
 	}
 	if mb.OAuth2Token == "" {
 		if err := c.Login(mb.Username, mb.Password).Wait(); err != nil {
-			return fmt.Errorf("mailin: log in to %s as %q: %w", mb.Addr, mb.Username, err)
+			return fmt.Errorf("mailin: log in to %s as %q: %w", mb.Addr, mb.Username, rejected(err))
 		}
 		return nil
 	}
@@ -117,11 +117,20 @@ func login(c *imapclient.Client, mb Mailbox) error {
 	sc := NewXOAUTH2Client(mb.Username, mb.OAuth2Token)
 	if err := c.Authenticate(sc); err != nil {
 		if msg := sc.ServerError(); msg != "" {
-			return fmt.Errorf("mailin: %s login to %s as %q rejected (server said %s): %w", XOAUTH2, mb.Addr, mb.Username, msg, err)
+			return fmt.Errorf("mailin: %s login to %s as %q rejected (server said %s): %w", XOAUTH2, mb.Addr, mb.Username, msg, rejected(err))
 		}
-		return fmt.Errorf("mailin: %s login to %s as %q: %w", XOAUTH2, mb.Addr, mb.Username, err)
+		return fmt.Errorf("mailin: %s login to %s as %q: %w", XOAUTH2, mb.Addr, mb.Username, rejected(err))
 	}
 	return nil
+}
+
+// rejected marks err with errLoginRejected when the server refused the
+// login (a tagged NO or BAD), not when the connection failed.
+func rejected(err error) error {
+	if _, refused := serverRefusal(err); refused {
+		return fmt.Errorf("%w: %w", errLoginRejected, err)
+	}
+	return err
 }
 
 // activity records when a connection last received data from the server.

@@ -17,7 +17,7 @@ const ensureMailboxSQL = `INSERT INTO mailboxes (name) VALUES ($1) ON CONFLICT (
 // ensureMailbox creates the mailbox's row if it does not exist yet.
 func ensureMailbox(ctx context.Context, pool *pgxpool.Pool, name string) error {
 	if _, err := pool.Exec(ctx, ensureMailboxSQL, name); err != nil {
-		return fmt.Errorf("mailin: create mailbox row %q: %w", name, err)
+		return dbErr(fmt.Errorf("mailin: create mailbox row %q: %w", name, err))
 	}
 	return nil
 }
@@ -35,7 +35,7 @@ UPDATE mailboxes
 func acquireLease(ctx context.Context, pool *pgxpool.Pool, name, owner string, ttl time.Duration) (bool, error) {
 	tag, err := pool.Exec(ctx, acquireLeaseSQL, name, owner, ttl.Milliseconds())
 	if err != nil {
-		return false, fmt.Errorf("mailin: acquire lease on %q: %w", name, err)
+		return false, dbErr(fmt.Errorf("mailin: acquire lease on %q: %w", name, err))
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -52,7 +52,7 @@ UPDATE mailboxes
 func renewLease(ctx context.Context, pool *pgxpool.Pool, name, owner string, ttl time.Duration) error {
 	tag, err := pool.Exec(ctx, renewLeaseSQL, name, owner, ttl.Milliseconds())
 	if err != nil {
-		return fmt.Errorf("mailin: renew lease on %q: %w", name, err)
+		return dbErr(fmt.Errorf("mailin: renew lease on %q: %w", name, err))
 	}
 	if tag.RowsAffected() == 0 {
 		return errLeaseLost
@@ -68,7 +68,7 @@ UPDATE mailboxes SET lease_owner = NULL, lease_until = NULL
 // once.
 func releaseLease(ctx context.Context, pool *pgxpool.Pool, name, owner string) error {
 	if _, err := pool.Exec(ctx, releaseLeaseSQL, name, owner); err != nil {
-		return fmt.Errorf("mailin: release lease on %q: %w", name, err)
+		return dbErr(fmt.Errorf("mailin: release lease on %q: %w", name, err))
 	}
 	return nil
 }
@@ -79,7 +79,35 @@ const cursorSQL = `SELECT uidvalidity, last_uid FROM mailboxes WHERE name = $1`
 func loadCursor(ctx context.Context, pool *pgxpool.Pool, name string) (uidValidity, lastUID uint32, err error) {
 	var v, u int64
 	if err := pool.QueryRow(ctx, cursorSQL, name).Scan(&v, &u); err != nil {
-		return 0, 0, fmt.Errorf("mailin: load cursor of %q: %w", name, err)
+		return 0, 0, dbErr(fmt.Errorf("mailin: load cursor of %q: %w", name, err))
 	}
 	return uint32(v), uint32(u), nil
+}
+
+const leaseOwnerSQL = `SELECT coalesce(lease_owner, '') FROM mailboxes WHERE name = $1`
+
+// leaseOwner returns who holds the lease on mailbox name, "" if nobody.
+func leaseOwner(ctx context.Context, pool *pgxpool.Pool, name string) (string, error) {
+	var o string
+	if err := pool.QueryRow(ctx, leaseOwnerSQL, name).Scan(&o); err != nil {
+		return "", dbErr(fmt.Errorf("mailin: read lease owner of %q: %w", name, err))
+	}
+	return o, nil
+}
+
+// takeLeaseSQL takes the lease from a holder known to be dead, whether or
+// not it has expired, unless someone else took it first.
+const takeLeaseSQL = `
+UPDATE mailboxes
+   SET lease_owner = $3, lease_until = now() + $4::bigint * interval '1 millisecond'
+ WHERE name = $1 AND lease_owner = $2`
+
+// takeLease gives owner the lease on mailbox name that dead holds, and
+// reports whether it did.
+func takeLease(ctx context.Context, pool *pgxpool.Pool, name, dead, owner string, ttl time.Duration) (bool, error) {
+	tag, err := pool.Exec(ctx, takeLeaseSQL, name, dead, owner, ttl.Milliseconds())
+	if err != nil {
+		return false, dbErr(fmt.Errorf("mailin: take over lease on %q: %w", name, err))
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -72,7 +72,7 @@ func TestRunRefusesPlainRemote(t *testing.T) {
 	mb := Mailbox{Name: "desk", Addr: "imap.example.com:143", TLS: TLSPlain, Username: "u", Password: "p"}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := NewSyncer(nil, mb, "me", nil, nil).Run(ctx)
+	err := NewSyncer(nil, mb, "me", nil, nil, nil).Run(ctx)
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("Run(plain to imap.example.com) = %v, want an error about loopback hosts", err)
 	}

@@ -57,7 +57,7 @@ func newEnv(t testing.TB, opts imapmem.Options) *env {
 // syncer builds a Syncer for e.mb with fast back-off.
 func (e *env) syncer(owner string) *Syncer {
 	log := slog.New(&countingHandler{Handler: slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}), n: e.logs})
-	s := NewSyncer(e.pool, e.mb, owner, log, nil)
+	s := NewSyncer(e.pool, e.mb, owner, log, nil, nil)
 	s.backoffBase = 20 * time.Millisecond
 	return s
 }

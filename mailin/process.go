@@ -16,6 +16,7 @@ import (
 
 	"deskgate/mailin/parse"
 	"deskgate/mailin/quote"
+	"deskgate/outage"
 	"deskgate/ticketing"
 )
 
@@ -31,6 +32,9 @@ type ProcessorConfig struct {
 	// Poll is how often to look for captured mail without being woken
 	// (captures by other processes); default 1s.
 	Poll time.Duration
+	// Database, when set, tracks the process's database faults, shared
+	// with its Syncers; otherwise the Processor has a tracker of its own.
+	Database *outage.Tracker
 }
 
 // Processor turns captured mail (inbound rows with status pending) into
@@ -42,6 +46,7 @@ type Processor struct {
 	desk *ticketing.Desk
 	cfg  ProcessorConfig
 	log  *slog.Logger
+	db   *outage.Tracker // database faults while processing
 	wake chan struct{}
 	// parse is parse.Message; tests stand in a slow parser.
 	parse func([]byte, parse.Options) (ticketing.Inbound, error)
@@ -59,7 +64,11 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 		cfg.Poll = time.Second
 	}
 	cfg.Parse.Limits = cfg.Parse.Limits.WithDefaults()
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, wake: make(chan struct{}, 1), parse: parse.Message}
+	db := cfg.Database
+	if db == nil {
+		db = outage.New(log, outage.Database, 0)
+	}
+	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message}
 }
 
 // Wake tells the processor that new mail was captured. It never blocks.
@@ -79,11 +88,17 @@ func (p *Processor) Run(ctx context.Context) error {
 			return nil
 		}
 		wait := p.cfg.Poll
-		if err != nil {
-			p.log.Error("processing captured mail", "err", err, "retry_in", backoff)
-			wait, backoff = backoff, min(backoff*2, time.Minute)
-		} else {
+		switch {
+		case err == nil:
+			p.db.OK("mailin: database reachable again; processing captured mail")
 			backoff = time.Second
+		case transient(err): // the database, logged once per fault
+			p.db.Fail("mailin: database unavailable; processing paused", err, "retry_in", backoff)
+		default:
+			p.log.Error("processing captured mail", "err", err, "retry_in", backoff)
+		}
+		if err != nil {
+			wait, backoff = backoff, min(backoff*2, time.Minute)
 		}
 		select {
 		case <-ctx.Done():

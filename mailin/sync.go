@@ -15,24 +15,36 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"deskgate/outage"
+	"deskgate/owner"
 )
 
 // Syncer captures the mail of one Mailbox into the inbound table, exactly
 // once, while it holds the mailbox's lease. Any number of Syncers, in any
 // number of processes, may run for the same mailbox: one syncs, the others
-// stand by and take over within about LeaseTTL when it stops.
+// stand by and take over within about LeaseTTL when it stops, or at once
+// when its owner id names a dead process of their own host (see package
+// owner).
+//
+// Faults are logged by their source, the database or the IMAP server,
+// through an outage.Tracker each: one WARN when a fault starts, one ERROR
+// if it lasts, one INFO when it ends. A login the server rejects is an
+// ERROR every time.
 type Syncer struct {
 	pool     *pgxpool.Pool
 	mb       Mailbox
 	owner    string
 	log      *slog.Logger
 	captured func()
+	db, imap *outage.Tracker // db may be shared; Run sets what is nil
 
 	backoffBase time.Duration // 1s; tests lower it
 	backoffMax  time.Duration
 	hooks       hooks
 	warnedMove  bool
-	batches     int // capture transactions attempted, for hooks
+	batches     int           // capture transactions attempted, for hooks
+	persistent  time.Duration // when a fault is called lasting; tests lower it
 }
 
 // maxStandbyRetry bounds how long a standby waits between attempts to take
@@ -48,10 +60,13 @@ type hooks struct {
 }
 
 // NewSyncer returns a Syncer for mb. owner identifies this process in the
-// lease (e.g. hostname:pid:random) and must differ between processes.
-// captured, if not nil, is called after each committed batch that recorded
-// new messages; it must not block. Zero fields of mb get their defaults.
-func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, captured func()) *Syncer {
+// lease (owner.New()) and must differ between processes. db tracks the
+// process's database faults, so that one outage is logged once however many
+// mailboxes and processors see it; nil gives the Syncer a tracker of its
+// own. captured, if not nil, is called after each committed batch that
+// recorded new messages; it must not block. Zero fields of mb get their
+// defaults.
+func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, db *outage.Tracker, captured func()) *Syncer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -61,6 +76,7 @@ func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, c
 		owner:       owner,
 		log:         log.With("mailbox", mb.Name),
 		captured:    captured,
+		db:          db,
 		backoffBase: time.Second,
 		backoffMax:  4 * time.Minute,
 	}
@@ -73,6 +89,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 	if err := s.mb.Validate(); err != nil {
 		return err
 	}
+	if s.db == nil {
+		s.db = outage.New(s.log, outage.Database, s.persistent)
+	}
+	s.imap = outage.New(s.log, outage.IMAP, s.persistent)
 	bo := backoff{base: s.backoffBase, max: s.backoffMax}
 	for {
 		err := ensureMailbox(ctx, s.pool, s.mb.Name)
@@ -82,22 +102,23 @@ func (s *Syncer) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		d := bo.next()
-		s.log.Warn("mailin: cannot create mailbox row; retrying", "err", err, "retry_in", d)
+		d := retryIn(&bo, err)
+		s.db.Fail("mailin: cannot create mailbox row; retrying", err, "retry_in", d.Round(time.Millisecond))
 		if !sleep(ctx, d) {
 			return nil
 		}
 	}
 	standby := false
 	for {
-		ok, err := acquireLease(ctx, s.pool, s.mb.Name, s.owner, s.mb.LeaseTTL)
+		ok, err := s.acquire(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		switch {
 		case err != nil:
-			s.log.Warn("mailin: cannot acquire lease", "err", err)
+			s.db.Fail("mailin: cannot acquire lease; retrying", err)
 		case ok:
+			s.dbOK()
 			s.log.Info("mailin: lease acquired; syncing", "owner", s.owner)
 			standby = false
 			err := s.lead(ctx)
@@ -105,8 +126,13 @@ func (s *Syncer) Run(ctx context.Context) error {
 				s.release()
 				return nil
 			}
-			s.log.Warn("mailin: lease lost; standing by", "err", err)
+			if fromDatabase(err) { // the database fault is logged already
+				s.log.Info("mailin: lease not renewed while the database is unavailable; standing by", "err", err)
+			} else {
+				s.log.Warn("mailin: lease lost; standing by", "err", err)
+			}
 		case !standby:
+			s.dbOK()
 			s.log.Info("mailin: mailbox synced by another process; standing by")
 			standby = true
 		}
@@ -116,6 +142,28 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 }
 
+// acquire takes the lease if it is free, expired or ours, or if it is held
+// by a dead process of this host (a predecessor killed before it could
+// release it), and reports whether we hold it now.
+func (s *Syncer) acquire(ctx context.Context) (bool, error) {
+	ok, err := acquireLease(ctx, s.pool, s.mb.Name, s.owner, s.mb.LeaseTTL)
+	if ok || err != nil {
+		return ok, err
+	}
+	holder, err := leaseOwner(ctx, s.pool, s.mb.Name)
+	if err != nil || holder == "" || !owner.Dead(holder) {
+		return false, err
+	}
+	ok, err = takeLease(ctx, s.pool, s.mb.Name, holder, s.owner, s.mb.LeaseTTL)
+	if ok {
+		s.log.Info("mailin: took over the lease of a dead process on this host", "previous_owner", holder)
+	}
+	return ok, err
+}
+
+// dbOK records that the database answered.
+func (s *Syncer) dbOK() { s.db.OK("mailin: database reachable again") }
+
 func (s *Syncer) release() {
 	if s.hooks.noRelease {
 		return
@@ -123,7 +171,7 @@ func (s *Syncer) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := releaseLease(ctx, s.pool, s.mb.Name, s.owner); err != nil {
-		s.log.Warn("mailin: cannot release lease", "err", err)
+		s.log.Warn("mailin: cannot release lease", "source", outage.Database, "err", err)
 		return
 	}
 	s.log.Info("mailin: lease released")
@@ -149,11 +197,38 @@ func (s *Syncer) lead(ctx context.Context) error {
 		if errors.Is(err, errLeaseLost) {
 			return err
 		}
-		d := bo.next()
-		s.log.Warn("mailin: IMAP session failed; reconnecting", "err", err, "retry_in", d.Round(time.Millisecond))
+		d := retryIn(&bo, err)
+		s.fault(err, "retry_in", d.Round(time.Millisecond))
 		if !sleep(ctx, d) {
 			return context.Cause(ctx)
 		}
+	}
+}
+
+// maxRetryWait bounds the wait between attempts after an outage of the
+// database or the IMAP server, so that sync resumes within seconds of its
+// end even after minutes; a rejected login backs off up to backoffMax,
+// since retrying a wrong password often can lock the account.
+const maxRetryWait = 15 * time.Second
+
+// retryIn returns how long to wait before the next attempt after err.
+func retryIn(bo *backoff, err error) time.Duration {
+	d := bo.next()
+	if errors.Is(err, errLoginRejected) {
+		return d
+	}
+	return min(d, jitter(maxRetryWait))
+}
+
+// fault logs a failed session through the tracker of its source.
+func (s *Syncer) fault(err error, attrs ...any) {
+	switch {
+	case fromDatabase(err):
+		s.db.Fail("mailin: database unavailable; syncing paused", err, attrs...)
+	case errors.Is(err, errLoginRejected):
+		s.log.Error("mailin: IMAP login rejected; check the mailbox's credentials", append([]any{"source", outage.IMAP, "err", err}, attrs...)...)
+	default:
+		s.imap.Fail("mailin: IMAP session failed; reconnecting", err, attrs...)
 	}
 }
 
@@ -176,15 +251,16 @@ func (s *Syncer) renew(ctx context.Context, cancel context.CancelCauseFunc) {
 		switch {
 		case err == nil:
 			last = time.Now()
+			s.dbOK()
 		case errors.Is(err, errLeaseLost):
 			cancel(errLeaseLost)
 			return
 		case ctx.Err() != nil:
 			return
 		default:
-			s.log.Warn("mailin: cannot renew lease", "err", err)
+			s.db.Fail("mailin: cannot renew lease", err)
 			if time.Since(last) >= ttl {
-				cancel(fmt.Errorf("%w: not renewed for %v: %v", errLeaseLost, ttl, err))
+				cancel(fmt.Errorf("%w: not renewed for %v: %w", errLeaseLost, ttl, err))
 				return
 			}
 		}
@@ -248,6 +324,7 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 	if err != nil {
 		return err
 	}
+	s.dbOK()
 	cn.uidValidity = sel.UIDValidity
 	cn.lastUID = storedLast
 	if storedValidity != sel.UIDValidity {
@@ -271,9 +348,8 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 		if err := s.sync(ctx, cn); err != nil {
 			return err
 		}
-		if bo.n > 0 {
-			s.log.Info("mailin: mailbox reachable again", "failed_attempts", bo.n)
-		}
+		s.imap.OK("mailin: mailbox reachable again")
+		s.dbOK()
 		bo.reset()
 		if cn.canIdle {
 			err = s.idle(ctx, cn)
@@ -639,10 +715,10 @@ func (s *Syncer) markCaptured(ctx context.Context, cn *conn, msgs []fetchedMessa
 	for _, m := range msgs {
 		uids.AddNum(imap.UID(m.uid))
 	}
-	if len(uids) > 0 {
-		s.mark(cn, uids)
+	if len(uids) == 0 {
+		return nil
 	}
-	return nil
+	return s.mark(ctx, cn, uids)
 }
 
 // fetchBatch fetches the bodies of batch with BODY.PEEK[], and only the
@@ -752,19 +828,24 @@ func (s *Syncer) keyword(cn *conn) string {
 }
 
 // mark flags captured messages with the keyword and, when configured and
-// supported, moves them. Failures are logged: the cursor already records
-// that they are captured.
-func (s *Syncer) mark(cn *conn, uids imap.UIDSet) {
+// supported, moves them. The cursor already records that they are
+// captured, so marking is best effort: the server's refusal is logged, and
+// a lost connection ends the session like any other (a message whose MOVE
+// was cut short stays in the folder, is in the target, or in both, and is
+// never captured again).
+func (s *Syncer) mark(ctx context.Context, cn *conn, uids imap.UIDSet) error {
 	if kw := s.keyword(cn); kw != "" {
 		err := s.guard(cn.c, "UID STORE", func() error {
 			return cn.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
 				Flags: []imap.Flag{imap.Flag(kw)}}, nil).Close()
 		})
-		if err != nil {
+		if _, refused := serverRefusal(err); refused {
 			s.log.Warn("mailin: cannot set keyword on captured mail", "keyword", kw, "uids", uids.String(), "err", err)
+		} else if err != nil {
+			return err
 		}
 	}
-	if s.mb.MoveTo != "" && cn.canMove {
+	if s.mb.MoveTo != "" && cn.canMove && ctx.Err() == nil {
 		// Only with the MOVE capability: without it imapclient's Move would
 		// fall back to COPY + STORE \Deleted + EXPUNGE, which may expunge
 		// messages someone else marked \Deleted.
@@ -772,10 +853,13 @@ func (s *Syncer) mark(cn *conn, uids imap.UIDSet) {
 			_, err := cn.c.Move(uids, s.mb.MoveTo).Wait()
 			return err
 		})
-		if err != nil {
+		if _, refused := serverRefusal(err); refused {
 			s.log.Warn("mailin: cannot move captured mail", "move_to", s.mb.MoveTo, "uids", uids.String(), "err", err)
+		} else if err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // backoff is capped exponential back-off with jitter.

@@ -1,6 +1,7 @@
 package mailout
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -89,6 +90,10 @@ type SenderConfig struct {
 	// SummaryEvery is how often deferred deliveries are summarised in one
 	// line; default DefaultSummaryEvery.
 	SummaryEvery time.Duration
+	// Database follows database faults; nil: the sender's own. serve
+	// shares one with mailbox sync and processing, so that one database
+	// outage is logged once.
+	Database *outage.Tracker
 }
 
 // DefaultSummaryEvery is how often deferred deliveries are summarised.
@@ -115,7 +120,7 @@ type Sender struct {
 func NewSender(log *slog.Logger, pool *pgxpool.Pool, cfg SenderConfig) *Sender {
 	cfg, err := cfg.withDefaults()
 	return &Sender{log: log, pool: pool, cfg: cfg, err: err,
-		db:       outage.New(log, outage.Database, cfg.Persistent),
+		db:       cmp.Or(cfg.Database, outage.New(log, outage.Database, cfg.Persistent)),
 		smtp:     outage.New(log, outage.SMTP, cfg.Persistent),
 		deferred: outage.NewSummary(log, slog.LevelWarn, outage.SMTP, "deliveries deferred", cfg.SummaryEvery)}
 }

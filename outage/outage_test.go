@@ -20,7 +20,7 @@ func lines(buf *bytes.Buffer) []string {
 		level = level[:strings.IndexByte(level, ' ')]
 		msg := l[strings.Index(l, "msg=")+4:]
 		if strings.HasPrefix(msg, `"`) {
-			msg = msg[1:strings.Index(msg[1:], `"`)+1]
+			msg = msg[1 : strings.Index(msg[1:], `"`)+1]
 		} else {
 			msg = msg[:strings.IndexByte(msg+" ", ' ')]
 		}

@@ -20,6 +20,7 @@ import (
 	"deskgate/mailin"
 	"deskgate/mailin/parse"
 	"deskgate/mailout"
+	"deskgate/outage"
 	"deskgate/owner"
 	"deskgate/templates"
 	"deskgate/ticketing"
@@ -72,16 +73,21 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 		return err
 	}
 	desk := ticketing.NewDesk(log, dc)
-	proc := mailin.NewProcessor(pool, desk, processorConfig(cfg), log)
-	owner := owner.New()
-	sender := mailout.NewSender(log, pool, senderConfig(cfg, owner))
+	db := outage.New(log, outage.Database, 0) // one database outage, logged once by mailbox sync and processing
+	pc := processorConfig(cfg)
+	pc.Database = db
+	proc := mailin.NewProcessor(pool, desk, pc, log)
+	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
+	sc := senderConfig(cfg, self)
+	sc.Database = db
+	sender := mailout.NewSender(log, pool, sc)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
 	g.Go(func() error { return sender.Run(gctx) })
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	for _, mb := range cfg.Mailboxes {
-		s := mailin.NewSyncer(pool, mailboxConfig(mb), owner, log, proc.Wake)
+		s := mailin.NewSyncer(pool, mailboxConfig(mb), self, log, db, proc.Wake)
 		g.Go(func() error { return s.Run(gctx) })
 	}
 	done := make(chan error, 1)

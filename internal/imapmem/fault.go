@@ -162,3 +162,32 @@ func without(set imap.UIDSet, uid, max uint32) imap.UIDSet {
 	}
 	return out
 }
+
+// MoveFault drops the connection while a MOVE is in flight, as a server
+// crash or a network failure would; see Server.SetMoveFault.
+type MoveFault int
+
+// Move faults. With each, the client gets no answer to its MOVE.
+const (
+	MoveOK         MoveFault = iota // no fault
+	MoveDropBefore                  // dropped before the move: the messages stay in the source
+	MoveDropAfter                   // dropped after the move: the messages are in the target only
+	MoveDropCopied                  // dropped after copying, before expunging: the messages are in both
+)
+
+// SetMoveFault makes the next MOVE command, on any connection, fail as f
+// says; the MOVEs after it work again.
+func (s *Server) SetMoveFault(f MoveFault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.move = f
+}
+
+// takeMoveFault returns the fault for this MOVE and clears it.
+func (s *Server) takeMoveFault() MoveFault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.move
+	s.move = MoveOK
+	return f
+}

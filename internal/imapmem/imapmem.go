@@ -8,7 +8,9 @@
 // advertised unless disabled. DisableIdle works by removing IDLE from the
 // CAPABILITY responses on the wire, since imapserver always advertises it.
 // SetFetchFault makes single messages misbehave on UID FETCH (a tagged NO, or
-// an OK that leaves them out) as some real servers do.
+// an OK that leaves them out) as some real servers do; SetMoveFault drops the
+// connection while a MOVE is in flight. Close and Restart take the server
+// away and bring it back on the same port with the same mail.
 package imapmem
 
 import (
@@ -58,13 +60,17 @@ type Options struct {
 type Server struct {
 	opts     Options
 	admin    string // password that also logs Username in, for our own helpers
+	addr     string // host:port, kept across Restart
+	srvOpts  *imapserver.Options
 	ln       net.Listener
 	srv      *imapserver.Server
+	down     bool // closed, until Restart
 	user     *imapmemserver.User
 	done     chan struct{}
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
 	faults   map[faultKey]FetchFault // guarded by mu
+	move     MoveFault               // the next MOVE's fault; guarded by mu
 	folderMu sync.Mutex              // serialises Append's create-if-needed and RecreateFolder
 }
 
@@ -81,7 +87,6 @@ func Start(opts Options) (*Server, error) {
 		opts:  opts,
 		admin: hex.EncodeToString(b[:]),
 		user:  imapmemserver.NewUser(opts.Username, opts.Password),
-		done:  make(chan struct{}),
 		conns: make(map[net.Conn]struct{}),
 	}
 	if err := s.user.Create("INBOX", nil); err != nil {
@@ -100,9 +105,9 @@ func Start(opts Options) (*Server, error) {
 	if logger == nil {
 		logger = log.New(io.Discard, "", 0)
 	}
-	s.srv = imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			sess := &session{srv: s}
+	s.srvOpts = &imapserver.Options{
+		NewSession: func(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			sess := &session{srv: s, conn: c.NetConn()}
 			if opts.DisableMove {
 				return &noMoveSession{session: sess}, nil, nil
 			}
@@ -112,24 +117,36 @@ func Start(opts Options) (*Server, error) {
 		Logger:       logger,
 		InsecureAuth: true,
 		TLSConfig:    map[bool]*tls.Config{false: opts.TLS}[opts.ImplicitTLS],
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("imapmem: %w", err)
 	}
-	s.ln = &listener{Listener: ln, s: s}
-	if opts.ImplicitTLS && opts.TLS != nil {
-		s.ln = tls.NewListener(s.ln, opts.TLS)
+	if err := s.listen("127.0.0.1:0"); err != nil {
+		return nil, err
 	}
-	go func() {
-		defer close(s.done)
-		_ = s.srv.Serve(s.ln)
-	}()
+	s.addr = s.ln.Addr().String()
 	return s, nil
 }
 
+// listen starts serving on addr.
+func (s *Server) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("imapmem: %w", err)
+	}
+	s.srv = imapserver.New(s.srvOpts)
+	s.done = make(chan struct{})
+	s.ln = &listener{Listener: ln, s: s}
+	if s.opts.ImplicitTLS && s.opts.TLS != nil {
+		s.ln = tls.NewListener(s.ln, s.opts.TLS)
+	}
+	srv, ln2, done := s.srv, s.ln, s.done
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln2)
+	}()
+	return nil
+}
+
 // Addr returns the host:port the server listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.addr }
 
 // Append adds a message to folder, creating the folder if needed, and
 // returns its UID.
@@ -280,12 +297,30 @@ func (s *Server) DropConnections() {
 
 // Close stops the server and closes all connections.
 func (s *Server) Close() error {
+	if s.down {
+		return nil
+	}
+	s.down = true
 	err := s.srv.Close()
 	<-s.done
 	s.DropConnections()
 	if err != nil {
 		return fmt.Errorf("imapmem: %w", err)
 	}
+	return nil
+}
+
+// Restart serves again on the address of a closed server, with the same
+// folders, messages and UIDVALIDITYs, as a real server comes back after an
+// outage. It is an error while the server runs.
+func (s *Server) Restart() error {
+	if !s.down {
+		return errors.New("imapmem: Restart of a running server")
+	}
+	if err := s.listen(s.addr); err != nil {
+		return err
+	}
+	s.down = false
 	return nil
 }
 

@@ -1,7 +1,10 @@
 package imapmem
 
 import (
+	"cmp"
 	"crypto/subtle"
+	"errors"
+	"net"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -17,7 +20,8 @@ import (
 type session struct {
 	*imapmemserver.UserSession // nil until authenticated
 	srv                        *Server
-	selected                   string // the selected folder, canonical; "" if none
+	conn                       net.Conn // the client's connection, for MOVE faults
+	selected                   string   // the selected folder, canonical; "" if none
 }
 
 func (sess *session) Select(mailbox string, options *imap.SelectOptions) (*imap.SelectData, error) {
@@ -41,6 +45,22 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 		return err
 	}
 	return sess.UserSession.Fetch(w, numSet, options)
+}
+
+// Move applies the server's MOVE fault (see Server.SetMoveFault).
+func (sess *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	switch sess.srv.takeMoveFault() {
+	case MoveDropBefore:
+		sess.conn.Close()
+		return errors.New("imapmem: connection dropped before MOVE")
+	case MoveDropAfter:
+		sess.conn.Close() // the move below still happens; its answer is lost
+	case MoveDropCopied:
+		_, err := sess.UserSession.Copy(numSet, dest)
+		sess.conn.Close()
+		return cmp.Or(err, errors.New("imapmem: connection dropped during MOVE, after the copy"))
+	}
+	return sess.UserSession.Move(w, numSet, dest)
 }
 
 var _ imapserver.SessionSASL = (*session)(nil)
