@@ -335,6 +335,12 @@ Hej, skrivaren på plan 2 skriver inte ut något sedan i morse.
 		t.Fatalf("acknowledgement Message-ID %q, Reply-To %q: want signed tokens", ackID, replyTo)
 	}
 
+	// As in life, her server's answers come after deskgate recorded that
+	// the acknowledgement was handed over (a bounce of mail not yet
+	// recorded as sent is not trusted).
+	if err := waitSent(ctx, pool, served); err != nil {
+		t.Fatal(err)
+	}
 	// Her out-of-office answers the acknowledgement; then her server
 	// bounces it after all.
 	deliver(`From: Karin Ek <karin@kund.example>
