@@ -30,10 +30,6 @@ type Options struct {
 	Durable bool
 	// Log receives the server's output; nil discards it.
 	Log func(format string, args ...any)
-	// Dir is the directory the cluster's directory is made in; default
-	// the system's temporary directory (/tmp when run as root). The fault
-	// suite points it at a small tmpfs to run out of disk space.
-	Dir string
 }
 
 // Cluster is a running throwaway PostgreSQL server.
@@ -59,8 +55,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := opts.Dir
-	if owner != nil && base == "" {
+	base := ""
+	if owner != nil {
 		// The unprivileged server must reach its directory; $TMPDIR may be
 		// private to root (e.g. under /root), /tmp never is.
 		base = "/tmp"

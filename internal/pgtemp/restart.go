@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 )
@@ -36,7 +37,8 @@ func (c *Cluster) StopServer(mode StopMode) error {
 	if c.cmd == nil {
 		return errors.New("pgtemp: server not running")
 	}
-	if err := c.cmd.Process.Signal(mode.signal()); err != nil {
+	// A server that died by itself has nothing to stop.
+	if err := c.cmd.Process.Signal(mode.signal()); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("pgtemp: stopping (%v): %w", mode, err)
 	}
 	select {

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"deskgate/internal/pgtemp"
+)
+
+// chaosOutage is how long each outage lasts.
+const chaosOutage = 15 * time.Second
+
+// startSettled starts serve on a fresh rig and waits until it has worked
+// through the backlog.
+func startSettled(t *testing.T, rep *chaosReport, tablespace string) *chaosRig {
+	r := newChaosRig(t, chaosOutageBacklog, tablespace)
+	r.startServe()
+	if _, ok := r.settle(rep, chaosSettleLimit); !ok {
+		t.FailNow()
+	}
+	return r
+}
+
+// logLevels counts serve's WARN and ERROR lines in log.
+func logLevels(log string) (warns, errs int) {
+	return strings.Count(log, "level=WARN"), strings.Count(log, "level=ERROR")
+}
+
+// finish stops serve and checks the end state.
+func (r *chaosRig) finish(rep *chaosReport) map[string][]time.Time {
+	if err := r.stopServe(); err != nil {
+		rep.check(false, "serve stopped by SIGTERM: %v", err)
+	}
+	return r.checkOutcome(rep)
+}
+
+// chaosSMTPOutage stops the SMTP server while new tickets queue their
+// acknowledgements, then brings it back: each is delivered once, with the
+// Message-ID it was queued with.
+func chaosSMTPOutage(t *testing.T, rep *chaosReport) {
+	r := startSettled(t, rep, "")
+	offset := r.logSize()
+	cutAt := time.Now()
+	r.smtpNet.Cut()
+	stop := r.feed(100 * time.Millisecond)
+	time.Sleep(chaosOutage)
+	stop()
+	if err := r.smtpNet.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	settled, _ := r.settle(rep, chaosSettleLimit)
+	warns, errs := logLevels(r.logSince(offset))
+	rep.figure("SMTP away %.0fs; every acknowledgement delivered %.1fs after it came back; serve logged %d warnings, %d errors meanwhile",
+		back.Sub(cutAt).Seconds(), settled.Seconds(), warns, errs)
+	var during []string
+	rows, err := r.pool.Query(context.Background(), `SELECT message_id FROM outbox WHERE event = 'ticket-received' AND created_at > $1 AND created_at < $2`, cutAt, back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		during = append(during, strings.Trim(id, "<>"))
+	}
+	received := r.finish(rep)
+	notOnce := 0
+	for _, id := range during {
+		if len(received[id]) != 1 {
+			notOnce++
+		}
+	}
+	rep.check(len(during) > 0 && notOnce == 0, "acknowledgements queued during the outage delivered once with their Message-ID: %d queued, %d not exactly once", len(during), notOnce)
+}
+
+// chaosIMAPOutage takes the IMAP server away while mail arrives in it,
+// then brings it back.
+func chaosIMAPOutage(t *testing.T, rep *chaosReport) {
+	r := startSettled(t, rep, "")
+	offset := r.logSize()
+	before := r.appended()
+	cutAt := time.Now()
+	r.imapNet.Cut()
+	stop := r.feed(100 * time.Millisecond)
+	time.Sleep(chaosOutage)
+	stop()
+	if err := r.imapNet.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	var first time.Duration
+	for {
+		var n int
+		if err := r.pool.QueryRow(context.Background(), `SELECT count(*) FROM inbound`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > before {
+			first = time.Since(back)
+			break
+		}
+		if time.Since(back) > chaosRecoveryLimit {
+			rep.check(false, "nothing captured within %v of the IMAP server's return", chaosRecoveryLimit)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	settled, _ := r.settle(rep, chaosSettleLimit)
+	warns, errs := logLevels(r.logSince(offset))
+	rep.figure("IMAP away %.0fs; first new message captured %.1fs after it came back, all processed after %.1fs; serve logged %d warnings, %d errors meanwhile",
+		back.Sub(cutAt).Seconds(), first.Seconds(), settled.Seconds(), warns, errs)
+	r.finish(rep)
+}
+
+func chaosPGRestart(t *testing.T, rep *chaosReport)   { chaosPGStop(t, rep, pgtemp.Fast) }
+func chaosPGImmediate(t *testing.T, rep *chaosReport) { chaosPGStop(t, rep, pgtemp.Immediate) }
+
+// chaosPGStop stops PostgreSQL in mode while mail arrives and starts it
+// again after a while; serve must carry on by itself.
+func chaosPGStop(t *testing.T, rep *chaosReport, mode pgtemp.StopMode) {
+	r := startSettled(t, rep, "")
+	offset := r.logSize()
+	stop := r.feed(100 * time.Millisecond)
+	if err := r.cluster.StopServer(mode); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	if err := r.cluster.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	d, ok := r.waitProgress(back, chaosRecoveryLimit)
+	exited, exitErr := r.serveExited()
+	rep.check(!exited, "serve kept running through the PostgreSQL %s stop (exit: %v)", mode, exitErr)
+	rep.check(ok, "serve processed mail again within %v of PostgreSQL's return", chaosRecoveryLimit)
+	time.Sleep(3 * time.Second)
+	stop()
+	settled, _ := r.settle(rep, chaosSettleLimit)
+	warns, errs := logLevels(r.logSince(offset))
+	rep.figure("PostgreSQL stopped (%s) for 5s; first message processed %.1fs after it came back, the rest %.1fs after the mail stopped arriving; serve logged %d warnings, %d errors",
+		mode, d.Seconds(), settled.Seconds(), warns, errs)
+	r.finish(rep)
+}
+
+// chaosDiskFull puts the desk's database on a small tmpfs (a tablespace;
+// the WAL stays on the ordinary disk), fills it while mail arrives, then
+// frees it: serve must stop taking mail, say why in its log and resume by
+// itself.
+func chaosDiskFull(t *testing.T, rep *chaosReport) {
+	if os.Geteuid() != 0 {
+		t.Skip("pg-disk-full needs root to mount a tmpfs")
+	}
+	dir, err := os.MkdirTemp("/tmp", "deskgate-chaos-disk-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", dir).CombinedOutput(); err != nil {
+		os.Remove(dir)
+		fmt.Printf("  %-14s skipped: mounting a tmpfs was refused: %v: %s\n", rep.name, err, strings.TrimSpace(string(out)))
+		t.Skipf("mounting a tmpfs was refused: %v", err)
+	}
+	t.Cleanup(func() {
+		exec.Command("umount", dir).Run()
+		os.Remove(dir)
+	})
+	r := startSettled(t, rep, dir)
+	offset := r.logSize()
+	before := r.appended()
+	filler := filepath.Join(dir, "filler")
+	if err := fill(filler); err != nil {
+		t.Fatal(err)
+	}
+	stop := r.feed(100 * time.Millisecond)
+	time.Sleep(chaosOutage)
+	stop()
+	var captured int
+	if err := r.pool.QueryRow(context.Background(), `SELECT count(*) FROM inbound`).Scan(&captured); err != nil {
+		t.Fatal(err)
+	}
+	log := r.logSince(offset)
+	rep.check(captured < r.appended(), "serve stopped taking mail with the disk full: %d of %d new messages captured", captured-before, r.appended()-before)
+	said := strings.Contains(strings.ToLower(log), "no space left on device")
+	rep.check(said, "serve's log says the database is out of disk space")
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	settled, _ := r.settle(rep, chaosSettleLimit)
+	exited, exitErr := r.serveExited()
+	rep.check(!exited, "serve kept running with the disk full (exit: %v)", exitErr)
+	warns, errs := logLevels(r.logSince(offset))
+	rep.figure("disk full for %.0fs; everything processed %.1fs after space was freed; serve logged %d warnings, %d errors",
+		chaosOutage.Seconds(), settled.Seconds(), warns, errs)
+	r.finish(rep)
+}
+
+// fill writes to path until the file system is full.
+func fill(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return nil
+			}
+			return err
+		}
+	}
+}
