@@ -188,18 +188,22 @@ func (r *chaosRig) checkOutcome(rep *chaosReport) map[string][]time.Time {
 		"one ticket per conversation: %d conversations, %d tickets, %d replies on another ticket", roots, tickets, split)
 
 	acks := map[int64][]string{}
-	orows, err := r.pool.Query(ctx, `SELECT ticket_id, message_id, status FROM outbox WHERE event = 'ticket-received'`)
+	orows, err := r.pool.Query(ctx, `SELECT ticket_id, message_id, status, created_at FROM outbox WHERE event = 'ticket-received'`)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	var notSent int
+	queuedAt := map[string]time.Time{}
 	for orows.Next() {
 		var ticket int64
 		var id, status string
-		if err := orows.Scan(&ticket, &id, &status); err != nil {
+		var created time.Time
+		if err := orows.Scan(&ticket, &id, &status, &created); err != nil {
 			r.t.Fatal(err)
 		}
-		acks[ticket] = append(acks[ticket], strings.Trim(id, "<>"))
+		id = strings.Trim(id, "<>")
+		acks[ticket] = append(acks[ticket], id)
+		queuedAt[id] = created
 		if status != "sent" {
 			notSent++
 		}
@@ -208,6 +212,7 @@ func (r *chaosRig) checkOutcome(rep *chaosReport) map[string][]time.Time {
 		r.t.Fatal(err)
 	}
 	var notOne, undelivered, copies, extra int
+	var delays []time.Duration
 	ours := map[string]bool{}
 	for t := range distinct {
 		if len(acks[t]) != 1 {
@@ -221,6 +226,7 @@ func (r *chaosRig) checkOutcome(rep *chaosReport) map[string][]time.Time {
 				undelivered++
 			} else {
 				copies += n - 1
+				delays = append(delays, received[id][0].Sub(queuedAt[id]))
 			}
 		}
 	}
@@ -233,6 +239,11 @@ func (r *chaosRig) checkOutcome(rep *chaosReport) map[string][]time.Time {
 	rep.check(undelivered == 0 && notSent == 0 && extra == 0,
 		"every acknowledgement delivered with its Message-ID: %d not received, %d not recorded as sent, %d received under unknown Message-IDs", undelivered, notSent, extra)
 	rep.figure("duplicate acknowledgements received: %d", copies)
+	if len(delays) > 0 {
+		slices.Sort(delays)
+		rep.figure("acknowledgement queued to received: median %.1fs, p99 %.1fs, max %.1fs",
+			delays[len(delays)/2].Seconds(), delays[len(delays)*99/100].Seconds(), delays[len(delays)-1].Seconds())
+	}
 	return received
 }
 

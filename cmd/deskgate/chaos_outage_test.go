@@ -21,7 +21,7 @@ const chaosOutage = 15 * time.Second
 // startSettled starts serve on a fresh rig and waits until it has worked
 // through the backlog.
 func startSettled(t *testing.T, rep *chaosReport, tablespace string) *chaosRig {
-	r := newChaosRig(t, chaosOutageBacklog, tablespace)
+	r := newChaosRig(t, rep, chaosOutageBacklog, tablespace)
 	r.startServe()
 	if _, ok := r.settle(rep, chaosSettleLimit); !ok {
 		t.FailNow()

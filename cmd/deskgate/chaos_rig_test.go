@@ -63,7 +63,7 @@ const chaosReplyGap = 400
 // newChaosRig starts the servers and the database, appends backlog
 // messages and writes serve's configuration. tablespace, when set, is a
 // directory to keep the desk's database in.
-func newChaosRig(t *testing.T, backlog int, tablespace string) *chaosRig {
+func newChaosRig(t *testing.T, rep *chaosReport, backlog int, tablespace string) *chaosRig {
 	ctx := context.Background()
 	r := &chaosRig{t: t, gen: mailgen.New(mailgen.Options{Seed: 11}), received: map[string][]time.Time{}}
 	var err error
@@ -105,8 +105,13 @@ func newChaosRig(t *testing.T, backlog int, tablespace string) *chaosRig {
 	t.Cleanup(r.smtpNet.Close)
 	r.appendMail(backlog)
 
-	dir := t.TempDir()
-	r.cfgPath, r.logPath = filepath.Join(dir, "deskgate.yaml"), filepath.Join(dir, "serve.log")
+	// serve's log outlives the test, for reading after a failure.
+	r.cfgPath = filepath.Join(t.TempDir(), "deskgate.yaml")
+	r.logPath = filepath.Join(os.TempDir(), "deskgate-"+strings.ReplaceAll(t.Name(), "/", "-")+".log")
+	if err := os.WriteFile(r.logPath, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep.figure("serve's log: %s", r.logPath)
 	smtpHost, smtpPort := splitHostPort(r.smtpNet.Addr())
 	imapHost, imapPort := splitHostPort(r.imapNet.Addr())
 	// The breaker's limit is raised so that it never holds acknowledgements
@@ -129,9 +134,6 @@ mailboxes:
 	t.Cleanup(func() {
 		if r.serve != nil {
 			r.kill()
-		}
-		if t.Failed() {
-			t.Logf("serve's log: %s", r.logPath)
 		}
 	})
 	return r
