@@ -30,6 +30,18 @@ func (rep *chaosReport) check(ok bool, format string, args ...any) {
 	fmt.Printf("  %-14s %s %s\n", rep.name, mark, line)
 }
 
+// finish stops serve with SIGTERM, checks that the stop logged nothing
+// above INFO, and checks the end state (see checkOutcome).
+func (r *chaosRig) finish(rep *chaosReport) map[string][]time.Time {
+	offset := r.logSize()
+	if err := r.stopServe(); err != nil {
+		rep.check(false, "serve stopped by SIGTERM: %v", err)
+	}
+	warns, errs := logLevels(r.logSince(offset))
+	rep.check(warns+errs == 0, "a normal stop logged nothing above INFO: %d warnings, %d errors", warns, errs)
+	return r.checkOutcome(rep)
+}
+
 // waitProgress waits until serve processes a message (ticketing or
 // attaching captured mail, or sending an acknowledgement) after since, and
 // returns how long after since that was; false if limit passed first or

@@ -116,10 +116,7 @@ func chaosKill(t *testing.T, rep *chaosReport) {
 	rep.check(stalled == 0, "every restart processed a message within %v: %d did not", chaosRecoveryLimit, stalled)
 	maxR, meanR := stats(recoveries)
 	rep.figure("restart to first processed message: max %.1fs, mean %.1fs over %d restarts", maxR.Seconds(), meanR.Seconds(), len(recoveries))
-	if err := r.stopServe(); err != nil {
-		rep.check(false, "serve stopped by SIGTERM: %v", err)
-	}
-	received := r.checkOutcome(rep)
+	received := r.finish(rep)
 
 	// A repeated delivery is the doing of the first kill after the delivery
 	// before it: that kill kept the result from being recorded.
