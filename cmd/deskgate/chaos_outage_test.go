@@ -12,11 +12,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"deskgate/internal/pgtemp"
 )
 
 // chaosOutage is how long each outage lasts.
 const chaosOutage = 15 * time.Second
+
+// outage cuts a server off for chaosOutage while mail arrives, restores
+// it, and returns when it was cut and when restored.
+func (r *chaosRig) outage(p *outageProxy) (cut, back time.Time) {
+	cut = time.Now()
+	p.Cut()
+	stop := r.feed(100 * time.Millisecond)
+	time.Sleep(chaosOutage)
+	stop()
+	if err := p.Restore(); err != nil {
+		r.t.Fatal(err)
+	}
+	return cut, time.Now()
+}
 
 // startSettled starts serve on a fresh rig and waits until it has worked
 // through the backlog.
@@ -59,35 +75,20 @@ func logLevels(log string) (warns, errs int) {
 func chaosSMTPOutage(t *testing.T, rep *chaosReport) {
 	r := startSettled(t, rep, "")
 	offset := r.logSize()
-	cutAt := time.Now()
-	r.smtpNet.Cut()
-	stop := r.feed(100 * time.Millisecond)
-	time.Sleep(chaosOutage)
-	stop()
-	if err := r.smtpNet.Restore(); err != nil {
-		t.Fatal(err)
-	}
-	back := time.Now()
+	cutAt, back := r.outage(r.smtpNet)
 	settled, _ := r.settle(rep, chaosSettleLimit)
 	warns, errs := logLevels(r.logSince(offset))
 	rep.figure("SMTP away %.0fs; every acknowledgement delivered %.1fs after it came back; serve logged %d warnings, %d errors meanwhile",
 		back.Sub(cutAt).Seconds(), settled.Seconds(), warns, errs)
-	var during []string
-	rows, err := r.pool.Query(context.Background(), `SELECT message_id FROM outbox WHERE event = 'ticket-received' AND created_at > $1 AND created_at < $2`, cutAt, back)
+	rows, _ := r.pool.Query(context.Background(), `SELECT message_id FROM outbox WHERE event = 'ticket-received' AND created_at > $1 AND created_at < $2`, cutAt, back)
+	during, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		during = append(during, strings.Trim(id, "<>"))
 	}
 	received := r.finish(rep)
 	notOnce := 0
 	for _, id := range during {
-		if len(received[id]) != 1 {
+		if len(received[strings.Trim(id, "<>")]) != 1 {
 			notOnce++
 		}
 	}
@@ -100,15 +101,7 @@ func chaosIMAPOutage(t *testing.T, rep *chaosReport) {
 	r := startSettled(t, rep, "")
 	offset := r.logSize()
 	before := r.appended()
-	cutAt := time.Now()
-	r.imapNet.Cut()
-	stop := r.feed(100 * time.Millisecond)
-	time.Sleep(chaosOutage)
-	stop()
-	if err := r.imapNet.Restore(); err != nil {
-		t.Fatal(err)
-	}
-	back := time.Now()
+	cutAt, back := r.outage(r.imapNet)
 	var first time.Duration
 	for {
 		var n int

@@ -189,17 +189,7 @@ func withDatabase(url, from, to string) string {
 // Stop shuts the server down and removes its directory.
 func (c *Cluster) Stop() {
 	if c.cmd != nil && c.cmd.Process != nil {
-		_ = c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-		select {
-		case <-c.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-			<-c.done
-		}
-		if st := c.cmd.ProcessState; st != nil {
-			c.usage += st.UserTime() + st.SystemTime()
-		}
-		c.cmd = nil
+		_ = c.halt(Fast, 10*time.Second)
 	}
 	if c.dir != "" {
 		os.RemoveAll(c.dir)

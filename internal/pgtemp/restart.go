@@ -37,13 +37,18 @@ func (c *Cluster) StopServer(mode StopMode) error {
 	if c.cmd == nil {
 		return errors.New("pgtemp: server not running")
 	}
+	return c.halt(mode, 60*time.Second)
+}
+
+// halt stops the server in mode, killing it after patience.
+func (c *Cluster) halt(mode StopMode, patience time.Duration) error {
 	// A server that died by itself has nothing to stop.
 	if err := c.cmd.Process.Signal(mode.signal()); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("pgtemp: stopping (%v): %w", mode, err)
 	}
 	select {
 	case <-c.done:
-	case <-time.After(60 * time.Second):
+	case <-time.After(patience):
 		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 		<-c.done
 	}
