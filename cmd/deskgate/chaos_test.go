@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,25 +55,35 @@ func TestChaos(t *testing.T) {
 		{"pg-immediate", chaosPGImmediate},
 		{"pg-disk-full", chaosDiskFull},
 	}
+	var failed []string
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			rep := &chaosReport{name: sc.name}
 			began := time.Now()
-			sc.run(t, rep)
-			verdict := "PASS"
-			if len(rep.failures) > 0 {
-				verdict = "FAIL"
+			// Deferred, so that a scenario ended by t.Fatal or t.Skip
+			// still gets its line.
+			defer func() {
 				for _, f := range rep.failures {
 					t.Error(f)
 				}
-			}
-			if t.Skipped() {
-				verdict = "SKIP"
-			}
-			fmt.Printf("%s %s (%.0fs)\n", verdict, sc.name, time.Since(began).Seconds())
+				verdict := "PASS"
+				switch {
+				case t.Failed():
+					verdict = "FAIL"
+					failed = append(failed, sc.name)
+				case t.Skipped():
+					verdict = "SKIP"
+				}
+				fmt.Printf("%s %s (%.0fs)\n", verdict, sc.name, time.Since(began).Seconds())
+			}()
+			sc.run(t, rep)
 		})
 	}
-	fmt.Printf("chaos: wall time %.0fs\n", time.Since(start).Seconds())
+	verdict := "all passed"
+	if len(failed) > 0 {
+		verdict = "FAIL: " + strings.Join(failed, ", ")
+	}
+	fmt.Printf("chaos: %s; wall time %.0fs\n", verdict, time.Since(start).Seconds())
 }
 
 // chaosKill kills serve with SIGKILL chaosKills times at random moments
