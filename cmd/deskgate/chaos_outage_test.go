@@ -95,6 +95,41 @@ func chaosSMTPOutage(t *testing.T, rep *chaosReport) {
 	rep.check(len(during) > 0 && notOnce == 0, "acknowledgements queued during the outage delivered once with their Message-ID: %d queued, %d not exactly once", len(during), notOnce)
 }
 
+// chaosSMTPMidData makes the SMTP server stop answering DATA and then go
+// away, so that transactions die after the message was sent and before the
+// reply; the server accepted none of them, so each must be delivered once
+// when it comes back.
+func chaosSMTPMidData(t *testing.T, rep *chaosReport) {
+	r := startSettled(t, rep, "")
+	stop := r.feed(100 * time.Millisecond)
+	r.smtp.Hang()
+	time.Sleep(2 * time.Second)
+	cut := time.Now()
+	r.smtpNet.Cut()
+	r.smtp.Release()
+	time.Sleep(5 * time.Second)
+	stop()
+	if err := r.smtpNet.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	settled, _ := r.settle(rep, chaosSettleLimit)
+	var inFlight int
+	if err := r.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE event = 'ticket-received' AND created_at < $1 AND sent_at > $2`,
+		cut, back).Scan(&inFlight); err != nil {
+		t.Fatal(err)
+	}
+	rep.figure("DATA unanswered for 2s, then the server away for 5s; every acknowledgement delivered %.1fs after it came back", settled.Seconds())
+	received := r.finish(rep)
+	twice := 0
+	for _, ts := range received {
+		if len(ts) > 1 {
+			twice++
+		}
+	}
+	rep.check(inFlight > 0 && twice == 0, "acknowledgements cut off mid-DATA delivered once: %d sent only after the server's return, %d received twice", inFlight, twice)
+}
+
 // chaosIMAPOutage takes the IMAP server away while mail arrives in it,
 // then brings it back.
 func chaosIMAPOutage(t *testing.T, rep *chaosReport) {

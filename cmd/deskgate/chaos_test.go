@@ -50,6 +50,7 @@ func TestChaos(t *testing.T) {
 	}{
 		{"kill", chaosKill},
 		{"smtp-outage", chaosSMTPOutage},
+		{"smtp-mid-data", chaosSMTPMidData},
 		{"imap-outage", chaosIMAPOutage},
 		{"pg-restart", chaosPGRestart},
 		{"pg-immediate", chaosPGImmediate},
