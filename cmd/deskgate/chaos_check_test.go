@@ -16,7 +16,7 @@ type chaosReport struct {
 }
 
 func (rep *chaosReport) figure(format string, args ...any) {
-	fmt.Printf("  %-14s %s\n", rep.name, fmt.Sprintf(format, args...))
+	fmt.Printf("  %-16s %s\n", rep.name, fmt.Sprintf(format, args...))
 }
 
 // check records a failure unless ok, and prints the check either way.
@@ -27,7 +27,7 @@ func (rep *chaosReport) check(ok bool, format string, args ...any) {
 		mark = "FAIL"
 		rep.failures = append(rep.failures, line)
 	}
-	fmt.Printf("  %-14s %s %s\n", rep.name, mark, line)
+	fmt.Printf("  %-16s %s %s\n", rep.name, mark, line)
 }
 
 // finish stops serve with SIGTERM, checks that the stop logged nothing
@@ -103,16 +103,13 @@ func (r *chaosRig) distinctReceived() int {
 }
 
 // checkOutcome checks the scenario's end state against what was appended:
-// every message captured exactly once (by UID and by Message-ID), nothing
+// every message captured exactly once (by UIDVALIDITY and UID, under any of
+// the keys it had, and by Message-ID), nothing
 // pending or quarantined, one ticket per conversation, one acknowledgement
 // per ticket, each received; it returns the receptions of each
 // acknowledgement's Message-ID, for counting duplicates.
 func (r *chaosRig) checkOutcome(rep *chaosReport) map[string][]time.Time {
 	ctx := context.Background()
-	uidvalidity, err := r.imap.UIDValidity("INBOX")
-	if err != nil {
-		r.t.Fatal(err)
-	}
 	type row struct {
 		uidvalidity, uid int64
 		messageID        string
@@ -123,16 +120,15 @@ func (r *chaosRig) checkOutcome(rep *chaosReport) map[string][]time.Time {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	byUID, byID := map[int64][]row{}, map[string]int{}
+	byKey, byID := map[inboxKey][]row{}, map[string]int{}
 	statuses := map[string]int{}
 	for rows.Next() {
 		var x row
 		if err := rows.Scan(&x.uidvalidity, &x.uid, &x.messageID, &x.status, &x.ticket); err != nil {
 			r.t.Fatal(err)
 		}
-		if x.uidvalidity == int64(uidvalidity) {
-			byUID[x.uid] = append(byUID[x.uid], x)
-		}
+		k := inboxKey{uint32(x.uidvalidity), uint32(x.uid)}
+		byKey[k] = append(byKey[k], x)
 		byID[strings.Trim(x.messageID, "<>")]++
 		statuses[x.status]++
 	}
@@ -150,7 +146,10 @@ func (r *chaosRig) checkOutcome(rep *chaosReport) map[string][]time.Time {
 	var missing, twice, wrongID, unfinished, split int
 	ticketOf := map[int]int64{} // conversation root -> ticket
 	for _, m := range mail {
-		got := byUID[int64(m.uid)]
+		var got []row
+		for _, k := range m.keys {
+			got = append(got, byKey[k]...)
+		}
 		id := strings.Trim(r.gen.MessageID(m.i), "<>")
 		switch {
 		case len(got) == 0:

@@ -20,14 +20,18 @@ import (
 // chaosOutage is how long each outage lasts.
 const chaosOutage = 15 * time.Second
 
-// outage cuts a server off for chaosOutage while mail arrives, restores
-// it, and returns when it was cut and when restored.
-func (r *chaosRig) outage(p *outageProxy) (cut, back time.Time) {
+// outage cuts a server off for chaosOutage while mail arrives, runs
+// meanwhile (if any) once the mail has stopped, restores the server, and
+// returns when it was cut and when restored.
+func (r *chaosRig) outage(p *outageProxy, meanwhile func()) (cut, back time.Time) {
 	cut = time.Now()
 	p.Cut()
 	stop := r.feed(100 * time.Millisecond)
 	time.Sleep(chaosOutage)
 	stop()
+	if meanwhile != nil {
+		meanwhile()
+	}
 	if err := p.Restore(); err != nil {
 		r.t.Fatal(err)
 	}
@@ -75,7 +79,7 @@ func logLevels(log string) (warns, errs int) {
 func chaosSMTPOutage(t *testing.T, rep *chaosReport) {
 	r := startSettled(t, rep, "")
 	offset := r.logSize()
-	cutAt, back := r.outage(r.smtpNet)
+	cutAt, back := r.outage(r.smtpNet, nil)
 	settled, _ := r.settle(rep, chaosSettleLimit)
 	warns, errs := logLevels(r.logSince(offset))
 	rep.figure("SMTP away %.0fs; every acknowledgement delivered %.1fs after it came back; serve logged %d warnings, %d errors meanwhile",
@@ -130,13 +134,21 @@ func chaosSMTPMidData(t *testing.T, rep *chaosReport) {
 	rep.check(inFlight > 0 && twice == 0, "acknowledgements cut off mid-DATA delivered once: %d sent only after the server's return, %d received twice", inFlight, twice)
 }
 
-// chaosIMAPOutage takes the IMAP server away while mail arrives in it,
-// then brings it back.
-func chaosIMAPOutage(t *testing.T, rep *chaosReport) {
+func chaosIMAPOutage(t *testing.T, rep *chaosReport)      { chaosIMAPAway(t, rep, false) }
+func chaosIMAPUIDValidity(t *testing.T, rep *chaosReport) { chaosIMAPAway(t, rep, true) }
+
+// chaosIMAPAway takes the IMAP server away while mail arrives in it, then
+// brings it back, with the folder rebuilt under a new UIDVALIDITY if
+// rebuild is set: nothing captured before may be captured again.
+func chaosIMAPAway(t *testing.T, rep *chaosReport, rebuild bool) {
 	r := startSettled(t, rep, "")
 	offset := r.logSize()
 	before := r.appended()
-	cutAt, back := r.outage(r.imapNet)
+	cutAt, back := r.outage(r.imapNet, func() {
+		if rebuild {
+			r.rebuildInbox()
+		}
+	})
 	var first time.Duration
 	for {
 		var n int

@@ -48,12 +48,17 @@ type chaosRig struct {
 	received map[string][]time.Time // acknowledgements by Message-ID (without brackets)
 }
 
-// chaosMail is one appended message: its number in the generator, its UID
-// and the number of its conversation's first message (itself when new).
+// chaosMail is one appended message: its number in the generator, the
+// number of its conversation's first message (itself when new), and the
+// keys it had in INBOX (more than one once the folder was rebuilt under a
+// new UIDVALIDITY).
 type chaosMail struct {
 	i, root int
-	uid     uint32
+	keys    []inboxKey
 }
+
+// inboxKey is a message's place in INBOX.
+type inboxKey struct{ uidvalidity, uid uint32 }
 
 // chaosReplyGap is how many messages back a reply's parent is at least,
 // so that the parent is captured and processed before its reply even when
@@ -158,8 +163,37 @@ func (r *chaosRig) appendMail(n int) {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		m.uid = uid
+		validity, err := r.imap.UIDValidity("INBOX")
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		m.keys = []inboxKey{{validity, uid}}
 		r.mail = append(r.mail, m)
+	}
+}
+
+// rebuildInbox rebuilds INBOX under a new UIDVALIDITY, as a server
+// migration or a restored backup does, and records the messages' new keys.
+// Nothing may be appended meanwhile.
+func (r *chaosRig) rebuildInbox() {
+	if err := r.imap.RecreateFolder("INBOX"); err != nil {
+		r.t.Fatal(err)
+	}
+	validity, err := r.imap.UIDValidity("INBOX")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	uids, err := r.imap.UIDs("INBOX") // in the old order
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(uids) != len(r.mail) {
+		r.t.Fatalf("INBOX rebuilt with %d messages, want %d", len(uids), len(r.mail))
+	}
+	for j, uid := range uids {
+		r.mail[j].keys = append(r.mail[j].keys, inboxKey{validity, uid})
 	}
 }
 

@@ -52,6 +52,7 @@ func TestChaos(t *testing.T) {
 		{"smtp-outage", chaosSMTPOutage},
 		{"smtp-mid-data", chaosSMTPMidData},
 		{"imap-outage", chaosIMAPOutage},
+		{"imap-uidvalidity", chaosIMAPUIDValidity},
 		{"pg-restart", chaosPGRestart},
 		{"pg-immediate", chaosPGImmediate},
 		{"pg-disk-full", chaosDiskFull},
