@@ -217,7 +217,7 @@ func chaosDiskFull(t *testing.T, rep *chaosReport) {
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", dir).CombinedOutput(); err != nil {
 		os.Remove(dir)
-		fmt.Printf("  %-14s skipped: mounting a tmpfs was refused: %v: %s\n", rep.name, err, strings.TrimSpace(string(out)))
+		rep.figure("skipped: mounting a tmpfs was refused: %v: %s", err, strings.TrimSpace(string(out)))
 		t.Skipf("mounting a tmpfs was refused: %v", err)
 	}
 	t.Cleanup(func() {
