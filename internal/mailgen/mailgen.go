@@ -90,10 +90,7 @@ func New(opts Options) *Generator {
 
 // Message returns the i-th message (i counts from 0).
 func (g *Generator) Message(i int) []byte {
-	lang := languages[i%len(languages)]
-	r := rand.New(rand.NewPCG(g.opts.Seed, uint64(i)))
-	name := lang.names[r.IntN(len(lang.names))]
-	subject := fmt.Sprintf("%s (%d)", lang.subjects[r.IntN(len(lang.subjects))], i)
+	lang, name, from, subject, r := g.sender(i)
 	// Bodies from ~300 bytes to ~40 KB, skewed small as real mail is.
 	lines := 3 + int(r.ExpFloat64()*40)
 	var body strings.Builder
@@ -101,18 +98,9 @@ func (g *Generator) Message(i int) []byte {
 		body.WriteString(lang.lines[(i+l)%len(lang.lines)])
 		body.WriteString("\n")
 	}
-	from := fmt.Sprintf("user%d@%s.example", i%997, lang.tag)
-	date := g.base.Add(time.Duration(i) * time.Second)
-
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Return-Path: <%s>\r\n", from)
-	fmt.Fprintf(&b, "Received: from mx.%s.example by imap.desk.example; %s\r\n", lang.tag, date.Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "From: %s <%s>\r\n", mime.BEncoding.Encode("utf-8", name), from)
-	fmt.Fprintf(&b, "To: %s\r\n", g.opts.To)
-	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", subject))
-	fmt.Fprintf(&b, "Date: %s\r\n", date.Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <gen.%d.%d@%s.example>\r\n", g.opts.Seed, i, lang.tag)
-	fmt.Fprintf(&b, "Content-Language: %s\r\nMIME-Version: 1.0\r\n", lang.tag)
+	g.header(&b, i, lang, name, from, subject)
+	b.WriteString("MIME-Version: 1.0\r\n")
 	text := encodeText(lang, body.String())
 	if i%g.opts.AttachmentEvery != g.opts.AttachmentEvery-1 {
 		b.WriteString(text)
@@ -134,6 +122,50 @@ func (g *Generator) Message(i int) []byte {
 	b.WriteString(enc)
 	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
 	return b.Bytes()
+}
+
+// Reply returns message i as a reply to message parent (a lower number):
+// from parent's sender, with "Re: " and parent's subject, In-Reply-To and
+// References naming parent's Message-ID, and a short text above the quoted
+// start of the original. A conversation is a message and its replies.
+func (g *Generator) Reply(i, parent int) []byte {
+	lang, name, from, subject, _ := g.sender(parent)
+	var b bytes.Buffer
+	g.header(&b, i, lang, name, from, "Re: "+subject)
+	fmt.Fprintf(&b, "In-Reply-To: %s\r\nReferences: %s\r\nMIME-Version: 1.0\r\n", g.MessageID(parent), g.MessageID(parent))
+	body := fmt.Sprintf("%s\n\n> %s\n", lang.lines[i%len(lang.lines)], lang.lines[parent%len(lang.lines)])
+	b.WriteString(encodeText(lang, body))
+	return b.Bytes()
+}
+
+// MessageID returns the Message-ID of the i-th message, in angle brackets.
+func (g *Generator) MessageID(i int) string {
+	return fmt.Sprintf("<gen.%d.%d@%s.example>", g.opts.Seed, i, languages[i%len(languages)].tag)
+}
+
+// sender returns the language, sender and subject of the i-th message and
+// the random source its body continues from.
+func (g *Generator) sender(i int) (lang language, name, from, subject string, r *rand.Rand) {
+	lang = languages[i%len(languages)]
+	r = rand.New(rand.NewPCG(g.opts.Seed, uint64(i)))
+	name = lang.names[r.IntN(len(lang.names))]
+	subject = fmt.Sprintf("%s (%d)", lang.subjects[r.IntN(len(lang.subjects))], i)
+	from = fmt.Sprintf("user%d@%s.example", i%997, lang.tag)
+	return lang, name, from, subject, r
+}
+
+// header writes the i-th message's trace, address, subject, date,
+// Message-ID and language fields.
+func (g *Generator) header(b *bytes.Buffer, i int, lang language, name, from, subject string) {
+	date := g.base.Add(time.Duration(i) * time.Second)
+	fmt.Fprintf(b, "Return-Path: <%s>\r\n", from)
+	fmt.Fprintf(b, "Received: from mx.%s.example by imap.desk.example; %s\r\n", lang.tag, date.Format(time.RFC1123Z))
+	fmt.Fprintf(b, "From: %s <%s>\r\n", mime.BEncoding.Encode("utf-8", name), from)
+	fmt.Fprintf(b, "To: %s\r\n", g.opts.To)
+	fmt.Fprintf(b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", subject))
+	fmt.Fprintf(b, "Date: %s\r\n", date.Format(time.RFC1123Z))
+	fmt.Fprintf(b, "Message-ID: %s\r\n", g.MessageID(i))
+	fmt.Fprintf(b, "Content-Language: %s\r\n", lang.tag)
 }
 
 // encodeText renders the Content-Type header, a blank line and the body,

@@ -39,6 +39,10 @@ type Cluster struct {
 	cmd   *exec.Cmd
 	done  chan error
 	usage time.Duration
+	// what start needs again to restart the server
+	bin, data string
+	cred      *syscall.Credential
+	opts      Options
 }
 
 // Start initialises and starts a cluster. Stop must be called to remove it.
@@ -61,7 +65,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgtemp: %w", err)
 	}
-	c := &Cluster{dir: dir}
+	c := &Cluster{dir: dir, bin: bin, data: filepath.Join(dir, "data"), cred: cred, opts: opts}
 	ok := false
 	defer func() {
 		if !ok {
@@ -73,16 +77,18 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("pgtemp: handing %s to %s: %w", dir, owner.name, err)
 		}
 	}
-	data := filepath.Join(dir, "data")
 	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
-		"-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+		"-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("pgtemp: initdb: %w\n%s", err, out)
 	}
 	for attempt := 0; ; attempt++ {
-		err := c.start(ctx, bin, data, cred, opts)
+		port, err := freePort()
+		if err == nil {
+			err = c.start(ctx, port)
+		}
 		if err == nil {
 			break
 		}
@@ -94,19 +100,17 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-func (c *Cluster) start(ctx context.Context, bin, data string, cred *syscall.Credential, opts Options) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	args := []string{"-D", data, "-p", strconv.Itoa(port), "-k", c.dir,
+// start runs the server on port and waits until it takes connections.
+func (c *Cluster) start(ctx context.Context, port int) error {
+	opts := c.opts
+	args := []string{"-D", c.data, "-p", strconv.Itoa(port), "-k", c.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
 		"-c", "shared_buffers=128MB", "-c", "logging_collector=off"}
 	if !opts.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd := exec.Command(filepath.Join(c.bin, "postgres"), args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	cmd.Dir = c.dir
 	if opts.Log != nil {
 		w := logWriter(opts.Log)
@@ -185,17 +189,7 @@ func withDatabase(url, from, to string) string {
 // Stop shuts the server down and removes its directory.
 func (c *Cluster) Stop() {
 	if c.cmd != nil && c.cmd.Process != nil {
-		_ = c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-		select {
-		case <-c.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-			<-c.done
-		}
-		if st := c.cmd.ProcessState; st != nil {
-			c.usage = st.UserTime() + st.SystemTime()
-		}
-		c.cmd = nil
+		_ = c.halt(Fast, 10*time.Second)
 	}
 	if c.dir != "" {
 		os.RemoveAll(c.dir)
