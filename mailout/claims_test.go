@@ -51,8 +51,8 @@ func TestClaimsRenewedWhileSending(t *testing.T) {
 }
 
 // TestDeadOwnersClaimsTakenOver: rows claimed for an hour by a process of
-// this host that is gone are taken over by a sender already running,
-// within its lease, and it says so.
+// this host that is gone are taken over by a sender as it starts, long
+// before that lease ends, and it says so.
 func TestDeadOwnersClaimsTakenOver(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, smtpmem.Options{})
@@ -62,13 +62,13 @@ func TestDeadOwnersClaimsTakenOver(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 	dead := fmt.Sprintf("%s:%d:abcd1234", host, cmd.Process.Pid)
-	cfg := e.config()
-	cfg.Lease = 3 * time.Second
-	e.start(cfg)
 	ids := e.insert(make([]row, 5)...)
 	if ns, err := ticketing.ClaimNotifications(context.Background(), e.pool, dead, time.Hour, 10, true); err != nil || len(ns) != 5 {
 		t.Fatalf("ClaimNotifications(%s) = %d, %v; want 5", dead, len(ns), err)
 	}
+	cfg := e.config()
+	cfg.Lease = 3 * time.Second
+	e.start(cfg) // after the claim, so that it cannot take the rows first
 	for _, id := range ids {
 		if r := e.waitStatus(id, ticketing.OutboxSent, 20*time.Second); r.Attempts != 2 {
 			t.Errorf("row %d attempts = %d, want 2 (the dead process's and the sender's)", id, r.Attempts)

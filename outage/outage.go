@@ -120,12 +120,15 @@ type Summary struct {
 	mu      sync.Mutex
 	reasons map[string]int
 	total   int
+	since   time.Time // when the interval being counted began
+	now     func() time.Time
 }
 
 // NewSummary returns a Summary of events described by what, logged at
 // level every interval while any occurred.
 func NewSummary(log *slog.Logger, level slog.Level, source, what string, interval time.Duration) *Summary {
-	return &Summary{log: log, level: level, source: source, what: what, interval: interval, reasons: map[string]int{}}
+	return &Summary{log: log, level: level, source: source, what: what, interval: interval, reasons: map[string]int{},
+		now: time.Now, since: time.Now()}
 }
 
 // maxReasons bounds the distinct reasons one interval keeps.
@@ -143,10 +146,13 @@ func (s *Summary) Add(reason string) {
 
 // Flush logs what was counted since the last Flush, if anything, and
 // starts counting anew.
-func (s *Summary) Flush() {
+func (s *Summary) Flush() { s.flush(s.level) }
+
+// flush is Flush at level.
+func (s *Summary) flush(level slog.Level) {
 	s.mu.Lock()
-	total, reasons := s.total, s.reasons
-	s.total, s.reasons = 0, map[string]int{}
+	total, reasons, since := s.total, s.reasons, s.since
+	s.total, s.reasons, s.since = 0, map[string]int{}, s.now()
 	s.mu.Unlock()
 	if total == 0 {
 		return
@@ -164,18 +170,21 @@ func (s *Summary) Flush() {
 	for _, r := range top[:min(3, len(top))] {
 		parts = append(parts, fmt.Sprintf("%d× %s", r.n, r.reason))
 	}
-	s.log.Log(context.Background(), s.level, fmt.Sprintf("%d %s in the last %v", total, s.what, s.interval),
+	period := s.now().Sub(since).Round(time.Second)
+	s.log.Log(context.Background(), level, fmt.Sprintf("%d %s in the last %v", total, s.what, period),
 		"source", s.source, "count", total, "reasons", strings.Join(parts, "; "))
 }
 
-// Run flushes every interval until ctx is done, then once more.
+// Run flushes every interval until ctx is done, then once more, at INFO at
+// the most: what happened before a normal stop is reported, but the stop
+// itself raises nothing.
 func (s *Summary) Run(ctx context.Context) error {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			s.Flush()
+			s.flush(min(s.level, slog.LevelInfo))
 			return nil
 		case <-t.C:
 			s.Flush()

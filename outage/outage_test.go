@@ -2,6 +2,7 @@ package outage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -72,7 +73,10 @@ func TestTrackerLogsAFaultThreeTimesAtMost(t *testing.T) {
 func TestSummary(t *testing.T) {
 	var buf bytes.Buffer
 	s := NewSummary(slog.New(slog.NewTextHandler(&buf, nil)), slog.LevelWarn, SMTP, "deliveries deferred", time.Minute)
+	clock := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
 	s.Flush() // nothing counted: nothing logged
+	clock = clock.Add(time.Minute)
 	for range 10 {
 		s.Add("421 4.3.2 Service not available")
 	}
@@ -85,5 +89,16 @@ func TestSummary(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `reasons="10× 421 4.3.2 Service not available; 2× 451 4.7.1 Greylisted"`) {
 		t.Errorf("reasons missing:\n%s", buf.String())
+	}
+
+	// What is left at a stop is reported at INFO, over the time it covers.
+	buf.Reset()
+	s.Add("421 4.3.2 Service not available")
+	clock = clock.Add(20 * time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.Run(ctx)
+	if got := lines(&buf); len(got) != 1 || got[0] != "INFO 1 deliveries deferred in the last 20s" {
+		t.Fatalf("at stop logged %q", got)
 	}
 }
