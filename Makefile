@@ -37,15 +37,13 @@ chaos:
 	DESKGATE_CHAOS=1 $(GO) test -run '^TestChaos$$' -count=1 -v -timeout 20m ./cmd/deskgate/
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzMessage -fuzztime $(FUZZTIME) ./mailin/parse/
-	$(GO) test -run '^$$' -fuzz FuzzStructure -fuzztime $(FUZZTIME) ./mailin/parse/
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config/
-	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME) ./ticketing/rules/
-	$(GO) test -run '^$$' -fuzz FuzzCalendar -fuzztime $(FUZZTIME) ./ticketing/sla/
-	$(GO) test -run '^$$' -fuzz FuzzDeliveryStatus -fuzztime $(FUZZTIME) ./mailin/parse/
-	$(GO) test -run '^$$' -fuzz FuzzAuthResult -fuzztime $(FUZZTIME) ./mailin/parse/
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./ticketing/command/
-	$(GO) test -run '^$$' -fuzz FuzzParseForward -fuzztime $(FUZZTIME) ./ticketing/command/
+	@set -e; grep -r --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(' . | sort | \
+	while IFS=: read -r file decl; do \
+		name=$${decl#func }; name=$${name%%(*}; dir=$$(dirname "$$file"); par=; \
+		if grep -q 'internal/dbtest' "$$file"; then par='-parallel 1'; fi; \
+		echo "== $$name ($$dir)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$par "$$dir/"; \
+	done
 
 fmt:
 	gofmt -l -w .
