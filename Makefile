@@ -3,6 +3,8 @@
 
 GO ?= go
 FUZZTIME ?= 30s
+BASELINE ?=
+ROUNDS ?= 2
 
 .PHONY: all build demo test bench chaos fuzz fmt vet clean
 
@@ -19,10 +21,11 @@ test:
 	$(GO) test -race ./...
 
 # Ingest throughput and peak RSS for a 10,000-message backlog in an IMAP
-# server running in another process; parser throughput; threading cost with
-# 1,000 and with 1,000,000 stored messages.
+# server running in another process, this build beside BASELINE (default:
+# HEAD with uncommitted changes, else HEAD~1) in alternating runs; parser
+# throughput; threading cost with 1,000 and with 1,000,000 stored messages.
 bench:
-	$(GO) test -run '^$$' -bench 'Ingest' -benchtime 1x -timeout 30m ./cmd/deskgate/
+	GO="$(GO)" BASELINE="$(BASELINE)" ROUNDS="$(ROUNDS)" scripts/bench-paired
 	$(GO) test -run '^$$' -bench . -benchmem ./mailin/parse/
 	$(GO) test -run '^$$' -bench Threading -benchtime 50x -timeout 30m ./ticketing/
 	$(GO) test -run '^$$' -bench Send -benchtime 3x -timeout 30m ./mailout/
