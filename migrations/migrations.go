@@ -5,8 +5,10 @@ package migrations
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -90,4 +92,18 @@ func provider(db *sql.DB, log *slog.Logger) (*goose.Provider, error) {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
 	return p, nil
+}
+
+// Fingerprint is a digest of every embedded migration, names and contents:
+// it changes whenever the schema this binary migrates to does, so data
+// built from it (a cached benchmark fixture) can be keyed by it.
+func Fingerprint() string {
+	h := sha256.New()
+	names, _ := fs.Glob(files, "*.sql") // sorted
+	for _, name := range names {
+		data, _ := files.ReadFile(name)
+		fmt.Fprintf(h, "%s %d\n", name, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"deskgate/internal/bigdesk"
 	"deskgate/internal/imapmem"
 	"deskgate/internal/mailgen"
 	"deskgate/internal/pgtemp"
@@ -33,7 +34,9 @@ const benchRoleEnv = "DESKGATE_BENCH_ROLE"
 // messages per second and the serve process's peak RSS, and writes a CPU
 // profile of the serve process (path printed).
 //
-// PostgreSQL runs durable (fsync on) unless DESKGATE_BENCH_FAST=1.
+// PostgreSQL runs durable (fsync on) unless DESKGATE_BENCH_FAST=1. With
+// DESKGATE_BENCH_STORED=N the database already holds N tickets of history
+// (internal/bigdesk; built on first use and cached).
 func BenchmarkIngest(b *testing.B) {
 	n := 10000
 	if v := os.Getenv("DESKGATE_BENCH_MESSAGES"); v != "" {
@@ -42,16 +45,18 @@ func BenchmarkIngest(b *testing.B) {
 			b.Fatalf("DESKGATE_BENCH_MESSAGES=%q: want a positive number", v)
 		}
 	}
+	stored := 0
+	if v := os.Getenv("DESKGATE_BENCH_STORED"); v != "" {
+		var err error
+		if stored, err = strconv.Atoi(v); err != nil || stored < 0 {
+			b.Fatalf("DESKGATE_BENCH_STORED=%q: want a number of tickets", v)
+		}
+	}
 	ctx := context.Background()
 	for range b.N {
 		b.StopTimer()
-		cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: os.Getenv("DESKGATE_BENCH_FAST") != "1"})
+		cluster, url, err := benchDatabase(ctx, stored)
 		if err != nil {
-			b.Fatal(err)
-		}
-		url, err := cluster.CreateDatabase(ctx, "bench", "")
-		if err != nil {
-			cluster.Stop()
 			b.Fatal(err)
 		}
 		pool, err := pgxpool.New(ctx, url)
@@ -132,7 +137,8 @@ mailboxes:
 		imapCPU := imap.ProcessState.UserTime() + imap.ProcessState.SystemTime()
 
 		var tickets, quarantined int
-		pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM inbound WHERE status = 'quarantined')`).Scan(&tickets, &quarantined)
+		pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM tickets WHERE id > $1), (SELECT count(*) FROM inbound WHERE status = 'quarantined')`,
+			stored).Scan(&tickets, &quarantined)
 		pool.Close()
 		cluster.Stop()
 		fmt.Printf("CPU seconds: deskgate %.1f, PostgreSQL %.1f, IMAP server %.1f (including generating the backlog); wall %.1f on %d cores\n",
@@ -144,8 +150,8 @@ mailboxes:
 		b.ReportMetric(rate, "msgs/s")
 		b.ReportMetric(float64(rss)/1024, "peak-RSS-MB")
 		b.ReportMetric(float64(bytes)/elapsed.Seconds()/(1<<20), "MB/s")
-		fmt.Printf("ingest: %d messages (%.0f MB) captured and ticketed in %v: %.0f msgs/s; deskgate peak RSS %.0f MB; CPU profile: %s\n",
-			n, float64(bytes)/(1<<20), elapsed.Round(time.Millisecond), rate, float64(rss)/1024, profile)
+		fmt.Printf("ingest: %d messages (%.0f MB) captured and ticketed in %v, into a database holding %d tickets: %.0f msgs/s; deskgate peak RSS %.0f MB; CPU profile: %s\n",
+			n, float64(bytes)/(1<<20), elapsed.Round(time.Millisecond), stored, rate, float64(rss)/1024, profile)
 	}
 }
 
@@ -217,4 +223,25 @@ func benchServe() int {
 		return 1
 	}
 	return 0
+}
+
+// benchDatabase starts the benchmark's PostgreSQL (durable unless
+// DESKGATE_BENCH_FAST=1) with an empty database, or, when stored > 0, with
+// bigdesk's fixture of that many tickets (built once and cached).
+func benchDatabase(ctx context.Context, stored int) (*pgtemp.Cluster, string, error) {
+	durable := os.Getenv("DESKGATE_BENCH_FAST") != "1"
+	if stored > 0 {
+		return bigdesk.Start(ctx, bigdesk.Options{Tickets: stored, Durable: durable,
+			Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) }})
+	}
+	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: durable})
+	if err != nil {
+		return nil, "", err
+	}
+	url, err := cluster.CreateDatabase(ctx, "bench", "")
+	if err != nil {
+		cluster.Stop()
+		return nil, "", err
+	}
+	return cluster, url, nil
 }

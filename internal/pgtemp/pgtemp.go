@@ -30,6 +30,9 @@ type Options struct {
 	Durable bool
 	// Log receives the server's output; nil discards it.
 	Log func(format string, args ...any)
+	// From, when set, is a data directory saved by SaveData: the cluster
+	// starts from a copy of it instead of an empty initdb.
+	From string
 }
 
 // Cluster is a running throwaway PostgreSQL server.
@@ -77,12 +80,18 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("pgtemp: handing %s to %s: %w", dir, owner.name, err)
 		}
 	}
-	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
-		"-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	initdb.Dir = dir
-	if out, err := initdb.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("pgtemp: initdb: %w\n%s", err, out)
+	if opts.From != "" {
+		if err := copyDir(ctx, opts.From, c.data); err != nil {
+			return nil, err
+		}
+	} else {
+		initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
+			"-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+		initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		initdb.Dir = dir
+		if out, err := initdb.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("pgtemp: initdb: %w\n%s", err, out)
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		port, err := freePort()

@@ -1,0 +1,120 @@
+package bigdesk
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"deskgate/internal/pgtemp"
+	"deskgate/migrations"
+)
+
+// Database is the name of the fixture's database in the cluster.
+const Database = "desk"
+
+// Options choose the fixture and the cluster that serves it.
+type Options struct {
+	Tickets int  // default 1,000,000
+	Durable bool // the served cluster runs with fsync on (pgtemp.Options.Durable)
+	// Cache is the directory that keeps built fixtures; default
+	// $DESKGATE_BENCH_CACHE, else deskgate/bigdesk in the user's cache
+	// directory. Each fixture is a PostgreSQL data directory named by the
+	// schema, Version, the ticket count and the server's version, so a
+	// new migration builds a new one; delete the directory to reclaim the
+	// space (a million tickets take about 4 GB).
+	Cache string
+	// Log, when set, is told what is built and how long it took.
+	Log func(format string, args ...any)
+}
+
+// Start returns a throwaway cluster whose database Database holds the
+// fixture, migrated to this binary's schema, and that database's URL. The
+// first call for a schema builds the fixture and keeps a copy of the
+// cluster's data directory in the cache; later calls start from a copy of
+// that. The caller stops the cluster.
+func Start(ctx context.Context, opts Options) (*pgtemp.Cluster, string, error) {
+	if opts.Tickets <= 0 {
+		opts.Tickets = 1_000_000
+	}
+	logf := opts.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	dir, err := cacheDir(opts.Cache)
+	if err != nil {
+		return nil, "", err
+	}
+	saved := filepath.Join(dir, "v"+strconv.Itoa(Version)+"-"+strconv.Itoa(opts.Tickets)+"-"+migrations.Fingerprint()[:16])
+	if _, err := os.Stat(saved); err != nil {
+		if err := build(ctx, opts.Tickets, saved, logf); err != nil {
+			return nil, "", err
+		}
+	} else {
+		logf("bigdesk: %d tickets from %s", opts.Tickets, saved)
+	}
+	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: opts.Durable, From: saved})
+	if err != nil {
+		return nil, "", err
+	}
+	return cluster, cluster.URL(Database), nil
+}
+
+// build seeds a fresh cluster (without fsync: a clean stop makes it
+// consistent) and saves its data directory as saved.
+func build(ctx context.Context, tickets int, saved string, logf func(string, ...any)) error {
+	logf("bigdesk: building %d tickets into %s (once for this schema)", tickets, saved)
+	cluster, err := pgtemp.Start(ctx, pgtemp.Options{})
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop()
+	url, err := cluster.CreateDatabase(ctx, Database, "")
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return fmt.Errorf("bigdesk: %w", err)
+	}
+	_, err = migrations.Up(ctx, pool, nil)
+	if err == nil {
+		err = Seed(ctx, pool, tickets, logf)
+	}
+	pool.Close()
+	if err != nil {
+		return err
+	}
+	if err := cluster.StopServer(pgtemp.Fast); err != nil {
+		return err
+	}
+	tmp := saved + ".tmp"
+	os.RemoveAll(tmp)
+	if err := cluster.SaveData(ctx, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, saved); err != nil {
+		return fmt.Errorf("bigdesk: %w", err)
+	}
+	return nil
+}
+
+func cacheDir(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("DESKGATE_BENCH_CACHE")
+	}
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("bigdesk: no cache directory (set DESKGATE_BENCH_CACHE): %w", err)
+		}
+		dir = filepath.Join(base, "deskgate", "bigdesk")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("bigdesk: %w", err)
+	}
+	return dir, nil
+}
