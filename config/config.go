@@ -256,6 +256,10 @@ type SMTP struct {
 	// MaxRecipients bounds the recipients of one SMTP transaction
 	// (1..1000, default 50); an email to more goes out in several.
 	MaxRecipients int `yaml:"max_recipients"`
+	// MaxPerMinute holds sending to at most this many emails in any
+	// minute per serve process (0..10000, default 0: unlimited); mail
+	// beyond it waits. Microsoft 365 takes 30 a minute per mailbox.
+	MaxPerMinute int `yaml:"max_per_minute"`
 	// MaxAttempts bounds the tries per notification (1..100, default 60)
 	// and MaxAge its lifetime (at least 1m, default 48h); after either it
 	// is failed. RetryBase is the first back-off (at least 1s, default 1m),

@@ -224,7 +224,7 @@ func senderConfig(cfg *config.Config, owner string) mailout.SenderConfig {
 	return mailout.SenderConfig{
 		SMTP: mailout.Config{Host: sm.Host, Port: sm.Port, TLS: string(sm.TLS), Auth: string(sm.Auth),
 			Username: sm.Username, Password: sm.Password, OAuth2Token: sm.OAuth2Token, HELO: sm.HELO, Timeout: sm.Timeout},
-		Workers: sm.Workers, Owner: owner, MaxRecipients: sm.MaxRecipients,
+		Workers: sm.Workers, Owner: owner, MaxRecipients: sm.MaxRecipients, MaxPerMinute: sm.MaxPerMinute,
 		MaxAttempts: sm.MaxAttempts, MaxAge: sm.MaxAge, RetryBase: sm.RetryBase, RetryMax: sm.RetryMax,
 		Breaker:     mailout.Breaker{Window: b.Window, Max: b.Max, Pause: b.Pause},
 		SuppressFor: cfg.Notifications.BounceSuppression,
