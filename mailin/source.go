@@ -29,10 +29,10 @@ func fromDatabase(err error) bool {
 // error every time, since it will not pass on its own.
 var errLoginRejected = errors.New("login rejected")
 
-// authFailed reports whether err is an authentication failure: the server
+// AuthFailed reports whether err is an authentication failure: the server
 // refused the login. It is the one place that decides, for logging (ERROR
 // every time), back-off (the long one) and the mailbox's recorded state
 // (auth_failed); an OAuth2 token that cannot be refreshed belongs here too.
-func authFailed(err error) bool {
+func AuthFailed(err error) bool {
 	return errors.Is(err, errLoginRejected)
 }

@@ -103,7 +103,7 @@ func (r *recorder) synced(ctx context.Context) {
 // the database.
 func (r *recorder) failed(ctx context.Context, err error) {
 	st := StateUnreachable
-	if authFailed(err) {
+	if AuthFailed(err) {
 		st = StateAuthFailed
 	}
 	r.write(ctx, st, r.behind, false, err.Error())

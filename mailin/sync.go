@@ -221,7 +221,7 @@ const maxRetryWait = 15 * time.Second
 // retryIn returns how long to wait before the next attempt after err.
 func retryIn(bo *backoff, err error) time.Duration {
 	d := bo.next()
-	if authFailed(err) {
+	if AuthFailed(err) {
 		return d
 	}
 	return min(d, jitter(maxRetryWait))
@@ -232,7 +232,7 @@ func (s *Syncer) fault(err error, attrs ...any) {
 	switch {
 	case fromDatabase(err):
 		s.db.Fail("mailin: database unavailable; syncing paused", err, attrs...)
-	case authFailed(err):
+	case AuthFailed(err):
 		s.log.Error("mailin: IMAP login rejected; check the mailbox's credentials", append([]any{"source", outage.IMAP, "err", err}, attrs...)...)
 	default:
 		s.imap.Fail("mailin: IMAP session failed; reconnecting", err, attrs...)

@@ -76,13 +76,13 @@ func flatten(s string) string {
 	return s
 }
 
-// authFailed reports whether err is an authentication failure: the server
+// AuthFailed reports whether err is an authentication failure: the server
 // refused our login (535 bad credentials, 534 a stronger mechanism or an
 // app password needed, 530 authentication required, including a 530 to
 // MAIL). It is the one place that decides, for logging (ERROR), pausing
 // the sender and the recorded state; an OAuth2 token that cannot be
 // refreshed belongs here too.
-func authFailed(err error) bool {
+func AuthFailed(err error) bool {
 	code := 0
 	var te *textproto.Error
 	var ge *gomail.SendError

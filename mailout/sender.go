@@ -386,7 +386,7 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			r, err = s.deliverOne(ctx, c, n)
 			var se *setupError
 			switch {
-			case authFailed(err):
+			case AuthFailed(err):
 				r = s.loginRejected(ctx, c, n, r.Reply)
 				deferred = "not attempted after: " + r.Reply
 			case r.Result == ticketing.ResultRetry && c.sc == nil:

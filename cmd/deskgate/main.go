@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		return migrateCmd(ctx, rest, stdout, log)
 	case "config":
-		return configCmd(rest, stdout)
+		return configCmd(ctx, rest, stdout)
 	case "ticket":
 		return ticketCmd(ctx, rest, stdout)
 	case "inbound":
