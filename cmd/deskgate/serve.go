@@ -265,4 +265,3 @@ func mailboxConfig(mb config.Mailbox) mailin.Mailbox {
 	}
 	return m
 }
-
