@@ -377,10 +377,10 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			r.Untried = r.Result == ticketing.ResultRetry
 		case ctx.Err() != nil:
 			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true}
+		case !s.rate.wait(ctx): // its turn under MaxPerMinute, before the claim is checked
+			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true}
 		case time.Until(s.heldUntil()) < s.cfg.Lease/3:
 			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: claim not renewed", Retry: time.Now(), Untried: true}
-		case !s.rate.wait(ctx):
-			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true}
 		default:
 			var err error
 			r, err = s.deliverOne(ctx, c, n)
