@@ -41,16 +41,7 @@ func classify(err error) (result string, reply string) {
 	if errors.As(err, &ze) {
 		return failed, reply
 	}
-	code := 0
-	var te *textproto.Error
-	var ge *gomail.SendError
-	switch {
-	case errors.As(err, &te):
-		code = te.Code
-	case errors.As(err, &ge):
-		code = ge.ErrorCode()
-	}
-	if code/100 == 5 && code != 530 {
+	if code := replyCode(err); code/100 == 5 && code != 530 {
 		return failed, reply
 	}
 	return retry, reply
@@ -83,14 +74,19 @@ func flatten(s string) string {
 // the sender and the recorded state; an OAuth2 token that cannot be
 // refreshed belongs here too.
 func AuthFailed(err error) bool {
-	code := 0
+	code := replyCode(err)
+	return code == 535 || code == 534 || code == 530
+}
+
+// replyCode returns the SMTP reply code err carries, 0 for none.
+func replyCode(err error) int {
 	var te *textproto.Error
 	var ge *gomail.SendError
 	switch {
 	case errors.As(err, &te):
-		code = te.Code
+		return te.Code
 	case errors.As(err, &ge):
-		code = ge.ErrorCode()
+		return ge.ErrorCode()
 	}
-	return code == 535 || code == 534 || code == 530
+	return 0
 }
