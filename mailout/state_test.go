@@ -75,3 +75,26 @@ func TestSuccessAndBreakerRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginFixedSendsWaitingMail: mail that waited through a refused login
+// goes out, charged one attempt, once the credentials are right.
+func TestLoginFixedSendsWaitingMail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, smtpmem.Options{Users: map[string]string{"desk": "secret"}})
+	id := e.insert(row{})[0]
+	cfg := e.config()
+	cfg.SMTP.Auth, cfg.SMTP.Username, cfg.SMTP.Password = AuthPlain, "desk", "wrong"
+	_, stop := e.start(cfg)
+	e.waitRow(id, 10*time.Second, "a reply", func(r outboxRow) bool { return r.Reply != "" && r.LeaseOwner == nil })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SMTP.Password = "secret"
+	e.start(cfg)
+	if r := e.waitStatus(id, ticketing.OutboxSent, 10*time.Second); r.Attempts != 1 {
+		t.Errorf("row = %+v, want sent at its first charged attempt", r)
+	}
+	if st := e.smtpState(); st.LastOK.IsZero() || st.LastOK.Before(st.LastErrorAt) {
+		t.Errorf("SMTP state = %+v, want a success after the failure", st)
+	}
+}
