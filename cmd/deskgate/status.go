@@ -128,6 +128,9 @@ func printStatus(w io.Writer, st status, now time.Time) error {
 		if s, ok := stateWords[state]; ok {
 			state = s
 		}
+		if m.Owner == "" && m.State != string(mailin.StateNever) && m.State != string(mailin.StateStopped) {
+			state += " (as last recorded; no process holds it now)"
+		}
 		lastErr := "-"
 		if m.LastError != "" {
 			lastErr = at(m.LastErrorAt) + " " + clip(m.LastError, 200)

@@ -160,3 +160,32 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestStatusMarksMailboxNobodyHolds: the state of a mailbox whose process
+// died without a word is shown as what it last recorded.
+func TestStatusMarksMailboxNobodyHolds(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	then := now.Add(-3 * time.Hour)
+	st := status{Mailboxes: []mailboxStatus{
+		{Name: "dead", State: "idle", Since: &then, LastSync: &then},
+		{Name: "live", State: "idle", Since: &then, LastSync: &then, Owner: "host/42"},
+		{Name: "new", State: "never"},
+	}}
+	var out bytes.Buffer
+	if err := printStatus(&out, st, now); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	for _, c := range []struct {
+		line int
+		want string
+		mark bool
+	}{{1, "dead", true}, {2, "live", false}, {3, "new", false}} {
+		if !strings.HasPrefix(lines[c.line], c.want) || strings.Contains(lines[c.line], "no process holds it") != c.mark {
+			t.Errorf("line %d = %q, want %s marked %t as held by no process", c.line, lines[c.line], c.want, c.mark)
+		}
+	}
+	if !strings.Contains(lines[1], "(3h ago)") {
+		t.Errorf("line 1 = %q, want the age of its last sync", lines[1])
+	}
+}
