@@ -62,9 +62,15 @@ UPDATE mailboxes
        last_error_at = CASE WHEN $5 <> '' THEN now() ELSE last_error_at END
  WHERE name = $1 AND lease_owner = $2`
 
+// stateTimeout bounds one write of the state, so that a database that does
+// not answer holds up syncing no longer than this.
+const stateTimeout = 5 * time.Second
+
 // write records st now.
 func (r *recorder) write(ctx context.Context, st State, behind int64, ok bool, errText string) {
 	r.state, r.behind, r.written = st, behind, time.Now()
+	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
+	defer cancel()
 	if _, err := r.pool.Exec(ctx, recordStateSQL, r.name, r.owner, string(st), ok, errText, behind); err != nil && ctx.Err() == nil {
 		r.log.Debug("mailin: cannot record the mailbox's state", "state", st, "err", err)
 	}

@@ -47,7 +47,7 @@ func (r *stateRecorder) ok(ctx context.Context) {
 	}
 	r.okAt, r.failing = time.Now(), false
 	r.mu.Unlock()
-	_, _ = r.pool.Exec(ctx, recordSMTPOKSQL)
+	r.exec(ctx, recordSMTPOKSQL)
 }
 
 // failed records a failure of a session or of a transaction as a whole;
@@ -60,7 +60,7 @@ func (r *stateRecorder) failed(ctx context.Context, reply string, auth bool) {
 	}
 	r.failing, r.lastError, r.errAt = true, reply, time.Now()
 	r.mu.Unlock()
-	_, _ = r.pool.Exec(ctx, recordSMTPErrorSQL, reply, auth)
+	r.exec(ctx, recordSMTPErrorSQL, reply, auth)
 }
 
 // breaker records the circuit breaker's state; until is when it is
@@ -70,7 +70,15 @@ func (r *stateRecorder) breaker(ctx context.Context, open bool, until time.Time)
 	if open {
 		u = &until
 	}
-	_, _ = r.pool.Exec(ctx, recordBreakerSQL, open, u)
+	r.exec(ctx, recordBreakerSQL, open, u)
+}
+
+// exec runs one write, within recordTimeout even when ctx is done (the
+// last state of a stopping sender is still worth recording).
+func (r *stateRecorder) exec(ctx context.Context, sql string, args ...any) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	_, _ = r.pool.Exec(ctx, sql, args...)
 }
 
 // SMTPState is the SMTP side as `deskgate status` shows it. Times never
