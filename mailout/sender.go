@@ -367,11 +367,15 @@ func (s *Sender) logExpired(ns []ticketing.Notification) {
 // more than one sent message unrecorded).
 func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
 	deferred := ""
+	var paused ticketing.SendResult // after a refused login: the rest waits as the first does
 	lost := 0
 	var next time.Time
 	for _, n := range ns {
 		var r ticketing.SendResult
 		switch {
+		case paused.Untried:
+			r = paused
+			r.ID, r.Attempt = n.ID, n.Attempts
 		case deferred != "":
 			r = s.retry(n, deferred)
 			r.Untried = r.Result == ticketing.ResultRetry
@@ -388,7 +392,8 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			switch {
 			case AuthFailed(err):
 				r = s.loginRejected(ctx, c, n, r.Reply)
-				deferred = "not attempted after: " + r.Reply
+				paused = r
+				paused.Reply = "not attempted after: " + r.Reply
 			case r.Result == ticketing.ResultRetry && c.sc == nil:
 				s.state.failed(ctx, r.Reply, false)
 				s.smtp.Fail("mailout: SMTP server unreachable", err, "server", c.addr)

@@ -24,7 +24,8 @@ func (e *env) smtpState() SMTPState {
 func TestLoginRejectedPausesAndIsRecorded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, smtpmem.Options{Users: map[string]string{"desk": "secret"}})
-	ids := e.insert(row{}, row{}, row{})
+	// The last is near smtp.max_age: waiting for a login must not fail it.
+	ids := e.insert(row{}, row{}, row{}, row{createdAt: time.Now().Add(-47 * time.Hour)})
 	cfg := e.config()
 	cfg.SMTP.Auth, cfg.SMTP.Username, cfg.SMTP.Password = AuthPlain, "desk", "wrong"
 	cfg.RetryBase, cfg.RetryMax = time.Hour, time.Hour // one pause for the whole test
@@ -34,8 +35,8 @@ func TestLoginRejectedPausesAndIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		if r := e.row(id); r.Status != ticketing.OutboxQueued || r.Attempts != 0 {
-			t.Errorf("row %d = %+v, want queued and not charged an attempt", id, r)
+		if r := e.row(id); r.Status != ticketing.OutboxQueued || r.Attempts != 0 || time.Until(r.NextAttemptAt) < 10*time.Minute {
+			t.Errorf("row %d = %+v, want queued, not charged an attempt, due when the pause (15m, its cap) ends", id, r)
 		}
 	}
 	if n := e.logs.count(slog.LevelError, "mailout: SMTP login rejected"); n < 1 || n > cfg.Workers {
