@@ -24,6 +24,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"os"
@@ -256,6 +257,10 @@ type SMTP struct {
 	// MaxRecipients bounds the recipients of one SMTP transaction
 	// (1..1000, default 50); an email to more goes out in several.
 	MaxRecipients int `yaml:"max_recipients"`
+	// MaxPerMinute holds sending to at most this many emails in any
+	// minute per serve process (0..10000, default 0: unlimited); mail
+	// beyond it waits. Microsoft 365 takes 30 a minute per mailbox.
+	MaxPerMinute int `yaml:"max_per_minute"`
 	// MaxAttempts bounds the tries per notification (1..100, default 60)
 	// and MaxAge its lifetime (at least 1m, default 48h); after either it
 	// is failed. RetryBase is the first back-off (at least 1s, default 1m),
@@ -512,11 +517,12 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, literal, err := parse(data, path, env)
+	c, literal, unworkable, err := parse(data, path, env)
 	if err != nil {
 		return nil, err
 	}
-	if w := exposureWarning(path, info.Mode(), literal); w != "" {
+	c.warnings = unworkable
+	if w := cmp.Or(exposureWarning(path, info.Mode(), literal), plaintextWarning(path, literal)); w != "" {
 		c.warnings = append(c.warnings, w)
 	}
 	return c, nil
@@ -524,12 +530,13 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 
 // Parse is Load for a file already read; filename is used only in error messages.
 func Parse(data []byte, filename string, env func(string) (string, bool)) (*Config, error) {
-	c, _, err := parse(data, filename, env)
+	c, _, _, err := parse(data, filename, env)
 	return c, err
 }
 
-// parse is Parse, also returning the keys whose secret the file writes out ("path (line N)").
-func parse(data []byte, filename string, env func(string) (string, bool)) (*Config, []string, error) {
+// parse is Parse, also returning the keys whose secret the file writes out ("path (line N)")
+// and what cannot work as written (see unworkable).
+func parse(data []byte, filename string, env func(string) (string, bool)) (*Config, []string, []string, error) {
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
 	}
@@ -538,8 +545,9 @@ func parse(data []byte, filename string, env func(string) (string, bool)) (*Conf
 	d.document(data, &c)
 	validate(d, &c)
 	if len(d.problems) > 0 {
-		return nil, nil, &Error{File: filename, Problems: d.sorted()}
+		return nil, nil, nil, &Error{File: filename, Problems: d.sorted()}
 	}
-	c.setDefaults(validator{d}.has)
-	return &c, d.literal, nil
+	v := validator{d}
+	c.setDefaults(v.has)
+	return &c, d.literal, c.unworkable(v.has, v.line), nil
 }

@@ -8,9 +8,11 @@ import (
 )
 
 // Warnings lists what Load accepts but an operator should fix, one line each: a file that
-// every user of the machine may read (mode & 0o004) while it writes out a secret (a password,
-// a token or a desk secret that is not only ${VAR} references). Parse alone, which knows no
-// file mode, warns of nothing.
+// writes out a secret (a password, a token or a desk secret that is not only ${VAR}
+// references), more urgently when every user of the machine may read it (mode & 0o004); and
+// what is valid but cannot work (see unworkable): a mailbox's queue that no team serves while
+// new-ticket mail goes to the team, agents without desk.secrets, a calendar nothing uses.
+// Parse warns of nothing.
 func (c *Config) Warnings() []string {
 	return c.warnings
 }

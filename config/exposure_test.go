@@ -9,8 +9,8 @@ import (
 
 // TestWorldReadableLiteralSecrets: a file anyone on the machine may read
 // that writes out a secret, rather than taking it from the environment,
-// loads with a warning naming the keys and their lines; a private file,
-// or one with only ${VAR} references, loads without.
+// loads with a warning naming the keys and their lines; a private file
+// with a milder one; a file with only ${VAR} references without.
 func TestWorldReadableLiteralSecrets(t *testing.T) {
 	literal := `desk:
   name: Example Desk
@@ -41,7 +41,8 @@ mailboxes:
 	}{
 		{"literal secrets, readable by all", literal, 0o644,
 			"is readable by every user of this machine (mode 0644) and writes out secrets: desk.secrets[0].secret (line 6), smtp.password (line 7), mailboxes[1].oauth2_token (line 16); write them as ${VAR} references to the environment, or chmod o-r "},
-		{"literal secrets, private", literal, 0o640, ""},
+		{"literal secrets, private", literal, 0o640,
+			"writes out secrets: desk.secrets[0].secret (line 6), smtp.password (line 7), mailboxes[1].oauth2_token (line 16); write them as ${VAR} references to the environment, so that"},
 		{"references only, readable by all", referenced, 0o644, ""},
 	} {
 		path := filepath.Join(t.TempDir(), "deskgate.yaml")
@@ -55,7 +56,13 @@ mailboxes:
 		if err != nil {
 			t.Fatalf("%s: Load = %v", tc.name, err)
 		}
-		got := strings.Join(c.Warnings(), "\n")
+		var secrets []string // the other warnings are about the missing teams
+		for _, w := range c.Warnings() {
+			if strings.Contains(w, "writes out secrets") {
+				secrets = append(secrets, w)
+			}
+		}
+		got := strings.Join(secrets, "\n")
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, path+" "+tc.want) {
 			t.Errorf("%s: Warnings() = %q, want %q", tc.name, got, tc.want)
 		}

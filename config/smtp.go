@@ -25,6 +25,7 @@ const (
 	// server take at least 100.
 	defaultSMTPMaxRecipients = 50
 	maxSMTPRecipients        = 1000
+	maxSMTPPerMinute         = 10000
 )
 
 // Addr returns the SMTP server's address as host:port, suitable for net.Dial.
@@ -61,6 +62,7 @@ func (v validator) smtp(s *SMTP) {
 	v.minDuration(p+".timeout", s.Timeout, time.Second)
 	v.intRange(p+".workers", s.Workers, 1, maxSMTPWorkers)
 	v.intRange(p+".max_recipients", s.MaxRecipients, 1, maxSMTPRecipients)
+	v.intRange(p+".max_per_minute", s.MaxPerMinute, 0, maxSMTPPerMinute)
 	v.intRange(p+".max_attempts", s.MaxAttempts, 1, maxSMTPAttempts)
 	v.minDuration(p+".max_age", s.MaxAge, time.Minute)
 	v.minDuration(p+".retry_base", s.RetryBase, time.Second)

@@ -107,6 +107,8 @@ func TestSMTPProblems(t *testing.T) {
 			"16:14: smtp.retry_max: must be at least 1s"}},
 		{"max_recipients", withSMTP("  host: smtp.example.com\n  max_recipients: 1001\n"), []string{
 			"11:19: smtp.max_recipients: must be between 1 and 1000"}},
+		{"max_per_minute", withSMTP("  host: smtp.example.com\n  max_per_minute: -1\n"), []string{
+			"11:19: smtp.max_per_minute: must be between 0 and 10000"}},
 		{"retry_max below retry_base", withSMTP("  host: smtp.example.com\n  retry_base: 10m\n  retry_max: 5m\n"), []string{
 			"12:14: smtp.retry_max: must be at least smtp.retry_base"}},
 		{"retry_base above the default retry_max", withSMTP("  host: smtp.example.com\n  retry_base: 2h\n"), []string{

@@ -112,6 +112,17 @@ func RetryQuarantined(ctx context.Context, db ticketing.DB, id int64) (int64, er
 	return tag.RowsAffected(), nil
 }
 
+const quarantinedSQL = `SELECT count(*) FROM inbound WHERE status = 'quarantined'`
+
+// CountQuarantined returns how many captured messages are quarantined.
+func CountQuarantined(ctx context.Context, db ticketing.DB) (int64, error) {
+	var n int64
+	if err := db.QueryRow(ctx, quarantinedSQL).Scan(&n); err != nil {
+		return 0, fmt.Errorf("mailin: counting quarantined mail: %w", err)
+	}
+	return n, nil
+}
+
 // InboundStatuses lists the statuses of a captured message: pending until
 // processed, then what became of it.
 func InboundStatuses() []string {

@@ -61,11 +61,13 @@ func renewLease(ctx context.Context, pool *pgxpool.Pool, name, owner string, ttl
 }
 
 const releaseLeaseSQL = `
-UPDATE mailboxes SET lease_owner = NULL, lease_until = NULL
+UPDATE mailboxes SET lease_owner = NULL, lease_until = NULL,
+       state = 'stopped', state_since = now(), state_at = now()
  WHERE name = $1 AND lease_owner = $2`
 
 // releaseLease gives up owner's lease so that a standby can take over at
-// once.
+// once, and records the mailbox as stopped (a standby that takes over
+// records its own state).
 func releaseLease(ctx context.Context, pool *pgxpool.Pool, name, owner string) error {
 	if _, err := pool.Exec(ctx, releaseLeaseSQL, name, owner); err != nil {
 		return dbErr(fmt.Errorf("mailin: release lease on %q: %w", name, err))

@@ -28,3 +28,11 @@ func fromDatabase(err error) bool {
 // credentials, an expired token, a locked account. It is logged as an
 // error every time, since it will not pass on its own.
 var errLoginRejected = errors.New("login rejected")
+
+// AuthFailed reports whether err is an authentication failure: the server
+// refused the login. It is the one place that decides, for logging (ERROR
+// every time), back-off (the long one) and the mailbox's recorded state
+// (auth_failed); an OAuth2 token that cannot be refreshed belongs here too.
+func AuthFailed(err error) bool {
+	return errors.Is(err, errLoginRejected)
+}

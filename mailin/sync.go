@@ -45,6 +45,8 @@ type Syncer struct {
 	warnedMove  bool
 	batches     int           // capture transactions attempted, for hooks
 	persistent  time.Duration // when a fault is called lasting; tests lower it
+	heartbeat   time.Duration // DefaultHeartbeat; tests lower it
+	state       *recorder     // the mailbox's recorded state, while we hold the lease
 }
 
 // maxStandbyRetry bounds how long a standby waits between attempts to take
@@ -79,6 +81,7 @@ func NewSyncer(pool *pgxpool.Pool, mb Mailbox, owner string, log *slog.Logger, d
 		db:          db,
 		backoffBase: time.Second,
 		backoffMax:  4 * time.Minute,
+		heartbeat:   DefaultHeartbeat,
 	}
 }
 
@@ -188,6 +191,7 @@ func (s *Syncer) lead(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel(nil)
 
+	s.state = &recorder{pool: s.pool, name: s.mb.Name, owner: s.owner, every: s.heartbeat, log: s.log}
 	bo := backoff{base: s.backoffBase, max: s.backoffMax}
 	for {
 		err := s.session(ctx, &bo)
@@ -196,6 +200,9 @@ func (s *Syncer) lead(ctx context.Context) error {
 		}
 		if errors.Is(err, errLeaseLost) {
 			return err
+		}
+		if !fromDatabase(err) {
+			s.state.failed(ctx, err)
 		}
 		d := retryIn(&bo, err)
 		s.fault(err, "retry_in", d.Round(time.Millisecond))
@@ -214,7 +221,7 @@ const maxRetryWait = 15 * time.Second
 // retryIn returns how long to wait before the next attempt after err.
 func retryIn(bo *backoff, err error) time.Duration {
 	d := bo.next()
-	if errors.Is(err, errLoginRejected) {
+	if AuthFailed(err) {
 		return d
 	}
 	return min(d, jitter(maxRetryWait))
@@ -225,7 +232,7 @@ func (s *Syncer) fault(err error, attrs ...any) {
 	switch {
 	case fromDatabase(err):
 		s.db.Fail("mailin: database unavailable; syncing paused", err, attrs...)
-	case errors.Is(err, errLoginRejected):
+	case AuthFailed(err):
 		s.log.Error("mailin: IMAP login rejected; check the mailbox's credentials", append([]any{"source", outage.IMAP, "err", err}, attrs...)...)
 	default:
 		s.imap.Fail("mailin: IMAP session failed; reconnecting", err, attrs...)
@@ -337,6 +344,7 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 			return err
 		}
 	}
+	s.state.connected(ctx, behindAtSelect(sel, cn.lastUID))
 	s.log.Debug("mailin: connected", "folder", s.mb.Folder, "uidvalidity", cn.uidValidity, "last_uid", cn.lastUID,
 		"idle", cn.canIdle, "move", cn.canMove)
 
@@ -350,6 +358,7 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 		}
 		s.imap.OK("mailin: mailbox reachable again")
 		s.dbOK()
+		s.state.synced(ctx)
 		bo.reset()
 		if cn.canIdle {
 			err = s.idle(ctx, cn)
@@ -448,6 +457,8 @@ func (s *Syncer) sync(ctx context.Context, cn *conn) error {
 		return err
 	}
 	slices.SortFunc(infos, func(a, b msgInfo) int { return int(int64(a.uid) - int64(b.uid)) })
+	all := infos
+	s.state.catchingUp(ctx, int64(len(all)), s.mb.BatchSize)
 	// Pipelined: while one batch is stored, the next is fetched. Batches
 	// are stored strictly in order, each only after the previous committed,
 	// and marked on the server only once committed.
@@ -467,6 +478,7 @@ func (s *Syncer) sync(ctx context.Context, cn *conn) error {
 			}
 			stored = nil
 			cn.lastUID = pending.lastUID
+			s.state.catchingUp(ctx, above(all, cn.lastUID), s.mb.BatchSize)
 			if err := s.markCaptured(ctx, cn, pending.msgs); err != nil {
 				return err
 			}

@@ -39,6 +39,9 @@ type breakerState struct {
 
 // automaticAllowed reports whether automatic mail may be claimed, counting
 // recent automatic mail in the database at most once per second (or Poll).
+// Each change is recorded in smtp_state for `deskgate status`; with
+// several processes, the last to decide is shown (they decide from the
+// same count).
 func (s *Sender) automaticAllowed(ctx context.Context) (bool, error) {
 	cfg := s.cfg.Breaker
 	if cfg.Max < 0 {
@@ -62,12 +65,15 @@ func (s *Sender) automaticAllowed(ctx context.Context) (bool, error) {
 	switch {
 	case n > cfg.Max && !b.open:
 		b.open, b.until = true, now.Add(cfg.Pause)
+		s.state.breaker(ctx, true, b.until)
 		s.log.Error(fmt.Sprintf("automatic mail paused: %d queued in last %v, more than %d; possible mail loop", n, cfg.Window, cfg.Max),
 			"queued", n, "window", cfg.Window, "max", cfg.Max, "pause", cfg.Pause)
 	case n > cfg.Max:
 		b.until = now.Add(cfg.Pause)
+		s.state.breaker(ctx, true, b.until)
 	case b.open:
 		b.open = false
+		s.state.breaker(ctx, false, time.Time{})
 		s.log.Warn(fmt.Sprintf("automatic mail resumed: %d queued in last %v, at most %d", n, cfg.Window, cfg.Max),
 			"queued", n, "window", cfg.Window, "max", cfg.Max)
 	}

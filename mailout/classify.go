@@ -41,16 +41,7 @@ func classify(err error) (result string, reply string) {
 	if errors.As(err, &ze) {
 		return failed, reply
 	}
-	code := 0
-	var te *textproto.Error
-	var ge *gomail.SendError
-	switch {
-	case errors.As(err, &te):
-		code = te.Code
-	case errors.As(err, &ge):
-		code = ge.ErrorCode()
-	}
-	if code/100 == 5 && code != 530 {
+	if code := replyCode(err); code/100 == 5 && code != 530 {
 		return failed, reply
 	}
 	return retry, reply
@@ -74,4 +65,28 @@ func flatten(s string) string {
 		s = s[:2000] + "…"
 	}
 	return s
+}
+
+// AuthFailed reports whether err is an authentication failure: the server
+// refused our login (535 bad credentials, 534 a stronger mechanism or an
+// app password needed, 530 authentication required, including a 530 to
+// MAIL). It is the one place that decides, for logging (ERROR), pausing
+// the sender and the recorded state; an OAuth2 token that cannot be
+// refreshed belongs here too.
+func AuthFailed(err error) bool {
+	code := replyCode(err)
+	return code == 535 || code == 534 || code == 530
+}
+
+// replyCode returns the SMTP reply code err carries, 0 for none.
+func replyCode(err error) int {
+	var te *textproto.Error
+	var ge *gomail.SendError
+	switch {
+	case errors.As(err, &te):
+		return te.Code
+	case errors.As(err, &ge):
+		return ge.ErrorCode()
+	}
+	return 0
 }

@@ -90,6 +90,16 @@ type SenderConfig struct {
 	// SummaryEvery is how often deferred deliveries are summarised in one
 	// line; default DefaultSummaryEvery.
 	SummaryEvery time.Duration
+	// MaxPerMinute, when above 0, holds sending to at most that many
+	// emails in any minute, across all workers of this Sender (Microsoft
+	// 365 takes 30 a minute per mailbox). Mail beyond it waits in the
+	// outbox, unclaimed, and is not charged an attempt. Each process has
+	// its own budget: with several serve processes, divide the provider's
+	// rate among them.
+	MaxPerMinute int
+	// Heartbeat is how often, at most, an unchanged SMTP state is
+	// rewritten; default DefaultHeartbeat.
+	Heartbeat time.Duration
 	// Database follows database faults; nil: the sender's own. serve
 	// shares one with mailbox sync and processing, so that one database
 	// outage is logged once.
@@ -108,6 +118,9 @@ type Sender struct {
 
 	wake    wakeup
 	breaker breakerState
+	rate    *limiter       // nil: no MaxPerMinute
+	auth    authHold       // sending paused after rejected logins
+	state   *stateRecorder // the SMTP side's recorded state
 
 	clients  []*client
 	heldBy   atomic.Int64    // Unix nanoseconds: when the claims end as last renewed
@@ -120,6 +133,8 @@ type Sender struct {
 func NewSender(log *slog.Logger, pool *pgxpool.Pool, cfg SenderConfig) *Sender {
 	cfg, err := cfg.withDefaults()
 	return &Sender{log: log, pool: pool, cfg: cfg, err: err,
+		rate:     newLimiter(cfg.MaxPerMinute, time.Minute),
+		state:    &stateRecorder{pool: pool, every: cfg.Heartbeat},
 		db:       cmp.Or(cfg.Database, outage.New(log, outage.Database, cfg.Persistent)),
 		smtp:     outage.New(log, outage.SMTP, cfg.Persistent),
 		deferred: outage.NewSummary(log, slog.LevelWarn, outage.SMTP, "deliveries deferred", cfg.SummaryEvery)}
@@ -137,6 +152,9 @@ func (c SenderConfig) withDefaults() (SenderConfig, error) {
 	}
 	if c.Lease <= 0 {
 		c.Lease = DefaultLease
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = DefaultHeartbeat
 	}
 	if c.SummaryEvery <= 0 {
 		c.SummaryEvery = DefaultSummaryEvery
@@ -256,6 +274,14 @@ func (s *Sender) work(ctx context.Context, c *client) {
 	defer timer.Stop()
 	var errDelay time.Duration
 	for ctx.Err() == nil {
+		if d := s.paused(); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+			case <-timer.C:
+			}
+			continue
+		}
 		wake := s.wake.channel() // before claiming, so no notification is missed
 		claimed, next, err := s.round(ctx, c, &pending)
 		wait := s.cfg.Poll
@@ -267,7 +293,7 @@ func (s *Sender) work(ctx context.Context, c *client) {
 			// Logged by s.db, once per fault.
 			errDelay = min(max(2*errDelay, 100*time.Millisecond), max(s.cfg.Poll, time.Second), 30*time.Second)
 			wait = errDelay
-		case claimed == s.cfg.Batch:
+		case claimed > 0 && claimed == s.claimSize():
 			errDelay = 0
 			continue // more may be due
 		default:
@@ -303,7 +329,7 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 		return 0, time.Time{}, err
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
-	ns, err := ticketing.ClaimNotifications(cctx, s.pool, s.cfg.Owner, s.cfg.Lease, s.cfg.Batch, auto)
+	ns, err := ticketing.ClaimNotifications(cctx, s.pool, s.cfg.Owner, s.cfg.Lease, s.claimSize(), auto)
 	cancel()
 	if err != nil {
 		s.db.Fail("mailout: claiming notifications failed", err)
@@ -341,15 +367,21 @@ func (s *Sender) logExpired(ns []ticketing.Notification) {
 // more than one sent message unrecorded).
 func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
 	deferred := ""
+	var paused ticketing.SendResult // after a refused login: the rest waits as the first does
 	lost := 0
 	var next time.Time
 	for _, n := range ns {
 		var r ticketing.SendResult
 		switch {
+		case paused.Untried:
+			r = paused
+			r.ID, r.Attempt = n.ID, n.Attempts
 		case deferred != "":
 			r = s.retry(n, deferred)
 			r.Untried = r.Result == ticketing.ResultRetry
 		case ctx.Err() != nil:
+			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true}
+		case !s.rate.wait(ctx): // its turn under MaxPerMinute, before the claim is checked
 			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: shutting down", Retry: time.Now(), Untried: true}
 		case time.Until(s.heldUntil()) < s.cfg.Lease/3:
 			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: claim not renewed", Retry: time.Now(), Untried: true}
@@ -358,7 +390,12 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			r, err = s.deliverOne(ctx, c, n)
 			var se *setupError
 			switch {
+			case AuthFailed(err):
+				r = s.loginRejected(ctx, c, n, r.Reply)
+				paused = r
+				paused.Reply = "not attempted after: " + r.Reply
 			case r.Result == ticketing.ResultRetry && c.sc == nil:
+				s.state.failed(ctx, r.Reply, false)
 				s.smtp.Fail("mailout: SMTP server unreachable", err, "server", c.addr)
 				lost++
 				if lost == 2 || errors.As(err, &se) {
@@ -366,6 +403,8 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 				}
 			case c.sc != nil:
 				s.smtp.OK("mailout: SMTP server reachable again", "server", c.addr)
+				s.auth.ok()
+				s.state.ok(ctx)
 			}
 			if r.Result == ticketing.ResultRetry {
 				s.deferred.Add(token.Redact(r.Reply))
@@ -383,6 +422,27 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 	}
 	s.store(ctx, pending) // the untried, handed back
 	return next
+}
+
+// claimSize is how many notifications a worker claims: a batch, or fewer
+// when MaxPerMinute allows fewer now (but one at least, which waits for
+// its turn), so that no worker holds claims it cannot send soon.
+func (s *Sender) claimSize() int {
+	return max(s.rate.free(s.cfg.Batch), 1)
+}
+
+// paused returns how long sending is still paused after a rejected login.
+func (s *Sender) paused() time.Duration { return s.auth.remaining() }
+
+// loginRejected logs and records a login the server refused, pauses
+// sending (see authHold), and returns n's result: handed back untried,
+// due when sending resumes.
+func (s *Sender) loginRejected(ctx context.Context, c *client, n ticketing.Notification, reply string) ticketing.SendResult {
+	until := s.auth.fail(s.cfg.RetryBase, s.cfg.RetryMax)
+	s.log.Error("mailout: SMTP login rejected; check the smtp credentials; sending paused",
+		"source", outage.SMTP, "server", c.addr, "reply", token.Redact(reply), "retry_in", time.Until(until).Round(time.Second))
+	s.state.failed(ctx, reply, true)
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply, Retry: until, Untried: true}
 }
 
 // fail is the result of a permanent failure.

@@ -39,14 +39,23 @@ func withDB(ctx context.Context, f func(*pgxpool.Pool) error) error {
 		return err
 	}
 	defer pool.Close()
-	var ready bool
-	if err := pool.QueryRow(ctx, `SELECT to_regclass('inbound') IS NOT NULL`).Scan(&ready); err != nil {
-		return fmt.Errorf("database: %w", err)
+	ready, err := hasSchema(ctx, pool)
+	if err != nil {
+		return err
 	}
 	if !ready {
 		return errors.New("the database has no deskgate schema yet: run deskgate migrate (deskgate serve also does it at start)")
 	}
 	return f(pool)
+}
+
+// hasSchema reports whether the database holds a deskgate schema.
+func hasSchema(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	var ready bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('inbound') IS NOT NULL`).Scan(&ready); err != nil {
+		return false, fmt.Errorf("database: %w", err)
+	}
+	return ready, nil
 }
 
 // withMigratedDB runs f on a pool for $DESKGATE_DATABASE_URL after bringing

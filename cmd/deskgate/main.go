@@ -5,7 +5,8 @@
 //
 //	deskgate serve                 sync the mailboxes and process mail until stopped
 //	deskgate migrate               bring the database schema up to date
-//	deskgate config check          validate deskgate.yaml and report every problem
+//	deskgate config check [-connect]   validate deskgate.yaml (and log in to every server)
+//	deskgate status [-json]        each mailbox's state, the SMTP side, the outbox, the quarantine
 //	deskgate ticket list|show N    read tickets (-json for scripts)
 //	deskgate templates check|preview EVENT   check or show notification mail
 //	deskgate rules test -message FILE | -replay N   what the rules make of mail
@@ -58,7 +59,10 @@ const usage = `deskgate - email-driven helpdesk gateway
 Usage:
   deskgate serve [-config FILE]          sync the mailboxes and turn mail into tickets until stopped
   deskgate migrate                       apply database migrations and print the schema version
-  deskgate config check [-config FILE]   validate the configuration, reporting every problem
+  deskgate config check [-connect] [-config FILE]   validate the configuration, reporting every problem;
+                                         -connect also logs in to every mailbox, the SMTP server and PostgreSQL
+  deskgate status [-json]                every mailbox's state, last sync, last error and messages behind; the
+                                         SMTP side, the outbox's queue, the circuit breaker and the quarantine
   deskgate ticket list [-status S] [-limit N] [-json]
   deskgate ticket show N [-json]
   deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
@@ -101,10 +105,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "serve":
 		return serveCmd(ctx, rest, log)
+	case "status":
+		return statusCmd(ctx, rest, stdout)
 	case "migrate":
 		return migrateCmd(ctx, rest, stdout, log)
 	case "config":
-		return configCmd(rest, stdout)
+		return configCmd(ctx, rest, stdout)
 	case "ticket":
 		return ticketCmd(ctx, rest, stdout)
 	case "inbound":

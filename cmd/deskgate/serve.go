@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -224,7 +223,7 @@ func senderConfig(cfg *config.Config, owner string) mailout.SenderConfig {
 	return mailout.SenderConfig{
 		SMTP: mailout.Config{Host: sm.Host, Port: sm.Port, TLS: string(sm.TLS), Auth: string(sm.Auth),
 			Username: sm.Username, Password: sm.Password, OAuth2Token: sm.OAuth2Token, HELO: sm.HELO, Timeout: sm.Timeout},
-		Workers: sm.Workers, Owner: owner, MaxRecipients: sm.MaxRecipients,
+		Workers: sm.Workers, Owner: owner, MaxRecipients: sm.MaxRecipients, MaxPerMinute: sm.MaxPerMinute,
 		MaxAttempts: sm.MaxAttempts, MaxAge: sm.MaxAge, RetryBase: sm.RetryBase, RetryMax: sm.RetryMax,
 		Breaker:     mailout.Breaker{Window: b.Window, Max: b.Max, Pause: b.Pause},
 		SuppressFor: cfg.Notifications.BounceSuppression,
@@ -265,35 +264,4 @@ func mailboxConfig(mb config.Mailbox) mailin.Mailbox {
 		m.MarkNone = true
 	}
 	return m
-}
-
-func configCmd(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
-		return usageError("config: want check")
-	}
-	flags := flag.NewFlagSet("config check", flag.ContinueOnError)
-	path := configFlag(flags)
-	if _, err := parseArgs(flags, args[1:], noNumber); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	// Templates, calendars and rule conditions are checked by building them.
-	if _, err := deskConfig(cfg); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: OK: desk %s <%s>, %d mailbox(es), %d rule(s)\n", *path, cfg.Desk.Name, cfg.Desk.Address, len(cfg.Mailboxes), len(cfg.Rules))
-	for _, mb := range cfg.Mailboxes {
-		auth := "password"
-		if mb.OAuth2Token != "" {
-			auth = "XOAUTH2 token"
-		}
-		fmt.Fprintf(stdout, "  %-12s %s (%s, %s as %s) folder %s -> queue %s\n", mb.Name, mb.Addr(), mb.TLS, auth, mb.Username, mb.Folder, mb.Queue)
-	}
-	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(stdout, "warning: %s\n", w)
-	}
-	return nil
 }

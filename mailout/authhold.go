@@ -1,0 +1,48 @@
+package mailout
+
+import (
+	"sync"
+	"time"
+)
+
+// maxAuthHold bounds the pause after rejected logins.
+const maxAuthHold = 15 * time.Minute
+
+// authHold pauses all of a Sender's workers after the SMTP server refused
+// the login: retrying a wrong password quickly locks accounts and helps
+// nobody. The pause is RetryBase after the first refusal and doubles with
+// each one in a row, up to the smaller of RetryMax and maxAuthHold; the
+// first session that works ends it. Mail waits meanwhile, handed back
+// untried: it is neither failed nor charged an attempt.
+type authHold struct {
+	mu    sync.Mutex
+	until time.Time
+	n     int
+}
+
+// fail records a refused login and returns when sending resumes.
+func (h *authHold) fail(base, top time.Duration) time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := base
+	for i := 0; i < h.n && d < top; i++ {
+		d *= 2
+	}
+	h.n++
+	h.until = time.Now().Add(min(d, top, maxAuthHold))
+	return h.until
+}
+
+// ok records a session that worked.
+func (h *authHold) ok() {
+	h.mu.Lock()
+	h.n, h.until = 0, time.Time{}
+	h.mu.Unlock()
+}
+
+// remaining returns how long sending is still paused, 0 when it is not.
+func (h *authHold) remaining() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return max(time.Until(h.until), 0)
+}
