@@ -151,12 +151,19 @@ func (s *Server) Addr() string { return s.addr }
 // Append adds a message to folder, creating the folder if needed, and
 // returns its UID.
 func (s *Server) Append(folder string, raw []byte) (uint32, error) {
+	return s.AppendAt(folder, raw, time.Time{})
+}
+
+// AppendAt is Append with the message's INTERNALDATE set to date (the
+// time of appending when date is zero), as mail delivered while deskgate
+// was down carries the time it arrived.
+func (s *Server) AppendAt(folder string, raw []byte, date time.Time) (uint32, error) {
 	s.folderMu.Lock()
 	defer s.folderMu.Unlock()
 	if err := s.ensureFolder(folder); err != nil {
 		return 0, err
 	}
-	data, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{})
+	data, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{Time: date})
 	if err != nil {
 		return 0, fmt.Errorf("imapmem: append to %q: %w", folder, err)
 	}
