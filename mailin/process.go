@@ -201,6 +201,9 @@ type captured struct {
 	truncated bool
 	reason    string // why a stub was captured instead of the whole message
 	raw       []byte
+	// handling and handlingReason were decided at capture.
+	handling       Handling
+	handlingReason string
 }
 
 // maxBatchRaw bounds the raw mail one batch holds in memory (parsed and
@@ -214,7 +217,7 @@ SELECT id, octet_length(raw) FROM inbound
 WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 
 const loadSQL = `
-SELECT id, mailbox, uid, size, truncated, reason, raw FROM inbound WHERE id = ANY($1) ORDER BY id`
+SELECT id, mailbox, uid, size, truncated, reason, raw, handling, handling_reason FROM inbound WHERE id = ANY($1) ORDER BY id`
 
 // claim locks pending captures and loads the oldest of them that fit
 // maxBatchRaw; the rest are released at commit for the next batch.
@@ -241,7 +244,8 @@ func claim(ctx context.Context, tx pgx.Tx, limit int) ([]captured, error) {
 	}
 	var c captured
 	var caps []captured
-	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.reason, &c.raw}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.reason, &c.raw,
+		&c.handling, &c.handlingReason}, func() error {
 		caps = append(caps, c)
 		return nil
 	})
@@ -294,7 +298,7 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 	var ins []ticketing.Inbound
 	var idx []int
 	for i := range b.caps {
-		if b.failures[i] == "" {
+		if b.failures[i] == "" && b.caps[i].handling != HandleSkip {
 			ins = append(ins, b.parsed[i])
 			idx = append(idx, i)
 		}
@@ -308,6 +312,8 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 	for i, f := range b.failures {
 		if f != "" {
 			results[i] = ticketing.Outcome{Status: ticketing.StatusQuarantined, Reason: f}
+		} else if c := b.caps[i]; c.handling == HandleSkip {
+			results[i] = ticketing.Outcome{Status: ticketing.StatusIgnored, Reason: c.handlingReason}
 		}
 	}
 	for k, i := range idx {
@@ -398,6 +404,9 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 		return in, err.Error()
 	}
 	in.CaptureID, in.Mailbox, in.Queue = c.id, c.mailbox, p.cfg.Queues[c.mailbox]
+	if c.handling == HandleQuiet {
+		in.Quiet = c.handlingReason
+	}
 	if in.Queue == "" {
 		in.Queue = c.mailbox
 	}

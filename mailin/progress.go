@@ -1,0 +1,86 @@
+package mailin
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A catch-up of more than catchUpLogOver messages logs its progress every
+// catchUpLogEvery, and a final line.
+const (
+	catchUpLogOver  = 300
+	catchUpLogEvery = 10 * time.Second
+)
+
+// progress logs how a long catch-up advances: done, remaining, rate and
+// ETA, from a ticker of its own, so that a slow batch cannot delay a line.
+type progress struct {
+	log   *slog.Logger
+	total int
+	start time.Time
+	done  atomic.Int64
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// startProgress starts logging the capture of total messages every
+// every; it returns nil (which logs nothing) for a short sync.
+func startProgress(log *slog.Logger, total int, every time.Duration) *progress {
+	if total <= catchUpLogOver {
+		return nil
+	}
+	p := &progress{log: log, total: total, start: time.Now(), stop: make(chan struct{})}
+	log.Info("mailin: catching up", "messages", total)
+	p.wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.report()
+			}
+		}
+	})
+	return p
+}
+
+// add counts n more messages captured.
+func (p *progress) add(n int) {
+	if p != nil {
+		p.done.Add(int64(n))
+	}
+}
+
+func (p *progress) report() {
+	done := int(p.done.Load())
+	took := time.Since(p.start)
+	rate := float64(done) / took.Seconds()
+	attrs := []any{"done", done, "remaining", p.total - done, "rate", roundRate(rate)}
+	if rate > 0 {
+		attrs = append(attrs, "eta", time.Duration(float64(p.total-done)/rate*float64(time.Second)).Round(time.Second))
+	}
+	p.log.Info("mailin: catching up", attrs...)
+}
+
+// end stops the ticker; after a complete catch-up (ok) it logs the final
+// line.
+func (p *progress) end(ok bool) {
+	if p == nil {
+		return
+	}
+	close(p.stop)
+	p.wg.Wait()
+	if !ok {
+		return
+	}
+	took := time.Since(p.start)
+	p.log.Info("mailin: caught up", "messages", p.total, "took", took.Round(time.Millisecond),
+		"rate", roundRate(float64(p.total)/took.Seconds()))
+}
+
+// roundRate is a rate in messages per second, to one decimal.
+func roundRate(r float64) float64 { return float64(int64(r*10+0.5)) / 10 }
