@@ -133,6 +133,10 @@ func TestFirstStartSkip(t *testing.T) {
 	if !strings.Contains(SkipReason, "present before the mailbox was connected") {
 		t.Errorf("SkipReason = %q, want it to say the mail was present before the mailbox was connected", SkipReason)
 	}
+	rs, err := ListInbound(context.Background(), e.pool, ticketing.StatusIgnored, 10)
+	if err != nil || len(rs) != 2 || rs[0].Handling != "skip" || rs[0].HandlingReason != SkipReason {
+		t.Errorf("ListInbound(ignored) = %+v, %v; want the two skipped messages with their handling", rs, err)
+	}
 	var tickets int
 	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM tickets`).Scan(&tickets); err != nil || tickets != 1 {
 		t.Errorf("tickets = %d (%v), want 1", tickets, err)
