@@ -2,13 +2,19 @@ package mailin
 
 import (
 	"context"
+	"crypto/sha256"
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"deskgate/internal/dbtest"
 	"deskgate/internal/imapmem"
+	"deskgate/mailin/parse"
 	"deskgate/ticketing"
 )
 
@@ -254,12 +260,83 @@ func TestProgressReport(t *testing.T) {
 	p.end(true)
 	lines := lc.find("INFO mailin: catching up done=250 remaining=750 rate=")
 	if len(lines) != 1 || !strings.Contains(lines[0], " eta=") {
-		t.Errorf("progress lines = %q, want one with done, remaining, rate and eta", lc.records)
+		t.Errorf("progress lines = %q, want one with done, remaining, rate and eta", lc.find(""))
 	}
 	if got := lc.find("INFO mailin: caught up messages=1000 took="); len(got) != 1 {
-		t.Errorf("final lines = %q, want one", lc.records)
+		t.Errorf("final lines = %q, want one", lc.find(""))
 	}
 	if startProgress(log, catchUpLogOver, time.Hour) != nil {
 		t.Errorf("startProgress(%d messages) logs, want nil for a short sync", catchUpLogOver)
+	}
+}
+
+// TestDrainLogsProgress: processing a backlog logs, at each tick while it
+// runs, how many messages are done and remain, and a final line; a drain
+// during which no tick came logs nothing.
+func TestDrainLogsProgress(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	const n = 40
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = message(i, "")
+	}
+	captureRaw(t, pool, false, nil, raws...)
+	lc := &logCount{}
+	log := slog.New(&countingHandler{Handler: slog.NewTextHandler(io.Discard, nil), n: lc})
+	p := NewProcessor(pool, ticketing.NewDesk(log, ticketing.Config{}), ProcessorConfig{BatchSize: 10, Workers: 1}, log)
+	tick := make(chan time.Time)
+	p.ticks = func() (<-chan time.Time, func()) { return tick, func() {} }
+	// The second batch is parsed while the first is applied; it waits
+	// until the first is committed and a tick was logged.
+	release := make(chan struct{})
+	var calls atomic.Int64
+	p.parse = func(raw []byte, opts parse.Options) (ticketing.Inbound, error) {
+		if calls.Add(1) == 11 {
+			<-release
+		}
+		return parse.Message(raw, opts)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := p.Drain(context.Background()); done <- err }()
+	eventually(t, 10*time.Second, func() error {
+		if p.processed.Load() < 10 {
+			return errString("first batch not committed")
+		}
+		return nil
+	})
+	tick <- time.Now()
+	eventually(t, 10*time.Second, func() error {
+		if len(lc.find("INFO mailin: processing captured mail done=10 remaining=30 rate=", "eta=")) != 1 {
+			return errString("no progress line: " + strings.Join(lc.find(""), "; "))
+		}
+		return nil
+	})
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Drain() = %v", err)
+	}
+	if got := lc.find("INFO mailin: processed captured mail messages=40 took="); len(got) != 1 {
+		t.Errorf("final lines = %q, want one", lc.find(""))
+	}
+
+	// A short drain without a tick logs nothing.
+	captureMore(t, pool, n+1, message(n, ""))
+	before := len(lc.find("captured mail"))
+	if _, err := p.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := lc.find("captured mail"); len(got) != before {
+		t.Errorf("a short drain logged %q, want nothing", got[before:])
+	}
+}
+
+// captureMore records raw as message uid of mailbox "desk".
+func captureMore(t *testing.T, pool *pgxpool.Pool, uid int, raw []byte) {
+	t.Helper()
+	s := sha256.Sum256(raw)
+	if _, err := pool.Exec(context.Background(), `INSERT INTO inbound (mailbox, uidvalidity, uid, sha256, size, raw)
+		VALUES ('desk', 1, $1, $2, $3, $4)`, uid, s[:], len(raw), raw); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,10 @@ type Processor struct {
 	wake chan struct{}
 	// parse is parse.Message; tests stand in a slow parser.
 	parse func([]byte, parse.Options) (ticketing.Inbound, error)
+	// processed counts the messages committed, for progress lines
+	// (watchDrain) at each of ticks (progressTicks; tests tick by hand).
+	processed atomic.Int64
+	ticks     func() (<-chan time.Time, func())
 }
 
 // NewProcessor returns a Processor; Run starts it.
@@ -68,7 +73,8 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 	if db == nil {
 		db = outage.New(log, outage.Database, 0)
 	}
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message}
+	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message,
+		ticks: progressTicks}
 }
 
 // Wake tells the processor that new mail was captured. It never blocks.
@@ -114,6 +120,7 @@ func (p *Processor) Run(ctx context.Context) error {
 // pass on its own is retried message by message, so that the one bad
 // message is quarantined and never blocks the mailbox.
 func (p *Processor) Drain(ctx context.Context) (int, error) {
+	defer p.watchDrain(ctx)()
 	total := 0
 	for {
 		n, err := p.pipeline(ctx)
@@ -326,6 +333,7 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 	if err := b.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("mailin: committing processed mail: %w", err)
 	}
+	p.processed.Add(int64(len(b.ids)))
 	p.log.Debug("processed captured mail", "messages", len(b.ids))
 	return nil
 }

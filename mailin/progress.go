@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -84,3 +85,59 @@ func (p *progress) end(ok bool) {
 
 // roundRate is a rate in messages per second, to one decimal.
 func roundRate(r float64) float64 { return float64(int64(r*10+0.5)) / 10 }
+
+// watchDrain logs, at every tick of p.ticks while a Drain runs, how many
+// messages it has processed, how many are pending (in the whole desk),
+// the rate and the ETA; the returned stop logs a final line if any
+// progress line was logged. A drain shorter than one tick logs nothing.
+func (p *Processor) watchDrain(ctx context.Context) (stop func()) {
+	start, from := time.Now(), p.processed.Load()
+	ticks, stopTicks := p.ticks()
+	quit := make(chan struct{})
+	var logged atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ticks:
+			}
+			done := p.processed.Load() - from
+			if done == 0 {
+				continue
+			}
+			var pending int64
+			if err := p.pool.QueryRow(ctx, pendingSQL).Scan(&pending); err != nil {
+				continue // the database fault is logged by Drain
+			}
+			rate := float64(done) / time.Since(start).Seconds()
+			attrs := []any{"done", done, "remaining", pending, "rate", roundRate(rate)}
+			if rate > 0 {
+				attrs = append(attrs, "eta", time.Duration(float64(pending)/rate*float64(time.Second)).Round(time.Second))
+			}
+			p.log.Info("mailin: processing captured mail", attrs...)
+			logged.Store(true)
+		}
+	})
+	return func() {
+		close(quit)
+		wg.Wait()
+		stopTicks()
+		if logged.Load() {
+			done, took := p.processed.Load()-from, time.Since(start)
+			p.log.Info("mailin: processed captured mail", "messages", done, "took", took.Round(time.Millisecond),
+				"rate", roundRate(float64(done)/took.Seconds()))
+		}
+	}
+}
+
+// pendingSQL counts captured mail not processed yet (an index-only scan
+// of inbound_pending).
+const pendingSQL = `SELECT count(*) FROM inbound WHERE status = 'pending'`
+
+// progressTicks is the default Processor.ticks: every catchUpLogEvery.
+func progressTicks() (<-chan time.Time, func()) {
+	t := time.NewTicker(catchUpLogEvery)
+	return t.C, t.Stop
+}
