@@ -3,6 +3,7 @@ package mailin
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -67,15 +68,11 @@ func (e *env) waitFirstStart() {
 	e.t.Helper()
 	eventually(e.t, 10*time.Second, func() error {
 		if _, _, ok := e.firstStart(); !ok {
-			return errString("no first start recorded")
+			return errors.New("no first start recorded")
 		}
 		return nil
 	})
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
 
 // TestFirstStartExistingMailIsQuiet: by default, mail already in the
 // folder at the first SELECT is captured to be handled quietly; mail that
@@ -234,7 +231,7 @@ func TestCatchUpLogsProgress(t *testing.T) {
 	e.waitCount(n, 30*time.Second)
 	eventually(t, 10*time.Second, func() error {
 		if len(e.logs.find("INFO mailin: caught up", "messages=350")) != 1 {
-			return errString("no final line")
+			return errors.New("no final line")
 		}
 		return nil
 	})
@@ -301,14 +298,14 @@ func TestDrainLogsProgress(t *testing.T) {
 	go func() { _, err := p.Drain(context.Background()); done <- err }()
 	eventually(t, 10*time.Second, func() error {
 		if p.processed.Load() < 10 {
-			return errString("first batch not committed")
+			return errors.New("first batch not committed")
 		}
 		return nil
 	})
 	tick <- time.Now()
 	eventually(t, 10*time.Second, func() error {
 		if len(lc.find("INFO mailin: processing captured mail done=10 remaining=30 rate=", "eta=")) != 1 {
-			return errString("no progress line: " + strings.Join(lc.find(""), "; "))
+			return errors.New("no progress line: " + strings.Join(lc.find(""), "; "))
 		}
 		return nil
 	})

@@ -57,14 +57,19 @@ func (p *progress) add(n int) {
 }
 
 func (p *progress) report() {
-	done := int(p.done.Load())
-	took := time.Since(p.start)
+	done := p.done.Load()
+	p.log.Info("mailin: catching up", progressAttrs(done, int64(p.total)-done, time.Since(p.start))...)
+}
+
+// progressAttrs are what a progress line says: done, remaining, the rate
+// in messages per second and, once there is one, the ETA.
+func progressAttrs(done, remaining int64, took time.Duration) []any {
 	rate := float64(done) / took.Seconds()
-	attrs := []any{"done", done, "remaining", p.total - done, "rate", roundRate(rate)}
+	attrs := []any{"done", done, "remaining", remaining, "rate", roundRate(rate)}
 	if rate > 0 {
-		attrs = append(attrs, "eta", time.Duration(float64(p.total-done)/rate*float64(time.Second)).Round(time.Second))
+		attrs = append(attrs, "eta", time.Duration(float64(remaining)/rate*float64(time.Second)).Round(time.Second))
 	}
-	p.log.Info("mailin: catching up", attrs...)
+	return attrs
 }
 
 // end stops the ticker; after a complete catch-up (ok) it logs the final
@@ -111,12 +116,7 @@ func (p *Processor) watchDrain(ctx context.Context) (stop func()) {
 			if err := p.pool.QueryRow(ctx, pendingSQL).Scan(&pending); err != nil {
 				continue // the database fault is logged by Drain
 			}
-			rate := float64(done) / time.Since(start).Seconds()
-			attrs := []any{"done", done, "remaining", pending, "rate", roundRate(rate)}
-			if rate > 0 {
-				attrs = append(attrs, "eta", time.Duration(float64(pending)/rate*float64(time.Second)).Round(time.Second))
-			}
-			p.log.Info("mailin: processing captured mail", attrs...)
+			p.log.Info("mailin: processing captured mail", progressAttrs(done, pending, time.Since(start))...)
 			logged.Store(true)
 		}
 	})
