@@ -337,3 +337,32 @@ func captureMore(t *testing.T, pool *pgxpool.Pool, uid int, raw []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestFirstStartWithoutUIDNext: with a server that reports no UIDNEXT at
+// SELECT, the first size scan sets the boundary: everything in the folder
+// then.
+func TestFirstStartWithoutUIDNext(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{OmitUIDNext: true})
+	for i := range 3 {
+		e.append("INBOX", message(i, ""))
+	}
+	e.start(e.syncer("a"))
+	e.waitCount(3, 10*time.Second)
+	for i := 3; i < 5; i++ {
+		e.append("INBOX", message(i, ""))
+	}
+	e.waitCount(5, 10*time.Second)
+	if _, next, ok := e.firstStart(); !ok || next != 4 {
+		t.Errorf("first start = (%d, %v), want UIDNEXT 4 from the first scan", next, ok)
+	}
+	for _, r := range e.handlings() {
+		want := HandleNormal
+		if r.UID <= 3 {
+			want = HandleQuiet
+		}
+		if r.Handling != string(want) {
+			t.Errorf("UID %d: handling %q, want %q", r.UID, r.Handling, want)
+		}
+	}
+}
