@@ -366,3 +366,43 @@ func TestFirstStartWithoutUIDNext(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstStartSurvivesARestart: a first start cut short by a crash is
+// finished by the next process with the same boundary; what arrived in
+// between is new mail.
+func TestFirstStartSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	e.mb.BatchSize = 2
+	for i := range 6 {
+		e.append("INBOX", message(i, ""))
+	}
+	a := e.syncer("a")
+	a.hooks.noRelease = true
+	a.hooks.beforeCommit = func(batch int) error {
+		if batch >= 2 {
+			return errors.New("simulated crash")
+		}
+		return nil
+	}
+	stop := e.start(a)
+	e.waitCount(2, 10*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.append("INBOX", message(6, ""))
+	e.start(e.syncer("b"))
+	e.waitCount(7, 20*time.Second)
+	if _, next, ok := e.firstStart(); !ok || next != 7 {
+		t.Errorf("first start = (%d, %v), want UIDNEXT 7 as recorded by the first process", next, ok)
+	}
+	for _, r := range e.handlings() {
+		want := HandleNormal
+		if r.UID <= 6 {
+			want = HandleQuiet
+		}
+		if r.Handling != string(want) {
+			t.Errorf("UID %d: handling %q, want %q", r.UID, r.Handling, want)
+		}
+	}
+}
