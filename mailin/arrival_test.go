@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -147,37 +148,48 @@ func TestFirstStartSkip(t *testing.T) {
 }
 
 // TestUIDValidityChangeIsNotFirstStart: a folder rebuilt under a new
-// UIDVALIDITY after the first start keeps the stored boundary; mail new to
-// it is handled normally, and what was captured before is not captured
-// again.
+// UIDVALIDITY after the first start keeps the stored boundary, which
+// belongs to the old UIDVALIDITY: mail new to the folder is handled
+// normally even when its new UID is below the old boundary, and what was
+// captured before is not captured again.
 func TestUIDValidityChangeIsNotFirstStart(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, imapmem.Options{})
-	e.append("INBOX", message(0, ""))
+	e.mb.MoveTo = "Done" // captured mail leaves the folder, so new UIDs start low
+	e.append("Done", message(99, ""))
+	for i := range 3 {
+		e.append("INBOX", message(i, ""))
+	}
 	stop := e.start(e.syncer("a"))
-	e.waitCount(1, 10*time.Second)
-	e.append("INBOX", message(1, ""))
-	e.waitCount(2, 10*time.Second)
+	e.waitCount(3, 10*time.Second)
+	eventually(t, 10*time.Second, func() error {
+		if uids, err := e.srv.UIDs("INBOX"); err != nil || len(uids) != 0 {
+			return fmt.Errorf("UIDs(INBOX) = %v, %v; want the captured mail moved", uids, err)
+		}
+		return nil
+	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	oldValidity, oldNext, _ := e.firstStart()
 
-	e.append("INBOX", message(2, "")) // arrives while deskgate is away
+	e.append("INBOX", message(3, "")) // arrives while deskgate is away
 	if err := e.srv.RecreateFolder("INBOX"); err != nil {
 		t.Fatal(err)
 	}
-	e.append("INBOX", message(3, ""))
+	if uids, err := e.srv.UIDs("INBOX"); err != nil || len(uids) != 1 || int64(uids[0]) >= oldNext {
+		t.Fatalf("UIDs(INBOX) after the rebuild = %v, %v; want one UID below the old boundary %d", uids, err, oldNext)
+	}
+	e.append("INBOX", message(4, ""))
 	e.start(e.syncer("b"))
-	e.waitCount(4, 10*time.Second)
+	e.waitCount(5, 10*time.Second)
 
 	if v, next, ok := e.firstStart(); !ok || v != oldValidity || next != oldNext {
 		t.Errorf("first start after the UIDVALIDITY change = (%d, %d, %v), want (%d, %d, true) as stored", v, next, ok, oldValidity, oldNext)
 	}
-	rows := e.handlings()
-	for i, r := range rows {
+	for i, r := range e.handlings() {
 		want := HandleNormal
-		if i == 0 {
+		if i < 3 {
 			want = HandleQuiet
 		}
 		if r.Handling != string(want) {
