@@ -497,7 +497,29 @@ type Mailbox struct {
 	MaxMessageSize ByteSize      `yaml:"max_message_size"` // default Ingest.MaxMessageSize
 	Impact         string        `yaml:"impact"`           // impact of its tickets; default Priorities.DefaultImpact
 	Urgency        string        `yaml:"urgency"`          // urgency of its tickets; default Priorities.DefaultUrgency
+	// ExistingMail is what becomes of the mail already in the folder when
+	// deskgate first connects to it; default quiet.
+	ExistingMail ExistingMail `yaml:"existing_mail"`
+	// MaxAgeToAnswer: mail older than this (by INTERNALDATE) when it is
+	// captured, as after downtime, is handled quietly; default 24h, at
+	// least 1m.
+	MaxAgeToAnswer time.Duration `yaml:"max_age_to_answer"`
 }
+
+// ExistingMail is what becomes of the mail a folder already holds when
+// deskgate first connects to it.
+type ExistingMail string
+
+// The ways of handling existing mail.
+const (
+	// ExistingQuiet captures it and opens tickets, but sends no mail about
+	// it and starts no SLA clock.
+	ExistingQuiet ExistingMail = "quiet"
+	// ExistingNormal treats it as new mail.
+	ExistingNormal ExistingMail = "normal"
+	// ExistingSkip captures it without tickets.
+	ExistingSkip ExistingMail = "skip"
+)
 
 // Addr returns the mailbox server's address as host:port, suitable for net.Dial.
 func (m *Mailbox) Addr() string {

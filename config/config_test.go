@@ -55,7 +55,7 @@ func TestParseMinimal(t *testing.T) {
 			Folder: "INBOX", Queue: "support",
 			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
 			Mark: MarkKeyword, Keyword: "$Deskgate", MaxMessageSize: 25_000_000,
-			Impact: "Low", Urgency: "Normal",
+			Impact: "Low", Urgency: "Normal", ExistingMail: ExistingQuiet, MaxAgeToAnswer: 24 * time.Hour,
 		}},
 		SMTP: SMTP{
 			Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS, Auth: AuthPlain,
@@ -136,6 +136,8 @@ mailboxes:
     mark: keyword
     keyword: $Deskgate
     max_message_size: 1024
+    existing_mail: skip
+    max_age_to_answer: 72h
   - name: hr_2
     host: outlook.office365.com
     tls: starttls
@@ -205,21 +207,21 @@ agents:
 			Folder: "Helpdesk/${literal}", Queue: "first-line",
 			PollInterval: time.Second, IdleRefresh: 29*time.Minute - time.Second, CommandTimeout: 2 * time.Minute,
 			Mark: MarkKeyword, Keyword: "$Deskgate", MaxMessageSize: 1024,
-			Impact: "Low", Urgency: "Normal",
+			Impact: "Low", Urgency: "Normal", ExistingMail: ExistingSkip, MaxAgeToAnswer: 72 * time.Hour,
 		}, {
 			Name: "hr_2", Host: "outlook.office365.com", Port: 143, TLS: TLSStartTLS,
 			Username: "hr@example.com", OAuth2Token: "eyJ0eXAi.token",
 			Folder: "INBOX", Queue: "hr_2",
 			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
 			Mark: MarkMove, MoveTo: "Processed", MaxMessageSize: 10 << 20,
-			Impact: "Low", Urgency: "Normal",
+			Impact: "Low", Urgency: "Normal", ExistingMail: ExistingQuiet, MaxAgeToAnswer: 24 * time.Hour,
 		}, {
 			Name: "quiet", Host: "127.0.0.2", Port: 143, TLS: TLSPlain,
 			Username: "hr@example.com", Password: "x",
 			Folder: "INBOX", Queue: "quiet",
 			PollInterval: 30 * time.Second, IdleRefresh: 10 * time.Minute, CommandTimeout: time.Minute,
 			Mark: MarkNone, MaxMessageSize: 10 << 20,
-			Impact: "Low", Urgency: "Normal",
+			Impact: "Low", Urgency: "Normal", ExistingMail: ExistingQuiet, MaxAgeToAnswer: 24 * time.Hour,
 		}},
 		SMTP: SMTP{
 			Host: "localhost", Port: 2525, TLS: TLSPlain, Auth: AuthLogin,
@@ -416,6 +418,11 @@ func TestParseProblems(t *testing.T) {
 			"5:5: mailboxes[0].host: is required",
 			"5:5: mailboxes[0].username: is required",
 			"5:5: mailboxes[0].password: one of password or oauth2_token is required"}},
+		{"existing mail and age", minimal + "    existing_mail: ignore\n    max_age_to_answer: 30s\n", []string{
+			"10:20: mailboxes[0].existing_mail: must be one of quiet, normal, skip",
+			"11:24: mailboxes[0].max_age_to_answer: must be at least 1m"}},
+		{"existing mail empty", minimal + "    existing_mail: \"\"\n", []string{
+			"10:20: mailboxes[0].existing_mail: must not be empty"}},
 		{"bad name and queue", strings.Replace(minimal, "name: support", "name: Support Desk", 1) + "    queue: First Line\n", []string{
 			"6:11: mailboxes[0].name: must be 1 to 64 of a-z, 0-9, _ and -",
 			"10:12: mailboxes[0].queue: must be 1 to 64 of a-z, 0-9, _ and -"}},

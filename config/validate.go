@@ -31,6 +31,8 @@ const (
 	defaultCommandTimeout = 60 * time.Second
 	defaultMark           = MarkKeyword
 	defaultKeyword        = "$Deskgate"
+	defaultExistingMail   = ExistingQuiet
+	defaultMaxAgeToAnswer = 24 * time.Hour
 	defaultLifecycle      = 7 * 24 * time.Hour
 )
 
@@ -339,6 +341,14 @@ func (v validator) mailbox(p string, m *Mailbox) {
 	}
 	v.minDuration(p+".command_timeout", m.CommandTimeout, time.Second)
 	v.size(p+".max_message_size", m.MaxMessageSize)
+	switch m.ExistingMail {
+	case "":
+		v.notEmpty(p+".existing_mail", "")
+	case ExistingQuiet, ExistingNormal, ExistingSkip:
+	default:
+		v.errorf(p+".existing_mail", "must be one of quiet, normal, skip")
+	}
+	v.minDuration(p+".max_age_to_answer", m.MaxAgeToAnswer, time.Minute)
 
 	mark := m.Mark
 	switch mark {
@@ -537,6 +547,8 @@ func (c *Config) setDefaults(has func(path string) bool) {
 		if m.MaxMessageSize == 0 {
 			m.MaxMessageSize = in.MaxMessageSize
 		}
+		m.ExistingMail = cmp.Or(m.ExistingMail, defaultExistingMail)
+		m.MaxAgeToAnswer = cmp.Or(m.MaxAgeToAnswer, defaultMaxAgeToAnswer)
 	}
 	c.SMTP.setDefaults(d.Domain)
 	c.Notifications.setDefaults(has)

@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -20,6 +21,10 @@ type fetchedMessage struct {
 	internalDate time.Time
 	truncated    bool
 	reason       string // why a truncated message is only a stub; stored in inbound.reason
+	// handling is how the message is handled, and handlingReason which
+	// rule decided it and why (Syncer.decide).
+	handling       Handling
+	handlingReason string
 }
 
 // advanceCursorSQL moves the cursor, fenced by the lease: it updates no row
@@ -38,7 +43,8 @@ SELECT uid, sha256 FROM inbound WHERE mailbox = $1 AND uidvalidity = $2 AND uid 
 UNION ALL
 SELECT -1, sha256 FROM inbound WHERE mailbox = $1 AND sha256 = ANY($4)`
 
-var inboundColumns = []string{"mailbox", "uidvalidity", "uid", "sha256", "size", "internal_date", "raw", "truncated", "reason"}
+var inboundColumns = []string{"mailbox", "uidvalidity", "uid", "sha256", "size", "internal_date", "raw", "truncated", "reason",
+	"handling", "handling_reason"}
 
 // capture records msgs and moves the cursor of mailbox to (uidValidity,
 // lastUID) in one transaction, fenced by owner's lease. It returns how many
@@ -137,7 +143,8 @@ func filterCaptured(ctx context.Context, tx pgx.Tx, mailbox string, uidValidity 
 			raw = []byte{} // raw is NOT NULL
 		}
 		date := pgtype.Timestamptz{Time: m.internalDate, Valid: !m.internalDate.IsZero()}
-		rows = append(rows, []any{mailbox, int64(uidValidity), int64(m.uid), sums[i][:], m.size, date, raw, m.truncated, m.reason})
+		rows = append(rows, []any{mailbox, int64(uidValidity), int64(m.uid), sums[i][:], m.size, date, raw, m.truncated, m.reason,
+			string(cmp.Or(m.handling, HandleNormal)), m.handlingReason})
 	}
 	return rows, nil
 }

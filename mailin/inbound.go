@@ -35,22 +35,27 @@ type Record struct {
 	Size           int64               `json:"size"`
 	SHA256         string              `json:"sha256"`
 	Truncated      bool                `json:"truncated"`
-	CapturedAt     time.Time           `json:"captured_at"`
-	ProcessedAt    *time.Time          `json:"processed_at"`
+	// Handling is how it was handled, decided at capture: normal, quiet
+	// (no automatic mail, no SLA clock) or skip (no ticket);
+	// HandlingReason says why when not normal.
+	Handling       string     `json:"handling"`
+	HandlingReason string     `json:"handling_reason"`
+	CapturedAt     time.Time  `json:"captured_at"`
+	ProcessedAt    *time.Time `json:"processed_at"`
 }
 
 const recordColumns = `id, mailbox, uidvalidity, uid, message_id, subject, from_name, from_addr, class,
     status, reason, ticket_id,
     coalesce((SELECT m.text_body FROM messages m WHERE m.ticket_id = inbound.ticket_id AND m.inbound_id = inbound.id), text_body),
     size, encode(sha256, 'hex'), truncated, captured_at, processed_at,
-    evidence_kind, evidence_value`
+    evidence_kind, evidence_value, handling, handling_reason`
 
 func scanRecord(row pgx.CollectableRow) (Record, error) {
 	var r Record
 	var ev ticketing.Evidence
 	err := row.Scan(&r.ID, &r.Mailbox, &r.UIDValidity, &r.UID, &r.MessageID, &r.Subject, &r.From.Name,
 		&r.From.Address, &r.Class, &r.Status, &r.Reason, &r.Ticket, &r.Text, &r.Size, &r.SHA256,
-		&r.Truncated, &r.CapturedAt, &r.ProcessedAt, &ev.Kind, &ev.Value)
+		&r.Truncated, &r.CapturedAt, &r.ProcessedAt, &ev.Kind, &ev.Value, &r.Handling, &r.HandlingReason)
 	if ev.Kind != "" {
 		r.ThreadEvidence = &ev
 	}

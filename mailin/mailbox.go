@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,6 +31,8 @@ const (
 	DefaultMaxMessageSize = 25 << 20
 	DefaultBatchSize      = 200
 	DefaultLeaseTTL       = 10 * time.Second
+	DefaultExistingMail   = HandleQuiet
+	DefaultMaxAgeToAnswer = 24 * time.Hour
 
 	maxBatchBytes   = 32 << 20
 	maxIdleRefresh  = 29 * time.Minute
@@ -67,6 +70,18 @@ type Mailbox struct {
 	MaxMessageSize int64         // larger messages are captured as a header-only stub; default 25 MiB
 	BatchSize      int           // messages per capture transaction; default 200 (and at most ~32 MiB)
 	LeaseTTL       time.Duration // default 10s
+
+	// ExistingMail is how mail already in the folder at the first
+	// successful SELECT is handled: HandleQuiet (the default), HandleNormal
+	// or HandleSkip.
+	ExistingMail Handling
+	// MaxAgeToAnswer: mail whose INTERNALDATE is older than this when it
+	// is captured (after downtime) is handled quietly; default 24h.
+	MaxAgeToAnswer time.Duration
+
+	// progressEvery is how often a long catch-up logs its progress;
+	// default 10s, tests lower it.
+	progressEvery time.Duration
 }
 
 // withDefaults returns mb with zero fields set to their defaults.
@@ -97,6 +112,15 @@ func (mb Mailbox) withDefaults() Mailbox {
 	}
 	if mb.LeaseTTL <= 0 {
 		mb.LeaseTTL = DefaultLeaseTTL
+	}
+	if mb.ExistingMail == "" {
+		mb.ExistingMail = DefaultExistingMail
+	}
+	if mb.MaxAgeToAnswer <= 0 {
+		mb.MaxAgeToAnswer = DefaultMaxAgeToAnswer
+	}
+	if mb.progressEvery <= 0 {
+		mb.progressEvery = catchUpLogEvery
 	}
 	return mb
 }
@@ -137,6 +161,10 @@ func (mb Mailbox) Validate() error {
 	}
 	if mb.MoveTo != "" && strings.EqualFold(mb.MoveTo, mb.Folder) {
 		return fmt.Errorf("mailin: mailbox %q: move-to folder %q is the synced folder", mb.Name, mb.MoveTo)
+	}
+	if !slices.Contains(Handlings(), mb.ExistingMail) {
+		return fmt.Errorf("mailin: mailbox %q: unknown existing mail handling %q (want %q, %q or %q)",
+			mb.Name, mb.ExistingMail, HandleQuiet, HandleNormal, HandleSkip)
 	}
 	if strings.ContainsAny(mb.MarkKeyword, " ()[]{%*\"\\") {
 		return fmt.Errorf("mailin: mailbox %q: keyword %q is not an IMAP atom", mb.Name, mb.MarkKeyword)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,10 @@ type Processor struct {
 	wake chan struct{}
 	// parse is parse.Message; tests stand in a slow parser.
 	parse func([]byte, parse.Options) (ticketing.Inbound, error)
+	// processed counts the messages committed, for progress lines
+	// (watchDrain) at each of ticks (progressTicks; tests tick by hand).
+	processed atomic.Int64
+	ticks     func() (<-chan time.Time, func())
 }
 
 // NewProcessor returns a Processor; Run starts it.
@@ -68,7 +73,8 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 	if db == nil {
 		db = outage.New(log, outage.Database, 0)
 	}
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message}
+	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message,
+		ticks: progressTicks}
 }
 
 // Wake tells the processor that new mail was captured. It never blocks.
@@ -114,6 +120,7 @@ func (p *Processor) Run(ctx context.Context) error {
 // pass on its own is retried message by message, so that the one bad
 // message is quarantined and never blocks the mailbox.
 func (p *Processor) Drain(ctx context.Context) (int, error) {
+	defer p.watchDrain(ctx)()
 	total := 0
 	for {
 		n, err := p.pipeline(ctx)
@@ -201,6 +208,9 @@ type captured struct {
 	truncated bool
 	reason    string // why a stub was captured instead of the whole message
 	raw       []byte
+	// handling and handlingReason were decided at capture.
+	handling       Handling
+	handlingReason string
 }
 
 // maxBatchRaw bounds the raw mail one batch holds in memory (parsed and
@@ -214,7 +224,7 @@ SELECT id, octet_length(raw) FROM inbound
 WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 
 const loadSQL = `
-SELECT id, mailbox, uid, size, truncated, reason, raw FROM inbound WHERE id = ANY($1) ORDER BY id`
+SELECT id, mailbox, uid, size, truncated, reason, raw, handling, handling_reason FROM inbound WHERE id = ANY($1) ORDER BY id`
 
 // claim locks pending captures and loads the oldest of them that fit
 // maxBatchRaw; the rest are released at commit for the next batch.
@@ -241,7 +251,8 @@ func claim(ctx context.Context, tx pgx.Tx, limit int) ([]captured, error) {
 	}
 	var c captured
 	var caps []captured
-	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.reason, &c.raw}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.reason, &c.raw,
+		&c.handling, &c.handlingReason}, func() error {
 		caps = append(caps, c)
 		return nil
 	})
@@ -294,7 +305,7 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 	var ins []ticketing.Inbound
 	var idx []int
 	for i := range b.caps {
-		if b.failures[i] == "" {
+		if b.failures[i] == "" && b.caps[i].handling != HandleSkip {
 			ins = append(ins, b.parsed[i])
 			idx = append(idx, i)
 		}
@@ -308,6 +319,8 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 	for i, f := range b.failures {
 		if f != "" {
 			results[i] = ticketing.Outcome{Status: ticketing.StatusQuarantined, Reason: f}
+		} else if c := b.caps[i]; c.handling == HandleSkip {
+			results[i] = ticketing.Outcome{Status: ticketing.StatusIgnored, Reason: c.handlingReason}
 		}
 	}
 	for k, i := range idx {
@@ -320,6 +333,7 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 	if err := b.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("mailin: committing processed mail: %w", err)
 	}
+	p.processed.Add(int64(len(b.ids)))
 	p.log.Debug("processed captured mail", "messages", len(b.ids))
 	return nil
 }
@@ -398,6 +412,9 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 		return in, err.Error()
 	}
 	in.CaptureID, in.Mailbox, in.Queue = c.id, c.mailbox, p.cfg.Queues[c.mailbox]
+	if c.handling == HandleQuiet {
+		in.Quiet = c.handlingReason
+	}
 	if in.Queue == "" {
 		in.Queue = c.mailbox
 	}

@@ -282,6 +282,7 @@ type conn struct {
 	lastUID     uint32
 	canIdle     bool
 	canMove     bool
+	first       firstStart // where the mail there before the first start ends
 }
 
 // session connects, selects the folder and syncs until an error or ctx is
@@ -343,6 +344,9 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 		if _, err := capture(ctx, s.pool, s.mb.Name, s.owner, cn.uidValidity, 0, nil, nil); err != nil {
 			return err
 		}
+	}
+	if err := s.firstSelect(ctx, cn, uint32(sel.UIDNext)); err != nil {
+		return err
 	}
 	s.state.connected(ctx, behindAtSelect(sel, cn.lastUID))
 	s.log.Debug("mailin: connected", "folder", s.mb.Folder, "uidvalidity", cn.uidValidity, "last_uid", cn.lastUID,
@@ -457,8 +461,14 @@ func (s *Syncer) sync(ctx context.Context, cn *conn) error {
 		return err
 	}
 	slices.SortFunc(infos, func(a, b msgInfo) int { return int(int64(a.uid) - int64(b.uid)) })
+	if err := s.settleFirstStart(ctx, cn, infos); err != nil {
+		return err
+	}
 	all := infos
 	s.state.catchingUp(ctx, int64(len(all)), s.mb.BatchSize)
+	prog := startProgress(s.log, len(infos), s.mb.progressEvery)
+	caughtUp := false
+	defer func() { prog.end(caughtUp) }()
 	// Pipelined: while one batch is stored, the next is fetched. Batches
 	// are stored strictly in order, each only after the previous committed,
 	// and marked on the server only once committed.
@@ -479,6 +489,7 @@ func (s *Syncer) sync(ctx context.Context, cn *conn) error {
 			stored = nil
 			cn.lastUID = pending.lastUID
 			s.state.catchingUp(ctx, above(all, cn.lastUID), s.mb.BatchSize)
+			prog.add(pending.n)
 			if err := s.markCaptured(ctx, cn, pending.msgs); err != nil {
 				return err
 			}
@@ -486,11 +497,16 @@ func (s *Syncer) sync(ctx context.Context, cn *conn) error {
 		if fetchErr != nil {
 			return fetchErr
 		}
+		now := time.Now()
+		for i := range next.msgs {
+			s.decide(cn, &next.msgs[i], now)
+		}
 		if next.lastUID != 0 {
 			pending, stored = next, make(chan error, 1)
 			go func(b batch, done chan<- error) { done <- s.store(ctx, cn.uidValidity, b) }(next, stored)
 		}
 	}
+	caughtUp = true
 	return nil
 }
 
@@ -499,6 +515,7 @@ func (s *Syncer) sync(ctx context.Context, cn *conn) error {
 type batch struct {
 	msgs    []fetchedMessage
 	lastUID uint32
+	n       int // the messages of the size scan it covered
 	fetched time.Duration
 }
 
@@ -556,7 +573,7 @@ func (s *Syncer) fetch(cn *conn, infos []msgInfo) (batch, error) {
 		}
 		slices.SortFunc(msgs, func(a, b fetchedMessage) int { return int(int64(a.uid) - int64(b.uid)) })
 	}
-	return batch{msgs: msgs, lastUID: infos[len(infos)-1].uid, fetched: time.Since(t0)}, nil
+	return batch{msgs: msgs, lastUID: infos[len(infos)-1].uid, n: len(infos), fetched: time.Since(t0)}, nil
 }
 
 // fetchAlone fetches one message that a batch fetch did not return. ok is

@@ -168,6 +168,13 @@ func (d *Desk) agentWork(ctx context.Context, tx pgx.Tx, ins []Inbound, out []Ou
 			continue
 		}
 		in, id := &ins[i], out[i].TicketID
+		if in.Quiet != "" {
+			if _, err := tx.Exec(ctx, quietAgentSQL, id, in.CaptureID, msgIDs[i], lower(in.From.Address),
+				jsonOf(map[string]any{"why": staleAgentWhy, "verified": am.verified})); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if !am.verified {
 			if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'agent.unverified', $4)`,
 				id, in.CaptureID, lower(in.From.Address), jsonOf(map[string]any{"why": am.why, "reason": am.code, "from": in.From.Address})); err != nil {

@@ -91,6 +91,13 @@ type Inbound struct {
 	// ticket is for; ticketing sets it, adapters leave it nil.
 	OnBehalfOf *Address
 
+	// Quiet, when set, says why the message is handled quietly (it was in
+	// the mailbox before deskgate was connected, or it is older than the
+	// desk answers): it is ticketed and threaded as any other, but causes
+	// no mail at all, starts no SLA clock, and an agent's commands in it
+	// are not applied (see quiet.go).
+	Quiet string
+
 	// Truncated is set when the message was over the size limit and only its
 	// header was captured; Text then explains what happened.
 	Truncated bool

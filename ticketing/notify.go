@@ -662,6 +662,8 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 	for i, p := range plans {
 		in, o := &ins[i], &out[i]
 		switch {
+		case in.Quiet != "":
+			// Quiet mail causes no mail (quiet.go).
 		case p.action == open:
 			c := decided[i]
 			if c == nil || !c.ackOff {

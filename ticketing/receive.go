@@ -178,6 +178,11 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
+	for i, c := range decided {
+		if c != nil && ins[i].Quiet != "" {
+			c.clocks = nil // quiet mail starts no SLA clock
+		}
+	}
 	for i, f := range fwds {
 		if auth, _ := f["authenticated"].(bool); !auth && decided[i] != nil {
 			decided[i].ackOff = true
@@ -232,6 +237,9 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			o.Status = StatusIgnored
 		case open:
 			o.Status = StatusTicketed
+			for range queueQuiet(joins, o.TicketID, in, true) {
+				joined = append(joined, -1)
+			}
 			if f, ok := fwds[i]; ok {
 				queueEvent(joins, o.TicketID, in.CaptureID, "ticket.forwarded", f)
 				joined = append(joined, -1)
@@ -278,6 +286,9 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			}
 			queueAddMessage(joins, o.TicketID, in, fps[i], o.Reason, p.held)
 			joined = append(joined, i)
+			for range queueQuiet(joins, o.TicketID, in, false) {
+				joined = append(joined, -1)
+			}
 			if p.held {
 				queueEvent(joins, o.TicketID, in.CaptureID, "message.held", map[string]any{
 					"from": lower(in.From.Address), "evidence": p.evidence,
@@ -349,7 +360,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		}
 	}
 	for i, p := range plans {
-		if p.action == join && p.fromRequester && out[i].Status == StatusAttached {
+		if p.action == join && p.fromRequester && out[i].Status == StatusAttached && ins[i].Quiet == "" {
 			if err := d.startNextResponse(ctx, tx, out[i].TicketID, ins[i].CaptureID, lower(ins[i].From.Address), now); err != nil {
 				return nil, fmt.Errorf("ticketing: starting the next-response clock: %w", err)
 			}
@@ -367,7 +378,9 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			if err != nil {
 				return nil, err
 			}
-			ns = append(ns, more...)
+			if ins[i].Quiet == "" {
+				ns = append(ns, more...)
+			}
 		}
 	}
 	more, err := d.agentWork(ctx, tx, ins, out, agents, msgIDs, now)
@@ -381,7 +394,9 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			if err != nil {
 				return nil, fmt.Errorf("ticketing: applying rules: %w", err)
 			}
-			ns = append(ns, more...)
+			if ins[i].Quiet == "" {
+				ns = append(ns, more...)
+			}
 		}
 	}
 	if err := d.notify(ctx, tx, ns, bounceAddresses(ins)); err != nil {

@@ -123,15 +123,15 @@ func newChaosRig(t *testing.T, rep *chaosReport, backlog int, tablespace string)
 	// back (the bench desk shows how it would): the figures are about
 	// crashes. Retries are quick so that an outage's end shows at once.
 	// The backlog is loaded before the first sync and processed normally
-	// (the going-live issue adds mailboxes[].existing_mail; set it to
-	// normal here when it exists).
+	// (existing_mail: normal).
 	cfg := fmt.Sprintf(`desk: {name: Chaos Desk, address: help@desk.example}
 ingest: {batch_size: 200}
 smtp: {host: %s, port: %d, tls: plain, workers: %d, timeout: 5s, retry_base: 1s, retry_max: 5s}
 notifications:
   breaker: {window: 1m, max: 1000000, pause: 1s}
 mailboxes:
-  - {name: support, host: %s, port: %d, tls: plain, username: chaos@desk.example, password: chaos, command_timeout: 10s}
+  - {name: support, host: %s, port: %d, tls: plain, username: chaos@desk.example, password: chaos, command_timeout: 10s,
+     existing_mail: normal}
 `, smtpHost, smtpPort, chaosSMTPWorkers, imapHost, imapPort)
 	if err := os.WriteFile(r.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -373,9 +373,20 @@ func printSent(w io.Writer, m smtpmem.Message) {
 // agents. It goes through config.Parse like any deskgate.yaml, so every
 // default applies.
 func demoConfig(imapAddr, smtpAddr, user, password string) *config.Config {
+	cfg, err := config.Parse([]byte(demoYAML(imapAddr, smtpAddr, user, password)), "demo configuration", nil)
+	if err != nil {
+		panic(err) // a constant configuration: a test catches any mistake
+	}
+	return cfg
+}
+
+// demoYAML is the demo desk's configuration file. The demo's mail is in
+// the mailboxes before deskgate first connects to them, and is answered
+// like new mail (existing_mail: normal).
+func demoYAML(imapAddr, smtpAddr, user, password string) string {
 	ih, ip := splitHostPort(imapAddr)
 	sh, sp := splitHostPort(smtpAddr)
-	yaml := fmt.Sprintf(`desk:
+	return fmt.Sprintf(`desk:
   name: Demo IT Service Desk
   address: help@desk.example
   language: en
@@ -383,8 +394,10 @@ func demoConfig(imapAddr, smtpAddr, user, password string) *config.Config {
 ingest: {workers: 2}
 smtp: {host: %s, port: %d, tls: plain}
 mailboxes:
-  - {name: support, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: INBOX, poll_interval: 1s}
-  - {name: it, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: IT, poll_interval: 1s}
+  - {name: support, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: INBOX, poll_interval: 1s,
+     existing_mail: normal}
+  - {name: it, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: IT, poll_interval: 1s,
+     existing_mail: normal}
 teams:
   - {name: support}
   - {name: it}
@@ -403,11 +416,6 @@ rules:
     when: 'subject matches "(?i)printer|skrivare"'
     then: {category: Hardware}
 `, demoSecret, sh, sp, ih, ip, user, password, ih, ip, user, password)
-	cfg, err := config.Parse([]byte(yaml), "demo configuration", nil)
-	if err != nil {
-		panic(err) // a constant configuration: a test catches any mistake
-	}
-	return cfg
 }
 
 // demoSecret signs the demo's reply tokens; the demo is thrown away.

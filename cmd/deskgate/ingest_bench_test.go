@@ -78,7 +78,7 @@ func BenchmarkIngest(b *testing.B) {
 ingest: {batch_size: 200}
 smtp: {host: %s, port: %d, tls: plain}
 mailboxes:
-  - {name: support, host: %s, port: %d, tls: plain, username: bench@desk.example, password: bench}
+  - {name: support, host: %s, port: %d, tls: plain, username: bench@desk.example, password: bench, existing_mail: normal}
 `, smtpHost, smtpPort, host, port)
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 			b.Fatal(err)

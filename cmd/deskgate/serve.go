@@ -254,6 +254,7 @@ func mailboxConfig(mb config.Mailbox) mailin.Mailbox {
 		Folder: mb.Folder, Queue: mb.Queue,
 		PollInterval: mb.PollInterval, IdleRefresh: mb.IdleRefresh, CommandTimeout: mb.CommandTimeout,
 		MaxMessageSize: int64(mb.MaxMessageSize),
+		ExistingMail:   mailin.Handling(mb.ExistingMail), MaxAgeToAnswer: mb.MaxAgeToAnswer,
 	}
 	switch mb.Mark {
 	case config.MarkKeyword:

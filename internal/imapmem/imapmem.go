@@ -43,6 +43,9 @@ type Options struct {
 	// DisableIdle and DisableMove make the server advertise neither IDLE nor
 	// MOVE; the MOVE command is then refused too.
 	DisableIdle, DisableMove bool
+	// OmitUIDNext drops the UIDNEXT response code from SELECT, as some
+	// servers leave it out.
+	OmitUIDNext bool
 	// Logger receives the server's error messages; nil discards them.
 	Logger imapserver.Logger
 	// BytesPerSecond, when positive, limits how fast the server sends on
@@ -151,12 +154,19 @@ func (s *Server) Addr() string { return s.addr }
 // Append adds a message to folder, creating the folder if needed, and
 // returns its UID.
 func (s *Server) Append(folder string, raw []byte) (uint32, error) {
+	return s.AppendAt(folder, raw, time.Time{})
+}
+
+// AppendAt is Append with the message's INTERNALDATE set to date (the
+// time of appending when date is zero), as mail delivered while deskgate
+// was down carries the time it arrived.
+func (s *Server) AppendAt(folder string, raw []byte, date time.Time) (uint32, error) {
 	s.folderMu.Lock()
 	defer s.folderMu.Unlock()
 	if err := s.ensureFolder(folder); err != nil {
 		return 0, err
 	}
-	data, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{})
+	data, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{Time: date})
 	if err != nil {
 		return 0, fmt.Errorf("imapmem: append to %q: %w", folder, err)
 	}
@@ -356,8 +366,12 @@ func (l *listener) Accept() (net.Conn, error) {
 	l.s.mu.Lock()
 	l.s.conns[tc] = struct{}{}
 	l.s.mu.Unlock()
-	if l.s.opts.DisableIdle {
-		return &capFilter{trackedConn: tc, drop: "IDLE"}, nil
+	if l.s.opts.DisableIdle || l.s.opts.OmitUIDNext {
+		f := &capFilter{trackedConn: tc, omitUIDNext: l.s.opts.OmitUIDNext}
+		if l.s.opts.DisableIdle {
+			f.drop = "IDLE"
+		}
+		return f, nil
 	}
 	return tc, nil
 }
@@ -398,12 +412,14 @@ func (c *trackedConn) Close() error {
 }
 
 // capFilter removes one capability from CAPABILITY responses and response
-// codes. Server responses always end in CRLF, so holding back an incomplete
-// line until the next Write is safe.
+// codes, and with omitUIDNext the UIDNEXT response code of SELECT. Server
+// responses always end in CRLF, so holding back an incomplete line until
+// the next Write is safe.
 type capFilter struct {
 	*trackedConn
-	drop    string
-	pending []byte
+	drop        string // "" drops no capability
+	omitUIDNext bool
+	pending     []byte
 }
 
 func (c *capFilter) Write(p []byte) (int, error) {
@@ -430,8 +446,11 @@ func (c *capFilter) Write(p []byte) (int, error) {
 
 func (c *capFilter) filterLine(line []byte) []byte {
 	s := string(line)
+	if c.omitUIDNext && strings.HasPrefix(s, "* OK [UIDNEXT ") {
+		return nil
+	}
 	_, rest, ok := strings.Cut(s, " ")
-	if !ok {
+	if !ok || c.drop == "" {
 		return line
 	}
 	if !strings.HasPrefix(rest, "CAPABILITY ") && !strings.HasPrefix(rest, "OK [CAPABILITY ") {

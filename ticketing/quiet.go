@@ -1,0 +1,51 @@
+package ticketing
+
+import "github.com/jackc/pgx/v5"
+
+// Quiet mail (Inbound.Quiet): mail that was in a desk mailbox before
+// deskgate was connected to it, or that is older than the desk answers
+// when it is captured after downtime. It is ticketed and threaded like any
+// other mail, so nothing is lost and a later reply finds its ticket, but:
+//
+//   - it causes no mail at all: no acknowledgement, no new-ticket,
+//     requester-replied or reopened mail to agents, no status mail, no
+//     mail a rule sends, no answer to an agent;
+//   - a new ticket starts no SLA clock (its priority is still set), and a
+//     reply starts no next-response clock; a reply still moves its
+//     ticket's status as any reply does (a pending ticket is open again,
+//     a resolved one reopens within the window), and the ticket's
+//     existing clocks follow that status;
+//   - an agent's reply is stored on the ticket as internal: its commands
+//     are not applied and its text is not relayed, since either may be
+//     out of date by now; the agent re-sends what still holds.
+//
+// Each such message gets a mail.quiet event that says why.
+
+// quietDetail is the mail.quiet event of quiet message in; opened says
+// whether it opened its ticket.
+func quietDetail(in *Inbound, opened bool) map[string]any {
+	sla := "no next-response clock started"
+	if opened {
+		sla = "no SLA clock started"
+	}
+	return map[string]any{"why": in.Quiet, "sla": sla,
+		"mail": "none sent: no acknowledgement, no mail to agents, no rule or status mail"}
+}
+
+// queueQuiet queues the mail.quiet event of in on ticket id, if in is
+// quiet, and returns how many statements it queued.
+func queueQuiet(b *pgx.Batch, id int64, in *Inbound, opened bool) int {
+	if in.Quiet == "" {
+		return 0
+	}
+	queueEvent(b, id, in.CaptureID, "mail.quiet", quietDetail(in, opened))
+	return 1
+}
+
+// quietAgentSQL keeps a quiet agent's reply internal and says why.
+const quietAgentSQL = `
+WITH m AS (UPDATE messages SET visibility = 'internal' WHERE id = $3)
+INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $4, 'agent.reply.stale', $5)`
+
+// staleAgentWhy is what the agent.reply.stale event says.
+const staleAgentWhy = "the reply reached the desk late (see mail.quiet): its commands were not applied and its text was not relayed; kept as internal"
