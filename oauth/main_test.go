@@ -140,7 +140,7 @@ func serviceAccountFile(t *testing.T, dir, email string) (string, *rsa.PublicKey
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(key)
 	b, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": email, "private_key_id": "k1",
 		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})),
-		"token_uri": "https://oauth2.googleapis.com/token"})
+		"token_uri":   "https://oauth2.googleapis.com/token"})
 	path := filepath.Join(dir, "sa.json")
 	os.WriteFile(path, b, 0o600)
 	return path, &key.PublicKey
