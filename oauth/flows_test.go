@@ -229,8 +229,8 @@ func TestExpiryWarnings(t *testing.T) {
 		}
 	}
 	warns, errs := logs.lines("WARN"), logs.lines("ERROR")
-	want := []string{"secret within_days=30", "secret within_days=7", "secret within_days=1",
-		"certificate within_days=30", "certificate within_days=7", "certificate within_days=1"}
+	want := []string{"secret within_days=30", "certificate within_days=30", "secret within_days=7",
+		"certificate within_days=7", "secret within_days=1", "certificate within_days=1"}
 	if len(warns) != len(want) || len(errs) != 2 {
 		t.Fatalf("logged %d warnings and %d errors, want %d and 2:\n%s", len(warns), len(errs), len(want), logs.String())
 	}
