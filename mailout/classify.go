@@ -21,6 +21,13 @@ type setupError struct {
 func (e *setupError) Error() string { return "connecting to " + e.addr + ": " + e.err.Error() }
 func (e *setupError) Unwrap() error { return e.err }
 
+// tokenError is a connection that could not log in for want of an OAuth2
+// token: the mail waits, without an attempt, until one comes.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return "no OAuth2 token: " + e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
+
 // classify decides the fate of a message from the error of a transaction:
 // ticketing.ResultFailed for a permanent refusal (a 5xx reply other than
 // 530), else ticketing.ResultRetry. (Refused recipients are no error; see

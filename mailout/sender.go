@@ -340,12 +340,14 @@ func (s *Sender) logExpired(ns []ticketing.Notification) {
 // time, or when a result cannot be recorded (so that a crash never finds
 // more than one sent message unrecorded).
 func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
-	deferred := ""
+	deferred, waiting := "", "" // waiting: for an OAuth2 token
 	lost := 0
 	var next time.Time
 	for _, n := range ns {
 		var r ticketing.SendResult
 		switch {
+		case waiting != "":
+			r = s.wait(n, waiting)
 		case deferred != "":
 			r = s.retry(n, deferred)
 			r.Untried = r.Result == ticketing.ResultRetry
@@ -357,7 +359,12 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			var err error
 			r, err = s.deliverOne(ctx, c, n)
 			var se *setupError
+			var te *tokenError
 			switch {
+			case errors.As(err, &te):
+				// The token source logged why; the mail waits untried.
+				waiting = "not attempted: " + flatten(te.Error())
+				r = s.wait(n, waiting)
 			case r.Result == ticketing.ResultRetry && c.sc == nil:
 				s.smtp.Fail("mailout: SMTP server unreachable", err, "server", c.addr)
 				lost++
@@ -383,6 +390,14 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 	}
 	s.store(ctx, pending) // the untried, handed back
 	return next
+}
+
+// wait hands n back untried, to be claimed again after RetryBase: its
+// attempts and age do not count while the SMTP login waits for an OAuth2
+// token, so that nothing is failed for a refused token.
+func (s *Sender) wait(n ticketing.Notification, reply string) ticketing.SendResult {
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply,
+		Retry: time.Now().Add(s.cfg.RetryBase), Untried: true}
 }
 
 // fail is the result of a permanent failure.
