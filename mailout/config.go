@@ -46,9 +46,9 @@ type Config struct {
 	// Auth is AuthPlain, AuthLogin, AuthXOAuth2 or AuthNone. Default:
 	// AuthXOAuth2 with OAuth2 or OAuth2Token, AuthPlain with Password, else
 	// AuthNone.
-	Auth        string
-	Username    string
-	Password    string // for AuthPlain and AuthLogin
+	Auth     string
+	Username string
+	Password string // for AuthPlain and AuthLogin
 	// OAuth2 gives AuthXOAuth2 its bearer tokens: one is taken each time
 	// a connection logs in. OAuth2Token is a fixed token instead, for
 	// those who renew tokens themselves.
