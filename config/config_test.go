@@ -269,7 +269,7 @@ agents:
 }
 
 func TestExampleFile(t *testing.T) {
-	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_TOKEN": "tok", "SMTP_PASSWORD": "pw",
+	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_CLIENT_SECRET": "cs",
 		"DESKGATE_SECRET_1": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}))
 	if err != nil {
 		t.Fatalf("Load(../deskgate.example.yaml) error:\n%v", err)
@@ -415,7 +415,7 @@ func TestParseProblems(t *testing.T) {
 			"5:5: mailboxes[0].name: is required",
 			"5:5: mailboxes[0].host: is required",
 			"5:5: mailboxes[0].username: is required",
-			"5:5: mailboxes[0].password: one of password or oauth2_token is required"}},
+			"5:5: mailboxes[0].password: one of password, oauth2 or oauth2_token is required"}},
 		{"bad name and queue", strings.Replace(minimal, "name: support", "name: Support Desk", 1) + "    queue: First Line\n", []string{
 			"6:11: mailboxes[0].name: must be 1 to 64 of a-z, 0-9, _ and -",
 			"10:12: mailboxes[0].queue: must be 1 to 64 of a-z, 0-9, _ and -"}},

@@ -320,11 +320,18 @@ func (v validator) mailbox(p string, m *Mailbox) {
 		v.errorf(p+".tls", "must be one of implicit, starttls, plain")
 	}
 	v.required(p+".username", m.Username)
-	switch hasPw, hasTok := v.has(p+".password"), v.has(p+".oauth2_token"); {
+	switch hasPw, hasTok, hasOAuth := v.has(p+".password"), v.has(p+".oauth2_token"), v.has(p+".oauth2"); {
+	case hasOAuth && (hasPw || hasTok):
+		v.errorf(p+".oauth2", "oauth2 and %s are mutually exclusive; set only one", pick(hasPw, "password", "oauth2_token"))
 	case hasPw && hasTok:
 		v.errorf(p+".oauth2_token", "password and oauth2_token are mutually exclusive; set only one")
-	case !hasPw && !hasTok:
-		v.errorf(p+".password", "one of password or oauth2_token is required")
+	case !hasPw && !hasTok && !hasOAuth:
+		v.errorf(p+".password", "one of password, oauth2 or oauth2_token is required")
+	case hasOAuth:
+		if m.Name == "smtp" {
+			v.errorf(p+".name", "smtp names the SMTP server in deskgate auth login; a mailbox with oauth2 needs another name")
+		}
+		v.oauth2(p+".oauth2", &m.OAuth2)
 	default:
 		v.notEmpty(p+".password", m.Password)
 		v.notEmpty(p+".oauth2_token", m.OAuth2Token)
