@@ -59,6 +59,8 @@ Usage:
   deskgate serve [-config FILE]          sync the mailboxes and turn mail into tickets until stopped
   deskgate migrate                       apply database migrations and print the schema version
   deskgate config check [-config FILE]   validate the configuration, reporting every problem
+  deskgate auth login NAME [-config FILE]   sign in for a mailbox (or smtp) with oauth2 flow: delegated;
+                                         stores the refresh token encrypted with the first desk secret
   deskgate ticket list [-status S] [-limit N] [-json]
   deskgate ticket show N [-json]
   deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
@@ -105,6 +107,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrateCmd(ctx, rest, stdout, log)
 	case "config":
 		return configCmd(rest, stdout)
+	case "auth":
+		return authCmd(ctx, rest, os.Stdin, stdout, log)
 	case "ticket":
 		return ticketCmd(ctx, rest, stdout)
 	case "inbound":

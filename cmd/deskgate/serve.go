@@ -78,8 +78,15 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	pc.Database = db
 	proc := mailin.NewProcessor(pool, desk, pc, log)
 	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
+	sources, err := tokenSources(cfg, pool, log)
+	if err != nil {
+		return err
+	}
 	sc := senderConfig(cfg, self)
 	sc.Database = db
+	if src, ok := sources[smtpTokenName]; ok {
+		sc.SMTP.OAuth2 = src
+	}
 	sender := mailout.NewSender(log, pool, sc)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
@@ -87,7 +94,11 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	for _, mb := range cfg.Mailboxes {
-		s := mailin.NewSyncer(pool, mailboxConfig(mb), self, log, db, proc.Wake)
+		m := mailboxConfig(mb)
+		if src, ok := sources[mb.Name]; ok {
+			m.OAuth2 = src
+		}
+		s := mailin.NewSyncer(pool, m, self, log, db, proc.Wake)
 		g.Go(func() error { return s.Run(gctx) })
 	}
 	done := make(chan error, 1)
@@ -150,18 +161,11 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	if dc.Policy, err = policyConfig(cfg); err != nil {
 		return dc, err
 	}
-	if len(cfg.Desk.Secrets) == 0 {
-		return dc, nil
+	first, secrets, err := deskSecrets(cfg)
+	if err != nil || secrets == nil {
+		return dc, err
 	}
-	secrets := map[byte][]byte{}
-	for _, s := range cfg.Desk.Secrets {
-		b, err := token.ParseSecret(s.Secret) // validated by config already
-		if err != nil {
-			return dc, fmt.Errorf("desk.secrets id %d: %w", s.ID, err)
-		}
-		secrets[byte(s.ID)] = b
-	}
-	keys, err := token.NewKeys(byte(cfg.Desk.Secrets[0].ID), secrets)
+	keys, err := token.NewKeys(first, secrets)
 	if err != nil {
 		return dc, err
 	}
@@ -287,7 +291,10 @@ func configCmd(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: OK: desk %s <%s>, %d mailbox(es), %d rule(s)\n", *path, cfg.Desk.Name, cfg.Desk.Address, len(cfg.Mailboxes), len(cfg.Rules))
 	for _, mb := range cfg.Mailboxes {
 		auth := "password"
-		if mb.OAuth2Token != "" {
+		switch {
+		case mb.OAuth2.Provider != "":
+			auth = "OAuth2 " + mb.OAuth2.Provider + " " + mb.OAuth2.Flow
+		case mb.OAuth2Token != "":
 			auth = "XOAUTH2 token"
 		}
 		fmt.Fprintf(stdout, "  %-12s %s (%s, %s as %s) folder %s -> queue %s\n", mb.Name, mb.Addr(), mb.TLS, auth, mb.Username, mb.Folder, mb.Queue)
