@@ -81,8 +81,8 @@ const (
 // microsoftDelegatedScopes are what a delegated Microsoft 365 login asks
 // for: IMAP and SMTP as the signed-in user, and a refresh token.
 var microsoftDelegatedScopes = []string{
-	"https://outlook.office365.com/IMAP.AccessAsUser.All",
-	"https://outlook.office365.com/SMTP.Send",
+	"https://outlook.office.com/IMAP.AccessAsUser.All",
+	"https://outlook.office.com/SMTP.Send",
 	"offline_access",
 }
 
