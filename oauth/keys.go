@@ -54,8 +54,12 @@ func (k *Keys) seal(plain, ad string) (keyID byte, sealed []byte) {
 	return k.first, aead.Seal(nonce, nonce, []byte(plain), []byte(ad))
 }
 
-// errUnknownKey is a token encrypted with a key no longer listed.
-var errUnknownKey = errors.New("encrypted with a desk secret that is no longer listed in desk.secrets")
+// errUnreadable marks a stored token that does not decrypt; errUnknownKey
+// one encrypted with a key no longer listed.
+var (
+	errUnreadable = errors.New("stored token unreadable")
+	errUnknownKey = fmt.Errorf("%w: encrypted with a desk secret that is no longer listed in desk.secrets", errUnreadable)
+)
 
 // open decrypts what seal returned.
 func (k *Keys) open(keyID byte, sealed []byte, ad string) (string, error) {
@@ -65,11 +69,11 @@ func (k *Keys) open(keyID byte, sealed []byte, ad string) (string, error) {
 	}
 	n := aead.NonceSize()
 	if len(sealed) < n {
-		return "", errors.New("oauth: stored token too short")
+		return "", fmt.Errorf("oauth: %w: too short", errUnreadable)
 	}
 	plain, err := aead.Open(nil, sealed[:n], sealed[n:], []byte(ad))
 	if err != nil {
-		return "", fmt.Errorf("oauth: decrypting with key id %d: %w", keyID, err)
+		return "", fmt.Errorf("oauth: %w: decrypting with key id %d: %w", errUnreadable, keyID, err)
 	}
 	return string(plain), nil
 }

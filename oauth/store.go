@@ -114,6 +114,8 @@ func (st *Store) token(ctx context.Context, cfg Config, now time.Time, clock fun
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, time.Time{}, noLogin(cfg.Name)
+	case errors.Is(err, errUnreadable):
+		return nil, time.Time{}, unreadable(cfg.Name, err)
 	case err != nil:
 		return nil, time.Time{}, fmt.Errorf("oauth: %s: reading the stored token: %w", cfg.Name, err)
 	case s.access != "" && fresh(s.issued, s.expiry, now):
@@ -125,6 +127,8 @@ func (st *Store) token(ctx context.Context, cfg Config, now time.Time, clock fun
 		s, err := st.read(ctx, tx, cfg.Name, true)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return noLogin(cfg.Name)
+		} else if errors.Is(err, errUnreadable) {
+			return unreadable(cfg.Name, err)
 		} else if err != nil {
 			return fmt.Errorf("oauth: %s: reading the stored token: %w", cfg.Name, err)
 		}
@@ -145,6 +149,13 @@ func (st *Store) token(ctx context.Context, cfg Config, now time.Time, clock fun
 		return st.write(ctx, tx, cfg.Name, t, rt, issued)
 	})
 	return tok, issued, err
+}
+
+// unreadable is the error of a stored login that no listed desk secret
+// decrypts: it needs a new login (or the old secret listed again).
+func unreadable(name string, err error) error {
+	return &RefreshError{Name: name, Code: "login_unreadable",
+		Description: fmt.Sprintf("%v; list that secret in desk.secrets again, or run: deskgate auth login %s", err, name), Err: err}
 }
 
 // noLogin is the error of a Delegated source with nothing stored.

@@ -66,6 +66,14 @@ func TestStoreKeyRotation(t *testing.T) {
 	if _, err := NewStore(pool, testKeys(t, 2, 2)).read(ctx, nil, "support", false); err != nil {
 		t.Errorf("read with key 2 alone = %v", err)
 	}
+	// A login whose key is no longer listed is an authentication failure
+	// that says what to do.
+	src, _ = New(delegated("support", srv), NewStore(pool, testKeys(t, 3, 3)), log)
+	_, err = src.Token(ctx)
+	var re *RefreshError
+	if !errors.As(err, &re) || re.Code != "login_unreadable" || !strings.Contains(err.Error(), "deskgate auth login support") {
+		t.Errorf("Token() with the key gone = %v; want a RefreshError login_unreadable naming the command", err)
+	}
 }
 
 // TestRotationPersisted: each refresh's new refresh token is stored, the
