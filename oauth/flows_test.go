@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,25 @@ func TestFresh(t *testing.T) {
 		if got := fresh(tt.issued, tt.expiry, now); got != tt.want {
 			t.Errorf("fresh(%v, %v) = %v, want %v", tt.issued.Sub(now), tt.expiry.Sub(now), got, tt.want)
 		}
+	}
+}
+
+// TestEndpointFailing: an answer without an OAuth error (a 502 from a
+// proxy) is the endpoint failing, logged at WARN, not a refusal.
+func TestEndpointFailing(t *testing.T) {
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "<html>Bad Gateway</html>", http.StatusBadGateway)
+	}))
+	defer bad.Close()
+	log, logs := testLogger(t)
+	src, _ := New(Config{Name: "support", Provider: Microsoft, Flow: ClientCredentials, Tenant: "t", ClientID: "app",
+		ClientSecret: "s", TokenURL: bad.URL}, nil, log)
+	_, err := src.Token(context.Background())
+	var re *RefreshError
+	if err == nil || errors.As(err, &re) {
+		t.Fatalf("Token() = %v; want an error that is not a RefreshError", err)
+	}
+	if len(logs.lines("WARN")) != 1 || len(logs.lines("ERROR")) != 0 {
+		t.Errorf("logged %q; want one WARN", logs.String())
 	}
 }

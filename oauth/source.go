@@ -156,17 +156,16 @@ func (e *RefreshError) Unwrap() error { return e.Err }
 // stored refresh token.
 var ErrNoLogin = errors.New("oauth: no login stored")
 
-// refused converts the provider's error answer to a *RefreshError; other
-// errors (the endpoint unreachable) are returned wrapped.
+// refused converts the provider's error answer (RFC 6749's error code) to
+// a *RefreshError; other errors (the endpoint unreachable or failing) are
+// returned wrapped.
 func refused(name string, err error) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		code := re.ErrorCode
-		if code == "" && re.Response != nil {
-			code = re.Response.Status
-		}
-		return &RefreshError{Name: name, Code: code, Description: re.ErrorDescription, Err: err}
+	if errors.As(err, &re) && re.ErrorCode != "" {
+		return &RefreshError{Name: name, Code: re.ErrorCode, Description: re.ErrorDescription, Err: err}
 	}
+	// An answer without an OAuth error (a 5xx page, a proxy) is the
+	// endpoint failing, not a refusal.
 	return fmt.Errorf("oauth: %s: token endpoint: %w", name, err)
 }
 
@@ -240,6 +239,7 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	if now.Before(s.retryAt) {
 		return "", s.lastErr
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	var tok *oauth2.Token
@@ -253,8 +253,8 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 		err = refused(s.cfg.Name, err)
 	}
 	if err != nil {
-		if ctx.Err() != nil && context.Cause(ctx) == context.Canceled {
-			return "", err // stopping: neither a failure nor a back-off
+		if parent.Err() != nil {
+			return "", err // the caller gave up: neither a failure nor a back-off
 		}
 		s.failed(now, err)
 		return "", err
