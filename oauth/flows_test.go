@@ -133,35 +133,10 @@ func authAddress(t *testing.T, r io.Reader) string {
 	return ""
 }
 
-// TestLoopbackLogin: the browser is redirected to the loopback listener.
-func TestLoopbackLogin(t *testing.T) {
-	ctx := context.Background()
-	srv := tokenmem.Start(tokenmem.Options{ClientID: "client-1"})
-	defer srv.Close()
-	store := NewStore(dbtest.Pool(t), testKeys(t, 1, 1))
-	outR, outW := io.Pipe()
-	inR, _ := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- Login(ctx, googleDelegated(srv), store, inR, outW) }()
-	resp, err := http.Get(authAddress(t, outR)) // the browser: sign in, consent, follow the redirect
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("the loopback page answered %s", resp.Status)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("Login() = %v", err)
-	}
-	if _, err := store.read(ctx, nil, "support", false); err != nil {
-		t.Errorf("nothing stored: %v", err)
-	}
-}
-
-// TestPastedRedirect: the browser elsewhere cannot reach the listener; the
-// address it was sent to is pasted in.
-func TestPastedRedirect(t *testing.T) {
+// loopbackLogin runs a Google delegated Login against a test endpoint; the
+// browser is played by browse, given the address Login printed and the
+// writer of Login's input. It checks that a login was stored.
+func loopbackLogin(t *testing.T, browse func(addr string, in io.Writer)) {
 	ctx := context.Background()
 	srv := tokenmem.Start(tokenmem.Options{ClientID: "client-1"})
 	defer srv.Close()
@@ -170,19 +145,41 @@ func TestPastedRedirect(t *testing.T) {
 	inR, inW := io.Pipe()
 	done := make(chan error, 1)
 	go func() { done <- Login(ctx, googleDelegated(srv), store, inR, outW) }()
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(authAddress(t, outR))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	io.WriteString(inW, "\n  "+resp.Header.Get("Location")+"  \n")
+	browse(authAddress(t, outR), inW)
 	if err := <-done; err != nil {
 		t.Fatalf("Login() = %v", err)
 	}
 	if _, err := store.read(ctx, nil, "support", false); err != nil {
 		t.Errorf("nothing stored: %v", err)
 	}
+}
+
+// TestLoopbackLogin: the browser is redirected to the loopback listener.
+func TestLoopbackLogin(t *testing.T) {
+	loopbackLogin(t, func(addr string, _ io.Writer) {
+		resp, err := http.Get(addr) // sign in, consent, follow the redirect
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("the loopback page answered %s", resp.Status)
+		}
+	})
+}
+
+// TestPastedRedirect: the browser elsewhere cannot reach the listener; the
+// address it was sent to is pasted in.
+func TestPastedRedirect(t *testing.T) {
+	loopbackLogin(t, func(addr string, in io.Writer) {
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noFollow.Get(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		io.WriteString(in, "\n  "+resp.Header.Get("Location")+"  \n")
+	})
 }
 
 func TestCodeFromRedirect(t *testing.T) {
