@@ -78,7 +78,10 @@ func TestRevokedTokenMailWaits(t *testing.T) {
 	cfg.SMTP.Username, cfg.SMTP.OAuth2 = "desk@desk.example", src
 	id := e.insert(row{})[0]
 	e.start(cfg)
-	for e.logs.count(slog.LevelError, "oauth: token refused") < 5 {
+	for deadline := time.Now().Add(10 * time.Second); e.logs.count(slog.LevelError, "oauth: token refused") < 5; {
+		if time.Now().After(deadline) {
+			t.Fatalf("refused tokens logged at ERROR: %d after 10s, want 5", e.logs.count(slog.LevelError, "oauth: token refused"))
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if r := e.row(id); r.Status != "queued" || r.Attempts != 0 {
