@@ -77,12 +77,15 @@ func TestRevokedTokenMailWaits(t *testing.T) {
 	cfg.MaxAttempts = 2
 	cfg.SMTP.Username, cfg.SMTP.OAuth2 = "desk@desk.example", src
 	id := e.insert(row{})[0]
-	e.start(cfg)
+	_, stop := e.start(cfg)
 	for deadline := time.Now().Add(10 * time.Second); e.logs.count(slog.LevelError, "oauth: token refused") < 5; {
 		if time.Now().After(deadline) {
 			t.Fatalf("refused tokens logged at ERROR: %d after 10s, want 5", e.logs.count(slog.LevelError, "oauth: token refused"))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if err := stop(); err != nil { // its claims handed back, so the row is read at rest
+		t.Fatal(err)
 	}
 	if r := e.row(id); r.Status != "queued" || r.Attempts != 0 {
 		t.Fatalf("outbox row while the token is refused = %s after %d attempts; want queued, none counted", r.Status, r.Attempts)
@@ -91,5 +94,6 @@ func TestRevokedTokenMailWaits(t *testing.T) {
 		t.Error("the provider's error description is not in the log")
 	}
 	store.Save(ctx, "smtp", &oauth2.Token{AccessToken: "stale", RefreshToken: tokens.Refresh(), Expiry: stale}) // auth login again
+	e.start(cfg)
 	e.waitStatus(id, "sent", 10*time.Second)
 }
