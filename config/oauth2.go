@@ -139,6 +139,23 @@ func (v validator) oauth2(p string, o *OAuth2) {
 	}
 }
 
+// delegatedLogins reports delegated oauth2 blocks in a file without
+// desk.secrets: their logins are stored encrypted with the first one.
+func (v validator) delegatedLogins(c *Config) {
+	if len(c.Desk.Secrets) > 0 {
+		return
+	}
+	check := func(p string, o *OAuth2) {
+		if v.has(p) && o.Flow == FlowDelegated {
+			v.errorf(p+".flow", "delegated keeps its login (from deskgate auth login) encrypted with the first desk.secrets key; add desk.secrets")
+		}
+	}
+	for i := range c.Mailboxes {
+		check(fmt.Sprintf("mailboxes[%d].oauth2", i), &c.Mailboxes[i].OAuth2)
+	}
+	check("smtp.oauth2", &c.SMTP.OAuth2)
+}
+
 // flowRequired reports a missing or unknown flow.
 func (v validator) flowRequired(p, want string) {
 	if v.has(p + ".flow") {

@@ -10,8 +10,12 @@ import (
 // withMailboxOAuth2 is minimal with the mailbox's password replaced by an
 // oauth2 block of lines (indented by six spaces).
 func withMailboxOAuth2(lines string) string {
-	return strings.Replace(minimal, "    password: ${IMAP_PASSWORD}\n", "    oauth2:\n"+lines, 1)
+	return strings.Replace(withSecrets, "    password: ${IMAP_PASSWORD}\n", "    oauth2:\n"+lines, 1)
 }
+
+// withSecrets is minimal with desk.secrets, which delegated logins need.
+var withSecrets = strings.Replace(minimal, "  address: help@example.com\n",
+	"  address: help@example.com\n  secrets: [{id: 1, secret: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff}]\n", 1)
 
 var oauth2Env = env(map[string]string{"SMTP_PASSWORD": "pw", "IMAP_PASSWORD": "pw", "CLIENT_SECRET": "cs"})
 
@@ -104,6 +108,8 @@ func TestOAuth2Problems(t *testing.T) {
 			[]string{"mailboxes[0].oauth2.scopes[0]: must be one scope, without spaces"}},
 		{"unknown key", withMailboxOAuth2(ms + "      flow: delegated\n      clientid: c\n"),
 			[]string{"mailboxes[0].oauth2.clientid: unknown key (did you mean client_id?)"}},
+		{"delegated without desk.secrets", strings.Replace(withMailboxOAuth2(ms+"      flow: delegated\n"), "  secrets: [{id: 1, secret: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff}]\n", "", 1),
+			[]string{"mailboxes[0].oauth2.flow: delegated keeps its login (from deskgate auth login) encrypted with the first desk.secrets key; add desk.secrets"}},
 		{"mailbox named smtp", strings.Replace(withMailboxOAuth2(ms+"      flow: delegated\n"), "name: support", "name: smtp", 1),
 			[]string{"mailboxes[0].name: smtp names the SMTP server in deskgate auth login"}},
 		{"smtp oauth2 with a password", strings.Replace(minimal, minimalSMTP,

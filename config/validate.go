@@ -194,6 +194,7 @@ func validate(d *decoder, c *Config) {
 	v.intRange("tickets.max_participants", c.Tickets.MaxParticipants, 1, 1000)
 	v.mailboxes(c.Mailboxes)
 	v.smtp(&c.SMTP)
+	v.delegatedLogins(c)
 	v.notifications(&c.Notifications, c.Desk.Address)
 	teams := v.teams(c.Teams, c.Desk.Address)
 	v.agents(c.Agents, teams, c.Desk.Address)

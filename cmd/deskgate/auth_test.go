@@ -82,7 +82,7 @@ func TestAuthLoginThenServe(t *testing.T) {
 
 	noSecrets := oauthConfigYAML(t, tokens, imap.Addr(), smtp.Addr(), "")
 	if err := authCmd(ctx, []string{"login", "-config", noSecrets, "support"}, strings.NewReader(""), io.Discard, log); err == nil ||
-		!strings.Contains(err.Error(), "desk.secrets is empty") {
+		!strings.Contains(err.Error(), "add desk.secrets") {
 		t.Fatalf("auth login without desk.secrets = %v; want a refusal naming desk.secrets", err)
 	}
 	path := oauthConfigYAML(t, tokens, imap.Addr(), smtp.Addr(), "  secrets: [{id: 1, secret: "+demoSecret+"}]")
