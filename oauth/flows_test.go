@@ -278,3 +278,25 @@ func TestEndpointFailing(t *testing.T) {
 		t.Errorf("logged %q; want one WARN", logs.String())
 	}
 }
+
+// TestCertificateExpiryWarned: a certificate credential expiring within a
+// week is warned about when a token is taken.
+func TestCertificateExpiryWarned(t *testing.T) {
+	cert, certFile, keyFile := certificate(t, t.TempDir(), time.Now().Add(5*24*time.Hour))
+	srv := tokenmem.Start(tokenmem.Options{ClientID: "app", Certificate: cert})
+	defer srv.Close()
+	log, logs := testLogger(t)
+	src, err := New(Config{Name: "smtp", Provider: Microsoft, Flow: ClientCredentials, Tenant: "t", ClientID: "app",
+		CertificateFile: certFile, KeyFile: keyFile, TokenURL: srv.TokenURL}, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w := logs.lines("WARN"); len(w) != 1 || !strings.Contains(w[0], "certificate") || !strings.Contains(w[0], "within_days=7") {
+		t.Errorf("warnings = %q; want one about the certificate, within 7 days", w)
+	}
+}
