@@ -246,11 +246,12 @@ type SMTP struct {
 	Port int     `yaml:"port"` // default 465 for implicit TLS, 587 for starttls, 25 for plain
 	TLS  TLSMode `yaml:"tls"`  // default starttls; plain only for loopback hosts
 	// Auth is plain, login, xoauth2 or none. Default: xoauth2 with
-	// OAuth2Token, plain with Password, none without Username.
+	// OAuth2 or OAuth2Token, plain with Password, none without Username.
 	Auth        SMTPAuth      `yaml:"auth"`
 	Username    string        `yaml:"username"`     // required unless Auth is none
 	Password    string        `yaml:"password"`     // for plain and login
-	OAuth2Token string        `yaml:"oauth2_token"` // for xoauth2
+	OAuth2      OAuth2        `yaml:"oauth2"`       // for xoauth2: tokens obtained and renewed by deskgate
+	OAuth2Token string        `yaml:"oauth2_token"` // for xoauth2: a fixed bearer token, renewed by someone else
 	HELO        string        `yaml:"helo"`         // host name sent in EHLO, not an IP address; default Desk.Domain
 	Timeout     time.Duration `yaml:"timeout"`      // per connection and command; default 30s, at least 1s
 	Workers     int           `yaml:"workers"`      // parallel senders, each with one connection, 1..64; default 4
@@ -484,8 +485,9 @@ type Mailbox struct {
 	Port           int           `yaml:"port"`             // default 993 for implicit TLS, else 143
 	TLS            TLSMode       `yaml:"tls"`              // default implicit
 	Username       string        `yaml:"username"`         // required
-	Password       string        `yaml:"password"`         // exactly one of Password and OAuth2Token
-	OAuth2Token    string        `yaml:"oauth2_token"`     // XOAUTH2 bearer token
+	Password       string        `yaml:"password"`         // exactly one of Password, OAuth2 and OAuth2Token
+	OAuth2         OAuth2        `yaml:"oauth2"`           // XOAUTH2 tokens obtained and renewed by deskgate
+	OAuth2Token    string        `yaml:"oauth2_token"`     // a fixed XOAUTH2 bearer token, renewed by someone else
 	Folder         string        `yaml:"folder"`           // default INBOX
 	Queue          string        `yaml:"queue"`            // queue fed by this mailbox; default Name
 	PollInterval   time.Duration `yaml:"poll_interval"`    // without IDLE; default 30s, at least 1s

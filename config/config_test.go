@@ -271,7 +271,7 @@ agents:
 }
 
 func TestExampleFile(t *testing.T) {
-	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_TOKEN": "tok", "SMTP_PASSWORD": "pw",
+	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_CLIENT_SECRET": "cs",
 		"DESKGATE_SECRET_1": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}))
 	if err != nil {
 		t.Fatalf("Load(../deskgate.example.yaml) error:\n%v", err)
@@ -417,7 +417,7 @@ func TestParseProblems(t *testing.T) {
 			"5:5: mailboxes[0].name: is required",
 			"5:5: mailboxes[0].host: is required",
 			"5:5: mailboxes[0].username: is required",
-			"5:5: mailboxes[0].password: one of password or oauth2_token is required"}},
+			"5:5: mailboxes[0].password: one of password, oauth2 or oauth2_token is required"}},
 		{"existing mail and age", minimal + "    existing_mail: ignore\n    max_age_to_answer: 30s\n", []string{
 			"10:20: mailboxes[0].existing_mail: must be one of quiet, normal, skip",
 			"11:24: mailboxes[0].max_age_to_answer: must be at least 1m"}},

@@ -27,9 +27,13 @@ func exposureWarning(file string, mode fs.FileMode, literal []string) string {
 		"write them as ${VAR} references to the environment, or chmod o-r %s", file, mode.Perm(), strings.Join(literal, ", "), file)
 }
 
-// secretKey reports whether the key at path holds a secret: a password, a token or a secret.
+// secretKey reports whether the key at path holds a secret: a password, a token or a secret
+// (not an address such as oauth2.token_url).
 func secretKey(path string) bool {
 	key := strings.ToLower(path[strings.LastIndexByte(path, '.')+1:])
+	if strings.HasSuffix(key, "_url") {
+		return false
+	}
 	return strings.Contains(key, "password") || strings.Contains(key, "secret") || strings.Contains(key, "token")
 }
 

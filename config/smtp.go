@@ -81,12 +81,18 @@ func (v validator) smtp(s *SMTP) {
 // the credentials given (see SMTP.Auth).
 func (v validator) smtpAuth(s *SMTP) {
 	const p = "smtp"
-	hasPw, hasTok := v.has(p+".password"), v.has(p+".oauth2_token")
+	hasPw, hasTok, hasOAuth := v.has(p+".password"), v.has(p+".oauth2_token"), v.has(p+".oauth2")
 	v.notEmpty(p+".password", s.Password)
 	v.notEmpty(p+".oauth2_token", s.OAuth2Token)
-	if hasPw && hasTok {
+	switch {
+	case hasOAuth && (hasPw || hasTok):
+		v.errorf(p+".oauth2", "oauth2 and %s are mutually exclusive; set only one", pick(hasPw, "password", "oauth2_token"))
+	case hasPw && hasTok:
 		v.errorf(p+".oauth2_token", "password and oauth2_token are mutually exclusive; set only one")
+	case hasOAuth:
+		v.oauth2(p+".oauth2", &s.OAuth2)
 	}
+	hasTok = hasTok || hasOAuth // either gives xoauth2 its tokens
 	switch s.Auth {
 	case "":
 		switch {
@@ -94,10 +100,10 @@ func (v validator) smtpAuth(s *SMTP) {
 		case hasPw || hasTok:
 			v.required(p+".username", s.Username)
 		case v.has(p + ".username"):
-			v.errorf(p+".password", "one of password or oauth2_token is required (or set auth: none)")
+			v.errorf(p+".password", "one of password, oauth2 or oauth2_token is required (or set auth: none)")
 		}
 	case AuthNone:
-		for _, key := range []string{"username", "password", "oauth2_token"} {
+		for _, key := range []string{"username", "password", "oauth2", "oauth2_token"} {
 			if v.has(p + "." + key) {
 				v.errorf(p+"."+key, "is not used with auth: none")
 			}
@@ -106,7 +112,7 @@ func (v validator) smtpAuth(s *SMTP) {
 		v.required(p+".username", s.Username)
 		switch {
 		case hasTok && !hasPw:
-			v.errorf(p+".oauth2_token", "is only used with auth: xoauth2")
+			v.errorf(p+"."+pick(hasOAuth, "oauth2", "oauth2_token"), "is only used with auth: xoauth2")
 		case !hasPw:
 			v.errorAt(p+".auth", p+".password", "is required with auth: %s", s.Auth)
 		}
@@ -116,7 +122,7 @@ func (v validator) smtpAuth(s *SMTP) {
 		case hasPw && !hasTok:
 			v.errorf(p+".password", "is only used with auth: plain or login")
 		case !hasTok:
-			v.errorAt(p+".auth", p+".oauth2_token", "is required with auth: xoauth2")
+			v.errorAt(p+".auth", p+".oauth2", "is required with auth: xoauth2 (or oauth2_token, a token renewed by someone else)")
 		}
 	default:
 		v.errorf(p+".auth", "must be one of plain, login, xoauth2, none")
@@ -141,7 +147,7 @@ func (s *SMTP) setDefaults(domain string) {
 	s.Port = s.port()
 	if s.Auth == "" {
 		switch {
-		case s.OAuth2Token != "":
+		case s.OAuth2Token != "" || s.OAuth2.Provider != "":
 			s.Auth = AuthXOAuth2
 		case s.Password != "":
 			s.Auth = AuthPlain

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func TestSMTPDefaults(t *testing.T) {
 		}
 		s := c.SMTP
 		got := SMTP{Host: s.Host, Port: s.Port, TLS: s.TLS, Auth: s.Auth, HELO: s.HELO}
-		if got != tt.want {
+		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Parse(smtp %q) = %+v, want %+v", tt.smtp, got, tt.want)
 		}
 		if s.Timeout != 30*time.Second || s.Workers != 4 || s.MaxRecipients != 50 || s.MaxAttempts != 60 || s.MaxAge != 48*time.Hour ||
@@ -84,11 +85,11 @@ func TestSMTPProblems(t *testing.T) {
 		{"auth xoauth2 with a password", withSMTP("  host: smtp.example.com\n  auth: xoauth2\n  username: u\n  password: ${SMTP_PASSWORD}\n"), []string{
 			"13:13: smtp.password: is only used with auth: plain or login"}},
 		{"auth xoauth2 without token", withSMTP("  host: smtp.example.com\n  auth: xoauth2\n  username: u\n"), []string{
-			"11:9: smtp.oauth2_token: is required with auth: xoauth2"}},
+			"11:9: smtp.oauth2: is required with auth: xoauth2 (or oauth2_token, a token renewed by someone else)"}},
 		{"password and token", withSMTP("  host: smtp.example.com\n  username: u\n  password: ${SMTP_PASSWORD}\n  oauth2_token: ${M365_TOKEN}\n"), []string{
 			"13:17: smtp.oauth2_token: password and oauth2_token are mutually exclusive; set only one"}},
 		{"username without credentials", withSMTP("  host: smtp.example.com\n  username: u\n"), []string{
-			"10:3: smtp.password: one of password or oauth2_token is required (or set auth: none)"}},
+			"10:3: smtp.password: one of password, oauth2 or oauth2_token is required (or set auth: none)"}},
 		{"password without username", withSMTP("  host: smtp.example.com\n  password: ${SMTP_PASSWORD}\n"), []string{
 			"10:3: smtp.username: is required"}},
 		{"empty credentials", withSMTP("  host: smtp.example.com\n  username: ''\n  password: ${EMPTY}\n"), []string{

@@ -196,6 +196,7 @@ func validate(d *decoder, c *Config) {
 	v.intRange("tickets.max_participants", c.Tickets.MaxParticipants, 1, 1000)
 	v.mailboxes(c.Mailboxes)
 	v.smtp(&c.SMTP)
+	v.delegatedLogins(c)
 	v.notifications(&c.Notifications, c.Desk.Address)
 	teams := v.teams(c.Teams, c.Desk.Address)
 	v.agents(c.Agents, teams, c.Desk.Address)
@@ -322,11 +323,18 @@ func (v validator) mailbox(p string, m *Mailbox) {
 		v.errorf(p+".tls", "must be one of implicit, starttls, plain")
 	}
 	v.required(p+".username", m.Username)
-	switch hasPw, hasTok := v.has(p+".password"), v.has(p+".oauth2_token"); {
+	switch hasPw, hasTok, hasOAuth := v.has(p+".password"), v.has(p+".oauth2_token"), v.has(p+".oauth2"); {
+	case hasOAuth && (hasPw || hasTok):
+		v.errorf(p+".oauth2", "oauth2 and %s are mutually exclusive; set only one", pick(hasPw, "password", "oauth2_token"))
 	case hasPw && hasTok:
 		v.errorf(p+".oauth2_token", "password and oauth2_token are mutually exclusive; set only one")
-	case !hasPw && !hasTok:
-		v.errorf(p+".password", "one of password or oauth2_token is required")
+	case !hasPw && !hasTok && !hasOAuth:
+		v.errorf(p+".password", "one of password, oauth2 or oauth2_token is required")
+	case hasOAuth:
+		if m.Name == "smtp" {
+			v.errorf(p+".name", "smtp names the SMTP server in deskgate auth login; a mailbox with oauth2 needs another name")
+		}
+		v.oauth2(p+".oauth2", &m.OAuth2)
 	default:
 		v.notEmpty(p+".password", m.Password)
 		v.notEmpty(p+".oauth2_token", m.OAuth2Token)

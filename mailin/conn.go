@@ -12,6 +12,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"deskgate/oauth"
 )
 
 // client is a logged-in IMAP client together with the activity of its
@@ -49,6 +51,14 @@ func dial(ctx context.Context, mb Mailbox, handler *imapclient.UnilateralDataHan
 		}
 		return fmt.Errorf("%w after %v", errTimeout, mb.CommandTimeout)
 	}
+	token := mb.OAuth2Token
+	if mb.OAuth2 != nil {
+		// Taken now, for this login: a session never outlives the token
+		// it logged in with by much, and a new one gets a fresh token.
+		if token, err = mb.OAuth2.Token(hctx); err != nil {
+			return nil, fmt.Errorf("mailin: %s token for %s: %w", XOAUTH2, mb.Addr, refusedToken(err))
+		}
+	}
 	var d net.Dialer
 	raw, err := d.DialContext(hctx, "tcp", mb.Addr)
 	if err != nil {
@@ -60,7 +70,7 @@ func dial(ctx context.Context, mb Mailbox, handler *imapclient.UnilateralDataHan
 	act := newActivity()
 	conn := &activityConn{Conn: raw, act: act}
 	stop := context.AfterFunc(hctx, func() { conn.Close() })
-	c, err := startSession(conn, mb, opts)
+	c, err := startSession(conn, mb, token, opts)
 	if !stop() { // the deadline passed or ctx is done: conn is closed
 		err = fmt.Errorf("mailin: connect and log in to %s (%s): %w", mb.Addr, mb.TLS, why())
 	}
@@ -74,8 +84,9 @@ func dial(ctx context.Context, mb Mailbox, handler *imapclient.UnilateralDataHan
 	return &client{Client: c, act: act}, nil
 }
 
-// startSession secures conn as mb.TLS says and logs in.
-func startSession(conn net.Conn, mb Mailbox, opts *imapclient.Options) (*imapclient.Client, error) {
+// startSession secures conn as mb.TLS says and logs in, with the XOAUTH2
+// token if it is not "".
+func startSession(conn net.Conn, mb Mailbox, token string, opts *imapclient.Options) (*imapclient.Client, error) {
 	var c *imapclient.Client
 	switch mb.TLS {
 	case TLSImplicit:
@@ -98,14 +109,14 @@ func startSession(conn net.Conn, mb Mailbox, opts *imapclient.Options) (*imapcli
 	default:
 		return nil, fmt.Errorf("mailin: unknown tls mode %q", mb.TLS)
 	}
-	return c, login(c, mb)
+	return c, login(c, mb, token)
 }
 
-func login(c *imapclient.Client, mb Mailbox) error {
+func login(c *imapclient.Client, mb Mailbox, token string) error {
 	if err := c.WaitGreeting(); err != nil {
 		return fmt.Errorf("mailin: greeting from %s: %w", mb.Addr, err)
 	}
-	if mb.OAuth2Token == "" {
+	if token == "" {
 		if err := c.Login(mb.Username, mb.Password).Wait(); err != nil {
 			return fmt.Errorf("mailin: log in to %s as %q: %w", mb.Addr, mb.Username, rejected(err))
 		}
@@ -114,7 +125,7 @@ func login(c *imapclient.Client, mb Mailbox) error {
 	if !c.Caps().Has(imap.Cap("AUTH=" + XOAUTH2)) {
 		return fmt.Errorf("mailin: log in to %s: server does not offer AUTHENTICATE %s", mb.Addr, XOAUTH2)
 	}
-	sc := NewXOAUTH2Client(mb.Username, mb.OAuth2Token)
+	sc := NewXOAUTH2Client(mb.Username, token)
 	if err := c.Authenticate(sc); err != nil {
 		if msg := sc.ServerError(); msg != "" {
 			return fmt.Errorf("mailin: %s login to %s as %q rejected (server said %s): %w", XOAUTH2, mb.Addr, mb.Username, msg, rejected(err))
@@ -122,6 +133,17 @@ func login(c *imapclient.Client, mb Mailbox) error {
 		return fmt.Errorf("mailin: %s login to %s as %q: %w", XOAUTH2, mb.Addr, mb.Username, rejected(err))
 	}
 	return nil
+}
+
+// refusedToken marks err with errLoginRejected when the provider refused
+// the token (an *oauth.RefreshError): like a wrong password, it waits for
+// an administrator.
+func refusedToken(err error) error {
+	var re *oauth.RefreshError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%w: %w", errLoginRejected, err)
+	}
+	return err
 }
 
 // rejected marks err with errLoginRejected when the server refused the

@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -39,6 +40,20 @@ const (
 	headerSizeGuess = 16 << 10 // what an oversize stub counts against maxBatchBytes
 )
 
+// TokenSource hands out OAuth 2.0 access tokens (oauth.Source does).
+type TokenSource interface {
+	// Token returns a token valid for a while yet, or an error that
+	// errors.As finds an *oauth.RefreshError in when the provider refused.
+	Token(ctx context.Context) (string, error)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Mailbox is the configuration of one desk mailbox.
 type Mailbox struct {
 	Name      string  // configured name; the primary key of table mailboxes
@@ -46,9 +61,13 @@ type Mailbox struct {
 	TLS       TLSMode // default TLSImplicit
 	TLSConfig *tls.Config
 
-	// Username is required, and exactly one of Password and OAuth2Token
-	// (an XOAUTH2 bearer token, e.g. for Microsoft 365 or Gmail).
-	Username, Password, OAuth2Token string
+	// Username is required, and exactly one of Password, OAuth2 (the
+	// source of XOAUTH2 bearer tokens for Microsoft 365 or Gmail; one is
+	// taken at each login) and OAuth2Token (a fixed bearer token, for
+	// those who renew tokens themselves).
+	Username, Password string
+	OAuth2             TokenSource
+	OAuth2Token        string
 
 	Folder string // default "INBOX"
 	Queue  string // the queue or team this mailbox feeds
@@ -150,8 +169,8 @@ func (mb Mailbox) Validate() error {
 	if mb.Username == "" {
 		return fmt.Errorf("mailin: mailbox %q: username is empty", mb.Name)
 	}
-	if (mb.Password == "") == (mb.OAuth2Token == "") {
-		return fmt.Errorf("mailin: mailbox %q: set exactly one of password and oauth2 token", mb.Name)
+	if n := btoi(mb.Password != "") + btoi(mb.OAuth2Token != "") + btoi(mb.OAuth2 != nil); n != 1 {
+		return fmt.Errorf("mailin: mailbox %q: set exactly one of password, oauth2 token source and oauth2 token", mb.Name)
 	}
 	if mb.IdleRefresh >= maxIdleRefresh {
 		return fmt.Errorf("mailin: mailbox %q: idle refresh %v must be below %v", mb.Name, mb.IdleRefresh, maxIdleRefresh)

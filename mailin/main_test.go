@@ -54,10 +54,14 @@ func newEnv(t testing.TB, opts imapmem.Options) *env {
 	}
 }
 
+// logger writes to the test's output and counts into e.logs.
+func (e *env) logger() *slog.Logger {
+	return slog.New(&countingHandler{Handler: slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}), n: e.logs})
+}
+
 // syncer builds a Syncer for e.mb with fast back-off.
 func (e *env) syncer(owner string) *Syncer {
-	log := slog.New(&countingHandler{Handler: slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}), n: e.logs})
-	s := NewSyncer(e.pool, e.mb, owner, log, nil, nil)
+	s := NewSyncer(e.pool, e.mb, owner, e.logger(), nil, nil)
 	s.backoffBase = 20 * time.Millisecond
 	return s
 }

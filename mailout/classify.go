@@ -8,6 +8,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"deskgate/oauth"
 	"deskgate/ticketing"
 )
 
@@ -20,6 +21,13 @@ type setupError struct {
 
 func (e *setupError) Error() string { return "connecting to " + e.addr + ": " + e.err.Error() }
 func (e *setupError) Unwrap() error { return e.err }
+
+// tokenError is a connection that could not log in for want of an OAuth2
+// token: the mail waits, without an attempt, until one comes.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return "no OAuth2 token: " + e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
 
 // classify decides the fate of a message from the error of a transaction:
 // ticketing.ResultFailed for a permanent refusal (a 5xx reply other than
@@ -70,12 +78,13 @@ func flatten(s string) string {
 // AuthFailed reports whether err is an authentication failure: the server
 // refused our login (535 bad credentials, 534 a stronger mechanism or an
 // app password needed, 530 authentication required, including a 530 to
-// MAIL). It is the one place that decides, for logging (ERROR), pausing
-// the sender and the recorded state; an OAuth2 token that cannot be
-// refreshed belongs here too.
+// MAIL), or the provider refused to issue an OAuth2 token
+// (*oauth.RefreshError). It is the one place that decides, for logging
+// (ERROR), pausing the sender and the recorded state.
 func AuthFailed(err error) bool {
+	var refused *oauth.RefreshError
 	code := replyCode(err)
-	return code == 535 || code == 534 || code == 530
+	return code == 535 || code == 534 || code == 530 || errors.As(err, &refused)
 }
 
 // replyCode returns the SMTP reply code err carries, 0 for none.

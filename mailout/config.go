@@ -1,6 +1,7 @@
 package mailout
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ const (
 const (
 	AuthPlain   = "plain"
 	AuthLogin   = "login"
-	AuthXOAuth2 = "xoauth2" // Username with the bearer token OAuth2Token
+	AuthXOAuth2 = "xoauth2" // Username with a bearer token from OAuth2, or the fixed OAuth2Token
 	AuthNone    = "none"
 )
 
@@ -43,16 +44,28 @@ type Config struct {
 	// Host). Default: the system roots, at least TLS 1.2.
 	TLSConfig *tls.Config
 	// Auth is AuthPlain, AuthLogin, AuthXOAuth2 or AuthNone. Default:
-	// AuthXOAuth2 with OAuth2Token, AuthPlain with Password, else AuthNone.
-	Auth        string
-	Username    string
-	Password    string // for AuthPlain and AuthLogin
-	OAuth2Token string // for AuthXOAuth2
+	// AuthXOAuth2 with OAuth2 or OAuth2Token, AuthPlain with Password, else
+	// AuthNone.
+	Auth     string
+	Username string
+	Password string // for AuthPlain and AuthLogin
+	// OAuth2 gives AuthXOAuth2 its bearer tokens: one is taken each time
+	// a connection logs in. OAuth2Token is a fixed token instead, for
+	// those who renew tokens themselves.
+	OAuth2      TokenSource
+	OAuth2Token string
 	HELO        string // the name sent in EHLO; default the host name
 	// Timeout bounds connecting (through TLS and AUTH) and each command
 	// after; default DefaultTimeout. Message content is sent in pieces,
 	// each within Timeout.
 	Timeout time.Duration
+}
+
+// TokenSource hands out OAuth 2.0 access tokens (oauth.Source does).
+type TokenSource interface {
+	// Token returns a token valid for a while yet, or an error that
+	// errors.As finds an *oauth.RefreshError in when the provider refused.
+	Token(ctx context.Context) (string, error)
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -72,7 +85,7 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Auth == "" {
 		switch {
-		case c.OAuth2Token != "":
+		case c.OAuth2 != nil || c.OAuth2Token != "":
 			c.Auth = AuthXOAuth2
 		case c.Password != "":
 			c.Auth = AuthPlain
@@ -112,8 +125,8 @@ func (c Config) validate() error {
 			return fmt.Errorf("mailout: SMTP auth %s needs a username", c.Auth)
 		}
 	case AuthXOAuth2:
-		if c.Username == "" || c.OAuth2Token == "" {
-			return errors.New("mailout: SMTP auth xoauth2 needs a username and a token")
+		if c.Username == "" || (c.OAuth2Token == "") == (c.OAuth2 == nil) {
+			return errors.New("mailout: SMTP auth xoauth2 needs a username and either a token source or a token")
 		}
 	default:
 		return fmt.Errorf("mailout: unknown SMTP auth %q", c.Auth)

@@ -366,7 +366,7 @@ func (s *Sender) logExpired(ns []ticketing.Notification) {
 // time, or when a result cannot be recorded (so that a crash never finds
 // more than one sent message unrecorded).
 func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
-	deferred := ""
+	deferred, waiting := "", "" // waiting: for an OAuth2 token
 	var paused ticketing.SendResult // after a refused login: the rest waits as the first does
 	lost := 0
 	var next time.Time
@@ -376,6 +376,8 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 		case paused.Untried:
 			r = paused
 			r.ID, r.Attempt = n.ID, n.Attempts
+		case waiting != "":
+			r = s.wait(n, waiting)
 		case deferred != "":
 			r = s.retry(n, deferred)
 			r.Untried = r.Result == ticketing.ResultRetry
@@ -389,7 +391,13 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			var err error
 			r, err = s.deliverOne(ctx, c, n)
 			var se *setupError
+			var te *tokenError
 			switch {
+			case errors.As(err, &te):
+				// The token source logged why and backs off; the mail waits untried.
+				waiting = "not attempted: " + flatten(te.Error())
+				s.state.failed(ctx, te.Error(), AuthFailed(err))
+				r = s.wait(n, waiting)
 			case AuthFailed(err):
 				r = s.loginRejected(ctx, c, n, r.Reply)
 				paused = r
@@ -443,6 +451,14 @@ func (s *Sender) loginRejected(ctx context.Context, c *client, n ticketing.Notif
 		"source", outage.SMTP, "server", c.addr, "reply", token.Redact(reply), "retry_in", time.Until(until).Round(time.Second))
 	s.state.failed(ctx, reply, true)
 	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply, Retry: until, Untried: true}
+}
+
+// wait hands n back untried, to be claimed again after RetryBase: its
+// attempts and age do not count while the SMTP login waits for an OAuth2
+// token, so that nothing is failed for a refused token.
+func (s *Sender) wait(n ticketing.Notification, reply string) ticketing.SendResult {
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply,
+		Retry: time.Now().Add(s.cfg.RetryBase), Untried: true}
 }
 
 // fail is the result of a permanent failure.

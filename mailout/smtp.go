@@ -30,8 +30,9 @@ type client struct {
 	addr string
 	gm   *gomail.Client
 
-	sc   *smtp.Client // nil when not connected
-	used time.Time    // when the connection last completed a command
+	sc    *smtp.Client // nil when not connected
+	used  time.Time    // when the connection last completed a command
+	token string       // the OAuth2 token the connection logged in with
 
 	mu     sync.Mutex
 	conn   net.Conn  // the session's network connection, below any STARTTLS; nil when none
@@ -89,7 +90,7 @@ func newClient(cfg Config) (*client, error) {
 	case AuthLogin:
 		opts = append(opts, gomail.WithSMTPAuth(pick(plain, gomail.SMTPAuthLoginNoEnc, gomail.SMTPAuthLogin)),
 			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
-	case AuthXOAuth2:
+	case AuthXOAuth2: // with OAuth2, connect sets the token as the password
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthXOAUTH2),
 			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.OAuth2Token))
 	}
@@ -137,8 +138,18 @@ func (c *client) dial(ctx context.Context, network, addr string, tc *tls.Config)
 	return conn, nil
 }
 
-// connect opens a session: TCP, TLS, EHLO and AUTH, within Timeout.
+// connect opens a session: TCP, TLS, EHLO and AUTH, within Timeout,
+// with a token taken from OAuth2 now, so that a new connection never logs
+// in with an expired one.
 func (c *client) connect(ctx context.Context) error {
+	if c.cfg.OAuth2 != nil {
+		tok, err := c.cfg.OAuth2.Token(ctx)
+		if err != nil {
+			return &tokenError{err: err}
+		}
+		c.gm.SetPassword(tok)
+		c.token = tok
+	}
 	dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), c.deadline())
 	defer cancel()
 	sc, err := c.gm.DialToSMTPClientWithContext(dctx)
@@ -202,6 +213,13 @@ func (c *client) sizeLimit() int {
 // server hung up among the recipients (Postfix does after too many
 // refusals) the result still holds the refusals it gave.
 func (c *client) send(ctx context.Context, from string, rcpts []string, data []byte) (*transaction, error) {
+	if c.sc != nil && c.cfg.OAuth2 != nil {
+		// A session logged in with a token since renewed is ended
+		// between messages, so that no server ends it mid-transaction.
+		if tok, err := c.cfg.OAuth2.Token(ctx); err != nil || tok != c.token {
+			c.close()
+		}
+	}
 	if c.sc != nil && time.Since(c.used) > idleProbe {
 		c.setDeadline()
 		if err := c.sc.Noop(); err != nil {

@@ -34,7 +34,10 @@ func configCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: OK: desk %s <%s>, %d mailbox(es), %d rule(s)\n", *path, cfg.Desk.Name, cfg.Desk.Address, len(cfg.Mailboxes), len(cfg.Rules))
 	for _, mb := range cfg.Mailboxes {
 		auth := "password"
-		if mb.OAuth2Token != "" {
+		switch {
+		case mb.OAuth2.Provider != "":
+			auth = "OAuth2 " + mb.OAuth2.Provider + " " + mb.OAuth2.Flow
+		case mb.OAuth2Token != "":
 			auth = "XOAUTH2 token"
 		}
 		fmt.Fprintf(stdout, "  %-12s %s (%s, %s as %s) folder %s -> queue %s\n", mb.Name, mb.Addr(), mb.TLS, auth, mb.Username, mb.Folder, mb.Queue)

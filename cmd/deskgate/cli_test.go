@@ -152,7 +152,7 @@ func TestTemplatesCheckAndPreview(t *testing.T) {
 
 func TestConfigCheckCompilesRulesAndCalendars(t *testing.T) {
 	t.Setenv("IMAP_PASSWORD", "x")
-	t.Setenv("M365_TOKEN", "y")
+	t.Setenv("M365_CLIENT_SECRET", "y")
 	t.Setenv("SMTP_PASSWORD", "z")
 	t.Setenv("DESKGATE_SECRET_1", strings.Repeat("ab", 32))
 	var out bytes.Buffer

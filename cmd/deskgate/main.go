@@ -63,6 +63,8 @@ Usage:
                                          -connect also logs in to every mailbox, the SMTP server and PostgreSQL
   deskgate status [-json]                every mailbox's state, last sync, last error and messages behind; the
                                          SMTP side, the outbox's queue, the circuit breaker and the quarantine
+  deskgate auth login NAME [-config FILE]   sign in for a mailbox (or smtp) with oauth2 flow: delegated;
+                                         stores the refresh token encrypted with the first desk secret
   deskgate ticket list [-status S] [-limit N] [-json]
   deskgate ticket show N [-json]
   deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
@@ -111,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrateCmd(ctx, rest, stdout, log)
 	case "config":
 		return configCmd(ctx, rest, stdout)
+	case "auth":
+		return authCmd(ctx, rest, os.Stdin, stdout, log)
 	case "ticket":
 		return ticketCmd(ctx, rest, stdout)
 	case "inbound":

@@ -77,8 +77,15 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	pc.Database = db
 	proc := mailin.NewProcessor(pool, desk, pc, log)
 	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
+	sources, err := tokenSources(cfg, pool, log)
+	if err != nil {
+		return err
+	}
 	sc := senderConfig(cfg, self)
 	sc.Database = db
+	if src, ok := sources[smtpTokenName]; ok {
+		sc.SMTP.OAuth2 = src
+	}
 	sender := mailout.NewSender(log, pool, sc)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
@@ -86,7 +93,11 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	for _, mb := range cfg.Mailboxes {
-		s := mailin.NewSyncer(pool, mailboxConfig(mb), self, log, db, proc.Wake)
+		m := mailboxConfig(mb)
+		if src, ok := sources[mb.Name]; ok {
+			m.OAuth2 = src
+		}
+		s := mailin.NewSyncer(pool, m, self, log, db, proc.Wake)
 		g.Go(func() error { return s.Run(gctx) })
 	}
 	done := make(chan error, 1)
@@ -149,18 +160,11 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	if dc.Policy, err = policyConfig(cfg); err != nil {
 		return dc, err
 	}
-	if len(cfg.Desk.Secrets) == 0 {
-		return dc, nil
+	first, secrets, err := deskSecrets(cfg)
+	if err != nil || secrets == nil {
+		return dc, err
 	}
-	secrets := map[byte][]byte{}
-	for _, s := range cfg.Desk.Secrets {
-		b, err := token.ParseSecret(s.Secret) // validated by config already
-		if err != nil {
-			return dc, fmt.Errorf("desk.secrets id %d: %w", s.ID, err)
-		}
-		secrets[byte(s.ID)] = b
-	}
-	keys, err := token.NewKeys(byte(cfg.Desk.Secrets[0].ID), secrets)
+	keys, err := token.NewKeys(first, secrets)
 	if err != nil {
 		return dc, err
 	}

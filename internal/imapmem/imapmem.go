@@ -40,6 +40,13 @@ type Options struct {
 	// OAuth2Token, when set, makes the server offer AUTHENTICATE XOAUTH2 and
 	// accept exactly this bearer token for Username.
 	OAuth2Token string
+	// ValidToken, when set, makes the server offer AUTHENTICATE XOAUTH2
+	// and decides which bearer tokens it accepts for Username (instead of
+	// OAuth2Token), e.g. internal/tokenmem's Valid, which refuses expired
+	// ones. A session logged in with a token that ValidToken no longer
+	// accepts is ended (its connection closed) at its next command or
+	// while it idles, as Microsoft 365 ends a session whose token expired.
+	ValidToken func(user, token string) bool
 	// DisableIdle and DisableMove make the server advertise neither IDLE nor
 	// MOVE; the MOVE command is then refused too.
 	DisableIdle, DisableMove bool

@@ -22,9 +22,27 @@ type session struct {
 	srv                        *Server
 	conn                       net.Conn // the client's connection, for MOVE faults
 	selected                   string   // the selected folder, canonical; "" if none
+	token                      string   // the XOAUTH2 token of the login checked by ValidToken; "" if none
 }
 
+// expired reports whether the session's token is no longer accepted, and
+// then closes its connection.
+func (sess *session) expired() bool {
+	valid := sess.srv.opts.ValidToken
+	if sess.token == "" || valid == nil || valid(sess.srv.opts.Username, sess.token) {
+		return false
+	}
+	sess.conn.Close()
+	return true
+}
+
+// errExpired ends a command of a session whose token expired.
+var errExpired = &imap.Error{Type: imap.StatusResponseTypeNo, Text: "session token expired"}
+
 func (sess *session) Select(mailbox string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	if sess.expired() {
+		return nil, errExpired
+	}
 	sess.selected = ""
 	data, err := sess.UserSession.Select(mailbox, options)
 	if err == nil {
@@ -40,6 +58,9 @@ func (sess *session) Unselect() error {
 
 // Fetch applies the server's fetch faults (see Server.SetFetchFault).
 func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	if sess.expired() {
+		return errExpired
+	}
 	numSet, err := sess.srv.applyFetchFaults(sess.selected, numSet, options)
 	if err != nil || numSet == nil {
 		return err
@@ -90,6 +111,9 @@ func (sess *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) erro
 	tick := time.NewTicker(idlePoll)
 	defer tick.Stop()
 	for {
+		if sess.expired() {
+			return errExpired
+		}
 		if err := sess.UserSession.Poll(w, true); err != nil {
 			return err
 		}
@@ -106,7 +130,7 @@ const idlePoll = 10 * time.Millisecond
 
 func (sess *session) AuthenticateMechanisms() []string {
 	mechs := []string{sasl.Plain}
-	if sess.srv.opts.OAuth2Token != "" {
+	if sess.srv.opts.OAuth2Token != "" || sess.srv.opts.ValidToken != nil {
 		mechs = append(mechs, "XOAUTH2")
 	}
 	return mechs
@@ -121,10 +145,18 @@ func (sess *session) Authenticate(mech string) (sasl.Server, error) {
 			}
 			return sess.Login(username, password)
 		}), nil
-	case mech == "XOAUTH2" && sess.srv.opts.OAuth2Token != "":
+	case mech == "XOAUTH2" && (sess.srv.opts.OAuth2Token != "" || sess.srv.opts.ValidToken != nil):
 		o := sess.srv.opts
 		return &xoauth2srv.Server{ErrFailed: imapserver.ErrAuthFailed, Accept: func(user, token string) bool {
-			if user != o.Username || subtle.ConstantTimeCompare([]byte(token), []byte(o.OAuth2Token)) != 1 {
+			switch {
+			case user != o.Username:
+				return false
+			case o.ValidToken != nil:
+				if !o.ValidToken(user, token) {
+					return false
+				}
+				sess.token = token
+			case subtle.ConstantTimeCompare([]byte(token), []byte(o.OAuth2Token)) != 1:
 				return false
 			}
 			sess.UserSession = imapmemserver.NewUserSession(sess.srv.user)

@@ -141,7 +141,7 @@ func (sess *session) AuthMechanisms() []string {
 	if len(sess.srv.opts.Users) > 0 {
 		mechs = append(mechs, mechPlain, mechLogin)
 	}
-	if len(sess.srv.opts.Tokens) > 0 {
+	if sess.srv.offersXOAUTH2() {
 		mechs = append(mechs, mechXOAUTH2)
 	}
 	return mechs
@@ -158,8 +158,12 @@ func (sess *session) Auth(mech string) (sasl.Server, error) {
 		}), nil
 	case mech == mechLogin && len(sess.srv.opts.Users) > 0:
 		return &loginServer{sess: sess}, nil
-	case mech == mechXOAUTH2 && len(sess.srv.opts.Tokens) > 0:
+	case mech == mechXOAUTH2 && sess.srv.offersXOAUTH2():
 		return &xoauth2srv.Server{Initial: []byte{}, ErrFailed: smtp.ErrAuthFailed, Accept: func(user, token string) bool {
+			if valid := sess.srv.opts.ValidToken; valid != nil {
+				sess.authed = valid(user, token)
+				return sess.authed
+			}
 			want, known := sess.srv.opts.Tokens[user]
 			if !known || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
 				return false

@@ -42,6 +42,10 @@ type Options struct {
 	// When Users and Tokens are both empty no authentication is offered or
 	// required; otherwise MAIL is refused until the client authenticates.
 	Tokens map[string]string
+	// ValidToken, when set, decides which bearer tokens AUTH XOAUTH2
+	// accepts (instead of Tokens), e.g. internal/tokenmem's Valid, which
+	// refuses expired ones.
+	ValidToken func(user, token string) bool
 	// Deliver, when set, is called with every accepted message before the
 	// server answers the DATA command. It runs on the connection's
 	// goroutine and may be called concurrently for different connections.
@@ -256,8 +260,11 @@ func (s *Server) accept(m Message) {
 
 // authRequired reports whether clients must authenticate before MAIL.
 func (s *Server) authRequired() bool {
-	return len(s.opts.Users) > 0 || len(s.opts.Tokens) > 0
+	return len(s.opts.Users) > 0 || s.offersXOAUTH2()
 }
+
+// offersXOAUTH2 reports whether AUTH XOAUTH2 is offered.
+func (s *Server) offersXOAUTH2() bool { return len(s.opts.Tokens) > 0 || s.opts.ValidToken != nil }
 
 // listener counts and tracks the connections it accepts.
 type listener struct {

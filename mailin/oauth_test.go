@@ -1,0 +1,83 @@
+package mailin
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"deskgate/internal/imapmem"
+	"deskgate/internal/tokenmem"
+	"deskgate/oauth"
+)
+
+// TestIngestAcrossTokenExpiries: access tokens live 2 seconds, and the
+// server refuses expired ones and ends a session once its token expires,
+// as Microsoft 365 does. Mail arriving for four lifetimes is captured once
+// each: every reconnect logs in with a fresh token.
+func TestIngestAcrossTokenExpiries(t *testing.T) {
+	t.Parallel()
+	tokens := tokenmem.Start(tokenmem.Options{ClientID: "app", ClientSecret: "s3cret"})
+	defer tokens.Close()
+	e := newEnv(t, imapmem.Options{Password: "unused", ValidToken: func(_, tok string) bool { return tokens.Valid(tok) }})
+	src, err := oauth.New(oauth.Config{Name: "desk", Provider: oauth.Microsoft, Flow: oauth.ClientCredentials,
+		Tenant: "t", ClientID: "app", ClientSecret: "s3cret", TokenURL: tokens.TokenURL}, nil, e.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mb.Password, e.mb.OAuth2 = "", src
+	e.start(e.syncer("a"))
+	const n = 40 // one each 200ms: 8 seconds, four token lifetimes
+	for i := range n {
+		e.append("INBOX", message(i, ""))
+		e.waitCount(i+1, 10*time.Second)
+		time.Sleep(200 * time.Millisecond)
+	}
+	seen := map[int64]bool{}
+	for _, r := range e.rows() {
+		if seen[r.UID] {
+			t.Errorf("UID %d captured twice", r.UID)
+		}
+		seen[r.UID] = true
+	}
+	if got := tokens.Count("client_credentials"); got < 4 {
+		t.Errorf("tokens issued = %d, want at least 4 (one per lifetime)", got)
+	}
+}
+
+// TestRevokedTokenThenRelogin: a revoked consent stops the login, logged
+// at ERROR with the provider's reason as a rejected login; mail waits in
+// the mailbox and is captured after a new login.
+func TestRevokedTokenThenRelogin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tokens := tokenmem.Start(tokenmem.Options{ClientID: "app"})
+	defer tokens.Close()
+	e := newEnv(t, imapmem.Options{Password: "unused", ValidToken: func(_, tok string) bool { return tokens.Valid(tok) }})
+	keys, err := oauth.NewKeys(1, map[byte][]byte{1: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := oauth.NewStore(e.pool, keys)
+	stale := time.Now().Add(-time.Minute)
+	store.Save(ctx, "desk", &oauth2.Token{AccessToken: "stale", RefreshToken: tokens.Refresh(), Expiry: stale})
+	tokens.Revoke()
+	src, err := oauth.New(oauth.Config{Name: "desk", Provider: oauth.Microsoft, Flow: oauth.Delegated, Tenant: "t",
+		ClientID: "app", TokenURL: tokens.TokenURL, RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond}, store, e.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mb.Password, e.mb.OAuth2 = "", src
+	s := e.syncer("a")
+	s.backoffMax = 50 * time.Millisecond
+	e.append("INBOX", message(0, ""))
+	e.start(s)
+	e.waitLogged("ERROR ", "oauth: token refused", "invalid_grant", "AADSTS50173")
+	e.waitLogged("ERROR ", "mailin: IMAP login rejected", "invalid_grant")
+	if n := e.count(); n != 0 {
+		t.Fatalf("captured %d messages without a token", n)
+	}
+	store.Save(ctx, "desk", &oauth2.Token{AccessToken: "stale", RefreshToken: tokens.Refresh(), Expiry: stale}) // auth login again
+	e.waitCount(1, 10*time.Second)
+}
