@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -49,7 +52,11 @@ func configCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	}
 	failed := 0
-	for _, c := range connectChecks(ctx, cfg) {
+	checks, err := connectChecks(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for _, c := range checks {
 		if c.err != nil {
 			failed++
 			fmt.Fprintf(stdout, "%s: %s: %v\n", c.target, c.failure, c.err)
@@ -71,10 +78,12 @@ type check struct {
 	err     error
 }
 
-// connectChecks logs in to every mailbox and the SMTP server with the
-// functions serve uses, and connects to PostgreSQL, all at once; the
-// results come in that order.
-func connectChecks(ctx context.Context, cfg *config.Config) []check {
+// connectChecks connects to PostgreSQL, then logs in to every mailbox and
+// the SMTP server with the functions and OAuth2 token sources serve uses,
+// all at once; the results come in that order (mailboxes, smtp, database).
+// A delegated OAuth2 login is read from the database, so without one those
+// logins cannot be tried.
+func connectChecks(ctx context.Context, cfg *config.Config) ([]check, error) {
 	out := make([]check, len(cfg.Mailboxes)+2)
 	failure := func(err error, auth func(error) bool) string {
 		if auth(err) {
@@ -82,10 +91,52 @@ func connectChecks(ctx context.Context, cfg *config.Config) []check {
 		}
 		return "cannot connect"
 	}
+	db := check{target: "database", ok: "connected", failure: "cannot connect"}
+	pool, err := openDB(ctx)
+	if err == nil {
+		defer pool.Close()
+		var ready bool
+		if ready, err = hasSchema(ctx, pool); err == nil && !ready {
+			db.ok = "connected; no deskgate schema yet (serve creates it at start, or run deskgate migrate)"
+		}
+	}
+	db.err = err
+	out[len(out)-1] = db
+	usable := cfg
+	if db.err != nil { // token sources without the stored (delegated) logins
+		c := *cfg
+		c.Mailboxes = slices.Clone(cfg.Mailboxes)
+		for i := range c.Mailboxes {
+			if c.Mailboxes[i].OAuth2.Flow == config.FlowDelegated {
+				c.Mailboxes[i].OAuth2 = config.OAuth2{}
+			}
+		}
+		if c.SMTP.OAuth2.Flow == config.FlowDelegated {
+			c.SMTP.OAuth2 = config.OAuth2{}
+		}
+		usable, pool = &c, nil
+	}
+	sources, err := tokenSources(usable, pool, slog.New(slog.DiscardHandler))
+	if err != nil { // a certificate or key file that cannot be read
+		return nil, err
+	}
+	noLogin := func(o config.OAuth2) error {
+		if db.err != nil && o.Flow == config.FlowDelegated {
+			return errors.New("the stored OAuth2 login cannot be read without the database")
+		}
+		return nil
+	}
 	var wg sync.WaitGroup
 	for i, mb := range cfg.Mailboxes {
 		wg.Go(func() {
-			err := mailin.CheckLogin(ctx, mailboxConfig(mb))
+			m := mailboxConfig(mb)
+			if src, ok := sources[mb.Name]; ok {
+				m.OAuth2 = src
+			}
+			err := noLogin(mb.OAuth2)
+			if err == nil {
+				err = mailin.CheckLogin(ctx, m)
+			}
 			out[i] = check{target: "mailbox " + mb.Name, err: err,
 				ok: fmt.Sprintf("logged in to %s as %s, folder %s", mb.Addr(), mb.Username, mb.Folder)}
 			if err != nil {
@@ -95,7 +146,13 @@ func connectChecks(ctx context.Context, cfg *config.Config) []check {
 	}
 	wg.Go(func() {
 		sc := senderConfig(cfg, "").SMTP
-		err := mailout.CheckLogin(ctx, sc)
+		if src, ok := sources[smtpTokenName]; ok {
+			sc.OAuth2 = src
+		}
+		err := noLogin(cfg.SMTP.OAuth2)
+		if err == nil {
+			err = mailout.CheckLogin(ctx, sc)
+		}
 		c := check{target: "smtp", err: err, ok: fmt.Sprintf("connected to %s (%s)", cfg.SMTP.Addr(), cfg.SMTP.TLS)}
 		if cfg.SMTP.Auth != config.AuthNone {
 			c.ok = fmt.Sprintf("logged in to %s (%s) as %s", cfg.SMTP.Addr(), cfg.SMTP.TLS, cfg.SMTP.Username)
@@ -105,26 +162,11 @@ func connectChecks(ctx context.Context, cfg *config.Config) []check {
 		}
 		out[len(out)-2] = c
 	})
-	wg.Go(func() {
-		c := check{target: "database", ok: "connected"}
-		pool, err := openDB(ctx)
-		if err == nil {
-			var ready bool
-			ready, err = hasSchema(ctx, pool)
-			if !ready {
-				c.ok = "connected; no deskgate schema yet (serve creates it at start, or run deskgate migrate)"
-			}
-			pool.Close()
-		}
-		c.err = err
-		c.failure = "cannot connect"
-		out[len(out)-1] = c
-	})
 	wg.Wait()
 	for i := range out {
 		if out[i].err != nil {
 			out[i].err = fmt.Errorf("%s", strings.TrimPrefix(strings.TrimPrefix(out[i].err.Error(), "mailin: "), "mailout: "))
 		}
 	}
-	return out
+	return out, nil
 }
