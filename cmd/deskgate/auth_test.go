@@ -130,3 +130,51 @@ func TestAuthLoginThenServe(t *testing.T) {
 		t.Errorf("tokens refreshed %d times for IMAP and issued %d times for SMTP; want at least 3 each (one per lifetime)", r, c)
 	}
 }
+
+// TestConfigCheckConnectOAuth2: config check -connect logs in with the
+// same token sources as serve: a delegated mailbox nobody signed in for
+// and a client secret the provider refuses are login failures naming the
+// provider's reason; after auth login and with the right secret, all pass.
+func TestConfigCheckConnectOAuth2(t *testing.T) {
+	useDatabase(t)
+	ctx := context.Background()
+	tokens := tokenmem.Start(tokenmem.Options{ClientID: "app", ClientSecret: "s3cret"})
+	defer tokens.Close()
+	valid := func(_, tok string) bool { return tokens.Valid(tok) }
+	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", ValidToken: valid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imap.Close()
+	smtp, err := smtpmem.Start(smtpmem.Options{ValidToken: valid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close()
+	path := oauthConfigYAML(t, tokens, imap.Addr(), smtp.Addr(), "  secrets: [{id: 1, secret: "+demoSecret+"}]")
+	check := func() (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, []string{"config", "check", "-connect", "-config", path}, &out, io.Discard)
+		return out.String(), err
+	}
+
+	t.Setenv("CLIENT_SECRET", "expired-secret")
+	out, err := check()
+	if err == nil {
+		t.Errorf("config check -connect with a refused secret succeeded:\n%s", out)
+	}
+	for _, want := range []string{"mailbox support: login failed: ", "login_required", "smtp: login failed: ", "invalid_client", "database: OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config check -connect printed\n%s\nwant %q in it", out, want)
+		}
+	}
+
+	t.Setenv("CLIENT_SECRET", "s3cret")
+	log := slog.New(slog.DiscardHandler)
+	if err := authCmd(ctx, []string{"login", "-config", path, "support"}, strings.NewReader(""), io.Discard, log); err != nil {
+		t.Fatalf("auth login support = %v", err)
+	}
+	if out, err := check(); err != nil || strings.Contains(out, "failed") {
+		t.Errorf("config check -connect after auth login = %v:\n%s\nwant every check OK", err, out)
+	}
+}
