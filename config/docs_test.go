@@ -28,7 +28,7 @@ func TestMailboxKeysDocumented(t *testing.T) {
 		if !strings.Contains(string(readme), "| `mailboxes[]."+key) {
 			t.Errorf("README.md's configuration reference has no row for mailboxes[].%s", key)
 		}
-		if !regexp.MustCompile(`(?m)^\s+(- )?` + regexp.QuoteMeta(key) + `:`).Match(example) {
+		if !regexp.MustCompile(`(?m)^\s+(# )?(- )?` + regexp.QuoteMeta(key) + `:`).Match(example) {
 			t.Errorf("deskgate.example.yaml does not show mailboxes[].%s", key)
 		}
 	}

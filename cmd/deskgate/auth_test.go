@@ -42,6 +42,7 @@ mailboxes:
     tls: plain
     username: help@desk.example
     poll_interval: 1s
+    existing_mail: normal
     oauth2:
       provider: microsoft
       flow: delegated
