@@ -47,6 +47,20 @@ type TokenSource interface {
 	Token(ctx context.Context) (string, error)
 }
 
+// renewer is a TokenSource that tells when it will renew the token it
+// holds (oauth.Source does): a session ends itself before then.
+type renewer interface {
+	RenewAt() time.Time
+}
+
+// renewAt is when the session's token is renewed, zero when never.
+func (mb *Mailbox) renewAt() time.Time {
+	if r, ok := mb.OAuth2.(renewer); ok {
+		return r.RenewAt()
+	}
+	return time.Time{}
+}
+
 func btoi(b bool) int {
 	if b {
 		return 1

@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,10 @@ func TestIngestAcrossTokenExpiries(t *testing.T) {
 	}
 	if got := tokens.Count("client_credentials"); got < 4 {
 		t.Errorf("tokens issued = %d, want at least 4 (one per lifetime)", got)
+	}
+	// Sessions end before their token does, by our choice: nothing fails.
+	if got := e.logs.find("source=imap"); len(got) != 0 {
+		t.Errorf("logged about the IMAP session %d times, want none (a renewed token is a planned reconnect):\n%s", len(got), strings.Join(got, "\n"))
 	}
 }
 

@@ -201,6 +201,10 @@ func (s *Syncer) lead(ctx context.Context) error {
 		if errors.Is(err, errLeaseLost) {
 			return err
 		}
+		if errors.Is(err, errTokenRenewed) {
+			s.log.Debug(err.Error())
+			continue
+		}
 		if !fromDatabase(err) {
 			s.state.failed(ctx, err)
 		}
@@ -372,8 +376,18 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 		if err != nil {
 			return err
 		}
+		if renew := s.mb.renewAt(); !renew.IsZero() && !time.Now().Before(renew) {
+			// Log out before the server ends the session at the token's
+			// expiry; the next session logs in with a fresh token.
+			_ = s.guard(c, "LOGOUT", func() error { return c.Logout().Wait() })
+			return errTokenRenewed
+		}
 	}
 }
+
+// errTokenRenewed ends a session whose OAuth2 token is due for renewal; a
+// new session follows at once.
+var errTokenRenewed = errors.New("mailin: OAuth2 token due for renewal; logging in again")
 
 // guard runs one IMAP exchange under the watchdog, which drops the
 // connection once it has received nothing for CommandTimeout.
@@ -400,7 +414,11 @@ func (s *Syncer) idle(ctx context.Context, cn *conn) error {
 	if err != nil {
 		return err
 	}
-	t := time.NewTimer(s.mb.IdleRefresh)
+	wait := s.mb.IdleRefresh
+	if renew := s.mb.renewAt(); !renew.IsZero() {
+		wait = min(wait, max(time.Until(renew), 0))
+	}
+	t := time.NewTimer(wait)
 	select {
 	case <-cn.news:
 	case <-t.C:

@@ -366,7 +366,7 @@ func (s *Sender) logExpired(ns []ticketing.Notification) {
 // time, or when a result cannot be recorded (so that a crash never finds
 // more than one sent message unrecorded).
 func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
-	deferred, waiting := "", "" // waiting: for an OAuth2 token
+	deferred, waiting := "", ""     // waiting: for an OAuth2 token
 	var paused ticketing.SendResult // after a refused login: the rest waits as the first does
 	lost := 0
 	var next time.Time

@@ -263,6 +263,19 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	return tok.AccessToken, nil
 }
 
+// RenewAt is when the token held stops being fresh, so that Token will
+// renew it: a session logged in with it can end cleanly before then rather
+// than be ended by the server when the token expires. It is zero while no
+// token is held or the token has no expiry.
+func (s *Source) RenewAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok == nil || s.tok.Expiry.IsZero() {
+		return time.Time{}
+	}
+	return s.tok.Expiry.Add(-min(s.tok.Expiry.Sub(s.issued)/10, refreshMargin))
+}
+
 // failed records a failed refresh, logs it and sets the back-off.
 func (s *Source) failed(now time.Time, err error) {
 	wait := s.cfg.RetryMin << min(s.failures, 20)
