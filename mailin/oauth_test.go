@@ -83,6 +83,13 @@ func TestRevokedTokenThenRelogin(t *testing.T) {
 	if n := e.count(); n != 0 {
 		t.Fatalf("captured %d messages without a token", n)
 	}
+	var state, lastErr string
+	if err := e.pool.QueryRow(ctx, `SELECT state, last_error FROM mailboxes WHERE name = 'desk'`).Scan(&state, &lastErr); err != nil {
+		t.Fatal(err)
+	}
+	if state != "auth_failed" || !strings.Contains(lastErr, "invalid_grant") {
+		t.Errorf("mailbox state = %q, last error %q; want auth_failed with the provider's invalid_grant", state, lastErr)
+	}
 	store.Save(ctx, "desk", &oauth2.Token{AccessToken: "stale", RefreshToken: tokens.Refresh(), Expiry: stale}) // auth login again
 	e.waitCount(1, 10*time.Second)
 }
