@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,8 +27,23 @@ func TestSeedIsADeskInUse(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.Pool(t)
 	const n = 2000
+	indexes := func() (defs []string) {
+		rows, err := pool.Query(ctx, `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return defs
+	}
+	before := indexes()
 	if err := bigdesk.Seed(ctx, pool, n, nil); err != nil {
 		t.Fatal(err)
+	}
+	if after := indexes(); !slices.Equal(before, after) {
+		t.Errorf("indexes after Seed differ from the schema's:\n%q\nwant\n%q", after, before)
 	}
 	for table, want := range map[string]int{
 		"tickets": n, "participants": n, "messages": 2 * n, "events": 4 * n, "sla_clocks": 2 * n, "outbox": 2 * n,
