@@ -25,7 +25,7 @@ type Options struct {
 	// directory. Each fixture is a PostgreSQL data directory named by the
 	// schema, Version, the ticket count and the server's version, so a
 	// new migration builds a new one; delete the directory to reclaim the
-	// space (a million tickets take about 4 GB).
+	// space (a million tickets take about 8 GB).
 	Cache string
 	// Log, when set, is told what is built and how long it took.
 	Log func(format string, args ...any)
