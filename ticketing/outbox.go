@@ -232,6 +232,16 @@ type SendResult struct {
 	Compact int
 }
 
+// stillQueued is "status = 'queued'" for statements that find their rows
+// by id or by lease owner, written so that the planner cannot use the
+// partial index outbox_due (WHERE status = 'queued') instead of those: its
+// statistics, gathered when almost nothing is queued, make outbox_due look
+// nearly empty, and during a backlog it holds a row for every queued email.
+// Measured in a million-ticket database with 20,000 queued: recording one
+// result took 15.8 ms through outbox_due and 0.37 ms through the lease.
+// TestStillQueuedIsQueued keeps the list in step with the status CHECK.
+const stillQueued = "status NOT IN ('sent', 'failed', 'suppressed', 'bounced')"
+
 // recordResultsSQL applies a batch of results, only to rows still leased to
 // owner $1: a sender whose lease ran out (and whose row another sender
 // took) cannot overwrite the newer outcome. A failure, and the delivery of
@@ -252,7 +262,7 @@ WITH r AS (
         compact = greatest(o.compact, r.compact),
         lease_owner = NULL, lease_until = NULL
     FROM r
-    WHERE o.id = r.id AND o.lease_owner = $1 AND o.attempts = r.attempt AND o.status = 'queued'
+    WHERE o.id = r.id AND o.lease_owner = $1 AND o.attempts = r.attempt AND o.` + stillQueued + `
     RETURNING o.id, o.ticket_id, o.event, o.automatic, o.recipient, o.message_id, o.attempts, r.result, r.reply, r.delivered
 ), rc AS (
     SELECT rc.* FROM unnest($9::bigint[], $10::text[], $11::text[], $12::text[]) AS rc (id, address, status, reply)
@@ -340,7 +350,7 @@ func (s *settledRecipients) add(id int64, accepted []string, refused []Refusal) 
 const recordProgressSQL = `
 WITH o AS (
     UPDATE outbox SET compact = greatest(compact, $8)
-    WHERE id = $2 AND lease_owner = $1 AND attempts = $3 AND status = 'queued'
+    WHERE id = $2 AND lease_owner = $1 AND attempts = $3 AND ` + stillQueued + `
     RETURNING id, ticket_id, event, automatic, recipient, message_id, attempts
 ), stored AS (
     INSERT INTO outbox_recipients (outbox_id, address, status, reply)
@@ -386,7 +396,7 @@ func AutomaticSince(ctx context.Context, db DB, t time.Time) (int, error) {
 }
 
 // renewClaimsSQL extends the leases owner $1 holds to $2 from now.
-const renewClaimsSQL = `UPDATE outbox SET lease_until = now() + $2::interval WHERE lease_owner = $1 AND status = 'queued'`
+const renewClaimsSQL = `UPDATE outbox SET lease_until = now() + $2::interval WHERE lease_owner = $1 AND ` + stillQueued
 
 // RenewClaims extends every claim owner holds to lease from now, and
 // returns how many it holds.
@@ -403,7 +413,7 @@ func RenewClaims(ctx context.Context, db DB, owner string, lease time.Duration) 
 const releaseClaimsSQL = `
 UPDATE outbox SET lease_owner = NULL, lease_until = NULL,
     attempts = attempts - CASE WHEN $2 AND attempts > 0 THEN 1 ELSE 0 END
-WHERE lease_owner = ANY ($1) AND status = 'queued'`
+WHERE lease_owner = ANY ($1) AND ` + stillQueued
 
 // ReleaseClaims hands back every notification the owners claimed and have
 // not recorded a result for, so that any sender may claim them at once.
@@ -419,7 +429,7 @@ func ReleaseClaims(ctx context.Context, db DB, owners []string, untried bool) (i
 }
 
 // claimOwnersSQL counts the claimed notifications of each owner.
-const claimOwnersSQL = `SELECT lease_owner, count(*) FROM outbox WHERE lease_owner IS NOT NULL AND status = 'queued' GROUP BY 1`
+const claimOwnersSQL = `SELECT lease_owner, count(*) FROM outbox WHERE lease_owner IS NOT NULL AND ` + stillQueued + ` GROUP BY 1`
 
 // ClaimOwners returns how many notifications each owner holds claimed.
 func ClaimOwners(ctx context.Context, db DB) (map[string]int, error) {

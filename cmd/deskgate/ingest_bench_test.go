@@ -92,6 +92,11 @@ mailboxes:
 			"DESKGATE_CONFIG="+cfgPath, "BENCH_PASSWORD=bench", "BENCH_SECRET="+demoSecret, "DESKGATE_BENCH_PROFILE="+profile, "DESKGATE_LOG_LEVEL=WARN")
 		serve.Stderr = os.Stderr
 
+		if os.Getenv("DIAG") != "" {
+			if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()`); err != nil {
+				b.Fatalf("DIAG: %v", err)
+			}
+		}
 		b.StartTimer()
 		start := time.Now()
 		if err := serve.Start(); err != nil {
@@ -119,8 +124,10 @@ mailboxes:
 		b.StopTimer()
 
 		if os.Getenv("DIAG") != "" {
-			pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-			rows, _ := pool.Query(ctx, `SELECT round(total_exec_time)::bigint, calls, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`)
+			rows, err := pool.Query(ctx, `SELECT round(total_exec_time)::bigint, calls, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`)
+			if err != nil {
+				b.Fatalf("DIAG: %v", err)
+			}
 			for rows.Next() {
 				var ms, calls int64
 				var q string
@@ -233,11 +240,12 @@ func benchServe() int {
 // bigdesk's fixture of that many tickets (built once and cached).
 func benchDatabase(ctx context.Context, stored int) (*pgtemp.Cluster, string, error) {
 	durable := os.Getenv("DESKGATE_BENCH_FAST") != "1"
+	diag := os.Getenv("DIAG") != ""
 	if stored > 0 {
-		return bigdesk.Start(ctx, bigdesk.Options{Tickets: stored, Durable: durable,
+		return bigdesk.Start(ctx, bigdesk.Options{Tickets: stored, Durable: durable, Statements: diag,
 			Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) }})
 	}
-	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: durable})
+	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: durable, Statements: diag})
 	if err != nil {
 		return nil, "", err
 	}

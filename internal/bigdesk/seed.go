@@ -18,7 +18,7 @@ import (
 
 // Version changes whenever Seed writes something different, so that a
 // cached fixture built by an older Seed is not reused.
-const Version = 3
+const Version = 4
 
 // The statements run in order with $1 = the number of tickets. Everything
 // is generated inside PostgreSQL (INSERT ... SELECT generate_series), which
@@ -81,6 +81,8 @@ var seedSQL = []string{
 	     (interval '2 hours', k.assignee, 'status.changed',
 	      jsonb_build_object('from', 'open', 'to', k.status, 'why', 'by email'))) e(after, actor, kind, detail)`,
 
+	// Clocks still running past their warning or deadline were warned of
+	// and breached when that time came, as the escalation sweep does.
 	`INSERT INTO sla_clocks (ticket_id, kind, calendar, target, started, elapsed, running, running_since,
 	                         stopped, deadline, warn_at)
 	 SELECT k.id, c.kind, 'office', c.target, k.received_at, c.used, k.status IN ('open', 'pending') AND c.kind = 'resolution',
@@ -90,6 +92,9 @@ var seedSQL = []string{
 	        CASE WHEN k.status IN ('open', 'pending') AND c.kind = 'resolution' THEN k.received_at + interval '6 hours' END
 	 FROM tickets k, (VALUES ('response', 7200000000000::bigint, 3600000000000::bigint),
 	                         ('resolution', 28800000000000::bigint, 3600000000000::bigint)) c(kind, target, used)`,
+	`UPDATE sla_clocks SET warned_at = CASE WHEN warn_at < now() THEN warn_at END,
+	                       breached_at = CASE WHEN deadline < now() THEN deadline END
+	 WHERE running`,
 
 	// Two sent notifications a ticket: the acknowledgement and the relayed answer.
 	`INSERT INTO outbox (id, ticket_id, event, automatic, recipient, status, language, message_id, from_name,

@@ -18,14 +18,15 @@ const Database = "desk"
 
 // Options choose the fixture and the cluster that serves it.
 type Options struct {
-	Tickets int  // default 1,000,000
-	Durable bool // the served cluster runs with fsync on (pgtemp.Options.Durable)
+	Tickets    int  // default 1,000,000
+	Durable    bool // the served cluster runs with fsync on (pgtemp.Options.Durable)
+	Statements bool // pgtemp.Options.Statements
 	// Cache is the directory that keeps built fixtures; default
 	// $DESKGATE_BENCH_CACHE, else deskgate/bigdesk in the user's cache
-	// directory. Each fixture is a PostgreSQL data directory named by the
-	// schema, Version, the ticket count and the server's version, so a
-	// new migration builds a new one; delete the directory to reclaim the
-	// space (a million tickets take about 8 GB).
+	// directory. Each fixture is a PostgreSQL data directory named by
+	// Version, the ticket count and the schema, so a new migration builds
+	// a new one, which replaces the one of the same size; delete the
+	// directory to reclaim the space (a million tickets take about 8 GB).
 	Cache string
 	// Log, when set, is told what is built and how long it took.
 	Log func(format string, args ...any)
@@ -56,7 +57,7 @@ func Start(ctx context.Context, opts Options) (*pgtemp.Cluster, string, error) {
 	} else {
 		logf("bigdesk: %d tickets from %s", opts.Tickets, saved)
 	}
-	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: opts.Durable, From: saved})
+	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: opts.Durable, Statements: opts.Statements, From: saved})
 	if err != nil {
 		return nil, "", err
 	}
@@ -98,6 +99,15 @@ func build(ctx context.Context, tickets int, saved string, logf func(string, ...
 	}
 	if err := os.Rename(tmp, saved); err != nil {
 		return fmt.Errorf("bigdesk: %w", err)
+	}
+	// Fixtures of the same size for other schemas are stale: one per size
+	// is kept, since each takes gigabytes.
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(saved), "v*-"+strconv.Itoa(tickets)+"-*"))
+	for _, dir := range stale {
+		if dir != saved {
+			logf("bigdesk: removing the stale fixture %s", dir)
+			os.RemoveAll(dir)
+		}
 	}
 	return nil
 }

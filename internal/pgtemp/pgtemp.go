@@ -33,6 +33,9 @@ type Options struct {
 	// From, when set, is a data directory saved by SaveData: the cluster
 	// starts from a copy of it instead of an empty initdb.
 	From string
+	// Statements loads pg_stat_statements, so that a database may CREATE
+	// EXTENSION pg_stat_statements and see what its statements cost.
+	Statements bool
 }
 
 // Cluster is a running throwaway PostgreSQL server.
@@ -115,6 +118,9 @@ func (c *Cluster) start(ctx context.Context, port int) error {
 	args := []string{"-D", c.data, "-p", strconv.Itoa(port), "-k", c.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
 		"-c", "shared_buffers=128MB", "-c", "logging_collector=off"}
+	if opts.Statements {
+		args = append(args, "-c", "shared_preload_libraries=pg_stat_statements")
+	}
 	if !opts.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
