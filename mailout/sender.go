@@ -329,7 +329,7 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 		return 0, time.Time{}, err
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
-	ns, err := ticketing.ClaimNotifications(cctx, s.pool, s.cfg.Owner, s.cfg.Lease, s.claimSize(), auto)
+	ns, err := s.claim(cctx, auto)
 	cancel()
 	if err != nil {
 		s.db.Fail("mailout: claiming notifications failed", err)
@@ -341,6 +341,23 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 	}
 	s.logExpired(ns)
 	return len(ns), s.deliver(ctx, c, ns, pending), nil
+}
+
+// claim claims up to claimSize due notifications, automatic ones only if
+// auto. Under MaxPerMinute, mail a person wrote is claimed first, so that
+// a backlog of automatic mail spending the rate holds back no agent's
+// reply (as the circuit breaker holds back none).
+func (s *Sender) claim(ctx context.Context, auto bool) ([]ticketing.Notification, error) {
+	n := s.claimSize()
+	ns, err := ticketing.ClaimNotifications(ctx, s.pool, s.cfg.Owner, s.cfg.Lease, n, auto && s.rate == nil)
+	if err != nil || len(ns) == n || !auto || s.rate == nil {
+		return ns, err
+	}
+	more, err := ticketing.ClaimNotifications(ctx, s.pool, s.cfg.Owner, s.cfg.Lease, n-len(ns), true)
+	if err != nil && len(ns) > 0 {
+		return ns, nil // send what is claimed; the next claim meets the fault again
+	}
+	return append(ns, more...), err
 }
 
 // logExpired says which of ns are sent again because their sender's claim
