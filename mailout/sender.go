@@ -463,7 +463,7 @@ func (s *Sender) paused() time.Duration { return s.auth.remaining() }
 // sending (see authHold), and returns n's result: handed back untried,
 // due when sending resumes.
 func (s *Sender) loginRejected(ctx context.Context, c *client, n ticketing.Notification, reply string) ticketing.SendResult {
-	until := s.auth.fail(s.cfg.RetryBase, s.cfg.RetryMax)
+	until := s.auth.fail(time.Now(), s.cfg.RetryBase, s.cfg.RetryMax)
 	s.log.Error("mailout: SMTP login rejected; check the smtp credentials; sending paused",
 		"source", outage.SMTP, "server", c.addr, "reply", token.Redact(reply), "retry_in", time.Until(until).Round(time.Second))
 	s.state.failed(ctx, reply, true)
