@@ -383,8 +383,8 @@ func (s *Sender) logExpired(ns []ticketing.Notification) {
 // time, or when a result cannot be recorded (so that a crash never finds
 // more than one sent message unrecorded).
 func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
-	deferred, waiting := "", ""     // waiting: for an OAuth2 token
-	var paused ticketing.SendResult // after a refused login: the rest waits as the first does
+	deferred := ""
+	var paused ticketing.SendResult // no login possible: the rest waits as the first does
 	lost := 0
 	var next time.Time
 	for _, n := range ns {
@@ -393,8 +393,6 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 		case paused.Untried:
 			r = paused
 			r.ID, r.Attempt = n.ID, n.Attempts
-		case waiting != "":
-			r = s.wait(n, waiting)
 		case deferred != "":
 			r = s.retry(n, deferred)
 			r.Untried = r.Result == ticketing.ResultRetry
@@ -411,10 +409,8 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			var te *tokenError
 			switch {
 			case errors.As(err, &te):
-				// The token source logged why and backs off; the mail waits untried.
-				waiting = "not attempted: " + flatten(te.Error())
-				s.state.failed(ctx, te.Error(), AuthFailed(err))
-				r = s.wait(n, waiting)
+				r = s.noToken(ctx, n, te)
+				paused = r
 			case AuthFailed(err):
 				r = s.loginRejected(ctx, c, n, r.Reply)
 				paused = r
@@ -456,7 +452,7 @@ func (s *Sender) claimSize() int {
 	return max(s.rate.free(s.cfg.Batch), 1)
 }
 
-// paused returns how long sending is still paused after a rejected login.
+// paused returns how long sending is still paused for want of a login.
 func (s *Sender) paused() time.Duration { return s.auth.remaining() }
 
 // loginRejected logs and records a login the server refused, pauses
@@ -470,12 +466,15 @@ func (s *Sender) loginRejected(ctx context.Context, c *client, n ticketing.Notif
 	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply, Retry: until, Untried: true}
 }
 
-// wait hands n back untried, to be claimed again after RetryBase: its
-// attempts and age do not count while the SMTP login waits for an OAuth2
-// token, so that nothing is failed for a refused token.
-func (s *Sender) wait(n ticketing.Notification, reply string) ticketing.SendResult {
-	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply,
-		Retry: time.Now().Add(s.cfg.RetryBase), Untried: true}
+// noToken records a login that had no OAuth2 token (the token source
+// logged why and backs off), pauses sending for RetryBase (see authHold),
+// and returns n's result: handed back untried, due when sending resumes,
+// so that nothing is failed or charged for a refused token.
+func (s *Sender) noToken(ctx context.Context, n ticketing.Notification, te *tokenError) ticketing.SendResult {
+	until := s.auth.hold(time.Now().Add(s.cfg.RetryBase))
+	s.state.failed(ctx, te.Error(), AuthFailed(te))
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry,
+		Reply: "not attempted: " + flatten(te.Error()), Retry: until, Untried: true}
 }
 
 // fail is the result of a permanent failure.
