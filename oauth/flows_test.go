@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -299,4 +300,35 @@ func TestCertificateExpiryWarned(t *testing.T) {
 	if w := logs.lines("WARN"); len(w) != 1 || !strings.Contains(w[0], "certificate") || !strings.Contains(w[0], "within_days=7") {
 		t.Errorf("warnings = %q; want one about the certificate, within 7 days", w)
 	}
+}
+
+// TestLoopbackLoginIgnoresStrayRequests: a request to the listener that is
+// not the redirect (the browser's favicon.ico, another local program)
+// does not end the login; the redirect that follows completes it.
+func TestLoopbackLoginIgnoresStrayRequests(t *testing.T) {
+	loopbackLogin(t, func(addr string, _ io.Writer) {
+		u, err := url.Parse(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		redirect := u.Query().Get("redirect_uri")
+		for _, stray := range []string{redirect + "favicon.ico", redirect} {
+			resp, err := http.Get(stray)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s = %s, want 404 Not Found", stray, resp.Status)
+			}
+		}
+		resp, err := http.Get(addr) // sign in, consent, follow the redirect
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("the loopback page answered %s", resp.Status)
+		}
+	})
 }
