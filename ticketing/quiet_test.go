@@ -118,3 +118,32 @@ func TestQuietAgentReplyIsNotApplied(t *testing.T) {
 		t.Errorf("events = %q, want agent.reply.stale", kinds)
 	}
 }
+
+// TestQuietTicketResolvedSendsNothing: going-live.md tells the desk to
+// resolve quiet tickets of old mail that needs nothing more with `ticket
+// status N resolved`; the requester, never told of the ticket, is not
+// mailed its status either (with 10,000 old messages that was 10,000
+// status-resolved mails). A ticket opened normally still gets its mail.
+func TestQuietTicketResolvedSendsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	desk := quietDesk(t)
+	in := human(capture(t, pool, "support", 1), "old1@example.se", "Printer broken")
+	in.Quiet = quietWhy
+	quiet := receiveWith(t, pool, desk, in)[0]
+	if err := desk.SetStatus(ctx, pool, quiet.TicketID, ticketing.StatusResolved, "admin", "old mail"); err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(outbox(t, pool)); len(got) != 0 {
+		t.Errorf("outbox after resolving a quiet ticket = %q, want nothing", got)
+	}
+	normal := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "new1@example.se", "Scanner broken"))[0]
+	before := len(outbox(t, pool))
+	if err := desk.SetStatus(ctx, pool, normal.TicketID, ticketing.StatusResolved, "admin", "done"); err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(outbox(t, pool)[before:]); len(got) != 1 || !strings.HasPrefix(got[0], templates.StatusResolved+" ") {
+		t.Errorf("outbox after resolving a normal ticket = %q, want its status-resolved mail", got)
+	}
+}
