@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"deskgate/templates"
 )
 
 // Quiet mail (Inbound.Quiet): mail that was in a desk mailbox before
@@ -86,24 +88,42 @@ func unannounced(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]bool, e
 	return out, nil
 }
 
-// announced returns ns without the status mail of unannounced tickets.
+// announced returns ns without the status mail of unannounced tickets,
+// unless ns also relays an agent's reply to the ticket's requester.
 func announced(ctx context.Context, tx pgx.Tx, ns []notice) ([]notice, error) {
-	if len(ns) == 0 {
-		return ns, nil
+	var ids []int64
+	for _, n := range ns {
+		if isStatusMail(n.event) {
+			ids = append(ids, n.ticket)
+		}
 	}
-	ids := make([]int64, len(ns))
-	for i, n := range ns {
-		ids[i] = n.ticket
+	if len(ids) == 0 {
+		return ns, nil
 	}
 	un, err := unannounced(ctx, tx, ids)
 	if err != nil || len(un) == 0 {
 		return ns, err
 	}
-	kept := ns[:0]
 	for _, n := range ns {
-		if !un[n.ticket] {
+		if n.event == templates.AgentReply {
+			delete(un, n.ticket)
+		}
+	}
+	kept := make([]notice, 0, len(ns))
+	for _, n := range ns {
+		if !un[n.ticket] || !isStatusMail(n.event) {
 			kept = append(kept, n)
 		}
 	}
 	return kept, nil
+}
+
+// isStatusMail reports whether event is the mail of a status change.
+func isStatusMail(event string) bool {
+	for _, ev := range statusEvents {
+		if ev == event {
+			return true
+		}
+	}
+	return false
 }

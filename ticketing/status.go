@@ -112,7 +112,7 @@ func (d *Desk) applyStatus(ctx context.Context, tx pgx.Tx, id, captureID int64, 
 		return nil, fmt.Errorf("ticketing: moving SLA clocks of ticket %d: %w", id, err)
 	}
 	if ev, ok := statusEvents[to]; ok {
-		return announced(ctx, tx, []notice{{event: ev, ticket: id, why: why}})
+		return []notice{{event: ev, ticket: id, why: why}}, nil
 	}
 	return nil, nil
 }
@@ -149,9 +149,6 @@ func (d *Desk) CloseResolved(ctx context.Context, db Beginner, after time.Durati
 			if err := d.moveClocks(ctx, tx, id, 0, StatusResolved, StatusClosed, "deskgate", time.Now()); err != nil {
 				return err
 			}
-		}
-		if ns, err = announced(ctx, tx, ns); err != nil {
-			return err
 		}
 		return d.notify(ctx, tx, ns, nil)
 	})
