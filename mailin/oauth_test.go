@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +93,33 @@ func TestRevokedTokenThenRelogin(t *testing.T) {
 	}
 	store.Save(ctx, "desk", &oauth2.Token{AccessToken: "stale", RefreshToken: tokens.Refresh(), Expiry: stale}) // auth login again
 	e.waitCount(1, 10*time.Second)
+}
+
+// TestTokenRenewalKeepsState: a session that ends itself to log in with a
+// renewed token (hourly with Microsoft 365) is no change of the mailbox's
+// state: it stays idle since it first was, instead of "connected" and
+// "idle" again with each token, so that status's SINCE is never older
+// than the token's lifetime.
+func TestTokenRenewalKeepsState(t *testing.T) {
+	t.Parallel()
+	tokens := tokenmem.Start(tokenmem.Options{ClientID: "app", ClientSecret: "s3cret"})
+	defer tokens.Close()
+	e := newEnv(t, imapmem.Options{Password: "unused", ValidToken: func(_, tok string) bool { return tokens.Valid(tok) }})
+	src, err := oauth.New(oauth.Config{Name: "desk", Provider: oauth.Microsoft, Flow: oauth.ClientCredentials,
+		Tenant: "t", ClientID: "app", ClientSecret: "s3cret", TokenURL: tokens.TokenURL}, nil, e.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mb.Password, e.mb.OAuth2 = "", src
+	e.start(e.syncer("a"))
+	first := e.waitState("desk", StateIdle)
+	eventually(t, 15*time.Second, func() error { // two renewals, each a new session
+		if n := tokens.Count("client_credentials"); n < 3 {
+			return fmt.Errorf("tokens issued = %d, want 3", n)
+		}
+		return nil
+	})
+	if m := e.waitState("desk", StateIdle); !m.Since.Equal(first.Since) {
+		t.Errorf("idle since %v after two token renewals, want since %v (the first sync)", m.Since, first.Since)
+	}
 }

@@ -49,6 +49,7 @@ type recorder struct {
 	state   State
 	behind  int64
 	written time.Time // zero: nothing written in this lease
+	relogin bool      // the session ended to log in with a renewed token
 }
 
 // recordStateSQL writes the state, fenced by the lease. $4 says the sync
@@ -68,7 +69,7 @@ const stateTimeout = 5 * time.Second
 
 // write records st now.
 func (r *recorder) write(ctx context.Context, st State, behind int64, ok bool, errText string) {
-	r.state, r.behind, r.written = st, behind, time.Now()
+	r.state, r.behind, r.written, r.relogin = st, behind, time.Now(), false
 	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
 	defer cancel()
 	if _, err := r.pool.Exec(ctx, recordStateSQL, r.name, r.owner, string(st), ok, errText, behind); err != nil && ctx.Err() == nil {
@@ -80,10 +81,19 @@ func (r *recorder) write(ctx context.Context, st State, behind int64, ok bool, e
 func (r *recorder) due() bool { return r.written.IsZero() || time.Since(r.written) >= r.every }
 
 // connected records a new session with the folder selected, and an
-// estimate of the messages above the cursor.
+// estimate of the messages above the cursor. The session that follows an
+// idle one ended only to renew its OAuth2 token (renewing) is no change.
 func (r *recorder) connected(ctx context.Context, behind int64) {
+	if r.relogin && r.state == StateIdle {
+		r.relogin, r.behind = false, behind
+		return
+	}
 	r.write(ctx, StateConnected, behind, false, "")
 }
+
+// renewing notes that the session ended only to log in again with a
+// renewed OAuth2 token.
+func (r *recorder) renewing() { r.relogin = true }
 
 // catchingUp records that behind messages are above the cursor: a change
 // of state when they are more than a batch, a heartbeat otherwise.

@@ -203,6 +203,7 @@ func (s *Syncer) lead(ctx context.Context) error {
 		}
 		if errors.Is(err, errTokenRenewed) {
 			s.log.Debug(err.Error())
+			s.state.renewing()
 			continue
 		}
 		if !fromDatabase(err) {

@@ -7,28 +7,47 @@ import (
 
 func TestAuthHoldDoublesAndEnds(t *testing.T) {
 	var h authHold
+	// Each refusal comes as the pause before it ends: refusals in a row.
+	at := time.Now()
 	for _, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, maxAuthHold, maxAuthHold} {
-		before := time.Now()
-		until := h.fail(time.Minute, time.Hour)
-		if until.Sub(before) < want || time.Until(until) > want {
-			t.Errorf("fail() paused until %v after the call began, want %v", until.Sub(before), want)
+		until := h.fail(at, time.Minute, time.Hour)
+		if got := until.Sub(at); got != want {
+			t.Errorf("fail() paused %v, want %v", got, want)
 		}
-		if h.remaining() <= 0 {
-			t.Errorf("remaining() = %v while paused, want more than 0", h.remaining())
-		}
+		at = until
+	}
+	if h.fail(time.Now(), time.Minute, time.Hour); h.remaining() <= 0 {
+		t.Errorf("remaining() = %v while paused, want more than 0", h.remaining())
 	}
 	h.ok()
 	if d := h.remaining(); d != 0 {
 		t.Errorf("remaining() after a login that worked = %v, want 0", d)
 	}
-	if until := h.fail(time.Second, 3*time.Second); time.Until(until) > time.Second {
+	if until := h.fail(time.Now(), time.Second, 3*time.Second); time.Until(until) > time.Second {
 		t.Errorf("fail() after ok() paused %v, want the base again (1s)", time.Until(until))
 	}
 	var short authHold
+	at = time.Now()
 	for range 3 {
-		short.fail(time.Minute, 90*time.Second)
+		until := short.fail(at, time.Minute, 90*time.Second)
+		if d := until.Sub(at); d > 90*time.Second {
+			t.Errorf("fail() paused %v, want at most retry_max (1m30s)", d)
+		}
+		at = until
 	}
-	if d := short.remaining(); d > 90*time.Second {
-		t.Errorf("remaining() = %v, want at most retry_max (1m30s)", d)
+}
+
+// TestAuthHoldWorkersRefusedTogether: the workers' logins begun before the
+// first refusal paused sending are refused too; they are the same refusal
+// and do not double the pause (with four workers the first pause was
+// eight times smtp.retry_base).
+func TestAuthHoldWorkersRefusedTogether(t *testing.T) {
+	var h authHold
+	first := h.fail(time.Now(), time.Minute, time.Hour)
+	for range 3 {
+		if until := h.fail(time.Now(), time.Minute, time.Hour); !until.Equal(first) {
+			t.Errorf("fail() by another worker while paused = pause until +%v, want the first pause's end (+%v)",
+				time.Until(until).Round(time.Second), time.Until(first).Round(time.Second))
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,4 +97,51 @@ func TestRevokedTokenMailWaits(t *testing.T) {
 	store.Save(ctx, "smtp", &oauth2.Token{AccessToken: "stale", RefreshToken: tokens.Refresh(), Expiry: stale}) // auth login again
 	e.start(cfg)
 	e.waitStatus(id, "sent", 10*time.Second)
+}
+
+// refusingSource is a token source whose provider refuses every token; it
+// counts how often it is asked.
+type refusingSource struct{ asked atomic.Int64 }
+
+func (s *refusingSource) Token(context.Context) (string, error) {
+	s.asked.Add(1)
+	return "", &oauth.RefreshError{Name: "smtp", Code: "invalid_grant", Description: "AADSTS50173: the grant was revoked"}
+}
+
+// TestRefusedTokenPausesSending: without a token no login can work, so the
+// sender pauses as after a refused login: the rest of the backlog is not
+// claimed and handed back batch after batch while the token is refused
+// (before, each worker cycled through every due email at once, asking the
+// token source once per batch).
+func TestRefusedTokenPausesSending(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, smtpmem.Options{})
+	rows := make([]row, 20)
+	ids := e.insert(rows...)
+	src := &refusingSource{}
+	cfg := e.config()
+	cfg.Workers, cfg.Batch = 1, 1
+	cfg.RetryBase, cfg.RetryMax = time.Hour, 2*time.Hour
+	cfg.SMTP.Username, cfg.SMTP.OAuth2 = "desk@desk.example", src
+	_, stop := e.start(cfg)
+	e.waitRow(ids[0], 10*time.Second, "handed back for an hour", func(r outboxRow) bool {
+		return r.NextAttemptAt.After(time.Now().Add(30 * time.Minute))
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	var handedBack int
+	if err := e.pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM outbox WHERE next_attempt_at > now() + interval '30 minutes'`).Scan(&handedBack); err != nil {
+		t.Fatal(err)
+	}
+	if n := src.asked.Load(); n != 1 || handedBack != 1 {
+		t.Errorf("the token source was asked %d times and %d emails were handed back, want 1 and 1 (paused for smtp.retry_base)", n, handedBack)
+	}
+	for _, id := range ids {
+		if r := e.row(id); r.Status != "queued" || r.Attempts != 0 {
+			t.Errorf("row %d while the token is refused = %s after %d attempts, want queued, none counted", id, r.Status, r.Attempts)
+		}
+	}
 }

@@ -88,3 +88,23 @@ func TestMaxPerMinuteWaits(t *testing.T) {
 		t.Errorf("%d sent and %d waiting, want 2 and 3", sent, queued)
 	}
 }
+
+// TestMaxPerMinutePersonalFirst: under MaxPerMinute, an agent's reply is
+// not held behind a backlog of automatic mail that spends the rate (30 a
+// minute on Microsoft 365: 600 acknowledgements would hold it 20 minutes).
+func TestMaxPerMinutePersonalFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, smtpmem.Options{})
+	auto := e.insert(row{automatic: true}, row{automatic: true}, row{automatic: true}, row{automatic: true})
+	personal := e.insert(row{})[0]
+	cfg := e.config()
+	cfg.MaxPerMinute = 2
+	_, stop := e.start(cfg)
+	e.wait(2, 10*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.row(personal); r.Status != ticketing.OutboxSent {
+		t.Errorf("the agent's reply behind %d automatic emails = %+v after the first minute's 2 sends, want sent", len(auto), r)
+	}
+}

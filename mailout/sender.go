@@ -329,7 +329,7 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 		return 0, time.Time{}, err
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
-	ns, err := ticketing.ClaimNotifications(cctx, s.pool, s.cfg.Owner, s.cfg.Lease, s.claimSize(), auto)
+	ns, err := s.claim(cctx, auto)
 	cancel()
 	if err != nil {
 		s.db.Fail("mailout: claiming notifications failed", err)
@@ -341,6 +341,23 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 	}
 	s.logExpired(ns)
 	return len(ns), s.deliver(ctx, c, ns, pending), nil
+}
+
+// claim claims up to claimSize due notifications, automatic ones only if
+// auto. Under MaxPerMinute, mail a person wrote is claimed first, so that
+// a backlog of automatic mail spending the rate holds back no agent's
+// reply (as the circuit breaker holds back none).
+func (s *Sender) claim(ctx context.Context, auto bool) ([]ticketing.Notification, error) {
+	n := s.claimSize()
+	ns, err := ticketing.ClaimNotifications(ctx, s.pool, s.cfg.Owner, s.cfg.Lease, n, auto && s.rate == nil)
+	if err != nil || len(ns) == n || !auto || s.rate == nil {
+		return ns, err
+	}
+	more, err := ticketing.ClaimNotifications(ctx, s.pool, s.cfg.Owner, s.cfg.Lease, n-len(ns), true)
+	if err != nil && len(ns) > 0 {
+		return ns, nil // send what is claimed; the next claim meets the fault again
+	}
+	return append(ns, more...), err
 }
 
 // logExpired says which of ns are sent again because their sender's claim
@@ -366,8 +383,8 @@ func (s *Sender) logExpired(ns []ticketing.Notification) {
 // time, or when a result cannot be recorded (so that a crash never finds
 // more than one sent message unrecorded).
 func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notification, pending *[]ticketing.SendResult) time.Time {
-	deferred, waiting := "", ""     // waiting: for an OAuth2 token
-	var paused ticketing.SendResult // after a refused login: the rest waits as the first does
+	deferred := ""
+	var paused ticketing.SendResult // no login possible: the rest waits as the first does
 	lost := 0
 	var next time.Time
 	for _, n := range ns {
@@ -376,8 +393,6 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 		case paused.Untried:
 			r = paused
 			r.ID, r.Attempt = n.ID, n.Attempts
-		case waiting != "":
-			r = s.wait(n, waiting)
 		case deferred != "":
 			r = s.retry(n, deferred)
 			r.Untried = r.Result == ticketing.ResultRetry
@@ -394,10 +409,8 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 			var te *tokenError
 			switch {
 			case errors.As(err, &te):
-				// The token source logged why and backs off; the mail waits untried.
-				waiting = "not attempted: " + flatten(te.Error())
-				s.state.failed(ctx, te.Error(), AuthFailed(err))
-				r = s.wait(n, waiting)
+				r = s.noToken(ctx, n, te)
+				paused = r
 			case AuthFailed(err):
 				r = s.loginRejected(ctx, c, n, r.Reply)
 				paused = r
@@ -439,26 +452,29 @@ func (s *Sender) claimSize() int {
 	return max(s.rate.free(s.cfg.Batch), 1)
 }
 
-// paused returns how long sending is still paused after a rejected login.
+// paused returns how long sending is still paused for want of a login.
 func (s *Sender) paused() time.Duration { return s.auth.remaining() }
 
 // loginRejected logs and records a login the server refused, pauses
 // sending (see authHold), and returns n's result: handed back untried,
 // due when sending resumes.
 func (s *Sender) loginRejected(ctx context.Context, c *client, n ticketing.Notification, reply string) ticketing.SendResult {
-	until := s.auth.fail(s.cfg.RetryBase, s.cfg.RetryMax)
+	until := s.auth.fail(time.Now(), s.cfg.RetryBase, s.cfg.RetryMax)
 	s.log.Error("mailout: SMTP login rejected; check the smtp credentials; sending paused",
 		"source", outage.SMTP, "server", c.addr, "reply", token.Redact(reply), "retry_in", time.Until(until).Round(time.Second))
 	s.state.failed(ctx, reply, true)
 	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply, Retry: until, Untried: true}
 }
 
-// wait hands n back untried, to be claimed again after RetryBase: its
-// attempts and age do not count while the SMTP login waits for an OAuth2
-// token, so that nothing is failed for a refused token.
-func (s *Sender) wait(n ticketing.Notification, reply string) ticketing.SendResult {
-	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: reply,
-		Retry: time.Now().Add(s.cfg.RetryBase), Untried: true}
+// noToken records a login that had no OAuth2 token (the token source
+// logged why and backs off), pauses sending for RetryBase (see authHold),
+// and returns n's result: handed back untried, due when sending resumes,
+// so that nothing is failed or charged for a refused token.
+func (s *Sender) noToken(ctx context.Context, n ticketing.Notification, te *tokenError) ticketing.SendResult {
+	until := s.auth.hold(time.Now().Add(s.cfg.RetryBase))
+	s.state.failed(ctx, te.Error(), AuthFailed(te))
+	return ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry,
+		Reply: "not attempted: " + flatten(te.Error()), Retry: until, Untried: true}
 }
 
 // fail is the result of a permanent failure.

@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -298,5 +301,92 @@ func TestCertificateExpiryWarned(t *testing.T) {
 	}
 	if w := logs.lines("WARN"); len(w) != 1 || !strings.Contains(w[0], "certificate") || !strings.Contains(w[0], "within_days=7") {
 		t.Errorf("warnings = %q; want one about the certificate, within 7 days", w)
+	}
+}
+
+// TestLoopbackLoginIgnoresStrayRequests: a request to the listener that is
+// not the redirect (the browser's favicon.ico, another local program)
+// does not end the login; the redirect that follows completes it.
+func TestLoopbackLoginIgnoresStrayRequests(t *testing.T) {
+	loopbackLogin(t, func(addr string, _ io.Writer) {
+		u, err := url.Parse(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		redirect := u.Query().Get("redirect_uri")
+		for _, stray := range []string{redirect + "favicon.ico", redirect} {
+			resp, err := http.Get(stray)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s = %s, want 404 Not Found", stray, resp.Status)
+			}
+		}
+		resp, err := http.Get(addr) // sign in, consent, follow the redirect
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("the loopback page answered %s", resp.Status)
+		}
+	})
+}
+
+// TestHeldTokenOutlivesFailedRefresh: a token is renewed while it still
+// has a tenth of its life (at most 5 minutes) left. When that renewal
+// fails (the endpoint down, here a 502), the token held still works until
+// it expires: Token hands it out and RenewAt moves to the next attempt,
+// instead of failing every login for up to 5 minutes of a valid token.
+func TestHeldTokenOutlivesFailedRefresh(t *testing.T) {
+	tokens := tokenmem.Start(tokenmem.Options{ClientID: "app", ClientSecret: "s3cret", Lifetime: time.Hour})
+	defer tokens.Close()
+	var down atomic.Bool
+	target, _ := url.Parse(tokens.TokenURL)
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "<html>Bad Gateway</html>", http.StatusBadGateway)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer endpoint.Close()
+	log, logs := testLogger(t)
+	src, err := New(Config{Name: "support", Provider: Microsoft, Flow: ClientCredentials, Tenant: "t", ClientID: "app",
+		ClientSecret: "s3cret", TokenURL: endpoint.URL + target.Path}, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{}
+	src.now = c.now
+	ctx := context.Background()
+	held, err := src.Token(ctx)
+	if err != nil || !tokens.Valid(held) {
+		t.Fatalf("Token() = %q, %v; want a valid token", held, err)
+	}
+	down.Store(true)
+	c.advance(57 * time.Minute) // 3 minutes left: due for renewal
+	for i := range 2 {          // the failed refresh, then within its back-off
+		if tok, err := src.Token(ctx); tok != held || err != nil {
+			t.Errorf("Token() #%d with the endpoint down and the held token valid 3 more minutes = %q, %v; want the held token", i+1, tok, err)
+		}
+	}
+	if renew := src.RenewAt(); !renew.After(c.now()) {
+		t.Errorf("RenewAt() after the failed refresh = %v from now; want the next attempt, later than now", renew.Sub(c.now()))
+	}
+	if len(logs.lines("WARN")) != 1 {
+		t.Errorf("logged %q; want one WARN for the failed refresh", logs.String())
+	}
+	c.advance(4 * time.Minute) // expired
+	if tok, err := src.Token(ctx); err == nil {
+		t.Errorf("Token() after the held token expired, endpoint down = %q, nil; want an error", tok)
+	}
+	down.Store(false)
+	c.advance(10 * time.Minute) // past the back-off
+	if tok, err := src.Token(ctx); err != nil || tok == held || !tokens.Valid(tok) {
+		t.Errorf("Token() once the endpoint is back = %q, %v; want a new valid token", tok, err)
 	}
 }

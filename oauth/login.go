@@ -84,6 +84,10 @@ func LoopbackLogin(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 	}
 	got := make(chan result, 2)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); r.URL.Path != "/" || (!q.Has("code") && !q.Has("error")) {
+			http.NotFound(w, r) // not the redirect: the browser's favicon.ico, another program
+			return
+		}
 		code, err := CodeFromRedirect(r.URL.String(), state)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)

@@ -225,9 +225,11 @@ const requestTimeout = 30 * time.Second
 
 // Token returns an access token valid for a while yet: the one held, or a
 // new one when less than a tenth of its lifetime (at most 5 minutes) is
-// left. Take it when logging in, never during a command. After a failed
-// refresh Token returns the same error, without asking the provider
-// again, until the back-off has passed.
+// left. Take it when logging in, never during a command. When that
+// renewal fails, the token held is handed out until it expires. After a
+// failed refresh Token does not ask the provider again until the back-off
+// has passed: it returns the token held while it lasts, else the same
+// error.
 func (s *Source) Token(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,7 +239,7 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 		return s.tok.AccessToken, nil
 	}
 	if now.Before(s.retryAt) {
-		return "", s.lastErr
+		return s.held(now, s.lastErr)
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -257,23 +259,40 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 			return "", err // the caller gave up: neither a failure nor a back-off
 		}
 		s.failed(now, err)
-		return "", err
+		return s.held(now, err)
 	}
 	s.tok, s.issued, s.failures, s.retryAt, s.lastErr = tok, issued, 0, time.Time{}, nil
 	return tok.AccessToken, nil
 }
 
+// held returns the token held while it has not expired (a renewal that
+// failed leaves it usable until then), else err.
+func (s *Source) held(now time.Time, err error) (string, error) {
+	if s.tok != nil && now.Before(s.tok.Expiry) {
+		return s.tok.AccessToken, nil
+	}
+	return "", err
+}
+
 // RenewAt is when the token held stops being fresh, so that Token will
 // renew it: a session logged in with it can end cleanly before then rather
-// than be ended by the server when the token expires. It is zero while no
-// token is held or the token has no expiry.
+// than be ended by the server when the token expires. After a failed
+// renewal it is the next attempt, or the token's expiry if that comes
+// first. It is zero while no token is held or the token has no expiry.
 func (s *Source) RenewAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tok == nil || s.tok.Expiry.IsZero() {
 		return time.Time{}
 	}
-	return s.tok.Expiry.Add(-min(s.tok.Expiry.Sub(s.issued)/10, refreshMargin))
+	renew := s.tok.Expiry.Add(-min(s.tok.Expiry.Sub(s.issued)/10, refreshMargin))
+	if s.lastErr != nil && s.retryAt.After(renew) {
+		renew = s.retryAt
+	}
+	if renew.After(s.tok.Expiry) {
+		renew = s.tok.Expiry
+	}
+	return renew
 }
 
 // failed records a failed refresh, logs it and sets the back-off.

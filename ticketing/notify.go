@@ -271,6 +271,10 @@ func (d *Desk) notify(ctx context.Context, tx pgx.Tx, ns []notice, lock []string
 		}
 		return nil
 	}
+	ns, err := announced(ctx, tx, ns)
+	if err != nil {
+		return err
+	}
 	var ids []int64
 	for i := range ns {
 		if n := &ns[i]; nt.enabled(n) && !slices.Contains(ids, n.ticket) {

@@ -118,3 +118,66 @@ func TestQuietAgentReplyIsNotApplied(t *testing.T) {
 		t.Errorf("events = %q, want agent.reply.stale", kinds)
 	}
 }
+
+// TestQuietTicketResolvedSendsNothing: going-live.md tells the desk to
+// resolve quiet tickets of old mail that needs nothing more with `ticket
+// status N resolved`; the requester, never told of the ticket, is not
+// mailed its status either (with 10,000 old messages that was 10,000
+// status-resolved mails). A ticket opened normally still gets its mail.
+func TestQuietTicketResolvedSendsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	desk := quietDesk(t)
+	in := human(capture(t, pool, "support", 1), "old1@example.se", "Printer broken")
+	in.Quiet = quietWhy
+	quiet := receiveWith(t, pool, desk, in)[0]
+	if err := desk.SetStatus(ctx, pool, quiet.TicketID, ticketing.StatusResolved, "admin", "old mail"); err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(outbox(t, pool)); len(got) != 0 {
+		t.Errorf("outbox after resolving a quiet ticket = %q, want nothing", got)
+	}
+	normal := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "new1@example.se", "Scanner broken"))[0]
+	before := len(outbox(t, pool))
+	if err := desk.SetStatus(ctx, pool, normal.TicketID, ticketing.StatusResolved, "admin", "done"); err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(outbox(t, pool)[before:]); len(got) != 1 || !strings.HasPrefix(got[0], templates.StatusResolved+" ") {
+		t.Errorf("outbox after resolving a normal ticket = %q, want its status-resolved mail", got)
+	}
+}
+
+// TestQuietTicketAgentResolvesWithAnswer: once the requester of a quiet
+// ticket wrote again, an agent answering with #status resolved gets both
+// the answer and its status mail to the requester, who now hears of the
+// ticket.
+func TestQuietTicketAgentResolvesWithAnswer(t *testing.T) {
+	t.Parallel()
+	c := &agentCase{t: t, pool: dbtest.Pool(t), desk: agentDesk(t, ticketing.VerifyConfig{})}
+	in := human(capture(t, c.pool, "support", 1), "req-1@example.se", "VPN down")
+	in.Quiet = quietWhy
+	c.uid, c.ticket = 2, receiveWith(t, c.pool, c.desk, in)[0].TicketID
+	again := human(capture(t, c.pool, "support", 2), "req-2@example.se", "Re: VPN down")
+	again.InReplyTo = []string{"req-1@example.se"}
+	receiveWith(t, c.pool, c.desk, again)
+	var msgID, replyTo string
+	for _, r := range outbox(t, c.pool) {
+		if r.Event == templates.RequesterReplied && r.Recipient == "ada@desk.example" {
+			msgID, replyTo = r.MessageID, r.ReplyTo
+		}
+	}
+	if msgID == "" {
+		t.Fatalf("no requester-replied mail to ada: %q", summary(outbox(t, c.pool)))
+	}
+	o := c.reply("ada@desk.example", replyTo, msgID, "#status resolved\n\nReconnect once more; it is fixed.")
+	if o.TicketID != c.ticket {
+		t.Fatalf("agent reply: %+v, want attached to #%d", o, c.ticket)
+	}
+	if n := len(c.mails(templates.AgentReply)); n != 1 {
+		t.Errorf("relayed replies = %d, want 1", n)
+	}
+	if n := len(c.mails(templates.StatusResolved)); n != 1 {
+		t.Errorf("status-resolved mails = %d, want 1 (the requester hears of the ticket with the answer)", n)
+	}
+}

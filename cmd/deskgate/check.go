@@ -30,8 +30,13 @@ func configCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Templates, calendars and rule conditions are checked by building them.
+	// Templates, calendars and rule conditions are checked by building
+	// them; the OAuth2 certificate, key and service account files by
+	// reading them, as serve does at start (no token is asked for).
 	if _, err := deskConfig(cfg); err != nil {
+		return err
+	}
+	if _, err := tokenSources(cfg, nil, slog.New(slog.DiscardHandler)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: OK: desk %s <%s>, %d mailbox(es), %d rule(s)\n", *path, cfg.Desk.Name, cfg.Desk.Address, len(cfg.Mailboxes), len(cfg.Rules))

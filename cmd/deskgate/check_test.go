@@ -110,3 +110,29 @@ mailboxes:
 		t.Errorf("config check without -connect printed\n%s\nwant no connection checks", out.String())
 	}
 }
+
+// TestConfigCheckReadsOAuth2Files: config check, offline, reads the
+// certificate, key and service account files that serve reads at start,
+// so that it does not say OK for a file serve refuses.
+func TestConfigCheckReadsOAuth2Files(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "deskgate.yaml")
+	yaml := fmt.Sprintf(`desk: {name: D, address: help@desk.example}
+smtp: {host: 127.0.0.1, port: 25, tls: plain, auth: none}
+mailboxes:
+  - name: support
+    host: 127.0.0.1
+    tls: implicit
+    username: help@desk.example
+    oauth2: {provider: microsoft, flow: client_credentials, tenant: t, client_id: app,
+             certificate: %s, key: %s}
+`, filepath.Join(dir, "missing.crt"), filepath.Join(dir, "missing.key"))
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"config", "check", "-config", path}, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "missing.crt") {
+		t.Errorf("config check with a certificate file that does not exist = %v, printed\n%s\nwant an error naming the file", err, out.String())
+	}
+}
