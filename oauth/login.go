@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -100,7 +101,13 @@ func LoopbackLogin(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		}
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Shutdown, not Close: the browser's page is answered before the
+		// listener goes (Close cut it off while the code was exchanged).
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
 	go func() {
 		sc := bufio.NewScanner(in)
 		for sc.Scan() {
