@@ -94,7 +94,7 @@ type Priorities struct {
 	Urgencies []string `yaml:"urgencies"`
 	Levels    []string `yaml:"levels"`
 	// Matrix sets every impact × urgency cell; default the service desk's
-	// matrix (see the README), which is only available, and then
+	// matrix (see docs/rules-and-sla.md), which is only available, and then
 	// required, while the three lists have their default names. Given at
 	// all, it must have every cell exactly once.
 	Matrix []Cell `yaml:"matrix"`
@@ -202,7 +202,7 @@ type EscalationLevel struct {
 	Reassign      string   `yaml:"reassign"`       // a team name; "" keeps the team
 }
 
-// Rule is one routing rule; see the README for the facts and actions.
+// Rule is one routing rule; see docs/rules-and-sla.md for the facts and actions.
 type Rule struct {
 	Name string `yaml:"name"` // required, unique (case-insensitive)
 	On   string `yaml:"on"`   // ticket.created (default), message.received or ticket.updated

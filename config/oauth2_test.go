@@ -1,7 +1,6 @@
 package config
 
 import (
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -128,31 +127,6 @@ func TestOAuth2Problems(t *testing.T) {
 		for _, w := range tt.want {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("Parse(%s) error:\n%v\nwant a problem %q", tt.name, err, w)
-			}
-		}
-	}
-}
-
-// TestOAuth2KeysDocumented: every oauth2 key is in deskgate.example.yaml
-// and in the README's configuration reference, for mailboxes and smtp.
-func TestOAuth2KeysDocumented(t *testing.T) {
-	example, err := os.ReadFile("../deskgate.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	typ := reflect.TypeFor[OAuth2]()
-	for i := range typ.NumField() {
-		key := typ.Field(i).Tag.Get("yaml")
-		if !strings.Contains(string(example), " "+key+":") {
-			t.Errorf("deskgate.example.yaml does not show oauth2 key %s", key)
-		}
-		for _, prefix := range []string{"mailboxes[].oauth2.", "smtp.oauth2."} {
-			if !strings.Contains(string(readme), "`"+prefix+key+"`") {
-				t.Errorf("README.md's configuration reference lacks `%s%s`", prefix, key)
 			}
 		}
 	}

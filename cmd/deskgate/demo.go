@@ -249,7 +249,7 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	say("\nThe demo database, IMAP and SMTP servers are thrown away now (deskgate demo -keep keeps them).")
-	say("Point deskgate at your own mailbox with deskgate.yaml (see deskgate.example.yaml and the README).")
+	say("Point deskgate at your own mailbox with deskgate.yaml (see deskgate.example.yaml and docs/setup.md).")
 	return nil
 }
 

@@ -16,8 +16,7 @@ import (
 )
 
 // status is what `deskgate status -json` prints: a stable contract, fields
-// are only ever added (see the README's "Is it working?" and
-// docs/operations.md). Times never recorded are null.
+// are only ever added (see docs/operations.md). Times never recorded are null.
 type status struct {
 	Mailboxes   []mailboxStatus `json:"mailboxes"`
 	SMTP        smtpStatus      `json:"smtp"`

@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// TestReadmeListsCommands checks that every command of the usage text is
-// in the README's command reference, and every command there in the usage
-// text.
-func TestReadmeListsCommands(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestDocsListCommands checks that every command of the usage text is in
+// the command reference (docs/commands.md), and every command there in the
+// usage text.
+func TestDocsListCommands(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/commands.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,16 +29,16 @@ func TestReadmeListsCommands(t *testing.T) {
 	}
 	inUsage, inReadme := names(usage, "deskgate "), names(ref, "| `deskgate ")
 	if len(inUsage) < 15 || len(inReadme) < 15 {
-		t.Fatalf("found %d commands in the usage text and %d in the README, want the twenty or so there are", len(inUsage), len(inReadme))
+		t.Fatalf("found %d commands in the usage text and %d in docs/commands.md, want the twenty or so there are", len(inUsage), len(inReadme))
 	}
 	for c := range inUsage {
 		if !inReadme[c] {
-			t.Errorf("README's command reference lacks deskgate %s, which the usage text lists", c)
+			t.Errorf("docs/commands.md lacks deskgate %s, which the usage text lists", c)
 		}
 	}
 	for c := range inReadme {
 		if !inUsage[c] {
-			t.Errorf("the usage text lacks deskgate %s, which the README's command reference lists", c)
+			t.Errorf("the usage text lacks deskgate %s, which the docs/commands.md lists", c)
 		}
 	}
 }

@@ -84,17 +84,17 @@ func TestRequestsAboutAutoRepliesStayHuman(t *testing.T) {
 
 func mimeQ(s string) string { return mime.QEncoding.Encode("utf-8", s) }
 
-// TestREADMEListsEverySignal keeps the README's classification section
-// identical to the signals the code checks.
-func TestREADMEListsEverySignal(t *testing.T) {
+// TestDocsListEverySignal keeps the classification section of
+// docs/mail-processing.md identical to the signals the code checks.
+func TestDocsListEverySignal(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "..", "docs", "mail-processing.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range Signals() {
 		if !strings.Contains(string(readme), "- "+s.Description+"\n") {
-			t.Errorf("README.md does not list the %s signal %q", s.Class, s.Description)
+			t.Errorf("docs/mail-processing.md does not list the %s signal %q", s.Class, s.Description)
 		}
 	}
 }
