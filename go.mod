@@ -1,4 +1,4 @@
-module deskgate
+module github.com/deskgate/deskgate
 
 go 1.26.0
 

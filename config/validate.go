@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/text/language"
 
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // Defaults, applied after validation to keys that are absent.

@@ -14,10 +14,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/internal/imapmem"
-	"deskgate/mailin/parse"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/mailin/parse"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // handlingRow is how a captured message is handled, and its outcome.

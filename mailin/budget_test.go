@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/dbtest"
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/mailin/parse"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/mailin/parse"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // TestParseBudgets: mail nested deeper than the MIME nesting limit, or

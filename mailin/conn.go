@@ -13,7 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"deskgate/oauth"
+	"github.com/deskgate/deskgate/oauth"
 )
 
 // client is a logged-in IMAP client together with the activity of its

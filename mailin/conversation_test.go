@@ -16,10 +16,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/mailin/parse"
-	"deskgate/ticketing"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/mailin/parse"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // The fixtures of TestConversations live in testdata/conversation, one

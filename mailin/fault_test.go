@@ -11,10 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/outage"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/outage"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // dbDown makes the test's database refuse new connections and ends its

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/imapmem"
-	"deskgate/owner"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/owner"
 )
 
 // deadOwner returns an owner id of a process of this host that has exited.

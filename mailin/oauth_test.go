@@ -9,9 +9,9 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"deskgate/internal/imapmem"
-	"deskgate/internal/tokenmem"
-	"deskgate/oauth"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/tokenmem"
+	"github.com/deskgate/deskgate/oauth"
 )
 
 // TestIngestAcrossTokenExpiries: access tokens live 2 seconds, and the

@@ -15,10 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/mailin/parse"
-	"deskgate/mailin/quote"
-	"deskgate/outage"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/mailin/parse"
+	"github.com/deskgate/deskgate/mailin/quote"
+	"github.com/deskgate/deskgate/outage"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // ProcessorConfig tunes a Processor.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/internal/mailgen"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // captureRaw records raw messages as the Syncer would, UIDs from 1.

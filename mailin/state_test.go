@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/imapmem"
 )
 
 // stateOf returns the recorded state of mailbox name.

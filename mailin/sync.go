@@ -16,8 +16,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/outage"
-	"deskgate/owner"
+	"github.com/deskgate/deskgate/outage"
+	"github.com/deskgate/deskgate/owner"
 )
 
 // Syncer captures the mail of one Mailbox into the inbound table, exactly

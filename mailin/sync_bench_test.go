@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/imapmem"
 )
 
 // BenchmarkSync10k captures 10,000 messages, one in ten with a 200 KB

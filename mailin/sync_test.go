@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/imapmem"
 )
 
 func TestSyncCapturesNewMail(t *testing.T) {

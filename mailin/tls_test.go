@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/imapmem"
-	"deskgate/internal/tlstest"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/tlstest"
 )
 
 // TestTLS syncs over implicit TLS and over STARTTLS against a server with

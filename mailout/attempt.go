@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"deskgate/ticketing"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // attempt is one delivery attempt of a notification: what became of each

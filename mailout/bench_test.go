@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // benchText and benchHTML are a realistic notification body: about 3 KB of

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // Breaker is the circuit breaker on automatic mail: when more than Max

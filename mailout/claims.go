@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"deskgate/outage"
-	"deskgate/owner"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/outage"
+	"github.com/deskgate/deskgate/owner"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // How a Sender keeps its claims short: it renews them every third of the

@@ -8,8 +8,8 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"deskgate/oauth"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/oauth"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // setupError is a failure to open a session. It says nothing about the

@@ -15,7 +15,7 @@ import (
 
 	gmmail "github.com/emersion/go-message/mail"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/compose.golden")

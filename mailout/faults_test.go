@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // exec runs sql on e's database.

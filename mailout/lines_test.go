@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // longestLine returns the length in octets of raw's longest line (without

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // listen wakes the workers whenever a commit signals ticketing.OutboxChannel.

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/ticketing"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // TestTokensNotLogged: the Message-ID of a notification carries its reply

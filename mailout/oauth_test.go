@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/internal/tokenmem"
-	"deskgate/oauth"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/internal/tokenmem"
+	"github.com/deskgate/deskgate/oauth"
 )
 
 // TestSendAcrossTokenExpiries: access tokens live 2 seconds and the server

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 func TestLimiterHoldsBurstToRate(t *testing.T) {

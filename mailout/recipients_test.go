@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // participants returns n Cc addresses.

@@ -13,10 +13,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/outage"
-	"deskgate/owner"
-	"deskgate/ticketing"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/outage"
+	"github.com/deskgate/deskgate/owner"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // Defaults applied by NewSender to zero fields of a SenderConfig.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 func TestSendOnce(t *testing.T) {
@@ -662,7 +662,7 @@ func TestShutdown(t *testing.T) {
 	for {
 		buf := make([]byte, 1<<20)
 		stacks := string(buf[:runtime.Stack(buf, true)])
-		if !strings.Contains(stacks, "deskgate/mailout.(*Sender)") && !strings.Contains(stacks, "deskgate/mailout.(*client)") {
+		if !strings.Contains(stacks, "github.com/deskgate/deskgate/mailout.(*Sender)") && !strings.Contains(stacks, "github.com/deskgate/deskgate/mailout.(*client)") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // Budgets of the smaller version of an email a server refused for size.

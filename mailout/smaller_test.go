@@ -12,8 +12,8 @@ import (
 
 	"github.com/jhillyerd/enmime/v2"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // bigRow is a new-ticket mail to agents as a hostile requester makes it: a

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/smtpmem"
-	"deskgate/internal/tlstest"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/internal/tlstest"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // TestTLSSends sends over STARTTLS and implicit TLS, with authentication,

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/tokenmem"
+	"github.com/deskgate/deskgate/internal/tokenmem"
 )
 
 // BenchmarkTokenHeld: what each SMTP message and IMAP login pays to ask

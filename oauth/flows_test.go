@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/dbtest"
-	"deskgate/internal/tokenmem"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/tokenmem"
 )
 
 // TestClientCredentialsSecret: the app-only flow with a secret, and the

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/dbtest"
-	"deskgate/internal/tokenmem"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/tokenmem"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"deskgate/internal/dbtest"
-	"deskgate/internal/tokenmem"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/tokenmem"
 )
 
 // TestKeysRotation: what the first key sealed, keys that list it among

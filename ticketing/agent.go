@@ -11,9 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
-	"deskgate/ticketing/command"
-	"deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/command"
+	"github.com/deskgate/deskgate/ticketing/rules"
 )
 
 // VerifyConfig says how an agent's reply is proven to be theirs.

@@ -9,12 +9,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/templates"
-	"deskgate/ticketing"
-	"deskgate/ticketing/rules"
-	"deskgate/ticketing/sla"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/ticketing/sla"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // agentDesk is a desk whose team "support" has the agents Ada and Bo, with

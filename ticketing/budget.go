@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
+	"github.com/deskgate/deskgate/templates"
 )
 
 // The budgets of one notification. Text is cut to the text budget T

@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
-	"deskgate/ticketing/sla"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
 // dueClocksSQL finds running clocks whose warning or breach is due at $1,

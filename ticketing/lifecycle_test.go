@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/dbtest"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 func TestCanTransition(t *testing.T) {

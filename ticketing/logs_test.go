@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/internal/dbtest"
-	"deskgate/ticketing"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // TestInvalidTokenNotLogged: the warning about a reply that carries a

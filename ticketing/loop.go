@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
+	"github.com/deskgate/deskgate/templates"
 )
 
 // Loops are bounded on every path. Automatic mail to a customer counts

@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // NotifyConfig configures the mail deskgate sends about tickets. With a nil

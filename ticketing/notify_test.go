@@ -11,10 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/templates"
-	"deskgate/ticketing"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // notifyingDesk is a desk that sends every notification with the default

@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
-	"deskgate/ticketing/rules"
-	"deskgate/ticketing/sla"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
 // PolicyConfig is the desk's policy: rules, the priority matrix and SLA

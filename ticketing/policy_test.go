@@ -10,11 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/templates"
-	"deskgate/ticketing"
-	"deskgate/ticketing/rules"
-	"deskgate/ticketing/sla"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
 // policyDesk is a desk with notifications, the default matrix, one SLA

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/dbtest"
 )
 
 // TestStillQueuedIsQueued: stillQueued names every outbox status but

@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
+	"github.com/deskgate/deskgate/templates"
 )
 
 // Quiet mail (Inbound.Quiet): mail that was in a desk mailbox before

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/internal/dbtest"
-	"deskgate/templates"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 const quietWhy = "in the mailbox before deskgate was connected to it (existing_mail: quiet)"

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/ticketing/rules"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // Outcome statuses: what became of one inbound message.

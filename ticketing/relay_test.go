@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // TestRelayIsQueuedNotDelivered: when an agent's reply is relayed, the

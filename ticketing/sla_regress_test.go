@@ -8,10 +8,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/internal/dbtest"
-	"deskgate/templates"
-	"deskgate/ticketing"
-	"deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/rules"
 )
 
 // Regression tests from a review of the SLA integration; each failed

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/templates"
-	"deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/rules"
 )
 
 // Ticket statuses, in lifecycle order.

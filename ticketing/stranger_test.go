@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/templates"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // participants lists a ticket's participants as address:role, sorted.

@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // BenchmarkThreading measures what threading costs per message - locking,

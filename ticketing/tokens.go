@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // EvidenceToken is the strongest evidence: a valid signed token of ours in

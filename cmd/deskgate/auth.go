@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/config"
-	"deskgate/oauth"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/oauth"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // smtpTokenName names the SMTP side's oauth2 block in deskgate auth login

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/internal/smtpmem"
-	"deskgate/internal/tokenmem"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/internal/tokenmem"
 )
 
 // oauthConfigYAML is a desk whose mailbox logs in with a delegated

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"deskgate/internal/pgtemp"
+	"github.com/deskgate/deskgate/internal/pgtemp"
 )
 
 // chaosOutage is how long each outage lasts.

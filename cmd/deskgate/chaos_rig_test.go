@@ -17,11 +17,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/internal/pgtemp"
-	"deskgate/internal/smtpmem"
-	"deskgate/migrations"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/pgtemp"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/migrations"
 )
 
 // chaosRig is one scenario's world: a durable throwaway PostgreSQL, the

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	"deskgate/config"
-	"deskgate/mailin"
-	"deskgate/mailout"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/mailin"
+	"github.com/deskgate/deskgate/mailout"
 )
 
 func configCmd(ctx context.Context, args []string, stdout io.Writer) error {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/internal/imapmem"
-	"deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/smtpmem"
 )
 
 // TestConfigCheckConnect runs config check -connect against the

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/dbtest"
 )
 
 func TestCommandLineMistakesAreUsageErrors(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/migrations"
+	"github.com/deskgate/deskgate/migrations"
 )
 
 // openDB connects to $DESKGATE_DATABASE_URL.

@@ -16,15 +16,15 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/config"
-	"deskgate/internal/demo"
-	"deskgate/internal/imapmem"
-	"deskgate/internal/pgtemp"
-	"deskgate/internal/smtpmem"
-	"deskgate/mailin"
-	"deskgate/mailin/parse"
-	"deskgate/migrations"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/internal/demo"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/pgtemp"
+	"github.com/deskgate/deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/mailin"
+	"github.com/deskgate/deskgate/mailin/parse"
+	"github.com/deskgate/deskgate/migrations"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // demoCmd runs the real pipeline end to end on embedded sample mail: a

@@ -15,11 +15,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/dbtest"
-	"deskgate/internal/demo"
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/internal/demo"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/smtpmem"
 )
 
 // TestServeEndToEnd delivers the demo mail to a real IMAP server, runs

@@ -10,10 +10,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/config"
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/smtpmem"
 )
 
 // defaultDesk is the demo desk with every mailbox's existing_mail left at

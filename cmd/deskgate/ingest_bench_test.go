@@ -20,11 +20,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/bigdesk"
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/internal/pgtemp"
-	"deskgate/migrations"
+	"github.com/deskgate/deskgate/internal/bigdesk"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/pgtemp"
+	"github.com/deskgate/deskgate/migrations"
 )
 
 const benchRoleEnv = "DESKGATE_BENCH_ROLE"

@@ -25,7 +25,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"deskgate/config"
+	"github.com/deskgate/deskgate/config"
 )
 
 func main() {

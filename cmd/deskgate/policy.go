@@ -10,11 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/config"
-	"deskgate/templates"
-	"deskgate/ticketing"
-	"deskgate/ticketing/rules"
-	"deskgate/ticketing/sla"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
 // policyConfig builds the desk's policy from the configuration: the

@@ -14,8 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/mailin"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/mailin"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {

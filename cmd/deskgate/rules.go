@@ -12,9 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/config"
-	"deskgate/mailin"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/mailin"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // rulesCmd evaluates the configured rules on a message, or on the last

@@ -15,15 +15,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
-	"deskgate/config"
-	"deskgate/mailin"
-	"deskgate/mailin/parse"
-	"deskgate/mailout"
-	"deskgate/outage"
-	"deskgate/owner"
-	"deskgate/templates"
-	"deskgate/ticketing"
-	"deskgate/ticketing/token"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/mailin"
+	"github.com/deskgate/deskgate/mailin/parse"
+	"github.com/deskgate/deskgate/mailout"
+	"github.com/deskgate/deskgate/outage"
+	"github.com/deskgate/deskgate/owner"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/token"
 )
 
 // shutdownGrace bounds how long serve waits for its parts to stop.

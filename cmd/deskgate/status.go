@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/mailin"
-	"deskgate/mailout"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/mailin"
+	"github.com/deskgate/deskgate/mailout"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // status is what `deskgate status -json` prints: a stable contract, fields

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"deskgate/internal/imapmem"
-	"deskgate/internal/mailgen"
-	"deskgate/internal/smtpmem"
+	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/smtpmem"
 )
 
 // TestStatus runs serve with one mailbox whose password is right, one

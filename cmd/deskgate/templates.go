@@ -14,10 +14,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/config"
-	"deskgate/mailout"
-	"deskgate/templates"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/config"
+	"github.com/deskgate/deskgate/mailout"
+	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // templatesCmd checks the notification templates or previews one email.

@@ -13,8 +13,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"deskgate/mailin"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/mailin"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // hostileMail's body drives a terminal: it sets the window title, clears

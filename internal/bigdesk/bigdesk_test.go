@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/bigdesk"
-	"deskgate/internal/dbtest"
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/internal/bigdesk"
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }

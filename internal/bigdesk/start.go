@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/pgtemp"
-	"deskgate/migrations"
+	"github.com/deskgate/deskgate/internal/pgtemp"
+	"github.com/deskgate/deskgate/migrations"
 )
 
 // Database is the name of the fixture's database in the cluster.

@@ -14,8 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"deskgate/internal/pgtemp"
-	"deskgate/migrations"
+	"github.com/deskgate/deskgate/internal/pgtemp"
+	"github.com/deskgate/deskgate/migrations"
 )
 
 var (

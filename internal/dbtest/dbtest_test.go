@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"deskgate/migrations"
+	"github.com/deskgate/deskgate/migrations"
 )
 
 func TestMain(m *testing.M) { os.Exit(Main(m)) }

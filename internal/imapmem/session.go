@@ -12,7 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
 
-	"deskgate/internal/xoauth2srv"
+	"github.com/deskgate/deskgate/internal/xoauth2srv"
 )
 
 // session is one connection's session: the memory server's user session once

@@ -8,7 +8,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"deskgate/internal/xoauth2srv"
+	"github.com/deskgate/deskgate/internal/xoauth2srv"
 )
 
 // Authentication mechanism names.

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // wordDecoder decodes RFC 2047 words with the package's charset table.

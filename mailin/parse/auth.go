@@ -9,7 +9,7 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 const (

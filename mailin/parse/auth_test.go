@@ -12,7 +12,7 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 func ar(servID, dmarc, from string, dkim ...string) ticketing.AuthResult {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/jhillyerd/enmime/v2"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // autoReplySubjects are Subject openings (or, for unambiguous phrases, any

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/mailgen"
 )
 
 // TestBigPartsFastPathMatchesEnmime parses every fixture and corpus message

@@ -3,7 +3,7 @@ package parse
 import (
 	"strings"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // Signal is one rule the classifier applies, as documentation: the class

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jhillyerd/enmime/v2"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // notEmail lists corpus files that are judged not to be email at all, so

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jhillyerd/enmime/v2"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // maxDeliveries caps the reports taken from one bounce, so hostile input

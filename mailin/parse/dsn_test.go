@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // dl builds an expected Delivery.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // Bounces without a delivery-status part (qmail, Exim without DSN, old

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/mailgen"
 )
 
 // seedFiles returns the fixture files and, when present, the corpus files.

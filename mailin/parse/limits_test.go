@@ -10,7 +10,7 @@ import (
 
 	"github.com/jhillyerd/enmime/v2"
 
-	"deskgate/internal/mailgen"
+	"github.com/deskgate/deskgate/internal/mailgen"
 )
 
 func TestLimits(t *testing.T) {

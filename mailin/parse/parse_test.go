@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 type fixture struct {

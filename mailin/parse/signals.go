@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // rules is the classification table, tried in order: loop, bounce,

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // invalidStrings returns a description of the first string field of in that

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskgate/mailin/parse"
+	"github.com/deskgate/deskgate/mailin/parse"
 )
 
 // corpusDir finds ../shared/corpus relative to the module root, or "".
