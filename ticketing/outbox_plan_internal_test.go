@@ -1,0 +1,178 @@
+package ticketing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/deskgate/deskgate/internal/dbtest"
+)
+
+// The sender's statements must read only the rows they act on, however
+// long the queue behind them and whatever the planner's statistics say: a
+// backlog grows the outbox faster than autovacuum analyzes it, so during
+// one the statistics describe a nearly empty table. These tests build
+// that state (a fresh database, never analyzed) and read the plans the
+// statements ran with.
+
+// queueRows queues n notifications straight into the outbox.
+func queueRows(t *testing.T, db DB, n int) {
+	t.Helper()
+	_, err := db.Exec(context.Background(), `
+INSERT INTO outbox (event, automatic, recipient, message_id, from_name, from_addr, subject, text_body, next_attempt_at)
+SELECT 'acknowledgement', i % 2 = 0, 'r' || i || '@example.se', 'plan-' || i || '-' || random() || '@desk.example', 'Desk', 'help@desk.example',
+       'Subject ' || i, repeat('text ', 200), now() - interval '1 hour' + i * interval '1 ms'
+FROM generate_series(1, $1) AS i`, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// outboxRowsRead runs query under EXPLAIN ANALYZE in tx with the plan
+// cache mode given (pgx prepares every statement, and after five runs
+// PostgreSQL may keep a generic plan, made once with the statistics of
+// that moment) and returns how many outbox rows and index entries its
+// scans returned, and whether the plan sorts.
+func outboxRowsRead(t *testing.T, pool *pgxpool.Pool, mode, prelude, query string, args ...any) (rows int, sorts bool) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, prelude); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT set_config('plan_cache_mode', $1, true)", mode); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("planned_%d", planned.Add(1)) // PREPARE outlives the transaction
+	if _, err := tx.Exec(ctx, "PREPARE "+name+" AS "+query); err != nil {
+		t.Fatal(err)
+	}
+	return explainExecute(t, tx.Conn(), name, args...)
+}
+
+// explainExecute runs the prepared statement name under EXPLAIN ANALYZE,
+// rolled back, and reads its plan as outboxRowsRead says.
+func explainExecute(t *testing.T, conn *pgx.Conn, name string, args ...any) (rows int, sorts bool) {
+	t.Helper()
+	ctx := context.Background()
+	params := make([]string, len(args))
+	for i := range args {
+		params[i] = fmt.Sprintf("$%d", i+1)
+	}
+	var out []byte
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE "+name+"("+strings.Join(params, ", ")+")",
+			append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(&out)
+		if err == nil {
+			err = errRollback
+		}
+		return err
+	})
+	if err != errRollback {
+		t.Fatal(err)
+	}
+	var plans []struct{ Plan map[string]any }
+	if err := json.Unmarshal(out, &plans); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(p map[string]any)
+	walk = func(p map[string]any) {
+		node, _ := p["Node Type"].(string)
+		rel, _ := p["Relation Name"].(string)
+		idx, _ := p["Index Name"].(string)
+		if node == "Sort" {
+			sorts = true
+		}
+		if strings.Contains(node, "Scan") && (rel == "outbox" || strings.HasPrefix(idx, "outbox") && !strings.HasPrefix(idx, "outbox_recipients")) {
+			r, _ := p["Actual Rows"].(float64)
+			l, _ := p["Actual Loops"].(float64)
+			rows += int(r * l)
+		}
+		kids, _ := p["Plans"].([]any)
+		for _, k := range kids {
+			walk(k.(map[string]any))
+		}
+	}
+	walk(plans[0].Plan)
+	return rows, sorts
+}
+
+var planned atomic.Int64
+
+var errRollback = errors.New("rolled back")
+
+var planModes = []string{"force_custom_plan", "force_generic_plan"}
+
+func TestClaimReadsOnlyTheRowsItTakes(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	queueRows(t, pool, 3000)
+	for _, mode := range planModes {
+		for _, query := range []string{claimAnySQL, claimPersonalSQL} {
+			rows, sorts := outboxRowsRead(t, pool, mode, claimPlanSQL, query, "p", time.Minute, 20)
+			if sorts || rows > 40 {
+				t.Errorf("%s: claiming 20 of 3,000 queued rows read %d outbox rows (sorting: %v); want the queue's index read in order: 20 rows and their updates",
+					mode, rows, sorts)
+			}
+		}
+	}
+}
+
+func TestRecordingAResultReadsOnlyItsRow(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	lease := func() int64 {
+		queueRows(t, pool, 1)
+		var id int64
+		if err := pool.QueryRow(ctx, `UPDATE outbox SET lease_owner = 'p', lease_until = now() + interval '1 minute', attempts = 1
+			WHERE status = 'queued' RETURNING id`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	args := func(id int64) []any {
+		return []any{"p", []int64{id}, []string{ResultSent}, []string{"250 ok"}, []time.Time{time.Now()}, 0.0, []int32{1},
+			[]bool{false}, []int64{}, []string{}, []string{}, []string{}, []bool{true}, []int32{0}}
+	}
+	// The sender's connection plans the statement while the outbox is
+	// nearly empty (a generic plan: pgx prepares it, and PostgreSQL keeps
+	// one after five runs)...
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan; PREPARE record AS "+recordResultsSQL); err != nil {
+		t.Fatal(err)
+	}
+	queueRows(t, pool, 200)
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET lease_owner = 'p', lease_until = now() + interval '1 minute', attempts = 1 WHERE id % 5 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	explainExecute(t, conn.Conn(), "record", args(lease())...)
+	// ... then claims and settles 3,000 emails before autovacuum comes,
+	// and now holds one.
+	queueRows(t, pool, 3000)
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET lease_owner = 'p', lease_until = now() + interval '1 minute', attempts = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET status = 'sent', lease_owner = NULL, lease_until = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := explainExecute(t, conn.Conn(), "record", args(lease())...); rows > 4 {
+		t.Errorf("recording one result read %d outbox rows or index entries; want its own row", rows)
+	}
+}
