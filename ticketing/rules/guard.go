@@ -187,7 +187,8 @@ func (t *translator) binary(n *ast.BinaryNode) guard {
 	case "contains":
 		if i, lowered := t.messageFact(left); i >= 0 && len(v) >= 2 {
 			hs := needlePairs(v)
-			return func(s *state) bool { return s.contains(i, lowered, get(s), v, hs) }
+			k := formOf(lowered)
+			return func(s *state) bool { return s.contains(i, k, get(s), v, hs) }
 		}
 		return func(s *state) bool { return strings.Contains(get(s), v) }
 	case "startsWith":

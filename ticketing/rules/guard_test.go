@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // guardConditions exercise every construct guards translate, and some they
@@ -176,5 +178,52 @@ func TestFactTables(t *testing.T) {
 		if name != "-" && !factNames[name] {
 			t.Errorf("factNames[%q] = false, want true (Facts.%s)", name, ft.Field(i).Name)
 		}
+	}
+}
+
+func TestPrefilter(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		want    [][]literal
+	}{
+		{`invoice`, [][]literal{{{"invoice", false}}}},
+		{`(?i)colleagues|avdelningen|whole floor`, [][]literal{{{"colleagues", true}}, {{"avdelningen", true}}, {{"whole floor", true}}}},
+		{`(?i)(vpn|tunnel)`, [][]literal{{{"vpn", true}}, {{"tunnel", true}}}},
+		{`(?i)password|lösenord`, nil}, // a branch with no ASCII literal
+		{`a|\d+`, nil},
+	} {
+		if got := prefilter(tt.pattern); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("prefilter(%q) = %v, want %v", tt.pattern, got, tt.want)
+		}
+	}
+}
+
+// TestFoldASCIICoversEveryFold checks foldASCII's premise: the only runes
+// outside ASCII that fold to an ASCII letter are the two it turns.
+func TestFoldASCIICoversEveryFold(t *testing.T) {
+	for r := rune(0); r < utf8.RuneSelf; r++ {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f >= utf8.RuneSelf && foldASCII(string(f)) != strings.ToLower(string(r)) {
+				t.Errorf("%U folds to %q but foldASCII gives %q", f, r, foldASCII(string(f)))
+			}
+		}
+	}
+	if got := foldASCII("Ärende \u212aEY, Pa\u017f\u017fWORD \xff"); got != "Ärende key, password \xff" {
+		t.Errorf("foldASCII = %q", got)
+	}
+}
+
+func TestMatchesOnFoldedUnicodeText(t *testing.T) {
+	// A (?i) pattern must still match where the text's only spelling of
+	// its literal uses a rune that folds to an ASCII letter.
+	set := mustCompile(t, []Rule{{Name: "k", On: OnCreated, When: `text matches "(?i)kelvin|phishing"`, Then: Then{Category: "access"}}})
+	for _, text := range []string{"Måste rapportera \u212aELVIN", "ett PHI\u017fHING-mejl", strings.Repeat("ö", 200) + " Phishing"} {
+		res := set.Evaluate(Facts{Event: OnCreated, Text: text})
+		if res.Ticket.Category != "access" {
+			t.Errorf("text %q: category %q, want access", text, res.Ticket.Category)
+		}
+	}
+	if res := set.Evaluate(Facts{Event: OnCreated, Text: strings.Repeat("ö", 200) + " nothing"}); res.Ticket.Category != "" {
+		t.Errorf("unrelated text: category %q", res.Ticket.Category)
 	}
 }

@@ -18,42 +18,55 @@ func (t *translator) matches(operand ast.Node, get func(*state) string, pattern 
 	if err != nil {
 		return nil // the checker has rejected it already
 	}
-	lits := requiredLiterals(pattern)
-	if len(lits) == 0 {
+	branches := prefilter(pattern)
+	if branches == nil {
 		return func(s *state) bool { return re.MatchString(get(s)) }
 	}
 	fact, lowered := t.messageFact(operand)
 	if lowered {
 		fact = -1 // the operand is lower(fact), not the fact: use the uncached checks
 	}
-	hs := make([][]uint32, len(lits))
-	for i, l := range lits {
-		hs[i] = needlePairs(l.s)
+	hs := make([][][]uint32, len(branches))
+	for b, lits := range branches {
+		for _, l := range lits {
+			hs[b] = append(hs[b], needlePairs(l.s))
+		}
 	}
 	return func(s *state) bool {
 		v := get(s)
-		for i, l := range lits {
-			switch {
-			case !l.fold && fact >= 0:
-				if !s.contains(fact, false, v, l.s, hs[i]) {
-					return false
-				}
-			case !l.fold:
-				if !strings.Contains(v, l.s) {
-					return false
-				}
-			case fact >= 0:
-				if lower, ascii := s.lowered(fact); ascii && !s.contains(fact, true, lower, l.s, hs[i]) {
-					return false
-				}
-			default:
-				if lacksFoldASCII(v, l.s) {
-					return false
-				}
+		for b, lits := range branches {
+			if mayMatch(s, fact, v, lits, hs[b]) {
+				return re.MatchString(v)
 			}
 		}
-		return re.MatchString(v)
+		return false
 	}
+}
+
+// mayMatch reports whether v (message fact number fact, or -1) contains
+// every literal of lits, whose needle pairs are hs.
+func mayMatch(s *state, fact int, v string, lits []literal, hs [][]uint32) bool {
+	for i, l := range lits {
+		switch {
+		case !l.fold && fact >= 0:
+			if !s.contains(fact, asIs, v, l.s, hs[i]) {
+				return false
+			}
+		case !l.fold:
+			if !strings.Contains(v, l.s) {
+				return false
+			}
+		case fact >= 0:
+			if !s.contains(fact, folded, s.folded(fact), l.s, hs[i]) {
+				return false
+			}
+		default:
+			if !strings.Contains(foldASCII(v), l.s) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // literal is a string every match of a regular expression contains; fold
@@ -63,10 +76,37 @@ type literal struct {
 	fold bool
 }
 
+// prefilter returns, for each branch of pattern's top-level alternation
+// (the whole pattern when it has none), the literals every match of that
+// branch contains; a match is possible only where some branch's literals
+// all occur. nil when some branch requires no literal.
+func prefilter(pattern string) [][]literal {
+	re, err := syntax.Parse(pattern, syntax.Perl) // as regexp.Compile parses
+	if err != nil {
+		return nil
+	}
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpAlternate {
+		subs = re.Sub
+	}
+	var branches [][]literal
+	for _, sub := range subs {
+		lits := required(sub, nil)
+		if len(lits) == 0 {
+			return nil
+		}
+		branches = append(branches, lits)
+	}
+	return branches
+}
+
 // requiredLiterals returns literals that every match of pattern contains:
 // those of its top-level concatenation, through groups and mandatory
 // repetitions. Case-folded literals are kept only when they are ASCII, and
-// are then only used on ASCII input, where folding is ASCII case.
+// are looked for in foldASCII of the input.
 func requiredLiterals(pattern string) []literal {
 	re, err := syntax.Parse(pattern, syntax.Perl) // as regexp.Compile parses
 	if err != nil {
@@ -102,19 +142,39 @@ func required(re *syntax.Regexp, out []literal) []literal {
 	return out
 }
 
-// lacksFoldASCII reports whether s, if all ASCII, contains no ASCII-case
-// variant of lit (lower-case). For non-ASCII s it returns false: Unicode
-// folding could match (K, the Kelvin sign, matches k).
-func lacksFoldASCII(s, lit string) bool {
-	if !isASCII(s) {
-		return false
+// foldASCII lower-cases the ASCII letters of s and turns the two other
+// runes that fold to ASCII letters (U+212A KELVIN SIGN to k, U+017F LONG S
+// to s), so that an ASCII literal matched with (?i) can only match where
+// foldASCII(s) contains its lower case. Other bytes are kept: no other
+// rune folds to an ASCII letter (TestFoldASCIICoversEveryFold).
+func foldASCII(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
 	}
-	for i := 0; i+len(lit) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(lit)], lit) {
-			return false
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\u212a':
+			b.WriteByte('k')
+		case r == '\u017f':
+			b.WriteByte('s')
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
 	}
-	return true
+	return b.String()
 }
 
 func isASCII(s string) bool {

@@ -53,15 +53,26 @@ func needlePairs(needle string) []uint32 {
 	return hs
 }
 
-// contains reports strings.Contains(v, needle) where v is message fact i, or
-// its lower-case form when lowered; hs are needle's pair hashes.
-func (s *state) contains(i int, lowered bool, v, needle string, hs []uint32) bool {
+// The forms of a message fact whose pairs contains caches.
+const (
+	asIs   = iota
+	lower  // strings.ToLower
+	folded // foldASCII
+)
+
+// formOf is the form of a fact read as is or lower-cased.
+func formOf(lowered bool) int {
+	if lowered {
+		return lower
+	}
+	return asIs
+}
+
+// contains reports strings.Contains(v, needle) where v is message fact i in
+// form k (asIs, lower or folded); hs are needle's pair hashes.
+func (s *state) contains(i, k int, v, needle string, hs []uint32) bool {
 	if len(v) < 128 {
 		return strings.Contains(v, needle) // as fast as building the pairs
-	}
-	k := 0
-	if lowered {
-		k = 1
 	}
 	if !s.pairsDone[i][k] {
 		s.pairs[i][k].add(v)

@@ -10,18 +10,20 @@ import (
 // state is the per-Evaluate scratch space: the env the programs see, the
 // VM that runs them and caches for the guards. States are pooled.
 type state struct {
-	env                       // the facts (with the working ticket) and header()
-	boxed   any               // &env: expr reads the fields through the pointer
-	vm      vm.VM             // reused: it keeps its stack between runs
-	cur     *Attachment       // the element of an attachment predicate
-	headers map[string]string // Facts.Headers with lower-case names, once needed
-	hdrDone bool
-	lower   [numMessageFacts]string // strings.ToLower of message facts, once needed
-	ascii   [numMessageFacts]bool   // whether the fact is all ASCII
-	done    [numMessageFacts]bool
-	// pairs of message facts (as is and lower-cased), once needed
-	pairs     [numMessageFacts][2]pairs
-	pairsDone [numMessageFacts][2]bool
+	env                        // the facts (with the working ticket) and header()
+	boxed    any               // &env: expr reads the fields through the pointer
+	vm       vm.VM             // reused: it keeps its stack between runs
+	cur      *Attachment       // the element of an attachment predicate
+	headers  map[string]string // Facts.Headers with lower-case names, once needed
+	hdrDone  bool
+	lower    [numMessageFacts]string // strings.ToLower of message facts, once needed
+	ascii    [numMessageFacts]bool   // whether the fact is all ASCII
+	done     [numMessageFacts]bool
+	fold     [numMessageFacts]string // foldASCII of message facts, once needed
+	foldDone [numMessageFacts]bool
+	// pairs of message facts (as is, lower-cased, folded), once needed
+	pairs     [numMessageFacts][3]pairs
+	pairsDone [numMessageFacts][3]bool
 }
 
 func newState() any {
@@ -37,7 +39,8 @@ func (s *state) reset() {
 	s.Facts = Facts{}
 	s.cur, s.headers, s.hdrDone = nil, nil, false
 	s.lower, s.done = [numMessageFacts]string{}, [numMessageFacts]bool{}
-	s.pairsDone = [numMessageFacts][2]bool{}
+	s.fold, s.foldDone = [numMessageFacts]string{}, [numMessageFacts]bool{}
+	s.pairsDone = [numMessageFacts][3]bool{}
 }
 
 // header implements header(): the first value of the named header, "" if
@@ -55,6 +58,19 @@ func (s *state) lowerHeader(name string) string {
 		s.headers, s.hdrDone = lowerKeys(s.Headers), true
 	}
 	return s.headers[name]
+}
+
+// folded returns foldASCII of message fact i.
+func (s *state) folded(i int) string {
+	if !s.foldDone[i] {
+		if lower, ascii := s.lowered(i); ascii {
+			s.fold[i] = lower
+		} else {
+			s.fold[i] = foldASCII(stringFacts[i].get(s))
+		}
+		s.foldDone[i] = true
+	}
+	return s.fold[i]
 }
 
 // lowered returns strings.ToLower of message fact i and whether it is all ASCII.
