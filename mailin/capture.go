@@ -50,8 +50,9 @@ var inboundColumns = []string{"mailbox", "uidvalidity", "uid", "sha256", "size",
 // lastUID) in one transaction, fenced by owner's lease. It returns how many
 // messages were new, or errLeaseLost. beforeCommit, if not nil, runs inside
 // the transaction; an error from it rolls the transaction back (tests use it
-// to simulate a crash).
-func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uidValidity, lastUID uint32,
+// to simulate a crash). What it recorded is put in h for this process's
+// processor.
+func capture(ctx context.Context, pool *pgxpool.Pool, h *Handoff, mailbox, owner string, uidValidity, lastUID uint32,
 	msgs []fetchedMessage, beforeCommit func() error) (int, error) {
 	n := len(msgs)
 	sums := make([][sha256.Size]byte, n)
@@ -90,6 +91,9 @@ func capture(ctx context.Context, pool *pgxpool.Pool, mailbox, owner string, uid
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, dbErr(fmt.Errorf("mailin: commit capture into %q: %w", mailbox, err))
+	}
+	for _, r := range rows {
+		h.put(mailbox, r[1].(int64), r[2].(int64), r[6].([]byte))
 	}
 	return inserted, nil
 }

@@ -70,6 +70,10 @@ func btoi(b bool) int {
 
 // Mailbox is the configuration of one desk mailbox.
 type Mailbox struct {
+	// Handoff, when set, passes what is captured to this process's
+	// Processor (ProcessorConfig.Handoff), which then need not read it back.
+	Handoff *Handoff
+
 	Name      string  // configured name; the primary key of table mailboxes
 	Addr      string  // host:port
 	TLS       TLSMode // default TLSImplicit

@@ -36,6 +36,9 @@ type ProcessorConfig struct {
 	// Database, when set, tracks the process's database faults, shared
 	// with its Syncers; otherwise the Processor has a tracker of its own.
 	Database *outage.Tracker
+	// Handoff, when set, holds raw mail this process's Syncers captured
+	// (Mailbox.Handoff), read from there instead of the database.
+	Handoff *Handoff
 }
 
 // Processor turns captured mail (inbound rows with status pending) into
@@ -224,11 +227,15 @@ SELECT id, octet_length(raw) FROM inbound
 WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 
 const loadSQL = `
-SELECT id, mailbox, uid, size, truncated, reason, raw, handling, handling_reason FROM inbound WHERE id = ANY($1) ORDER BY id`
+SELECT id, mailbox, uidvalidity, uid, size, truncated, reason, handling, handling_reason FROM inbound WHERE id = ANY($1) ORDER BY id`
+
+// loadRawSQL reads the bytes of captures the handoff did not hold.
+const loadRawSQL = `SELECT id, raw FROM inbound WHERE id = ANY($1)`
 
 // claim locks pending captures and loads the oldest of them that fit
-// maxBatchRaw; the rest are released at commit for the next batch.
-func claim(ctx context.Context, tx pgx.Tx, limit int) ([]captured, error) {
+// maxBatchRaw, their bytes from h where it holds them; the rest are
+// released at commit for the next batch.
+func claim(ctx context.Context, tx pgx.Tx, h *Handoff, limit int) ([]captured, error) {
 	rows, err := tx.Query(ctx, claimSQL, limit)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: claiming captured mail: %w", err)
@@ -251,9 +258,34 @@ func claim(ctx context.Context, tx pgx.Tx, limit int) ([]captured, error) {
 	}
 	var c captured
 	var caps []captured
-	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.reason, &c.raw,
+	var uidValidity int64
+	missing := map[int64]int{} // id -> index in caps
+	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &uidValidity, &c.uid, &c.size, &c.truncated, &c.reason,
 		&c.handling, &c.handlingReason}, func() error {
+		var ok bool
+		if c.raw, ok = h.take(c.mailbox, uidValidity, c.uid); !ok {
+			missing[c.id] = len(caps)
+		}
 		caps = append(caps, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailin: loading captured mail: %w", err)
+	}
+	if len(missing) == 0 {
+		return caps, nil
+	}
+	ids = ids[:0]
+	for id := range missing {
+		ids = append(ids, id)
+	}
+	rows, err = tx.Query(ctx, loadRawSQL, ids)
+	if err != nil {
+		return nil, fmt.Errorf("mailin: loading captured mail: %w", err)
+	}
+	var raw []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &raw}, func() error {
+		caps[missing[id]].raw = raw
 		return nil
 	})
 	if err != nil {
@@ -279,7 +311,7 @@ func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
 	if err != nil {
 		return prepared{}, fmt.Errorf("mailin: processing: %w", err)
 	}
-	caps, err := claim(ctx, tx, limit)
+	caps, err := claim(ctx, tx, p.cfg.Handoff, limit)
 	if err != nil || len(caps) == 0 {
 		tx.Rollback(context.WithoutCancel(ctx))
 		return prepared{}, err

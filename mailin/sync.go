@@ -346,7 +346,7 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 				"folder", s.mb.Folder, "old", storedValidity, "new", sel.UIDValidity)
 		}
 		cn.lastUID = 0
-		if _, err := capture(ctx, s.pool, s.mb.Name, s.owner, cn.uidValidity, 0, nil, nil); err != nil {
+		if _, err := capture(ctx, s.pool, nil, s.mb.Name, s.owner, cn.uidValidity, 0, nil, nil); err != nil {
 			return err
 		}
 	}
@@ -739,7 +739,7 @@ func (s *Syncer) store(ctx context.Context, uidValidity uint32, b batch) error {
 	if s.hooks.beforeCommit != nil {
 		before = func() error { return s.hooks.beforeCommit(batchNo) }
 	}
-	inserted, err := capture(ctx, s.pool, s.mb.Name, s.owner, uidValidity, b.lastUID, b.msgs, before)
+	inserted, err := capture(ctx, s.pool, s.mb.Handoff, s.mb.Name, s.owner, uidValidity, b.lastUID, b.msgs, before)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,9 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	db := outage.New(log, outage.Database, 0) // one database outage, logged once by mailbox sync and processing
 	pc := processorConfig(cfg)
 	pc.Database = db
+	// What this process captures it processes from memory (the batch's
+	// 48 MB and some to spare); the rest is read back.
+	pc.Handoff = mailin.NewHandoff(64 << 20)
 	proc := mailin.NewProcessor(pool, desk, pc, log)
 	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
 	sources, err := tokenSources(cfg, pool, log)
@@ -94,6 +97,7 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
+		m.Handoff = pc.Handoff
 		if src, ok := sources[mb.Name]; ok {
 			m.OAuth2 = src
 		}
