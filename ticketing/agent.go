@@ -3,6 +3,7 @@ package ticketing
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -197,12 +198,16 @@ func (d *Desk) agentWork(ctx context.Context, tx pgx.Tx, ins []Inbound, out []Ou
 // commands, all or none, then the relay of its text to the requester.
 func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *Inbound, agent Address, now time.Time) ([]notice, error) {
 	p := command.Parse(addedText(in))
-	mergeable, err := d.mergeTargets(ctx, tx, id, agent, p.Commands)
+	mergeable, err := mergeTargets(ctx, tx, id, p.Commands)
 	if err != nil {
 		return nil, err
 	}
-	problems := d.checkCommands(p, mergeable)
+	h, err := holding(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
 	p.Text = trimAttribution(cutAtMarker(p.Text))
+	problems := append(d.checkCommands(p, mergeable), d.refusals(p, agent, h, mergeable)...)
 	actor := agent.Address
 	if len(problems) > 0 {
 		_, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'commands.rejected', $4)`,
@@ -276,7 +281,7 @@ type commandProblem struct {
 
 // checkCommands reports every syntax error and every name the
 // configuration does not know.
-func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]bool) []commandProblem {
+func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]Holding) []commandProblem {
 	var out []commandProblem
 	for _, e := range p.Errors {
 		code := templates.ProblemInvalidValue
@@ -352,8 +357,11 @@ func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]bool) []comm
 		case "fwd":
 			bad(c, templates.ProblemConflict, "", nil, "#fwd only works at the top of a new email to the desk, not in a reply")
 		case "merge":
-			if len(c.Args) > 0 && !mergeable[c.Args[0]] {
-				bad(c, templates.ProblemUnknownTicket, c.Args[0], nil, "not a ticket of your teams or assigned to you")
+			if len(c.Args) == 0 {
+				continue
+			}
+			if _, ok := mergeable[c.Args[0]]; !ok {
+				bad(c, templates.ProblemUnknownTicket, c.Args[0], nil, "no other ticket of that number")
 			}
 		}
 	}
@@ -562,10 +570,10 @@ func (d *Desk) forwards(ins []Inbound, plans []plan) map[int]map[string]any {
 	return out
 }
 
-// mergeTargets are the tickets an agent's #merge may name: those of the
-// agent's teams or assigned to them, other than id itself.
-func (d *Desk) mergeTargets(ctx context.Context, tx pgx.Tx, id int64, agent Address, cs []command.Command) (map[string]bool, error) {
-	out := map[string]bool{}
+// mergeTargets are who holds the tickets an agent's #merge names, other
+// than id itself, by the number as written.
+func mergeTargets(ctx context.Context, tx pgx.Tx, id int64, cs []command.Command) (map[string]Holding, error) {
+	out := map[string]Holding{}
 	for _, c := range cs {
 		if c.Name != "merge" || len(c.Args) == 0 {
 			continue
@@ -574,17 +582,14 @@ func (d *Desk) mergeTargets(ctx context.Context, tx pgx.Tx, id int64, agent Addr
 		if err != nil || n == id {
 			continue
 		}
-		var team, assignee string
-		err = tx.QueryRow(ctx, `SELECT team, assignee FROM tickets WHERE id = $1`, n).Scan(&team, &assignee)
-		if err == pgx.ErrNoRows {
+		h, err := holding(ctx, tx, n)
+		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if assignee == agent.Address || slices.Contains(d.notes.agentTeams[agent.Address], team) {
-			out[c.Args[0]] = true
-		}
+		out[c.Args[0]] = h
 	}
 	return out, nil
 }

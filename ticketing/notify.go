@@ -69,6 +69,7 @@ type Agent struct {
 	Name      string
 	Addresses []string // the first receives notifications
 	Teams     []string
+	Role      string // "lead" leads the agent's teams (see Permit); anything else is an agent
 }
 
 // Team is a resolver group; mail for it goes to Address, or else to each
@@ -98,6 +99,8 @@ type notifier struct {
 	// each team's own address, if it has one.
 	agentTeams  map[string][]string
 	teamAddress map[string]string
+	// leads are the agents with role lead, by first address.
+	leads map[string]bool
 }
 
 func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
@@ -108,7 +111,8 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 		language: cmp.Or(cfg.Language, "en"), events: cfg.Events, limits: cfg.Limits,
 		ticketLimits: cfg.TicketLimits, relayLimits: cfg.RelayLimits, conversation: cfg.Conversation,
 		textBudget: cmp.Or(cfg.TextBudget, DefaultTextBudget), attachmentBudget: cmp.Or(cfg.AttachmentBudget, DefaultAttachmentBudget),
-		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{}}
+		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{},
+		leads: map[string]bool{}}
 	for _, a := range cfg.Agents {
 		if len(a.Addresses) == 0 {
 			continue
@@ -118,6 +122,7 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 			n.agents[lower(addr)] = me
 		}
 		n.agentTeams[me.Address] = a.Teams
+		n.leads[me.Address] = a.Role == "lead"
 	}
 	for _, t := range cfg.Teams {
 		n.teams[t.Name] = nil
