@@ -389,6 +389,11 @@ type Agent struct {
 	Addresses []string `yaml:"addresses"` // bare addr-specs, at least one, unique across agents; lower-cased by Load
 	Teams     []string `yaml:"teams"`     // names of configured teams
 	Role      string   `yaml:"role"`      // RoleAgent or RoleLead; default RoleAgent
+	// Language is the language of the agent's mail: en, sv, da or zh (any
+	// case; Load spells it so). It wins over a language set for their
+	// addresses with `deskgate contact language`; "" (the default): that
+	// setting, else desk.language.
+	Language string `yaml:"language"`
 }
 
 // Team is a resolver group.

@@ -70,6 +70,9 @@ type Agent struct {
 	Addresses []string // the first receives notifications
 	Teams     []string
 	Role      string // "lead" leads the agent's teams (see Permit); anything else is an agent
+	// Language is the language of mail to the agent's addresses, over
+	// SetContactLanguage's; "": that, else the desk's.
+	Language string
 }
 
 // Team is a resolver group; mail for it goes to Address, or else to each
@@ -101,6 +104,8 @@ type notifier struct {
 	teamAddress map[string]string
 	// leads are the agents with role lead, by first address.
 	leads map[string]bool
+	// agentLanguage is each agent's configured language, by any address.
+	agentLanguage map[string]string
 }
 
 func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
@@ -112,7 +117,7 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 		ticketLimits: cfg.TicketLimits, relayLimits: cfg.RelayLimits, conversation: cfg.Conversation,
 		textBudget: cmp.Or(cfg.TextBudget, DefaultTextBudget), attachmentBudget: cmp.Or(cfg.AttachmentBudget, DefaultAttachmentBudget),
 		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{},
-		leads: map[string]bool{}}
+		leads: map[string]bool{}, agentLanguage: map[string]string{}}
 	for _, a := range cfg.Agents {
 		if len(a.Addresses) == 0 {
 			continue
@@ -120,6 +125,9 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 		me := Address{Name: a.Name, Address: lower(a.Addresses[0])}
 		for _, addr := range a.Addresses {
 			n.agents[lower(addr)] = me
+			if a.Language != "" {
+				n.agentLanguage[lower(addr)] = a.Language
+			}
 		}
 		n.agentTeams[me.Address] = a.Teams
 		n.leads[me.Address] = a.Role == "lead"
@@ -540,11 +548,12 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	nt := d.notes
 	t := m.t
-	// An address's own setting first; then, for the requester's side, the
-	// ticket's language; else the desk's.
-	lang := cmp.Or(m.contact.language, nt.language)
+	// An agent's configured language first; then an address's own
+	// setting; then, for the requester's side, the ticket's language; else
+	// the desk's.
+	lang := cmp.Or(nt.agentLanguage[m.to.Address], m.contact.language, nt.language)
 	if !m.toAgent {
-		lang = cmp.Or(m.contact.language, t.language, nt.language)
+		lang = cmp.Or(nt.agentLanguage[m.to.Address], m.contact.language, t.language, nt.language)
 	}
 	lang = templates.Match([]string{lang}, "en")
 	data := templates.Data{

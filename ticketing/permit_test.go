@@ -209,3 +209,42 @@ func TestPermissionTable(t *testing.T) {
 		}
 	}
 }
+
+// TestLeadCrossTeamAndRefusalInSwedish: a lead's #priority on a colleague's
+// ticket of their team applies; an agent's is refused, with the
+// explanation in the agent's configured language.
+func TestLeadCrossTeamAndRefusalInSwedish(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	keys := permitKeys(t)
+	desk := permitDesk(t, keys, func(c *ticketing.Config) {
+		c.Notify.Events[templates.CommandsRejected] = ticketing.EventRule{Enabled: true}
+		for i := range c.Notify.Agents {
+			c.Notify.Agents[i].Language = "sv"
+		}
+	})
+	// Ada's own setting says English: the file wins.
+	if err := ticketing.SetContactLanguage(context.Background(), pool, "ada@desk.example", "en"); err != nil {
+		t.Fatal(err)
+	}
+	uid := 0
+	id := heldTicket(t, pool, "support", "bo@desk.example")
+	agentSays(t, pool, desk, keys, &uid, id, "ada@desk.example", "#priority High")
+	if p := fields(t, pool, id).Priority; p == "High" {
+		t.Fatalf("Ada's #priority on Bo's ticket applied")
+	}
+	var got []outboxRow
+	for _, r := range outbox(t, pool) {
+		if r.Event == templates.CommandsRejected {
+			got = append(got, r)
+		}
+	}
+	if len(got) != 1 || got[0].Recipient != "ada@desk.example" || got[0].Language != "sv" ||
+		!strings.Contains(got[0].Text, "Inte tillåtet: ärendet är tilldelat Bo") {
+		t.Errorf("commands-rejected mail = %+v, want one to Ada in Swedish saying the ticket is Bo's", got)
+	}
+	agentSays(t, pool, desk, keys, &uid, id, "lea@desk.example", "#priority High")
+	if p := fields(t, pool, id).Priority; p != "High" {
+		t.Errorf("priority after the lead's #priority High = %q, want High", p)
+	}
+}

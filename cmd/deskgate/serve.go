@@ -212,7 +212,7 @@ func notifyConfig(cfg *config.Config, set *templates.Set) ticketing.NotifyConfig
 	nc.Limits, nc.TicketLimits, nc.RelayLimits = limits(n.RecipientLimits), limits(n.TicketLimits), limits(n.RelayLimits)
 	nc.Conversation = ticketing.Conversation{Window: n.Conversation.Window, Max: n.Conversation.Max, Pause: n.Conversation.Pause}
 	for _, a := range cfg.Agents {
-		nc.Agents = append(nc.Agents, ticketing.Agent{Name: a.Name, Addresses: a.Addresses, Teams: a.Teams, Role: a.Role})
+		nc.Agents = append(nc.Agents, ticketing.Agent{Name: a.Name, Addresses: a.Addresses, Teams: a.Teams, Role: a.Role, Language: a.Language})
 	}
 	for _, t := range cfg.Teams {
 		nc.Teams = append(nc.Teams, ticketing.Team{Name: t.Name, Address: t.Address})
