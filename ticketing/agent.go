@@ -405,6 +405,10 @@ func canonical(list []string, s string) string {
 
 // applyCommands applies checked commands in order as agent.
 func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, now time.Time) ([]notice, error) {
+	before, err := d.beforeChange(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
 	var ns []notice
 	var changes []rules.Change
 	m := d.policy.Matrix
@@ -490,7 +494,7 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 			if err != nil {
 				return nil, fmt.Errorf("%s: not a ticket number", strings.TrimSpace(c.Raw))
 			}
-			if err := d.Merge(ctx, tx, id, into, agent.Address, "merged by email"); err != nil {
+			if err := d.merge(ctx, tx, id, into, agent.Address, "merged by email"); err != nil {
 				return nil, err
 			}
 		}
@@ -502,7 +506,11 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 		}
 		ns = append(ns, more...)
 	}
-	return ns, nil
+	more, err := d.updated(ctx, tx, id, in.CaptureID, before, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(ns, more...), nil
 }
 
 // responded stops the response and next-response clocks of ticket id: an
