@@ -71,6 +71,10 @@ type Verification struct {
 	// as Microsoft 365 writes them; only where the receiving server
 	// removes such fields from incoming mail.
 	TrustUnnamed bool `yaml:"trust_unnamed"`
+	// CommandsExpireAfter is how long after a mail was sent its reply token
+	// still lets the agent it was sent to command; an older token only
+	// threads the reply. At least 1h (tokens count whole hours); default 720h.
+	CommandsExpireAfter time.Duration `yaml:"commands_expire_after"`
 }
 
 // Category is one ticket category with its defaults. Config.Category finds one by name.

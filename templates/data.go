@@ -201,4 +201,5 @@ const (
 	ReasonInvalidToken = "invalid-token" // the token is malformed or its signature does not verify (damaged or altered)
 	ReasonRetiredKey   = "retired-key"   // the token was signed with a key that has since been retired
 	ReasonDMARC        = "dmarc"         // require_dmarc is set and the trusted Authentication-Results shows no DMARC pass
+	ReasonExpiredToken = "expired-token" // the token is older than its command lifetime: the reply threads but does not command
 )

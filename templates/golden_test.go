@@ -41,6 +41,18 @@ func TestGoldenRefused(t *testing.T) {
 	}, "-refused", CommandsRejected)
 }
 
+// TestGoldenExpiredToken renders reply-unverified for a reply whose token
+// is too old to command, in every language, into
+// testdata/golden/<lang>/reply-unverified-expired.golden.
+func TestGoldenExpiredToken(t *testing.T) {
+	t.Parallel()
+	checkGolden(t, func(event string) Data {
+		d := Sample(event)
+		d.Reason = ReasonExpiredToken
+		return d
+	}, "-expired", ReplyUnverified)
+}
+
 // checkGolden compares the rendering of events (all when none are given)
 // from sample in every language with testdata/golden/<lang>/<event><suffix>.golden.
 func checkGolden(t *testing.T, sample func(string) Data, suffix string, events ...string) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,24 @@ type VerifyConfig struct {
 	Trusted      []string // trusted authserv-ids, lower case
 	// TrustUnnamed trusts fields without an authserv-id (Microsoft 365).
 	TrustUnnamed bool
+	// CommandsExpireAfter is how long after it was issued a reply token
+	// still lets its agent command; an older one only threads. 0:
+	// DefaultCommandsExpireAfter.
+	CommandsExpireAfter time.Duration
+}
+
+// DefaultCommandsExpireAfter is how long a reply token gives command rights
+// by default.
+const DefaultCommandsExpireAfter = 30 * 24 * time.Hour
+
+// tokenSentSQL is when the outbox rows that version-1 tokens (which carry
+// no issue time) name by their nonce were queued, and for which ticket.
+const tokenSentSQL = `SELECT id, ticket_id, created_at FROM outbox WHERE id = ANY($1)`
+
+// sentAt is when and for which ticket an outbox row was queued.
+type sentAt struct {
+	ticket int64
+	at     time.Time
 }
 
 // agentMail is what the desk made of a message whose From is an agent's.
@@ -54,17 +73,33 @@ const tokenAddressesSQL = `SELECT id, address FROM contacts WHERE id = ANY($1)`
 // issued to the agent (one of their addresses, or a team address of theirs)
 // for that very ticket, and where required a DMARC pass from a trusted
 // server. The result is indexed like ins; nil for other messages.
-func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, toks []carried) ([]*agentMail, error) {
+func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, toks []carried, now time.Time) ([]*agentMail, error) {
 	out := make([]*agentMail, len(ins))
-	var ids []int64
+	var ids, nonces []int64
 	for i := range ins {
 		if _, ok := d.agentOf(ins[i].From.Address); ok && plans[i].action == join && ins[i].Class == ClassHuman {
 			for _, c := range toks[i].valid {
 				ids = append(ids, int64(c.Recipient))
+				if c.Issued == 0 && c.Nonce <= math.MaxInt64 {
+					nonces = append(nonces, int64(c.Nonce))
+				}
 			}
 			out[i] = &agentMail{}
 		}
 	}
+	sent := map[int64]sentAt{}
+	if len(nonces) > 0 {
+		rows, err := tx.Query(ctx, tokenSentSQL, nonces)
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: reading when tokens were issued: %w", err)
+		}
+		var id int64
+		var s sentAt
+		if _, err := pgx.ForEachRow(rows, []any{&id, &s.ticket, &s.at}, func() error { sent[id] = s; return nil }); err != nil {
+			return nil, fmt.Errorf("ticketing: reading when tokens were issued: %w", err)
+		}
+	}
+	lifetime := cmp.Or(d.verify.CommandsExpireAfter, DefaultCommandsExpireAfter)
 	addrs := map[int64]string{}
 	if len(ids) > 0 {
 		rows, err := tx.Query(ctx, tokenAddressesSQL, ids)
@@ -97,7 +132,22 @@ func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans
 					continue
 				}
 				if int64(c.Ticket) != p.ticket {
-					am.code, am.why = templates.ReasonOtherTicket, fmt.Sprintf("the reply token is for ticket #%d, not #%d", c.Ticket, p.ticket)
+					if am.code != templates.ReasonExpiredToken {
+						am.code, am.why = templates.ReasonOtherTicket, fmt.Sprintf("the reply token is for ticket #%d, not #%d", c.Ticket, p.ticket)
+					}
+					continue
+				}
+				issued := c.IssuedAt()
+				if s, ok := sent[int64(c.Nonce)]; issued.IsZero() && ok && s.ticket == int64(c.Ticket) {
+					issued = s.at // a version-1 token: the mail that carried it
+				}
+				if issued.IsZero() || now.Sub(issued) > lifetime {
+					am.code, am.why = templates.ReasonExpiredToken, fmt.Sprintf(
+						"the reply token was issued %s, more than %s ago: it threads the reply onto the ticket but no longer commands",
+						issued.Format(time.DateTime+" UTC"), shortDuration(lifetime))
+					if issued.IsZero() {
+						am.why = "the reply token carries no issue time and the mail that carried it is no longer on record: it threads the reply onto the ticket but no longer commands"
+					}
 					continue
 				}
 				am.verified, am.code, am.why = true, "", ""
@@ -181,8 +231,12 @@ func (d *Desk) agentWork(ctx context.Context, tx pgx.Tx, ins []Inbound, out []Ou
 				id, in.CaptureID, lower(in.From.Address), jsonOf(map[string]any{"why": am.why, "reason": am.code, "from": in.From.Address})); err != nil {
 				return nil, err
 			}
+			once := time.Hour
+			if am.code == templates.ReasonExpiredToken {
+				once = cmp.Or(d.verify.CommandsExpireAfter, DefaultCommandsExpireAfter) // told once
+			}
 			ns = append(ns, notice{event: templates.ReplyUnverified, ticket: id, in: in, to: []string{lower(in.From.Address)},
-				reason: am.code, once: time.Hour})
+				reason: am.code, once: once})
 			continue
 		}
 		more, err := d.agentReply(ctx, tx, id, msgIDs[i], in, am.agent, now)

@@ -607,7 +607,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	n := Notification{ID: id, TicketID: t.id, Event: m.n.event, Automatic: m.automatic, From: from,
 		To: []Address{m.to}, Cc: m.cc, Subject: r.Subject, Language: r.Language, Text: r.Text, HTML: r.HTML,
 		ThreadTopic: topic(t.subject)}
-	claims := token.Claims{Ticket: uint64(t.id), Recipient: uint64(m.contact.id), Nonce: uint64(id)}
+	claims := token.Claims{Ticket: uint64(t.id), Recipient: uint64(m.contact.id), Nonce: uint64(id), Issued: token.Hours(time.Now())}
 	n.MessageID, n.ReplyTo = fmt.Sprintf("dg-%d@%s", id, d.domain), d.address
 	if d.tokens != nil {
 		n.MessageID = d.tokens.MessageID(claims, d.domain)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -54,7 +55,7 @@ func agentToken(t *testing.T, pool *pgxpool.Pool, keys *token.Keys, ticket int64
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keys.ReplyTo(token.Claims{Ticket: uint64(ticket), Recipient: uint64(id), Nonce: uint64(ticket)}, "help@desk.example")
+	return keys.ReplyTo(token.Claims{Ticket: uint64(ticket), Recipient: uint64(id), Nonce: uint64(ticket), Issued: token.Hours(time.Now())}, "help@desk.example")
 }
 
 // heldTicket inserts a ticket of team held by assignee ("" for none).

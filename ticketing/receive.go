@@ -192,7 +192,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
-	agents, err := d.verifyAgents(ctx, tx, ins, plans, toks)
+	agents, err := d.verifyAgents(ctx, tx, ins, plans, toks, now)
 	if err != nil {
 		return nil, err
 	}

@@ -144,7 +144,8 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo,
 		TagPrefix: cfg.Tickets.TagPrefix, SuppressAfterBounce: cfg.Notifications.BounceSuppression,
 		TrustRequesterDomain: cfg.Tickets.TrustRequesterDomain, MaxParticipants: cfg.Tickets.MaxParticipants,
-		Verify: ticketing.VerifyConfig{RequireDMARC: cfg.Verification.RequireDMARC, TrustUnnamed: cfg.Verification.TrustUnnamed}}
+		Verify: ticketing.VerifyConfig{RequireDMARC: cfg.Verification.RequireDMARC, TrustUnnamed: cfg.Verification.TrustUnnamed,
+			CommandsExpireAfter: cfg.Verification.CommandsExpireAfter}}
 	for _, id := range cfg.Verification.TrustedAuthServIDs {
 		dc.Verify.Trusted = append(dc.Verify.Trusted, strings.ToLower(id))
 	}
