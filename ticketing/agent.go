@@ -459,6 +459,9 @@ func canonical(list []string, s string) string {
 
 // applyCommands applies checked commands in order as agent.
 func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, now time.Time) ([]notice, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
 	before, err := d.beforeChange(ctx, tx, id)
 	if err != nil {
 		return nil, err
