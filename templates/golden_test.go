@@ -35,7 +35,7 @@ func TestGoldenRefused(t *testing.T) {
 		d.Commands.Errors = []CommandError{
 			{Line: 1, Text: "#priority High", Problem: ProblemAssignedToOther, Value: "Bob Example"},
 			{Line: 2, Text: "#assign team:Servers & Network", Problem: ProblemLeadOnly, Value: "Servers & Network"},
-			{Problem: ProblemOtherTeam, Value: "Workplace IT"},
+			{Text: "Hi Åsa, the printer works again.", Problem: ProblemOtherTeam, Value: "Workplace IT"},
 		}
 		return d
 	}, "-refused", CommandsRejected)

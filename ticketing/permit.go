@@ -1,6 +1,7 @@
 package ticketing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -174,7 +175,12 @@ func (d *Desk) refusals(p command.Parsed, agent Address, h Holding, mergeable ma
 	}
 	if len(out) == 0 && (p.Text != "" || p.Note != "") {
 		if r := d.Permit(agent.Address, h, ActWork, ""); r != nil {
-			out = append(out, commandProblem{templates.CommandError{Problem: r.Problem, Value: r.Value}, r.Detail})
+			// The reply's first line stands for it.
+			first, _, _ := strings.Cut(cmp.Or(p.Text, p.Note), "\n")
+			if len(first) > 60 {
+				first = strings.ToValidUTF8(first[:60], "") + "…"
+			}
+			out = append(out, commandProblem{templates.CommandError{Text: strings.TrimSpace(first), Problem: r.Problem, Value: r.Value}, r.Detail})
 		}
 	}
 	return out
