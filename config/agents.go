@@ -111,6 +111,7 @@ func (v validator) agents(as []Agent, teams map[string]bool, deskAddress string)
 				seen[t] = q
 			}
 		}
+		v.oneOf(p+".language", a.Language, templateLanguages)
 		switch a.Role {
 		case "":
 			v.notEmpty(p+".role", a.Role)
@@ -123,6 +124,7 @@ func (v validator) agents(as []Agent, teams map[string]bool, deskAddress string)
 
 func (a *Agent) setDefaults() {
 	a.Role = cmp.Or(a.Role, RoleAgent)
+	a.Language = newNames(templateLanguages...).canon(a.Language)
 	for i, addr := range a.Addresses {
 		a.Addresses[i] = strings.ToLower(addr)
 	}

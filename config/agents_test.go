@@ -14,6 +14,7 @@ agents:
     addresses: [Ann@Example.com, ann.example@example.net]
     teams: [first-line, hr]
     role: lead
+    language: SV
   - name: Bob
     addresses: [bob@example.com]
     teams: [hr]
@@ -43,6 +44,9 @@ func TestAgentLookup(t *testing.T) {
 	}
 	if a, _ := c.Agent("cleo@example.com"); a.Role != RoleAgent || a != &c.Agents[2] {
 		t.Errorf("Agent(cleo@example.com) = %p %+v, want &c.Agents[2] with the default role", a, a)
+	}
+	if got := c.Agents[0].Language + " " + c.Agents[1].Language; got != "sv " {
+		t.Errorf("agents' languages = %q, want sv as written (in any case) and none", got)
 	}
 	if got := c.Agents[0].Addresses[0]; got != "ann@example.com" {
 		t.Errorf("Agents[0].Addresses[0] = %q, want it lower-cased", got)
@@ -99,6 +103,9 @@ func TestAgentsProblems(t *testing.T) {
 			"17:9: agents[0].addresses[4]: must not be the desk address or a plus-address of it",
 			"20:17: agents[1].addresses[0]: duplicate agent address (first at line 18)"}},
 		{"help-desk and helpers are not the desk", minimal + "agents:\n  - name: Ann\n    addresses: [help-desk@example.com, helper@example.com, help@example.net]\n", nil},
+		{"agent language", minimal + "agents:\n  - name: Ann\n    addresses: [ann@example.com]\n    language: fi\n  - name: Bob\n    addresses: [bob@example.com]\n    language: ''\n", []string{
+			"13:15: agents[0].language: must be one of en, sv, da, zh",
+			"16:15: agents[1].language: must not be empty"}},
 		{"agent teams and role", minimal + "teams:\n  - name: hr\nagents:\n  - name: Ann\n    addresses: [ann@example.com]\n    teams: [hr, support, hr, '']\n    role: boss\n", []string{
 			"15:17: agents[0].teams[1]: must name a team listed under teams",
 			"15:26: agents[0].teams[2]: duplicate team (first at line 15)",

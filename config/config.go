@@ -71,6 +71,10 @@ type Verification struct {
 	// as Microsoft 365 writes them; only where the receiving server
 	// removes such fields from incoming mail.
 	TrustUnnamed bool `yaml:"trust_unnamed"`
+	// CommandsExpireAfter is how long after a mail was sent its reply token
+	// still lets the agent it was sent to command; an older token only
+	// threads the reply. At least 1h (tokens count whole hours); default 720h.
+	CommandsExpireAfter time.Duration `yaml:"commands_expire_after"`
 }
 
 // Category is one ticket category with its defaults. Config.Category finds one by name.
@@ -389,6 +393,11 @@ type Agent struct {
 	Addresses []string `yaml:"addresses"` // bare addr-specs, at least one, unique across agents; lower-cased by Load
 	Teams     []string `yaml:"teams"`     // names of configured teams
 	Role      string   `yaml:"role"`      // RoleAgent or RoleLead; default RoleAgent
+	// Language is the language of the agent's mail: en, sv, da or zh (any
+	// case; Load spells it so). It wins over a language set for their
+	// addresses with `deskgate contact language`; "" (the default): that
+	// setting, else desk.language.
+	Language string `yaml:"language"`
 }
 
 // Team is a resolver group.

@@ -67,6 +67,7 @@ func TestParseMinimal(t *testing.T) {
 		Priorities:    defaultPriorities(),
 		Calendars:     []Calendar{defaultOffice()},
 		SLA:           defaultSLA(),
+		Verification:  Verification{CommandsExpireAfter: 720 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(minimal) =\n%+v, want\n%+v", got, want)
@@ -258,9 +259,10 @@ agents:
 			{Name: "Ann Example", Addresses: []string{"ann@example.com", "ann.example@example.net"}, Teams: []string{"first-line", "hr_2"}, Role: RoleLead},
 			{Name: "Bob", Addresses: []string{"bob@example.com"}, Teams: []string{"hr_2"}, Role: RoleAgent},
 		},
-		Priorities: defaultPriorities(),
-		Calendars:  []Calendar{defaultOffice()},
-		SLA:        defaultSLA(),
+		Priorities:   defaultPriorities(),
+		Calendars:    []Calendar{defaultOffice()},
+		SLA:          defaultSLA(),
+		Verification: Verification{CommandsExpireAfter: 720 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(full) =\n%+v, want\n%+v", got, want)
@@ -347,6 +349,8 @@ func TestParseProblems(t *testing.T) {
 			"1:1: must be a mapping of keys to values, not a list"}},
 		{"two documents", minimal + "---\ndesk: {}\n", []string{
 			"10:1: only one YAML document is allowed"}},
+		{"command rights shorter than an hour", minimal + "verification:\n  commands_expire_after: 30m\n", []string{
+			"11:26: verification.commands_expire_after: must be at least 1h"}},
 		{"unknown top-level key", "imap:\n  host: x\n" + minimal, []string{
 			"1:1: imap: unknown key"}},
 		{"unknown keys nested, all reported", mb("    pasword: x\n    tsl: implicit\n    colour: red\n"), []string{

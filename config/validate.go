@@ -18,22 +18,25 @@ import (
 
 // Defaults, applied after validation to keys that are absent.
 const (
-	defaultLanguage       = "en"
-	defaultBatchSize      = 200
-	defaultMaxMessageSize = 25 * 1000 * 1000 // 25MB
-	defaultMaxMIMEDepth   = 64
-	defaultMaxMIMEParts   = 1000
-	defaultParseTimeout   = 10 * time.Second
-	defaultFolder         = "INBOX"
-	defaultTLS            = TLSImplicit
-	defaultPollInterval   = 30 * time.Second
-	defaultIdleRefresh    = 10 * time.Minute
-	defaultCommandTimeout = 60 * time.Second
-	defaultMark           = MarkKeyword
-	defaultKeyword        = "$Deskgate"
-	defaultExistingMail   = ExistingQuiet
-	defaultMaxAgeToAnswer = 24 * time.Hour
-	defaultLifecycle      = 7 * 24 * time.Hour
+	defaultLanguage = "en"
+	// defaultCommandsExpireAfter is how long a reply token gives command
+	// rights: 30 days.
+	defaultCommandsExpireAfter = 720 * time.Hour
+	defaultBatchSize           = 200
+	defaultMaxMessageSize      = 25 * 1000 * 1000 // 25MB
+	defaultMaxMIMEDepth        = 64
+	defaultMaxMIMEParts        = 1000
+	defaultParseTimeout        = 10 * time.Second
+	defaultFolder              = "INBOX"
+	defaultTLS                 = TLSImplicit
+	defaultPollInterval        = 30 * time.Second
+	defaultIdleRefresh         = 10 * time.Minute
+	defaultCommandTimeout      = 60 * time.Second
+	defaultMark                = MarkKeyword
+	defaultKeyword             = "$Deskgate"
+	defaultExistingMail        = ExistingQuiet
+	defaultMaxAgeToAnswer      = 24 * time.Hour
+	defaultLifecycle           = 7 * 24 * time.Hour
 )
 
 // Limits.
@@ -513,6 +516,7 @@ func (c *Config) setDefaults(has func(path string) bool) {
 		d.Language = language.Make(d.Language).String()
 	}
 	c.Tickets.ReopenWindow = cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle)
+	c.Verification.CommandsExpireAfter = cmp.Or(c.Verification.CommandsExpireAfter, defaultCommandsExpireAfter)
 	c.Tickets.TagPrefix = cmp.Or(c.Tickets.TagPrefix, "#")
 	c.Tickets.MaxParticipants = cmp.Or(c.Tickets.MaxParticipants, defaultMaxParticipants)
 	c.Tickets.CloseResolvedAfter = cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle)
@@ -695,6 +699,7 @@ func (v validator) verification(vf *Verification) {
 			v.errorf(p, "must be an authserv-id such as mx.google.com, without spaces or comments")
 		}
 	}
+	v.minDuration("verification.commands_expire_after", vf.CommandsExpireAfter, time.Hour)
 	if vf.RequireDMARC && len(vf.TrustedAuthServIDs) == 0 && !vf.TrustUnnamed {
 		v.errorf("verification.require_dmarc", "needs verification.trusted_authserv_ids (or trust_unnamed for Microsoft 365): whose Authentication-Results to believe")
 	}

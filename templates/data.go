@@ -186,6 +186,11 @@ const (
 	ProblemInvalidAddress  = "invalid-address"  // #cc names something that is not an email address, e.g. "#cc +bob@"
 	ProblemUnknownTicket   = "unknown-ticket"   // #merge names no other ticket this one can be merged into
 	ProblemConflict        = "conflict"         // contradicts another command of the same reply, e.g. "#close" after "#open"
+	// The agent may not do this to the ticket (docs/agents.md's permission
+	// table); Value names who may.
+	ProblemAssignedToOther = "assigned-to-other" // the ticket is assigned to someone else; Value: their name
+	ProblemOtherTeam       = "other-team"        // the ticket is of a team not the agent's; Value: the team
+	ProblemLeadOnly        = "lead-only"         // only a lead of the ticket's teams may do it (reassign, move); Value: the team it would move to, if any
 )
 
 // Reasons: why an agent's reply could not be verified, for Data.Reason.
@@ -196,4 +201,5 @@ const (
 	ReasonInvalidToken = "invalid-token" // the token is malformed or its signature does not verify (damaged or altered)
 	ReasonRetiredKey   = "retired-key"   // the token was signed with a key that has since been retired
 	ReasonDMARC        = "dmarc"         // require_dmarc is set and the trusted Authentication-Results shows no DMARC pass
+	ReasonExpiredToken = "expired-token" // the token is older than its command lifetime: the reply threads but does not command
 )

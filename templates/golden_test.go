@@ -18,17 +18,58 @@ func golden(r Rendered) string {
 // compares with testdata/golden/<lang>/<event>.golden; -update rewrites them.
 func TestGolden(t *testing.T) {
 	t.Parallel()
+	checkGolden(t, Sample, "")
+}
+
+// TestGoldenRefused renders commands-rejected for commands an agent may not
+// give (docs/agents.md's permission table) in every language, into
+// testdata/golden/<lang>/commands-rejected-refused.golden.
+func TestGoldenRefused(t *testing.T) {
+	t.Parallel()
+	checkGolden(t, func(event string) Data {
+		d := Sample(event)
+		if event != CommandsRejected {
+			return d
+		}
+		d.Message.Text = "#priority High\n#assign team:Servers & Network\n\nHi Åsa, the printer works again."
+		d.Commands.Errors = []CommandError{
+			{Line: 1, Text: "#priority High", Problem: ProblemAssignedToOther, Value: "Bob Example"},
+			{Line: 2, Text: "#assign team:Servers & Network", Problem: ProblemLeadOnly, Value: "Servers & Network"},
+			{Text: "Hi Åsa, the printer works again.", Problem: ProblemOtherTeam, Value: "Workplace IT"},
+		}
+		return d
+	}, "-refused", CommandsRejected)
+}
+
+// TestGoldenExpiredToken renders reply-unverified for a reply whose token
+// is too old to command, in every language, into
+// testdata/golden/<lang>/reply-unverified-expired.golden.
+func TestGoldenExpiredToken(t *testing.T) {
+	t.Parallel()
+	checkGolden(t, func(event string) Data {
+		d := Sample(event)
+		d.Reason = ReasonExpiredToken
+		return d
+	}, "-expired", ReplyUnverified)
+}
+
+// checkGolden compares the rendering of events (all when none are given)
+// from sample in every language with testdata/golden/<lang>/<event><suffix>.golden.
+func checkGolden(t *testing.T, sample func(string) Data, suffix string, events ...string) {
 	s := embeddedSet(t)
+	if len(events) == 0 {
+		events = Events()
+	}
 	for _, lang := range Languages() {
-		for _, event := range Events() {
+		for _, event := range events {
 			t.Run(lang+"/"+event, func(t *testing.T) {
 				t.Parallel()
-				r, err := s.Render(event, lang, Sample(event))
+				r, err := s.Render(event, lang, sample(event))
 				if err != nil {
 					t.Fatalf("Render(%q, %q, Sample(%q)) = %v, want no error", event, lang, event, err)
 				}
 				got := golden(r)
-				path := filepath.Join("testdata", "golden", lang, event+".golden")
+				path := filepath.Join("testdata", "golden", lang, event+suffix+".golden")
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 						t.Fatal(err)

@@ -3,7 +3,9 @@ package ticketing
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +27,24 @@ type VerifyConfig struct {
 	Trusted      []string // trusted authserv-ids, lower case
 	// TrustUnnamed trusts fields without an authserv-id (Microsoft 365).
 	TrustUnnamed bool
+	// CommandsExpireAfter is how long after it was issued a reply token
+	// still lets its agent command; an older one only threads. 0:
+	// DefaultCommandsExpireAfter.
+	CommandsExpireAfter time.Duration
+}
+
+// DefaultCommandsExpireAfter is how long a reply token gives command rights
+// by default.
+const DefaultCommandsExpireAfter = 30 * 24 * time.Hour
+
+// tokenSentSQL is when the outbox rows that version-1 tokens (which carry
+// no issue time) name by their nonce were queued, and for which ticket.
+const tokenSentSQL = `SELECT id, ticket_id, created_at FROM outbox WHERE id = ANY($1)`
+
+// sentAt is when and for which ticket an outbox row was queued.
+type sentAt struct {
+	ticket int64
+	at     time.Time
 }
 
 // agentMail is what the desk made of a message whose From is an agent's.
@@ -53,17 +73,33 @@ const tokenAddressesSQL = `SELECT id, address FROM contacts WHERE id = ANY($1)`
 // issued to the agent (one of their addresses, or a team address of theirs)
 // for that very ticket, and where required a DMARC pass from a trusted
 // server. The result is indexed like ins; nil for other messages.
-func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, toks []carried) ([]*agentMail, error) {
+func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans []plan, toks []carried, now time.Time) ([]*agentMail, error) {
 	out := make([]*agentMail, len(ins))
-	var ids []int64
+	var ids, nonces []int64
 	for i := range ins {
 		if _, ok := d.agentOf(ins[i].From.Address); ok && plans[i].action == join && ins[i].Class == ClassHuman {
 			for _, c := range toks[i].valid {
 				ids = append(ids, int64(c.Recipient))
+				if c.Issued == 0 && c.Nonce <= math.MaxInt64 {
+					nonces = append(nonces, int64(c.Nonce))
+				}
 			}
 			out[i] = &agentMail{}
 		}
 	}
+	sent := map[int64]sentAt{}
+	if len(nonces) > 0 {
+		rows, err := tx.Query(ctx, tokenSentSQL, nonces)
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: reading when tokens were issued: %w", err)
+		}
+		var id int64
+		var s sentAt
+		if _, err := pgx.ForEachRow(rows, []any{&id, &s.ticket, &s.at}, func() error { sent[id] = s; return nil }); err != nil {
+			return nil, fmt.Errorf("ticketing: reading when tokens were issued: %w", err)
+		}
+	}
+	lifetime := cmp.Or(d.verify.CommandsExpireAfter, DefaultCommandsExpireAfter)
 	addrs := map[int64]string{}
 	if len(ids) > 0 {
 		rows, err := tx.Query(ctx, tokenAddressesSQL, ids)
@@ -96,7 +132,22 @@ func (d *Desk) verifyAgents(ctx context.Context, tx pgx.Tx, ins []Inbound, plans
 					continue
 				}
 				if int64(c.Ticket) != p.ticket {
-					am.code, am.why = templates.ReasonOtherTicket, fmt.Sprintf("the reply token is for ticket #%d, not #%d", c.Ticket, p.ticket)
+					if am.code != templates.ReasonExpiredToken {
+						am.code, am.why = templates.ReasonOtherTicket, fmt.Sprintf("the reply token is for ticket #%d, not #%d", c.Ticket, p.ticket)
+					}
+					continue
+				}
+				issued := c.IssuedAt()
+				if s, ok := sent[int64(c.Nonce)]; issued.IsZero() && ok && s.ticket == int64(c.Ticket) {
+					issued = s.at // a version-1 token: the mail that carried it
+				}
+				if issued.IsZero() || now.Sub(issued) > lifetime {
+					am.code, am.why = templates.ReasonExpiredToken, fmt.Sprintf(
+						"the reply token was issued %s, more than %s ago: it threads the reply onto the ticket but no longer commands",
+						issued.Format(time.DateTime+" UTC"), shortDuration(lifetime))
+					if issued.IsZero() {
+						am.why = "the reply token carries no issue time and the mail that carried it is no longer on record: it threads the reply onto the ticket but no longer commands"
+					}
 					continue
 				}
 				am.verified, am.code, am.why = true, "", ""
@@ -180,8 +231,12 @@ func (d *Desk) agentWork(ctx context.Context, tx pgx.Tx, ins []Inbound, out []Ou
 				id, in.CaptureID, lower(in.From.Address), jsonOf(map[string]any{"why": am.why, "reason": am.code, "from": in.From.Address})); err != nil {
 				return nil, err
 			}
+			once := time.Hour
+			if am.code == templates.ReasonExpiredToken {
+				once = cmp.Or(d.verify.CommandsExpireAfter, DefaultCommandsExpireAfter) // told once
+			}
 			ns = append(ns, notice{event: templates.ReplyUnverified, ticket: id, in: in, to: []string{lower(in.From.Address)},
-				reason: am.code, once: time.Hour})
+				reason: am.code, once: once})
 			continue
 		}
 		more, err := d.agentReply(ctx, tx, id, msgIDs[i], in, am.agent, now)
@@ -197,12 +252,16 @@ func (d *Desk) agentWork(ctx context.Context, tx pgx.Tx, ins []Inbound, out []Ou
 // commands, all or none, then the relay of its text to the requester.
 func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *Inbound, agent Address, now time.Time) ([]notice, error) {
 	p := command.Parse(addedText(in))
-	mergeable, err := d.mergeTargets(ctx, tx, id, agent, p.Commands)
+	mergeable, err := mergeTargets(ctx, tx, id, p.Commands)
 	if err != nil {
 		return nil, err
 	}
-	problems := d.checkCommands(p, mergeable)
+	h, err := holding(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
 	p.Text = trimAttribution(cutAtMarker(p.Text))
+	problems := append(d.checkCommands(p, mergeable), d.refusals(p, agent, h, mergeable)...)
 	actor := agent.Address
 	if len(problems) > 0 {
 		_, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'commands.rejected', $4)`,
@@ -276,7 +335,7 @@ type commandProblem struct {
 
 // checkCommands reports every syntax error and every name the
 // configuration does not know.
-func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]bool) []commandProblem {
+func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]Holding) []commandProblem {
 	var out []commandProblem
 	for _, e := range p.Errors {
 		code := templates.ProblemInvalidValue
@@ -352,8 +411,11 @@ func (d *Desk) checkCommands(p command.Parsed, mergeable map[string]bool) []comm
 		case "fwd":
 			bad(c, templates.ProblemConflict, "", nil, "#fwd only works at the top of a new email to the desk, not in a reply")
 		case "merge":
-			if len(c.Args) > 0 && !mergeable[c.Args[0]] {
-				bad(c, templates.ProblemUnknownTicket, c.Args[0], nil, "not a ticket of your teams or assigned to you")
+			if len(c.Args) == 0 {
+				continue
+			}
+			if _, ok := mergeable[c.Args[0]]; !ok {
+				bad(c, templates.ProblemUnknownTicket, c.Args[0], nil, "no other ticket of that number")
 			}
 		}
 	}
@@ -397,6 +459,13 @@ func canonical(list []string, s string) string {
 
 // applyCommands applies checked commands in order as agent.
 func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, now time.Time) ([]notice, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	before, err := d.beforeChange(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
 	var ns []notice
 	var changes []rules.Change
 	m := d.policy.Matrix
@@ -482,7 +551,7 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 			if err != nil {
 				return nil, fmt.Errorf("%s: not a ticket number", strings.TrimSpace(c.Raw))
 			}
-			if err := d.Merge(ctx, tx, id, into, agent.Address, "merged by email"); err != nil {
+			if err := d.merge(ctx, tx, id, into, agent.Address, "merged by email"); err != nil {
 				return nil, err
 			}
 		}
@@ -494,7 +563,11 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 		}
 		ns = append(ns, more...)
 	}
-	return ns, nil
+	more, err := d.updated(ctx, tx, id, in.CaptureID, before, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(ns, more...), nil
 }
 
 // responded stops the response and next-response clocks of ticket id: an
@@ -562,10 +635,10 @@ func (d *Desk) forwards(ins []Inbound, plans []plan) map[int]map[string]any {
 	return out
 }
 
-// mergeTargets are the tickets an agent's #merge may name: those of the
-// agent's teams or assigned to them, other than id itself.
-func (d *Desk) mergeTargets(ctx context.Context, tx pgx.Tx, id int64, agent Address, cs []command.Command) (map[string]bool, error) {
-	out := map[string]bool{}
+// mergeTargets are who holds the tickets an agent's #merge names, other
+// than id itself, by the number as written.
+func mergeTargets(ctx context.Context, tx pgx.Tx, id int64, cs []command.Command) (map[string]Holding, error) {
+	out := map[string]Holding{}
 	for _, c := range cs {
 		if c.Name != "merge" || len(c.Args) == 0 {
 			continue
@@ -574,17 +647,14 @@ func (d *Desk) mergeTargets(ctx context.Context, tx pgx.Tx, id int64, agent Addr
 		if err != nil || n == id {
 			continue
 		}
-		var team, assignee string
-		err = tx.QueryRow(ctx, `SELECT team, assignee FROM tickets WHERE id = $1`, n).Scan(&team, &assignee)
-		if err == pgx.ErrNoRows {
+		h, err := holding(ctx, tx, n)
+		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if assignee == agent.Address || slices.Contains(d.notes.agentTeams[agent.Address], team) {
-			out[c.Args[0]] = true
-		}
+		out[c.Args[0]] = h
 	}
 	return out, nil
 }

@@ -87,9 +87,18 @@ func (d *Desk) Escalate(ctx context.Context, db Beginner, now time.Time) (int, e
 			}
 			ns = append(ns, notice{event: event, ticket: x.ticket, to: to, sla: &templates.SLA{Kind: kindName,
 				Target: time.Duration(x.target) * time.Second, Business: cal.Name() != sla.Always().Name(), Due: x.deadline}})
+			before, err := d.beforeChange(ctx, tx, x.ticket)
+			if err != nil {
+				return err
+			}
 			if err := d.escalateTicket(ctx, tx, x.ticket, x.priority, level, now); err != nil {
 				return err
 			}
+			more, err := d.updated(ctx, tx, x.ticket, 0, before, now)
+			if err != nil {
+				return err
+			}
+			ns = append(ns, more...)
 			fired++
 		}
 		return d.notify(ctx, tx, ns, nil)

@@ -38,11 +38,21 @@ VALUES ($1, $3, 'ticket.merged', jsonb_build_object('into', $2::bigint, 'why', $
 //
 // The merged ticket's SLA clocks stop as for a closed ticket: its work
 // goes on under into's.
+//
+// The ticket.updated rules run for from, which it closed, and their
+// notifications are queued.
 func (d *Desk) Merge(ctx context.Context, pool Beginner, from, into int64, actor, why string) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		return d.Change(ctx, tx, from, func(tx pgx.Tx) error { return d.merge(ctx, tx, from, into, actor, why) })
+	})
+}
+
+// merge is Merge inside tx, without the rules that follow a change.
+func (d *Desk) merge(ctx context.Context, tx pgx.Tx, from, into int64, actor, why string) error {
 	if from == into {
 		return fmt.Errorf("ticket #%d: %w into itself", from, ErrMerge)
 	}
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, tx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id, merged_into, status FROM tickets WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, from, into)
 		if err != nil {
 			return fmt.Errorf("ticketing: merging: %w", err)

@@ -69,6 +69,10 @@ type Agent struct {
 	Name      string
 	Addresses []string // the first receives notifications
 	Teams     []string
+	Role      string // "lead" leads the agent's teams (see Permit); anything else is an agent
+	// Language is the language of mail to the agent's addresses, over
+	// SetContactLanguage's; "": that, else the desk's.
+	Language string
 }
 
 // Team is a resolver group; mail for it goes to Address, or else to each
@@ -98,6 +102,10 @@ type notifier struct {
 	// each team's own address, if it has one.
 	agentTeams  map[string][]string
 	teamAddress map[string]string
+	// leads are the agents with role lead, by first address.
+	leads map[string]bool
+	// agentLanguage is each agent's configured language, by any address.
+	agentLanguage map[string]string
 }
 
 func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
@@ -108,7 +116,8 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 		language: cmp.Or(cfg.Language, "en"), events: cfg.Events, limits: cfg.Limits,
 		ticketLimits: cfg.TicketLimits, relayLimits: cfg.RelayLimits, conversation: cfg.Conversation,
 		textBudget: cmp.Or(cfg.TextBudget, DefaultTextBudget), attachmentBudget: cmp.Or(cfg.AttachmentBudget, DefaultAttachmentBudget),
-		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{}}
+		agents: map[string]Address{}, teams: map[string][]Address{}, agentTeams: map[string][]string{}, teamAddress: map[string]string{},
+		leads: map[string]bool{}, agentLanguage: map[string]string{}}
 	for _, a := range cfg.Agents {
 		if len(a.Addresses) == 0 {
 			continue
@@ -116,8 +125,12 @@ func newNotifier(cfg NotifyConfig, deskAddress string) *notifier {
 		me := Address{Name: a.Name, Address: lower(a.Addresses[0])}
 		for _, addr := range a.Addresses {
 			n.agents[lower(addr)] = me
+			if a.Language != "" {
+				n.agentLanguage[lower(addr)] = a.Language
+			}
 		}
 		n.agentTeams[me.Address] = a.Teams
+		n.leads[me.Address] = a.Role == "lead"
 	}
 	for _, t := range cfg.Teams {
 		n.teams[t.Name] = nil
@@ -591,11 +604,12 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	nt := d.notes
 	t := m.t
-	// An address's own setting first; then, for the requester's side, the
-	// ticket's language; else the desk's.
-	lang := cmp.Or(m.contact.language, nt.language)
+	// An agent's configured language first; then an address's own
+	// setting; then, for the requester's side, the ticket's language; else
+	// the desk's.
+	lang := cmp.Or(nt.agentLanguage[m.to.Address], m.contact.language, nt.language)
 	if !m.toAgent {
-		lang = cmp.Or(m.contact.language, t.language, nt.language)
+		lang = cmp.Or(nt.agentLanguage[m.to.Address], m.contact.language, t.language, nt.language)
 	}
 	lang = templates.Match([]string{lang}, "en")
 	data := templates.Data{
@@ -649,7 +663,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	n := Notification{ID: id, TicketID: t.id, Event: m.n.event, Automatic: m.automatic, From: from,
 		To: []Address{m.to}, Cc: m.cc, Subject: r.Subject, Language: r.Language, Text: r.Text, HTML: r.HTML,
 		ThreadTopic: topic(t.subject)}
-	claims := token.Claims{Ticket: uint64(t.id), Recipient: uint64(m.contact.id), Nonce: uint64(id)}
+	claims := token.Claims{Ticket: uint64(t.id), Recipient: uint64(m.contact.id), Nonce: uint64(id), Issued: token.Hours(time.Now())}
 	n.MessageID, n.ReplyTo = fmt.Sprintf("dg-%d@%s", id, d.domain), d.address
 	if d.tokens != nil {
 		n.MessageID = d.tokens.MessageID(claims, d.domain)

@@ -708,34 +708,6 @@ func applyChanges(t rules.Ticket, changes []rules.Change) (_ rules.Ticket, expli
 	return t, explicit
 }
 
-// updatedRules evaluates the ticket.updated rules for ticket id after a
-// change; previous turns the current fields into those before it. Their
-// changes apply without running the rules again; it returns the
-// notifications they cause.
-func (d *Desk) updatedRules(ctx context.Context, tx pgx.Tx, id int64, previous func(*rules.Ticket)) ([]notice, error) {
-	if d.policy.Rules == nil {
-		return nil, nil
-	}
-	cur, ok, err := loadRuleTicket(ctx, tx, id)
-	if err != nil || !ok {
-		return nil, err
-	}
-	prev := cur
-	prev.Tags = slices.Clone(cur.Tags)
-	previous(&prev)
-	now := time.Now()
-	f := rules.Facts{Event: rules.OnUpdated, Ticket: cur, Previous: prev, Now: now, Class: string(ClassHuman)}
-	if cal := d.calendar(cur.Team, d.policy.DefaultPolicy); cal != nil {
-		local := now.In(cal.Location())
-		f.Hour, f.Weekday, f.BusinessHours = local.Hour(), rules.Weekday(local.Weekday()), cal.IsOpen(now)
-	}
-	res := d.policy.Rules.Evaluate(f)
-	if len(res.Trace.Fired()) == 0 {
-		return nil, nil
-	}
-	return d.applyRules(ctx, tx, id, 0, rules.OnUpdated, &res, now)
-}
-
 // startNextResponse starts (again) the next-response clock of ticket id
 // when its policy has a next-response target: the requester replied and
 // awaits an answer. A running one keeps counting from the earlier reply.

@@ -192,7 +192,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
-	agents, err := d.verifyAgents(ctx, tx, ins, plans, toks)
+	agents, err := d.verifyAgents(ctx, tx, ins, plans, toks, now)
 	if err != nil {
 		return nil, err
 	}
@@ -388,6 +388,10 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		return nil, fmt.Errorf("ticketing: agents' replies: %w", err)
 	}
 	ns = append(ns, more...)
+	changed, err := d.beforeReplies(ctx, tx, ins, out, moves, replied)
+	if err != nil {
+		return nil, err
+	}
 	for i, res := range replied {
 		if res != nil && out[i].Status == StatusAttached {
 			more, err := d.applyRules(ctx, tx, out[i].TicketID, ins[i].CaptureID, rules.OnMessage, res, now)
@@ -397,6 +401,15 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			if ins[i].Quiet == "" {
 				ns = append(ns, more...)
 			}
+		}
+	}
+	for _, c := range changed {
+		more, err := d.updated(ctx, tx, c.before.Number, c.capture, c.before, now)
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: rules for ticket %d: %w", c.before.Number, err)
+		}
+		if !c.quiet {
+			ns = append(ns, more...)
 		}
 	}
 	if err := d.notify(ctx, tx, ns, bounceAddresses(ins)); err != nil {

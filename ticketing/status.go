@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/deskgate/deskgate/templates"
-	"github.com/deskgate/deskgate/ticketing/rules"
 )
 
 // Ticket statuses, in lifecycle order.
@@ -83,11 +82,15 @@ func (d *Desk) SetStatus(ctx context.Context, db Beginner, number int64, to, act
 		if !CanTransition(from, to) {
 			return fmt.Errorf("ticket #%d is %s: %w to %s (allowed: %v)", number, from, ErrTransition, to, transitions[from])
 		}
+		before, err := d.beforeChange(ctx, tx, number)
+		if err != nil {
+			return err
+		}
 		ns, err := d.applyStatus(ctx, tx, number, 0, from, to, actor, why)
 		if err != nil {
 			return err
 		}
-		more, err := d.updatedRules(ctx, tx, number, func(t *rules.Ticket) { t.Status = from })
+		more, err := d.updated(ctx, tx, number, 0, before, time.Now())
 		if err != nil {
 			return fmt.Errorf("ticketing: rules for ticket %d: %w", number, err)
 		}
@@ -149,6 +152,11 @@ func (d *Desk) CloseResolved(ctx context.Context, db Beginner, after time.Durati
 			if err := d.moveClocks(ctx, tx, id, 0, StatusResolved, StatusClosed, "deskgate", time.Now()); err != nil {
 				return err
 			}
+			more, err := d.updatedFrom(ctx, tx, id, 0, StatusResolved, time.Now())
+			if err != nil {
+				return err
+			}
+			ns = append(ns, more...)
 		}
 		return d.notify(ctx, tx, ns, nil)
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/deskgate/deskgate/config"
 	"github.com/deskgate/deskgate/internal/dbtest"
 	"github.com/deskgate/deskgate/internal/demo"
 	"github.com/deskgate/deskgate/internal/imapmem"
@@ -546,6 +547,13 @@ func ticketingTicket(ctx context.Context, pool interface {
 // cleanly. served reports serve's early end.
 func startDesk(t *testing.T, pool *pgxpool.Pool) (imap *imapmem.Server, out *smtpmem.Server, served <-chan error) {
 	t.Helper()
+	return startDeskWith(t, pool, nil)
+}
+
+// startDeskWith is startDesk with the demo configuration's file changed by
+// edit before it is read.
+func startDeskWith(t *testing.T, pool *pgxpool.Pool, edit func(yaml string) string) (imap *imapmem.Server, out *smtpmem.Server, served <-chan error) {
+	t.Helper()
 	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
 	if err != nil {
 		t.Fatal(err)
@@ -556,10 +564,16 @@ func startDesk(t *testing.T, pool *pgxpool.Pool) (imap *imapmem.Server, out *smt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { out.Close() })
+	cfg := demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw")
+	if edit != nil {
+		if cfg, err = config.Parse([]byte(edit(demoYAML(imap.Addr(), out.Addr(), "help@desk.example", "pw"))), "test configuration", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
+		done <- serve(ctx, cfg, pool, slog.New(slog.DiscardHandler))
 	}()
 	t.Cleanup(func() { // runs before the servers close
 		cancel()

@@ -148,7 +148,8 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 		ReopenWindow: cfg.Tickets.ReopenWindow, RequesterFromReplyTo: cfg.Tickets.RequesterFromReplyTo,
 		TagPrefix: cfg.Tickets.TagPrefix, SuppressAfterBounce: cfg.Notifications.BounceSuppression,
 		TrustRequesterDomain: cfg.Tickets.TrustRequesterDomain, MaxParticipants: cfg.Tickets.MaxParticipants,
-		Verify: ticketing.VerifyConfig{RequireDMARC: cfg.Verification.RequireDMARC, TrustUnnamed: cfg.Verification.TrustUnnamed}}
+		Verify: ticketing.VerifyConfig{RequireDMARC: cfg.Verification.RequireDMARC, TrustUnnamed: cfg.Verification.TrustUnnamed,
+			CommandsExpireAfter: cfg.Verification.CommandsExpireAfter}}
 	for _, id := range cfg.Verification.TrustedAuthServIDs {
 		dc.Verify.Trusted = append(dc.Verify.Trusted, strings.ToLower(id))
 	}
@@ -216,7 +217,7 @@ func notifyConfig(cfg *config.Config, set *templates.Set) ticketing.NotifyConfig
 	nc.Limits, nc.TicketLimits, nc.RelayLimits = limits(n.RecipientLimits), limits(n.TicketLimits), limits(n.RelayLimits)
 	nc.Conversation = ticketing.Conversation{Window: n.Conversation.Window, Max: n.Conversation.Max, Pause: n.Conversation.Pause}
 	for _, a := range cfg.Agents {
-		nc.Agents = append(nc.Agents, ticketing.Agent{Name: a.Name, Addresses: a.Addresses, Teams: a.Teams})
+		nc.Agents = append(nc.Agents, ticketing.Agent{Name: a.Name, Addresses: a.Addresses, Teams: a.Teams, Role: a.Role, Language: a.Language})
 	}
 	for _, t := range cfg.Teams {
 		nc.Teams = append(nc.Teams, ticketing.Team{Name: t.Name, Address: t.Address})

@@ -142,6 +142,23 @@ func Compile(rs []Rule, opts Options) (*Set, error) {
 // Len returns the number of rules in s.
 func (s *Set) Len() int { return len(s.all) }
 
+// Has reports whether s has rules on the trigger on (OnCreated, OnMessage or
+// OnUpdated), so that a caller can skip gathering facts for none.
+func (s *Set) Has(on string) bool {
+	if s == nil {
+		return false
+	}
+	switch on {
+	case OnCreated:
+		return len(s.created.rules) > 0
+	case OnMessage:
+		return len(s.message.rules) > 0
+	case OnUpdated:
+		return len(s.updated.rules) > 0
+	}
+	return false
+}
+
 const triggerList = OnCreated + ", " + OnMessage + " or " + OnUpdated
 
 // checker collects the problems of one rule.

@@ -49,7 +49,8 @@
 // Evaluate neither derives priority from impact and urgency (use
 // Matrix.Priority) nor checks status transitions: the caller does both.
 // Changes made by rules are not events themselves; if the caller raises
-// ticket.updated for them, it must guard against rules that undo each other. A
+// ticket.updated for them, it must guard against rules that undo each other
+// (ticketing stops them at a depth limit). A
 // condition that fails at run time, such as cc[3] on a mail with one Cc, does
 // not match and its error is in the Trace. Conditions have expr's memory
 // budget but no time limit. Columns in errors count characters from 1, a tab

@@ -10,13 +10,18 @@
 //
 // A token is the lower-case RFC 4648 base32 encoding, without padding, of
 //
-//	version    1 byte   always 1
+//	version    1 byte   2 (1: a token without an issue time)
 //	key id     1 byte   selects the secret in Keys
 //	ticket     uvarint  Claims.Ticket      (1–10 bytes)
 //	recipient  uvarint  Claims.Recipient   (1–10 bytes)
 //	nonce      uvarint  Claims.Nonce       (1–10 bytes)
+//	issued     uvarint  Claims.Issued      (1–10 bytes, not 0; version 2 only)
 //	mac        10 bytes HMAC-SHA256(secret, label || all preceding bytes), truncated
 //
+// Sign writes version 2 for claims with an issue time and version 1, as
+// before issue times existed, for claims without; Verify reads both, so
+// tokens in mail sent before the issue time was added still verify. The
+// version byte is under the MAC: a version-1 token cannot pass as version 2.
 // where label is the fixed string "deskgate thread token" followed by a zero
 // byte, so that a secret reused for another purpose cannot be made to sign
 // thread tokens. The alphabet (a–z, 2–7) survives any mail transport in a
@@ -25,12 +30,13 @@
 // characters outside the alphabet, impossible lengths, non-zero trailing
 // bits, non-minimal varints and trailing bytes are all ErrMalformed.
 //
-// A token is 24 to 68 characters long. It is at most 40 characters (so
-// "desk+<token>" stays well inside the 64-octet local-part limit of RFC 5321)
-// while Ticket and Recipient are below 2^28 (268 million) and Nonce is below
-// 2^35; [MaxLen] states that bound. Larger values still sign and verify, with
-// longer tokens; [Keys.ReplyTo] then falls back to the bare desk address
-// rather than produce a local part over 64 octets.
+// A token is 24 to 84 characters long. It is at most 45 characters (so
+// "desk+<token>" stays inside the 64-octet local-part limit of RFC 5321 for
+// a desk local part of up to 18 octets) while Ticket and Recipient are below
+// 2^28 (268 million), Nonce is below 2^35 and Issued below 2^21 (the year
+// 2209); [MaxLen] states that bound; without an issue time, 40. Larger values
+// still sign and verify, with longer tokens; [Keys.ReplyTo] then falls back
+// to the bare desk address rather than produce a local part over 64 octets.
 //
 // # Why 80 bits of MAC are enough
 //
@@ -46,8 +52,8 @@
 //
 // # Limits
 //
-// Tokens do not expire and are not secret from the people a mail was sent
-// to: whoever holds a mail (or a forward of it) can reply into its ticket as
+// Tokens do not expire (Issued lets the caller limit what an old token may
+// do) and are not secret from the people a mail was sent to: whoever holds a mail (or a forward of it) can reply into its ticket as
 // its recipient. Removing a key id from Keys invalidates every token signed
 // with it. Claims carry ids only; mapping them to tickets and participants,
 // and checking that they still exist, is the caller's job.

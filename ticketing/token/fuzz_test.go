@@ -31,7 +31,9 @@ func asciiLower(s string) string {
 
 func FuzzVerify(f *testing.F) {
 	k := fuzzKeys(f)
-	for _, c := range []Claims{{}, {1, 2, 3}, {1 << 27, 1 << 20, 1 << 34}, {math.MaxUint64, math.MaxUint64, math.MaxUint64}} {
+	for _, c := range []Claims{{}, {Ticket: 1, Recipient: 2, Nonce: 3}, {Ticket: 1 << 27, Recipient: 1 << 20, Nonce: 1 << 34},
+		{Ticket: math.MaxUint64, Recipient: math.MaxUint64, Nonce: math.MaxUint64}, {Ticket: 1, Recipient: 2, Nonce: 3, Issued: 494_000},
+		{Ticket: math.MaxUint64, Recipient: math.MaxUint64, Nonce: math.MaxUint64, Issued: math.MaxUint64}} {
 		tok := k.Sign(c)
 		f.Add(tok)
 		f.Add(strings.ToUpper(tok))
@@ -57,11 +59,12 @@ func FuzzVerify(f *testing.F) {
 
 func FuzzRoundTrip(f *testing.F) {
 	k := fuzzKeys(f)
-	f.Add(uint64(0), uint64(0), uint64(0))
-	f.Add(uint64(1234), uint64(5), uint64(99999))
-	f.Add(uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64))
-	f.Fuzz(func(t *testing.T, ticket, recipient, nonce uint64) {
-		c := Claims{ticket, recipient, nonce}
+	f.Add(uint64(0), uint64(0), uint64(0), uint64(0))
+	f.Add(uint64(1234), uint64(5), uint64(99999), uint64(0))
+	f.Add(uint64(1234), uint64(5), uint64(99999), uint64(494_000))
+	f.Add(uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64))
+	f.Fuzz(func(t *testing.T, ticket, recipient, nonce, issued uint64) {
+		c := Claims{Ticket: ticket, Recipient: recipient, Nonce: nonce, Issued: issued}
 		tok := k.Sign(c)
 		if got, err := k.Verify(strings.ToUpper(tok)); err != nil || got != c {
 			t.Fatalf("Verify(%q) = %+v, %v, want %+v, nil", strings.ToUpper(tok), got, err, c)

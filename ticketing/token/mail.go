@@ -20,7 +20,7 @@ func (k *Keys) MessageID(c Claims, domain string) string {
 // ReplyTo returns the plus-address of deskAddress ("local@domain") that
 // carries the token for c: "local+<token>@domain". It returns deskAddress
 // unchanged if it has no "@", or if the local part would exceed 64 octets
-// (with a local part of up to 23 octets, only for ids outside the ranges
+// (with a local part of up to 18 octets, only for ids outside the ranges
 // MaxLen covers); a reply then still threads by the signed Message-ID.
 func (k *Keys) ReplyTo(c Claims, deskAddress string) string {
 	local, domain, ok := splitAddress(deskAddress)

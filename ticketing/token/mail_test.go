@@ -26,7 +26,7 @@ func TestReplyTo(t *testing.T) {
 	k := testKeys(t)
 	c := Claims{Ticket: 1234, Recipient: 5, Nonce: 678}
 	tok := k.Sign(c)
-	huge := Claims{math.MaxUint64, math.MaxUint64, math.MaxUint64}
+	huge := Claims{Ticket: math.MaxUint64, Recipient: math.MaxUint64, Nonce: math.MaxUint64}
 	tests := []struct {
 		c    Claims
 		desk string

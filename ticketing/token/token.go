@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 )
 
 // Outcomes of Verify that callers branch on. Verify wraps them with detail;
@@ -25,16 +27,19 @@ var (
 
 // MaxLen is the longest token, in characters, that claims within the
 // documented everyday ranges produce (Ticket and Recipient below 2^28, Nonce
-// below 2^35). It is a guarantee for those ranges, not a limit Sign enforces.
-const MaxLen = 40
+// below 2^35, Issued below 2^21: before the year 2209). It is a guarantee
+// for those ranges, not a limit Sign enforces. A token without an issue
+// time (version 1) is at most 40 characters in those ranges.
+const MaxLen = 45
 
 const (
-	version = 1
-	macLen  = 10
-	// minBytes and maxBytes bound a decoded token: header, three varints of
-	// 1 to binary.MaxVarintLen64 bytes, and the MAC.
+	version  = 1 // ticket, recipient, nonce
+	version2 = 2 // and the issue time
+	macLen   = 10
+	// minBytes and maxBytes bound a decoded token: header, three or four
+	// varints of 1 to binary.MaxVarintLen64 bytes, and the MAC.
 	minBytes = 2 + 3 + macLen
-	maxBytes = 2 + 3*binary.MaxVarintLen64 + macLen
+	maxBytes = 2 + 4*binary.MaxVarintLen64 + macLen
 	// maxChars is the encoded length of maxBytes, checked before decoding.
 	maxChars = (maxBytes*8 + 4) / 5
 )
@@ -53,6 +58,28 @@ type Claims struct {
 	Ticket    uint64
 	Recipient uint64
 	Nonce     uint64
+	// Issued is when the token was issued, in whole hours since the Unix
+	// epoch (see Hours); 0 when it is not carried, as in tokens signed
+	// before issue times were (version 1), which still verify.
+	Issued uint64
+}
+
+// Hours is t as Claims.Issued counts it: whole hours since the Unix epoch
+// (0 before it).
+func Hours(t time.Time) uint64 {
+	if h := t.Unix() / 3600; h > 0 {
+		return uint64(h)
+	}
+	return 0
+}
+
+// IssuedAt is the hour the token was issued, in UTC; the zero time when it
+// carries none.
+func (c Claims) IssuedAt() time.Time {
+	if c.Issued == 0 || c.Issued > math.MaxInt64/3600 {
+		return time.Time{}
+	}
+	return time.Unix(int64(c.Issued)*3600, 0).UTC()
 }
 
 // Sign returns the token for c, signed with the current key. The result is
@@ -64,10 +91,17 @@ func (k *Keys) Sign(c Claims) string {
 // sign encodes c under key id kid with secret.
 func sign(kid byte, secret []byte, c Claims) string {
 	b := make([]byte, 0, maxBytes)
-	b = append(b, version, kid)
+	v := byte(version)
+	if c.Issued != 0 {
+		v = version2
+	}
+	b = append(b, v, kid)
 	b = binary.AppendUvarint(b, c.Ticket)
 	b = binary.AppendUvarint(b, c.Recipient)
 	b = binary.AppendUvarint(b, c.Nonce)
+	if c.Issued != 0 {
+		b = binary.AppendUvarint(b, c.Issued)
+	}
 	b = append(b, mac(secret, b)...)
 	return encoding.EncodeToString(b)
 }
@@ -89,7 +123,7 @@ func (k *Keys) Verify(tok string) (Claims, error) {
 	if err != nil {
 		return Claims{}, err
 	}
-	if b[0] != version {
+	if b[0] != version && b[0] != version2 {
 		return Claims{}, fmt.Errorf("%w: version %d", ErrMalformed, b[0])
 	}
 	secret, ok := k.secrets[b[1]]
@@ -100,7 +134,7 @@ func (k *Keys) Verify(tok string) (Claims, error) {
 	if !hmac.Equal(sum, mac(secret, body)) {
 		return Claims{}, ErrBadMAC
 	}
-	c, ok := parseClaims(body[2:])
+	c, ok := parseClaims(body[2:], b[0] == version2)
 	if !ok {
 		// Only reachable with a genuine MAC over bytes Sign never writes.
 		return Claims{}, fmt.Errorf("%w: claims encoding", ErrMalformed)
@@ -142,18 +176,23 @@ func decode(tok string) ([]byte, error) {
 	return b, nil
 }
 
-// parseClaims reads three minimal uvarints that use up b exactly.
-func parseClaims(b []byte) (Claims, bool) {
-	var v [3]uint64
-	for i := range v {
-		x, n := binary.Uvarint(b)
-		if n <= 0 || n > 1 && b[n-1] == 0 { // error, overflow, or non-minimal
+// parseClaims reads three minimal uvarints, or four with issued (the
+// last a non-zero issue time), that use up b exactly.
+func parseClaims(b []byte, issued bool) (Claims, bool) {
+	var v [4]uint64
+	n := 3
+	if issued {
+		n = 4
+	}
+	for i := range n {
+		x, k := binary.Uvarint(b)
+		if k <= 0 || k > 1 && b[k-1] == 0 { // error, overflow, or non-minimal
 			return Claims{}, false
 		}
-		v[i], b = x, b[n:]
+		v[i], b = x, b[k:]
 	}
-	if len(b) != 0 {
+	if len(b) != 0 || issued && v[3] == 0 {
 		return Claims{}, false
 	}
-	return Claims{Ticket: v[0], Recipient: v[1], Nonce: v[2]}, true
+	return Claims{Ticket: v[0], Recipient: v[1], Nonce: v[2], Issued: v[3]}, true
 }

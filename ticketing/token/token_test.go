@@ -70,7 +70,7 @@ func TestSignDistinct(t *testing.T) {
 	for ticket := range uint64(4) {
 		for rcpt := range uint64(4) {
 			for nonce := range uint64(4) {
-				c := Claims{ticket, rcpt, nonce}
+				c := Claims{Ticket: ticket, Recipient: rcpt, Nonce: nonce}
 				tok := k.Sign(c)
 				if prev, ok := seen[tok]; ok {
 					t.Errorf("Sign(%+v) = Sign(%+v) = %q, want distinct", c, prev, tok)
@@ -98,10 +98,10 @@ func TestLength(t *testing.T) {
 		c    Claims
 		want int
 	}{
-		{Claims{}, 24},                                // 15 bytes
-		{Claims{Ticket: 1 << 7}, 26},                  // 16 bytes
-		{Claims{1<<28 - 1, 1<<28 - 1, 1<<35 - 1}, 40}, // 25 bytes
-		{Claims{math.MaxUint64, math.MaxUint64, math.MaxUint64}, 68},
+		{Claims{}, 24},               // 15 bytes
+		{Claims{Ticket: 1 << 7}, 26}, // 16 bytes
+		{Claims{Ticket: 1<<28 - 1, Recipient: 1<<28 - 1, Nonce: 1<<35 - 1}, 40}, // 25 bytes
+		{Claims{Ticket: math.MaxUint64, Recipient: math.MaxUint64, Nonce: math.MaxUint64}, 68},
 	}
 	for _, tt := range tests {
 		if got := len(k.Sign(tt.c)); got != tt.want {
