@@ -67,6 +67,7 @@ func TestParseMinimal(t *testing.T) {
 		Priorities:    defaultPriorities(),
 		Calendars:     []Calendar{defaultOffice()},
 		SLA:           defaultSLA(),
+		Digest:        Digest{Time: "08:00", DueWithin: 4 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(minimal) =\n%+v, want\n%+v", got, want)
@@ -261,6 +262,7 @@ agents:
 		Priorities: defaultPriorities(),
 		Calendars:  []Calendar{defaultOffice()},
 		SLA:        defaultSLA(),
+		Digest:     Digest{Time: "08:00", DueWithin: 4 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(full) =\n%+v, want\n%+v", got, want)
