@@ -5,7 +5,7 @@
 CREATE TABLE digests (
     agent      text NOT NULL,  -- the agent's first address, lower-cased
     day        date NOT NULL,  -- the local date in the agent's calendar
-    outbox_id  bigint NOT NULL REFERENCES outbox (id),
+    outbox_id  bigint NOT NULL REFERENCES outbox (id) DEFERRABLE INITIALLY DEFERRED, -- numbered before the mail is queued
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (agent, day)
 );

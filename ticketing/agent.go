@@ -574,19 +574,29 @@ func (d *Desk) mergeTargets(ctx context.Context, tx pgx.Tx, id int64, agent Addr
 		if err != nil || n == id {
 			continue
 		}
-		var team, assignee string
-		err = tx.QueryRow(ctx, `SELECT team, assignee FROM tickets WHERE id = $1`, n).Scan(&team, &assignee)
-		if err == pgx.ErrNoRows {
-			continue
-		}
+		ok, err := d.mayChange(ctx, tx, agent, n)
 		if err != nil {
 			return nil, err
 		}
-		if assignee == agent.Address || slices.Contains(d.notes.agentTeams[agent.Address], team) {
+		if ok {
 			out[c.Args[0]] = true
 		}
 	}
 	return out, nil
+}
+
+// mayChange reports whether agent may act by email on ticket n: it exists
+// and is assigned to them or belongs to one of their teams.
+func (d *Desk) mayChange(ctx context.Context, tx pgx.Tx, agent Address, n int64) (bool, error) {
+	var team, assignee string
+	err := tx.QueryRow(ctx, `SELECT team, assignee FROM tickets WHERE id = $1`, n).Scan(&team, &assignee)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return assignee == agent.Address || slices.Contains(d.notes.agentTeams[agent.Address], team), nil
 }
 
 // cutAtMarker cuts an agent's text at deskgate's "reply above this line"

@@ -1,0 +1,209 @@
+package ticketing_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/sla"
+)
+
+// office is a Stockholm calendar, weekdays 08:00-17:00, Swedish holidays.
+func officeCalendar(t *testing.T) *sla.Calendar {
+	t.Helper()
+	h := map[time.Weekday][]sla.Span{}
+	for wd := time.Monday; wd <= time.Friday; wd++ {
+		sp, err := sla.ParseSpan("08:00-17:00")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h[wd] = []sla.Span{sp}
+	}
+	c, err := sla.New(sla.Spec{Name: "office", TimeZone: "Europe/Stockholm", Hours: h, Holidays: []string{"se"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// digestDesk is agentDesk with digests at 08:00 for Ada, and for Bo as
+// the support team's lead.
+func digestDesk(t *testing.T) *ticketing.Desk {
+	t.Helper()
+	cal := officeCalendar(t)
+	return agentDeskWith(t, func(c *ticketing.Config) {
+		c.Digest = ticketing.DigestConfig{At: 8 * time.Hour, DueWithin: 4 * time.Hour, Agents: []ticketing.DigestAgent{
+			{Address: "ada@desk.example", Calendar: cal}, {Address: "bo@desk.example", Lead: true, Calendar: cal}}}
+	})
+}
+
+// digestMail is one digest queued.
+type digestMail struct {
+	Recipient, MessageID, ReplyTo, Subject, Text, Status, Reason string
+}
+
+func digests(t *testing.T, pool *pgxpool.Pool) []digestMail {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT recipient, message_id, reply_to, subject, text_body, status, reason
+		FROM outbox WHERE event = 'digest' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []digestMail
+	for rows.Next() {
+		var m digestMail
+		if err := rows.Scan(&m.Recipient, &m.MessageID, &m.ReplyTo, &m.Subject, &m.Text, &m.Status, &m.Reason); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	return out
+}
+
+func stockholm(t *testing.T, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestDigestOncePerWorkingDay: a digest goes at its local time on a
+// working day, once however often and by however many processes the
+// sweep runs, and not before its time, on a weekend or on a holiday.
+func TestDigestOncePerWorkingDay(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	run := func(at string) int {
+		t.Helper()
+		n, err := desk.Digests(ctx, pool, stockholm(t, at))
+		if err != nil {
+			t.Fatalf("Digests(%s): %v", at, err)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		at   string
+		want int
+	}{
+		{"2026-12-07 07:59", 0}, // Monday, before its time
+		{"2026-12-07 08:00", 2}, // Ada's and Bo's
+		{"2026-12-07 08:01", 0}, // sent today
+		{"2026-12-07 16:00", 0},
+		{"2026-12-12 09:00", 0}, // Saturday
+		{"2026-12-25 09:00", 0}, // Christmas Day, a Friday
+		{"2026-12-28 10:30", 2}, // Monday, late: deskgate was down at 08:00
+	} {
+		if got := run(tc.at); got != tc.want {
+			t.Errorf("Digests(%s) = %d, want %d", tc.at, got, tc.want)
+		}
+	}
+	// Two processes at once, each with its own Desk: one digest each.
+	other := digestDesk(t)
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i, d := range []*ticketing.Desk{desk, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := d.Digests(ctx, pool, stockholm(t, "2026-12-29 08:00"))
+			if err != nil {
+				t.Errorf("Digests: %v", err)
+			}
+			counts[i] = n
+		}()
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != 2 {
+		t.Errorf("two processes sent %v digests on Tuesday, want 2 in all", counts)
+	}
+	ms := digests(t, pool)
+	if len(ms) != 6 {
+		t.Fatalf("%d digests queued, want 6", len(ms))
+	}
+	var days int
+	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT day) FROM digests WHERE agent = 'ada@desk.example'`).Scan(&days); err != nil || days != 3 {
+		t.Errorf("Ada's digest days = %d (%v), want 3", days, err)
+	}
+	if m := ms[0]; m.Status != "queued" || !strings.Contains(m.Subject, "Monday 7 December 2026, 08:00") ||
+		!strings.Contains(m.ReplyTo, "+") || !strings.HasSuffix(m.MessageID, "@desk.example") {
+		t.Errorf("first digest = %+v, want queued, dated, with a reply token", m)
+	}
+}
+
+// TestDigestLists: an agent's digest lists their tickets by status, their
+// teams' unassigned ones and the SLA targets due soon or missed, each by
+// its tag; another team's tickets are left out. A lead's lists the team's
+// tickets with their assignees.
+func TestDigestLists(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	var ids []int64
+	for i, subject := range []string{"Ada's printer", "Nobody's VPN", "Bo's laptop", "Payroll question"} {
+		ids = append(ids, receiveWith(t, pool, desk, human(capture(t, pool, "support", i+1), "m"+itoa(int64(i))+"@x", subject))[0].TicketID)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET assignee = 'ada@desk.example', status = 'open' WHERE id = $1;`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET assignee = 'bo@desk.example', status = 'pending' WHERE id = $1`, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET team = 'hr' WHERE id = $1`, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	now := stockholm(t, "2026-12-07 09:00")
+	// Ada's ticket's response falls due in an hour; Nobody's was due an
+	// hour ago; Bo's is a day away.
+	for id, due := range map[int64]time.Time{ids[0]: now.Add(time.Hour), ids[1]: now.Add(-time.Hour), ids[2]: now.Add(24 * time.Hour)} {
+		if _, err := pool.Exec(ctx, `UPDATE sla_clocks SET deadline = $2 WHERE ticket_id = $1 AND kind = 'response'`, id, due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := desk.Digests(ctx, pool, now); err != nil || n != 2 {
+		t.Fatalf("Digests = %d, %v; want 2", n, err)
+	}
+	ms := digests(t, pool)
+	byAgent := map[string]string{}
+	for _, m := range ms {
+		byAgent[m.Recipient] = m.Text
+	}
+	ada := byAgent["ada@desk.example"]
+	for _, want := range []string{"Assigned to you:\n\nOpen\n  [#1] Ada's printer", "Unassigned in your teams:\n  [#2] Nobody's VPN",
+		"Breached:\n  [#2] first response due Monday 7 December 2026, 08:00", "Due within 4 business hours:\n  [#1] first response due Monday 7 December 2026, 10:00"} {
+		if !strings.Contains(ada, want) {
+			t.Errorf("Ada's digest lacks %q:\n%s", want, ada)
+		}
+	}
+	for _, not := range []string{"[#3]", "[#4]", "Payroll"} {
+		if strings.Contains(ada, not) {
+			t.Errorf("Ada's digest shows %q, another's or another team's ticket:\n%s", not, ada)
+		}
+	}
+	bo := byAgent["bo@desk.example"]
+	for _, want := range []string{"The tickets of your teams (support)", "  [#1] Ada's printer · Medium · Ada", "Waiting for the requester\n  [#3] Bo's laptop"} {
+		if !strings.Contains(bo, want) {
+			t.Errorf("Bo's (a lead's) digest lacks %q:\n%s", want, bo)
+		}
+	}
+	if strings.Contains(bo, "[#4]") {
+		t.Errorf("Bo's digest shows the hr team's ticket:\n%s", bo)
+	}
+}
