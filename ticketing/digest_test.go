@@ -207,3 +207,81 @@ func TestDigestLists(t *testing.T) {
 		t.Errorf("Bo's digest shows the hr team's ticket:\n%s", bo)
 	}
 }
+
+// TestDigestReplyCommands: in a reply to a digest each command names its
+// ticket and applies as in a reply about it (the status mail goes to the
+// requester); a ticket the agent may not change applies nothing and
+// answers with the digest and the problem; another agent using the
+// digest's token commands nothing. No reply opens or joins a ticket.
+func TestDigestReplyCommands(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	mine := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "m1@x", "VPN down"))[0].TicketID
+	hr := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "m2@x", "Payroll"))[0].TicketID
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET team = 'hr' WHERE id = $1`, hr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	var msgID, replyTo string
+	for _, m := range digests(t, pool) {
+		if m.Recipient == "ada@desk.example" {
+			msgID, replyTo = m.MessageID, m.ReplyTo
+		}
+	}
+	uid := 2
+	reply := func(from, text string) ticketing.Outcome {
+		t.Helper()
+		uid++
+		in := human(capture(t, pool, "support", uid), "r"+itoa(int64(uid))+"@desk.example", "Re: Your tickets")
+		in.From = ticketing.Address{Address: from}
+		in.To = []ticketing.Address{{Address: replyTo}}
+		in.InReplyTo = []string{msgID}
+		in.Text, in.NewText = text, text
+		return receiveWith(t, pool, desk, in)[0]
+	}
+	state := func(id int64) (status, assignee string) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT status, assignee FROM tickets WHERE id = $1`, id).Scan(&status, &assignee); err != nil {
+			t.Fatal(err)
+		}
+		return status, assignee
+	}
+	before := len(digests(t, pool))
+	o := reply("ada@desk.example", "#take "+itoa(mine)+"\n#status "+itoa(mine)+" pending\n\nThanks\n> quoted digest")
+	if s, a := state(mine); s != "pending" || a != "ada@desk.example" || o.Status != ticketing.StatusIgnored || o.TicketID != 0 ||
+		!strings.Contains(o.Reason, "commands applied to [#1]") {
+		t.Errorf("after #take and #status in a reply to the digest: ticket %s, %s; outcome %+v; want pending, Ada's, the reply on no ticket", s, a, o)
+	}
+	var pendingMails, events int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM outbox WHERE event = 'status-pending' AND ticket_id = $1 AND recipient = 'asa@example.se'),
+		(SELECT count(*) FROM events WHERE ticket_id = $1 AND kind = 'agent.digest_reply')`, mine).Scan(&pendingMails, &events); err != nil ||
+		pendingMails != 1 || events != 1 {
+		t.Errorf("status-pending mails to the requester %d, agent.digest_reply events %d (%v); want 1, 1", pendingMails, events, err)
+	}
+	// Another team's ticket: nothing applies, Ada gets her digest with the problem.
+	o = reply("ada@desk.example", "#status "+itoa(mine)+" open\n#take "+itoa(hr))
+	if s, a := state(hr); a != "" || s != "new" || !strings.Contains(o.Reason, "commands not applied") {
+		t.Errorf("after #take of another team's ticket: %s, %q, outcome %+v; want it untouched and the commands refused", s, a, o)
+	}
+	if s, _ := state(mine); s != "pending" {
+		t.Errorf("a refused reply's other command applied: ticket #%d is %s, want still pending", mine, s)
+	}
+	ms := digests(t, pool)
+	if len(ms) != before+1 || ms[len(ms)-1].Recipient != "ada@desk.example" || !strings.Contains(ms[len(ms)-1].Subject, "Commands not applied") ||
+		!strings.Contains(ms[len(ms)-1].Text, "#take "+itoa(hr)) {
+		t.Errorf("answer to the refused reply: %d new digests, last %+v; want one to Ada naming the bad line", len(ms)-before, ms[len(ms)-1])
+	}
+	// Bo replies with Ada's digest token: not his, nothing applies.
+	o = reply("bo@desk.example", "#take "+itoa(mine))
+	if _, a := state(mine); a != "ada@desk.example" || !strings.Contains(o.Reason, "not verified") {
+		t.Errorf("Bo's #take with Ada's digest token: assignee %q, outcome %+v; want Ada's still, not verified", a, o)
+	}
+	var tickets int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tickets`).Scan(&tickets); err != nil || tickets != 2 {
+		t.Errorf("%d tickets (%v), want 2: a reply to a digest opens none", tickets, err)
+	}
+}
