@@ -758,6 +758,9 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 		return Notification{}, fmt.Errorf("unknown event %q: want one of %s", event, strings.Join(templates.Events(), ", "))
 	}
 	s := templates.Sample(event)
+	if event == templates.Digest { // about no ticket
+		return d.composeDigest(DigestAgent{Address: s.Recipient.Address}, contact{id: 1, language: lang}, 1, s.Digest)
+	}
 	t := &ticketInfo{id: s.Ticket.Number, subject: s.Ticket.Subject, status: s.Ticket.Status,
 		requester: Address(s.Ticket.Requester), language: lang, team: s.Ticket.Team, created: s.Ticket.Created,
 		lastID: "CAF=sample-1@mail.example.com"}
