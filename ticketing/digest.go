@@ -133,8 +133,12 @@ func (d *Desk) queueDigest(ctx context.Context, tx pgx.Tx, a DigestAgent, day st
 	if err != nil {
 		return false, err
 	}
-	n, err := d.composeDigest(a, contacts[a.Address], id, info)
+	c := contacts[a.Address]
+	n, err := d.composeDigest(a, c, id, info)
 	status, reason := OutboxQueued, ""
+	if c.suppressed != "" {
+		status, reason = OutboxSuppressed, "automatic mail to this address is suppressed: "+c.suppressed
+	}
 	if err != nil {
 		// As for any notification: the row records the failure.
 		d.log.Error("ticketing: a digest could not be rendered", "agent", a.Address, "err", err)
@@ -270,4 +274,14 @@ func (d *Desk) digestInfo(ctx context.Context, tx pgx.Tx, a DigestAgent, now tim
 	info.DueSoon, info.Breached = capped(due), capped(breached)
 	info.More = more
 	return info, nil
+}
+
+// DigestsSent is how many daily digests have been queued in all, for a
+// metric (a counter: the digests table only grows).
+func DigestsSent(ctx context.Context, db DB) (int64, error) {
+	var n int64
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM digests`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("ticketing: counting digests: %w", err)
+	}
+	return n, nil
 }

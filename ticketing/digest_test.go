@@ -137,6 +137,9 @@ func TestDigestOncePerWorkingDay(t *testing.T) {
 	if len(ms) != 6 {
 		t.Fatalf("%d digests queued, want 6", len(ms))
 	}
+	if n, err := ticketing.DigestsSent(ctx, pool); n != 6 || err != nil {
+		t.Errorf("DigestsSent = %d, %v; want 6", n, err)
+	}
 	var days int
 	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT day) FROM digests WHERE agent = 'ada@desk.example'`).Scan(&days); err != nil || days != 3 {
 		t.Errorf("Ada's digest days = %d (%v), want 3", days, err)
@@ -283,5 +286,32 @@ func TestDigestReplyCommands(t *testing.T) {
 	var tickets int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tickets`).Scan(&tickets); err != nil || tickets != 2 {
 		t.Errorf("%d tickets (%v), want 2: a reply to a digest opens none", tickets, err)
+	}
+}
+
+// TestDigestSuppressedAddress: an agent's address whose mail bounced gets
+// its digest recorded as suppressed, with the reason, and once.
+func TestDigestSuppressedAddress(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO contacts (address, suppressed_until, suppressed_reason)
+		VALUES ('bo@desk.example', now() + interval '1 day', '550 5.1.1 no such user')`); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:30")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms := digests(t, pool)
+	if len(ms) != 2 {
+		t.Fatalf("%d digests, want Ada's and Bo's", len(ms))
+	}
+	for _, m := range ms {
+		if suppressed := m.Status == "suppressed" && strings.Contains(m.Reason, "no such user"); suppressed != (m.Recipient == "bo@desk.example") {
+			t.Errorf("digest to %s: %s, %q; want only Bo's suppressed, with the bounce", m.Recipient, m.Status, m.Reason)
+		}
 	}
 }
