@@ -82,6 +82,9 @@ func (d *Desk) digestReplies(ctx context.Context, tx pgx.Tx, ins []Inbound, toks
 	return out, nil
 }
 
+// lockTicketsSQL locks the tickets a reply to a digest changes, in id order.
+const lockTicketsSQL = `SELECT id FROM tickets WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+
 // answerDigest applies the commands of a verified reply to a digest, all
 // or none, each on the ticket it names, through the same functions as a
 // reply about that ticket; it returns the notifications the changes cause
@@ -129,6 +132,11 @@ func (d *Desk) answerDigest(ctx context.Context, tx pgx.Tx, in *Inbound, r *dige
 	var ns []notice
 	if len(problems) == 0 {
 		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+			// Lock the tickets in one order, as concurrent batches may
+			// touch several of them too.
+			if _, err := sp.Exec(ctx, lockTicketsSQL, tickets); err != nil {
+				return err
+			}
 			for _, id := range tickets {
 				more, err := d.applyCommands(ctx, sp, id, in, r.agent, byTicket[id], now)
 				if err != nil {

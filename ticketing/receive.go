@@ -173,7 +173,10 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	}
 	for i, r := range digests {
 		if r != nil { // a reply to a digest joins no ticket: its commands name theirs
-			plans[i] = plan{action: ignore, reason: "a reply to a digest, not verified as an agent's: " + r.why}
+			plans[i] = plan{action: ignore, reason: "a reply to a digest"}
+			if !r.verified {
+				plans[i].reason += ", not verified as an agent's: " + r.why
+			}
 		}
 	}
 	states, err := ticketStates(ctx, tx, plans)
