@@ -11,9 +11,9 @@ import (
 // their team's calendar. A digest goes to an agent whose agents[].digest
 // or one of whose teams' teams[].digest is true; none by default.
 type Digest struct {
-	// Time is the local time, HH:MM, in the agent's calendar (their first
-	// team's, else the default SLA policy's) at which the digest is sent
-	// on its working days; default 08:00.
+	// Time is the local time, HH:MM, in the agent's calendar (that of the
+	// first of their teams with one, else the default SLA policy's) at
+	// which the digest is sent on its working days; default 08:00.
 	Time string `yaml:"time"`
 	// DueWithin: SLA targets falling due within this much business time
 	// are listed as due soon; default 4h, 1m to 720h.
