@@ -315,3 +315,24 @@ func TestDigestSuppressedAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestInAgentsLanguage: the digest is in the language set for the
+// agent's address, its dates in their calendar's words.
+func TestDigestInAgentsLanguage(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	if err := ticketing.SetContactLanguage(ctx, pool, "ada@desk.example", "sv"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range digests(t, pool) {
+		sv := strings.HasPrefix(m.Subject, "Dina ärenden, måndag 7 december 2026 kl. 08.00") && strings.Contains(m.Text, "Otilldelade i dina team")
+		if sv != (m.Recipient == "ada@desk.example") {
+			t.Errorf("digest to %s: subject %q; want Swedish for Ada only", m.Recipient, m.Subject)
+		}
+	}
+}
