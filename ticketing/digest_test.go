@@ -336,3 +336,38 @@ func TestDigestInAgentsLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestReplyNeedsDMARC: where DMARC is required, a reply to a digest
+// without a trusted pass commands nothing, and its record says why.
+func TestDigestReplyNeedsDMARC(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	cal := officeCalendar(t)
+	desk := agentDeskWith(t, func(c *ticketing.Config) {
+		c.Verify = ticketing.VerifyConfig{RequireDMARC: true, Trusted: []string{"mx.desk.example"}}
+		c.Digest = ticketing.DigestConfig{At: 8 * time.Hour, DueWithin: time.Hour, Agents: []ticketing.DigestAgent{{Address: "ada@desk.example", Calendar: cal}}}
+	})
+	ctx := context.Background()
+	id := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "m1@x", "VPN down"))[0].TicketID
+	if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	d := digests(t, pool)[0]
+	in := human(capture(t, pool, "support", 2), "r2@desk.example", "Re: Your tickets")
+	in.From, in.To, in.InReplyTo = ticketing.Address{Address: "ada@desk.example"}, []ticketing.Address{{Address: d.ReplyTo}}, []string{d.MessageID}
+	in.Text, in.NewText = "#take "+itoa(id), "#take "+itoa(id)
+	o := receiveWith(t, pool, desk, in)[0]
+	var assignee string
+	if err := pool.QueryRow(ctx, `SELECT assignee FROM tickets WHERE id = $1`, id).Scan(&assignee); err != nil {
+		t.Fatal(err)
+	}
+	if assignee != "" || o.Status != ticketing.StatusIgnored || !strings.Contains(o.Reason, "not verified") || !strings.Contains(o.Reason, "Authentication-Results") {
+		t.Errorf("#take without DMARC: assignee %q, outcome %+v; want nothing applied and the reason", assignee, o)
+	}
+	in.CaptureID, in.MessageID = capture(t, pool, "support", 3), "r3@desk.example"
+	in.AuthResults = []ticketing.AuthResult{{ServID: "mx.desk.example", DMARC: "pass", DMARCFrom: "desk.example"}}
+	o = receiveWith(t, pool, desk, in)[0]
+	if err := pool.QueryRow(ctx, `SELECT assignee FROM tickets WHERE id = $1`, id).Scan(&assignee); err != nil || assignee != "ada@desk.example" {
+		t.Errorf("#take with a trusted DMARC pass: assignee %q (%v), outcome %+v; want Ada's", assignee, err, o)
+	}
+}
