@@ -53,6 +53,8 @@ type Config struct {
 	Rules      []Rule     `yaml:"rules"`      // routing and prioritising, in order
 	// Verification says how an agent's reply is proven to be theirs.
 	Verification Verification `yaml:"verification"`
+	// Digest configures agents' daily digests (digest.go).
+	Digest Digest `yaml:"digest"`
 
 	warnings []string // set by Load
 }
@@ -398,6 +400,7 @@ type Agent struct {
 	// addresses with `deskgate contact language`; "" (the default): that
 	// setting, else desk.language.
 	Language string `yaml:"language"`
+	Digest   bool   `yaml:"digest"` // a daily digest (Config.Digest); default false
 }
 
 // Team is a resolver group.
@@ -410,6 +413,8 @@ type Team struct {
 	// Escalation lists addresses told of the team's SLA breaches: bare
 	// addresses, not the desk's, each once.
 	Escalation []string `yaml:"escalation"`
+	// Digest sends each member a daily digest (Config.Digest); default false.
+	Digest bool `yaml:"digest"`
 }
 
 // Tickets tunes the ticket lifecycle.

@@ -68,6 +68,7 @@ func TestParseMinimal(t *testing.T) {
 		Calendars:     []Calendar{defaultOffice()},
 		SLA:           defaultSLA(),
 		Verification:  Verification{CommandsExpireAfter: 720 * time.Hour},
+		Digest:        Digest{Time: "08:00", DueWithin: 4 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(minimal) =\n%+v, want\n%+v", got, want)
@@ -263,6 +264,7 @@ agents:
 		Calendars:    []Calendar{defaultOffice()},
 		SLA:          defaultSLA(),
 		Verification: Verification{CommandsExpireAfter: 720 * time.Hour},
+		Digest:       Digest{Time: "08:00", DueWithin: 4 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(full) =\n%+v, want\n%+v", got, want)

@@ -204,6 +204,7 @@ func validate(d *decoder, c *Config) {
 	teams := v.teams(c.Teams, c.Desk.Address)
 	v.agents(c.Agents, teams, c.Desk.Address)
 	v.verification(&c.Verification)
+	v.digest(&c.Digest)
 
 	r := refs{levelSets: v.priorities(&c.Priorities), teams: teams}
 	r.calendars, r.defaultCalendar = v.calendars(c.Calendars), !v.has("calendars")
@@ -567,6 +568,7 @@ func (c *Config) setDefaults(has func(path string) bool) {
 	for i := range c.Agents {
 		c.Agents[i].setDefaults()
 	}
+	c.Digest.setDefaults()
 	c.setRoutingDefaults(has)
 }
 

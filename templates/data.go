@@ -36,6 +36,9 @@ type Data struct {
 	// Pause is, for conversation-paused, the conversation paused as a
 	// probable mail loop. Zero for every other event.
 	Pause Pause
+	// Digest is, for digest, the agent's tickets. Zero for every other
+	// event.
+	Digest DigestInfo
 	// Language is the locale being rendered, one of Languages. Render sets
 	// it; a value given by the caller is ignored.
 	Language string
@@ -203,3 +206,53 @@ const (
 	ReasonDMARC        = "dmarc"         // require_dmarc is set and the trusted Authentication-Results shows no DMARC pass
 	ReasonExpiredToken = "expired-token" // the token is older than its command lifetime: the reply threads but does not command
 )
+
+// DigestInfo is one agent's daily digest. Each list holds at most the
+// caller's cap of tickets; the caller says how many more there are.
+type DigestInfo struct {
+	// At is when the digest was made, in the agent's calendar's zone.
+	At time.Time
+	// Lead reports that the recipient leads Teams: Assigned holds every
+	// assigned ticket of those teams, and the SLA lists every ticket of
+	// them; otherwise Assigned holds the recipient's own tickets and the
+	// SLA lists those and the unassigned ones of their teams.
+	Lead  bool
+	Teams []string
+	// Assigned are the open tickets assigned (to the recipient, or for a
+	// lead to anyone in their teams), by status in lifecycle order: new,
+	// open, pending, resolved; statuses without tickets are left out.
+	Assigned []DigestStatus
+	// Unassigned are the open tickets of Teams assigned to nobody.
+	Unassigned []DigestTicket
+	// DueSoon are the running SLA targets falling due within Window, and
+	// Breached those already missed, soonest or longest overdue first;
+	// each ticket's SLA says which target and when.
+	DueSoon  []DigestTicket
+	Breached []DigestTicket
+	// Window is how far ahead DueSoon looks (Target and Business set).
+	Window SLA
+	// More is how many tickets the lists left out to keep the mail short.
+	More int
+	// Errors are, in the answer to a reply to a digest whose commands
+	// were not applied, the invalid command lines (as for
+	// commands-rejected); nil in the daily digest.
+	Errors []CommandError
+}
+
+// DigestStatus is the tickets of one status.
+type DigestStatus struct {
+	Status  string // new, open, pending or resolved
+	Tickets []DigestTicket
+}
+
+// DigestTicket is one line of a digest.
+type DigestTicket struct {
+	Number   int64
+	Tag      string // the subject tag, e.g. "[#1234]"
+	Subject  string // "" when the requester gave none
+	Status   string
+	Priority string // "" when none
+	Team     string // "" when none
+	Assignee string // the assigned agent's display name; "" when unassigned
+	SLA      SLA    // for DueSoon and Breached: the target; zero otherwise
+}

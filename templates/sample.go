@@ -120,6 +120,22 @@ func Sample(event string) Data {
 	case ConversationPaused:
 		d.Recipient = agent
 		d.Pause = Pause{Between: [2]string{requester.Address, agent.Address}, Mails: 21, Minutes: 10, Until: at(6, 17, 31)}
+	case Digest:
+		d.Ticket = Ticket{}
+		d.Recipient = agent
+		other := DigestTicket{Number: 1240, Tag: "[#1240]", Subject: "VPN drops every 10 minutes", Status: "pending",
+			Priority: "Normal", Team: "Workplace IT", Assignee: agent.Name}
+		mine := DigestTicket{Number: 1234, Tag: "[#1234]", Subject: `Printer prints <b>&"quotes"</b> instead of text`,
+			Status: "open", Priority: "High", Team: "Workplace IT", Assignee: agent.Name}
+		free := DigestTicket{Number: 1243, Tag: "[#1243]", Subject: "", Status: "new", Priority: "Low", Team: "Workplace IT"}
+		due := mine
+		due.SLA = SLA{Kind: "resolution", Target: 16 * time.Hour, Business: true, Due: at(9, 11, 0)}
+		late := free
+		late.SLA = SLA{Kind: "response", Target: 4 * time.Hour, Business: true, Due: at(6, 15, 30)}
+		d.Digest = DigestInfo{At: at(9, 8, 0), Teams: []string{"Workplace IT"},
+			Assigned:   []DigestStatus{{Status: "open", Tickets: []DigestTicket{mine}}, {Status: "pending", Tickets: []DigestTicket{other}}},
+			Unassigned: []DigestTicket{free}, DueSoon: []DigestTicket{due}, Breached: []DigestTicket{late},
+			Window: SLA{Target: 4 * time.Hour, Business: true}, More: 3}
 	default: // TicketReceived
 		d.Ticket.Status, d.Ticket.Assignee = "new", ""
 		d.Message = first

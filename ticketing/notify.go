@@ -513,8 +513,8 @@ FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[], $6
 
 // outboxRows are insertOutboxSQL's arguments.
 type outboxRows struct {
-	id, ticket                                             []int64
-	inbound, messageRef                                    []*int64
+	id                                                     []int64
+	ticket, inbound, messageRef                            []*int64
 	event, recipient, status, reason, language, messageID  []string
 	fromName, fromAddr, replyTo, to, cc, inReplyTo, refs   []string
 	subject, threadIndex, threadTopic, autoSubmitted, text []string
@@ -523,33 +523,46 @@ type outboxRows struct {
 	automatic                                              []bool
 }
 
-func (r *outboxRows) add(n Notification, m *mail, status string, inbound *int64) {
-	r.id, r.ticket, r.inbound = append(r.id, n.ID), append(r.ticket, n.TicketID), append(r.inbound, inbound)
-	var ref *int64
-	if m.n.messageRef != 0 {
-		ref = &m.n.messageRef
+// outboxRow is what a row holds besides its Notification.
+type outboxRow struct {
+	recipient, status, reason, sender string
+	inbound, messageRef               int64   // 0: none
+	attach                            []int64 // the message's files it carries; nil: all
+}
+
+func (r *outboxRows) add(n Notification, o outboxRow) {
+	ref := func(id int64) *int64 {
+		if id == 0 {
+			return nil
+		}
+		return &id
 	}
-	r.messageRef = append(r.messageRef, ref)
+	r.id, r.ticket, r.inbound, r.messageRef = append(r.id, n.ID), append(r.ticket, ref(n.TicketID)), append(r.inbound, ref(o.inbound)), append(r.messageRef, ref(o.messageRef))
 	var attach *string
-	if m.attach != nil {
-		s := string(jsonOf(m.attach))
+	if o.attach != nil {
+		s := string(jsonOf(o.attach))
 		attach = &s
 	}
 	r.attach = append(r.attach, attach)
-	r.event, r.automatic, r.recipient = append(r.event, n.Event), append(r.automatic, n.Automatic), append(r.recipient, m.to.Address)
-	r.status, r.reason, r.language = append(r.status, status), append(r.reason, m.suppress), append(r.language, n.Language)
+	r.event, r.automatic, r.recipient = append(r.event, n.Event), append(r.automatic, n.Automatic), append(r.recipient, o.recipient)
+	r.status, r.reason, r.language = append(r.status, o.status), append(r.reason, o.reason), append(r.language, n.Language)
 	r.messageID, r.fromName, r.fromAddr = append(r.messageID, n.MessageID), append(r.fromName, n.From.Name), append(r.fromAddr, n.From.Address)
 	r.replyTo, r.to, r.cc = append(r.replyTo, n.ReplyTo), append(r.to, string(addrJSON(n.To))), append(r.cc, string(addrJSON(n.Cc)))
 	r.inReplyTo, r.refs = append(r.inReplyTo, n.InReplyTo), append(r.refs, string(jsonOf(nonNil(n.References))))
 	r.subject, r.threadIndex, r.threadTopic = append(r.subject, n.Subject), append(r.threadIndex, n.ThreadIndex), append(r.threadTopic, n.ThreadTopic)
 	r.autoSubmitted, r.text, r.html = append(r.autoSubmitted, n.AutoSubmitted), append(r.text, n.Text), append(r.html, n.HTML)
-	r.sender = append(r.sender, m.sender())
+	r.sender = append(r.sender, o.sender)
 }
 
-func (r *outboxRows) args() []any {
-	return []any{r.id, r.ticket, r.inbound, r.event, r.automatic, r.recipient, r.status, r.reason, r.language, r.messageID,
-		r.fromName, r.fromAddr, r.replyTo, r.to, r.cc, r.inReplyTo, r.refs, r.subject, r.threadIndex, r.threadTopic,
-		r.autoSubmitted, r.text, r.html, r.messageRef, r.attach, r.sender}
+// insert stores the rows in tx.
+func (r *outboxRows) insert(ctx context.Context, tx pgx.Tx) error {
+	if len(r.id) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, insertOutboxSQL, r.id, r.ticket, r.inbound, r.event, r.automatic, r.recipient, r.status, r.reason,
+		r.language, r.messageID, r.fromName, r.fromAddr, r.replyTo, r.to, r.cc, r.inReplyTo, r.refs, r.subject,
+		r.threadIndex, r.threadTopic, r.autoSubmitted, r.text, r.html, r.messageRef, r.attach, r.sender)
+	return err
 }
 
 // queueMail renders every mail and inserts it into the outbox.
@@ -580,16 +593,14 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 		default:
 			queued = true
 		}
-		var inbound *int64
-		if m.n.in != nil && m.n.in.CaptureID != 0 {
-			inbound = &m.n.in.CaptureID
+		o := outboxRow{recipient: m.to.Address, status: status, reason: m.suppress, sender: m.sender(),
+			messageRef: m.n.messageRef, attach: m.attach}
+		if m.n.in != nil {
+			o.inbound = m.n.in.CaptureID
 		}
-		out.add(n, m, status, inbound)
+		out.add(n, o)
 	}
-	if len(ms) == 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, insertOutboxSQL, out.args()...); err != nil {
+	if err := out.insert(ctx, tx); err != nil {
 		return fmt.Errorf("ticketing: queueing notifications: %w", err)
 	}
 	if queued {
@@ -828,6 +839,9 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 		return Notification{}, fmt.Errorf("unknown event %q: want one of %s", event, strings.Join(templates.Events(), ", "))
 	}
 	s := templates.Sample(event)
+	if event == templates.Digest { // about no ticket
+		return d.composeDigest(DigestAgent{Address: s.Recipient.Address}, contact{id: 1, language: lang}, 1, s.Digest)
+	}
 	t := &ticketInfo{id: s.Ticket.Number, subject: s.Ticket.Subject, status: s.Ticket.Status,
 		requester: Address(s.Ticket.Requester), language: lang, team: s.Ticket.Team, created: s.Ticket.Created,
 		lastID: "CAF=sample-1@mail.example.com"}

@@ -66,6 +66,8 @@ type Config struct {
 	Policy PolicyConfig
 	// Verify says how agents' replies are verified.
 	Verify VerifyConfig
+	// Digest configures agents' daily digests (digest.go).
+	Digest DigestConfig
 }
 
 // Desk applies inbound mail to tickets.
@@ -85,6 +87,7 @@ type Desk struct {
 	trustDomain  bool
 	// maxParticipants bounds the participants added from To and Cc.
 	maxParticipants int
+	digest          DigestConfig
 }
 
 // NewDesk returns a Desk that logs to log.
@@ -92,7 +95,8 @@ func NewDesk(log *slog.Logger, cfg Config) *Desk {
 	d := &Desk{log: log, desk: map[string]bool{}, domain: cfg.Domain, tokens: cfg.Tokens, reopenWindow: cfg.ReopenWindow,
 		replyTo: cfg.RequesterFromReplyTo, tags: NewTagger(cfg.TagPrefix),
 		suppressFor: cfg.SuppressAfterBounce, policy: cfg.Policy, verify: cfg.Verify,
-		trustDomain: cfg.TrustRequesterDomain, maxParticipants: cmp.Or(cfg.MaxParticipants, DefaultMaxParticipants)}
+		trustDomain: cfg.TrustRequesterDomain, maxParticipants: cmp.Or(cfg.MaxParticipants, DefaultMaxParticipants),
+		digest: cfg.Digest}
 	if d.reopenWindow <= 0 {
 		d.reopenWindow = DefaultReopenWindow
 	}
@@ -163,6 +167,18 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	}
 	toks := ev.tokens
 	plans := d.decide(ins, fps, ev)
+	digests, err := d.digestReplies(ctx, tx, ins, toks)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range digests {
+		if r != nil { // a reply to a digest joins no ticket: its commands name theirs
+			plans[i] = plan{action: ignore, reason: "a reply to a digest"}
+			if !r.verified {
+				plans[i].reason += ", not verified as an agent's: " + r.why
+			}
+		}
+	}
 	states, err := ticketStates(ctx, tx, plans)
 	if err != nil {
 		return nil, err
@@ -388,6 +404,20 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		return nil, fmt.Errorf("ticketing: agents' replies: %w", err)
 	}
 	ns = append(ns, more...)
+	for i, r := range digests {
+		switch {
+		case r == nil || !r.verified:
+		case ins[i].Quiet != "":
+			out[i].Reason = "a reply to a digest that reached the desk late (see mail.quiet): its commands were not applied"
+		default:
+			more, why, err := d.answerDigest(ctx, tx, &ins[i], r, now)
+			if err != nil {
+				return nil, fmt.Errorf("ticketing: a reply to a digest: %w", err)
+			}
+			ns = append(ns, more...)
+			out[i].Reason = why
+		}
+	}
 	changed, err := d.beforeReplies(ctx, tx, ins, out, moves, replied)
 	if err != nil {
 		return nil, err

@@ -67,6 +67,12 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 
 // serve syncs every mailbox and processes captured mail until ctx is done.
 func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
+	return serveAt(ctx, cfg, pool, log, everyMinute)
+}
+
+// serveAt is serve with the clock of the agents' digests: the times at
+// which they are due are checked.
+func serveAt(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, clock func(context.Context) <-chan time.Time) error {
 	dc, err := deskConfig(cfg)
 	if err != nil {
 		return err
@@ -95,6 +101,7 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return sender.Run(gctx) })
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
+	g.Go(func() error { return sendDigests(gctx, desk, pool, clock(gctx), log) })
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
 		m.Handoff = pc.Handoff
@@ -165,6 +172,7 @@ func deskConfig(cfg *config.Config) (ticketing.Config, error) {
 	if dc.Policy, err = policyConfig(cfg); err != nil {
 		return dc, err
 	}
+	dc.Digest = digestConfig(cfg, dc.Policy)
 	first, secrets, err := deskSecrets(cfg)
 	if err != nil || secrets == nil {
 		return dc, err

@@ -32,6 +32,10 @@ type Command struct {
 	Line int
 	// Raw is the line as written, without surrounding blanks.
 	Raw string
+	// Ticket is, in a reply to a digest (ParseDigest), the ticket the
+	// command names; 0 from Parse, whose commands are about the ticket
+	// replied to.
+	Ticket int64
 }
 
 // Error is a syntax error in a command line.
@@ -143,6 +147,11 @@ func lookup(word string) (spec, bool) {
 // everything after it the internal Note. Parse never fails: problems are
 // in Errors.
 func Parse(text string) Parsed {
+	return parse(text, false)
+}
+
+// parse is Parse, or with digest ParseDigest.
+func parse(text string, digest bool) Parsed {
 	text = normalize(text)
 	var p Parsed
 	lines := lineOffsets(text)
@@ -161,6 +170,15 @@ func Parse(text string) Parsed {
 			break
 		}
 		n := i + 1
+		if digest {
+			c, err := digestLine(word, after, trimmed, n)
+			if err != nil {
+				p.Errors = append(p.Errors, *err)
+			} else {
+				p.Commands = append(p.Commands, c)
+			}
+			continue
+		}
 		if word == "note" {
 			p.Commands = append(p.Commands, Command{Name: "note", Line: n, Raw: trimmed})
 			p.Note = strings.TrimSpace(text[suffixStart(text, lines[i], after):])
@@ -176,7 +194,7 @@ func Parse(text string) Parsed {
 	}
 	// A #note line further down starts the note.
 	end := len(text)
-	for ; i < len(lines); i++ {
+	for ; i < len(lines) && !digest; i++ {
 		trimmed := trimBlank(text[lines[i].start:lines[i].end])
 		if word, after, ok := commandWord(trimmed); ok && word == "note" {
 			p.Commands = append(p.Commands, Command{Name: "note", Line: i + 1, Raw: trimmed})

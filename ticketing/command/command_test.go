@@ -368,8 +368,19 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	f.Add("#take 123\n#status #7 pending\n#assign 9 team: hr\n\n> digest")
 	f.Fuzz(func(t *testing.T, text string) {
 		checkParsed(t, text, Parse(text))
+		d := ParseDigest(text)
+		checkParsed(t, text, d)
+		for _, c := range d.Commands {
+			if c.Ticket <= 0 || c.Name == "note" || c.Name == "fwd" {
+				t.Errorf("ParseDigest(%q) command %+v: want a ticket number, and no #note or #fwd", text, c)
+			}
+		}
+		if d.Note != "" {
+			t.Errorf("ParseDigest(%q).Note = %q, want none", text, d.Note)
+		}
 	})
 }
 

@@ -208,6 +208,14 @@ func (c *Calendar) IsOpen(t time.Time) bool {
 	return ok && s.Equal(t)
 }
 
+// IsWorkingDay reports whether the date of t, in the calendar's time
+// zone, has working hours: a weekday with hours that is neither a holiday
+// nor closed, or an open date.
+func (c *Calendar) IsWorkingDay(t time.Time) bool {
+	lt := t.In(c.loc)
+	return len(c.spansOn(civilOf(lt), lt.Weekday())) > 0
+}
+
 // NextOpen returns t if it falls in working hours, else the start of the
 // next working span. It returns the zero Time when the calendar has no
 // working time in the ten years (3,653 days) after t.

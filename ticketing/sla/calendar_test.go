@@ -616,3 +616,33 @@ func BenchmarkAdd(b *testing.B) {
 		}
 	}
 }
+
+// TestIsWorkingDay: a weekday with hours is one, a weekend, a holiday of
+// the calendar's sets and a closed date are not, an open date is; the date
+// is the calendar's, not the instant's zone.
+func TestIsWorkingDay(t *testing.T) {
+	c := mustNew(t, Spec{Name: "office", TimeZone: "Europe/Stockholm", Hours: weekdays(t, "08:00-17:00"),
+		Holidays: []string{"se"}, Closed: []string{"2026-12-08"}, Open: []string{"2026-12-12"}})
+	for _, tc := range []struct {
+		at   string
+		want bool
+	}{
+		{"2026-12-07 06:00", true},  // Monday, before opening
+		{"2026-12-07 23:59", true},  // after closing
+		{"2026-12-08 09:00", false}, // closed date
+		{"2026-12-12 09:00", true},  // a Saturday worked
+		{"2026-12-13 09:00", false}, // Sunday
+		{"2026-12-25 09:00", false}, // Christmas Day, a Friday
+	} {
+		if got := c.IsWorkingDay(when(t, c, tc.at)); got != tc.want {
+			t.Errorf("IsWorkingDay(%s) = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	// 23:30 UTC on Sunday the 6th is already Monday in Stockholm.
+	if !c.IsWorkingDay(time.Date(2026, 12, 6, 23, 30, 0, 0, time.UTC)) {
+		t.Errorf("IsWorkingDay(Sunday 23:30 UTC) = false, want true: it is Monday in the calendar's zone")
+	}
+	if !Always().IsWorkingDay(time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Always().IsWorkingDay(Christmas) = false, want true")
+	}
+}

@@ -1,0 +1,373 @@
+package ticketing_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/sla"
+)
+
+// office is a Stockholm calendar, weekdays 08:00-17:00, Swedish holidays.
+func officeCalendar(t *testing.T) *sla.Calendar {
+	t.Helper()
+	h := map[time.Weekday][]sla.Span{}
+	for wd := time.Monday; wd <= time.Friday; wd++ {
+		sp, err := sla.ParseSpan("08:00-17:00")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h[wd] = []sla.Span{sp}
+	}
+	c, err := sla.New(sla.Spec{Name: "office", TimeZone: "Europe/Stockholm", Hours: h, Holidays: []string{"se"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// digestDesk is agentDesk with digests at 08:00 for Ada, and for Bo as
+// the support team's lead.
+func digestDesk(t *testing.T) *ticketing.Desk {
+	t.Helper()
+	cal := officeCalendar(t)
+	return agentDeskWith(t, func(c *ticketing.Config) {
+		c.Digest = ticketing.DigestConfig{At: 8 * time.Hour, DueWithin: 4 * time.Hour, Agents: []ticketing.DigestAgent{
+			{Address: "ada@desk.example", Calendar: cal}, {Address: "bo@desk.example", Lead: true, Calendar: cal}}}
+	})
+}
+
+// digestMail is one digest queued.
+type digestMail struct {
+	Recipient, MessageID, ReplyTo, Subject, Text, Status, Reason string
+}
+
+func digests(t *testing.T, pool *pgxpool.Pool) []digestMail {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT recipient, message_id, reply_to, subject, text_body, status, reason
+		FROM outbox WHERE event = 'digest' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []digestMail
+	for rows.Next() {
+		var m digestMail
+		if err := rows.Scan(&m.Recipient, &m.MessageID, &m.ReplyTo, &m.Subject, &m.Text, &m.Status, &m.Reason); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	return out
+}
+
+func stockholm(t *testing.T, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestDigestOncePerWorkingDay: a digest goes at its local time on a
+// working day, once however often and by however many processes the
+// sweep runs, and not before its time, on a weekend or on a holiday.
+func TestDigestOncePerWorkingDay(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	run := func(at string) int {
+		t.Helper()
+		n, err := desk.Digests(ctx, pool, stockholm(t, at))
+		if err != nil {
+			t.Fatalf("Digests(%s): %v", at, err)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		at   string
+		want int
+	}{
+		{"2026-12-07 07:59", 0}, // Monday, before its time
+		{"2026-12-07 08:00", 2}, // Ada's and Bo's
+		{"2026-12-07 08:01", 0}, // sent today
+		{"2026-12-07 16:00", 0},
+		{"2026-12-12 09:00", 0}, // Saturday
+		{"2026-12-25 09:00", 0}, // Christmas Day, a Friday
+		{"2026-12-28 10:30", 2}, // Monday, late: deskgate was down at 08:00
+	} {
+		if got := run(tc.at); got != tc.want {
+			t.Errorf("Digests(%s) = %d, want %d", tc.at, got, tc.want)
+		}
+	}
+	// Two processes at once, each with its own Desk: one digest each.
+	other := digestDesk(t)
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i, d := range []*ticketing.Desk{desk, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := d.Digests(ctx, pool, stockholm(t, "2026-12-29 08:00"))
+			if err != nil {
+				t.Errorf("Digests: %v", err)
+			}
+			counts[i] = n
+		}()
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != 2 {
+		t.Errorf("two processes sent %v digests on Tuesday, want 2 in all", counts)
+	}
+	ms := digests(t, pool)
+	if len(ms) != 6 {
+		t.Fatalf("%d digests queued, want 6", len(ms))
+	}
+	if n, err := ticketing.DigestsSent(ctx, pool); n != 6 || err != nil {
+		t.Errorf("DigestsSent = %d, %v; want 6", n, err)
+	}
+	var days int
+	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT day) FROM digests WHERE agent = 'ada@desk.example'`).Scan(&days); err != nil || days != 3 {
+		t.Errorf("Ada's digest days = %d (%v), want 3", days, err)
+	}
+	if m := ms[0]; m.Status != "queued" || !strings.Contains(m.Subject, "Monday 7 December 2026, 08:00") ||
+		!strings.Contains(m.ReplyTo, "+") || !strings.HasSuffix(m.MessageID, "@desk.example") {
+		t.Errorf("first digest = %+v, want queued, dated, with a reply token", m)
+	}
+}
+
+// TestDigestLists: an agent's digest lists their tickets by status, their
+// teams' unassigned ones and the SLA targets due soon or missed, each by
+// its tag; another team's tickets are left out. A lead's lists the team's
+// tickets with their assignees.
+func TestDigestLists(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	var ids []int64
+	for i, subject := range []string{"Ada's printer", "Nobody's VPN", "Bo's laptop", "Payroll question"} {
+		ids = append(ids, receiveWith(t, pool, desk, human(capture(t, pool, "support", i+1), "m"+itoa(int64(i))+"@x", subject))[0].TicketID)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET assignee = 'ada@desk.example', status = 'open' WHERE id = $1;`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET assignee = 'bo@desk.example', status = 'pending' WHERE id = $1`, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET team = 'hr' WHERE id = $1`, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	now := stockholm(t, "2026-12-07 09:00")
+	// Ada's ticket's response falls due in an hour; Nobody's was due an
+	// hour ago; Bo's is a day away.
+	for id, due := range map[int64]time.Time{ids[0]: now.Add(time.Hour), ids[1]: now.Add(-time.Hour), ids[2]: now.Add(24 * time.Hour)} {
+		if _, err := pool.Exec(ctx, `UPDATE sla_clocks SET deadline = $2 WHERE ticket_id = $1 AND kind = 'response'`, id, due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := desk.Digests(ctx, pool, now); err != nil || n != 2 {
+		t.Fatalf("Digests = %d, %v; want 2", n, err)
+	}
+	ms := digests(t, pool)
+	byAgent := map[string]string{}
+	for _, m := range ms {
+		byAgent[m.Recipient] = m.Text
+	}
+	ada := byAgent["ada@desk.example"]
+	for _, want := range []string{"Assigned to you:\n\nOpen\n  [#1] Ada's printer", "Unassigned in your teams:\n  [#2] Nobody's VPN",
+		"Breached:\n  [#2] first response due Monday 7 December 2026, 08:00", "Due within 4 business hours:\n  [#1] first response due Monday 7 December 2026, 10:00"} {
+		if !strings.Contains(ada, want) {
+			t.Errorf("Ada's digest lacks %q:\n%s", want, ada)
+		}
+	}
+	for _, not := range []string{"[#3]", "[#4]", "Payroll"} {
+		if strings.Contains(ada, not) {
+			t.Errorf("Ada's digest shows %q, another's or another team's ticket:\n%s", not, ada)
+		}
+	}
+	bo := byAgent["bo@desk.example"]
+	for _, want := range []string{"The tickets of your teams (support)", "  [#1] Ada's printer · Medium · Ada", "Waiting for the requester\n  [#3] Bo's laptop"} {
+		if !strings.Contains(bo, want) {
+			t.Errorf("Bo's (a lead's) digest lacks %q:\n%s", want, bo)
+		}
+	}
+	if strings.Contains(bo, "[#4]") {
+		t.Errorf("Bo's digest shows the hr team's ticket:\n%s", bo)
+	}
+}
+
+// TestDigestReplyCommands: in a reply to a digest each command names its
+// ticket and applies as in a reply about it (the status mail goes to the
+// requester); a ticket the agent may not change applies nothing and
+// answers with the digest and the problem; another agent using the
+// digest's token commands nothing. No reply opens or joins a ticket.
+func TestDigestReplyCommands(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	mine := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "m1@x", "VPN down"))[0].TicketID
+	hr := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "m2@x", "Payroll"))[0].TicketID
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET team = 'hr' WHERE id = $1`, hr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	var msgID, replyTo string
+	for _, m := range digests(t, pool) {
+		if m.Recipient == "ada@desk.example" {
+			msgID, replyTo = m.MessageID, m.ReplyTo
+		}
+	}
+	uid := 2
+	reply := func(from, text string) ticketing.Outcome {
+		t.Helper()
+		uid++
+		in := human(capture(t, pool, "support", uid), "r"+itoa(int64(uid))+"@desk.example", "Re: Your tickets")
+		in.From = ticketing.Address{Address: from}
+		in.To = []ticketing.Address{{Address: replyTo}}
+		in.InReplyTo = []string{msgID}
+		in.Text, in.NewText = text, text
+		return receiveWith(t, pool, desk, in)[0]
+	}
+	state := func(id int64) (status, assignee string) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT status, assignee FROM tickets WHERE id = $1`, id).Scan(&status, &assignee); err != nil {
+			t.Fatal(err)
+		}
+		return status, assignee
+	}
+	before := len(digests(t, pool))
+	o := reply("ada@desk.example", "#take "+itoa(mine)+"\n#status "+itoa(mine)+" pending\n\nThanks\n> quoted digest")
+	if s, a := state(mine); s != "pending" || a != "ada@desk.example" || o.Status != ticketing.StatusIgnored || o.TicketID != 0 ||
+		!strings.Contains(o.Reason, "commands applied to [#1]") {
+		t.Errorf("after #take and #status in a reply to the digest: ticket %s, %s; outcome %+v; want pending, Ada's, the reply on no ticket", s, a, o)
+	}
+	var pendingMails, events int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM outbox WHERE event = 'status-pending' AND ticket_id = $1 AND recipient = 'asa@example.se'),
+		(SELECT count(*) FROM events WHERE ticket_id = $1 AND kind = 'agent.digest_reply')`, mine).Scan(&pendingMails, &events); err != nil ||
+		pendingMails != 1 || events != 1 {
+		t.Errorf("status-pending mails to the requester %d, agent.digest_reply events %d (%v); want 1, 1", pendingMails, events, err)
+	}
+	// Another team's ticket: nothing applies, Ada gets her digest with the problem.
+	o = reply("ada@desk.example", "#status "+itoa(mine)+" open\n#take "+itoa(hr))
+	if s, a := state(hr); a != "" || s != "new" || !strings.Contains(o.Reason, "commands not applied") {
+		t.Errorf("after #take of another team's ticket: %s, %q, outcome %+v; want it untouched and the commands refused", s, a, o)
+	}
+	if s, _ := state(mine); s != "pending" {
+		t.Errorf("a refused reply's other command applied: ticket #%d is %s, want still pending", mine, s)
+	}
+	ms := digests(t, pool)
+	if len(ms) != before+1 || ms[len(ms)-1].Recipient != "ada@desk.example" || !strings.Contains(ms[len(ms)-1].Subject, "Commands not applied") ||
+		!strings.Contains(ms[len(ms)-1].Text, "#take "+itoa(hr)) {
+		t.Errorf("answer to the refused reply: %d new digests, last %+v; want one to Ada naming the bad line", len(ms)-before, ms[len(ms)-1])
+	}
+	// Bo replies with Ada's digest token: not his, nothing applies.
+	o = reply("bo@desk.example", "#take "+itoa(mine))
+	if _, a := state(mine); a != "ada@desk.example" || !strings.Contains(o.Reason, "not verified") {
+		t.Errorf("Bo's #take with Ada's digest token: assignee %q, outcome %+v; want Ada's still, not verified", a, o)
+	}
+	var tickets int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tickets`).Scan(&tickets); err != nil || tickets != 2 {
+		t.Errorf("%d tickets (%v), want 2: a reply to a digest opens none", tickets, err)
+	}
+}
+
+// TestDigestSuppressedAddress: an agent's address whose mail bounced gets
+// its digest recorded as suppressed, with the reason, and once.
+func TestDigestSuppressedAddress(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO contacts (address, suppressed_until, suppressed_reason)
+		VALUES ('bo@desk.example', now() + interval '1 day', '550 5.1.1 no such user')`); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:30")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms := digests(t, pool)
+	if len(ms) != 2 {
+		t.Fatalf("%d digests, want Ada's and Bo's", len(ms))
+	}
+	for _, m := range ms {
+		if suppressed := m.Status == "suppressed" && strings.Contains(m.Reason, "no such user"); suppressed != (m.Recipient == "bo@desk.example") {
+			t.Errorf("digest to %s: %s, %q; want only Bo's suppressed, with the bounce", m.Recipient, m.Status, m.Reason)
+		}
+	}
+}
+
+// TestDigestInAgentsLanguage: the digest is in the language set for the
+// agent's address, its dates in their calendar's words.
+func TestDigestInAgentsLanguage(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	if err := ticketing.SetContactLanguage(ctx, pool, "ada@desk.example", "sv"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range digests(t, pool) {
+		sv := strings.HasPrefix(m.Subject, "Dina ärenden, måndag 7 december 2026 kl. 08.00") && strings.Contains(m.Text, "Otilldelade i dina team")
+		if sv != (m.Recipient == "ada@desk.example") {
+			t.Errorf("digest to %s: subject %q; want Swedish for Ada only", m.Recipient, m.Subject)
+		}
+	}
+}
+
+// TestDigestReplyNeedsDMARC: where DMARC is required, a reply to a digest
+// without a trusted pass commands nothing, and its record says why.
+func TestDigestReplyNeedsDMARC(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	cal := officeCalendar(t)
+	desk := agentDeskWith(t, func(c *ticketing.Config) {
+		c.Verify = ticketing.VerifyConfig{RequireDMARC: true, Trusted: []string{"mx.desk.example"}}
+		c.Digest = ticketing.DigestConfig{At: 8 * time.Hour, DueWithin: time.Hour, Agents: []ticketing.DigestAgent{{Address: "ada@desk.example", Calendar: cal}}}
+	})
+	ctx := context.Background()
+	id := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "m1@x", "VPN down"))[0].TicketID
+	if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	d := digests(t, pool)[0]
+	in := human(capture(t, pool, "support", 2), "r2@desk.example", "Re: Your tickets")
+	in.From, in.To, in.InReplyTo = ticketing.Address{Address: "ada@desk.example"}, []ticketing.Address{{Address: d.ReplyTo}}, []string{d.MessageID}
+	in.Text, in.NewText = "#take "+itoa(id), "#take "+itoa(id)
+	o := receiveWith(t, pool, desk, in)[0]
+	var assignee string
+	if err := pool.QueryRow(ctx, `SELECT assignee FROM tickets WHERE id = $1`, id).Scan(&assignee); err != nil {
+		t.Fatal(err)
+	}
+	if assignee != "" || o.Status != ticketing.StatusIgnored || !strings.Contains(o.Reason, "not verified") || !strings.Contains(o.Reason, "Authentication-Results") {
+		t.Errorf("#take without DMARC: assignee %q, outcome %+v; want nothing applied and the reason", assignee, o)
+	}
+	in.CaptureID, in.MessageID = capture(t, pool, "support", 3), "r3@desk.example"
+	in.AuthResults = []ticketing.AuthResult{{ServID: "mx.desk.example", DMARC: "pass", DMARCFrom: "desk.example"}}
+	o = receiveWith(t, pool, desk, in)[0]
+	if err := pool.QueryRow(ctx, `SELECT assignee FROM tickets WHERE id = $1`, id).Scan(&assignee); err != nil || assignee != "ada@desk.example" {
+		t.Errorf("#take with a trusted DMARC pass: assignee %q (%v), outcome %+v; want Ada's", assignee, err, o)
+	}
+}
