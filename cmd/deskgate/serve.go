@@ -92,6 +92,7 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return sender.Run(gctx) })
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
+	g.Go(func() error { return retain(gctx, pool, cfg.Retention.ClosedTicketsAfter, log) })
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
 		if src, ok := sources[mb.Name]; ok {
