@@ -76,6 +76,7 @@ Usage:
   deskgate templates check [-config FILE]       render every notification template in every language
   deskgate templates preview EVENT [-lang L] [-config FILE]   print one notification as it would be sent
   deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)
+  deskgate contact erase ADDRESS                remove or pseudonymise one person's data (data-protection requests)
   deskgate rules test -message FILE [-mailbox NAME] [-json] [-config FILE]   what the rules make of an .eml
                                          as a new ticket; writes nothing
   deskgate rules test -replay N [-json] [-config FILE]   the last N captured messages under today's rules,

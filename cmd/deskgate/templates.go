@@ -111,14 +111,20 @@ mailboxes:
 
 // contactCmd sets what deskgate knows about an address.
 func contactCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	want := "contact: want language ADDRESS LANG (LANG one of " + strings.Join(templates.Languages(), ", ") + `, or "" to clear)`
-	if len(args) == 0 || args[0] != "language" {
+	want := "contact: want language ADDRESS LANG (LANG one of " + strings.Join(templates.Languages(), ", ") + `, or "" to clear), or erase ADDRESS`
+	if len(args) == 0 || args[0] != "language" && args[0] != "erase" {
 		return usageError(want)
 	}
 	fs := flag.NewFlagSet("contact "+args[0], flag.ContinueOnError)
 	_, rest, err := positional(fs, args[1:], 0)
 	if err != nil {
 		return err
+	}
+	if args[0] == "erase" {
+		if len(rest) != 1 {
+			return usageError("contact erase: want one ADDRESS")
+		}
+		return eraseContact(ctx, rest[0], stdout)
 	}
 	if len(rest) != 2 {
 		return usageError(want)
