@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskgate/deskgate/config"
 )
 
 // TestSystemdUnitVerifies runs systemd-analyze verify on
@@ -52,8 +54,8 @@ func TestSystemdUnitVerifies(t *testing.T) {
 }
 
 // TestSystemdUnitCredentialsAreRead: every credential the unit loads is
-// named in the documented configuration, so the example set works as a
-// whole.
+// read by the configuration docs/operations.md shows beside it, which
+// loads with them in $CREDENTIALS_DIRECTORY.
 func TestSystemdUnitCredentialsAreRead(t *testing.T) {
 	unit, err := os.ReadFile("../../deploy/deskgate.service")
 	if err != nil {
@@ -67,10 +69,21 @@ func TestSystemdUnitCredentialsAreRead(t *testing.T) {
 	if len(creds) == 0 {
 		t.Fatal("deploy/deskgate.service loads no credential")
 	}
+	dir := t.TempDir()
 	for _, m := range creds {
 		if !bytes.Contains(ops, []byte("${file:"+string(m[1])+"}")) {
 			t.Errorf("deploy/deskgate.service loads credential %s, which docs/operations.md's configuration never reads as ${file:%s}", m[1], m[1])
 		}
+		if err := os.WriteFile(filepath.Join(dir, string(m[1])), []byte(strings.Repeat("5e", 32)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, section, _ := strings.Cut(string(ops), "## Running under systemd or Docker")
+	_, yaml, _ := strings.Cut(section, "```yaml\n")
+	yaml, _, _ = strings.Cut(yaml, "```")
+	env := func(k string) (string, bool) { return dir, k == "CREDENTIALS_DIRECTORY" }
+	if _, err := config.Parse([]byte(yaml), "docs/operations.md", env); err != nil {
+		t.Errorf("the configuration docs/operations.md shows for the unit, with its credentials: %v", err)
 	}
 }
 
