@@ -118,6 +118,13 @@ func fileRef(path string, env func(string) (string, bool)) (string, string) {
 // readSecret reads a secret from a file, without its final line ending. Its errors name the
 // file, never its content.
 func readSecret(path string) (string, error) {
+	info, err := os.Stat(path) // before opening: opening a FIFO would wait for a writer
+	if err != nil {
+		return "", err
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -43,7 +44,8 @@ func TestExpand(t *testing.T) {
 // (systemd's LoadCredential, Docker's secrets), without its final newline.
 func TestExpandFiles(t *testing.T) {
 	dir := t.TempDir()
-	for name, content := range map[string]string{"imap": "s3cret\n", "smtp": "two\r\n", "raw": "a\nb", "empty": ""} {
+	for name, content := range map[string]string{"imap": "s3cret\n", "smtp": "two\r\n", "raw": "a\nb", "empty": "",
+		"big": strings.Repeat("x", maxSecretFile+1)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -63,10 +65,13 @@ func TestExpandFiles(t *testing.T) {
 		{"${file:empty}", creds, "", nil},
 		{"${PASS}", creds, "s3cret", nil},
 		{"${file:imap}", plain, "", []string{"${file:imap}: a relative path needs $CREDENTIALS_DIRECTORY (set by systemd's LoadCredential); write an absolute path"}},
-		{"${file:nothere}", creds, "", []string{"${file:nothere}: open " + dir + "/nothere: no such file or directory"}},
+		{"${file:nothere}", creds, "", []string{"${file:nothere}: stat " + dir + "/nothere: no such file or directory"}},
 		{"${file:}", creds, "", []string{"${file:} names no file"}},
 		{"${BOTH}", creds, "", []string{"both BOTH and BOTH_FILE are set: unset one"}},
-		{"${GONE}", creds, "", []string{"GONE_FILE: open " + dir + "/gone: no such file or directory"}},
+		{"${GONE}", creds, "", []string{"GONE_FILE: stat " + dir + "/gone: no such file or directory"}},
+		{"${file:big}", creds, "", []string{"${file:big}: " + dir + "/big is larger than 64 KiB: not a secret"}},
+		{"${file:/dev/null}", plain, "", []string{"${file:/dev/null}: /dev/null is not a regular file"}},
+		{"${file:" + dir + "}", plain, "", []string{"${file:" + dir + "}: " + dir + " is not a regular file"}},
 	}
 	for _, tt := range tests {
 		got, errs := expand(tt.in, tt.env)
