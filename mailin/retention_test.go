@@ -65,6 +65,15 @@ func TestRetentionKeepsExactlyOnce(t *testing.T) {
 			t.Errorf("inbound uid %d: %d raw bytes, want them kept only for the open ticket", r.UID, len(r.Raw))
 		}
 	}
+	recs, err := ListInbound(ctx, e.pool, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs { // newest first: uid 4 is the open ticket's
+		if want := map[bool]string{true: "", false: "retention"}[r.UID == 4]; r.RawRemoved != want || (r.RawRemovedAt == nil) != (want == "") {
+			t.Errorf("inbound uid %d: raw_removed %q at %v, want %q", r.UID, r.RawRemoved, r.RawRemovedAt, want)
+		}
+	}
 	var emptied, kept, events int
 	if err := e.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE removed_at IS NOT NULL AND data = ''),
 		count(*) FILTER (WHERE removed_at IS NULL AND data <> '') FROM blobs`).Scan(&emptied, &kept); err != nil {

@@ -157,8 +157,9 @@ func sweep(ctx context.Context, tx pgx.Tx, address string, names []string, pseud
 		return 0, err
 	}
 	// Whole addresses and names only: bob@example.com is not the end of
-	// jimbob@example.com, nor Ann the start of Anne.
-	patterns := [][2]string{{`(?<![[:alnum:]._%+-])` + regexp.QuoteMeta(address) + `(?![[:alnum:]-])`, pseudonym}}
+	// jimbob@example.com nor the start of bob@example.com.au, nor Ann the
+	// start of Anne; a full stop after an address ends a sentence.
+	patterns := [][2]string{{`(?<![[:alnum:]._%+-])` + regexp.QuoteMeta(address) + `(?![[:alnum:]-]|\.[[:alnum:]])`, pseudonym}}
 	if len(names) > 0 {
 		quoted := make([]string, len(names))
 		for i, n := range names {

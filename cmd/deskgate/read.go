@@ -228,6 +228,10 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "inbound %d  %s  mailbox %s  uidvalidity %d  uid %d  %d bytes  sha256 %s\nreason: %s\n\n",
 				r.ID, r.Status, r.Mailbox, r.UIDValidity, r.UID, r.Size, r.SHA256, r.Reason)
+			if r.RawRemoved != "" {
+				fmt.Fprintf(stdout, "its raw bytes were removed by %s on %s\n", r.RawRemoved, r.RawRemovedAt.Local().Format("2006-01-02 15:04"))
+				return nil
+			}
 			_, err = stdout.Write(firstLines(body, 40))
 			return err
 		})
