@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/deskgate/deskgate/internal/demo"
 	"github.com/deskgate/deskgate/internal/imapmem"
 )
@@ -127,35 +129,13 @@ func TestDocsCommandsRun(t *testing.T) {
 	}
 	pool := useDatabase(t)
 	ctx := context.Background()
-	srv, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	smtpAddr := testSMTP(t)
-	for _, m := range demo.Messages() {
-		if _, err := srv.Append("INBOX", m.Raw); err != nil {
-			t.Fatal(err)
-		}
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(runCtx, demoConfig(srv.Addr(), smtpAddr, "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
-	}()
-	if err := waitProcessed(ctx, pool, len(demo.Messages()), served); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
+	imapAddr, smtpAddr := demoDesk(t, pool)
 	dir := t.TempDir()
-	if err := writeDemoConfig(dir, srv.Addr(), smtpAddr, "help@desk.example", "pw"); err != nil {
+	if err := writeDemoConfig(dir, imapAddr, smtpAddr, "help@desk.example", "pw"); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"deskgate.yaml", "vpn.eml", "some.eml"} {
-		content := []byte(demoYAML(srv.Addr(), smtpAddr, "help@desk.example", "pw"))
+		content := []byte(demoYAML(imapAddr, smtpAddr, "help@desk.example", "pw"))
 		if f != "deskgate.yaml" {
 			content = demo.Messages()[1].Raw
 		}
@@ -201,4 +181,41 @@ func TestDocsCommandsRun(t *testing.T) {
 	if ran < 3 {
 		t.Errorf("ran %d deskgate commands from the docs, want the handful there are", ran)
 	}
+}
+
+// demoDesk delivers the demo's mail and extra to an IMAP server, runs
+// serve against pool until all of it is processed, stops serve, and
+// returns the addresses of the IMAP and SMTP servers, which run until the
+// test ends.
+func demoDesk(t *testing.T, pool *pgxpool.Pool, extra ...[]byte) (imapAddr, smtpAddr string) {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	smtpAddr = testSMTP(t)
+	mail := extra
+	for _, m := range demo.Messages() {
+		mail = append(mail, m.Raw)
+	}
+	for _, raw := range mail {
+		if _, err := srv.Append("INBOX", raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(runCtx, demoConfig(srv.Addr(), smtpAddr, "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
+	}()
+	if err := waitProcessed(ctx, pool, len(mail), served); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	return srv.Addr(), smtpAddr
 }

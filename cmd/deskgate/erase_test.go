@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/hex"
 	"io"
-	"log/slog"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/deskgate/deskgate/internal/demo"
-	"github.com/deskgate/deskgate/internal/imapmem"
 	"github.com/deskgate/deskgate/internal/pgtemp"
 )
 
@@ -38,38 +35,11 @@ func dump(t *testing.T, url string) string {
 func TestContactErase(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
-	srv, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	want := 0
-	for _, m := range demo.Messages() {
-		if _, err := srv.Append("INBOX", m.Raw); err != nil {
-			t.Fatal(err)
-		}
-		want++
-	}
 	cc := "From: Per Berg <per.berg@exempel.example>\r\nTo: help@desk.example\r\n" +
 		"Cc: =?utf-8?Q?=C3=85sa_Lindstr=C3=B6m?= <asa.lindstrom@exempel.example>\r\nSubject: The shared drive\r\n" +
 		"Message-ID: <drive-1@exempel.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
 		"Åsa Lindström and I cannot open the shared drive since Monday.\r\n"
-	if _, err := srv.Append("INBOX", []byte(cc)); err != nil {
-		t.Fatal(err)
-	}
-	want++
-	runCtx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(runCtx, demoConfig(srv.Addr(), testSMTP(t), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
-	}()
-	if err := waitProcessed(ctx, pool, want, served); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
+	demoDesk(t, pool, []byte(cc))
 
 	const address, name = "asa.lindstrom@exempel.example", "Åsa Lindström"
 	traces := map[string]string{

@@ -12,6 +12,7 @@
 //	deskgate rules test -message FILE | -replay N   what the rules make of mail
 //	deskgate inbound list          every captured message and what became of it
 //	deskgate quarantine list|show N|retry N|retry -all
+//	deskgate contact language|erase ADDRESS   one person's language, or their data erased
 //	deskgate demo [-v]             run the whole pipeline on embedded sample mail
 //	deskgate version               the version, revision and build time
 package main
