@@ -68,7 +68,7 @@ WITH mine AS (
 ), queued AS (
     UPDATE outbox SET status = CASE WHEN status = 'queued' THEN 'suppressed' ELSE status END,
         reason = CASE WHEN status = 'queued' THEN 'the recipient''s data was erased' ELSE reason END,
-        text_body = '` + erasedText + `', html_body = '', lease_owner = NULL, lease_until = NULL
+        text_body = '` + erasedText + `', html_body = ''
     WHERE recipient = $1
     RETURNING 1
 ), contact AS (
