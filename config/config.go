@@ -4,10 +4,12 @@
 //
 // The file is strict. Unknown keys, duplicate keys, values of the wrong type and invalid values
 // are all errors, and Load reports every problem in one run, each with its line and column.
-// Secrets are not written in the file but referenced as ${VAR} and taken from the environment;
-// the database is not configured here at all but comes from DESKGATE_DATABASE_URL.
+// Secrets are not written in the file but referenced as ${VAR} and taken from the environment,
+// or from a file (${file:PATH}, or NAME_FILE for ${NAME}); the database is not configured here
+// at all but comes from DESKGATE_DATABASE_URL.
 //
-// notifications.templates_dir is the only value checked against the file system: it must be a
+// notifications.templates_dir is the only value checked against the file system (besides the
+// secret files references name): it must be a
 // directory when the file is loaded. Calendar time zones are checked with time.LoadLocation,
 // so against the machine's time zone database unless the program embeds time/tzdata.
 //
@@ -54,7 +56,8 @@ type Config struct {
 	// Verification says how an agent's reply is proven to be theirs.
 	Verification Verification `yaml:"verification"`
 	// Digest configures agents' daily digests (digest.go).
-	Digest Digest `yaml:"digest"`
+	Digest    Digest    `yaml:"digest"`
+	Retention Retention `yaml:"retention"` // what is removed of old tickets
 
 	warnings []string // set by Load
 }

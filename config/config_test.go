@@ -622,3 +622,26 @@ func TestCloseNotBeforeReopenWindowEnds(t *testing.T) {
 		t.Errorf("Parse(close before the reopen window ends) = %v, want a problem", err)
 	}
 }
+
+func TestRetention(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want time.Duration
+		err  string
+	}{
+		{"", 0, ""},
+		{"retention:\n  closed_tickets_after: 0\n", 0, ""},
+		{"retention:\n  closed_tickets_after: 2160h\n", 2160 * time.Hour, ""},
+		{"retention:\n  closed_tickets_after: 24m\n", 0, "retention.closed_tickets_after: must be at least 24h"},
+	} {
+		c, err := Parse([]byte(tc.yaml+minimal), "deskgate.yaml", testEnv)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("Parse(%q) = %v, want %q", tc.yaml, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("Parse(%q) = %v", tc.yaml, err)
+		case tc.err == "" && c.Retention.ClosedTicketsAfter != tc.want:
+			t.Errorf("Parse(%q).Retention.ClosedTicketsAfter = %v, want %v", tc.yaml, c.Retention.ClosedTicketsAfter, tc.want)
+		}
+	}
+}

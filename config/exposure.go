@@ -37,9 +37,10 @@ func secretKey(path string) bool {
 	return strings.Contains(key, "password") || strings.Contains(key, "secret") || strings.Contains(key, "token")
 }
 
-var varRef = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
+var varRef = regexp.MustCompile(`\$\{(?:[A-Za-z_][A-Za-z0-9_]*|file:[^}]+)\}`)
 
-// writtenOut reports whether a raw value holds more than ${VAR} references and white space.
+// writtenOut reports whether a raw value holds more than ${VAR} and ${file:…} references and
+// white space.
 func writtenOut(raw string) bool {
 	return strings.TrimSpace(varRef.ReplaceAllString(strings.ReplaceAll(raw, "$${", "{"), "")) != ""
 }

@@ -68,3 +68,36 @@ mailboxes:
 		}
 	}
 }
+
+// TestSecretsFromFiles: a file whose secrets are ${file:…} references or
+// come through NAME_FILE loads them, without a warning that it writes
+// them out.
+func TestSecretsFromFiles(t *testing.T) {
+	creds := t.TempDir()
+	for name, v := range map[string]string{"smtp-password": "smtp-pw\n", "imap-password": "imap-pw\n"} {
+		if err := os.WriteFile(filepath.Join(creds, name), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yaml := `desk: {name: Example Desk, address: help@example.com}
+smtp: {host: smtp.example.com, username: help@example.com, password: "${file:smtp-password}"}
+mailboxes:
+  - {name: support, host: imap.example.com, username: help@example.com, password: "${IMAP_PASSWORD}"}
+`
+	path := filepath.Join(t.TempDir(), "deskgate.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, env(map[string]string{"CREDENTIALS_DIRECTORY": creds, "IMAP_PASSWORD_FILE": filepath.Join(creds, "imap-password")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Password != "smtp-pw" || c.Mailboxes[0].Password != "imap-pw" {
+		t.Errorf("Load read passwords %q and %q, want smtp-pw and imap-pw", c.SMTP.Password, c.Mailboxes[0].Password)
+	}
+	for _, w := range c.Warnings() {
+		if strings.Contains(w, "writes out secrets") {
+			t.Errorf("Warnings() = %q, want none about secrets written out", w)
+		}
+	}
+}

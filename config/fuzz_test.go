@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("desk: &d {<<: *d, name: *d}\nmailboxes: [*d, {<<: [*d, *d]}]\n"))
 	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a]\nmailboxes: [*b, *b]\n"))
 	f.Add([]byte("mailboxes:\n  - port: ${PORT}\n    password: $${x}${"))
+	f.Add([]byte("mailboxes:\n  - password: ${file:x}${file:/nonexistent}${file:}${file:${A}}\n    username: ${PASS}\n" +
+		"retention: {closed_tickets_after: 24h}\n"))
 	f.Add([]byte(minimal + people + "notifications:\n  recipient_limits: [{window: 1h, max: 3}, {window: 60m}]\n" +
 		"  breaker: &b {window: 1s, max: 1}\n  events:\n    new_ticket: {enabled:, to: [team, requester, a@b.c]}\n" +
 		"    status_closed: {<<: *b, enabled: true}\n"))

@@ -38,6 +38,7 @@ func TestReferenceListsKeys(t *testing.T) {
 		{"smtp.oauth2", reflect.TypeFor[OAuth2](), false},
 		{"verification", reflect.TypeFor[Verification](), false},
 		{"digest", reflect.TypeFor[Digest](), true},
+		{"retention", reflect.TypeFor[Retention](), false},
 	} {
 		for f := range s.typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")

@@ -42,20 +42,24 @@ type Record struct {
 	HandlingReason string     `json:"handling_reason"`
 	CapturedAt     time.Time  `json:"captured_at"`
 	ProcessedAt    *time.Time `json:"processed_at"`
+	// RawRemoved says what removed its raw bytes ("retention" or
+	// "erasure"), and when; "" and nil while they are kept.
+	RawRemoved   string     `json:"raw_removed"`
+	RawRemovedAt *time.Time `json:"raw_removed_at"`
 }
 
 const recordColumns = `id, mailbox, uidvalidity, uid, message_id, subject, from_name, from_addr, class,
     status, reason, ticket_id,
     coalesce((SELECT m.text_body FROM messages m WHERE m.ticket_id = inbound.ticket_id AND m.inbound_id = inbound.id), text_body),
     size, encode(sha256, 'hex'), truncated, captured_at, processed_at,
-    evidence_kind, evidence_value, handling, handling_reason`
+    evidence_kind, evidence_value, handling, handling_reason, raw_removed_by, raw_removed_at`
 
 func scanRecord(row pgx.CollectableRow) (Record, error) {
 	var r Record
 	var ev ticketing.Evidence
 	err := row.Scan(&r.ID, &r.Mailbox, &r.UIDValidity, &r.UID, &r.MessageID, &r.Subject, &r.From.Name,
 		&r.From.Address, &r.Class, &r.Status, &r.Reason, &r.Ticket, &r.Text, &r.Size, &r.SHA256,
-		&r.Truncated, &r.CapturedAt, &r.ProcessedAt, &ev.Kind, &ev.Value, &r.Handling, &r.HandlingReason)
+		&r.Truncated, &r.CapturedAt, &r.ProcessedAt, &ev.Kind, &ev.Value, &r.Handling, &r.HandlingReason, &r.RawRemoved, &r.RawRemovedAt)
 	if ev.Kind != "" {
 		r.ThreadEvidence = &ev
 	}

@@ -30,6 +30,9 @@ func TestCommandLineMistakesAreUsageErrors(t *testing.T) {
 		{"quarantine", "retry"},
 		{"quarantine", "retry", "3", "-all"},
 		{"migrate", "extra"},
+		{"contact", "erase"},
+		{"contact", "erase", "a@example.com", "b@example.com"},
+		{"version", "extra"},
 	} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		var u usageError

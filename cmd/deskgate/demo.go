@@ -10,6 +10,8 @@ import (
 	"mime"
 	"net"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -218,6 +220,11 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		say("   SMTP %s  no authentication, no TLS: send to help@desk.example to open a ticket,", smtpSrv.Addr())
 		say("        or reply to a mail in %s to add to its ticket", demoOutgoing)
 		say("   database %s", url)
+		if err := writeDemoConfig(".", srv.Addr(), smtpSrv.Addr(), user, password); err != nil {
+			return err
+		}
+		say("   demo.yaml holds the demo desk's configuration, for commands such as")
+		say("        DESKGATE_DATABASE_URL='%s' deskgate rules test -replay 12 -config demo.yaml", url)
 		<-ctx.Done()
 		return stop()
 	}
@@ -251,6 +258,12 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	say("\nThe demo database, IMAP and SMTP servers are thrown away now (deskgate demo -keep keeps them).")
 	say("Point deskgate at your own mailbox with deskgate.yaml (see deskgate.example.yaml and docs/setup.md).")
 	return nil
+}
+
+// writeDemoConfig writes the demo desk's configuration to demo.yaml in
+// dir, for commands run against the database of deskgate demo -keep.
+func writeDemoConfig(dir, imapAddr, smtpAddr, user, password string) error {
+	return os.WriteFile(filepath.Join(dir, "demo.yaml"), []byte(demoYAML(imapAddr, smtpAddr, user, password)), 0o600)
 }
 
 // demoOutgoing is the IMAP folder the demo keeps deskgate's sent mail in.

@@ -12,7 +12,9 @@
 //	deskgate rules test -message FILE | -replay N   what the rules make of mail
 //	deskgate inbound list          every captured message and what became of it
 //	deskgate quarantine list|show N|retry N|retry -all
+//	deskgate contact language|erase ADDRESS   one person's language, or their data erased
 //	deskgate demo [-v]             run the whole pipeline on embedded sample mail
+//	deskgate version               the version, revision and build time
 package main
 
 import (
@@ -75,22 +77,27 @@ Usage:
   deskgate templates check [-config FILE]       render every notification template in every language
   deskgate templates preview EVENT [-lang L] [-config FILE]   print one notification as it would be sent
   deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)
-  deskgate rules test -message FILE [-json]     what the rules make of an .eml as a new ticket; writes nothing
-  deskgate rules test -replay N [-json]         the last N captured messages under today's rules, against what happened
+  deskgate contact erase ADDRESS                remove or pseudonymise one person's data (data-protection requests)
+  deskgate rules test -message FILE [-mailbox NAME] [-json] [-config FILE]   what the rules make of an .eml
+                                         as a new ticket; writes nothing
+  deskgate rules test -replay N [-json] [-config FILE]   the last N captured messages under today's rules,
+                                         against what happened
   deskgate inbound list [-status S] [-limit N] [-json]
   deskgate quarantine list [-limit N] [-json]
   deskgate quarantine show N [-raw]
   deskgate quarantine retry N | -all
   deskgate demo [-v] [-keep]             run the pipeline end to end on sample mail (-v: with the log;
                                          -keep: keep it running for a real mail client)
+  deskgate version                       the module version, VCS revision and time this binary was built from
 
 Lists show the newest 100 unless -limit says otherwise. The configuration file
 defaults to deskgate.yaml (or $DESKGATE_CONFIG); the database comes from
 $DESKGATE_DATABASE_URL.
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	stdout, stderr = newTerminal(stdout), newTerminal(stderr)
+	defer func() { err = printHelp(err, stdout) }() // CMD -h: its usage and flags
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError("no command given")
@@ -101,6 +108,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cmd, rest := args[0], args[1:]
+	if help, ok := groupHelp(cmd, rest); ok {
+		fmt.Fprint(stdout, help)
+		return nil
+	}
 	switch cmd {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
@@ -129,6 +140,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return rulesCmd(ctx, rest, stdout)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, log)
+	case "version":
+		return versionCmd(rest, stdout)
 	}
 	return usageError(fmt.Sprintf("unknown command %q", cmd))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,9 +24,9 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return usageError("ticket: want list, show N, status N STATUS, merge FROM INTO or accept N")
 	}
 	fs := flag.NewFlagSet("ticket "+args[0], flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
 	switch args[0] {
 	case "list":
+		asJSON := fs.Bool("json", false, "print JSON")
 		status := fs.String("status", "", "only tickets with this status: "+strings.Join(ticketing.TicketStatuses(), ", "))
 		limit := fs.Int("limit", 100, "at most this many tickets, newest first")
 		if _, err := parseArgs(fs, args[1:], noNumber); err != nil {
@@ -45,6 +46,7 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			return printTickets(stdout, ts)
 		})
 	case "show":
+		asJSON := fs.Bool("json", false, "print JSON")
 		n, err := parseArgs(fs, args[1:], needNumber)
 		if err != nil {
 			return err
@@ -129,7 +131,9 @@ func positional(fs *flag.FlagSet, args []string, n int) ([]int64, []string, erro
 	fs.SetOutput(io.Discard)
 	var rest []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, nil, helpRequested{fs}
+		} else if err != nil {
 			return nil, nil, usageError(fs.Name() + ": " + err.Error())
 		}
 		if fs.NArg() == 0 {
@@ -224,6 +228,10 @@ func quarantineCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "inbound %d  %s  mailbox %s  uidvalidity %d  uid %d  %d bytes  sha256 %s\nreason: %s\n\n",
 				r.ID, r.Status, r.Mailbox, r.UIDValidity, r.UID, r.Size, r.SHA256, r.Reason)
+			if r.RawRemoved != "" {
+				fmt.Fprintf(stdout, "its raw bytes were removed by %s on %s\n", r.RawRemoved, r.RawRemovedAt.Local().Format("2006-01-02 15:04"))
+				return nil
+			}
 			_, err = stdout.Write(firstLines(body, 40))
 			return err
 		})

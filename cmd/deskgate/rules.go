@@ -86,7 +86,7 @@ type replayed struct {
 
 func replayRules(ctx context.Context, pool *pgxpool.Pool, desk *ticketing.Desk, pc mailin.ProcessorConfig, cfg *config.Config, n int, asJSON bool, stdout io.Writer) error {
 	rows, err := pool.Query(ctx, `
-		SELECT i.id, i.mailbox, i.raw, i.status, i.subject, i.ticket_id, i.captured_at,
+		SELECT i.id, i.mailbox, i.raw, i.raw_removed_by, i.status, i.subject, i.ticket_id, i.captured_at,
 		    coalesce(e.detail->>'category', ''), coalesce(e.detail->>'impact', ''), coalesce(e.detail->>'urgency', ''),
 		    coalesce(e.detail->>'priority', ''), coalesce(e.detail->>'team', ''), coalesce(e.detail->>'sla_policy', '')
 		FROM (SELECT * FROM inbound ORDER BY id DESC LIMIT $1) i
@@ -100,14 +100,19 @@ func replayRules(ctx context.Context, pool *pgxpool.Pool, desk *ticketing.Desk, 
 	var out []replayed
 	for rows.Next() {
 		var r replayed
-		var mailbox string
+		var mailbox, removed string
 		var raw []byte
 		var at time.Time
 		var was [6]string
-		if err := rows.Scan(&r.Inbound, &mailbox, &raw, &r.Status, &r.Subject, &r.Ticket, &at,
+		if err := rows.Scan(&r.Inbound, &mailbox, &raw, &removed, &r.Status, &r.Subject, &r.Ticket, &at,
 			&was[0], &was[1], &was[2], &was[3], &was[4], &was[5]); err != nil {
 			rows.Close()
 			return err
+		}
+		if removed != "" {
+			r.Error = "its raw bytes were removed by " + removed
+			out = append(out, r)
+			continue
 		}
 		in, perr := mailin.ParseMessage(raw, mailbox, pc)
 		if perr != nil {

@@ -104,6 +104,7 @@ func serveAt(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *s
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	g.Go(func() error { return sendDigests(gctx, desk, pool, clock(gctx), log) })
+	g.Go(func() error { return retain(gctx, pool, cfg.Retention.ClosedTicketsAfter, log) })
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
 		m.Handoff = pc.Handoff

@@ -27,7 +27,10 @@ func templatesCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("templates "+args[0], flag.ContinueOnError)
 	path := configFlag(fs)
-	lang := fs.String("lang", "", "language of the preview: "+strings.Join(templates.Languages(), ", ")+"; default the desk's")
+	lang := new(string)
+	if args[0] == "preview" {
+		lang = fs.String("lang", "", "language of the preview: "+strings.Join(templates.Languages(), ", ")+"; default the desk's")
+	}
 	_, rest, err := positional(fs, args[1:], 0)
 	if err != nil {
 		return err
@@ -108,18 +111,33 @@ mailboxes:
 
 // contactCmd sets what deskgate knows about an address.
 func contactCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) != 3 || args[0] != "language" {
-		return usageError("contact: want language ADDRESS LANG (LANG one of " + strings.Join(templates.Languages(), ", ") + `, or "" to clear)`)
+	want := "contact: want language ADDRESS LANG (LANG one of " + strings.Join(templates.Languages(), ", ") + `, or "" to clear), or erase ADDRESS`
+	if len(args) == 0 || args[0] != "language" && args[0] != "erase" {
+		return usageError(want)
+	}
+	fs := flag.NewFlagSet("contact "+args[0], flag.ContinueOnError)
+	_, rest, err := positional(fs, args[1:], 0)
+	if err != nil {
+		return err
+	}
+	if args[0] == "erase" {
+		if len(rest) != 1 {
+			return usageError("contact erase: want one ADDRESS")
+		}
+		return eraseContact(ctx, rest[0], stdout)
+	}
+	if len(rest) != 2 {
+		return usageError(want)
 	}
 	return withDB(ctx, func(pool *pgxpool.Pool) error {
-		if err := ticketing.SetContactLanguage(ctx, pool, args[1], args[2]); err != nil {
+		if err := ticketing.SetContactLanguage(ctx, pool, rest[0], rest[1]); err != nil {
 			return err
 		}
-		if args[2] == "" {
-			fmt.Fprintf(stdout, "%s: language cleared; their mail decides it again\n", args[1])
+		if rest[1] == "" {
+			fmt.Fprintf(stdout, "%s: language cleared; their mail decides it again\n", rest[0])
 			return nil
 		}
-		fmt.Fprintf(stdout, "%s: all mail to this address is now written in %s\n", args[1], args[2])
+		fmt.Fprintf(stdout, "%s: all mail to this address is now written in %s\n", rest[0], rest[1])
 		return nil
 	})
 }

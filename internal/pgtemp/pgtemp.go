@@ -215,6 +215,20 @@ func (c *Cluster) Stop() {
 // Stop has returned.
 func (c *Cluster) CPUTime() time.Duration { return c.usage }
 
+// Tool returns the path of a PostgreSQL program (pg_dump, psql) of the
+// installation Start uses.
+func Tool(name string) (string, error) {
+	dir, err := findBinDir()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("pgtemp: %w", err)
+	}
+	return path, nil
+}
+
 // findBinDir locates initdb and postgres: on PATH, else the highest version
 // under the distributions' usual directories.
 func findBinDir() (string, error) {

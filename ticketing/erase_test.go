@@ -1,0 +1,59 @@
+package ticketing_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
+)
+
+// TestEraseMatchesWholeAddressesAndNames: erasing bob@example.com and his
+// name Ann Bo leaves jimbob@example.com, bob@example.com.au and Anne Bolt
+// as they were.
+func TestEraseMatchesWholeAddressesAndNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	const text = "Ann Bo (bob@example.com) asked; jimbob@example.com, bob@example.com.au and Anne Bolt did not. BOB@Example.com again."
+	var a, b int64
+	for _, q := range []struct {
+		id         *int64
+		name, addr string
+	}{{&a, "Ann Bo", "bob@example.com"}, {&b, "Anne Bolt", "jimbob@example.com"}} {
+		if err := pool.QueryRow(ctx, `INSERT INTO tickets (subject, requester_name, requester_addr, received_at)
+			VALUES ('Printer', $1, $2, now()) RETURNING id`, q.name, q.addr).Scan(q.id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO participants (ticket_id, address, name, role) VALUES ($1, $2, $3, 'requester')`,
+			*q.id, q.addr, q.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO messages (ticket_id, direction, from_name, from_addr, text_body)
+		VALUES ($1, 'in', 'Anne Bolt', 'jimbob@example.com', $2)`, b, text); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ticketing.EraseContact(ctx, pool, "Bob@Example.com", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, requester, other string
+	if err := pool.QueryRow(ctx, `SELECT text_body FROM messages WHERE ticket_id = $1`, b).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	want := "[erased] (" + e.Pseudonym + ") asked; jimbob@example.com, bob@example.com.au and Anne Bolt did not. " + e.Pseudonym + " again."
+	if got != want {
+		t.Errorf("text after erasure = %q, want %q", got, want)
+	}
+	if err := pool.QueryRow(ctx, `SELECT requester_addr FROM tickets WHERE id = $1`, a).Scan(&requester); err != nil || requester != e.Pseudonym {
+		t.Errorf("erased requester = %q, %v, want %s", requester, err, e.Pseudonym)
+	}
+	if err := pool.QueryRow(ctx, `SELECT requester_name || ' ' || requester_addr FROM tickets WHERE id = $1`, b).Scan(&other); err != nil ||
+		other != "Anne Bolt jimbob@example.com" {
+		t.Errorf("the other ticket's requester = %q, %v, want Anne Bolt jimbob@example.com", other, err)
+	}
+	if e.Tickets != 1 {
+		t.Errorf("EraseContact = %+v, want 1 ticket", e)
+	}
+}
