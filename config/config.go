@@ -53,6 +53,8 @@ type Config struct {
 	Rules      []Rule     `yaml:"rules"`      // routing and prioritising, in order
 	// Verification says how an agent's reply is proven to be theirs.
 	Verification Verification `yaml:"verification"`
+	HTTP         HTTP         `yaml:"http"` // serve's health, readiness and metrics endpoints
+	Log          Log          `yaml:"log"`  // serve's log format and level
 
 	warnings []string // set by Load
 }

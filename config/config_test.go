@@ -67,6 +67,8 @@ func TestParseMinimal(t *testing.T) {
 		Priorities:    defaultPriorities(),
 		Calendars:     []Calendar{defaultOffice()},
 		SLA:           defaultSLA(),
+		HTTP:          HTTP{Listen: DefaultListen},
+		Log:           Log{Format: "text", Level: "info"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(minimal) =\n%+v, want\n%+v", got, want)
@@ -261,6 +263,8 @@ agents:
 		Priorities: defaultPriorities(),
 		Calendars:  []Calendar{defaultOffice()},
 		SLA:        defaultSLA(),
+		HTTP:       HTTP{Listen: DefaultListen},
+		Log:        Log{Format: "text", Level: "info"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(full) =\n%+v, want\n%+v", got, want)

@@ -37,6 +37,8 @@ func TestReferenceListsKeys(t *testing.T) {
 		{"smtp", reflect.TypeFor[SMTP](), false},
 		{"smtp.oauth2", reflect.TypeFor[OAuth2](), false},
 		{"verification", reflect.TypeFor[Verification](), false},
+		{"http", reflect.TypeFor[HTTP](), false},
+		{"log", reflect.TypeFor[Log](), false},
 	} {
 		for f := range s.typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")

@@ -184,6 +184,7 @@ func validate(d *decoder, c *Config) {
 	v := validator{d}
 	v.desk(&c.Desk)
 	v.ingest(&c.Ingest)
+	v.http(&c.HTTP, &c.Log)
 	v.minDuration("tickets.reopen_window", c.Tickets.ReopenWindow, time.Minute)
 	v.minDuration("tickets.close_resolved_after", c.Tickets.CloseResolvedAfter, time.Minute)
 	if v.has("tickets.close_resolved_after") && cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle) < cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle) {
