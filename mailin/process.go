@@ -17,6 +17,7 @@ import (
 
 	"github.com/deskgate/deskgate/mailin/parse"
 	"github.com/deskgate/deskgate/mailin/quote"
+	"github.com/deskgate/deskgate/metrics"
 	"github.com/deskgate/deskgate/outage"
 	"github.com/deskgate/deskgate/ticketing"
 )
@@ -36,6 +37,9 @@ type ProcessorConfig struct {
 	// Database, when set, tracks the process's database faults, shared
 	// with its Syncers; otherwise the Processor has a tracker of its own.
 	Database *outage.Tracker
+	// Metrics counts processed mail and times batches and parses; nil
+	// counts nothing.
+	Metrics *metrics.Set
 }
 
 // Processor turns captured mail (inbound rows with status pending) into
@@ -211,6 +215,7 @@ type captured struct {
 	// handling and handlingReason were decided at capture.
 	handling       Handling
 	handlingReason string
+	internalDate   *time.Time // the message's arrival in the mailbox, as the server said
 }
 
 // maxBatchRaw bounds the raw mail one batch holds in memory (parsed and
@@ -224,7 +229,8 @@ SELECT id, octet_length(raw) FROM inbound
 WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 
 const loadSQL = `
-SELECT id, mailbox, uid, size, truncated, reason, raw, handling, handling_reason FROM inbound WHERE id = ANY($1) ORDER BY id`
+SELECT id, mailbox, uid, size, truncated, reason, raw, handling, handling_reason, internal_date
+  FROM inbound WHERE id = ANY($1) ORDER BY id`
 
 // claim locks pending captures and loads the oldest of them that fit
 // maxBatchRaw; the rest are released at commit for the next batch.
@@ -252,7 +258,7 @@ func claim(ctx context.Context, tx pgx.Tx, limit int) ([]captured, error) {
 	var c captured
 	var caps []captured
 	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &c.uid, &c.size, &c.truncated, &c.reason, &c.raw,
-		&c.handling, &c.handlingReason}, func() error {
+		&c.handling, &c.handlingReason, &c.internalDate}, func() error {
 		caps = append(caps, c)
 		return nil
 	})
@@ -269,12 +275,14 @@ type prepared struct {
 	caps     []captured
 	parsed   []ticketing.Inbound
 	failures []string
-	err      error // set when prepared in the background
+	err      error     // set when prepared in the background
+	started  time.Time // when it was claimed
 }
 
 // prepare begins a transaction, claims up to limit pending captures and
 // parses them. With nothing pending it returns no ids and no transaction.
 func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
+	started := time.Now()
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return prepared{}, fmt.Errorf("mailin: processing: %w", err)
@@ -284,7 +292,7 @@ func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
 		tx.Rollback(context.WithoutCancel(ctx))
 		return prepared{}, err
 	}
-	b := prepared{tx: tx, caps: caps}
+	b := prepared{tx: tx, caps: caps, started: started}
 	for _, c := range caps {
 		b.ids = append(b.ids, c.id)
 	}
@@ -334,8 +342,35 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 		return fmt.Errorf("mailin: committing processed mail: %w", err)
 	}
 	p.processed.Add(int64(len(b.ids)))
-	p.log.Debug("processed captured mail", "messages", len(b.ids))
+	p.committed(b, results)
 	return nil
+}
+
+// committed counts a committed batch in the metrics and logs one line for
+// it: how many messages, of which classes, and how long it took.
+func (p *Processor) committed(b prepared, results []ticketing.Outcome) {
+	took := time.Since(b.started)
+	now := time.Now()
+	classes := map[string]int{}
+	for i, r := range results {
+		class := string(b.parsed[i].Class)
+		if b.failures[i] != "" {
+			class = "unparsed"
+		}
+		classes[class]++
+		p.cfg.Metrics.Processed(class, r.Status)
+		if r.TicketID != 0 && b.caps[i].internalDate != nil {
+			p.cfg.Metrics.Ticketed(now.Sub(*b.caps[i].internalDate))
+		}
+	}
+	p.cfg.Metrics.Batch("process", took)
+	attrs := []any{"messages", len(b.ids), "took", took.Round(time.Millisecond)}
+	for _, c := range []string{"human", "auto_reply", "bounce", "list", "loop", "unparsed"} {
+		if classes[c] > 0 {
+			attrs = append(attrs, c, classes[c])
+		}
+	}
+	p.log.Info("mailin: processed a batch", attrs...)
 }
 
 // batch claims up to limit pending captures and processes them in one
@@ -407,7 +442,9 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 			failure = fmt.Sprintf("parse: parser crashed on this message: %v", r)
 		}
 	}()
+	t0 := time.Now()
 	in, err := p.parse(c.raw, p.cfg.Parse)
+	p.cfg.Metrics.Parsed(time.Since(t0))
 	if err != nil {
 		return in, err.Error()
 	}
@@ -489,6 +526,7 @@ func (p *Processor) quarantine(ctx context.Context, id int64, cause error) error
 	if _, err := p.pool.Exec(ctx, quarantineSQL, id, "processing failed: "+cause.Error()); err != nil {
 		return fmt.Errorf("mailin: quarantining inbound %d: %w", id, err)
 	}
+	p.cfg.Metrics.Processed("unparsed", ticketing.StatusQuarantined)
 	p.log.Error("quarantined a message that cannot be processed", "inbound", id, "err", cause)
 	return nil
 }

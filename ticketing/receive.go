@@ -66,11 +66,14 @@ type Config struct {
 	Policy PolicyConfig
 	// Verify says how agents' replies are verified.
 	Verify VerifyConfig
+	// Meter counts decisions for metrics; nil counts nothing.
+	Meter Meter
 }
 
 // Desk applies inbound mail to tickets.
 type Desk struct {
 	log          *slog.Logger
+	meter        Meter
 	desk         map[string]bool // lower-cased desk addresses
 	address      string
 	domain       string
@@ -103,6 +106,10 @@ func NewDesk(log *slog.Logger, cfg Config) *Desk {
 		}
 	}
 	d.notes = newNotifier(cfg.Notify, d.address)
+	d.meter = cfg.Meter
+	if d.meter == nil {
+		d.meter = noMeter{}
+	}
 	return d
 }
 

@@ -109,7 +109,8 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	cfg := demoConfig(srv.Addr(), smtpSrv.Addr(), user, password)
 	runCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- serve(runCtx, cfg, pool, log) }()
+	httpAddr := make(chan string, 1)
+	go func() { served <- serveListening(runCtx, cfg, pool, log, func(a string) { httpAddr <- a }) }()
 	var serveErr error
 	stopped := false
 	stop := func() error {
@@ -218,6 +219,11 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		say("   SMTP %s  no authentication, no TLS: send to help@desk.example to open a ticket,", smtpSrv.Addr())
 		say("        or reply to a mail in %s to add to its ticket", demoOutgoing)
 		say("   database %s", url)
+		select {
+		case a := <-httpAddr:
+			say("   metrics http://%s/metrics  health http://%s/healthz  readiness http://%s/readyz", a, a, a)
+		default:
+		}
 		<-ctx.Done()
 		return stop()
 	}
@@ -392,6 +398,7 @@ func demoYAML(imapAddr, smtpAddr, user, password string) string {
   language: en
   secrets: [{id: 1, secret: %s}]
 ingest: {workers: 2}
+http: {listen: "127.0.0.1:0"}
 smtp: {host: %s, port: %d, tls: plain}
 mailboxes:
   - {name: support, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: INBOX, poll_interval: 1s,

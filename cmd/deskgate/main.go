@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	case "serve":
-		return serveCmd(ctx, rest, log)
+		return serveCmd(ctx, rest, stderr)
 	case "status":
 		return statusCmd(ctx, rest, stdout)
 	case "migrate":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -46,13 +47,17 @@ func configFlag(flags *flag.FlagSet) *string {
 	return flags.String("config", def, "configuration file")
 }
 
-func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	path := configFlag(flags)
 	if _, err := parseArgs(flags, args, noNumber); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.Log)
 	if err != nil {
 		return err
 	}
@@ -67,22 +72,45 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 
 // serve syncs every mailbox and processes captured mail until ctx is done.
 func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
+	return serveListening(ctx, cfg, pool, log, nil)
+}
+
+// serveListening is serve that calls listening, when not nil, with the
+// address of its HTTP server once it listens.
+func serveListening(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, listening func(addr string)) error {
+	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
+	reg, set := newRegistry(cfg, pool, self)
 	dc, err := deskConfig(cfg)
 	if err != nil {
 		return err
 	}
+	dc.Meter = set
+	hs, err := startHTTP(ctx, cfg, pool, reg, log)
+	if err != nil {
+		return err
+	}
+	if hs != nil {
+		log.Info("http: serving /healthz, /readyz and /metrics", "addr", hs.Addr())
+		if listening != nil {
+			listening(hs.Addr())
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = hs.Shutdown(sctx)
+		}()
+	}
 	desk := ticketing.NewDesk(log, dc)
 	db := outage.New(log, outage.Database, 0) // one database outage, logged once by mailbox sync and processing
 	pc := processorConfig(cfg)
-	pc.Database = db
+	pc.Database, pc.Metrics = db, set
 	proc := mailin.NewProcessor(pool, desk, pc, log)
-	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
 	sources, err := tokenSources(cfg, pool, log)
 	if err != nil {
 		return err
 	}
 	sc := senderConfig(cfg, self)
-	sc.Database = db
+	sc.Database, sc.Metrics = db, set
 	if src, ok := sources[smtpTokenName]; ok {
 		sc.SMTP.OAuth2 = src
 	}
@@ -94,6 +122,7 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
+		m.Metrics = set
 		if src, ok := sources[mb.Name]; ok {
 			m.OAuth2 = src
 		}
