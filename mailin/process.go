@@ -48,7 +48,7 @@ type ProcessorConfig struct {
 // may run one each: rows are claimed with FOR UPDATE SKIP LOCKED.
 type Processor struct {
 	pool *pgxpool.Pool
-	desk *ticketing.Desk
+	desk atomic.Pointer[ticketing.Desk] // SetDesk replaces it between batches
 	cfg  ProcessorConfig
 	log  *slog.Logger
 	db   *outage.Tracker // database faults while processing
@@ -77,9 +77,16 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 	if db == nil {
 		db = outage.New(log, outage.Database, 0)
 	}
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message,
+	p := &Processor{pool: pool, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message,
 		ticks: progressTicks}
+	p.desk.Store(desk)
+	return p
 }
+
+// SetDesk makes the processor hand the batches it applies from now on to
+// desk (a reloaded configuration's); a batch being applied finishes with
+// the one it began with.
+func (p *Processor) SetDesk(desk *ticketing.Desk) { p.desk.Store(desk) }
 
 // Wake tells the processor that new mail was captured. It never blocks.
 func (p *Processor) Wake() {
@@ -318,7 +325,7 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 			idx = append(idx, i)
 		}
 	}
-	outs, err := p.desk.Receive(ctx, b.tx, ins)
+	outs, err := p.desk.Load().Receive(ctx, b.tx, ins)
 	if err != nil {
 		b.rollback()
 		return err

@@ -47,7 +47,7 @@ type Set struct {
 // Series of a Set, in the order the documentation lists them.
 var setDefs = []Def{
 	{"deskgate_messages_captured_total", "counter", []string{"mailbox"}, "Messages captured from IMAP and stored raw."},
-	{"deskgate_messages_processed_total", "counter", []string{"class", "outcome"}, "Captured messages processed, by class (human, auto-reply, bounce, list, loop; unparsed) and outcome (the inbound status)."},
+	{"deskgate_messages_processed_total", "counter", []string{"class", "outcome"}, "Captured messages processed, by class (human, auto_reply, bounce, list, loop; unparsed when it could not be parsed) and outcome (ticketed, attached, ignored, quarantined)."},
 	{"deskgate_messages_quarantined_total", "counter", nil, "Messages quarantined because they cannot be processed."},
 	{"deskgate_batch_duration_seconds", "histogram", []string{"stage"}, "Duration of one batch: capture (stored in one transaction) or process (turned into tickets and committed)."},
 	{"deskgate_parse_duration_seconds", "histogram", nil, "Duration of parsing and classifying one message."},

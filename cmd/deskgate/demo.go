@@ -110,7 +110,9 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	runCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	httpAddr := make(chan string, 1)
-	go func() { served <- serveListening(runCtx, cfg, pool, log, func(a string) { httpAddr <- a }) }()
+	go func() {
+		served <- serveWith(runCtx, cfg, pool, log, serveHooks{listening: func(a string) { httpAddr <- a }})
+	}()
 	var serveErr error
 	stopped := false
 	stop := func() error {

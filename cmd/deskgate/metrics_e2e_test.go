@@ -137,7 +137,7 @@ func startServing(t *testing.T, pool *pgxpool.Pool, cfg *config.Config) (base st
 	done := make(chan error, 1)
 	addr := make(chan string, 1)
 	go func() {
-		done <- serveListening(ctx, cfg, pool, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addr <- a })
+		done <- serveWith(ctx, cfg, pool, slog.New(slog.NewTextHandler(io.Discard, nil)), serveHooks{listening: func(a string) { addr <- a }})
 	}()
 	stopped := false
 	stop = func() {

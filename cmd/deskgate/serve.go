@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -66,18 +69,30 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	return withMigratedDB(ctx, log, func(pool *pgxpool.Pool, v int64) error {
 		log.Info("deskgate serving", "desk", cfg.Desk.Address, "mailboxes", len(cfg.Mailboxes), "schema", v)
-		return serve(ctx, cfg, pool, log)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		return serveWith(ctx, cfg, pool, log, serveHooks{hup: hup, reload: func() (*config.Config, error) { return loadConfig(*path) }})
 	})
 }
 
 // serve syncs every mailbox and processes captured mail until ctx is done.
 func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
-	return serveListening(ctx, cfg, pool, log, nil)
+	return serveWith(ctx, cfg, pool, log, serveHooks{})
 }
 
-// serveListening is serve that calls listening, when not nil, with the
-// address of its HTTP server once it listens.
-func serveListening(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, listening func(addr string)) error {
+// serveHooks are serve's optional links to its caller.
+type serveHooks struct {
+	listening func(addr string) // called with the HTTP server's address once it listens
+	// hup asks for a reload (SIGHUP): reload re-reads the configuration,
+	// whose templates and rules apply from then on.
+	hup    <-chan os.Signal
+	reload func() (*config.Config, error)
+}
+
+// serveWith is serve with hooks.
+func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, hooks serveHooks) error {
+	listening := hooks.listening
 	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
 	reg, set := newRegistry(cfg, pool, self)
 	dc, err := deskConfig(cfg)
@@ -101,6 +116,8 @@ func serveListening(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool,
 		}()
 	}
 	desk := ticketing.NewDesk(log, dc)
+	desks := &atomic.Pointer[ticketing.Desk]{}
+	desks.Store(desk)
 	db := outage.New(log, outage.Database, 0) // one database outage, logged once by mailbox sync and processing
 	pc := processorConfig(cfg)
 	pc.Database, pc.Metrics = db, set
@@ -118,8 +135,14 @@ func serveListening(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool,
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
 	g.Go(func() error { return sender.Run(gctx) })
-	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
-	g.Go(func() error { return escalate(gctx, desk, pool, log) })
+	g.Go(func() error { return closeResolved(gctx, desks, pool, cfg.Tickets.CloseResolvedAfter, log) })
+	g.Go(func() error { return escalate(gctx, desks, pool, log) })
+	if hooks.hup != nil {
+		g.Go(func() error {
+			reloadOnSignal(gctx, hooks.hup, cfg, hooks.reload, func(d *ticketing.Desk) { desks.Store(d); proc.SetDesk(d) }, set, log)
+			return nil
+		})
+	}
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
 		m.Metrics = set
@@ -146,11 +169,11 @@ func serveListening(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool,
 
 // closeResolved closes long-resolved tickets once a minute until ctx is
 // done. Every process may run it: each ticket is closed once.
-func closeResolved(ctx context.Context, desk *ticketing.Desk, pool *pgxpool.Pool, after time.Duration, log *slog.Logger) error {
+func closeResolved(ctx context.Context, desk *atomic.Pointer[ticketing.Desk], pool *pgxpool.Pool, after time.Duration, log *slog.Logger) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		n, err := desk.CloseResolved(ctx, pool, after)
+		n, err := desk.Load().CloseResolved(ctx, pool, after)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("closing resolved tickets", "err", err)
