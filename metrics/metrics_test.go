@@ -98,3 +98,22 @@ func TestDefs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReplyLabels: whatever an SMTP server answers, the labels are one of
+// four classes and an enhanced code of that class or "".
+func FuzzReplyLabels(f *testing.F) {
+	for _, s := range []string{"250 2.0.0 Ok", "550 5.1.1 <a@b>", "421-4.7.0 later", "", "dial tcp: refused", "5", "599 5.999.999 x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, reply string) {
+		class, code := ReplyLabels(reply)
+		switch class {
+		case "2xx", "3xx", "4xx", "5xx", "network":
+		default:
+			t.Fatalf("ReplyLabels(%q) class = %q", reply, class)
+		}
+		if code != "" && (class == "network" || code[0] != class[0] || len(code) > 9 || !enhanced(code, class[0])) {
+			t.Fatalf("ReplyLabels(%q) = %q, %q: code not of the class", reply, class, code)
+		}
+	})
+}
