@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -71,7 +70,7 @@ const stateTimeout = 5 * time.Second
 // write records st now.
 func (r *recorder) write(ctx context.Context, st State, behind int64, ok bool, errText string) {
 	if st != r.state && st != StateAuthFailed && st != StateUnreachable { // failures are logged by their source
-		r.log.Info("mailin: mailbox "+strings.ReplaceAll(string(st), "_", " "), "previous", cmp.Or(r.state, StateStopped), "behind", behind)
+		r.log.Info("mailin: mailbox state changed", "state", st, "previous", cmp.Or(r.state, StateStopped), "behind", behind)
 	}
 	r.state, r.behind, r.written, r.relogin = st, behind, time.Now(), false
 	ctx, cancel := context.WithTimeout(ctx, stateTimeout)

@@ -67,7 +67,7 @@ func TestServeLogs(t *testing.T) {
 	}
 	for msg, keys := range map[string][]string{
 		"mailin: processed a batch":                    {"messages", "took", "human"},
-		"mailin: mailbox idle":                         {"mailbox", "previous"},
+		"mailin: mailbox state changed":                {"mailbox", "state", "previous"},
 		"http: serving /healthz, /readyz and /metrics": {"addr"},
 	} {
 		rec := seen[msg]

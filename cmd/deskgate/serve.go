@@ -92,7 +92,6 @@ type serveHooks struct {
 
 // serveWith is serve with hooks.
 func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, hooks serveHooks) error {
-	listening := hooks.listening
 	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
 	reg, set := newRegistry(cfg, pool, self)
 	dc, err := deskConfig(cfg)
@@ -106,8 +105,8 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 	}
 	if hs != nil {
 		log.Info("http: serving /healthz, /readyz and /metrics", "addr", hs.Addr())
-		if listening != nil {
-			listening(hs.Addr())
+		if hooks.listening != nil {
+			hooks.listening(hs.Addr())
 		}
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
