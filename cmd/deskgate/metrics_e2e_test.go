@@ -272,8 +272,12 @@ func TestReadyzFollowsIMAPLogin(t *testing.T) {
 	pool := useDatabase(t)
 	base, served, stop := startServing(t, pool, cfg)
 	r := waitReady(t, base, served, "unready")
-	for !strings.Contains(fmt.Sprint(r.Problems), "mailbox it: auth_failed") {
-		r = waitReady(t, base, served, "unready") // "never synced" until the login is refused
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(fmt.Sprint(r.Problems), "mailbox it: auth_failed"); {
+		if time.Now().After(deadline) { // "never synced" until the login is refused
+			t.Fatalf("after 30s GET /readyz problems = %q, want mailbox it: auth_failed", r.Problems)
+		}
+		time.Sleep(20 * time.Millisecond)
+		r = waitReady(t, base, served, "unready")
 	}
 	fams := scrape(t, base)
 	if got := value(fams, "deskgate_imap_auth_failures_total", "mailbox", "it"); got < 1 {
