@@ -101,8 +101,8 @@ func deref(t *time.Time) time.Time {
 // readiness returns what keeps serve from being ready: the database
 // unreachable or its schema not this binary's, a mailbox not synced (by
 // any process) within its expected interval or failing, the SMTP side
-// failing for longer than smtpFailingFor.
-func readiness(cfg *config.Config, pool *pgxpool.Pool, started time.Time) func(context.Context) []string {
+// failing for longer than failingFor (smtpFailingFor in serve).
+func readiness(cfg *config.Config, pool *pgxpool.Pool, started time.Time, failingFor time.Duration) func(context.Context) []string {
 	return func(ctx context.Context) []string {
 		v, err := migrations.Version(ctx, pool)
 		if err != nil {
@@ -130,7 +130,7 @@ func readiness(cfg *config.Config, pool *pgxpool.Pool, started time.Time) func(c
 			case m.LastSync.IsZero():
 				problems = append(problems, fmt.Sprintf("mailbox %s: never synced", mb.Name))
 			case now.Sub(m.LastSync) > expected:
-				problems = append(problems, fmt.Sprintf("mailbox %s: last synced %s ago, expected within %s", mb.Name, ago(now.Sub(m.LastSync)), expected))
+				problems = append(problems, fmt.Sprintf("mailbox %s: last synced %s, expected within %s", mb.Name, ago(now.Sub(m.LastSync)), expected))
 			}
 		}
 		sm, err := mailout.ReadSMTPState(ctx, pool)
@@ -142,8 +142,8 @@ func readiness(cfg *config.Config, pool *pgxpool.Pool, started time.Time) func(c
 			if since.Before(started) {
 				since = started // failing since at least this process started
 			}
-			if now.Sub(since) > smtpFailingFor {
-				problems = append(problems, fmt.Sprintf("smtp: failing for more than %s: %s", smtpFailingFor, sm.LastError))
+			if now.Sub(since) > failingFor {
+				problems = append(problems, fmt.Sprintf("smtp: failing for more than %s: %s", failingFor, sm.LastError))
 			}
 		}
 		return problems
@@ -157,5 +157,5 @@ func startHTTP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, reg 
 		return nil, nil
 	}
 	return httpserver.Start(ctx, httpserver.Options{Listen: cfg.HTTP.Listen, Registry: reg,
-		Ready: readiness(cfg, pool, time.Now()), Log: log})
+		Ready: readiness(cfg, pool, time.Now(), smtpFailingFor), Log: log})
 }
