@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 // TestServeLogs runs serve with log.format json and log.level warn,
 // overridden by DESKGATE_LOG_LEVEL=info: every line is a JSON object, each
 // processed batch and each mailbox's change of state has its INFO line,
-// and no line carries a message's body or the mailbox password.
+// and no line carries a message's body or the mailbox password; a real
+// SIGHUP, after the file gained a rule that does not compile, logs the
+// refused reload.
 func TestServeLogs(t *testing.T) {
 	pool := useDatabase(t)
 	srv, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "imap-s3cret"})
@@ -43,10 +46,24 @@ func TestServeLogs(t *testing.T) {
 	if err := waitProcessed(ctx, pool, 2, served); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(logs.String(), "mailin: processed a batch") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	waitLine := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), want); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("serve never logged %q:\n%s", want, logs.String())
+			}
+		}
 	}
+	waitLine("mailin: processed a batch")
+	// A real SIGHUP after the file gained a rule that does not compile:
+	// refused, and logged.
+	if err := os.WriteFile(path, []byte(yaml+"  - {name: Broken, when: 'subject matches', then: {category: Network}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLine("reload refused; the running configuration stays")
 	cancel()
 	if err := <-served; err != nil {
 		t.Fatalf("serve = %v", err)
@@ -65,19 +82,23 @@ func TestServeLogs(t *testing.T) {
 			}
 		}
 	}
-	for msg, keys := range map[string][]string{
-		"mailin: processed a batch":                    {"messages", "took", "human"},
-		"mailin: mailbox state changed":                {"mailbox", "state", "previous"},
-		"http: serving /healthz, /readyz and /metrics": {"addr"},
+	for _, want := range []struct {
+		level, msg string
+		keys       []string
+	}{
+		{"INFO", "mailin: processed a batch", []string{"messages", "took", "human"}},
+		{"INFO", "mailin: mailbox state changed", []string{"mailbox", "state", "previous"}},
+		{"INFO", "http: serving /healthz, /readyz and /metrics", []string{"addr"}},
+		{"ERROR", "reload refused; the running configuration stays", []string{"err"}},
 	} {
-		rec := seen[msg]
-		if rec == nil || rec["level"] != "INFO" {
-			t.Errorf("serve logged no INFO line %q:\n%s", msg, logs.String())
+		rec := seen[want.msg]
+		if rec == nil || rec["level"] != want.level {
+			t.Errorf("serve logged no %s line %q:\n%s", want.level, want.msg, logs.String())
 			continue
 		}
-		for _, k := range keys {
+		for _, k := range want.keys {
 			if _, ok := rec[k]; !ok {
-				t.Errorf("log line %q has no %s: %v", msg, k, rec)
+				t.Errorf("log line %q has no %s: %v", want.msg, k, rec)
 			}
 		}
 	}
