@@ -69,6 +69,8 @@ func TestParseMinimal(t *testing.T) {
 		SLA:           defaultSLA(),
 		Verification:  Verification{CommandsExpireAfter: 720 * time.Hour},
 		Digest:        Digest{Time: "08:00", DueWithin: 4 * time.Hour},
+		HTTP:          HTTP{Listen: DefaultListen},
+		Log:           Log{Format: "text", Level: "info"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(minimal) =\n%+v, want\n%+v", got, want)
@@ -265,6 +267,8 @@ agents:
 		SLA:          defaultSLA(),
 		Verification: Verification{CommandsExpireAfter: 720 * time.Hour},
 		Digest:       Digest{Time: "08:00", DueWithin: 4 * time.Hour},
+		HTTP:         HTTP{Listen: DefaultListen},
+		Log:          Log{Format: "text", Level: "info"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(full) =\n%+v, want\n%+v", got, want)

@@ -39,6 +39,8 @@ func TestReferenceListsKeys(t *testing.T) {
 		{"verification", reflect.TypeFor[Verification](), false},
 		{"digest", reflect.TypeFor[Digest](), true},
 		{"retention", reflect.TypeFor[Retention](), false},
+		{"http", reflect.TypeFor[HTTP](), false},
+		{"log", reflect.TypeFor[Log](), false},
 	} {
 		for f := range s.typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")

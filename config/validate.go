@@ -188,6 +188,7 @@ func validate(d *decoder, c *Config) {
 	v.desk(&c.Desk)
 	v.ingest(&c.Ingest)
 	v.retention(&c.Retention)
+	v.http(&c.HTTP, &c.Log)
 	v.minDuration("tickets.reopen_window", c.Tickets.ReopenWindow, time.Minute)
 	v.minDuration("tickets.close_resolved_after", c.Tickets.CloseResolvedAfter, time.Minute)
 	if v.has("tickets.close_resolved_after") && cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle) < cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle) {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/deskgate/deskgate/metrics"
 )
 
 // TLSMode says how the IMAP connection is secured.
@@ -115,6 +117,8 @@ type Mailbox struct {
 	// MaxAgeToAnswer: mail whose INTERNALDATE is older than this when it
 	// is captured (after downtime) is handled quietly; default 24h.
 	MaxAgeToAnswer time.Duration
+
+	Metrics *metrics.Set // counts captures, sessions and IDLE wake-ups; nil counts nothing
 
 	// progressEvery is how often a long catch-up logs its progress;
 	// default 10s, tests lower it.

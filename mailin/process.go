@@ -17,6 +17,7 @@ import (
 
 	"github.com/deskgate/deskgate/mailin/parse"
 	"github.com/deskgate/deskgate/mailin/quote"
+	"github.com/deskgate/deskgate/metrics"
 	"github.com/deskgate/deskgate/outage"
 	"github.com/deskgate/deskgate/ticketing"
 )
@@ -39,6 +40,9 @@ type ProcessorConfig struct {
 	// Handoff, when set, holds raw mail this process's Syncers captured
 	// (Mailbox.Handoff), read from there instead of the database.
 	Handoff *Handoff
+	// Metrics counts processed mail and times batches and parses; nil
+	// counts nothing.
+	Metrics *metrics.Set
 }
 
 // Processor turns captured mail (inbound rows with status pending) into
@@ -47,7 +51,7 @@ type ProcessorConfig struct {
 // may run one each: rows are claimed with FOR UPDATE SKIP LOCKED.
 type Processor struct {
 	pool *pgxpool.Pool
-	desk *ticketing.Desk
+	desk atomic.Pointer[ticketing.Desk] // SetDesk replaces it between batches
 	cfg  ProcessorConfig
 	log  *slog.Logger
 	db   *outage.Tracker // database faults while processing
@@ -76,9 +80,16 @@ func NewProcessor(pool *pgxpool.Pool, desk *ticketing.Desk, cfg ProcessorConfig,
 	if db == nil {
 		db = outage.New(log, outage.Database, 0)
 	}
-	return &Processor{pool: pool, desk: desk, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message,
+	p := &Processor{pool: pool, cfg: cfg, log: log, db: db, wake: make(chan struct{}, 1), parse: parse.Message,
 		ticks: progressTicks}
+	p.desk.Store(desk)
+	return p
 }
+
+// SetDesk makes the processor hand the batches it applies from now on to
+// desk (a reloaded configuration's); a batch being applied finishes with
+// the one it began with.
+func (p *Processor) SetDesk(desk *ticketing.Desk) { p.desk.Store(desk) }
 
 // Wake tells the processor that new mail was captured. It never blocks.
 func (p *Processor) Wake() {
@@ -214,6 +225,7 @@ type captured struct {
 	// handling and handlingReason were decided at capture.
 	handling       Handling
 	handlingReason string
+	internalDate   *time.Time // the message's arrival in the mailbox, as the server said
 }
 
 // maxBatchRaw bounds the raw mail one batch holds in memory (parsed and
@@ -227,7 +239,8 @@ SELECT id, octet_length(raw) FROM inbound
 WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 
 const loadSQL = `
-SELECT id, mailbox, uidvalidity, uid, size, truncated, reason, handling, handling_reason FROM inbound WHERE id = ANY($1) ORDER BY id`
+SELECT id, mailbox, uidvalidity, uid, size, truncated, reason, handling, handling_reason,
+    internal_date FROM inbound WHERE id = ANY($1) ORDER BY id`
 
 // loadRawSQL reads the bytes of captures the handoff did not hold.
 const loadRawSQL = `SELECT id, raw FROM inbound WHERE id = ANY($1)`
@@ -261,7 +274,7 @@ func claim(ctx context.Context, tx pgx.Tx, h *Handoff, limit int) ([]captured, e
 	var uidValidity int64
 	missing := map[int64]int{} // id -> index in caps
 	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.mailbox, &uidValidity, &c.uid, &c.size, &c.truncated, &c.reason,
-		&c.handling, &c.handlingReason}, func() error {
+		&c.handling, &c.handlingReason, &c.internalDate}, func() error {
 		var ok bool
 		if c.raw, ok = h.take(c.mailbox, uidValidity, c.uid); !ok {
 			missing[c.id] = len(caps)
@@ -301,12 +314,14 @@ type prepared struct {
 	caps     []captured
 	parsed   []ticketing.Inbound
 	failures []string
-	err      error // set when prepared in the background
+	err      error     // set when prepared in the background
+	started  time.Time // when it was claimed
 }
 
 // prepare begins a transaction, claims up to limit pending captures and
 // parses them. With nothing pending it returns no ids and no transaction.
 func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
+	started := time.Now()
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return prepared{}, fmt.Errorf("mailin: processing: %w", err)
@@ -316,7 +331,7 @@ func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
 		tx.Rollback(context.WithoutCancel(ctx))
 		return prepared{}, err
 	}
-	b := prepared{tx: tx, caps: caps}
+	b := prepared{tx: tx, caps: caps, started: started}
 	for _, c := range caps {
 		b.ids = append(b.ids, c.id)
 	}
@@ -342,7 +357,7 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 			idx = append(idx, i)
 		}
 	}
-	outs, err := p.desk.Receive(ctx, b.tx, ins)
+	outs, err := p.desk.Load().Receive(ctx, b.tx, ins)
 	if err != nil {
 		b.rollback()
 		return err
@@ -366,8 +381,35 @@ func (p *Processor) apply(ctx context.Context, b prepared) error {
 		return fmt.Errorf("mailin: committing processed mail: %w", err)
 	}
 	p.processed.Add(int64(len(b.ids)))
-	p.log.Debug("processed captured mail", "messages", len(b.ids))
+	p.committed(b, results)
 	return nil
+}
+
+// committed counts a committed batch in the metrics and logs one line for
+// it: how many messages, of which classes, and how long it took.
+func (p *Processor) committed(b prepared, results []ticketing.Outcome) {
+	took := time.Since(b.started)
+	now := time.Now()
+	classes := map[string]int{}
+	for i, r := range results {
+		class := string(b.parsed[i].Class)
+		if b.failures[i] != "" {
+			class = "unparsed"
+		}
+		classes[class]++
+		p.cfg.Metrics.Processed(class, r.Status)
+		if r.TicketID != 0 && b.caps[i].internalDate != nil {
+			p.cfg.Metrics.Ticketed(now.Sub(*b.caps[i].internalDate))
+		}
+	}
+	p.cfg.Metrics.Batch("process", took)
+	attrs := []any{"messages", len(b.ids), "took", took.Round(time.Millisecond)}
+	for _, c := range []string{"human", "auto_reply", "bounce", "list", "loop", "unparsed"} {
+		if classes[c] > 0 {
+			attrs = append(attrs, c, classes[c])
+		}
+	}
+	p.log.Info("mailin: processed a batch", attrs...)
 }
 
 // batch claims up to limit pending captures and processes them in one
@@ -439,7 +481,9 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 			failure = fmt.Sprintf("parse: parser crashed on this message: %v", r)
 		}
 	}()
+	t0 := time.Now()
 	in, err := p.parse(c.raw, p.cfg.Parse)
+	p.cfg.Metrics.Parsed(time.Since(t0))
 	if err != nil {
 		return in, err.Error()
 	}
@@ -521,6 +565,7 @@ func (p *Processor) quarantine(ctx context.Context, id int64, cause error) error
 	if _, err := p.pool.Exec(ctx, quarantineSQL, id, "processing failed: "+cause.Error()); err != nil {
 		return fmt.Errorf("mailin: quarantining inbound %d: %w", id, err)
 	}
+	p.cfg.Metrics.Processed("unparsed", ticketing.StatusQuarantined)
 	p.log.Error("quarantined a message that cannot be processed", "inbound", id, "err", cause)
 	return nil
 }

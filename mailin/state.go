@@ -69,6 +69,9 @@ const stateTimeout = 5 * time.Second
 
 // write records st now.
 func (r *recorder) write(ctx context.Context, st State, behind int64, ok bool, errText string) {
+	if st != r.state && st != StateAuthFailed && st != StateUnreachable { // failures are logged by their source
+		r.log.Info("mailin: mailbox state changed", "state", st, "previous", cmp.Or(r.state, StateStopped), "behind", behind)
+	}
 	r.state, r.behind, r.written, r.relogin = st, behind, time.Now(), false
 	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
 	defer cancel()

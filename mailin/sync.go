@@ -208,6 +208,7 @@ func (s *Syncer) lead(ctx context.Context) error {
 		}
 		if !fromDatabase(err) {
 			s.state.failed(ctx, err)
+			s.mb.Metrics.IMAPFailed(s.mb.Name, AuthFailed(err))
 		}
 		d := retryIn(&bo, err)
 		s.fault(err, "retry_in", d.Round(time.Millisecond))
@@ -354,6 +355,7 @@ func (s *Syncer) session(ctx context.Context, bo *backoff) error {
 		return err
 	}
 	s.state.connected(ctx, behindAtSelect(sel, cn.lastUID))
+	s.mb.Metrics.IMAPConnected(s.mb.Name)
 	s.log.Debug("mailin: connected", "folder", s.mb.Folder, "uidvalidity", cn.uidValidity, "last_uid", cn.lastUID,
 		"idle", cn.canIdle, "move", cn.canMove)
 
@@ -422,6 +424,7 @@ func (s *Syncer) idle(ctx context.Context, cn *conn) error {
 	t := time.NewTimer(wait)
 	select {
 	case <-cn.news:
+		s.mb.Metrics.IdleWakeup(s.mb.Name)
 	case <-t.C:
 	case <-ctx.Done():
 	case <-cn.c.Closed():
@@ -743,6 +746,8 @@ func (s *Syncer) store(ctx context.Context, uidValidity uint32, b batch) error {
 	if err != nil {
 		return err
 	}
+	s.mb.Metrics.Captured(s.mb.Name, inserted)
+	s.mb.Metrics.Batch("capture", time.Since(t0))
 	s.log.Debug("mailin: captured", "messages", len(b.msgs), "new", inserted, "last_uid", b.lastUID,
 		"fetch", b.fetched.Round(time.Millisecond), "store", time.Since(t0).Round(time.Millisecond))
 	if inserted > 0 && s.captured != nil {

@@ -2,7 +2,9 @@ package mailout
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -52,6 +54,7 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 	for len(pending) > 0 {
 		chunk := pending[:min(len(pending), s.cfg.MaxRecipients)]
 		t, err := c.send(ctx, env.from.Address, chunk, data)
+		s.countReplies(t, err)
 		if err != nil && a.n.Compact == 0 && isSizeRefusal(err) {
 			if small, smallData, ok := s.smaller(a.n, c.sizeLimit(), len(data)); ok {
 				s.log.Warn("mailout: refused for its size; sending the smaller version", "id", n.ID, "ticket", n.TicketID,
@@ -109,6 +112,32 @@ func (s *Sender) deliverOne(ctx context.Context, c *client, n ticketing.Notifica
 		}
 	}
 	return s.outcome(a), txErr
+}
+
+// countReplies counts the server's replies to one transaction: to DATA,
+// to each recipient it refused, and the error that ended it.
+func (s *Sender) countReplies(t *transaction, err error) {
+	m := s.cfg.Metrics
+	if m == nil {
+		return
+	}
+	if t != nil {
+		if t.reply != "" {
+			m.SMTPReply(t.reply)
+		}
+		for _, f := range slices.Concat(t.refused, t.deferred) {
+			_, reply, _ := strings.Cut(f.reply, " ") // after "<addr> "
+			m.SMTPReply(reply)
+		}
+	}
+	if err != nil {
+		reply := "" // none: a network or TLS failure
+		var te *textproto.Error
+		if errors.As(err, &te) {
+			reply = fmt.Sprintf("%03d %s", te.Code, te.Msg)
+		}
+		m.SMTPReply(reply)
+	}
 }
 
 // progress stores the recipients a settled so far, before its next

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/deskgate/deskgate/metrics"
 	"github.com/deskgate/deskgate/outage"
 	"github.com/deskgate/deskgate/owner"
 	"github.com/deskgate/deskgate/ticketing"
@@ -104,6 +105,8 @@ type SenderConfig struct {
 	// shares one with mailbox sync and processing, so that one database
 	// outage is logged once.
 	Database *outage.Tracker
+	// Metrics counts the server's replies; nil counts nothing.
+	Metrics *metrics.Set
 }
 
 // DefaultSummaryEvery is how often deferred deliveries are summarised.

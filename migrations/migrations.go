@@ -107,3 +107,16 @@ func Fingerprint() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// versionSQL reads the schema version goose recorded.
+const versionSQL = `SELECT coalesce(max(version_id), 0) FROM goose_db_version WHERE is_applied`
+
+// Version returns the database's schema version, for a readiness check
+// against Latest.
+func Version(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var v int64
+	if err := pool.QueryRow(ctx, versionSQL).Scan(&v); err != nil {
+		return 0, fmt.Errorf("migrations: reading the schema version: %w", err)
+	}
+	return v, nil
+}

@@ -35,8 +35,9 @@ func (d *Desk) Escalate(ctx context.Context, db Beginner, now time.Time) (int, e
 	if d.policy.Matrix == nil {
 		return 0, nil
 	}
-	fired := 0
+	fired, breaches := 0, 0
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		fired, breaches = 0, 0
 		type due struct {
 			ticket         int64
 			kind, cal      string
@@ -100,11 +101,17 @@ func (d *Desk) Escalate(ctx context.Context, db Beginner, now time.Time) (int, e
 			}
 			ns = append(ns, more...)
 			fired++
+			if x.breach {
+				breaches++
+			}
 		}
 		return d.notify(ctx, tx, ns, nil)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("ticketing: escalating: %w", err)
+	}
+	for i := range fired { // counted once committed
+		d.meter.Escalated(i < breaches)
 	}
 	return fired, nil
 }

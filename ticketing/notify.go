@@ -590,6 +590,7 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 			status, m.suppress = OutboxFailed, "could not render the template: "+err.Error()
 		case m.suppress != "":
 			status = OutboxSuppressed
+			d.meter.Suppressed(m.suppress)
 		default:
 			queued = true
 		}

@@ -313,6 +313,7 @@ func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classifie
 			}
 		}
 		queueEvent(b, id, in.CaptureID, "rule.fired", map[string]any{"rule": st.Rule, "on": rules.OnCreated, "changes": changes})
+		d.meter.RuleFired(st.Rule)
 		n++
 	}
 	if t.Priority != "" {
@@ -618,6 +619,7 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 			}
 		}
 		queueEvent(b, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
+		d.meter.RuleFired(st.Rule)
 	}
 	if res.Trace.Len() == 0 && len(res.Changes) > 0 {
 		// Changes a person made (email commands): by them, with before

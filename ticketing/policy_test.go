@@ -33,6 +33,12 @@ func policyDesk(t *testing.T, rs ...rules.Rule) *ticketing.Desk {
 // policyDeskWith is policyDesk with the given targets and escalation.
 func policyDeskWith(t *testing.T, targets map[string]ticketing.Targets, esc ticketing.Escalation, rs ...rules.Rule) *ticketing.Desk {
 	t.Helper()
+	return ticketing.NewDesk(quiet, policyConfig(t, targets, esc, rs...))
+}
+
+// policyConfig is policyDeskWith's configuration.
+func policyConfig(t *testing.T, targets map[string]ticketing.Targets, esc ticketing.Escalation, rs ...rules.Rule) ticketing.Config {
+	t.Helper()
 	set, err := rules.Compile(rs, rules.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +48,7 @@ func policyDeskWith(t *testing.T, targets map[string]ticketing.Targets, esc tick
 		t.Fatal(err)
 	}
 	ev := func(to ...string) ticketing.EventRule { return ticketing.EventRule{Enabled: true, To: to} }
-	return ticketing.NewDesk(quiet, ticketing.Config{
+	return ticketing.Config{
 		DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example",
 		Notify: ticketing.NotifyConfig{Templates: tpl, DeskName: "Desk", Language: "en",
 			Events: map[string]ticketing.EventRule{templates.TicketReceived: ev("requester"),
@@ -52,7 +58,7 @@ func policyDeskWith(t *testing.T, targets map[string]ticketing.Targets, esc tick
 		Policy: ticketing.PolicyConfig{Rules: set, Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
 			Policies:      map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}},
 			DefaultPolicy: "standard", Escalation: esc},
-	})
+	}
 }
 
 type ticketFields struct {

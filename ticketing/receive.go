@@ -68,11 +68,14 @@ type Config struct {
 	Verify VerifyConfig
 	// Digest configures agents' daily digests (digest.go).
 	Digest DigestConfig
+	// Meter counts decisions for metrics; nil counts nothing.
+	Meter Meter
 }
 
 // Desk applies inbound mail to tickets.
 type Desk struct {
 	log          *slog.Logger
+	meter        Meter
 	desk         map[string]bool // lower-cased desk addresses
 	address      string
 	domain       string
@@ -107,6 +110,10 @@ func NewDesk(log *slog.Logger, cfg Config) *Desk {
 		}
 	}
 	d.notes = newNotifier(cfg.Notify, d.address)
+	d.meter = cfg.Meter
+	if d.meter == nil {
+		d.meter = noMeter{}
+	}
 	return d
 }
 

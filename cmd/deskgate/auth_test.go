@@ -29,6 +29,7 @@ func oauthConfigYAML(t *testing.T, tokens *tokenmem.Server, imapAddr, smtpAddr, 
   name: Test Desk
   address: help@desk.example
 ` + secrets + `
+http: {listen: "127.0.0.1:0"}
 smtp:
   host: ` + sh + `
   port: ` + strconv.Itoa(sp) + `

@@ -126,6 +126,7 @@ func newChaosRig(t *testing.T, rep *chaosReport, backlog int, tablespace string)
 	// (existing_mail: normal).
 	cfg := fmt.Sprintf(`desk: {name: Chaos Desk, address: help@desk.example}
 ingest: {batch_size: 200}
+http: {listen: "127.0.0.1:0"}
 smtp: {host: %s, port: %d, tls: plain, workers: %d, timeout: 5s, retry_base: 1s, retry_max: 5s}
 notifications:
   breaker: {window: 1m, max: 1000000, pause: 1s}

@@ -111,7 +111,10 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	cfg := demoConfig(srv.Addr(), smtpSrv.Addr(), user, password)
 	runCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- serve(runCtx, cfg, pool, log) }()
+	httpAddr := make(chan string, 1)
+	go func() {
+		served <- serveWith(runCtx, cfg, pool, log, serveHooks{listening: func(a string) { httpAddr <- a }})
+	}()
 	var serveErr error
 	stopped := false
 	stop := func() error {
@@ -225,6 +228,11 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		}
 		say("   demo.yaml holds the demo desk's configuration, for commands such as")
 		say("        DESKGATE_DATABASE_URL='%s' deskgate rules test -replay 12 -config demo.yaml", url)
+		select {
+		case a := <-httpAddr:
+			say("   metrics http://%s/metrics  health http://%s/healthz  readiness http://%s/readyz", a, a, a)
+		default:
+		}
 		<-ctx.Done()
 		return stop()
 	}
@@ -405,6 +413,7 @@ func demoYAML(imapAddr, smtpAddr, user, password string) string {
   language: en
   secrets: [{id: 1, secret: %s}]
 ingest: {workers: 2}
+http: {listen: "127.0.0.1:0"}
 smtp: {host: %s, port: %d, tls: plain}
 mailboxes:
   - {name: support, host: %s, port: %d, tls: plain, username: %q, password: %q, folder: INBOX, poll_interval: 1s,

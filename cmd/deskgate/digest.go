@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,13 +66,13 @@ func everyMinute(ctx context.Context) <-chan time.Time {
 // sendDigests queues the agents' daily digests due at each time ticks
 // gives until ctx is done. Every process may run it: each digest is sent
 // once.
-func sendDigests(ctx context.Context, desk *ticketing.Desk, pool *pgxpool.Pool, ticks <-chan time.Time, log *slog.Logger) error {
+func sendDigests(ctx context.Context, desks *atomic.Pointer[ticketing.Desk], pool *pgxpool.Pool, ticks <-chan time.Time, log *slog.Logger) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case now := <-ticks:
-			n, err := desk.Digests(ctx, pool, now)
+			n, err := desks.Load().Digests(ctx, pool, now)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				log.Error("sending agents' digests", "err", err)

@@ -41,7 +41,7 @@ func TestDigestEndToEnd(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- serveAt(runCtx, cfg, pool, slog.New(slog.DiscardHandler), func(context.Context) <-chan time.Time { return ticks })
+		served <- serveWith(runCtx, cfg, pool, slog.New(slog.DiscardHandler), serveHooks{clock: func(context.Context) <-chan time.Time { return ticks }})
 	}()
 	t.Cleanup(func() {
 		cancel()

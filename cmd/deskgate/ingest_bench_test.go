@@ -78,6 +78,7 @@ func BenchmarkIngest(b *testing.B) {
 		smtpHost, smtpPort := splitHostPort(testSMTP(b))
 		cfg := fmt.Sprintf(`desk: {name: Bench Desk, address: help@desk.example, secrets: [{id: 1, secret: "${BENCH_SECRET}"}]}
 ingest: {batch_size: 200}
+http: {listen: "127.0.0.1:0"}
 smtp: {host: %s, port: %d, tls: plain}
 mailboxes:
   - {name: support, host: %s, port: %d, tls: plain, username: bench@desk.example, password: "${BENCH_PASSWORD}",

@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		fmt.Fprint(stdout, usage)
 		return nil
 	case "serve":
-		return serveCmd(ctx, rest, log)
+		return serveCmd(ctx, rest, stderr)
 	case "status":
 		return statusCmd(ctx, rest, stdout)
 	case "migrate":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -121,11 +122,11 @@ func calendar(c config.Calendar) (*sla.Calendar, error) {
 // escalate fires due SLA warnings and breaches every 30 seconds until ctx
 // is done; at start it catches up on whatever fell due while deskgate was
 // down. Every process may run it: each fires once.
-func escalate(ctx context.Context, desk *ticketing.Desk, pool *pgxpool.Pool, log *slog.Logger) error {
+func escalate(ctx context.Context, desk *atomic.Pointer[ticketing.Desk], pool *pgxpool.Pool, log *slog.Logger) error {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
 	for {
-		n, err := desk.Escalate(ctx, pool, time.Now())
+		n, err := desk.Load().Escalate(ctx, pool, time.Now())
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("escalating SLA clocks", "err", err)

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,7 +50,7 @@ func configFlag(flags *flag.FlagSet) *string {
 	return flags.String("config", def, "configuration file")
 }
 
-func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
 	path := configFlag(flags)
 	if _, err := parseArgs(flags, args, noNumber); err != nil {
@@ -56,44 +60,80 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	log, err := newLogger(stderr, cfg.Log)
+	if err != nil {
+		return err
+	}
 	for _, w := range cfg.Warnings() {
 		log.Warn("configuration: " + w)
 	}
 	return withMigratedDB(ctx, log, func(pool *pgxpool.Pool, v int64) error {
 		log.Info("deskgate serving", "desk", cfg.Desk.Address, "mailboxes", len(cfg.Mailboxes), "schema", v)
-		return serve(ctx, cfg, pool, log)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		return serveWith(ctx, cfg, pool, log, serveHooks{hup: hup, reload: func() (*config.Config, error) { return loadConfig(*path) }})
 	})
 }
 
 // serve syncs every mailbox and processes captured mail until ctx is done.
 func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) error {
-	return serveAt(ctx, cfg, pool, log, everyMinute)
+	return serveWith(ctx, cfg, pool, log, serveHooks{})
 }
 
-// serveAt is serve with the clock of the agents' digests: the times at
-// which they are due are checked.
-func serveAt(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, clock func(context.Context) <-chan time.Time) error {
+// serveHooks are serve's optional links to its caller.
+type serveHooks struct {
+	listening func(addr string) // called with the HTTP server's address once it listens
+	// hup asks for a reload (SIGHUP): reload re-reads the configuration,
+	// whose templates and rules apply from then on.
+	hup    <-chan os.Signal
+	reload func() (*config.Config, error)
+	// clock ticks when the agents' digests are checked; nil: every minute.
+	clock func(context.Context) <-chan time.Time
+}
+
+// serveWith is serve with hooks.
+func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger, hooks serveHooks) error {
+	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
+	reg, set := newRegistry(cfg, pool, self)
 	dc, err := deskConfig(cfg)
 	if err != nil {
 		return err
 	}
+	dc.Meter = set
+	hs, err := startHTTP(ctx, cfg, pool, reg, log)
+	if err != nil {
+		return err
+	}
+	if hs != nil {
+		log.Info("http: serving /healthz, /readyz and /metrics", "addr", hs.Addr())
+		if hooks.listening != nil {
+			hooks.listening(hs.Addr())
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = hs.Shutdown(sctx)
+		}()
+	}
 	desk := ticketing.NewDesk(log, dc)
+	desks := &atomic.Pointer[ticketing.Desk]{}
+	desks.Store(desk)
 	db := outage.New(log, outage.Database, 0) // one database outage, logged once by mailbox sync and processing
 	pc := processorConfig(cfg)
-	pc.Database = db
+	pc.Database, pc.Metrics = db, set
 	// What this process captures it processes from memory, a few batches
 	// ahead (each held raw costs about twice its size in the heap: 64 MB
 	// took peak RSS from 155 to 310 MB in BenchmarkIngest); the rest is
 	// read back.
 	pc.Handoff = mailin.NewHandoff(16 << 20)
 	proc := mailin.NewProcessor(pool, desk, pc, log)
-	self := owner.New() // names this process in leases; a restart takes over its dead predecessor's at once
 	sources, err := tokenSources(cfg, pool, log)
 	if err != nil {
 		return err
 	}
 	sc := senderConfig(cfg, self)
-	sc.Database = db
+	sc.Database, sc.Metrics = db, set
 	if src, ok := sources[smtpTokenName]; ok {
 		sc.SMTP.OAuth2 = src
 	}
@@ -101,13 +141,23 @@ func serveAt(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *s
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
 	g.Go(func() error { return sender.Run(gctx) })
-	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
-	g.Go(func() error { return escalate(gctx, desk, pool, log) })
-	g.Go(func() error { return sendDigests(gctx, desk, pool, clock(gctx), log) })
+	g.Go(func() error { return closeResolved(gctx, desks, pool, cfg.Tickets.CloseResolvedAfter, log) })
+	g.Go(func() error { return escalate(gctx, desks, pool, log) })
+	clock := hooks.clock
+	if clock == nil {
+		clock = everyMinute
+	}
+	g.Go(func() error { return sendDigests(gctx, desks, pool, clock(gctx), log) })
 	g.Go(func() error { return retain(gctx, pool, cfg.Retention.ClosedTicketsAfter, log) })
+	if hooks.hup != nil {
+		g.Go(func() error {
+			reloadOnSignal(gctx, hooks.hup, cfg, hooks.reload, func(d *ticketing.Desk) { desks.Store(d); proc.SetDesk(d) }, set, log)
+			return nil
+		})
+	}
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
-		m.Handoff = pc.Handoff
+		m.Metrics, m.Handoff = set, pc.Handoff
 		if src, ok := sources[mb.Name]; ok {
 			m.OAuth2 = src
 		}
@@ -131,11 +181,11 @@ func serveAt(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *s
 
 // closeResolved closes long-resolved tickets once a minute until ctx is
 // done. Every process may run it: each ticket is closed once.
-func closeResolved(ctx context.Context, desk *ticketing.Desk, pool *pgxpool.Pool, after time.Duration, log *slog.Logger) error {
+func closeResolved(ctx context.Context, desk *atomic.Pointer[ticketing.Desk], pool *pgxpool.Pool, after time.Duration, log *slog.Logger) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		n, err := desk.CloseResolved(ctx, pool, after)
+		n, err := desk.Load().CloseResolved(ctx, pool, after)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("closing resolved tickets", "err", err)
