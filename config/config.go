@@ -58,8 +58,8 @@ type Config struct {
 	// Digest configures agents' daily digests (digest.go).
 	Digest    Digest    `yaml:"digest"`
 	Retention Retention `yaml:"retention"` // what is removed of old tickets
-	HTTP         HTTP         `yaml:"http"` // serve's health, readiness and metrics endpoints
-	Log          Log          `yaml:"log"`  // serve's log format and level
+	HTTP      HTTP      `yaml:"http"`      // serve's health, readiness and metrics endpoints
+	Log       Log       `yaml:"log"`       // serve's log format and level
 
 	warnings []string // set by Load
 }
