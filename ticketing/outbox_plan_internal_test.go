@@ -176,3 +176,30 @@ func TestRecordingAResultReadsOnlyItsRow(t *testing.T) {
 		t.Errorf("recording one result read %d outbox rows or index entries; want its own row", rows)
 	}
 }
+
+func TestRecentMailCountsReadOnlyTheRecipientsRows(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	queueRows(t, pool, 3000)
+	// A batch's recipients: 300 new addresses and one with a row.
+	addrs, tickets := []string{"r2@example.se"}, []int64{0}
+	for i := range 300 {
+		addrs, tickets = append(addrs, fmt.Sprintf("new%d@example.se", i)), append(tickets, 0)
+	}
+	windows := []float64{3600, 86400}
+	for _, mode := range planModes {
+		for _, query := range []string{recentAutomaticSQL, recentRelayedSQL, recentTicketSQL} {
+			rows, _ := outboxRowsRead(t, pool, mode, "SELECT 1", query, addrs, tickets, windows)
+			if rows > 20 {
+				t.Errorf("%s: counting the recent mail of 301 recipients read %d outbox rows; want only theirs:\n%s", mode, rows, query)
+			}
+		}
+		senders := make([]string, len(addrs))
+		for i := range senders {
+			senders[i] = "zz" + addrs[i] // pairs are (least, greatest)
+		}
+		if rows, _ := outboxRowsRead(t, pool, mode, "SELECT 1", conversationSQL, addrs, senders, 3600.0); rows > 20 {
+			t.Errorf("%s: counting the mail of 301 conversations read %d outbox rows; want only theirs", mode, rows)
+		}
+	}
+}
