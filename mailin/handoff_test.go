@@ -77,3 +77,46 @@ func TestProcessorTakesWhatItsSyncerCaptured(t *testing.T) {
 		})
 	}
 }
+
+// TestHandoffPacesCaptureAndForgetsWhatNobodyTakes: a capture waits for
+// the processor to take what is held (but not past its bound), and an
+// entry another process processed is dropped after handoffMaxAge.
+func TestHandoffPacesCaptureAndForgetsWhatNobodyTakes(t *testing.T) {
+	h := NewHandoff(10)
+	now := time.Unix(1_000_000, 0)
+	h.now = func() time.Time { return now }
+	h.put("desk", 1, 1, make([]byte, 8))
+	taken := make(chan struct{})
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		h.take("desk", 1, 1)
+		close(taken)
+	}()
+	h.room(context.Background(), 8, time.Minute) // returns once the entry is taken
+	select {
+	case <-taken:
+	default:
+		t.Fatal("room returned while the handoff was full")
+	}
+	h.put("desk", 1, 2, make([]byte, 8))
+	start := time.Now()
+	h.room(context.Background(), 8, 30*time.Millisecond) // nobody takes: the bound
+	if time.Since(start) < 30*time.Millisecond {
+		t.Error("room returned before its bound with the handoff full")
+	}
+	h.put("desk", 1, 3, make([]byte, 8)) // no room: not kept
+	if _, ok := h.take("desk", 1, 3); ok {
+		t.Error("an entry over the limit was kept")
+	}
+	now = now.Add(handoffMaxAge + time.Second)
+	h.put("desk", 1, 4, make([]byte, 8)) // uid 2 expired, so this fits
+	if _, ok := h.take("desk", 1, 2); ok {
+		t.Error("an entry nobody took was kept past handoffMaxAge")
+	}
+	if _, ok := h.take("desk", 1, 4); !ok {
+		t.Error("a new entry was refused after the old one expired")
+	}
+	if h.size != 0 || len(h.raw) != 0 {
+		t.Errorf("size %d, %d entries after all were taken or expired", h.size, len(h.raw))
+	}
+}

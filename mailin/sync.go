@@ -732,6 +732,11 @@ func oversizeReason(size, limit int64) string {
 	return fmt.Sprintf("message is %d bytes, over the %d-byte limit; only its header was captured", size, limit)
 }
 
+// handoffWait bounds how long a capture waits for room in the handoff: a
+// processor that is slower than capture, or busy elsewhere, holds capture
+// back by at most this much per batch.
+const handoffWait = 2 * time.Second
+
 // store captures one fetched batch and advances the cursor past it. It
 // runs beside the next fetch, so it touches the database only.
 func (s *Syncer) store(ctx context.Context, uidValidity uint32, b batch) error {
@@ -742,6 +747,11 @@ func (s *Syncer) store(ctx context.Context, uidValidity uint32, b batch) error {
 	if s.hooks.beforeCommit != nil {
 		before = func() error { return s.hooks.beforeCommit(batchNo) }
 	}
+	need := 0
+	for _, m := range b.msgs {
+		need += len(m.raw)
+	}
+	s.mb.Handoff.room(ctx, need, handoffWait)
 	inserted, err := capture(ctx, s.pool, s.mb.Handoff, s.mb.Name, s.owner, uidValidity, b.lastUID, b.msgs, before)
 	if err != nil {
 		return err
