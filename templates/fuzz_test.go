@@ -3,6 +3,7 @@ package templates
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -62,6 +63,50 @@ func FuzzRender(f *testing.F) {
 					t.Errorf("Render(%q, %q) of a %d-byte text: text +%d bytes, HTML +%d; want at most 2× and 12× (+%d)", event, lang, len(text), dt, dh, fixed)
 				}
 			}
+		}
+	})
+}
+
+// cleanBodyDefinition is cleanBody as first written, in four passes: the
+// definition the one-pass version must keep.
+func cleanBodyDefinition(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	var b strings.Builder
+	blank := false
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == "" {
+			blank = b.Len() > 0
+			continue
+		}
+		if blank {
+			b.WriteByte('\n')
+		}
+		blank = false
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func FuzzCleanBody(f *testing.F) {
+	for _, s := range []string{"", "a", "\n\n a \n\n\nb\r\nc\rd\n", "\xff\x01\xff", "\xff\xfe x \r\xff\r\n", "\u00a0\n\u0085x\u0085\n",
+		"tab\there\x7f\u009f end", "\r", "\r\r\n\n", "é\xc3", "\xc3\r\n\xa9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := cleanBody(s), cleanBodyDefinition(s); got != want {
+			t.Errorf("cleanBody(%q) = %q, want %q", s, got, want)
 		}
 	})
 }
