@@ -19,21 +19,25 @@ const (
 	// addresses was paused as a probable loop (Data.Pause says which,
 	// why and until when).
 	ConversationPaused = "conversation-paused"
+	// Assigned goes to a ticket's new assignee, or to the team it was
+	// assigned to without a person: who or what assigned it
+	// (Data.Assignment) and the ticket.
+	Assigned = "assigned"
 )
 
 // Events returns every event, in the order of the constants above.
 func Events() []string {
 	return []string{TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused}
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Assigned}
 }
 
 // ToAgents reports whether event is mail to agents rather than to the
 // requester: true for new-ticket, requester-replied, sla-warning,
-// sla-breach, commands-rejected, reply-unverified, sender-held and
-// conversation-paused.
+// sla-breach, commands-rejected, reply-unverified, sender-held,
+// conversation-paused and assigned.
 func ToAgents(event string) bool {
 	switch event {
-	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused:
+	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Assigned:
 		return true
 	}
 	return false
@@ -43,7 +47,7 @@ func ToAgents(event string) bool {
 func knownEvent(event string) bool {
 	switch event {
 	case TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused:
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Assigned:
 		return true
 	}
 	return false

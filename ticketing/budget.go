@@ -61,12 +61,13 @@ func attachmentNames(as []Attachment, budget int) []string {
 }
 
 // filesOfSQL lists a stored message's files, in the order they are sent.
-const filesOfSQL = `SELECT id, filename, size FROM attachments WHERE message_id = $1 ORDER BY id`
+const filesOfSQL = `SELECT id, filename, size, inline, content_id FROM attachments WHERE message_id = $1 ORDER BY id`
 
 // budgetAttachments decides, for each mail that carries a stored
-// message's files (a relayed reply), which go with it: in order, each that
-// still fits in the attachment budget; the others are withheld and listed
-// in the mail by name and size.
+// message's files (a relayed reply; the requester's message to agents),
+// which go with it: in order, each that still fits in the attachment
+// budget; the others are withheld and listed in the mail by name and
+// size. Inline images that go are also shown by the HTML body.
 func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	for _, m := range ms {
 		if m.n.messageRef == 0 || m.suppress != "" {
@@ -74,26 +75,30 @@ func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) err
 		}
 		rows, err := tx.Query(ctx, filesOfSQL, m.n.messageRef)
 		if err != nil {
-			return fmt.Errorf("ticketing: reading the files of a relayed reply: %w", err)
+			return fmt.Errorf("ticketing: reading the files of message %d: %w", m.n.messageRef, err)
 		}
 		left := d.notes.attachmentBudget
 		m.attach = []int64{}
 		_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
 			var id, size int64
-			var name string
-			if err := row.Scan(&id, &name, &size); err != nil {
+			var name, cid string
+			var inline bool
+			if err := row.Scan(&id, &name, &size, &inline, &cid); err != nil {
 				return struct{}{}, err
 			}
 			if size <= left {
 				left -= size
 				m.attach = append(m.attach, id)
+				if inline && cid != "" {
+					m.images = append(m.images, templates.Image{Name: name, ContentID: cid})
+				}
 			} else {
 				m.withheld = append(m.withheld, templates.File{Name: name, Size: size})
 			}
 			return struct{}{}, nil
 		})
 		if err != nil {
-			return fmt.Errorf("ticketing: reading the files of a relayed reply: %w", err)
+			return fmt.Errorf("ticketing: reading the files of message %d: %w", m.n.messageRef, err)
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/rules"
 	"github.com/deskgate/deskgate/ticketing/token"
 )
 
@@ -169,7 +170,8 @@ type notice struct {
 	// pause is, for conversation-paused, the conversation paused.
 	pause *templates.Pause
 	// For mail about an agent's reply: the text to relay, the stored
-	// message whose attachments go with it, and the From display name.
+	// message whose attachments go with it (also, for new-ticket and
+	// requester-replied, the requester's), and the From display name.
 	text       string
 	messageRef int64
 	fromName   string
@@ -183,6 +185,11 @@ type notice struct {
 	// author replaces the message's author shown in the mail (the agent's
 	// configured name, not their mail client's display name).
 	author *Address
+	// assignment is, for assigned mail, what assigned the ticket.
+	assignment *templates.Assignment
+	// afterRelay holds a status mail back until the server has accepted
+	// the relayed reply the same agent's email queued (see queueMail).
+	afterRelay bool
 }
 
 // ticketInfo is what notifications say about a ticket and how they thread.
@@ -242,10 +249,14 @@ type mail struct {
 	automatic bool
 	suppress  string // why it is not sent; "" to send
 	contact   contact
-	// For a relayed reply: the ids of the stored files it carries, and
-	// the files withheld for the attachment budget.
+	// For mail that carries a stored message's files: the ids of those
+	// it carries, its inline images among them, and the files withheld
+	// for the attachment budget.
 	attach   []int64
+	images   []templates.Image
 	withheld []templates.File
+	// after is the outbox row this one waits for; 0 for none.
+	after int64
 }
 
 // contact is what the contacts table says about an address.
@@ -387,7 +398,11 @@ func (d *Desk) recipients(n *notice, t *ticketInfo, to []string) []*mail {
 				add(a)
 			}
 		default:
-			add(Address{Address: kind})
+			a := Address{Address: kind}
+			if ag, ok := nt.agents[lower(kind)]; ok && toAgents {
+				a = ag // greeted by their configured name
+			}
+			add(a)
 		}
 	}
 	// A relayed reply is one mail: to the requester, with the others in Cc.
@@ -481,8 +496,8 @@ func applyOnce(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 const insertOutboxSQL = `
 INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender, after_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
 RETURNING id`
 
 // queueMail renders every mail and inserts it into the outbox.
@@ -494,6 +509,19 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	}
 	if err != nil {
 		return fmt.Errorf("ticketing: numbering notifications: %w", err)
+	}
+	// A status mail waits for the relayed reply of the same agent's email
+	// (the same Inbound), when that is sent at all.
+	relays := map[*Inbound]int64{}
+	for i, m := range ms {
+		if m.n.event == templates.AgentReply && m.suppress == "" && m.n.in != nil {
+			relays[m.n.in] = ids[i]
+		}
+	}
+	for _, m := range ms {
+		if m.n.afterRelay && m.n.in != nil {
+			m.after = relays[m.n.in]
+		}
 	}
 	b := &pgx.Batch{}
 	queued := false
@@ -520,7 +548,7 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 		b.Queue(insertOutboxSQL, n.ID, n.TicketID, inbound, n.Event, n.Automatic, m.to.Address, status, m.suppress,
 			n.Language, n.MessageID, n.From.Name, n.From.Address, n.ReplyTo, addrJSON(n.To), addrJSON(n.Cc),
 			n.InReplyTo, nonNil(n.References), n.Subject, n.ThreadIndex, n.ThreadTopic, n.AutoSubmitted, n.Text, n.HTML,
-			nullID(m.n.messageRef), m.attach, m.sender())
+			nullID(m.n.messageRef), m.attach, m.sender(), nullID(m.after))
 	}
 	if queued {
 		b.Queue(`SELECT 0::bigint FROM pg_notify('` + OutboxChannel + `', '')`)
@@ -556,6 +584,9 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		data.SLA = *m.n.sla
 	}
 	data.Reason = m.n.reason
+	if a := m.n.assignment; a != nil {
+		data.Assignment = *a
+	}
 	if m.n.pause != nil {
 		data.Pause = *m.n.pause
 	}
@@ -571,7 +602,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
-			Sent: in.Date, Withheld: m.withheld}
+			Sent: in.Date, Withheld: m.withheld, Images: m.images}
 		text := addedText(in)
 		if m.n.text != "" {
 			text = m.n.text // an agent's reply without its commands
@@ -653,11 +684,13 @@ func topic(subject string) string {
 }
 
 // notices are the notifications a received batch causes: an
-// acknowledgement and a new-ticket mail for each ticket opened, a
-// reopened mail for each ticket a reply reopened, a requester-replied
-// mail for each human reply that is not an agent's, and a sender-held
-// mail for each held one.
-func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*classified) []notice {
+// acknowledgement and a new-ticket mail for each ticket opened (and an
+// assigned mail when a rule assigned it), a reopened mail for each ticket
+// a reply reopened, a requester-replied mail for each human reply that is
+// not an agent's, and a sender-held mail for each held one. New-ticket
+// and requester-replied mail carry the message's files (msgIDs are the
+// stored messages, indexed like ins).
+func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*classified, msgIDs []int64) []notice {
 	if d.notes == nil {
 		return nil
 	}
@@ -677,10 +710,13 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 				}
 				ns = append(ns, ack)
 			}
-			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in})
+			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in, messageRef: msgIDs[i]})
 			if c != nil {
 				for _, s := range c.result.Send {
 					ns = append(ns, notice{event: s.Template, ticket: o.TicketID, in: in, why: "rule " + s.Rule})
+				}
+				if t := c.result.Ticket; t.Assignee != "" {
+					ns = append(ns, d.assigned(o.TicketID, rules.Ticket{Team: t.Team}, t, d.assignedBy(rules.OnCreated, "rules", &c.result, false), "rules")...)
 				}
 			}
 		case p.action == join && in.Class == ClassHuman:
@@ -694,7 +730,7 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 				// Agents decide whether the stranger may take part.
 				ns = append(ns, notice{event: templates.SenderHeld, ticket: o.TicketID, in: in})
 			case !d.isAgent(in.From.Address):
-				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in})
+				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in, messageRef: msgIDs[i]})
 			}
 		}
 	}
