@@ -188,8 +188,8 @@ type notice struct {
 	// assignment is, for assigned mail, what assigned the ticket.
 	assignment *templates.Assignment
 	// afterRelay holds a status mail back until the server has accepted
-	// the relayed reply the same agent's email queued (see queueMail).
-	afterRelay bool
+	// the reply this agent's email relays, if it is queued (see queueMail).
+	afterRelay *Inbound
 }
 
 // ticketInfo is what notifications say about a ticket and how they thread.
@@ -519,8 +519,8 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 		}
 	}
 	for _, m := range ms {
-		if m.n.afterRelay && m.n.in != nil {
-			m.after = relays[m.n.in]
+		if m.n.afterRelay != nil {
+			m.after = relays[m.n.afterRelay]
 		}
 	}
 	b := &pgx.Batch{}

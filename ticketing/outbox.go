@@ -82,12 +82,18 @@ type Notification struct {
 // (or sooner, when a successor takes over; see ReleaseClaims). It returns,
 // for a row whose earlier lease ran out, that lease's owner.
 // %s narrows the choice; each variant has its own partial index, so a claim
-// reads only rows it may take, however many others wait.
+// reads only rows it may take, however many others wait. A row that waits
+// for another (after_id: a status mail for its relayed reply) is skipped
+// while that one is queued and not yet accepted for its recipient.
 const claimSQL = `
 UPDATE outbox o SET lease_owner = $1, lease_until = now() + $2::interval, attempts = attempts + 1
 FROM (
     SELECT id, lease_owner FROM outbox
     WHERE status = 'queued' %s AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+        AND (after_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox a WHERE a.id = outbox.after_id AND a.` + stillQueued + `
+                AND NOT EXISTS (SELECT 1 FROM outbox_recipients r
+                                WHERE r.outbox_id = a.id AND r.address = a.recipient AND r.status = 'accepted')))
     ORDER BY next_attempt_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED

@@ -66,6 +66,9 @@ var statusEvents = map[string]string{
 	StatusClosed:   templates.StatusClosed,
 }
 
+// statusMail are the events of statusEvents.
+var statusMail = []string{templates.StatusPending, templates.StatusResolved, templates.StatusClosed}
+
 // SetStatus moves ticket number to status to, as actor, for the reason why,
 // records the change and queues its notification, in one transaction. It
 // returns ErrTransition for a change the lifecycle forbids and ErrNotFound
