@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,7 +43,8 @@ type ComposeOptions struct {
 	// one derived from the Message-ID, so that a retry sends the same
 	// bytes; a fixed one must not occur in the bodies. go-mail uses one
 	// boundary for every level, which is invalid when parts nest, so mail
-	// with attachments (mixed around alternative) gets random ones.
+	// with attachments (mixed around alternative) gets one per level,
+	// derived from the Message-ID after go-mail wrote random ones.
 	Boundary string
 }
 
@@ -192,10 +194,32 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	if !bytes.HasSuffix(buf.Bytes(), []byte("\r\n")) {
 		buf.WriteString("\r\n")
 	}
-	if err := checkLines(buf.Bytes()); err != nil {
+	raw := buf.Bytes()
+	if opts.Boundary == "" && len(n.Attachments) > 0 {
+		raw = stableBoundaries(raw, n.MessageID)
+	}
+	if err := checkLines(raw); err != nil {
 		return nil, nil, fmt.Errorf("mailout: composing notification %d: %w", n.ID, err)
 	}
-	return buf.Bytes(), env, nil
+	return raw, env, nil
+}
+
+// boundaryParam finds the boundaries go-mail wrote, each in the
+// Content-Type of its multipart as go-mail folds it. Text in a body cannot
+// look like this: quoted-printable writes "=" as "=3D".
+var boundaryParam = regexp.MustCompile("Content-Type: multipart/[a-z]+;\r\n boundary=([0-9A-Za-z'()+_,./:?-]{1,70})\r\n")
+
+// stableBoundaries replaces the random boundaries go-mail gives nested
+// multiparts (mail with files) with ones derived from the Message-ID, one
+// per level, so that every attempt sends the same bytes. A random boundary
+// occurs nowhere but in its own delimiters, and a hash never occurs in a
+// body by chance.
+func stableBoundaries(raw []byte, messageID string) []byte {
+	for i, m := range boundaryParam.FindAllSubmatch(raw, -1) {
+		sum := sha256.Sum256([]byte(fmt.Sprintf("deskgate boundary\x00%s\x00%d", messageID, i)))
+		raw = bytes.ReplaceAll(raw, m[1], []byte("dg"+hex.EncodeToString(sum[:20])))
+	}
+	return raw
 }
 
 // envelope is a notification's validated addresses and Message-ID.
