@@ -1,6 +1,8 @@
 package ticketing
 
 import (
+	"cmp"
+
 	"github.com/deskgate/deskgate/templates"
 	"github.com/deskgate/deskgate/ticketing/rules"
 )
@@ -39,12 +41,16 @@ func (d *Desk) assigned(id int64, before, after rules.Ticket, by templates.Assig
 }
 
 // assignedBy says what made the changes of res, as assigned mail words
-// it: the agent actor for email commands (on "command"), else the rule
-// that changed the assignee or, for a team without a person, the team.
+// it: for commands (on "command": an agent's email, or a change made
+// through another path as commands) the agent actor, or an administrator
+// when actor is no agent; else the rule that changed the assignee or, for
+// a team without a person, the team.
 func (d *Desk) assignedBy(on, actor string, res *rules.Result, toTeam bool) templates.Assignment {
 	if on == "command" {
-		a, _ := d.agentOf(actor)
-		return templates.Assignment{By: templates.AssignedByAgent, Name: a.Name}
+		if a, ok := d.agentOf(actor); ok {
+			return templates.Assignment{By: templates.AssignedByAgent, Name: cmp.Or(a.Name, a.Address)}
+		}
+		return templates.Assignment{By: templates.AssignedByAdmin}
 	}
 	field := "assignee"
 	if toTeam {

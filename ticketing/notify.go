@@ -801,11 +801,11 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 	for _, a := range s.Message.Attachments {
 		in.Attachments = append(in.Attachments, Attachment{Filename: a})
 	}
-	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason, pause: &s.Pause}
+	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason, pause: &s.Pause, assignment: &s.Assignment}
 	for _, e := range s.Commands.Errors {
 		no.problems = append(no.problems, commandProblem{CommandError: e})
 	}
-	m := &mail{n: no, t: t, to: Address(s.Recipient),
+	m := &mail{n: no, t: t, to: Address(s.Recipient), images: s.Message.Images, withheld: s.Message.Withheld,
 		toAgent: templates.ToAgents(event), automatic: event != templates.AgentReply, contact: contact{id: 1, language: lang}}
 	return d.compose(m, 1)
 }
