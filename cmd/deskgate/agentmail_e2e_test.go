@@ -287,3 +287,27 @@ func TestAssignmentMailEndToEnd(t *testing.T) {
 		t.Errorf("priority of ticket 2 after Tom's #priority High in reply to the assignment mail = %q (%v), want High", priority, err)
 	}
 }
+
+// TestDemoShowsAgentsMail: `deskgate demo` (make demo) shows an agent
+// receiving a requester's file with the new-ticket mail, and an
+// assignment mail in full.
+func TestDemoShowsAgentsMail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own PostgreSQL")
+	}
+	var out bytes.Buffer
+	if err := demoCmd(context.Background(), nil, &out, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	s := out.String()
+	for _, want := range []string{
+		"] New ticket: Fehlermeldung beim Öffnen von SAP\n" + strings.Repeat(" ", 37) + "Bildschirmfoto SAP Fehler.png, 70 bytes, attached\n",
+		"-> To: tom@desk.example",
+		"] Assigned to you: Fehlermeldung beim Öffnen von SAP\n",
+		"] has been assigned to you by Maja Lind.\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, s)
+		}
+	}
+}

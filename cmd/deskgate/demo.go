@@ -122,7 +122,9 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	}
 	defer stop()
 	sent := 0 // mail already shown
-	showSent := func() error {
+	// showSent prints the mail sent since the last call; agents' mail in
+	// full when agentsInFull.
+	showSentAs := func(agentsInFull bool) error {
 		if err := waitSent(ctx, pool, served); err != nil {
 			return err
 		}
@@ -131,7 +133,7 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		for _, agents := range []bool{false, true} {
 			for _, m := range ms[sent:] {
 				if toAgent(m) == agents {
-					printSent(stdout, m)
+					printSent(stdout, m, agentsInFull)
 				}
 			}
 		}
@@ -141,6 +143,7 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		sent = len(ms)
 		return nil
 	}
+	showSent := func() error { return showSentAs(false) }
 
 	say("\n== deskgate serve: syncing both mailboxes (IMAP IDLE) and processing")
 	start := time.Now()
@@ -194,6 +197,27 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	}
 	say("   deskgate verified her reply token, resolved the ticket and relayed her answer as the desk:")
 	if err := showSent(); err != nil {
+		return err
+	}
+
+	var german int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM tickets WHERE language = 'en' AND subject LIKE 'Fehlermeldung%' ORDER BY id LIMIT 1`).Scan(&german); err != nil {
+		return err
+	}
+	say("\n== Maja hands Jürgen's SAP ticket #%d to Tom: \"#assign tom@desk.example\" in a reply to its new-ticket mail", german)
+	assign, err := demoAgentCommand(ctx, pool, german, "maja-2", "#assign tom@desk.example")
+	if err != nil {
+		return err
+	}
+	if _, err := srv.Append("INBOX", assign); err != nil {
+		return err
+	}
+	delivered++
+	if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+		return err
+	}
+	say("   Tom is told, with his own reply token, so that he can answer the requester or command by replying:")
+	if err := showSentAs(true); err != nil {
 		return err
 	}
 
@@ -306,6 +330,26 @@ func demoAgentReply(ctx context.Context, pool *pgxpool.Pool, id int64) ([]byte, 
 		"> ##- Please type your reply above this line -##\r\n> A new ticket has arrived.\r\n"), nil
 }
 
+// demoAgentCommand is Maja's reply, with command on its only line, to the
+// new-ticket mail deskgate sent her for ticket id; id names its Message-ID.
+func demoAgentCommand(ctx context.Context, pool *pgxpool.Pool, id int64, name, command string) ([]byte, error) {
+	var msgID, replyTo, subject string
+	err := pool.QueryRow(ctx, `SELECT message_id, reply_to, subject FROM outbox
+		WHERE event = 'new-ticket' AND recipient = 'maja@desk.example' AND ticket_id = $1`, id).Scan(&msgID, &replyTo, &subject)
+	if err != nil {
+		return nil, fmt.Errorf("demo: the new-ticket mail to Maja: %w", err)
+	}
+	return []byte("From: Maja Lind <maja@desk.example>\r\n" +
+		"To: " + replyTo + "\r\n" +
+		"Subject: " + mime.QEncoding.Encode("UTF-8", "Re: "+subject) + "\r\n" +
+		"Date: Mon, 23 Nov 2026 10:15:00 +0100\r\n" +
+		"Message-ID: <" + name + "@desk.example>\r\n" +
+		"In-Reply-To: <" + msgID + ">\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" +
+		command + "\r\n"), nil
+}
+
 // waitSent waits until the outbox holds no mail due now.
 func waitSent(ctx context.Context, pool *pgxpool.Pool, served <-chan error) error {
 	deadline := time.After(30 * time.Second)
@@ -336,8 +380,9 @@ func toAgent(m smtpmem.Message) bool {
 }
 
 // printSent shows one email as the SMTP server received it: the headers
-// that matter and the start of its text part.
-func printSent(w io.Writer, m smtpmem.Message) {
+// that matter and the start of its text part; mail to agents in one line
+// and the files it carries, unless agentInFull.
+func printSent(w io.Writer, m smtpmem.Message, agentInFull bool) {
 	in, err := parse.Message(m.Data, parse.Options{})
 	msg, herr := mail.ReadMessage(bytes.NewReader(m.Data))
 	if err != nil || herr != nil {
@@ -345,9 +390,12 @@ func printSent(w io.Writer, m smtpmem.Message) {
 		return
 	}
 	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if toAgent(m) {
-		// Mail to agents: one line each.
+	if toAgent(m) && !agentInFull {
+		// Mail to agents: one line each, and the files it carries.
 		fmt.Fprintf(w, "   -> agent %-24s %s\n", strings.Join(m.To, ", "), subject)
+		for _, a := range in.Attachments {
+			fmt.Fprintf(w, "      %-30s %s, %d bytes, attached\n", "", a.Filename, len(a.Data))
+		}
 		return
 	}
 	fmt.Fprintf(w, "\n   -> To: %s\n", strings.Join(m.To, ", "))
