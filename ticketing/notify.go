@@ -40,8 +40,10 @@ type NotifyConfig struct {
 	// holds. 0: DefaultTextBudget.
 	TextBudget int
 	// AttachmentBudget bounds the bytes of files attached to one
-	// notification (an agent's files relayed to the requester); files over
-	// it are listed by name and size instead. 0: DefaultAttachmentBudget.
+	// notification (an agent's files relayed to the requester, the
+	// requester's files in new-ticket and requester-replied mail); files
+	// over it are listed by name and size instead. 0:
+	// DefaultAttachmentBudget.
 	AttachmentBudget int64
 	Agents           []Agent
 	Teams            []Team
