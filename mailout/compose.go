@@ -167,7 +167,7 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	}
 	// A relayed reply carries the agent's files; inline images stay inline.
 	for i, a := range n.Attachments {
-		name := clean(a.Filename)
+		name := cutFilename(clean(a.Filename))
 		if name == "" {
 			name = fmt.Sprintf("attachment-%d", i+1)
 		}
@@ -176,8 +176,8 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 			fo = append(fo, gomail.WithFileContentType(gomail.ContentType(ct)))
 		}
 		var err error
-		if a.Inline && a.ContentID != "" {
-			fo = append(fo, gomail.WithFileContentID(clean(a.ContentID)))
+		if cid := msgID(a.ContentID); a.Inline && cid != "" && len(cid) <= MaxContentID {
+			fo = append(fo, gomail.WithFileContentID(cid))
 			err = m.EmbedReader(name, bytes.NewReader(a.Data), fo...)
 		} else {
 			err = m.AttachReader(name, bytes.NewReader(a.Data), fo...)

@@ -426,9 +426,27 @@ func FuzzCompose(f *testing.F) {
 		if len(ref)%2 == 1 { // the smaller version, cut anywhere
 			n.Text, n.Compact = subject+name, 1+len(inReplyTo)
 		}
+		files := len(name)%3 == 0 && n.Compact == 0
+		if files { // a file named by a requester, inline with their Content-ID
+			n.Attachments = []ticketing.Attachment{{Filename: name, ContentType: "text/plain", Data: []byte(subject)},
+				{Filename: subject, ContentType: "image/png", ContentID: ref, Inline: true, Data: []byte(name)}}
+		}
 		raw, err := Compose(n, ComposeOptions{Date: goldenDate})
 		if err != nil {
 			t.Fatalf("Compose() = %v", err)
+		}
+		if files {
+			again, err := Compose(n, ComposeOptions{Date: goldenDate})
+			if err != nil || !bytes.Equal(raw, again) {
+				t.Fatalf("Compose() with files twice: %v, equal %v; want the same bytes", err, bytes.Equal(raw, again))
+			}
+			env, err := enmime.ReadEnvelope(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatalf("enmime.ReadEnvelope() = %v", err)
+			}
+			if parts := len(env.Attachments) + len(env.Inlines) + len(env.OtherParts); parts != 2 {
+				t.Fatalf("Compose() with two files read back with %d file parts", parts)
+			}
 		}
 		head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
 		for i, b := range head {

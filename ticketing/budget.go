@@ -89,7 +89,7 @@ func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) err
 			if size <= left {
 				left -= size
 				m.attach = append(m.attach, id)
-				if inline && cid != "" {
+				if inline && showable(cid) {
 					m.images = append(m.images, templates.Image{Name: name, ContentID: cid})
 				}
 			} else {
@@ -102,4 +102,19 @@ func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) err
 		}
 	}
 	return nil
+}
+
+// showable reports whether an inline part's Content-ID is one mailout
+// sends it with (printable ASCII without blanks or angle brackets, at most
+// 200 bytes: mailout.MaxContentID), so that the HTML body may show it.
+func showable(cid string) bool {
+	if cid == "" || len(cid) > 200 {
+		return false
+	}
+	for i := 0; i < len(cid); i++ {
+		if c := cid[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
+			return false
+		}
+	}
+	return true
 }
