@@ -51,7 +51,9 @@ type Notification struct {
 
 	Attempts  int       // including the current one
 	CreatedAt time.Time // when it was queued
-	// Attachments go with a relayed reply: the agent's files, as stored.
+	// Attachments are the files the email carries, as stored: an agent's
+	// relayed to the requester, a requester's to agents. LoadAttachments
+	// reads them.
 	Attachments []Attachment
 
 	// Recipient is the lower-cased address the email is for (the first
@@ -147,23 +149,30 @@ func ClaimNotifications(ctx context.Context, db DB, owner string, lease time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: claiming notifications: %w", err)
 	}
-	for i := range ns {
-		if ns[i].messageRef == 0 {
-			continue
-		}
-		rows, err := db.Query(ctx, attachmentsOfSQL, ns[i].messageRef, ns[i].attachIDs)
-		if err == nil {
-			ns[i].Attachments, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attachment, error) {
-				var a Attachment
-				err := row.Scan(&a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data)
-				return a, err
-			})
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ticketing: reading the attachments of notification %d: %w", ns[i].ID, err)
-		}
-	}
 	return ns, nil
+}
+
+// LoadAttachments reads the files n carries (a relayed reply's, a
+// requester's to agents) into n.Attachments. ClaimNotifications leaves
+// them out: a sender reads them one email at a time, just before sending
+// it, so that a claimed batch holds at most one email's files (up to the
+// attachment budget) however many of its emails carry them.
+func (n *Notification) LoadAttachments(ctx context.Context, db DB) error {
+	if n.messageRef == 0 || n.Attachments != nil {
+		return nil
+	}
+	rows, err := db.Query(ctx, attachmentsOfSQL, n.messageRef, n.attachIDs)
+	if err == nil {
+		n.Attachments, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attachment, error) {
+			var a Attachment
+			err := row.Scan(&a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data)
+			return a, err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("ticketing: reading the attachments of notification %d: %w", n.ID, err)
+	}
+	return nil
 }
 
 // attachmentsOfSQL reads a stored message's attachments with their
