@@ -20,16 +20,7 @@ import (
 // appended (top-level keys the demo does not set).
 func startDeskWith(t *testing.T, pool *pgxpool.Pool, extra string) (*imapmem.Server, *smtpmem.Server, <-chan error) {
 	t.Helper()
-	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { imap.Close() })
-	out, err := smtpmem.Start(smtpmem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
+	imap, out := startServers(t)
 	cfg, err := config.Parse([]byte(demoYAML(imap.Addr(), out.Addr(), "help@desk.example", "pw")+extra), "test configuration", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +28,7 @@ func startDeskWith(t *testing.T, pool *pgxpool.Pool, extra string) (*imapmem.Ser
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, pool, slog.New(slog.DiscardHandler)) }()
-	t.Cleanup(func() {
+	t.Cleanup(func() { // runs before the servers close
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve returned %v", err)
@@ -87,11 +78,10 @@ func TestAgentsReceiveAttachmentsEndToEnd(t *testing.T) {
 		}
 		return b.String() + e + "\n"
 	}
-	deliver(`From: Karin Ek <karin@kund.example>
-To: help@desk.example
-Subject: Printer prints garbage
-Message-ID: <att-1@kund.example>
-MIME-Version: 1.0
+	// withFiles is a mail from Karin as her client writes it: text and HTML
+	// with the screenshot inline, the PDF and the log attached.
+	withFiles := func(headers, text string) string {
+		return "From: Karin Ek <karin@kund.example>\nTo: help@desk.example\n" + headers + `MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="mixed"
 
 --mixed
@@ -103,13 +93,12 @@ Content-Type: multipart/alternative; boundary="alt"
 --alt
 Content-Type: text/plain; charset=utf-8
 
-The printer prints garbage, see the screenshot and the test page.
-Every page looks like this.
+` + text + ` Every page looks like this.
 
 --alt
 Content-Type: text/html; charset=utf-8
 
-<p>The printer prints garbage, see the screenshot and the test page.</p><img src="cid:shot-1@kund.example"><p>Every page looks like this.</p>
+<p>` + text + `</p><img src="cid:shot-1@kund.example"><p>Every page looks like this.</p>
 --alt--
 
 --rel
@@ -133,7 +122,9 @@ Content-Transfer-Encoding: base64
 
 ` + b64(big) + `
 --mixed--
-`)
+`
+	}
+	deliver(withFiles("Subject: Printer prints garbage\nMessage-ID: <att-1@kund.example>\n", "The printer prints garbage, see the screenshot and the test page."))
 	check := func(what string, env *enmime.Envelope) {
 		t.Helper()
 		var gotPDF, gotPNG bool
@@ -176,54 +167,7 @@ Content-Transfer-Encoding: base64
 	if err := pool.QueryRow(context.Background(), `SELECT message_id FROM outbox WHERE event = 'ticket-received'`).Scan(&ackID); err != nil {
 		t.Fatal(err)
 	}
-	reply := `From: Karin Ek <karin@kund.example>
-To: help@desk.example
-Subject: Re: Printer prints garbage
-Message-ID: <att-2@kund.example>
-In-Reply-To: <` + ackID + `>
-MIME-Version: 1.0
-Content-Type: multipart/mixed; boundary="mixed"
-
---mixed
-Content-Type: multipart/related; boundary="rel"
-
---rel
-Content-Type: multipart/alternative; boundary="alt"
-
---alt
-Content-Type: text/plain; charset=utf-8
-
-It is back. Every page looks like this.
-
---alt
-Content-Type: text/html; charset=utf-8
-
-<p>It is back.</p><img src="cid:shot-1@kund.example"><p>Every page looks like this.</p>
---alt--
-
---rel
-Content-Type: image/png; name="screenshot.png"
-Content-Disposition: inline; filename="screenshot.png"
-Content-ID: <shot-1@kund.example>
-Content-Transfer-Encoding: base64
-
-` + b64(png) + `--rel--
-
---mixed
-Content-Type: application/pdf; name="test-page.pdf"
-Content-Disposition: attachment; filename="test-page.pdf"
-Content-Transfer-Encoding: base64
-
-` + b64(pdf) + `
---mixed
-Content-Type: text/plain; name="spooler.log"
-Content-Disposition: attachment; filename="spooler.log"
-Content-Transfer-Encoding: base64
-
-` + b64(big) + `
---mixed--
-`
-	deliver(reply)
+	deliver(withFiles("Subject: Re: Printer prints garbage\nMessage-ID: <att-2@kund.example>\nIn-Reply-To: <"+ackID+">\n", "It is back."))
 	if s, _ := ticketingTicket(context.Background(), pool, 1); s != "open" {
 		t.Fatalf("ticket 1 after the reply: %s, want open (reopened)", s)
 	}

@@ -546,26 +546,5 @@ func ticketingTicket(ctx context.Context, pool interface {
 // cleanly. served reports serve's early end.
 func startDesk(t *testing.T, pool *pgxpool.Pool) (imap *imapmem.Server, out *smtpmem.Server, served <-chan error) {
 	t.Helper()
-	imap, err := imapmem.Start(imapmem.Options{Username: "help@desk.example", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { imap.Close() })
-	out, err = smtpmem.Start(smtpmem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, demoConfig(imap.Addr(), out.Addr(), "help@desk.example", "pw"), pool, slog.New(slog.DiscardHandler))
-	}()
-	t.Cleanup(func() { // runs before the servers close
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	})
-	return imap, out, done
+	return startDeskWith(t, pool, "")
 }
