@@ -3,6 +3,7 @@ package ticketing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -60,45 +61,65 @@ func attachmentNames(as []Attachment, budget int) []string {
 	return names
 }
 
-// filesOfSQL lists a stored message's files, in the order they are sent.
-const filesOfSQL = `SELECT id, filename, size, inline, content_id FROM attachments WHERE message_id = $1 ORDER BY id`
+// filesOfSQL lists stored messages' files, each message's in the order
+// they are sent.
+const filesOfSQL = `SELECT message_id, id, filename, size, inline, content_id FROM attachments
+WHERE message_id = ANY($1) ORDER BY message_id, id`
+
+// storedFile is one row of filesOfSQL.
+type storedFile struct {
+	id, size  int64
+	name, cid string
+	inline    bool
+}
 
 // budgetAttachments decides, for each mail that carries a stored
 // message's files (a relayed reply; the requester's message to agents),
 // which go with it: in order, each that still fits in the attachment
 // budget; the others are withheld and listed in the mail by name and
-// size. Inline images that go are also shown by the HTML body.
+// size. Inline images that go are also shown by the HTML body. The files
+// of every message are read in one round trip.
 func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	var refs []int64
+	for _, m := range ms {
+		if ref := m.n.messageRef; ref != 0 && m.suppress == "" && !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, filesOfSQL, refs)
+	if err != nil {
+		return fmt.Errorf("ticketing: reading the files of messages %v: %w", refs, err)
+	}
+	files := map[int64][]storedFile{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var msg int64
+		var f storedFile
+		err := row.Scan(&msg, &f.id, &f.name, &f.size, &f.inline, &f.cid)
+		files[msg] = append(files[msg], f)
+		return struct{}{}, err
+	})
+	if err != nil {
+		return fmt.Errorf("ticketing: reading the files of messages %v: %w", refs, err)
+	}
 	for _, m := range ms {
 		if m.n.messageRef == 0 || m.suppress != "" {
 			continue
 		}
-		rows, err := tx.Query(ctx, filesOfSQL, m.n.messageRef)
-		if err != nil {
-			return fmt.Errorf("ticketing: reading the files of message %d: %w", m.n.messageRef, err)
-		}
 		left := d.notes.attachmentBudget
 		m.attach = []int64{}
-		_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
-			var id, size int64
-			var name, cid string
-			var inline bool
-			if err := row.Scan(&id, &name, &size, &inline, &cid); err != nil {
-				return struct{}{}, err
+		for _, f := range files[m.n.messageRef] {
+			if f.size > left {
+				m.withheld = append(m.withheld, templates.File{Name: f.name, Size: f.size})
+				continue
 			}
-			if size <= left {
-				left -= size
-				m.attach = append(m.attach, id)
-				if inline && showable(cid) {
-					m.images = append(m.images, templates.Image{Name: name, ContentID: cid})
-				}
-			} else {
-				m.withheld = append(m.withheld, templates.File{Name: name, Size: size})
+			left -= f.size
+			m.attach = append(m.attach, f.id)
+			if f.inline && showable(f.cid) {
+				m.images = append(m.images, templates.Image{Name: f.name, ContentID: f.cid})
 			}
-			return struct{}{}, nil
-		})
-		if err != nil {
-			return fmt.Errorf("ticketing: reading the files of message %d: %w", m.n.messageRef, err)
 		}
 	}
 	return nil

@@ -712,7 +712,7 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 				}
 				ns = append(ns, ack)
 			}
-			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in, messageRef: msgIDs[i]})
+			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in, messageRef: filesOf(in, msgIDs[i])})
 			if c != nil {
 				for _, s := range c.result.Send {
 					ns = append(ns, notice{event: s.Template, ticket: o.TicketID, in: in, why: "rule " + s.Rule})
@@ -732,11 +732,20 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 				// Agents decide whether the stranger may take part.
 				ns = append(ns, notice{event: templates.SenderHeld, ticket: o.TicketID, in: in})
 			case !d.isAgent(in.From.Address):
-				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in, messageRef: msgIDs[i]})
+				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in, messageRef: filesOf(in, msgIDs[i])})
 			}
 		}
 	}
 	return ns
+}
+
+// filesOf is the stored message msgID for mail that carries in's files;
+// 0, nothing to read, when in has none.
+func filesOf(in *Inbound, msgID int64) int64 {
+	if len(in.Attachments) == 0 {
+		return 0
+	}
+	return msgID
 }
 
 // languageOf is the language a new ticket from in is answered in: the
