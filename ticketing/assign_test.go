@@ -117,3 +117,52 @@ func TestAssignedMailByRuleAndEscalation(t *testing.T) {
 		t.Errorf("assigned mails to l2@desk.example after the breach: %+v; want one saying the escalation assigned it", toL2)
 	}
 }
+
+// TestRelayLeavesOutRequestersOwnFiles: agents' mail now carries the
+// requester's screenshot inline, and mail clients put inline images of the
+// mail they answer into the reply; the relayed reply does not send the
+// requester their own file back, only the agent's new one.
+func TestRelayLeavesOutRequestersOwnFiles(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	desk := agentDesk(t, ticketing.VerifyConfig{})
+	shot := ticketing.Attachment{Filename: "image001.png", ContentType: "image/png", ContentID: "image001.png@01DA", Inline: true, Data: []byte("\x89PNG screenshot")}
+	first := human(capture(t, pool, "support", 1), "req-1@example.se", "VPN down")
+	first.Attachments = []ticketing.Attachment{shot}
+	ticket := receiveWith(t, pool, desk, first)[0].TicketID
+	var msgID, replyTo string
+	if err := pool.QueryRow(ctx, `SELECT message_id, reply_to FROM outbox WHERE event = 'new-ticket' AND recipient = 'ada@desk.example'`).Scan(&msgID, &replyTo); err != nil {
+		t.Fatal(err)
+	}
+	in := human(capture(t, pool, "support", 2), "ada-1@desk.example", "Re: VPN down")
+	in.From, in.To, in.InReplyTo = ticketing.Address{Name: "Ada", Address: "ada@desk.example"}, []ticketing.Address{{Address: replyTo}}, []string{msgID}
+	in.Text, in.NewText = "Here is the new VPN profile.", "Here is the new VPN profile."
+	echo := shot
+	echo.ContentID = "image001.png@01DB" // the same bytes, as Outlook quotes them
+	in.Attachments = []ticketing.Attachment{echo, {Filename: "vpn.ovpn", ContentType: "application/x-openvpn-profile", Data: []byte("client\n")}}
+	if o := receiveWith(t, pool, desk, in)[0]; o.TicketID != ticket {
+		t.Fatalf("Ada's reply joined ticket %d, want %d", o.TicketID, ticket)
+	}
+	ns, err := ticketing.ClaimNotifications(ctx, pool, "test", time.Minute, 50, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.Event != templates.AgentReply {
+			continue
+		}
+		if err := n.LoadAttachments(ctx, pool); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, a := range n.Attachments {
+			names = append(names, a.Filename)
+		}
+		if len(names) != 1 || names[0] != "vpn.ovpn" {
+			t.Errorf("relayed reply carries %q, want only vpn.ovpn: the screenshot is the requester's own", names)
+		}
+		return
+	}
+	t.Errorf("no relayed reply among %d claimed notifications", len(ns))
+}

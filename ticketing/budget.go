@@ -62,23 +62,30 @@ func attachmentNames(as []Attachment, budget int) []string {
 }
 
 // filesOfSQL lists stored messages' files, each message's in the order
-// they are sent.
-const filesOfSQL = `SELECT message_id, id, filename, size, inline, content_id FROM attachments
-WHERE message_id = ANY($1) ORDER BY message_id, id`
+// they are sent, and whether an earlier message of the same ticket has the
+// same content.
+const filesOfSQL = `
+SELECT a.message_id, a.id, a.filename, a.size, a.inline, a.content_id,
+    EXISTS (SELECT 1 FROM messages e JOIN attachments b ON b.message_id = e.id
+            WHERE e.ticket_id = m.ticket_id AND e.id < m.id AND b.sha256 = a.sha256) AS earlier
+FROM attachments a JOIN messages m ON m.id = a.message_id
+WHERE a.message_id = ANY($1) ORDER BY a.message_id, a.id`
 
 // storedFile is one row of filesOfSQL.
 type storedFile struct {
-	id, size  int64
-	name, cid string
-	inline    bool
+	id, size        int64
+	name, cid       string
+	inline, earlier bool
 }
 
 // budgetAttachments decides, for each mail that carries a stored
 // message's files (a relayed reply; the requester's message to agents),
 // which go with it: in order, each that still fits in the attachment
 // budget; the others are withheld and listed in the mail by name and
-// size. Inline images that go are also shown by the HTML body. The files
-// of every message are read in one round trip.
+// size. Inline images that go are also shown by the HTML body. A relayed
+// reply leaves out files an earlier message of the ticket already had
+// (the requester's screenshot, quoted back by the agent's mail client).
+// The files of every message are read in one round trip.
 func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	var refs []int64
 	for _, m := range ms {
@@ -97,7 +104,7 @@ func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) err
 	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
 		var msg int64
 		var f storedFile
-		err := row.Scan(&msg, &f.id, &f.name, &f.size, &f.inline, &f.cid)
+		err := row.Scan(&msg, &f.id, &f.name, &f.size, &f.inline, &f.cid, &f.earlier)
 		files[msg] = append(files[msg], f)
 		return struct{}{}, err
 	})
@@ -111,6 +118,11 @@ func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) err
 		left := d.notes.attachmentBudget
 		m.attach = []int64{}
 		for _, f := range files[m.n.messageRef] {
+			if f.earlier && m.n.event == templates.AgentReply {
+				// The requester's own file (or one sent before), which the
+				// agent's mail client put in the reply: it is not news.
+				continue
+			}
 			if f.size > left {
 				m.withheld = append(m.withheld, templates.File{Name: f.name, Size: f.size})
 				continue
