@@ -253,7 +253,7 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 		// The requester reads the answer before the status it led to:
 		// status mail waits until the server has accepted the reply.
 		for i := range ns {
-			if slices.Contains(statusMail, ns[i].event) {
+			if isStatusMail(ns[i].event) {
 				ns[i].afterRelay = in
 			}
 		}

@@ -66,8 +66,15 @@ var statusEvents = map[string]string{
 	StatusClosed:   templates.StatusClosed,
 }
 
-// statusMail are the events of statusEvents.
-var statusMail = []string{templates.StatusPending, templates.StatusResolved, templates.StatusClosed}
+// isStatusMail reports whether event is one of statusEvents'.
+func isStatusMail(event string) bool {
+	for _, e := range statusEvents {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}
 
 // SetStatus moves ticket number to status to, as actor, for the reason why,
 // records the change and queues its notification, in one transaction. It
