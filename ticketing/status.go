@@ -66,16 +66,6 @@ var statusEvents = map[string]string{
 	StatusClosed:   templates.StatusClosed,
 }
 
-// isStatusMail reports whether event is one of statusEvents'.
-func isStatusMail(event string) bool {
-	for _, e := range statusEvents {
-		if e == event {
-			return true
-		}
-	}
-	return false
-}
-
 // SetStatus moves ticket number to status to, as actor, for the reason why,
 // records the change and queues its notification, in one transaction. It
 // returns ErrTransition for a change the lifecycle forbids and ErrNotFound
