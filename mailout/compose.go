@@ -204,20 +204,43 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	return raw, env, nil
 }
 
-// boundaryParam finds the boundaries go-mail wrote, each in the
-// Content-Type of its multipart as go-mail folds it. Text in a body cannot
-// look like this: quoted-printable writes "=" as "=3D".
-var boundaryParam = regexp.MustCompile("Content-Type: multipart/[a-z]+;\r\n boundary=([0-9A-Za-z'()+_,./:?-]{1,70})\r\n")
+// multipartDecl starts the Content-Type of a multipart as go-mail writes
+// it; boundaryParam reads the boundary that follows, as go-mail folds it.
+// Text in a body cannot look like this: quoted-printable writes "=" as
+// "=3D", and base64 has no blanks or colons.
+const multipartDecl = "Content-Type: multipart/"
 
-// stableBoundaries replaces the random boundaries go-mail gives nested
-// multiparts (mail with files) with ones derived from the Message-ID, one
-// per level, so that every attempt sends the same bytes. A random boundary
-// occurs nowhere but in its own delimiters, and a hash never occurs in a
-// body by chance.
+var boundaryParam = regexp.MustCompile("^[a-z]+;\r\n boundary=([0-9A-Za-z'()+_,./:?-]{1,70})\r\n")
+
+// stableBoundaries replaces, in place, the random boundaries go-mail gives
+// nested multiparts (mail with files) with ones of the same length derived
+// from the Message-ID, one per level, so that every attempt sends the same
+// bytes. A random boundary occurs nowhere but in its own delimiters, and a
+// hash never occurs in a body by chance.
 func stableBoundaries(raw []byte, messageID string) []byte {
-	for i, m := range boundaryParam.FindAllSubmatch(raw, -1) {
-		sum := sha256.Sum256([]byte(fmt.Sprintf("deskgate boundary\x00%s\x00%d", messageID, i)))
-		raw = bytes.ReplaceAll(raw, m[1], []byte("dg"+hex.EncodeToString(sum[:20])))
+	var olds [][]byte
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], []byte(multipartDecl))
+		if j < 0 {
+			break
+		}
+		i += j + len(multipartDecl)
+		if m := boundaryParam.FindSubmatch(raw[i:min(len(raw), i+100)]); m != nil {
+			olds = append(olds, bytes.Clone(m[1]))
+		}
+	}
+	for k, old := range olds {
+		a := sha256.Sum256([]byte(fmt.Sprintf("deskgate boundary\x00%s\x00%d", messageID, k)))
+		b := sha256.Sum256(a[:])
+		stable := []byte(hex.EncodeToString(a[:]) + hex.EncodeToString(b[:]))[:len(old)]
+		for i := 0; ; {
+			j := bytes.Index(raw[i:], old)
+			if j < 0 {
+				break
+			}
+			i += j
+			i += copy(raw[i:], stable)
+		}
 	}
 	return raw
 }
