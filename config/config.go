@@ -332,8 +332,9 @@ type Notifications struct {
 	// default 64KB.
 	TextBudget ByteSize `yaml:"text_budget"`
 	// AttachmentBudget bounds the files one notification carries (an
-	// agent's files relayed to the requester); files beyond it are listed
-	// by name and size instead. 1KB..1GB, default 10MB.
+	// agent's files relayed to the requester, the requester's files in
+	// mail to agents); files beyond it are listed by name and size
+	// instead. 1KB..1GB, default 10MB.
 	AttachmentBudget ByteSize `yaml:"attachment_budget"`
 	// Events switches each event on or off and names its recipients.
 	Events Events `yaml:"events"`

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,7 +43,8 @@ type ComposeOptions struct {
 	// one derived from the Message-ID, so that a retry sends the same
 	// bytes; a fixed one must not occur in the bodies. go-mail uses one
 	// boundary for every level, which is invalid when parts nest, so mail
-	// with attachments (mixed around alternative) gets random ones.
+	// with attachments (mixed around alternative) gets one per level,
+	// derived from the Message-ID after go-mail wrote random ones.
 	Boundary string
 }
 
@@ -165,7 +167,7 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	}
 	// A relayed reply carries the agent's files; inline images stay inline.
 	for i, a := range n.Attachments {
-		name := clean(a.Filename)
+		name := cutFilename(clean(a.Filename))
 		if name == "" {
 			name = fmt.Sprintf("attachment-%d", i+1)
 		}
@@ -174,8 +176,8 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 			fo = append(fo, gomail.WithFileContentType(gomail.ContentType(ct)))
 		}
 		var err error
-		if a.Inline && a.ContentID != "" {
-			fo = append(fo, gomail.WithFileContentID(clean(a.ContentID)))
+		if cid := msgID(a.ContentID); a.Inline && cid != "" && len(cid) <= MaxContentID {
+			fo = append(fo, gomail.WithFileContentID(cid))
 			err = m.EmbedReader(name, bytes.NewReader(a.Data), fo...)
 		} else {
 			err = m.AttachReader(name, bytes.NewReader(a.Data), fo...)
@@ -192,10 +194,55 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 	if !bytes.HasSuffix(buf.Bytes(), []byte("\r\n")) {
 		buf.WriteString("\r\n")
 	}
-	if err := checkLines(buf.Bytes()); err != nil {
+	raw := buf.Bytes()
+	if opts.Boundary == "" && len(n.Attachments) > 0 {
+		raw = stableBoundaries(raw, n.MessageID)
+	}
+	if err := checkLines(raw); err != nil {
 		return nil, nil, fmt.Errorf("mailout: composing notification %d: %w", n.ID, err)
 	}
-	return buf.Bytes(), env, nil
+	return raw, env, nil
+}
+
+// multipartDecl starts the Content-Type of a multipart as go-mail writes
+// it; boundaryParam reads the boundary that follows, as go-mail folds it.
+// Text in a body cannot look like this: quoted-printable writes "=" as
+// "=3D", and base64 has no blanks or colons.
+const multipartDecl = "Content-Type: multipart/"
+
+var boundaryParam = regexp.MustCompile("^[a-z]+;\r\n boundary=([0-9A-Za-z'()+_,./:?-]{1,70})\r\n")
+
+// stableBoundaries replaces, in place, the random boundaries go-mail gives
+// nested multiparts (mail with files) with ones of the same length derived
+// from the Message-ID, one per level, so that every attempt sends the same
+// bytes. A random boundary occurs nowhere but in its own delimiters, and a
+// hash never occurs in a body by chance.
+func stableBoundaries(raw []byte, messageID string) []byte {
+	var olds [][]byte
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], []byte(multipartDecl))
+		if j < 0 {
+			break
+		}
+		i += j + len(multipartDecl)
+		if m := boundaryParam.FindSubmatch(raw[i:min(len(raw), i+100)]); m != nil {
+			olds = append(olds, bytes.Clone(m[1]))
+		}
+	}
+	for k, old := range olds {
+		a := sha256.Sum256([]byte(fmt.Sprintf("deskgate boundary\x00%s\x00%d", messageID, k)))
+		b := sha256.Sum256(a[:])
+		stable := []byte(hex.EncodeToString(a[:]) + hex.EncodeToString(b[:]))[:len(old)]
+		for i := 0; ; {
+			j := bytes.Index(raw[i:], old)
+			if j < 0 {
+				break
+			}
+			i += j
+			i += copy(raw[i:], stable)
+		}
+	}
+	return raw
 }
 
 // envelope is a notification's validated addresses and Message-ID.

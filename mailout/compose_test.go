@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -425,9 +426,27 @@ func FuzzCompose(f *testing.F) {
 		if len(ref)%2 == 1 { // the smaller version, cut anywhere
 			n.Text, n.Compact = subject+name, 1+len(inReplyTo)
 		}
+		files := len(name)%3 == 0 && n.Compact == 0
+		if files { // a file named by a requester, inline with their Content-ID
+			n.Attachments = []ticketing.Attachment{{Filename: name, ContentType: "text/plain", Data: []byte(subject)},
+				{Filename: subject, ContentType: "image/png", ContentID: ref, Inline: true, Data: []byte(name)}}
+		}
 		raw, err := Compose(n, ComposeOptions{Date: goldenDate})
 		if err != nil {
 			t.Fatalf("Compose() = %v", err)
+		}
+		if files {
+			again, err := Compose(n, ComposeOptions{Date: goldenDate})
+			if err != nil || !bytes.Equal(raw, again) {
+				t.Fatalf("Compose() with files twice: %v, equal %v; want the same bytes", err, bytes.Equal(raw, again))
+			}
+			env, err := enmime.ReadEnvelope(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatalf("enmime.ReadEnvelope() = %v", err)
+			}
+			if parts := len(env.Attachments) + len(env.Inlines) + len(env.OtherParts); parts != 2 {
+				t.Fatalf("Compose() with two files read back with %d file parts", parts)
+			}
 		}
 		head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
 		for i, b := range head {
@@ -483,5 +502,43 @@ func TestComposeAttachments(t *testing.T) {
 	if len(env.Attachments) != 1 || env.Attachments[0].FileName != "vpn.ovpn" || !strings.Contains(env.Text, "") || env.HTML == "" {
 		t.Errorf("Compose with an attachment, read back: %d attachments, text %q, html %d bytes; want vpn.ovpn beside both parts",
 			len(env.Attachments), env.Text, len(env.HTML))
+	}
+}
+
+// TestComposeAttachmentsStable: mail that carries files (a requester's
+// files to agents, an agent's to the requester) is the same bytes at every
+// attempt, with a boundary of its own at each level of its parts.
+func TestComposeAttachmentsStable(t *testing.T) {
+	n := sample()
+	n.Attachments = []ticketing.Attachment{
+		{Filename: "test-page.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4\n%%EOF\n")},
+		{Filename: "screenshot.png", ContentType: "image/png", ContentID: "shot-1@kund.example", Inline: true, Data: []byte("\x89PNG\r\n\x1a\n")},
+	}
+	a, err := Compose(n, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Attempts++
+	b, err := Compose(n, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("Compose of one notification with files twice differs; a retry must send the same bytes")
+	}
+	boundaries := map[string]bool{}
+	for _, m := range regexp.MustCompile(`boundary=("?)([^"\r\n;]+)`).FindAllSubmatch(a, -1) {
+		boundaries[string(m[2])] = true
+	}
+	if len(boundaries) != 3 { // mixed, related, alternative
+		t.Errorf("Compose with a file and an inline image: boundaries %v, want three different ones", boundaries)
+	}
+	env, err := enmime.ReadEnvelope(bytes.NewReader(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Attachments) != 1 || len(env.Inlines)+len(env.OtherParts) != 1 || env.HTML == "" || env.Text == "" {
+		t.Errorf("read back: %d attachments, %d inline parts, html %d bytes, text %d bytes; want the PDF, the image and both bodies",
+			len(env.Attachments), len(env.Inlines)+len(env.OtherParts), len(env.HTML), len(env.Text))
 	}
 }

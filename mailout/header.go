@@ -3,6 +3,7 @@ package mailout
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 )
@@ -55,6 +56,31 @@ func cutKeepingTag(s string, limit int) string {
 		return strings.TrimRight(string(r[:limit-1]), " ") + "…"
 	}
 	return strings.TrimRight(string(r[:limit-2-len(tag)]), " ") + "… " + string(tag)
+}
+
+// MaxFilename is the longest attachment file name, in characters, that
+// Compose sends; a longer one is cut with an ellipsis before its extension.
+// At the limit, RFC 2047 encoded in Content-Type and Content-Disposition,
+// it stays far below RFC 5322's 998 octets a line.
+const MaxFilename = 60
+
+// MaxContentID is the longest Content-ID Compose sends an inline part
+// with; a part with a longer one, or one that is not a valid id, goes as
+// an ordinary attachment.
+const MaxContentID = 200
+
+// cutFilename returns the file name s cut to MaxFilename characters,
+// keeping an extension of up to 10 characters.
+func cutFilename(s string) string {
+	r := []rune(s)
+	if len(r) <= MaxFilename {
+		return s
+	}
+	ext := []rune(filepath.Ext(s))
+	if len(ext) > 10 {
+		ext = nil
+	}
+	return strings.TrimRight(string(r[:MaxFilename-1-len(ext)]), " ") + "…" + string(ext)
 }
 
 // cutName returns the display name s cut to MaxName characters.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/jhillyerd/enmime/v2"
+
 	"github.com/deskgate/deskgate/ticketing"
 )
 
@@ -81,5 +83,26 @@ func TestCutSubject(t *testing.T) {
 		if got != tc.want || utf8.RuneCountInString(got) > MaxSubject || !utf8.ValidString(got) {
 			t.Errorf("cutSubject(%.30q…) = %q (%d runes), want %q", tc.in, got, utf8.RuneCountInString(got), tc.want)
 		}
+	}
+}
+
+// TestLongFilenameCut: a requester's file with a very long name goes with
+// its name cut before the extension, within the line limit (it made the
+// whole mail invalid before).
+func TestLongFilenameCut(t *testing.T) {
+	n := sample()
+	long := strings.Repeat("Skärmbild från möte ", 100) + ".png"
+	n.Attachments = []ticketing.Attachment{{Filename: long, ContentType: "image/png", Data: []byte("png")}}
+	raw, err := Compose(n, ComposeOptions{})
+	if err != nil {
+		t.Fatalf("Compose with a %d-character file name = %v", len([]rune(long)), err)
+	}
+	env, err := enmime.ReadEnvelope(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Attachments) != 1 || !strings.HasSuffix(env.Attachments[0].FileName, "…png") && !strings.HasSuffix(env.Attachments[0].FileName, "….png") ||
+		len([]rune(env.Attachments[0].FileName)) > MaxFilename {
+		t.Errorf("attachment read back: %d, name %q; want one named within %d characters, ending in its extension", len(env.Attachments), env.Attachments[0].FileName, MaxFilename)
 	}
 }

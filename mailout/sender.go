@@ -406,6 +406,13 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 		case time.Until(s.heldUntil()) < s.cfg.Lease/3:
 			r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "not attempted: claim not renewed", Retry: time.Now(), Untried: true}
 		default:
+			// Its files, read now: a batch holds one email's files at a time.
+			if err := n.LoadAttachments(ctx, s.pool); err != nil {
+				s.db.Fail("mailout: reading an email's files failed", err)
+				r = ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry,
+					Reply: "not attempted: reading its files failed", Retry: time.Now(), Untried: true}
+				break
+			}
 			var err error
 			r, err = s.deliverOne(ctx, c, n)
 			var se *setupError

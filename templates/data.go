@@ -39,6 +39,9 @@ type Data struct {
 	// Digest is, for digest, the agent's tickets. Zero for every other
 	// event.
 	Digest DigestInfo
+	// Assignment is, for assigned, who or what assigned the ticket and to
+	// whom. Zero for every other event.
+	Assignment Assignment
 	// Language is the locale being rendered, one of Languages. Render sets
 	// it; a value given by the caller is ignored.
 	Language string
@@ -89,11 +92,46 @@ type Message struct {
 	More        int
 	Sent        time.Time // zero when unknown
 	Attachments []string  // file names, in message order
-	// Withheld are, for agent-reply, the agent's files left out of the mail
-	// because they exceed its attachment budget, which the templates list
-	// by name and size; nil when every file is attached.
+	// Withheld are, for agent-reply, new-ticket and requester-replied, the
+	// message's files left out of the mail because they exceed its
+	// attachment budget, which the templates list by name and size; nil
+	// when every file is attached.
 	Withheld []File
+	// Images are, for new-ticket and requester-replied, the message's
+	// inline images the mail carries, which HTML templates show with the
+	// cid function (<img src="{{cid .ContentID}}">); nil when none.
+	Images []Image
 }
+
+// Image is an inline image a mail carries as a related part.
+type Image struct {
+	Name      string // the file name; may be ""
+	ContentID string // without angle brackets
+}
+
+// Assignment is a change of a ticket's assignee, for assigned.
+//
+// As with SLA, the caller passes a code and names, never sentences.
+type Assignment struct {
+	// By is what made the change: one of the AssignedBy constants.
+	By string
+	// Name is the agent's display name for AssignedByAgent, the rule's
+	// name for AssignedByRule; "" otherwise.
+	Name string
+	// Team is the team the ticket was assigned to when it was assigned to
+	// a team rather than to a person (the recipient is the team); "" when
+	// it was assigned to the recipient.
+	Team string
+}
+
+// AssignedBy: what assigned a ticket, for Assignment.By.
+const (
+	AssignedByAgent   = "agent"       // an agent, by email (#assign)
+	AssignedByRule    = "rule"        // a rule of the desk
+	AssignedByWarning = "sla-warning" // the SLA escalation when a target fell nearly due
+	AssignedByBreach  = "sla-breach"  // the SLA escalation when a target was missed
+	AssignedByAdmin   = "admin"       // an administrator, with the deskgate command
+)
 
 // File is a file by name and size.
 type File struct {

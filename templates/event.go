@@ -23,21 +23,25 @@ const (
 	// on their plate and the SLA targets falling due or missed (Data.Digest);
 	// Data.Ticket is zero.
 	Digest = "digest"
+	// Assigned goes to a ticket's new assignee, or to the team it was
+	// assigned to without a person: who or what assigned it
+	// (Data.Assignment) and the ticket.
+	Assigned = "assigned"
 )
 
 // Events returns every event, in the order of the constants above.
 func Events() []string {
 	return []string{TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Digest}
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Digest, Assigned}
 }
 
 // ToAgents reports whether event is mail to agents rather than to the
 // requester: true for new-ticket, requester-replied, sla-warning,
 // sla-breach, commands-rejected, reply-unverified, sender-held,
-// conversation-paused and digest.
+// conversation-paused, digest and assigned.
 func ToAgents(event string) bool {
 	switch event {
-	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Digest:
+	case NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Digest, Assigned:
 		return true
 	}
 	return false
@@ -47,7 +51,7 @@ func ToAgents(event string) bool {
 func knownEvent(event string) bool {
 	switch event {
 	case TicketReceived, AgentReply, StatusPending, StatusResolved, StatusClosed, Reopened,
-		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Digest:
+		NewTicket, RequesterReplied, SLAWarning, SLABreach, CommandsRejected, ReplyUnverified, SenderHeld, ConversationPaused, Digest, Assigned:
 		return true
 	}
 	return false

@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -35,7 +36,15 @@ func htmlFuncs(lang string) htmltemplate.FuncMap {
 		"lines":  linesHTML,
 		"more":   func(n int) string { return formatMore(lang, n) },
 		"size":   func(n int64) string { return formatSize(lang, n) },
+		"cid":    cidURL,
 	}
+}
+
+// cidURL is the cid: address (RFC 2392) of the related part with Content-ID
+// id, for an <img src>: html/template lets only http, https and mailto
+// addresses through as plain strings. id is escaped as a URL path segment.
+func cidURL(id string) htmltemplate.URL {
+	return htmltemplate.URL("cid:" + url.PathEscape(id))
 }
 
 // formatDate writes t, in its own location, as a native speaker of lang

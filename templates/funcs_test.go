@@ -145,11 +145,11 @@ func TestMarkers(t *testing.T) {
 func TestEvents(t *testing.T) {
 	t.Parallel()
 	want := []string{"ticket-received", "agent-reply", "status-pending", "status-resolved", "status-closed",
-		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held", "conversation-paused", "digest"}
+		"reopened", "new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held", "conversation-paused", "digest", "assigned"}
 	if got := Events(); !slices.Equal(got, want) {
 		t.Errorf("Events() = %q, want %q", got, want)
 	}
-	agents := []string{"new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held", "conversation-paused", "digest"}
+	agents := []string{"new-ticket", "requester-replied", "sla-warning", "sla-breach", "commands-rejected", "reply-unverified", "sender-held", "conversation-paused", "digest", "assigned"}
 	for _, e := range append(want, "", "bogus") {
 		if got := ToAgents(e); got != slices.Contains(agents, e) {
 			t.Errorf("ToAgents(%q) = %v, want %v", e, got, !got)

@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzRender renders untrusted names, subjects and text (also as command
-// lines and values): the subject stays one line, and no markup from the data reaches the HTML (the HTML has as
+// lines and values, image names and Content-IDs): the subject stays one line,
+// the HTML shows no image but the inline parts, and no markup from the data reaches the HTML (the HTML has as
 // many "<" as when the data's "<" are replaced by "x"), and the message
 // text grows the bodies by at most a constant factor.
 func FuzzRender(f *testing.F) {
@@ -27,6 +28,13 @@ func FuzzRender(f *testing.F) {
 		d.Ticket.Subject, d.Message.Text = subject, text
 		for i := range d.Commands.Errors {
 			d.Commands.Errors[i].Text, d.Commands.Errors[i].Value = text, name
+		}
+		// A requester names inline images and their Content-IDs.
+		for i := range d.Message.Images {
+			d.Message.Images[i] = Image{Name: name, ContentID: subject}
+		}
+		if d.Assignment.Name != "" {
+			d.Assignment.Name = name
 		}
 		return d
 	}
@@ -47,6 +55,9 @@ func FuzzRender(f *testing.F) {
 				}
 				if got, want := strings.Count(r.HTML, "<"), strings.Count(plain.HTML, "<"); got != want {
 					t.Errorf("Render(%q, %q, %q, %q, %q).HTML has %d \"<\", want %d:\n%s", event, lang, name, subject, text, got, want, r.HTML)
+				}
+				if n := len(Sample(event).Message.Images); strings.Count(r.HTML, "<img") != n || strings.Count(r.HTML, `<img src="cid:`) != n {
+					t.Errorf("Render(%q, %q, %q, %q, …).HTML: want exactly %d <img src=\"cid:…\"> for the inline images:\n%s", event, lang, name, subject, n, r.HTML)
 				}
 				if event != NewTicket && event != RequesterReplied && event != AgentReply {
 					continue

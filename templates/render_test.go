@@ -27,14 +27,21 @@ func TestEscaping(t *testing.T) {
 			}
 			d.Commands.Categories = append(d.Commands.Categories, "<script>alert(1)</script>")
 			d.Commands.Teams = append(d.Commands.Teams, "<script>alert(1)</script>")
+			for i := range d.Message.Images {
+				d.Message.Images[i] = Image{Name: `"><script>alert(1)</script>`, ContentID: `x" onerror="alert(1)`}
+			}
 			r, err := s.Render(event, lang, d)
 			if err != nil {
 				t.Fatalf("Render(%q, %q, …) = %v, want no error", event, lang, err)
 			}
-			for _, bad := range []string{"<script", "<img", "<a ", "<i>"} {
+			for _, bad := range []string{"<script", "<a ", "<i>", "onerror=\""} {
 				if strings.Contains(r.HTML, bad) {
 					t.Errorf("Render(%q, %q, …).HTML = \n%s\nwant no %q", event, lang, r.HTML, bad)
 				}
+			}
+			// The only images are the inline parts the mail carries.
+			if n, cid := strings.Count(r.HTML, "<img"), strings.Count(r.HTML, `<img src="cid:`); n != cid || n != len(d.Message.Images) {
+				t.Errorf("Render(%q, %q, …).HTML = \n%s\nwant %d <img src=\"cid:…\"> and no other image", event, lang, r.HTML, len(d.Message.Images))
 			}
 			// Every name and subject that the HTML shows, it shows escaped.
 			for _, want := range []string{"&lt;script&gt;", "&lt;img src=x onerror=alert(1)&gt;"} {

@@ -69,6 +69,8 @@ func Sample(event string) Data {
 		d.Recipient = agent
 		d.Message = first
 		d.Message.More = 181_460 // a long message, cut to the text budget
+		d.Message.Images = []Image{{Name: "printer-output.jpg", ContentID: "ii_m8f3k2@mail.example.com"}}
+		d.Message.Withheld = []File{{Name: "Skärmbild 2026-03-06 130212.png", Size: 11_800_000}}
 	case RequesterReplied:
 		d.Recipient = agent
 		d.Message = reply
@@ -117,6 +119,9 @@ func Sample(event string) Data {
 			Sent:   at(6, 16, 20),
 		}
 		d.Reason = ReasonNoToken
+	case Assigned:
+		d.Recipient = agent
+		d.Assignment = Assignment{By: AssignedByAgent, Name: "Jonas <Berg> & Co"}
 	case ConversationPaused:
 		d.Recipient = agent
 		d.Pause = Pause{Between: [2]string{requester.Address, agent.Address}, Mails: 21, Minutes: 10, Until: at(6, 17, 31)}

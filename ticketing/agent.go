@@ -309,6 +309,13 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 		if p.Note != "" {
 			ref = 0 // the files may belong to the note: none go to the requester
 		}
+		// The requester reads the answer before the status it led to:
+		// status mail waits until the server has accepted the reply.
+		for i := range ns {
+			if isStatusMail(ns[i].event) {
+				ns[i].afterRelay = in
+			}
+		}
 		ns = append(ns, notice{event: templates.AgentReply, ticket: id, in: in, text: p.Text, messageRef: ref,
 			fromName: agent.Name + " via " + d.notes.from.Name, author: &agent})
 		if err := d.responded(ctx, tx, id, in.CaptureID, actor, now); err != nil {

@@ -354,6 +354,12 @@ func TestRelayedReplyKeepsAttachments(t *testing.T) {
 		if n.Event != templates.AgentReply {
 			continue
 		}
+		if n.Attachments != nil {
+			t.Errorf("claimed relayed reply holds %d files; want none until LoadAttachments, so that a claimed batch holds one email's files at a time", len(n.Attachments))
+		}
+		if err := n.LoadAttachments(context.Background(), c.pool); err != nil {
+			t.Fatal(err)
+		}
 		if len(n.Attachments) != 1 || n.Attachments[0].Filename != "vpn.ovpn" || !strings.Contains(string(n.Attachments[0].Data), "remote vpn.example") {
 			t.Errorf("relayed reply attachments = %+v, want vpn.ovpn with its content", n.Attachments)
 		}

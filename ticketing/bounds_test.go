@@ -133,6 +133,9 @@ func TestRelayedAttachmentsWithinBudget(t *testing.T) {
 		if n.Event != templates.AgentReply {
 			continue
 		}
+		if err := n.LoadAttachments(context.Background(), pool); err != nil {
+			t.Fatal(err)
+		}
 		var names []string
 		for _, a := range n.Attachments {
 			names = append(names, a.Filename)

@@ -3,6 +3,7 @@ package ticketing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -60,41 +61,93 @@ func attachmentNames(as []Attachment, budget int) []string {
 	return names
 }
 
-// filesOfSQL lists a stored message's files, in the order they are sent.
-const filesOfSQL = `SELECT id, filename, size FROM attachments WHERE message_id = $1 ORDER BY id`
+// filesOfSQL lists stored messages' files, each message's in the order
+// they are sent, and whether an earlier message of the same ticket has the
+// same content.
+const filesOfSQL = `
+SELECT a.message_id, a.id, a.filename, a.size, a.inline, a.content_id,
+    EXISTS (SELECT 1 FROM messages e JOIN attachments b ON b.message_id = e.id
+            WHERE e.ticket_id = m.ticket_id AND e.id < m.id AND b.sha256 = a.sha256) AS earlier
+FROM attachments a JOIN messages m ON m.id = a.message_id
+WHERE a.message_id = ANY($1) ORDER BY a.message_id, a.id`
+
+// storedFile is one row of filesOfSQL.
+type storedFile struct {
+	id, size        int64
+	name, cid       string
+	inline, earlier bool
+}
 
 // budgetAttachments decides, for each mail that carries a stored
-// message's files (a relayed reply), which go with it: in order, each that
-// still fits in the attachment budget; the others are withheld and listed
-// in the mail by name and size.
+// message's files (a relayed reply; the requester's message to agents),
+// which go with it: in order, each that still fits in the attachment
+// budget; the others are withheld and listed in the mail by name and
+// size. Inline images that go are also shown by the HTML body. A relayed
+// reply leaves out files an earlier message of the ticket already had
+// (the requester's screenshot, quoted back by the agent's mail client).
+// The files of every message are read in one round trip.
 func (d *Desk) budgetAttachments(ctx context.Context, tx pgx.Tx, ms []*mail) error {
+	var refs []int64
+	for _, m := range ms {
+		if ref := m.n.messageRef; ref != 0 && m.suppress == "" && !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, filesOfSQL, refs)
+	if err != nil {
+		return fmt.Errorf("ticketing: reading the files of messages %v: %w", refs, err)
+	}
+	files := map[int64][]storedFile{}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		var msg int64
+		var f storedFile
+		err := row.Scan(&msg, &f.id, &f.name, &f.size, &f.inline, &f.cid, &f.earlier)
+		files[msg] = append(files[msg], f)
+		return struct{}{}, err
+	})
+	if err != nil {
+		return fmt.Errorf("ticketing: reading the files of messages %v: %w", refs, err)
+	}
 	for _, m := range ms {
 		if m.n.messageRef == 0 || m.suppress != "" {
 			continue
 		}
-		rows, err := tx.Query(ctx, filesOfSQL, m.n.messageRef)
-		if err != nil {
-			return fmt.Errorf("ticketing: reading the files of a relayed reply: %w", err)
-		}
 		left := d.notes.attachmentBudget
 		m.attach = []int64{}
-		_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
-			var id, size int64
-			var name string
-			if err := row.Scan(&id, &name, &size); err != nil {
-				return struct{}{}, err
+		for _, f := range files[m.n.messageRef] {
+			if f.earlier && m.n.event == templates.AgentReply {
+				// The requester's own file (or one sent before), which the
+				// agent's mail client put in the reply: it is not news.
+				continue
 			}
-			if size <= left {
-				left -= size
-				m.attach = append(m.attach, id)
-			} else {
-				m.withheld = append(m.withheld, templates.File{Name: name, Size: size})
+			if f.size > left {
+				m.withheld = append(m.withheld, templates.File{Name: f.name, Size: f.size})
+				continue
 			}
-			return struct{}{}, nil
-		})
-		if err != nil {
-			return fmt.Errorf("ticketing: reading the files of a relayed reply: %w", err)
+			left -= f.size
+			m.attach = append(m.attach, f.id)
+			if f.inline && showable(f.cid) {
+				m.images = append(m.images, templates.Image{Name: f.name, ContentID: f.cid})
+			}
 		}
 	}
 	return nil
+}
+
+// showable reports whether an inline part's Content-ID is one mailout
+// sends it with (printable ASCII without blanks or angle brackets, at most
+// 200 bytes: mailout.MaxContentID), so that the HTML body may show it.
+func showable(cid string) bool {
+	if cid == "" || len(cid) > 200 {
+		return false
+	}
+	for i := 0; i < len(cid); i++ {
+		if c := cid[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package ticketing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/rules"
 	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
@@ -92,10 +94,16 @@ func (d *Desk) Escalate(ctx context.Context, db Beginner, now time.Time) (int, e
 			if err != nil {
 				return err
 			}
-			if err := d.escalateTicket(ctx, tx, x.ticket, x.priority, level, now); err != nil {
+			by := templates.AssignedByWarning
+			if x.breach {
+				by = templates.AssignedByBreach
+			}
+			more, err := d.escalateTicket(ctx, tx, x.ticket, x.priority, level, by, now)
+			if err != nil {
 				return err
 			}
-			more, err := d.updated(ctx, tx, x.ticket, 0, before, now)
+			ns = append(ns, more...)
+			more, err = d.updated(ctx, tx, x.ticket, 0, before, now)
 			if err != nil {
 				return err
 			}
@@ -116,24 +124,43 @@ func (d *Desk) Escalate(ctx context.Context, db Beginner, now time.Time) (int, e
 	return fired, nil
 }
 
+// reassignSQL moves ticket $1 to team $2 without a person, unless it is
+// there already, and returns the team and assignee it had.
+const reassignSQL = `
+WITH old AS (SELECT team, assignee FROM tickets WHERE id = $1),
+t AS (UPDATE tickets SET team = $2, assignee = '', updated_at = now() WHERE id = $1 AND (team <> $2 OR assignee <> '') RETURNING id),
+e AS (
+    INSERT INTO events (ticket_id, actor, kind, detail)
+    SELECT id, 'escalation', 'team.changed',
+        jsonb_build_object('from', (SELECT team FROM old), 'to', $2::text, 'assignee', (SELECT assignee FROM old), 'why', 'SLA escalation')
+    FROM t
+)
+SELECT old.team, old.assignee FROM old, t`
+
 // escalateTicket applies a level's ticket actions: raise the priority one
-// level (recomputing the deadlines, elapsed time kept) and reassign.
-func (d *Desk) escalateTicket(ctx context.Context, tx pgx.Tx, id int64, priority string, level EscalationLevel, now time.Time) error {
+// level (recomputing the deadlines, elapsed time kept) and reassign to
+// the level's team, without a person. It returns the assignment mail to
+// that team, saying by (which level) did it.
+func (d *Desk) escalateTicket(ctx context.Context, tx pgx.Tx, id int64, priority string, level EscalationLevel, by string, now time.Time) ([]notice, error) {
 	if level.RaisePriority {
 		if up := d.policy.Matrix.Raise(priority); up != priority && up != "" {
 			if err := d.setPriority(ctx, tx, id, priority, up, "escalation", now); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	if level.Reassign != "" {
-		_, err := tx.Exec(ctx, `
-			WITH t AS (UPDATE tickets SET team = $2, updated_at = now() WHERE id = $1 AND team <> $2 RETURNING id)
-			INSERT INTO events (ticket_id, actor, kind, detail)
-			SELECT id, 'escalation', 'team.changed', jsonb_build_object('to', $2::text, 'why', 'SLA escalation') FROM t`, id, level.Reassign)
-		return err
+	if level.Reassign == "" {
+		return nil, nil
 	}
-	return nil
+	var before rules.Ticket
+	err := tx.QueryRow(ctx, reassignSQL, id, level.Reassign).Scan(&before.Team, &before.Assignee)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil // already the team's, without a person
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.assigned(id, before, rules.Ticket{Team: level.Reassign}, templates.Assignment{By: by}, "escalation"), nil
 }
 
 // setPriority changes a ticket's priority and retargets its running

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/deskgate/deskgate/templates"
+	"github.com/deskgate/deskgate/ticketing/rules"
 	"github.com/deskgate/deskgate/ticketing/token"
 )
 
@@ -39,8 +40,10 @@ type NotifyConfig struct {
 	// holds. 0: DefaultTextBudget.
 	TextBudget int
 	// AttachmentBudget bounds the bytes of files attached to one
-	// notification (an agent's files relayed to the requester); files over
-	// it are listed by name and size instead. 0: DefaultAttachmentBudget.
+	// notification (an agent's files relayed to the requester, the
+	// requester's files in new-ticket and requester-replied mail); files
+	// over it are listed by name and size instead. 0:
+	// DefaultAttachmentBudget.
 	AttachmentBudget int64
 	Agents           []Agent
 	Teams            []Team
@@ -182,7 +185,8 @@ type notice struct {
 	// pause is, for conversation-paused, the conversation paused.
 	pause *templates.Pause
 	// For mail about an agent's reply: the text to relay, the stored
-	// message whose attachments go with it, and the From display name.
+	// message whose attachments go with it (also, for new-ticket and
+	// requester-replied, the requester's), and the From display name.
 	text       string
 	messageRef int64
 	fromName   string
@@ -196,6 +200,11 @@ type notice struct {
 	// author replaces the message's author shown in the mail (the agent's
 	// configured name, not their mail client's display name).
 	author *Address
+	// assignment is, for assigned mail, what assigned the ticket.
+	assignment *templates.Assignment
+	// afterRelay holds a status mail back until the server has accepted
+	// the reply this agent's email relays, if it is queued (see queueMail).
+	afterRelay *Inbound
 }
 
 // ticketInfo is what notifications say about a ticket and how they thread.
@@ -255,10 +264,14 @@ type mail struct {
 	automatic bool
 	suppress  string // why it is not sent; "" to send
 	contact   contact
-	// For a relayed reply: the ids of the stored files it carries, and
-	// the files withheld for the attachment budget.
+	// For mail that carries a stored message's files: the ids of those
+	// it carries, its inline images among them, and the files withheld
+	// for the attachment budget.
 	attach   []int64
+	images   []templates.Image
 	withheld []templates.File
+	// after is the outbox row this one waits for; 0 for none.
+	after int64
 }
 
 // contact is what the contacts table says about an address.
@@ -400,7 +413,11 @@ func (d *Desk) recipients(n *notice, t *ticketInfo, to []string) []*mail {
 				add(a)
 			}
 		default:
-			add(Address{Address: kind})
+			a := Address{Address: kind}
+			if ag, ok := nt.agents[lower(kind)]; ok && toAgents {
+				a = ag // greeted by their configured name
+			}
+			add(a)
 		}
 	}
 	// A relayed reply is one mail: to the requester, with the others in Cc.
@@ -497,24 +514,24 @@ func applyOnce(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 const insertOutboxSQL = `
 INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender)
+    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender, after_id)
 SELECT id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs::jsonb, cc_addrs::jsonb, in_reply_to,
     ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)), subject, thread_index, thread_topic,
     auto_submitted, text_body, html_body, message_ref,
     CASE WHEN attachment_ids IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(attachment_ids::jsonb)::bigint) END,
-    sender
+    sender, after_id
 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[],
     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-    $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[])
+    $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::bigint[])
     AS u (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender)`
+    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender, after_id)`
 
 // outboxRows are insertOutboxSQL's arguments.
 type outboxRows struct {
 	id                                                     []int64
-	ticket, inbound, messageRef                            []*int64
+	ticket, inbound, messageRef, after                     []*int64
 	event, recipient, status, reason, language, messageID  []string
 	fromName, fromAddr, replyTo, to, cc, inReplyTo, refs   []string
 	subject, threadIndex, threadTopic, autoSubmitted, text []string
@@ -526,7 +543,7 @@ type outboxRows struct {
 // outboxRow is what a row holds besides its Notification.
 type outboxRow struct {
 	recipient, status, reason, sender string
-	inbound, messageRef               int64   // 0: none
+	inbound, messageRef, after        int64   // 0: none
 	attach                            []int64 // the message's files it carries; nil: all
 }
 
@@ -538,6 +555,7 @@ func (r *outboxRows) add(n Notification, o outboxRow) {
 		return &id
 	}
 	r.id, r.ticket, r.inbound, r.messageRef = append(r.id, n.ID), append(r.ticket, ref(n.TicketID)), append(r.inbound, ref(o.inbound)), append(r.messageRef, ref(o.messageRef))
+	r.after = append(r.after, ref(o.after))
 	var attach *string
 	if o.attach != nil {
 		s := string(jsonOf(o.attach))
@@ -561,7 +579,7 @@ func (r *outboxRows) insert(ctx context.Context, tx pgx.Tx) error {
 	}
 	_, err := tx.Exec(ctx, insertOutboxSQL, r.id, r.ticket, r.inbound, r.event, r.automatic, r.recipient, r.status, r.reason,
 		r.language, r.messageID, r.fromName, r.fromAddr, r.replyTo, r.to, r.cc, r.inReplyTo, r.refs, r.subject,
-		r.threadIndex, r.threadTopic, r.autoSubmitted, r.text, r.html, r.messageRef, r.attach, r.sender)
+		r.threadIndex, r.threadTopic, r.autoSubmitted, r.text, r.html, r.messageRef, r.attach, r.sender, r.after)
 	return err
 }
 
@@ -574,6 +592,19 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	}
 	if err != nil {
 		return fmt.Errorf("ticketing: numbering notifications: %w", err)
+	}
+	// A status mail waits for the relayed reply of the same agent's email
+	// (the same Inbound), when that is sent at all.
+	relays := map[*Inbound]int64{}
+	for i, m := range ms {
+		if m.n.event == templates.AgentReply && m.suppress == "" && m.n.in != nil {
+			relays[m.n.in] = ids[i]
+		}
+	}
+	for _, m := range ms {
+		if m.n.afterRelay != nil {
+			m.after = relays[m.n.afterRelay]
+		}
 	}
 	var out outboxRows
 	queued := false
@@ -595,7 +626,7 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 			queued = true
 		}
 		o := outboxRow{recipient: m.to.Address, status: status, reason: m.suppress, sender: m.sender(),
-			messageRef: m.n.messageRef, attach: m.attach}
+			messageRef: m.n.messageRef, attach: m.attach, after: m.after}
 		if m.n.in != nil {
 			o.inbound = m.n.in.CaptureID
 		}
@@ -638,6 +669,9 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		data.SLA = *m.n.sla
 	}
 	data.Reason = m.n.reason
+	if a := m.n.assignment; a != nil {
+		data.Assignment = *a
+	}
 	if m.n.pause != nil {
 		data.Pause = *m.n.pause
 	}
@@ -653,7 +687,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
-			Sent: in.Date, Withheld: m.withheld}
+			Sent: in.Date, Withheld: m.withheld, Images: m.images}
 		text := addedText(in)
 		if m.n.text != "" {
 			text = m.n.text // an agent's reply without its commands
@@ -735,11 +769,13 @@ func topic(subject string) string {
 }
 
 // notices are the notifications a received batch causes: an
-// acknowledgement and a new-ticket mail for each ticket opened, a
-// reopened mail for each ticket a reply reopened, a requester-replied
-// mail for each human reply that is not an agent's, and a sender-held
-// mail for each held one.
-func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*classified) []notice {
+// acknowledgement and a new-ticket mail for each ticket opened (and an
+// assigned mail when a rule assigned it), a reopened mail for each ticket
+// a reply reopened, a requester-replied mail for each human reply that is
+// not an agent's, and a sender-held mail for each held one. New-ticket
+// and requester-replied mail carry the message's files (msgIDs are the
+// stored messages, indexed like ins).
+func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*classified, msgIDs []int64) []notice {
 	if d.notes == nil {
 		return nil
 	}
@@ -759,10 +795,13 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 				}
 				ns = append(ns, ack)
 			}
-			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in})
+			ns = append(ns, notice{event: templates.NewTicket, ticket: o.TicketID, in: in, messageRef: filesOf(in, msgIDs[i])})
 			if c != nil {
 				for _, s := range c.result.Send {
 					ns = append(ns, notice{event: s.Template, ticket: o.TicketID, in: in, why: "rule " + s.Rule})
+				}
+				if t := c.result.Ticket; t.Assignee != "" {
+					ns = append(ns, d.assigned(o.TicketID, rules.Ticket{Team: t.Team}, t, d.assignedBy(rules.OnCreated, "rules", &c.result, false), "rules")...)
 				}
 			}
 		case p.action == join && in.Class == ClassHuman:
@@ -776,11 +815,20 @@ func (d *Desk) notices(ins []Inbound, plans []plan, out []Outcome, decided []*cl
 				// Agents decide whether the stranger may take part.
 				ns = append(ns, notice{event: templates.SenderHeld, ticket: o.TicketID, in: in})
 			case !d.isAgent(in.From.Address):
-				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in})
+				ns = append(ns, notice{event: templates.RequesterReplied, ticket: o.TicketID, in: in, messageRef: filesOf(in, msgIDs[i])})
 			}
 		}
 	}
 	return ns
+}
+
+// filesOf is the stored message msgID for mail that carries in's files;
+// 0, nothing to read, when in has none.
+func filesOf(in *Inbound, msgID int64) int64 {
+	if len(in.Attachments) == 0 {
+		return 0
+	}
+	return msgID
 }
 
 // languageOf is the language a new ticket from in is answered in: the
@@ -850,11 +898,11 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 	for _, a := range s.Message.Attachments {
 		in.Attachments = append(in.Attachments, Attachment{Filename: a})
 	}
-	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason, pause: &s.Pause}
+	no := &notice{event: event, ticket: t.id, in: in, reason: s.Reason, pause: &s.Pause, assignment: &s.Assignment}
 	for _, e := range s.Commands.Errors {
 		no.problems = append(no.problems, commandProblem{CommandError: e})
 	}
-	m := &mail{n: no, t: t, to: Address(s.Recipient),
+	m := &mail{n: no, t: t, to: Address(s.Recipient), images: s.Message.Images, withheld: s.Message.Withheld,
 		toAgent: templates.ToAgents(event), automatic: event != templates.AgentReply, contact: contact{id: 1, language: lang}}
 	return d.compose(m, 1)
 }

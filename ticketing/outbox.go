@@ -51,7 +51,9 @@ type Notification struct {
 
 	Attempts  int       // including the current one
 	CreatedAt time.Time // when it was queued
-	// Attachments go with a relayed reply: the agent's files, as stored.
+	// Attachments are the files the email carries, as stored: an agent's
+	// relayed to the requester, a requester's to agents. LoadAttachments
+	// reads them.
 	Attachments []Attachment
 
 	// Recipient is the lower-cased address the email is for (the first
@@ -82,12 +84,18 @@ type Notification struct {
 // (or sooner, when a successor takes over; see ReleaseClaims). It returns,
 // for a row whose earlier lease ran out, that lease's owner.
 // %s narrows the choice; each variant has its own partial index, so a claim
-// reads only rows it may take, however many others wait.
+// reads only rows it may take, however many others wait. A row that waits
+// for another (after_id: a status mail for its relayed reply) is skipped
+// while that one is queued and not yet accepted for its recipient.
 const claimSQL = `
 UPDATE outbox o SET lease_owner = $1, lease_until = now() + $2::interval, attempts = attempts + 1
 FROM (
     SELECT id, lease_owner FROM outbox
     WHERE status = 'queued' %s AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+        AND (after_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox a WHERE a.id = outbox.after_id AND a.` + stillQueued + `
+                AND NOT EXISTS (SELECT 1 FROM outbox_recipients r
+                                WHERE r.outbox_id = a.id AND r.address = a.recipient AND r.status = 'accepted')))
     ORDER BY next_attempt_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
@@ -169,23 +177,30 @@ func claimIn(ctx context.Context, tx pgx.Tx, query, owner string, lease time.Dur
 	if err != nil {
 		return nil, err
 	}
-	for i := range ns {
-		if ns[i].messageRef == 0 {
-			continue
-		}
-		rows, err := tx.Query(ctx, attachmentsOfSQL, ns[i].messageRef, ns[i].attachIDs)
-		if err == nil {
-			ns[i].Attachments, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attachment, error) {
-				var a Attachment
-				err := row.Scan(&a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data)
-				return a, err
-			})
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading the attachments of notification %d: %w", ns[i].ID, err)
-		}
-	}
 	return ns, nil
+}
+
+// LoadAttachments reads the files n carries (a relayed reply's, a
+// requester's to agents) into n.Attachments. ClaimNotifications leaves
+// them out: a sender reads them one email at a time, just before sending
+// it, so that a claimed batch holds at most one email's files (up to the
+// attachment budget) however many of its emails carry them.
+func (n *Notification) LoadAttachments(ctx context.Context, db DB) error {
+	if n.messageRef == 0 || n.Attachments != nil {
+		return nil
+	}
+	rows, err := db.Query(ctx, attachmentsOfSQL, n.messageRef, n.attachIDs)
+	if err == nil {
+		n.Attachments, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attachment, error) {
+			var a Attachment
+			err := row.Scan(&a.Filename, &a.ContentType, &a.ContentID, &a.Inline, &a.Data)
+			return a, err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("ticketing: reading the attachments of notification %d: %w", n.ID, err)
+	}
+	return nil
 }
 
 // attachmentsOfSQL reads a stored message's attachments with their

@@ -673,6 +673,8 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 	for _, snd := range res.Send {
 		ns = append(ns, notice{event: snd.Template, ticket: id, why: "rule " + snd.Rule})
 	}
+	by := d.assignedBy(on, actor, res, after.Assignee == "")
+	ns = append(ns, d.assigned(id, before, after, by, actor)...)
 	return ns, nil
 }
 

@@ -391,7 +391,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	}
 	// What rules changed beyond the fields stored above: statuses set on
 	// new tickets, and everything reply rules did.
-	ns := d.notices(ins, plans, out, decided)
+	ns := d.notices(ins, plans, out, decided, msgIDs)
 	for i, c := range decided {
 		if c == nil || out[i].Status != StatusTicketed {
 			continue

@@ -127,7 +127,9 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	}
 	defer stop()
 	sent := 0 // mail already shown
-	showSent := func() error {
+	// showSent prints the mail sent since the last call; agents' mail in
+	// full when agentsInFull.
+	showSentAs := func(agentsInFull bool) error {
 		if err := waitSent(ctx, pool, served); err != nil {
 			return err
 		}
@@ -136,7 +138,7 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		for _, agents := range []bool{false, true} {
 			for _, m := range ms[sent:] {
 				if toAgent(m) == agents {
-					printSent(stdout, m)
+					printSent(stdout, m, agentsInFull)
 				}
 			}
 		}
@@ -145,6 +147,17 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		}
 		sent = len(ms)
 		return nil
+	}
+	showSent := func() error { return showSentAs(false) }
+
+	// deliver puts one more mail in the desk's INBOX and waits until serve
+	// has processed it.
+	deliver := func(raw []byte) error {
+		if _, err := srv.Append("INBOX", raw); err != nil {
+			return err
+		}
+		delivered++
+		return waitProcessed(ctx, pool, delivered, served)
 	}
 
 	say("\n== deskgate serve: syncing both mailboxes (IMAP IDLE) and processing")
@@ -163,11 +176,7 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	if err != nil {
 		return err
 	}
-	if _, err := srv.Append("INBOX", ooo); err != nil {
-		return err
-	}
-	delivered++
-	if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+	if err := deliver(ooo); err != nil {
 		return err
 	}
 	var class, status, reason string
@@ -186,15 +195,16 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	}
 	say("\n== Maja answers the new-ticket mail for the Swedish ticket #%d from her own mail client:", swedish)
 	say("   \"#status resolved\" on the first line, then her answer to Åsa")
-	reply, err := demoAgentReply(ctx, pool, swedish)
+	// Her answer, a command on top and the notification quoted below.
+	reply, err := demoAgentReply(ctx, pool, swedish, "maja-1", "Mon, 23 Nov 2026 10:05:00 +0100", "#status resolved\r\n\r\n"+
+		"Hej Åsa,\r\n\r\nvi har installerat om VPN-klienten på din dator. Logga in som vanligt,\r\n"+
+		"och hör av dig om felet kommer tillbaka.\r\n\r\nMaja\r\n\r\n"+
+		"On Mon, 23 Nov 2026 at 09:02, Demo IT Service Desk <help@desk.example> wrote:\r\n"+
+		"> ##- Please type your reply above this line -##\r\n> A new ticket has arrived.\r\n")
 	if err != nil {
 		return err
 	}
-	if _, err := srv.Append("INBOX", reply); err != nil {
-		return err
-	}
-	delivered++
-	if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+	if err := deliver(reply); err != nil {
 		return err
 	}
 	say("   deskgate verified her reply token, resolved the ticket and relayed her answer as the desk:")
@@ -202,13 +212,26 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 
-	say("\n== A new message arrives while deskgate is idling")
-	start = time.Now()
-	if _, err := srv.Append("INBOX", demo.Late); err != nil {
+	var german int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM tickets WHERE language = 'en' AND subject LIKE 'Fehlermeldung%' ORDER BY id LIMIT 1`).Scan(&german); err != nil {
 		return err
 	}
-	delivered++
-	if err := waitProcessed(ctx, pool, delivered, served); err != nil {
+	say("\n== Maja hands Jürgen's SAP ticket #%d to Tom: \"#assign tom@desk.example\" in a reply to its new-ticket mail", german)
+	assign, err := demoAgentReply(ctx, pool, german, "maja-2", "Mon, 23 Nov 2026 10:15:00 +0100", "#assign tom@desk.example\r\n")
+	if err != nil {
+		return err
+	}
+	if err := deliver(assign); err != nil {
+		return err
+	}
+	say("   Tom is told, with his own reply token, so that he can answer the requester or command by replying:")
+	if err := showSentAs(true); err != nil {
+		return err
+	}
+
+	say("\n== A new message arrives while deskgate is idling")
+	start = time.Now()
+	if err := deliver(demo.Late); err != nil {
 		return err
 	}
 	say("   ticketed %v after it reached the mailbox", time.Since(start).Round(time.Millisecond))
@@ -300,31 +323,26 @@ func demoOutOfOffice(ctx context.Context, pool *pgxpool.Pool) ([]byte, error) {
 		"I am out of the office until Monday with limited access to email.\r\n"), nil
 }
 
-// demoAgentReply is Maja's answer to the new-ticket mail deskgate sent her
-// for ticket id: to its Reply-To, threaded to it, with a command on top and
-// the notification quoted below, as a mail client writes it.
-func demoAgentReply(ctx context.Context, pool *pgxpool.Pool, id int64) ([]byte, error) {
+// demoAgentReply is Maja's reply, with the Message-ID <id@desk.example>
+// and the text body, to the new-ticket mail deskgate sent her for ticket
+// number: to its Reply-To, threaded to it, as a mail client writes it.
+func demoAgentReply(ctx context.Context, pool *pgxpool.Pool, number int64, id, date, body string) ([]byte, error) {
 	var msgID, replyTo, subject string
 	err := pool.QueryRow(ctx, `SELECT message_id, reply_to, subject FROM outbox
-		WHERE event = 'new-ticket' AND recipient = 'maja@desk.example' AND ticket_id = $1`, id).Scan(&msgID, &replyTo, &subject)
+		WHERE event = 'new-ticket' AND recipient = 'maja@desk.example' AND ticket_id = $1`, number).Scan(&msgID, &replyTo, &subject)
 	if err != nil {
 		return nil, fmt.Errorf("demo: the new-ticket mail to Maja: %w", err)
 	}
 	return []byte("From: Maja Lind <maja@desk.example>\r\n" +
 		"To: " + replyTo + "\r\n" +
 		"Subject: " + mime.QEncoding.Encode("UTF-8", "Re: "+subject) + "\r\n" +
-		"Date: Mon, 23 Nov 2026 10:05:00 +0100\r\n" +
-		"Message-ID: <maja-1@desk.example>\r\n" +
+		"Date: " + date + "\r\n" +
+		"Message-ID: <" + id + "@desk.example>\r\n" +
 		"In-Reply-To: <" + msgID + ">\r\n" +
 		"References: <" + msgID + ">\r\n" +
 		"MIME-Version: 1.0\r\n" +
 		"Content-Type: text/plain; charset=utf-8\r\n" +
-		"Content-Transfer-Encoding: 8bit\r\n\r\n" +
-		"#status resolved\r\n\r\n" +
-		"Hej Åsa,\r\n\r\nvi har installerat om VPN-klienten på din dator. Logga in som vanligt,\r\n" +
-		"och hör av dig om felet kommer tillbaka.\r\n\r\nMaja\r\n\r\n" +
-		"On Mon, 23 Nov 2026 at 09:02, Demo IT Service Desk <help@desk.example> wrote:\r\n" +
-		"> ##- Please type your reply above this line -##\r\n> A new ticket has arrived.\r\n"), nil
+		"Content-Transfer-Encoding: 8bit\r\n\r\n" + body), nil
 }
 
 // waitSent waits until the outbox holds no mail due now.
@@ -357,8 +375,9 @@ func toAgent(m smtpmem.Message) bool {
 }
 
 // printSent shows one email as the SMTP server received it: the headers
-// that matter and the start of its text part.
-func printSent(w io.Writer, m smtpmem.Message) {
+// that matter and the start of its text part; mail to agents in one line
+// and the files it carries, unless agentInFull.
+func printSent(w io.Writer, m smtpmem.Message, agentInFull bool) {
 	in, err := parse.Message(m.Data, parse.Options{})
 	msg, herr := mail.ReadMessage(bytes.NewReader(m.Data))
 	if err != nil || herr != nil {
@@ -366,9 +385,12 @@ func printSent(w io.Writer, m smtpmem.Message) {
 		return
 	}
 	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if toAgent(m) {
-		// Mail to agents: one line each.
+	if toAgent(m) && !agentInFull {
+		// Mail to agents: one line each, and the files it carries.
 		fmt.Fprintf(w, "   -> agent %-24s %s\n", strings.Join(m.To, ", "), subject)
+		for _, a := range in.Attachments {
+			fmt.Fprintf(w, "      %-30s %s, %d bytes, attached\n", "", a.Filename, len(a.Data))
+		}
 		return
 	}
 	fmt.Fprintf(w, "\n   -> To: %s\n", strings.Join(m.To, ", "))
