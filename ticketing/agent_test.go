@@ -48,7 +48,7 @@ func agentDeskWith(t *testing.T, change func(*ticketing.Config)) *ticketing.Desk
 				templates.StatusResolved: ev("requester"), templates.RequesterReplied: ev("assignee"),
 				templates.SenderHeld: ev("assignee")},
 			Agents: []ticketing.Agent{
-				{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}},
+				{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}, Role: "lead"}, // may #assign others (Permit)
 				{Name: "Bo", Addresses: []string{"bo@desk.example"}, Teams: []string{"support"}}},
 			Teams: []ticketing.Team{{Name: "support"}}},
 		Policy: ticketing.PolicyConfig{Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",

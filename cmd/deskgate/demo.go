@@ -446,7 +446,7 @@ teams:
   - {name: support}
   - {name: it}
 agents:
-  - {name: Maja Lind, addresses: [maja@desk.example], teams: [support, it]}
+  - {name: Maja Lind, addresses: [maja@desk.example], teams: [support, it], role: lead}
   - {name: Tom Berg, addresses: [tom@desk.example], teams: [it]}
 categories: [{name: Network}, {name: Hardware}]
 calendars:
