@@ -80,8 +80,10 @@ func TestSizeRefusalSendsSmaller(t *testing.T) {
 		id := e.insert(bigRow())[0]
 		e.start(e.config())
 		// The smaller version, refused for now, is what the next attempt
-		// sends: the choice is stored with the row.
-		r := e.waitStatus(id, ticketing.OutboxSent, 10*time.Second)
+		// sends: the choice is stored with the row. (A deadline, not a
+		// speed check: composing 6.5 MB under -race on a loaded machine
+		// took 13 s before the first attempt.)
+		r := e.waitStatus(id, ticketing.OutboxSent, time.Minute)
 		msgs := e.wait(1, time.Second)
 		readSmaller(t, msgs[0], r.MessageID)
 		if r.Attempts != 2 || e.compact(id) != DefaultSmallerText || len(msgs) != 1 {
