@@ -26,14 +26,16 @@ type context struct {
 	opts Options
 }
 
-// Signals returns the classification rules in the order they are tried;
-// the first that matches decides the class. Mail no rule matches is human.
+// Signals returns the classification rules in the order they are tried,
+// the first that matches deciding the class, then the cues of the content
+// score, which decides mail no rule matches. Mail below its threshold is
+// human.
 func Signals() []Signal {
 	out := make([]Signal, len(rules))
 	for i, r := range rules {
 		out[i] = r.Signal
 	}
-	return out
+	return append(out, scoreSignals()...)
 }
 
 // classify sets Class, ClassReason, OriginalMessageID and, for bounces,
@@ -48,6 +50,15 @@ func classify(in *ticketing.Inbound, m *message, opts Options) {
 		if reason, ok := r.match(c); ok {
 			in.Class, in.ClassReason = r.Class, cleanText(truncateReason(reason))
 			break
+		}
+	}
+	if in.Class == ticketing.ClassHuman {
+		s := contentScore(c)
+		switch {
+		case s.total >= scoreThreshold:
+			in.Class, in.ClassReason = s.class(), cleanText(truncateReason(s.reason()))
+		case s.total > 0:
+			in.ClassReason = cleanText(truncateReason(s.reason() + " (below " + formatWeight(scoreThreshold) + ")"))
 		}
 	}
 	switch in.Class {

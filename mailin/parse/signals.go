@@ -66,8 +66,6 @@ var rules = []rule{
 		helpdeskNotification},
 	{Signal{ticketing.ClassAutoReply, "Return-Path: <> (null envelope sender) on mail that is not a bounce"},
 		func(c *context) (string, bool) { return "Return-Path: <>", nullReturnPath(c.m) }},
-	{Signal{ticketing.ClassAutoReply, "envelope sender (Return-Path) is a system account: root, daemon, cron, nobody"},
-		systemSender},
 
 	// List: mailing lists, newsletters, bulk mail.
 	{Signal{ticketing.ClassList, "a List-Id, List-Unsubscribe, List-Post, List-Help, List-Subscribe, X-Mailing-List or Mailing-List header"},
@@ -105,15 +103,6 @@ func fromDaemon(c *context) (string, bool) {
 	switch localPart(c.in.From.Address) {
 	case "mailer-daemon", "mailer_daemon", "postmaster":
 		return "From: " + c.in.From.Address, true
-	}
-	return "", false
-}
-
-func systemSender(c *context) (string, bool) {
-	rp := rawHeader(c.m.header, "Return-Path")
-	switch localPart(firstAngle(rp)) {
-	case "root", "daemon", "cron", "nobody":
-		return "Return-Path: " + collapseSpace(rp), true
 	}
 	return "", false
 }

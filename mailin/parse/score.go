@@ -1,0 +1,461 @@
+package parse
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/deskgate/deskgate/ticketing"
+)
+
+// The content score recognises automatic mail that carries none of the
+// header signals: by the wording of its Subject and text in many
+// languages, the sentences mail servers write, and senders no person uses.
+// Each cue that fires adds its weight; mail that reaches scoreThreshold is
+// a bounce when the bounce cues weigh more than the auto-reply cues, else
+// an auto-reply. No single phrase a person might write about such mail
+// ("Auto-reply not working", "I get 'user unknown' back") reaches the
+// threshold alone: those weigh less than 1 and need another cue.
+
+// scoreThreshold is the score from which mail is automatic.
+const scoreThreshold = 1.0
+
+// cueKind indexes cues.
+type cueKind int
+
+const (
+	cueAutoSubject cueKind = iota
+	cueAwaySubject
+	cueBounceSubject
+	cueSystemSubject
+	cueAutomatic
+	cueAway
+	cueBack
+	cueUrgent
+	cueBounce
+	cueServer
+	cueChallenge
+	cueReturned
+	cueNoReplySender
+	cueMailerSender
+	cueMailSystem
+	cueChallengeSender
+	cueSystemEnvelope
+	cueSystemHost
+	cueSystemFrom
+	numCues
+)
+
+// cue is one signal of the content score.
+type cue struct {
+	name   string          // recorded in ClassReason
+	class  ticketing.Class // "" for a machine sender, which counts for either class
+	weight float64         // per distinct phrase
+	max    int             // distinct phrases counted
+	desc   string
+}
+
+var cues = [numCues]cue{
+	cueAutoSubject: {"subject", ticketing.ClassAutoReply, 1, 1,
+		"Subject opening with an automatic reply's wording followed by a colon or nothing else, or in square brackets"},
+	cueAwaySubject: {"subject", ticketing.ClassAutoReply, 0.6, 1,
+		"Subject ending in a notice of absence (Lotus Notes: \"… is out of the office\")"},
+	cueBounceSubject: {"subject", ticketing.ClassBounce, 0.6, 1,
+		"Subject opening with a non-delivery report's wording followed by a colon or nothing else, or in square brackets"},
+	cueSystemSubject: {"subject", "", 0.5, 1,
+		"Subject of a system report (cron, logwatch, sudo, fail2ban, BSD periodic)"},
+	cueAutomatic: {"text", ticketing.ClassAutoReply, 0.7, 1,
+		"text saying it was sent automatically or that replies go unread"},
+	cueAway: {"text", ticketing.ClassAutoReply, 0.4, 1,
+		"text saying the writer is away"},
+	cueBack: {"text", ticketing.ClassAutoReply, 0.3, 1,
+		"text saying when the writer returns"},
+	cueUrgent: {"text", ticketing.ClassAutoReply, 0.3, 1,
+		"text naming whom to turn to meanwhile, or that mail is not forwarded"},
+	cueBounce: {"text", ticketing.ClassBounce, 0.4, 2,
+		"text saying a message could not be delivered, or giving a mail server's reason"},
+	cueServer: {"text", ticketing.ClassBounce, 1, 1,
+		"text opening like a mail server's or provider's non-delivery report"},
+	cueChallenge: {"text", ticketing.ClassAutoReply, 0.5, 2,
+		"text of a challenge/response system asking the sender to prove to be a person"},
+	cueReturned: {"part", ticketing.ClassBounce, 0.4, 1,
+		"a returned message or its header as a part (message/rfc822, message/global, text/rfc822-headers)"},
+	cueNoReplySender: {"sender", "", 0.6, 1,
+		"From local part saying answers go nowhere"},
+	cueMailerSender: {"sender", "", 1, 1,
+		"From local part naming a mail system"},
+	cueMailSystem: {"sender", "", 0.5, 1,
+		"no usable From, or a From display name naming a mail system"},
+	cueChallengeSender: {"sender", ticketing.ClassAutoReply, 1, 1,
+		"From a challenge/response service"},
+	cueSystemEnvelope: {"sender", "", 0.5, 1,
+		"envelope sender (Return-Path) a system account"},
+	cueSystemHost: {"sender", "", 0.5, 1,
+		"envelope sender a system account of the From address's own host (a program on that host wrote the mail)"},
+	cueSystemFrom: {"sender", "", 0.5, 1,
+		"From local part a system account"},
+}
+
+// phraseRef is a phrase of one cue.
+type phraseRef struct {
+	phrase string
+	kind   cueKind
+}
+
+var (
+	// textPhrases and subjectPhrases index phrases by their first token.
+	textPhrases, subjectPhrases = map[string][]phraseRef{}, map[string][]phraseRef{}
+	awaySubjects                []string
+	// cueSources describe where each cue's phrases come from, for Signals.
+	cueSources [numCues]string
+)
+
+func init() {
+	add := func(index map[string][]phraseRef, kind cueKind, phrases []string) {
+		for _, p := range phrases {
+			p = normalize(p)
+			tok := firstToken(p)
+			if tok == "" {
+				panic("parse: phrase without a word: " + p)
+			}
+			index[tok] = append(index[tok], phraseRef{p, kind})
+		}
+	}
+	count := [numCues]struct{ phrases, langs int }{}
+	tally := func(kind cueKind, phrases []string) {
+		if len(phrases) > 0 {
+			count[kind].phrases += len(phrases)
+			count[kind].langs++
+		}
+	}
+	for _, l := range wordings {
+		add(subjectPhrases, cueAutoSubject, l.autoSubject)
+		add(subjectPhrases, cueBounceSubject, l.bounceSubject)
+		add(textPhrases, cueAutomatic, l.automatic)
+		add(textPhrases, cueAway, l.away)
+		add(textPhrases, cueBack, l.back)
+		add(textPhrases, cueUrgent, l.urgent)
+		add(textPhrases, cueBounce, l.bounce)
+		for _, p := range l.awaySubject {
+			awaySubjects = append(awaySubjects, normalize(p))
+		}
+		for kind, phrases := range map[cueKind][]string{cueAutoSubject: l.autoSubject, cueAwaySubject: l.awaySubject,
+			cueBounceSubject: l.bounceSubject, cueAutomatic: l.automatic, cueAway: l.away, cueBack: l.back, cueUrgent: l.urgent, cueBounce: l.bounce} {
+			tally(kind, phrases)
+		}
+	}
+	var servers []string
+	for _, s := range serverBounces {
+		add(textPhrases, cueServer, s.phrases)
+		tally(cueServer, s.phrases)
+		servers = append(servers, s.name)
+	}
+	add(textPhrases, cueChallenge, challenges)
+	for kind := range numCues {
+		if c := count[kind]; c.phrases > 0 {
+			cueSources[kind] = fmt.Sprintf("%d phrases in %d languages", c.phrases, c.langs)
+		}
+	}
+	names := make([]string, len(wordings))
+	for i, l := range wordings {
+		names[i] = l.name
+	}
+	cueSources[cueAutoSubject] += ": " + strings.Join(names, ", ")
+	cueSources[cueServer] = fmt.Sprintf("%d phrases of %s", count[cueServer].phrases, strings.Join(servers, ", "))
+	cueSources[cueChallenge] = fmt.Sprintf("%d phrases", len(challenges))
+	cueSources[cueSystemSubject] = quoteList(systemSubjects)
+	cueSources[cueNoReplySender] = quoteList(noReplyLocalParts) + ", alone or followed by -, _, . or +"
+	cueSources[cueMailerSender] = quoteList(mailerLocalParts) + ", alone or followed by -, _, . or +"
+	cueSources[cueMailSystem] = quoteList(mailSystemNames)
+	cueSources[cueChallengeSender] = strings.Join(challengeDomains, ", ")
+	cueSources[cueSystemEnvelope] = strings.Join(systemAccounts, ", ")
+	cueSources[cueSystemFrom] = strings.Join(systemAccounts, ", ")
+}
+
+func quoteList(list []string) string {
+	return "\"" + strings.Join(list, "\", \"") + "\""
+}
+
+// scoreSignals describes the cues for Signals.
+func scoreSignals() []Signal {
+	out := []Signal{}
+	for kind, c := range cues {
+		d := fmt.Sprintf("content score +%s%s: %s", formatWeight(c.weight), perPhrase(c.max), c.desc)
+		if src := cueSources[kind]; src != "" {
+			d += " (" + src + ")"
+		}
+		class := c.class
+		if class == "" {
+			class = "auto_reply or bounce"
+		}
+		out = append(out, Signal{Class: class, Description: d})
+	}
+	return out
+}
+
+func perPhrase(max int) string {
+	if max > 1 {
+		return fmt.Sprintf(" per phrase, up to %d", max)
+	}
+	return ""
+}
+
+func formatWeight(w float64) string { return strconv.FormatFloat(w, 'g', -1, 64) }
+
+// scored is what the content score found: the cues that fired with the
+// phrase or value that fired each.
+type scored struct {
+	hits  [numCues][]string
+	total float64
+}
+
+func (s *scored) add(kind cueKind, what string) {
+	h := s.hits[kind]
+	if len(h) >= cues[kind].max {
+		return
+	}
+	for _, seen := range h {
+		if seen == what {
+			return
+		}
+	}
+	s.hits[kind] = append(h, what)
+	s.total += cues[kind].weight
+}
+
+// class is the class the cues point to: bounce when the bounce cues weigh
+// more than the auto-reply cues.
+func (s *scored) class() ticketing.Class {
+	var bounce, auto float64
+	for kind, h := range s.hits {
+		w := cues[kind].weight * float64(len(h))
+		switch cues[kind].class {
+		case ticketing.ClassBounce:
+			bounce += w
+		case ticketing.ClassAutoReply:
+			auto += w
+		}
+	}
+	if bounce > auto {
+		return ticketing.ClassBounce
+	}
+	return ticketing.ClassAutoReply
+}
+
+// reason lists the cues that fired, with their weights.
+func (s *scored) reason() string {
+	var b strings.Builder
+	b.WriteString("content score " + formatWeight(round(s.total)))
+	sep := ": "
+	for kind, h := range s.hits {
+		for _, what := range h {
+			b.WriteString(sep + cues[kind].name + " \"" + what + "\" +" + formatWeight(cues[kind].weight))
+			sep = ", "
+		}
+	}
+	return b.String()
+}
+
+func round(f float64) float64 {
+	return float64(int(f*100+0.5)) / 100
+}
+
+// contentScore scores the message's content.
+func contentScore(c *context) *scored {
+	s := &scored{}
+	subject := normalize(c.in.Subject)
+	scoreSubject(s, subject)
+	if !forwardPrefix.MatchString(c.in.Subject) {
+		scoreText(s, normalize(unquotedHead(c.in.Text, 2000)))
+	}
+	for _, mt := range contentTypes(c.m) {
+		switch mt.typ {
+		case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
+			s.add(cueReturned, mt.typ)
+		}
+	}
+	from := localPart(c.in.From.Address)
+	switch {
+	case startsWithAny(from, mailerLocalParts):
+		s.add(cueMailerSender, from)
+	case startsWithAny(from, noReplyLocalParts):
+		s.add(cueNoReplySender, from)
+	}
+	if name := strings.ToLower(c.in.From.Name); c.in.From.Address == "" {
+		s.add(cueMailSystem, "no From")
+	} else if w := firstContained(name, mailSystemNames); w != "" {
+		s.add(cueMailSystem, w)
+	}
+	fromDomain := domainOf(c.in.From.Address)
+	for _, d := range challengeDomains {
+		if fromDomain == d || strings.HasSuffix(fromDomain, "."+d) {
+			s.add(cueChallengeSender, fromDomain)
+		}
+	}
+	rp := strings.ToLower(firstAngle(rawHeader(c.m.header, "Return-Path")))
+	if lp := localPart(rp); slices.Contains(systemAccounts, lp) {
+		s.add(cueSystemEnvelope, lp)
+		if d := domainOf(rp); d != "" && d == fromDomain && lp != from {
+			s.add(cueSystemHost, d)
+		}
+	}
+	if slices.Contains(systemAccounts, from) {
+		s.add(cueSystemFrom, from)
+	}
+	return s
+}
+
+// forwardPrefix matches the Subject of a forward, whose text is another
+// message's.
+var forwardPrefix = compileAll(`^\s*(fw|fwd|wg|tr|rv|i|enc|vs|vb|pd|doorst|fs)\s*:`)[0]
+
+// scoreSubject adds the cues of a normalised Subject.
+func scoreSubject(s *scored, subject string) {
+	if subject == "" {
+		return
+	}
+	if inner, _, ok := strings.Cut(subject, "]"); ok && strings.HasPrefix(inner, "[") {
+		inner = strings.TrimSpace(inner[1:])
+		for _, ref := range subjectPhrases[firstToken(inner)] {
+			if ref.phrase == inner {
+				s.add(ref.kind, ref.phrase)
+			}
+		}
+	}
+	for _, ref := range subjectPhrases[firstToken(subject)] {
+		if rest, ok := strings.CutPrefix(subject, ref.phrase); ok && (rest == "" || strings.HasPrefix(rest, ":") ||
+			strings.HasPrefix(rest, "：") || strings.HasPrefix(rest, " :") || strings.HasPrefix(rest, " ：")) {
+			s.add(ref.kind, ref.phrase)
+		}
+	}
+	trimmed := strings.TrimRight(subject, ". ")
+	for _, p := range awaySubjects {
+		if strings.HasSuffix(trimmed, p) && len(trimmed) > len(p) {
+			s.add(cueAwaySubject, p)
+			break
+		}
+	}
+	for _, p := range systemSubjects {
+		if strings.HasPrefix(subject, p) {
+			s.add(cueSystemSubject, p)
+			break
+		}
+	}
+}
+
+// scoreText adds the cues of normalised text: the phrases that start at a
+// token and do not follow a quotation mark.
+func scoreText(s *scored, text string) {
+	forTokens(text, func(start int, tok string) {
+		for _, ref := range textPhrases[tok] {
+			if strings.HasPrefix(text[start:], ref.phrase) && !afterQuote(text[:start]) {
+				s.add(ref.kind, ref.phrase)
+			}
+		}
+	})
+}
+
+// afterQuote reports whether before ends in a quotation mark (and a space):
+// a phrase quoted by a person describing automatic mail.
+func afterQuote(before string) bool {
+	before = strings.TrimRight(before, " ")
+	r, _ := utf8.DecodeLastRuneInString(before)
+	return strings.ContainsRune("\"'“”„«»‘’‚‹›「『", r)
+}
+
+// normalize lower-cases s, turns typographic apostrophes into ASCII ones
+// and collapses white space.
+func normalize(s string) string {
+	s = strings.ToLower(s)
+	if strings.ContainsRune(s, '’') {
+		s = strings.ReplaceAll(s, "’", "'")
+	}
+	return collapseSpace(s)
+}
+
+// forTokens calls f with the offset and text of every token of s: a run of
+// letters, digits and marks, or a single Han, kana or Thai character, which
+// are written without spaces between words.
+func forTokens(s string, f func(start int, tok string)) {
+	start := -1
+	for i, r := range s {
+		word, single := isWordRune(r), isSingleRune(r)
+		if start >= 0 && (!word || single) {
+			f(start, s[start:i])
+			start = -1
+		}
+		switch {
+		case single:
+			f(i, s[i:i+utf8.RuneLen(r)])
+		case word && start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		f(start, s[start:])
+	}
+}
+
+// isWordRune reports whether r belongs to a token (s is lower-case).
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// isSingleRune reports whether r is a token of its own.
+func isSingleRune(r rune) bool {
+	return r >= 0x0E00 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai)
+}
+
+// firstToken returns the first token of s.
+func firstToken(s string) string {
+	for i, r := range s {
+		if isWordRune(r) {
+			end := i + utf8.RuneLen(r)
+			if !isSingleRune(r) {
+				for j, r2 := range s[end:] {
+					if !isWordRune(r2) || isSingleRune(r2) {
+						return s[i : end+j]
+					}
+				}
+				return s[i:]
+			}
+			return s[i:end]
+		}
+	}
+	return ""
+}
+
+// startsWithAny reports whether local part lp is one of list or starts
+// with one followed by "-", "_", "." or "+".
+func startsWithAny(lp string, list []string) bool {
+	for _, m := range list {
+		if rest, ok := strings.CutPrefix(lp, m); ok && (rest == "" || strings.ContainsRune("-_.+", rune(rest[0]))) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstContained returns the first of words that s contains, or "".
+func firstContained(s string, words []string) string {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return w
+		}
+	}
+	return ""
+}
+
+// domainOf returns the lower-cased domain of an address, or "".
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(strings.Trim(addr[i+1:], "<> "))
+	}
+	return ""
+}
