@@ -8,30 +8,6 @@ import (
 	"github.com/deskgate/deskgate/ticketing"
 )
 
-// autoReplySubjects are Subject openings (or, for unambiguous phrases, any
-// position in a Subject that is not itself a reply) of automatic replies.
-var autoReplySubjects = compileAll(
-	`^out of (the )?office( autoreply)?:`, `^automatic reply:`, `^auto:`, `^auto[- ]?reply:`, `^autosvar:`,
-	`^automatiskt? svar:`, `^automatisk besked`, `^abwesenheitsnotiz`, `^abwesend:`, `^automatische antwort`,
-	`^réponse automatique`, `^respuesta automática`, `^risposta automatica`, `^automatisch antwoord`,
-	`^自动回复`, `^自動回覆`, `^自動返信`, `^自動応答`, `^vacation( reply)?:`, `^on vacation:`, `^away from (my|the) (mail|office):`,
-	`^ferie:`, `^fraværende:`, `^frånvarande:`,
-	`automati(sk|sc)a atbilde`, `automātiskā atbilde`,
-)
-
-func autoReplySubject(c *context) (string, bool) {
-	s := strings.TrimSpace(c.in.Subject)
-	for _, re := range autoReplySubjects {
-		if re.MatchString(s) {
-			if !strings.HasPrefix(re.String(), `(?i)^`) && replyPrefix.MatchString(s) {
-				continue // a human reply that merely mentions an auto-reply
-			}
-			return "Subject: " + s, true
-		}
-	}
-	return "", false
-}
-
 // challengeMarkers identify challenge/response spam filters.
 var challengeMarkers = []string{"boxbe.com", "X-Boxbe-*", "X-Challenge*", "\"please verify\" / \"guest list\" confirmation requests"}
 

@@ -58,8 +58,6 @@ var rules = []rule{
 		headerRule("Precedence", func(v string) bool { return v == "auto_reply" })},
 	{Signal{ticketing.ClassAutoReply, "Content-Type multipart/report; report-type=disposition-notification (read receipt)"},
 		reportType("disposition-notification")},
-	{Signal{ticketing.ClassAutoReply, "Subject matching an automatic reply (case-insensitive regular expressions): " + patternList(autoReplySubjects)},
-		autoReplySubject},
 	{Signal{ticketing.ClassAutoReply, "challenge/response request (Boxbe and similar: " + strings.Join(challengeMarkers, ", ") + ")"},
 		challengeResponse},
 	{Signal{ticketing.ClassAutoReply, "another helpdesk's notification (Request Tracker \"via RT\" sender, RT-Ticket header, OTRS/Znuny X-OTRS headers)"},
