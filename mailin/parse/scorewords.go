@@ -448,7 +448,9 @@ var challengeDomains = []string{"boxbe.com", "spamarrest.com", "mailblocks.com",
 var (
 	noReplyLocalParts = []string{"noreply", "no-reply", "no_reply", "no.reply", "donotreply", "do-not-reply", "do_not_reply",
 		"do.not.reply", "dontreply", "dont-reply", "noresponse", "no-response", "noanswer", "no-answer", "autoreply", "auto-reply",
-		"autoresponder", "auto-responder", "autorespond"}
+		"autoresponder", "auto-responder", "autorespond", "ne-pas-repondre", "nepasrepondre", "ne_pas_repondre",
+		"keine-antwort", "keineantwort", "nicht-antworten", "no-responder", "noresponder", "no-contestar", "non-rispondere",
+		"nonrispondere", "nao-responda", "naoresponda", "niet-beantwoorden", "geen-antwoord", "svara-inte", "ikke-svar", "ei-vastausta"}
 	mailerLocalParts = []string{"post_master", "post-master", "post.master", "postmaster", "mailer-daemon", "mailer_daemon",
 		"mailerdaemon", "mail-daemon", "maildaemon", "mail_daemon", "mailer", "bounce", "bounces", "bounce-notification"}
 )
