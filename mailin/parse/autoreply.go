@@ -23,8 +23,7 @@ func challengeResponse(c *context) (string, bool) {
 		}
 	}
 	if replyPrefix.MatchString(c.in.Subject) || c.in.Subject == "" {
-		head := strings.ToLower(collapseSpace(unquotedHead(c.in.Text, 800)))
-		if containsAny(head, "added to my guest list", "please verify that you are a human",
+		if containsAny(c.textHead(), "added to my guest list", "please verify that you are a human",
 			"verify your email address to complete delivery", "i use a challenge-response",
 			"to prove that you are not a spammer", "click the link below to confirm your message") {
 			return "text of a challenge/response request", true

@@ -24,6 +24,18 @@ type context struct {
 	m    *message
 	in   *ticketing.Inbound
 	opts Options
+	head *string // textHead, once computed
+}
+
+// textHead is the unquoted top of the text (about 1,500 bytes, up to a
+// forwarded message), normalised: lower case, single spaces, ASCII
+// apostrophes.
+func (c *context) textHead() string {
+	if c.head == nil {
+		h := normalize(unquotedHead(c.in.Text, 1500))
+		c.head = &h
+	}
+	return *c.head
 }
 
 // Signals returns the classification rules in the order they are tried,

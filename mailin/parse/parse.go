@@ -149,7 +149,7 @@ func isText(b []byte) bool {
 func terminateHeader(b []byte) []byte {
 	for pos := 0; pos < len(b); {
 		line, _, found := bytes.Cut(b[pos:], []byte("\n"))
-		next := pos + len(line) + 1
+		next := min(pos+len(line)+1, len(b))
 		switch {
 		case len(bytes.TrimRight(line, "\r")) == 0:
 			return b // the empty line that ends the header

@@ -20,8 +20,9 @@ import (
 // ("Auto-reply not working", "I get 'user unknown' back") reaches the
 // threshold alone: those weigh less than 1 and need another cue.
 
-// scoreThreshold is the score from which mail is automatic.
-const scoreThreshold = 1.0
+// Weights are in hundredths, so that sums are exact; scoreThreshold is the
+// score from which mail is automatic (1).
+const scoreThreshold = 100
 
 // cueKind indexes cues.
 type cueKind int
@@ -53,49 +54,49 @@ const (
 type cue struct {
 	name   string          // recorded in ClassReason
 	class  ticketing.Class // "" for a machine sender, which counts for either class
-	weight float64         // per distinct phrase
+	weight int             // per distinct phrase, in hundredths
 	max    int             // distinct phrases counted
 	desc   string
 }
 
 var cues = [numCues]cue{
-	cueAutoSubject: {"subject", ticketing.ClassAutoReply, 1, 1,
+	cueAutoSubject: {"subject", ticketing.ClassAutoReply, 100, 1,
 		"Subject opening with an automatic reply's wording followed by a colon or nothing else, or in square brackets"},
-	cueAwaySubject: {"subject", ticketing.ClassAutoReply, 0.6, 1,
+	cueAwaySubject: {"subject", ticketing.ClassAutoReply, 60, 1,
 		"Subject ending in a notice of absence (Lotus Notes: \"… is out of the office\")"},
-	cueBounceSubject: {"subject", ticketing.ClassBounce, 0.6, 1,
+	cueBounceSubject: {"subject", ticketing.ClassBounce, 60, 1,
 		"Subject opening with a non-delivery report's wording followed by a colon or nothing else, or in square brackets"},
-	cueSystemSubject: {"subject", "", 0.5, 1,
+	cueSystemSubject: {"subject", "", 50, 1,
 		"Subject of a system report (cron, logwatch, sudo, fail2ban, BSD periodic)"},
-	cueAutomatic: {"text", ticketing.ClassAutoReply, 0.7, 1,
+	cueAutomatic: {"text", ticketing.ClassAutoReply, 70, 1,
 		"text saying it was sent automatically or that replies go unread"},
-	cueAway: {"text", ticketing.ClassAutoReply, 0.4, 1,
+	cueAway: {"text", ticketing.ClassAutoReply, 40, 1,
 		"text saying the writer is away"},
-	cueBack: {"text", ticketing.ClassAutoReply, 0.3, 1,
+	cueBack: {"text", ticketing.ClassAutoReply, 30, 1,
 		"text saying when the writer returns"},
-	cueUrgent: {"text", ticketing.ClassAutoReply, 0.3, 1,
+	cueUrgent: {"text", ticketing.ClassAutoReply, 30, 1,
 		"text naming whom to turn to meanwhile, or that mail is not forwarded"},
-	cueBounce: {"text", ticketing.ClassBounce, 0.4, 2,
+	cueBounce: {"text", ticketing.ClassBounce, 40, 2,
 		"text saying a message could not be delivered, or giving a mail server's reason"},
-	cueServer: {"text", ticketing.ClassBounce, 1, 1,
+	cueServer: {"text", ticketing.ClassBounce, 100, 1,
 		"text opening like a mail server's or provider's non-delivery report"},
-	cueChallenge: {"text", ticketing.ClassAutoReply, 0.5, 2,
+	cueChallenge: {"text", ticketing.ClassAutoReply, 50, 2,
 		"text of a challenge/response system asking the sender to prove to be a person"},
-	cueReturned: {"part", ticketing.ClassBounce, 0.4, 1,
+	cueReturned: {"part", ticketing.ClassBounce, 40, 1,
 		"a returned message or its header as a part (message/rfc822, message/global, text/rfc822-headers)"},
-	cueNoReplySender: {"sender", "", 0.6, 1,
+	cueNoReplySender: {"sender", "", 60, 1,
 		"From local part saying answers go nowhere"},
-	cueMailerSender: {"sender", "", 1, 1,
+	cueMailerSender: {"sender", "", 100, 1,
 		"From local part naming a mail system"},
-	cueMailSystem: {"sender", "", 0.5, 1,
+	cueMailSystem: {"sender", "", 50, 1,
 		"no usable From, or a From display name naming a mail system"},
-	cueChallengeSender: {"sender", ticketing.ClassAutoReply, 1, 1,
+	cueChallengeSender: {"sender", ticketing.ClassAutoReply, 100, 1,
 		"From a challenge/response service"},
-	cueSystemEnvelope: {"sender", "", 0.5, 1,
+	cueSystemEnvelope: {"sender", "", 50, 1,
 		"envelope sender (Return-Path) a system account"},
-	cueSystemHost: {"sender", "", 0.5, 1,
+	cueSystemHost: {"sender", "", 50, 1,
 		"envelope sender a system account of the From address's own host (a program on that host wrote the mail)"},
-	cueSystemFrom: {"sender", "", 0.5, 1,
+	cueSystemFrom: {"sender", "", 50, 1,
 		"From local part a system account"},
 }
 
@@ -203,13 +204,14 @@ func perPhrase(max int) string {
 	return ""
 }
 
-func formatWeight(w float64) string { return strconv.FormatFloat(w, 'g', -1, 64) }
+// formatWeight writes a weight in hundredths as a decimal: 60 is "0.6".
+func formatWeight(w int) string { return strconv.FormatFloat(float64(w)/100, 'g', -1, 64) }
 
 // scored is what the content score found: the cues that fired with the
 // phrase or value that fired each.
 type scored struct {
 	hits  [numCues][]string
-	total float64
+	total int // in hundredths
 }
 
 func (s *scored) add(kind cueKind, what string) {
@@ -229,9 +231,9 @@ func (s *scored) add(kind cueKind, what string) {
 // class is the class the cues point to: bounce when the bounce cues weigh
 // more than the auto-reply cues.
 func (s *scored) class() ticketing.Class {
-	var bounce, auto float64
+	var bounce, auto int
 	for kind, h := range s.hits {
-		w := cues[kind].weight * float64(len(h))
+		w := cues[kind].weight * len(h)
 		switch cues[kind].class {
 		case ticketing.ClassBounce:
 			bounce += w
@@ -248,7 +250,7 @@ func (s *scored) class() ticketing.Class {
 // reason lists the cues that fired, with their weights.
 func (s *scored) reason() string {
 	var b strings.Builder
-	b.WriteString("content score " + formatWeight(round(s.total)))
+	b.WriteString("content score " + formatWeight(s.total))
 	sep := ": "
 	for kind, h := range s.hits {
 		for _, what := range h {
@@ -259,17 +261,13 @@ func (s *scored) reason() string {
 	return b.String()
 }
 
-func round(f float64) float64 {
-	return float64(int(f*100+0.5)) / 100
-}
-
 // contentScore scores the message's content.
 func contentScore(c *context) *scored {
 	s := &scored{}
 	subject := normalize(c.in.Subject)
 	scoreSubject(s, subject)
-	if !forwardPrefix.MatchString(c.in.Subject) {
-		scoreText(s, normalize(unquotedHead(c.in.Text, 2000)))
+	if !isForward(subject) {
+		scoreText(s, c.textHead())
 	}
 	for _, mt := range contentTypes(c.m) {
 		switch mt.typ {
@@ -295,7 +293,10 @@ func contentScore(c *context) *scored {
 			s.add(cueChallengeSender, fromDomain)
 		}
 	}
-	rp := strings.ToLower(firstAngle(rawHeader(c.m.header, "Return-Path")))
+	rp := ""
+	if c.m.has("Return-Path") {
+		rp = strings.ToLower(firstAngle(rawHeader(c.m.header, "Return-Path")))
+	}
 	if lp := localPart(rp); slices.Contains(systemAccounts, lp) {
 		s.add(cueSystemEnvelope, lp)
 		if d := domainOf(rp); d != "" && d == fromDomain && lp != from {
@@ -308,9 +309,15 @@ func contentScore(c *context) *scored {
 	return s
 }
 
-// forwardPrefix matches the Subject of a forward, whose text is another
-// message's.
-var forwardPrefix = compileAll(`^\s*(fw|fwd|wg|tr|rv|i|enc|vs|vb|pd|doorst|fs)\s*:`)[0]
+// forwardPrefixes open the Subject of a forward, whose text is another
+// message's, in several languages, before a colon.
+var forwardPrefixes = []string{"fw", "fwd", "wg", "tr", "rv", "i", "enc", "vs", "vb", "pd", "doorst", "fs"}
+
+// isForward reports whether a normalised Subject opens with a forward prefix.
+func isForward(subject string) bool {
+	word, _, ok := strings.Cut(subject, ":")
+	return ok && len(word) <= 8 && slices.Contains(forwardPrefixes, strings.TrimSpace(word))
+}
 
 // scoreSubject adds the cues of a normalised Subject.
 func scoreSubject(s *scored, subject string) {
@@ -349,8 +356,8 @@ func scoreSubject(s *scored, subject string) {
 // scoreText adds the cues of normalised text: the phrases that start at a
 // token and do not follow a quotation mark.
 func scoreText(s *scored, text string) {
-	forTokens(text, func(start int, tok string) {
-		for _, ref := range textPhrases[tok] {
+	forTokens(text, func(start, end int) {
+		for _, ref := range textPhrases[text[start:end]] {
 			if strings.HasPrefix(text[start:], ref.phrase) && !afterQuote(text[:start]) {
 				s.add(ref.kind, ref.phrase)
 			}
@@ -367,35 +374,85 @@ func afterQuote(before string) bool {
 }
 
 // normalize lower-cases s, turns typographic apostrophes into ASCII ones
-// and collapses white space.
+// and collapses white space and control characters, in one pass.
 func normalize(s string) string {
-	s = strings.ToLower(s)
-	if strings.ContainsRune(s, '’') {
-		s = strings.ReplaceAll(s, "’", "'")
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c <= ' ' || c == 0x7f:
+				space = true
+				continue
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteByte(c)
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			space = true
+			continue
+		case r == '’':
+			r = '\''
+		default:
+			r = unicode.ToLower(r)
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
 	}
-	return collapseSpace(s)
+	return b.String()
 }
 
-// forTokens calls f with the offset and text of every token of s: a run of
-// letters, digits and marks, or a single Han, kana or Thai character, which
-// are written without spaces between words.
-func forTokens(s string, f func(start int, tok string)) {
+// forTokens calls f with the bounds of every token of normalised text s: a
+// run of letters, digits and marks, or a single Han, kana or Thai
+// character, which are written without spaces between words.
+func forTokens(s string, f func(start, end int)) {
 	start := -1
-	for i, r := range s {
-		word, single := isWordRune(r), isSingleRune(r)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII, lower-case
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				if start < 0 {
+					start = i
+				}
+			} else if start >= 0 {
+				f(start, i)
+				start = -1
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		word := isWordRune(r)
+		single := word && isSingleRune(r)
 		if start >= 0 && (!word || single) {
-			f(start, s[start:i])
+			f(start, i)
 			start = -1
 		}
 		switch {
 		case single:
-			f(i, s[i:i+utf8.RuneLen(r)])
+			f(i, i+n)
 		case word && start < 0:
 			start = i
 		}
+		i += n
 	}
 	if start >= 0 {
-		f(start, s[start:])
+		f(start, len(s))
 	}
 }
 

@@ -107,10 +107,16 @@ func fromDaemon(c *context) (string, bool) {
 
 // firstAngle returns the first <...> token of s, or s.
 func firstAngle(s string) string {
-	if m := angleToken.FindStringSubmatch(s); m != nil {
-		return m[1]
+	for rest := s; ; {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			return strings.TrimSpace(s)
+		}
+		rest = rest[i+1:]
+		if j := strings.IndexAny(rest, "<>"); j >= 0 && rest[j] == '>' {
+			return rest[:j]
+		}
 	}
-	return strings.TrimSpace(s)
 }
 
 var listSenderRe = regexp.MustCompile(`(?i)(^owner-|-bounces?(\+|@|$)|-owner(@|$)|-request(@|$)|-admin(@|$))`)
