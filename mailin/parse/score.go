@@ -109,7 +109,11 @@ type phraseRef struct {
 var (
 	// textPhrases and subjectPhrases index phrases by their first token.
 	textPhrases, subjectPhrases = map[string][]phraseRef{}, map[string][]phraseRef{}
-	awaySubjects                []string
+	// firstTokens has bit len%64 of entry b set when a phrase of textPhrases
+	// starts with a token of that length whose first byte is b: most words
+	// of a text are passed over without a map lookup.
+	firstTokens  [256]uint64
+	awaySubjects []string
 	// cueSources describe where each cue's phrases come from, for Signals.
 	cueSources [numCues]string
 )
@@ -155,6 +159,9 @@ func init() {
 		servers = append(servers, s.name)
 	}
 	add(textPhrases, cueChallenge, challenges)
+	for tok := range textPhrases {
+		firstTokens[tok[0]] |= 1 << (len(tok) % 64)
+	}
 	for kind := range numCues {
 		if c := count[kind]; c.phrases > 0 {
 			cueSources[kind] = fmt.Sprintf("%d phrases in %d languages", c.phrases, c.langs)
@@ -357,6 +364,9 @@ func scoreSubject(s *scored, subject string) {
 // token and do not follow a quotation mark.
 func scoreText(s *scored, text string) {
 	forTokens(text, func(start, end int) {
+		if firstTokens[text[start]]&(1<<((end-start)%64)) == 0 {
+			return
+		}
 		for _, ref := range textPhrases[text[start:end]] {
 			if strings.HasPrefix(text[start:], ref.phrase) && !afterQuote(text[:start]) {
 				s.add(ref.kind, ref.phrase)
