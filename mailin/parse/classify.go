@@ -7,7 +7,9 @@ import (
 )
 
 // Signal is one rule the classifier applies, as documentation: the class
-// it decides and a human-readable description of what it looks for.
+// it decides (for a cue of the content score, the class it counts toward,
+// "auto_reply or bounce" for one that counts toward either) and a
+// human-readable description of what it looks for.
 type Signal struct {
 	Class       ticketing.Class
 	Description string
