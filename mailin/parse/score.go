@@ -107,26 +107,37 @@ type phraseRef struct {
 }
 
 var (
-	// textPhrases and subjectPhrases index phrases by their first token.
+	// subjectPhrases index phrases by their first token; textPhrases by
+	// their lead: the text of their first two tokens ("i am" of "i am out
+	// of the office"), or of the only one.
 	textPhrases, subjectPhrases = map[string][]phraseRef{}, map[string][]phraseRef{}
-	// firstTokens has bit len%64 of entry b set when a phrase of textPhrases
-	// starts with a token of that length whose first byte is b: most words
-	// of a text are passed over without a map lookup.
-	firstTokens  [256]uint64
-	awaySubjects []string
+	// leads has the bit leadBit(lead) set for every lead, so that most
+	// words of a text are passed over without a map lookup.
+	leads [1 << 12]uint64
+	// awaySubjects by their last byte.
+	awaySubjects [256][]string
 	// cueSources describe where each cue's phrases come from, for Signals.
 	cueSources [numCues]string
 )
 
 func init() {
+	// add indexes phrases in index, or in textPhrases by their lead when
+	// index is nil.
 	add := func(index map[string][]phraseRef, kind cueKind, phrases []string) {
 		for _, p := range phrases {
 			p = normalize(p)
-			tok := firstToken(p)
-			if tok == "" {
+			into, key := index, firstToken(p)
+			if index == nil { // a text phrase
+				into, key = textPhrases, lead(p)
+			}
+			if key == "" {
 				panic("parse: phrase without a word: " + p)
 			}
-			index[tok] = append(index[tok], phraseRef{p, kind})
+			into[key] = append(into[key], phraseRef{p, kind})
+			if index == nil {
+				b := leadBit(key)
+				leads[b/64] |= 1 << (b % 64)
+			}
 		}
 	}
 	count := [numCues]struct{ phrases, langs int }{}
@@ -139,13 +150,14 @@ func init() {
 	for _, l := range wordings {
 		add(subjectPhrases, cueAutoSubject, l.autoSubject)
 		add(subjectPhrases, cueBounceSubject, l.bounceSubject)
-		add(textPhrases, cueAutomatic, l.automatic)
-		add(textPhrases, cueAway, l.away)
-		add(textPhrases, cueBack, l.back)
-		add(textPhrases, cueUrgent, l.urgent)
-		add(textPhrases, cueBounce, l.bounce)
+		add(nil, cueAutomatic, l.automatic)
+		add(nil, cueAway, l.away)
+		add(nil, cueBack, l.back)
+		add(nil, cueUrgent, l.urgent)
+		add(nil, cueBounce, l.bounce)
 		for _, p := range l.awaySubject {
-			awaySubjects = append(awaySubjects, normalize(p))
+			p = normalize(p)
+			awaySubjects[p[len(p)-1]] = append(awaySubjects[p[len(p)-1]], p)
 		}
 		for kind, phrases := range map[cueKind][]string{cueAutoSubject: l.autoSubject, cueAwaySubject: l.awaySubject,
 			cueBounceSubject: l.bounceSubject, cueAutomatic: l.automatic, cueAway: l.away, cueBack: l.back, cueUrgent: l.urgent, cueBounce: l.bounce} {
@@ -154,14 +166,11 @@ func init() {
 	}
 	var servers []string
 	for _, s := range serverBounces {
-		add(textPhrases, cueServer, s.phrases)
+		add(nil, cueServer, s.phrases)
 		tally(cueServer, s.phrases)
 		servers = append(servers, s.name)
 	}
-	add(textPhrases, cueChallenge, challenges)
-	for tok := range textPhrases {
-		firstTokens[tok[0]] |= 1 << (len(tok) % 64)
-	}
+	add(nil, cueChallenge, challenges)
 	for kind := range numCues {
 		if c := count[kind]; c.phrases > 0 {
 			cueSources[kind] = fmt.Sprintf("%d phrases in %d languages", c.phrases, c.langs)
@@ -346,7 +355,10 @@ func scoreSubject(s *scored, subject string) {
 		}
 	}
 	trimmed := strings.TrimRight(subject, ". ")
-	for _, p := range awaySubjects {
+	if trimmed == "" {
+		return
+	}
+	for _, p := range awaySubjects[trimmed[len(trimmed)-1]] {
 		if strings.HasSuffix(trimmed, p) && len(trimmed) > len(p) {
 			s.add(cueAwaySubject, p)
 			break
@@ -363,8 +375,8 @@ func scoreSubject(s *scored, subject string) {
 // scoreText adds the cues of normalised text: the phrases that start at a
 // token and do not follow a quotation mark.
 func scoreText(s *scored, text string) {
-	forTokens(text, func(start, end int) {
-		if firstTokens[text[start]]&(1<<((end-start)%64)) == 0 {
+	match := func(start, end int) {
+		if b := leadBit(text[start:end]); leads[b/64]&(1<<(b%64)) == 0 {
 			return
 		}
 		for _, ref := range textPhrases[text[start:end]] {
@@ -372,7 +384,41 @@ func scoreText(s *scored, text string) {
 				s.add(ref.kind, ref.phrase)
 			}
 		}
+	}
+	prev := -1
+	forTokens(text, func(start, end int) {
+		match(start, end) // phrases of one token
+		if prev >= 0 {
+			match(prev, end)
+		}
+		prev = start
 	})
+}
+
+// leadBit hashes a lead to a bit of leads: its first two and last bytes
+// and its length.
+func leadBit(lead string) uint {
+	h := uint(lead[0])*961 + uint(lead[len(lead)-1])*31 + uint(len(lead))*7919
+	if len(lead) > 1 {
+		h += uint(lead[1]) * 29791
+	}
+	return h % (64 << 12)
+}
+
+// lead returns the text of the first two tokens of normalised phrase p, or
+// of its only token.
+func lead(p string) string {
+	n, first, end := 0, 0, 0
+	forTokens(p, func(s, e int) {
+		if n == 0 {
+			first = s
+		}
+		if n < 2 {
+			end = e
+		}
+		n++
+	})
+	return p[first:end]
 }
 
 // afterQuote reports whether before ends in a quotation mark (and a space):
