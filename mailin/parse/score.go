@@ -29,6 +29,7 @@ type cueKind int
 
 const (
 	cueAutoSubject cueKind = iota
+	cueAwayWord
 	cueAwaySubject
 	cueBounceSubject
 	cueSystemSubject
@@ -62,6 +63,8 @@ type cue struct {
 var cues = [numCues]cue{
 	cueAutoSubject: {"subject", ticketing.ClassAutoReply, 100, 1,
 		"Subject opening with an automatic reply's wording followed by a colon or nothing else, or in square brackets"},
+	cueAwayWord: {"subject", ticketing.ClassAutoReply, 60, 1,
+		"Subject opening with an ordinary word for absence (\"Vacation\", \"Absent\") followed by a colon or nothing else"},
 	cueAwaySubject: {"subject", ticketing.ClassAutoReply, 60, 1,
 		"Subject ending in a notice of absence (Lotus Notes: \"… is out of the office\")"},
 	cueBounceSubject: {"subject", ticketing.ClassBounce, 60, 1,
@@ -149,6 +152,7 @@ func init() {
 	}
 	for _, l := range wordings {
 		add(subjectPhrases, cueAutoSubject, l.autoSubject)
+		add(subjectPhrases, cueAwayWord, l.awayWord)
 		add(subjectPhrases, cueBounceSubject, l.bounceSubject)
 		add(nil, cueAutomatic, l.automatic)
 		add(nil, cueAway, l.away)
@@ -159,7 +163,7 @@ func init() {
 			p = normalize(p)
 			awaySubjects[p[len(p)-1]] = append(awaySubjects[p[len(p)-1]], p)
 		}
-		for kind, phrases := range map[cueKind][]string{cueAutoSubject: l.autoSubject, cueAwaySubject: l.awaySubject,
+		for kind, phrases := range map[cueKind][]string{cueAutoSubject: l.autoSubject, cueAwayWord: l.awayWord, cueAwaySubject: l.awaySubject,
 			cueBounceSubject: l.bounceSubject, cueAutomatic: l.automatic, cueAway: l.away, cueBack: l.back, cueUrgent: l.urgent, cueBounce: l.bounce} {
 			tally(kind, phrases)
 		}
