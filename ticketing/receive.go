@@ -498,7 +498,7 @@ func (b *batchIndex) add(i int, in *Inbound, fp []byte) {
 
 func (d *Desk) decideOne(in *Inbound, fp []byte, ev *evidence, tok carried, plans []plan, b *batchIndex) plan {
 	known, members, exist, first, byID := ev.known, ev.members, ev.exist, b.first, b.byID
-	if in.From.Address == "" {
+	if in.From.Address == "" && in.Class == ClassHuman {
 		return plan{action: quarantine, reason: "no sender: From, Sender and Reply-To are missing or unparseable, so there is nobody to answer"}
 	}
 	if in.MessageID != "" {
@@ -544,8 +544,11 @@ func (d *Desk) decideOne(in *Inbound, fp []byte, ev *evidence, tok carried, plan
 		}
 		tagged = t
 	}
-	return plan{action: open, evidence: Evidence{Kind: EvidenceNew}, tagged: tagged,
-		reason: "new message: no thread evidence links it to an existing ticket"}
+	reason := "new message: no thread evidence links it to an existing ticket"
+	if in.ClassReason != "" {
+		reason += "; human: " + in.ClassReason // the automatic-mail cues that fired, too few to decide
+	}
+	return plan{action: open, evidence: Evidence{Kind: EvidenceNew}, tagged: tagged, reason: reason}
 }
 
 func hasTicket(p plan) bool { return p.action == open || p.action == join || p.action == duplicate }

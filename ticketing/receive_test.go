@@ -195,6 +195,33 @@ func TestNoSenderIsQuarantined(t *testing.T) {
 	}
 }
 
+// TestAutoMailWithoutSender: automatic mail that names no sender is
+// classified, so it joins the ticket it refers to or is ignored; only a
+// person's mail without a sender is quarantined.
+func TestAutoMailWithoutSender(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	orig := receive(t, pool, human(capture(t, pool, "support", 1), "orig@example.se", "Skrivaren"))[0]
+	ooo := human(capture(t, pool, "support", 2), "ooo@example.se", "Automatic reply: Skrivaren")
+	ooo.Class, ooo.ClassReason, ooo.InReplyTo = ticketing.ClassAutoReply, "content score 1: subject \"automatic reply\" +1", []string{"orig@example.se"}
+	bounce := human(capture(t, pool, "support", 3), "dsn@mx.example", "Undeliverable: Skrivaren")
+	bounce.Class, bounce.ClassReason, bounce.OriginalMessageID = ticketing.ClassBounce, "content score 1.6", "orig@example.se"
+	stray := human(capture(t, pool, "support", 4), "ooo@example.se", "Automatic reply: something else")
+	stray.Class, stray.ClassReason = ticketing.ClassAutoReply, "content score 1: subject \"automatic reply\" +1"
+	for _, in := range []*ticketing.Inbound{&ooo, &bounce, &stray} {
+		in.From, in.ReplyTo = ticketing.Address{}, nil
+	}
+	out := receive(t, pool, ooo, bounce, stray)
+	for i, want := range []string{ticketing.StatusAttached, ticketing.StatusAttached, ticketing.StatusIgnored} {
+		if out[i].Status != want {
+			t.Errorf("Receive(automatic mail %d without From) = %+v, want %s", i, out[i], want)
+		}
+	}
+	if out[0].TicketID != orig.TicketID || out[1].TicketID != orig.TicketID {
+		t.Errorf("tickets = %d, %d; want both %d", out[0].TicketID, out[1].TicketID, orig.TicketID)
+	}
+}
+
 func TestGetTicketNotFound(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)

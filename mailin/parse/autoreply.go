@@ -8,30 +8,6 @@ import (
 	"github.com/deskgate/deskgate/ticketing"
 )
 
-// autoReplySubjects are Subject openings (or, for unambiguous phrases, any
-// position in a Subject that is not itself a reply) of automatic replies.
-var autoReplySubjects = compileAll(
-	`^out of (the )?office( autoreply)?:`, `^automatic reply:`, `^auto:`, `^auto[- ]?reply:`, `^autosvar:`,
-	`^automatiskt? svar:`, `^automatisk besked`, `^abwesenheitsnotiz`, `^abwesend:`, `^automatische antwort`,
-	`^réponse automatique`, `^respuesta automática`, `^risposta automatica`, `^automatisch antwoord`,
-	`^自动回复`, `^自動回覆`, `^自動返信`, `^自動応答`, `^vacation( reply)?:`, `^on vacation:`, `^away from (my|the) (mail|office):`,
-	`^ferie:`, `^fraværende:`, `^frånvarande:`,
-	`automati(sk|sc)a atbilde`, `automātiskā atbilde`,
-)
-
-func autoReplySubject(c *context) (string, bool) {
-	s := strings.TrimSpace(c.in.Subject)
-	for _, re := range autoReplySubjects {
-		if re.MatchString(s) {
-			if !strings.HasPrefix(re.String(), `(?i)^`) && replyPrefix.MatchString(s) {
-				continue // a human reply that merely mentions an auto-reply
-			}
-			return "Subject: " + s, true
-		}
-	}
-	return "", false
-}
-
 // challengeMarkers identify challenge/response spam filters.
 var challengeMarkers = []string{"boxbe.com", "X-Boxbe-*", "X-Challenge*", "\"please verify\" / \"guest list\" confirmation requests"}
 
@@ -47,8 +23,7 @@ func challengeResponse(c *context) (string, bool) {
 		}
 	}
 	if replyPrefix.MatchString(c.in.Subject) || c.in.Subject == "" {
-		head := strings.ToLower(collapseSpace(unquotedHead(c.in.Text, 800)))
-		if containsAny(head, "added to my guest list", "please verify that you are a human",
+		if containsAny(c.textHead(), "added to my guest list", "please verify that you are a human",
 			"verify your email address to complete delivery", "i use a challenge-response",
 			"to prove that you are not a spammer", "click the link below to confirm your message") {
 			return "text of a challenge/response request", true

@@ -20,20 +20,32 @@ import (
 // variable so that tests can force the fast path on every part.
 var bigPartMin = 32 << 10
 
+// enmime also misreads a boundary that occurs inside a part's text (its
+// boundary reader looks for a delimiter at every byte of a part's first
+// 4 KB, and anywhere in a line): the text is cut short there and the rest
+// of the line, or of the part, is lost (docs/upstream/enmime-boundary.md).
+// So when a message holds a boundary string that does not start a line,
+// the bodies of the parts that contain one are cut out the same way, raw,
+// and put back before transfer decoding.
+
 // bigPart is a body cut out of the message.
 type bigPart struct {
-	ordinal     int    // position among the top-level parts, from 0
+	path        []int  // the part's position: ordinals among its parent's parts, from the root
 	contentType string // lower-cased media type, to check the match
 	rawType     string // the part's Content-Type and Content-Disposition
 	rawDispo    string // header values, to check the match
-	content     []byte // decoded
+	content     []byte // decoded, or still transfer-encoded when raw
+	raw         bool   // cut for a boundary in it: put back before decoding
 }
 
 // slimMessage returns msg with the bodies of large base64 binary parts of a
-// top-level multipart removed, and those parts decoded. ok is false when
-// there is nothing to cut.
-func slimMessage(msg []byte) (slim []byte, parts []bigPart, ok bool) {
-	if len(msg) < bigPartMin {
+// top-level multipart removed, and those parts decoded; with stray, also
+// the bodies of parts at any depth that contain the boundary of a
+// multipart enclosing them, kept raw. ok is false when there is nothing to
+// cut.
+func slimMessage(msg []byte, stray bool) (slim []byte, parts []bigPart, ok bool) {
+	big := len(msg) >= bigPartMin
+	if !big && !stray {
 		return nil, nil, false
 	}
 	header, body := splitHeader(msg)
@@ -41,14 +53,38 @@ func slimMessage(msg []byte) (slim []byte, parts []bigPart, ok bool) {
 	if err != nil || !strings.HasPrefix(strings.ToLower(mtype), "multipart/") || params["boundary"] == "" {
 		return nil, nil, false
 	}
-	bodyStart := len(msg) - len(body)
-	delims := delimiters(body, []byte("--"+params["boundary"]))
-	if len(delims) < 2 {
+	s := slimmer{msg: msg, big: big, stray: stray}
+	s.out.Grow(len(msg))
+	s.multipart(len(msg)-len(body), body, params["boundary"], nil, nil)
+	if len(s.parts) == 0 {
 		return nil, nil, false
 	}
-	var out bytes.Buffer
-	out.Grow(len(msg))
-	copied := 0 // msg[:copied] is in out
+	s.out.Write(msg[s.copied:])
+	return s.out.Bytes(), s.parts, true
+}
+
+// slimmer writes msg without the bodies it cuts out.
+type slimmer struct {
+	msg        []byte
+	big, stray bool // what to cut
+	out        bytes.Buffer
+	copied     int // msg[:copied] is in out
+	parts      []bigPart
+}
+
+// maxSlimDepth bounds the nesting slimmer follows (checkStructure has
+// bounded the message's depth already).
+const maxSlimDepth = 64
+
+// multipart cuts parts of the multipart whose body starts at offset at of
+// msg; outer holds the delimiters of the multiparts enclosing it.
+func (s *slimmer) multipart(at int, body []byte, boundary string, path []int, outer [][]byte) {
+	own := []byte("--" + boundary)
+	delims := delimiters(body, own)
+	if len(delims) < 2 || len(path) >= maxSlimDepth {
+		return
+	}
+	bounds := append(outer[:len(outer):len(outer)], own)
 	for i := 0; i+1 < len(delims); i++ {
 		start, end := delims[i].next, delims[i+1].at // the part, between delimiter lines
 		if delims[i].closing || start > end {
@@ -56,25 +92,66 @@ func slimMessage(msg []byte) (slim []byte, parts []bigPart, ok bool) {
 		}
 		part := body[start:end]
 		ph, pbody := splitHeader(part)
-		if len(pbody) < bigPartMin || !strings.EqualFold(strings.TrimSpace(ph.Get("Content-Transfer-Encoding")), "base64") {
-			continue
-		}
-		pt, _, _, err := mediatype.Parse(ph.Get("Content-Type"))
+		pt, pparams, _, err := mediatype.Parse(ph.Get("Content-Type"))
 		pt = strings.ToLower(pt)
-		if err != nil || pt == "" || strings.HasPrefix(pt, "text/") || strings.HasPrefix(pt, "multipart/") || strings.HasPrefix(pt, "message/") {
+		here := append(path[:len(path):len(path)], i)
+		bodyAt := at + end - len(pbody) // where the part's body starts in msg
+		if strings.HasPrefix(pt, "multipart/") {
+			if s.stray && err == nil && pparams["boundary"] != "" {
+				s.multipart(bodyAt, pbody, pparams["boundary"], here, bounds)
+			}
 			continue
 		}
-		cut := bodyStart + end - len(pbody) // where the part's body starts in msg
-		out.Write(msg[copied:cut])
-		copied = bodyStart + end
-		parts = append(parts, bigPart{ordinal: i, contentType: pt, rawType: ph.Get("Content-Type"),
-			rawDispo: ph.Get("Content-Disposition"), content: decodeBase64(pbody)})
+		cut := bigPart{path: here, contentType: pt, rawType: ph.Get("Content-Type"), rawDispo: ph.Get("Content-Disposition")}
+		switch {
+		case s.big && len(path) == 0 && len(pbody) >= bigPartMin && err == nil && pt != "" &&
+			strings.EqualFold(strings.TrimSpace(ph.Get("Content-Transfer-Encoding")), "base64") &&
+			!strings.HasPrefix(pt, "text/") && !strings.HasPrefix(pt, "message/"):
+			cut.content = decodeBase64(pbody)
+		case s.stray && holdsAny(pbody, bounds):
+			cut.content, cut.raw = pbody, true
+		default:
+			continue
+		}
+		s.out.Write(s.msg[s.copied:bodyAt])
+		s.copied = bodyAt + len(pbody)
+		s.parts = append(s.parts, cut)
 	}
-	if len(parts) == 0 {
-		return nil, nil, false
+}
+
+// holdsAny reports whether b contains one of subs.
+func holdsAny(b []byte, subs [][]byte) bool {
+	for _, sub := range subs {
+		if bytes.Contains(b, sub) {
+			return true
+		}
 	}
-	out.Write(msg[copied:])
-	return out.Bytes(), parts, true
+	return false
+}
+
+// strayBoundary reports whether the delimiter of one of root's multiparts
+// occurs in msg other than at the start of a line, where enmime would
+// misread it.
+func strayBoundary(msg []byte, root *enmime.Part) bool {
+	stray := false
+	_ = root.DepthMatchFirst(func(p *enmime.Part) bool {
+		if p.Boundary == "" {
+			return false
+		}
+		d := []byte("--" + p.Boundary)
+		for pos := 0; ; {
+			i := bytes.Index(msg[pos:], d)
+			if i < 0 {
+				return false
+			}
+			if at := pos + i; at > 0 && msg[at-1] != '\n' {
+				stray = true
+				return true
+			}
+			pos += i + len(d)
+		}
+	})
+	return stray
 }
 
 // delimiter is a boundary delimiter line in a multipart body.
@@ -128,25 +205,43 @@ func delimiters(body, boundary []byte) []delimiter {
 	return out
 }
 
-// restoreBigParts puts the decoded bodies back into the top-level parts of
-// root. It reports false, changing nothing, if the parts do not line up.
-func restoreBigParts(root *enmime.Part, parts []bigPart) bool {
-	var children []*enmime.Part
-	for c := root.FirstChild; c != nil; c = c.NextSibling {
-		children = append(children, c)
-	}
+// restoreBigParts puts the bodies back into the parts of root, the raw
+// ones or the decoded ones. It reports false, changing nothing, if the
+// parts do not line up.
+func restoreBigParts(root *enmime.Part, parts []bigPart, raw bool) bool {
+	var targets []*enmime.Part
 	for _, p := range parts {
-		if p.ordinal >= len(children) {
-			return false
+		if p.raw != raw {
+			continue
 		}
-		c := children[p.ordinal]
-		if !strings.EqualFold(c.ContentType, p.contentType) || len(c.Content) != 0 ||
+		c := partAt(root, p.path)
+		if c == nil || !strings.EqualFold(c.ContentType, p.contentType) || len(c.Content) != 0 ||
 			c.Header.Get("Content-Type") != p.rawType || c.Header.Get("Content-Disposition") != p.rawDispo {
 			return false
 		}
+		targets = append(targets, c)
 	}
+	i := 0
 	for _, p := range parts {
-		children[p.ordinal].Content = p.content
+		if p.raw == raw {
+			targets[i].Content = p.content
+			i++
+		}
 	}
 	return true
+}
+
+// partAt follows path from root, or returns nil.
+func partAt(root *enmime.Part, path []int) *enmime.Part {
+	p := root
+	for _, n := range path {
+		p = p.FirstChild
+		for ; n > 0 && p != nil; n-- {
+			p = p.NextSibling
+		}
+		if p == nil {
+			return nil
+		}
+	}
+	return p
 }

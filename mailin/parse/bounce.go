@@ -166,7 +166,7 @@ func bounceBody(c *context) (string, bool) {
 	if replyPrefix.MatchString(c.in.Subject) {
 		return "", false
 	}
-	head := strings.ToLower(collapseSpace(unquotedHead(c.in.Text, 1500)))
+	head := c.textHead()
 	for _, p := range bounceBodyPhrases {
 		if strings.Contains(head, p) {
 			return "text: \"" + p + "\"", true
@@ -186,8 +186,7 @@ func unquotedHead(text string, n int) string {
 		if strings.HasPrefix(line, ">") {
 			continue
 		}
-		l := strings.ToLower(line)
-		if strings.Contains(l, "forwarded message") || strings.Contains(l, "original message-----") {
+		if containsFold(line, "forwarded message") || containsFold(line, "original message-----") {
 			break
 		}
 		b.WriteString(line)

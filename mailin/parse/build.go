@@ -34,6 +34,7 @@ func (m *message) has(name string) bool {
 
 // build turns the MIME tree into an Inbound (without classification).
 func build(root *enmime.Part, fallback bool) (ticketing.Inbound, *message) {
+	dropEmptyParts(root)
 	fixTextParts(root)
 	m := &message{root: root, header: root.Header, hint: charsetHint(root)}
 	if m.header == nil {
@@ -98,6 +99,27 @@ func markUTF8(root *enmime.Part) {
 	if _, params, _, err := mediatype.Parse(ct); err == nil && params["charset"] == "" {
 		root.Header.Set("Content-Type", ct+"; charset=utf-8")
 	}
+}
+
+// dropEmptyParts removes the parts a repeated delimiter line leaves between
+// two delimiters, with neither header nor content, so that they add no
+// empty text to the body.
+func dropEmptyParts(root *enmime.Part) {
+	_ = root.DepthMatchAll(func(p *enmime.Part) bool {
+		var prev *enmime.Part
+		for c := p.FirstChild; c != nil; c = c.NextSibling {
+			if c.FirstChild == nil && len(c.Header) == 0 && len(bytes.TrimSpace(c.Content)) == 0 {
+				if prev == nil {
+					p.FirstChild = c.NextSibling
+				} else {
+					prev.NextSibling = c.NextSibling
+				}
+				continue
+			}
+			prev = c
+		}
+		return false
+	})
 }
 
 // fixTextParts converts text parts whose bytes enmime left undecoded

@@ -7,7 +7,9 @@ import (
 )
 
 // Signal is one rule the classifier applies, as documentation: the class
-// it decides and a human-readable description of what it looks for.
+// it decides (for a cue of the content score, the class it counts toward,
+// "auto_reply or bounce" for one that counts toward either) and a
+// human-readable description of what it looks for.
 type Signal struct {
 	Class       ticketing.Class
 	Description string
@@ -24,16 +26,30 @@ type context struct {
 	m    *message
 	in   *ticketing.Inbound
 	opts Options
+	head *string // textHead, once computed
 }
 
-// Signals returns the classification rules in the order they are tried;
-// the first that matches decides the class. Mail no rule matches is human.
+// textHead is the unquoted top of the text (about 1,500 bytes, up to a
+// forwarded message), normalised: lower case, single spaces, ASCII
+// apostrophes.
+func (c *context) textHead() string {
+	if c.head == nil {
+		h := normalize(unquotedHead(c.in.Text, 1500))
+		c.head = &h
+	}
+	return *c.head
+}
+
+// Signals returns the classification rules in the order they are tried,
+// the first that matches deciding the class, then the cues of the content
+// score, which decides mail no rule matches. Mail below its threshold is
+// human.
 func Signals() []Signal {
 	out := make([]Signal, len(rules))
 	for i, r := range rules {
 		out[i] = r.Signal
 	}
-	return out
+	return append(out, scoreSignals()...)
 }
 
 // classify sets Class, ClassReason, OriginalMessageID and, for bounces,
@@ -48,6 +64,15 @@ func classify(in *ticketing.Inbound, m *message, opts Options) {
 		if reason, ok := r.match(c); ok {
 			in.Class, in.ClassReason = r.Class, cleanText(truncateReason(reason))
 			break
+		}
+	}
+	if in.Class == ticketing.ClassHuman {
+		s := contentScore(c)
+		switch {
+		case s.total >= scoreThreshold:
+			in.Class, in.ClassReason = s.class(), cleanText(truncateReason(s.reason()))
+		case s.total > 0:
+			in.ClassReason = cleanText(truncateReason(s.reason() + " (below " + formatWeight(scoreThreshold) + ")"))
 		}
 	}
 	switch in.Class {

@@ -68,3 +68,46 @@ func BenchmarkMessage(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// FuzzContentScore: the content score's tokenizer and matchers on any
+// Subject and text: tokens follow each other and are what firstToken reads
+// at their start, and the total is the sum of the cues that fired, each
+// within its count.
+func FuzzContentScore(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"Automatic reply: [#12] Printer", "I am out of the office until Monday."},
+		{"[Auto-Reply] Re: x", "“this is an automatic reply”"},
+		{"自动回复：打印机", "我目前不在办公室，如有急事请联系。"},
+		{"Unzustellbar: Rechnung", "Ihre Nachricht hat einige oder alle Empfänger nicht erreicht. 550 5.1.1"},
+		{"", "\xff\xfe broken \x00 bytes ’quoted’"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, subject, text string) {
+		norm := normalize(text)
+		last := 0
+		forTokens(norm, func(start, end int) {
+			if start < last || end <= start || end > len(norm) || firstToken(norm[start:]) != norm[start:end] {
+				t.Fatalf("forTokens(%q) gave [%d:%d] after %d", norm, start, end, last)
+			}
+			last = end
+		})
+		s := &scored{}
+		scoreSubject(s, normalize(subject))
+		scoreText(s, norm)
+		sum := 0
+		for kind, h := range s.hits {
+			if len(h) > cues[kind].max {
+				t.Errorf("cue %s fired %d times, at most %d", cues[kind].name, len(h), cues[kind].max)
+			}
+			sum += cues[kind].weight * len(h)
+		}
+		if sum != s.total {
+			t.Errorf("total = %d, want the sum of the cues %d", s.total, sum)
+		}
+		_ = s.class()
+		if r := s.reason(); !strings.HasPrefix(r, "content score ") {
+			t.Errorf("reason = %q", r)
+		}
+	})
+}

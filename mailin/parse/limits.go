@@ -161,13 +161,28 @@ func boundary(ctype []byte, message bool) string {
 }
 
 // containsFold reports whether s contains the lower-case ASCII word, in any case.
-func containsFold(s []byte, word string) bool {
+func containsFold[T string | []byte](s T, word string) bool {
 	for i := 0; i+len(word) <= len(s); i++ {
-		if s[i]|0x20 == word[0] && bytes.EqualFold(s[i:i+len(word)], []byte(word)) {
+		if s[i]|0x20 == word[0] && equalFoldASCII(s[i:i+len(word)], word) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII reports whether s equals the lower-case ASCII word,
+// ignoring the case of ASCII letters.
+func equalFoldASCII[T string | []byte](s T, word string) bool {
+	for j := 0; j < len(word); j++ {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != word[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // budget is the time a message's parsing may take.

@@ -115,9 +115,79 @@ func headerStart(raw []byte) ([]byte, error) {
 	}
 	line, _, _ := bytes.Cut(b, []byte("\n"))
 	if !isHeaderField(line) {
-		return nil, fmt.Errorf("parse: no header fields: %w: the message does not start with a header block", ErrNotEmail)
+		if !isText(b) {
+			return nil, fmt.Errorf("parse: no header fields: %w: the message does not start with a header block and is not text", ErrNotEmail)
+		}
+		// Text without any header: an empty header block, the rest its body.
+		return append([]byte("\r\n"), b...), nil
 	}
-	return b, nil
+	return terminateHeader(b), nil
+}
+
+// isText reports whether the first 4 KB of b read as text: no NUL bytes
+// and at most one byte in 20 a control character other than white space.
+func isText(b []byte) bool {
+	b = b[:min(len(b), 4096)]
+	controls := 0
+	for _, c := range b {
+		switch {
+		case c == 0:
+			return false
+		case c < ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f', c == 0x7f:
+			controls++
+		}
+	}
+	return controls*20 <= len(b)
+}
+
+// terminateHeader puts the empty line a header block lacks before its
+// body: at the first line that is neither a header field nor a
+// continuation, when no header field follows it before an empty line (a
+// stray line inside the header, such as a value folded without white
+// space, is left to enmime's tolerant reader). b is returned unchanged when
+// the header ends properly.
+func terminateHeader(b []byte) []byte {
+	for pos := 0; pos < len(b); {
+		line, _, found := bytes.Cut(b[pos:], []byte("\n"))
+		next := min(pos+len(line)+1, len(b))
+		switch {
+		case len(bytes.TrimRight(line, "\r")) == 0:
+			return b // the empty line that ends the header
+		case line[0] == ' ' || line[0] == '\t' || isHeaderField(line):
+		default:
+			if field := nextHeaderField(b[next:]); field >= 0 {
+				next += field // stray lines inside the header
+				break
+			}
+			eol := []byte("\n")
+			if bytes.HasSuffix(line, []byte("\r")) {
+				eol = []byte("\r\n")
+			}
+			out := make([]byte, 0, len(b)+len(eol))
+			return append(append(append(out, b[:pos]...), eol...), b[pos:]...)
+		}
+		if !found {
+			return b
+		}
+		pos = next
+	}
+	return b
+}
+
+// nextHeaderField returns the offset in b of the first header field line
+// before an empty line, or -1.
+func nextHeaderField(b []byte) int {
+	for pos := 0; pos < len(b); {
+		line, _, _ := bytes.Cut(b[pos:], []byte("\n"))
+		if len(bytes.TrimRight(line, "\r")) == 0 {
+			return -1
+		}
+		if isHeaderField(line) {
+			return pos
+		}
+		pos += len(line) + 1
+	}
+	return -1
 }
 
 // isHeaderField reports whether line looks like "Name: value".
@@ -153,6 +223,7 @@ var parserOptions = []enmime.Option{
 }
 
 func parseMediaType(ctype string) (string, map[string]string, []string, error) {
+	ctype = withSubtype(ctype)
 	mtype, params, invalid, err := mediatype.ParseWithOptions(ctype, mediatype.ParseOptions{StripMediaTypeInvalidCharacters: true})
 	if cs, ok := params["charset"]; ok {
 		params["charset"] = normalizedCharsetParam(cs)
@@ -160,26 +231,57 @@ func parseMediaType(ctype string) (string, map[string]string, []string, error) {
 	return mtype, params, invalid, err
 }
 
+// withSubtype completes a Content-Type of "text" without a subtype, which
+// some mailers write, to "text/plain" (RFC 2045's default).
+func withSubtype(ctype string) string {
+	t, rest, _ := strings.Cut(ctype, ";")
+	if !strings.EqualFold(strings.TrimSpace(t), "text") {
+		return ctype
+	}
+	if rest != "" {
+		return "text/plain;" + rest
+	}
+	return "text/plain"
+}
+
 // readParts parses the MIME tree; when enmime gives up, or finds a
 // multipart with no parts (its boundary never occurs), it falls back to the
 // header alone with the rest of the bytes as a text body (ok is false).
 // enmime's reads fail once the budget is spent.
 func readParts(b []byte, bud budget) (*enmime.Part, bool) {
-	if slim, parts, ok := slimMessage(b); ok {
-		root, err := parser.ReadParts(&budgetReader{bytes.NewReader(slim), bud})
-		if err == nil && root != nil {
-			decodeTransfer(root)
-			if restoreBigParts(root, parts) {
-				return root, true
-			}
+	root := readSlim(b, bud, false)
+	if root == nil {
+		r, err := parser.ReadParts(&budgetReader{bytes.NewReader(b), bud})
+		if err != nil || r == nil || strings.HasPrefix(r.ContentType, "multipart/") && r.FirstChild == nil {
+			return fallbackPart(b), false
+		}
+		decodeTransfer(r)
+		root = r
+	}
+	if strayBoundary(b, root) {
+		if r := readSlim(b, bud, true); r != nil {
+			root = r
 		}
 	}
-	root, err := parser.ReadParts(&budgetReader{bytes.NewReader(b), bud})
-	if err == nil && root != nil && !(strings.HasPrefix(root.ContentType, "multipart/") && root.FirstChild == nil) {
-		decodeTransfer(root)
-		return root, true
+	return root, true
+}
+
+// readSlim parses b with the bodies slimMessage cuts out put back, or
+// returns nil.
+func readSlim(b []byte, bud budget, stray bool) *enmime.Part {
+	slim, parts, ok := slimMessage(b, stray)
+	if !ok {
+		return nil
 	}
-	return fallbackPart(b), false
+	root, err := parser.ReadParts(&budgetReader{bytes.NewReader(slim), bud})
+	if err != nil || root == nil || !restoreBigParts(root, parts, true) {
+		return nil
+	}
+	decodeTransfer(root)
+	if !restoreBigParts(root, parts, false) {
+		return nil
+	}
+	return root
 }
 
 // fallbackPart is a single text part holding everything after the header.

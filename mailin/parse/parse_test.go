@@ -22,7 +22,7 @@ func (f fixture) checks() [][2]string {
 	for _, part := range strings.Split(f.note, ";") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
-		case "att", "file", "cid", "orig", "html-has", "html-not", "from-name", "from-addr", "date", "langs":
+		case "att", "file", "cid", "orig", "html-has", "html-not", "from-name", "from-addr", "date", "langs", "text-prefix", "reason":
 			if ok {
 				out = append(out, [2]string{k, v})
 			}
@@ -140,6 +140,14 @@ func checkNote(t *testing.T, fx fixture, in ticketing.Inbound) {
 		case "html-not":
 			if strings.Contains(in.HTML, v) {
 				t.Errorf("HTML = %q, want no %q", in.HTML, v)
+			}
+		case "reason":
+			if !strings.HasPrefix(in.ClassReason, v) {
+				t.Errorf("ClassReason = %q, want it to start with %q", in.ClassReason, v)
+			}
+		case "text-prefix":
+			if !strings.HasPrefix(collapseSpace(in.Text), v) {
+				t.Errorf("Text = %q, want it to start with %q", in.Text, v)
 			}
 		case "from-name":
 			if in.From.Name != v {

@@ -58,16 +58,12 @@ var rules = []rule{
 		headerRule("Precedence", func(v string) bool { return v == "auto_reply" })},
 	{Signal{ticketing.ClassAutoReply, "Content-Type multipart/report; report-type=disposition-notification (read receipt)"},
 		reportType("disposition-notification")},
-	{Signal{ticketing.ClassAutoReply, "Subject matching an automatic reply (case-insensitive regular expressions): " + patternList(autoReplySubjects)},
-		autoReplySubject},
 	{Signal{ticketing.ClassAutoReply, "challenge/response request (Boxbe and similar: " + strings.Join(challengeMarkers, ", ") + ")"},
 		challengeResponse},
 	{Signal{ticketing.ClassAutoReply, "another helpdesk's notification (Request Tracker \"via RT\" sender, RT-Ticket header, OTRS/Znuny X-OTRS headers)"},
 		helpdeskNotification},
 	{Signal{ticketing.ClassAutoReply, "Return-Path: <> (null envelope sender) on mail that is not a bounce"},
 		func(c *context) (string, bool) { return "Return-Path: <>", nullReturnPath(c.m) }},
-	{Signal{ticketing.ClassAutoReply, "envelope sender (Return-Path) is a system account: root, daemon, cron, nobody"},
-		systemSender},
 
 	// List: mailing lists, newsletters, bulk mail.
 	{Signal{ticketing.ClassList, "a List-Id, List-Unsubscribe, List-Post, List-Help, List-Subscribe, X-Mailing-List or Mailing-List header"},
@@ -109,21 +105,18 @@ func fromDaemon(c *context) (string, bool) {
 	return "", false
 }
 
-func systemSender(c *context) (string, bool) {
-	rp := rawHeader(c.m.header, "Return-Path")
-	switch localPart(firstAngle(rp)) {
-	case "root", "daemon", "cron", "nobody":
-		return "Return-Path: " + collapseSpace(rp), true
-	}
-	return "", false
-}
-
 // firstAngle returns the first <...> token of s, or s.
 func firstAngle(s string) string {
-	if m := angleToken.FindStringSubmatch(s); m != nil {
-		return m[1]
+	for rest := s; ; {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			return strings.TrimSpace(s)
+		}
+		rest = rest[i+1:]
+		if j := strings.IndexAny(rest, "<>"); j >= 0 && rest[j] == '>' {
+			return rest[:j]
+		}
 	}
-	return strings.TrimSpace(s)
 }
 
 var listSenderRe = regexp.MustCompile(`(?i)(^owner-|-bounces?(\+|@|$)|-owner(@|$)|-request(@|$)|-admin(@|$))`)
