@@ -220,26 +220,34 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		return nil, err
 	}
 
-	// Open the new tickets in one round trip.
+	// Open the new tickets in one statement.
 	out := make([]Outcome, len(ins))
 	msgIDs := make([]int64, len(ins))
-	creates := &pgx.Batch{}
 	var opened []int
 	for i, p := range plans {
 		if p.action == open {
+			opened = append(opened, i)
+		}
+	}
+	if len(opened) > 0 {
+		ids, err := numberTickets(ctx, tx, len(opened))
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: numbering tickets: %w", err)
+		}
+		var creates ticketRows
+		for k, i := range opened {
+			p := plans[i]
 			requester := d.requester(&ins[i])
 			if p.requester != nil {
 				requester = *p.requester
 			}
 			cc, left := d.ccParticipants(&ins[i], requester)
-			queueCreateTicket(creates, &ins[i], fps[i], requester, cc, left, p.reason, p.evidence, decided[i], newThreadRoot(now))
-			opened = append(opened, i)
+			creates.add(ids[k], &ins[i], fps[i], requester, cc, left, p.reason, p.evidence, decided[i], newThreadRoot(now))
+			out[i].TicketID, msgIDs[i] = ids[k].ticket, ids[k].message
 		}
-	}
-	if err := runBatch(ctx, tx, creates, func(k int, row pgx.Row) error {
-		return row.Scan(&out[opened[k]].TicketID, &msgIDs[opened[k]])
-	}); err != nil {
-		return nil, fmt.Errorf("ticketing: opening tickets: %w", err)
+		if err := creates.insert(ctx, tx); err != nil {
+			return nil, fmt.Errorf("ticketing: opening tickets: %w", err)
+		}
 	}
 
 	// Everything that joins a ticket, in order, now that they all exist.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -36,36 +37,68 @@ func fingerprint(in *Inbound, sums [][32]byte) []byte {
 	return h.Sum(nil)
 }
 
-// createTicketSQL opens a ticket with its first message and event in one
-// statement, so a batch of them is one round trip.
-const createTicketSQL = `
-WITH t AS (
-    INSERT INTO tickets (subject, requester_name, requester_addr, queue, received_at, language, team,
+// createTicketsSQL opens a batch's new tickets, each with its first
+// message, its ticket.created event and its participants, in one
+// statement (a statement per ticket cost PostgreSQL most of the ingest
+// transaction's time in BenchmarkIngest). The ids come numbered
+// (newIDs), in the batch's order, so that they are as one statement per
+// ticket made them. refs and tags come as JSON arrays, since SQL arrays of
+// arrays must be rectangular; the participants come as their own arrays,
+// by ticket id.
+const createTicketsSQL = `
+WITH u AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+        $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[],
+        $24::text[], $25::timestamptz[], $26::text[], $27::text[], $28::text[], $29::bytea[], $30::text[], $31::text[],
+        $32::text[], $33::text[], $34::text[])
+        AS u (ticket, message, event, inbound, subject, requester_name, requester_addr, queue, language, team,
+        category, impact, urgency, priority, tags, sla_policy, assignee, root, message_id, in_reply_to, refs,
+        to_addrs, cc_addrs, message_subject, sent_at, text_body, html_body, class, fingerprint, new_text,
+        thread_root, from_name, from_addr, detail)
+), t AS (
+    INSERT INTO tickets (id, subject, requester_name, requester_addr, queue, received_at, language, team,
         category, impact, urgency, priority, tags, sla_policy, assignee, thread_root)
-    SELECT $1, $2, $3, $4, coalesce((SELECT captured_at FROM inbound WHERE id = $5), now()), $25, $26,
-        $27, $28, $29, $30, $31, $32, $33, $34
-    RETURNING id
+    SELECT ticket, subject, requester_name, requester_addr, queue,
+        coalesce((SELECT captured_at FROM inbound WHERE id = u.inbound), now()), language, team,
+        category, impact, urgency, priority, ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), sla_policy,
+        assignee, root
+    FROM u
 ), m AS (
-    INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
+    INSERT INTO messages (id, ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
         from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
         thread_root)
-    SELECT t.id, $5, 'in', $6, $7, $8, $23, $24, $9, $10, $11, $12, $13, $14, $15, $16, $21, $22 FROM t
-    RETURNING id, ticket_id
+    SELECT message, ticket, inbound, 'in', message_id, in_reply_to, ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)),
+        from_name, from_addr, to_addrs::jsonb, cc_addrs::jsonb, message_subject, sent_at, text_body, html_body, class,
+        fingerprint, new_text, thread_root
+    FROM u
 ), e AS (
-    INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
-    SELECT m.ticket_id, $5, $24, 'ticket.created', $17 FROM m
-), p AS (
-    INSERT INTO participants (ticket_id, address, name, role)
-    SELECT m.ticket_id, a.address, a.name, a.role
-    FROM m, unnest($18::text[], $19::text[], $20::text[]) AS a (address, name, role)
-    ON CONFLICT DO NOTHING
+    INSERT INTO events (id, ticket_id, inbound_id, actor, kind, detail)
+    SELECT event, ticket, inbound, from_addr, 'ticket.created', detail::jsonb FROM u
 )
-SELECT ticket_id, id FROM m`
+INSERT INTO participants (ticket_id, address, name, role)
+SELECT * FROM unnest($35::bigint[], $36::text[], $37::text[], $38::text[])
+ON CONFLICT DO NOTHING`
 
-// queueCreateTicket opens a ticket for in, for requester, with cc as
-// further participants (left more were not added), with the fields the
-// policy decided (c) and root as its Outlook conversation root.
-func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, cc []Address, left int, why string, ev Evidence, c *classified, root string) {
+// ticketRows are createTicketsSQL's arguments.
+type ticketRows struct {
+	ticket, message, event, inbound                              []int64
+	subject, requesterName, requesterAddr, queue, language, team []string
+	category, impact, urgency, priority, tags, policy, assignee  []string
+	root, messageID, inReplyTo, refs, to, cc, messageSubject     []string
+	sentAt                                                       []*time.Time
+	text, html, class                                            []string
+	fingerprint                                                  [][]byte
+	newText, threadRoot, fromName, fromAddr, detail              []string
+	pTicket                                                      []int64
+	pAddr, pName, pRole                                          []string
+}
+
+// add opens a ticket for in, for requester, with cc as further
+// participants (left more were not added), with the fields the policy
+// decided (c) and root as its Outlook conversation root; its ids are
+// those of the ticket, its message and its ticket.created event.
+func (r *ticketRows) add(ids newIDs, in *Inbound, fp []byte, requester Address, cc []Address, left int, why string, ev Evidence, c *classified, root string) {
 	t := c.result.Ticket
 	subject := in.Subject
 	if strings.TrimSpace(subject) == "" {
@@ -76,9 +109,11 @@ func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, 
 	if in.Truncated {
 		detail["truncated"] = true
 	}
-	addrs, names, roles := []string{lower(requester.Address)}, []string{requester.Name}, []string{"requester"}
+	addrs := []string{lower(requester.Address)}
+	r.pTicket, r.pAddr, r.pName, r.pRole = append(r.pTicket, ids.ticket), append(r.pAddr, addrs[0]), append(r.pName, requester.Name), append(r.pRole, "requester")
 	for _, a := range cc {
-		addrs, names, roles = append(addrs, a.Address), append(names, a.Name), append(roles, "cc")
+		addrs = append(addrs, a.Address)
+		r.pTicket, r.pAddr, r.pName, r.pRole = append(r.pTicket, ids.ticket), append(r.pAddr, a.Address), append(r.pName, a.Name), append(r.pRole, "cc")
 	}
 	if len(cc) > 0 {
 		detail["cc"] = addrs[1:]
@@ -86,10 +121,51 @@ func queueCreateTicket(b *pgx.Batch, in *Inbound, fp []byte, requester Address, 
 	if left > 0 {
 		detail["cc_left_out"] = left // beyond tickets.max_participants
 	}
-	b.Queue(createTicketSQL, subject, requester.Name, requester.Address, in.Queue, in.CaptureID,
-		in.MessageID, first(in.InReplyTo), nonNil(in.References), addrJSON(in.To), addrJSON(in.Cc),
-		in.Subject, nullTime(in), in.Text, in.HTML, string(in.Class), fp, jsonOf(detail), addrs, names, roles, newText(in), in.ThreadRoot,
-		in.From.Name, in.From.Address, c.language, t.Team, t.Category, t.Impact, t.Urgency, t.Priority, nonNil(t.Tags), c.policy, t.Assignee, root)
+	var sent *time.Time
+	if !in.Date.IsZero() {
+		sent = &in.Date
+	}
+	r.ticket, r.message, r.event, r.inbound = append(r.ticket, ids.ticket), append(r.message, ids.message), append(r.event, ids.event), append(r.inbound, in.CaptureID)
+	r.subject, r.requesterName, r.requesterAddr = append(r.subject, subject), append(r.requesterName, requester.Name), append(r.requesterAddr, requester.Address)
+	r.queue, r.language, r.team, r.category = append(r.queue, in.Queue), append(r.language, c.language), append(r.team, t.Team), append(r.category, t.Category)
+	r.impact, r.urgency, r.priority = append(r.impact, t.Impact), append(r.urgency, t.Urgency), append(r.priority, t.Priority)
+	r.tags, r.policy, r.assignee, r.root = append(r.tags, string(jsonOf(nonNil(t.Tags)))), append(r.policy, c.policy), append(r.assignee, t.Assignee), append(r.root, root)
+	r.messageID, r.inReplyTo, r.refs = append(r.messageID, in.MessageID), append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
+	r.to, r.cc, r.messageSubject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.messageSubject, in.Subject), append(r.sentAt, sent)
+	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
+	r.newText, r.threadRoot = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot)
+	r.fromName, r.fromAddr, r.detail = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address), append(r.detail, string(jsonOf(detail)))
+}
+
+// insert stores the tickets in tx.
+func (r *ticketRows) insert(ctx context.Context, tx pgx.Tx) error {
+	if len(r.ticket) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, createTicketsSQL, r.ticket, r.message, r.event, r.inbound, r.subject, r.requesterName,
+		r.requesterAddr, r.queue, r.language, r.team, r.category, r.impact, r.urgency, r.priority, r.tags, r.policy,
+		r.assignee, r.root, r.messageID, r.inReplyTo, r.refs, r.to, r.cc, r.messageSubject, r.sentAt, r.text, r.html,
+		r.class, r.fingerprint, r.newText, r.threadRoot, r.fromName, r.fromAddr, r.detail,
+		r.pTicket, r.pAddr, r.pName, r.pRole)
+	return err
+}
+
+// newIDs are the ids of a new ticket, its first message and its
+// ticket.created event.
+type newIDs struct{ ticket, message, event int64 }
+
+// numberTickets takes n sets of ids from the sequences, in order.
+func numberTickets(ctx context.Context, tx pgx.Tx, n int) ([]newIDs, error) {
+	rows, err := tx.Query(ctx, `SELECT nextval('tickets_id_seq'), nextval('messages_id_seq'), nextval('events_id_seq')
+		FROM generate_series(1, $1)`, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (newIDs, error) {
+		var ids newIDs
+		err := row.Scan(&ids.ticket, &ids.message, &ids.event)
+		return ids, err
+	})
 }
 
 const addMessageSQL = `
