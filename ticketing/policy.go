@@ -238,21 +238,20 @@ RETURNING 0::bigint`
 
 // queueClock stores c for ticket id and logs its deadline with the
 // explanation, as actor, because of why.
-func (d *Desk) queueClock(b *pgx.Batch, id, captureID int64, c clockRow, actor, why string) {
-	d.storeClock(b, id, c)
-	b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'sla.clock', $4) RETURNING id`,
-		id, nullID(captureID), actor, jsonOf(d.clockDetail(c, why)))
+func (d *Desk) queueClock(w *writes, id, captureID int64, c clockRow, actor, why string) {
+	d.storeClock(w, id, c)
+	w.event(id, captureID, actor, "sla.clock", d.clockDetail(c, why))
 }
 
 // storeClock queues the upsert of c for ticket id.
-func (d *Desk) storeClock(b *pgx.Batch, id int64, c clockRow) {
+func (d *Desk) storeClock(w *writes, id int64, c clockRow) {
 	k := c.clock
 	var deadline, warn any
 	if dl := k.Deadline(c.calendar); !dl.IsZero() {
 		deadline = dl
 		warn = k.WarnAt(c.calendar, d.warnAt())
 	}
-	b.Queue(upsertClockSQL, id, c.kind, c.calendar.Name(), int64(k.Target/time.Second), k.Started,
+	w.next(id).Queue(upsertClockSQL, id, c.kind, c.calendar.Name(), int64(k.Target/time.Second), k.Started,
 		int64(k.Elapsed/time.Second), k.Running, nullTimeOf(k.RunningSince), int64(k.Paused/time.Second),
 		int64(k.PausedBusiness/time.Second), nullTimeOf(k.Stopped), deadline, warn, k.Breached,
 		nullTimeOf(k.PausedSince), k.Reopens, int64(k.Carried/time.Second))
@@ -302,8 +301,7 @@ func nullID(id int64) any {
 // queueClassified stores what else c decided for the new ticket id (its
 // fields went in with the ticket): one event per rule that fired, the
 // priority and the clocks.
-func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classified) int {
-	n := 0
+func (d *Desk) queueClassified(w *writes, id int64, in *Inbound, c *classified) {
 	t := c.result.Ticket
 	for _, st := range c.result.Trace.Fired() {
 		var changes []rules.Change
@@ -312,23 +310,19 @@ func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classifie
 				changes = append(changes, ch)
 			}
 		}
-		queueEvent(b, id, in.CaptureID, "rule.fired", map[string]any{"rule": st.Rule, "on": rules.OnCreated, "changes": changes})
+		queueEvent(w, id, in.CaptureID, "rule.fired", map[string]any{"rule": st.Rule, "on": rules.OnCreated, "changes": changes})
 		d.meter.RuleFired(st.Rule)
-		n++
 	}
 	if t.Priority != "" {
 		// One event for the priority and the clocks it started.
 		var cs []map[string]any
 		for _, ck := range c.clocks {
-			d.storeClock(b, id, ck)
-			n++
+			d.storeClock(w, id, ck)
 			cs = append(cs, d.clockDetail(ck, "ticket created"))
 		}
-		queueEvent(b, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,
+		queueEvent(w, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,
 			"urgency": t.Urgency, "category": t.Category, "team": t.Team, "why": c.why, "sla_policy": c.policy, "clocks": cs})
-		n++
 	}
-	return n
 }
 
 // loadClocks reads the clocks of ticket id, locked with the ticket.
@@ -392,7 +386,7 @@ func (d *Desk) moveClocks(ctx context.Context, tx pgx.Tx, id, captureID int64, f
 	if err != nil || len(cs) == 0 {
 		return err
 	}
-	b := &pgx.Batch{}
+	w := &writes{}
 	why := fmt.Sprintf("status %s → %s", from, to)
 	for _, c := range cs {
 		before := c.clock
@@ -408,13 +402,13 @@ func (d *Desk) moveClocks(ctx context.Context, tx pgx.Tx, id, captureID int64, f
 			*k = k.Restart(now, c.calendar)
 		}
 		if *k != before {
-			d.queueClock(b, id, captureID, c, actor, why)
+			d.queueClock(w, id, captureID, c, actor, why)
 		}
 	}
 	if from == StatusResolved && to == StatusOpen {
-		b.Queue(`UPDATE tickets SET reopen_count = reopen_count + 1 WHERE id = $1 RETURNING 0::bigint`, id)
+		w.next(id).Queue(`UPDATE tickets SET reopen_count = reopen_count + 1 WHERE id = $1 RETURNING 0::bigint`, id)
 	}
-	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+	return w.run(ctx, tx, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }
 
 // clockMove is a status change a reply made, for the clocks.
@@ -610,7 +604,7 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 			after.Priority = p
 		}
 	}
-	b := &pgx.Batch{}
+	w := &writes{}
 	for _, st := range res.Trace.Fired() {
 		var changes []rules.Change
 		for _, ch := range res.Changes {
@@ -618,7 +612,7 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 				changes = append(changes, ch)
 			}
 		}
-		queueEvent(b, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
+		queueEvent(w, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
 		d.meter.RuleFired(st.Rule)
 	}
 	if res.Trace.Len() == 0 && len(res.Changes) > 0 {
@@ -637,18 +631,17 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 			changes = append(changes, map[string]string{"field": ch.Field, "from": from, "to": ch.To})
 		}
 		if len(changes) > 0 {
-			b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'fields.changed', $4) RETURNING id`,
-				id, nullID(captureID), actor, jsonOf(map[string]any{"by": on, "changes": changes}))
+			w.event(id, captureID, actor, "fields.changed", map[string]any{"by": on, "changes": changes})
 		}
 	}
-	b.Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
+	w.next(id).Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
 		tags = $8, sla_policy = CASE WHEN $9 <> '' THEN $9 ELSE sla_policy END, updated_at = now()
 		WHERE id = $1 RETURNING 0::bigint`,
 		id, after.Category, after.Impact, after.Urgency, after.Team, after.Assignee, after.Language, nonNil(after.Tags), res.SLA)
 	for _, a := range res.AddCc {
-		queueAddParticipant(b, id, captureID, Address{Address: a}, "cc", "added by a rule", 0)
+		queueAddParticipant(w.next(id), id, captureID, Address{Address: a}, "cc", "added by a rule", 0)
 	}
-	err = runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
+	err = w.run(ctx, tx, func(_ int, row pgx.Row) error {
 		if err := row.Scan(new(int64)); err != nil && err != pgx.ErrNoRows {
 			return err
 		}
@@ -733,11 +726,11 @@ func (d *Desk) startNextResponse(ctx context.Context, tx pgx.Tx, id, captureID i
 	if c.calendar == nil {
 		return nil
 	}
-	b := &pgx.Batch{}
+	w := &writes{}
 	// A new cycle: the last one's warning and breach are its own.
-	b.Queue(`WITH d AS (DELETE FROM sla_clocks WHERE ticket_id = $1 AND kind = 'next_response') SELECT 0::bigint`, id)
-	d.queueClock(b, id, captureID, c, actor, "the requester replied")
-	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+	w.next(id).Queue(`WITH d AS (DELETE FROM sla_clocks WHERE ticket_id = $1 AND kind = 'next_response') SELECT 0::bigint`, id)
+	d.queueClock(w, id, captureID, c, actor, "the requester replied")
+	return w.run(ctx, tx, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }
 
 // responseTarget is the first-response target a new ticket's

@@ -121,17 +121,13 @@ func (r *ticketRows) add(ids newIDs, in *Inbound, fp []byte, requester Address, 
 	if left > 0 {
 		detail["cc_left_out"] = left // beyond tickets.max_participants
 	}
-	var sent *time.Time
-	if !in.Date.IsZero() {
-		sent = &in.Date
-	}
 	r.ticket, r.message, r.event, r.inbound = append(r.ticket, ids.ticket), append(r.message, ids.message), append(r.event, ids.event), append(r.inbound, in.CaptureID)
 	r.subject, r.requesterName, r.requesterAddr = append(r.subject, subject), append(r.requesterName, requester.Name), append(r.requesterAddr, requester.Address)
 	r.queue, r.language, r.team, r.category = append(r.queue, in.Queue), append(r.language, c.language), append(r.team, t.Team), append(r.category, t.Category)
 	r.impact, r.urgency, r.priority = append(r.impact, t.Impact), append(r.urgency, t.Urgency), append(r.priority, t.Priority)
 	r.tags, r.policy, r.assignee, r.root = append(r.tags, string(jsonOf(nonNil(t.Tags)))), append(r.policy, c.policy), append(r.assignee, t.Assignee), append(r.root, root)
 	r.messageID, r.inReplyTo, r.refs = append(r.messageID, in.MessageID), append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
-	r.to, r.cc, r.messageSubject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.messageSubject, in.Subject), append(r.sentAt, sent)
+	r.to, r.cc, r.messageSubject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.messageSubject, in.Subject), append(r.sentAt, dateOf(in))
 	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
 	r.newText, r.threadRoot = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot)
 	r.fromName, r.fromAddr, r.detail = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address), append(r.detail, string(jsonOf(detail)))
@@ -168,35 +164,74 @@ func numberTickets(ctx context.Context, tx pgx.Tx, n int) ([]newIDs, error) {
 	})
 }
 
-const addMessageSQL = `
-WITH m AS (
-    INSERT INTO messages (ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
+// addMessagesSQL adds a batch's replies to their tickets in one statement
+// and returns their ids in the order of its arrays; their
+// message.received events go with the batch's other events (writes).
+// refs come as JSON arrays, as in createTicketsSQL.
+const addMessagesSQL = `
+WITH u AS (
+    SELECT nextval('messages_id_seq') AS id, * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],
+        $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[],
+        $13::text[], $14::text[], $15::bytea[], $16::text[], $17::text[], $18::bool[]) WITH ORDINALITY
+        AS u (ticket, inbound, message_id, in_reply_to, refs, from_name, from_addr, to_addrs, cc_addrs, subject,
+        sent_at, text_body, html_body, class, fingerprint, new_text, thread_root, held, n)
+), m AS (
+    INSERT INTO messages (id, ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
         from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
         thread_root, held, visibility)
-    VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18,
-        $19, CASE WHEN $19 THEN 'internal' ELSE 'public' END)
-    RETURNING id, ticket_id
-), e AS (
-    INSERT INTO events (ticket_id, inbound_id, actor, kind, detail)
-    SELECT m.ticket_id, $2, $7, 'message.received', $16 FROM m
-), u AS (
-    UPDATE tickets SET updated_at = now() WHERE id = $1
+    SELECT id, ticket, inbound, 'in', message_id, in_reply_to, ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)),
+        from_name, from_addr, to_addrs::jsonb, cc_addrs::jsonb, subject, sent_at, text_body, html_body, class,
+        fingerprint, new_text, thread_root, held, CASE WHEN held THEN 'internal' ELSE 'public' END
+    FROM u ORDER BY n
+), t AS (
+    UPDATE tickets SET updated_at = now() WHERE id IN (SELECT ticket FROM u)
 )
-SELECT id FROM m`
+SELECT id FROM u ORDER BY n`
 
-// queueAddMessage adds in to ticket ticketID; held keeps it internal.
-func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why string, held bool) {
-	b.Queue(addMessageSQL, ticketID, in.CaptureID, in.MessageID, first(in.InReplyTo), nonNil(in.References),
-		in.From.Name, in.From.Address, addrJSON(in.To), addrJSON(in.Cc), in.Subject, nullTime(in),
-		in.Text, in.HTML, string(in.Class), fp,
-		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), newText(in), in.ThreadRoot, held)
+// messageRows are addMessagesSQL's arguments.
+type messageRows struct {
+	ticket, inbound                                []int64
+	messageID, inReplyTo, refs, fromName, fromAddr []string
+	to, cc, subject                                []string
+	sentAt                                         []*time.Time
+	text, html, class                              []string
+	fingerprint                                    [][]byte
+	newText, threadRoot                            []string
+	held                                           []bool
+}
+
+// add adds in to ticket ticketID, with its message.received event on w;
+// held keeps it internal.
+func (r *messageRows) add(w *writes, ticketID int64, in *Inbound, fp []byte, why string, held bool) {
+	r.ticket, r.inbound, r.messageID = append(r.ticket, ticketID), append(r.inbound, in.CaptureID), append(r.messageID, in.MessageID)
+	r.inReplyTo, r.refs = append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
+	r.fromName, r.fromAddr = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address)
+	r.to, r.cc, r.subject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.subject, in.Subject), append(r.sentAt, dateOf(in))
+	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
+	r.newText, r.threadRoot, r.held = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.held, held)
+	w.event(ticketID, in.CaptureID, in.From.Address, "message.received",
+		map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why})
+}
+
+// insert stores the messages in tx and returns their ids, in order.
+func (r *messageRows) insert(ctx context.Context, tx pgx.Tx) ([]int64, error) {
+	if len(r.ticket) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, addMessagesSQL, r.ticket, r.inbound, r.messageID, r.inReplyTo, r.refs, r.fromName,
+		r.fromAddr, r.to, r.cc, r.subject, r.sentAt, r.text, r.html, r.class, r.fingerprint, r.newText, r.threadRoot, r.held)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 const eventSQL = `
 INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, 'deskgate', $3, $4) RETURNING id`
 
-func queueEvent(b *pgx.Batch, ticketID, captureID int64, kind string, detail map[string]any) {
-	b.Queue(eventSQL, ticketID, nullID(captureID), kind, jsonOf(detail))
+// queueEvent queues an event on ticketID by deskgate.
+func queueEvent(w *writes, ticketID, captureID int64, kind string, detail map[string]any) {
+	w.event(ticketID, captureID, "deskgate", kind, detail)
 }
 
 // runBatch sends b in one round trip and scans each result in order.
@@ -228,11 +263,12 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func nullTime(in *Inbound) any {
+// dateOf is in's Date, nil when it has none.
+func dateOf(in *Inbound) *time.Time {
 	if in.Date.IsZero() {
 		return nil
 	}
-	return in.Date
+	return &in.Date
 }
 
 func addrJSON(as []Address) []byte {
