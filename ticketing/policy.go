@@ -220,41 +220,70 @@ func (d *Desk) startClocks(t rules.Ticket, policy string, now time.Time) []clock
 	return out
 }
 
-// upsertClockSQL stores a clock with the instants the sweep looks for.
-const upsertClockSQL = `
+// upsertClocksSQL stores clocks, one row per element of its parallel
+// arrays, with the instants the sweep looks for.
+const upsertClocksSQL = `
 INSERT INTO sla_clocks (ticket_id, kind, calendar, target, started, elapsed, running, running_since, paused,
     paused_business, stopped, deadline, warn_at, breached_at, paused_since, reopens, carried)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $14 THEN now() END, $15, $16, $17)
+SELECT ticket_id, kind, calendar, target, started, elapsed, running, running_since, paused, paused_business, stopped,
+    deadline, warn_at, CASE WHEN breached THEN now() END, paused_since, reopens, carried
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::bigint[], $7::bool[],
+    $8::timestamptz[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[],
+    $14::bool[], $15::timestamptz[], $16::int[], $17::bigint[])
+    AS u (ticket_id, kind, calendar, target, started, elapsed, running, running_since, paused, paused_business,
+    stopped, deadline, warn_at, breached, paused_since, reopens, carried)
 ON CONFLICT (ticket_id, kind) DO UPDATE SET calendar = EXCLUDED.calendar, target = EXCLUDED.target,
     started = EXCLUDED.started, elapsed = EXCLUDED.elapsed, running = EXCLUDED.running,
     running_since = EXCLUDED.running_since, paused = EXCLUDED.paused, paused_business = EXCLUDED.paused_business,
     stopped = EXCLUDED.stopped, deadline = EXCLUDED.deadline, warn_at = EXCLUDED.warn_at,
     breached_at = coalesce(sla_clocks.breached_at, EXCLUDED.breached_at),
-    -- a new deadline may be warned about again
     -- a new target may be warned about again; a pause or a reopen may not
     warned_at = CASE WHEN EXCLUDED.target <> sla_clocks.target THEN NULL ELSE sla_clocks.warned_at END,
-    paused_since = EXCLUDED.paused_since, reopens = EXCLUDED.reopens, carried = EXCLUDED.carried
-RETURNING 0::bigint`
+    paused_since = EXCLUDED.paused_since, reopens = EXCLUDED.reopens, carried = EXCLUDED.carried`
+
+// clockRows are upsertClocksSQL's arguments. A statement holds one row
+// per clock (ticket and kind): writes starts another for a second.
+type clockRows struct {
+	ticket, target, elapsed, paused, pausedBusiness, carried []int64
+	kind, calendar                                           []string
+	started                                                  []time.Time
+	runningSince, stopped, deadline, warnAt, pausedSince     []*time.Time
+	running, breached                                        []bool
+	reopens                                                  []int
+}
+
+// add stores c for ticket id, warning at share warnAt of its target.
+func (r *clockRows) add(id int64, c clockRow, warnAt float64) {
+	k := c.clock
+	var deadline, warn *time.Time
+	if dl := k.Deadline(c.calendar); !dl.IsZero() {
+		wa := k.WarnAt(c.calendar, warnAt)
+		deadline, warn = &dl, &wa
+	}
+	r.ticket, r.kind, r.calendar = append(r.ticket, id), append(r.kind, c.kind), append(r.calendar, c.calendar.Name())
+	r.target, r.started = append(r.target, int64(k.Target/time.Second)), append(r.started, k.Started)
+	r.elapsed, r.running = append(r.elapsed, int64(k.Elapsed/time.Second)), append(r.running, k.Running)
+	r.runningSince, r.paused = append(r.runningSince, timeOrNil(k.RunningSince)), append(r.paused, int64(k.Paused/time.Second))
+	r.pausedBusiness, r.stopped = append(r.pausedBusiness, int64(k.PausedBusiness/time.Second)), append(r.stopped, timeOrNil(k.Stopped))
+	r.deadline, r.warnAt, r.breached = append(r.deadline, deadline), append(r.warnAt, warn), append(r.breached, k.Breached)
+	r.pausedSince, r.reopens = append(r.pausedSince, timeOrNil(k.PausedSince)), append(r.reopens, k.Reopens)
+	r.carried = append(r.carried, int64(k.Carried/time.Second))
+}
+
+// queue queues the upsert of the rows on b, if there are any.
+func (r *clockRows) queue(b *pgx.Batch) {
+	if len(r.ticket) > 0 {
+		b.Queue(upsertClocksSQL, r.ticket, r.kind, r.calendar, r.target, r.started, r.elapsed, r.running,
+			r.runningSince, r.paused, r.pausedBusiness, r.stopped, r.deadline, r.warnAt, r.breached, r.pausedSince,
+			r.reopens, r.carried)
+	}
+}
 
 // queueClock stores c for ticket id and logs its deadline with the
 // explanation, as actor, because of why.
 func (d *Desk) queueClock(w *writes, id, captureID int64, c clockRow, actor, why string) {
-	d.storeClock(w, id, c)
+	w.clock(id, c, d.warnAt())
 	w.event(id, captureID, actor, "sla.clock", d.clockDetail(c, why))
-}
-
-// storeClock queues the upsert of c for ticket id.
-func (d *Desk) storeClock(w *writes, id int64, c clockRow) {
-	k := c.clock
-	var deadline, warn any
-	if dl := k.Deadline(c.calendar); !dl.IsZero() {
-		deadline = dl
-		warn = k.WarnAt(c.calendar, d.warnAt())
-	}
-	w.next(id).Queue(upsertClockSQL, id, c.kind, c.calendar.Name(), int64(k.Target/time.Second), k.Started,
-		int64(k.Elapsed/time.Second), k.Running, nullTimeOf(k.RunningSince), int64(k.Paused/time.Second),
-		int64(k.PausedBusiness/time.Second), nullTimeOf(k.Stopped), deadline, warn, k.Breached,
-		nullTimeOf(k.PausedSince), k.Reopens, int64(k.Carried/time.Second))
 }
 
 // clockDetail describes c for the event log: its deadline and how it was
@@ -284,11 +313,11 @@ func (d *Desk) warnAt() float64 {
 	return 0.8
 }
 
-func nullTimeOf(t time.Time) any {
+func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	return t
+	return &t
 }
 
 func nullID(id int64) any {
@@ -317,7 +346,7 @@ func (d *Desk) queueClassified(w *writes, id int64, in *Inbound, c *classified) 
 		// One event for the priority and the clocks it started.
 		var cs []map[string]any
 		for _, ck := range c.clocks {
-			d.storeClock(w, id, ck)
+			w.clock(id, ck, d.warnAt())
 			cs = append(cs, d.clockDetail(ck, "ticket created"))
 		}
 		queueEvent(w, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,

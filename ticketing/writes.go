@@ -7,17 +7,25 @@ import (
 )
 
 // writes is one round trip of statements about tickets in which the
-// events go in one statement for the whole batch, not one per event (a
+// events go in one statement for the whole batch, not one per event, and
+// so do its SLA clocks (a
 // statement per row cost PostgreSQL more than the rows themselves in
 // BenchmarkIngest). A ticket's rows are written in the order they were
-// queued: its events join the batch-wide statement, which runs first, only
-// until a statement of its own (next) is queued for the ticket; later ones
-// follow that statement, in a statement of their own.
+// queued: its events and clocks join the batch-wide statements, which run
+// first, only until a statement of its own (next) is queued for the
+// ticket; later ones follow that statement, in a statement of their own.
 type writes struct {
-	batch  pgx.Batch      // the statements after the batch-wide ones
-	own    []bool         // by statement of batch: queued by writes, not scanned by the caller
-	events eventRows      // the batch-wide events
-	late   map[int64]bool // tickets with a statement in batch
+	batch   pgx.Batch         // the statements after the batch-wide ones
+	own     []bool            // by statement of batch: queued by writes, not scanned by the caller
+	events  eventRows         // the batch-wide events
+	clocks  clockRows         // the batch-wide clocks
+	clocked map[clockKey]bool // the clocks in clocks
+	late    map[int64]bool    // tickets with a statement in batch
+}
+
+type clockKey struct {
+	ticket int64
+	kind   string
 }
 
 // next returns the batch to queue one statement about tickets on, which
@@ -45,11 +53,30 @@ func (w *writes) event(ticket, captureID int64, actor, kind string, detail map[s
 	w.own = append(w.own, true)
 }
 
+// clock queues the upsert of c for ticket, warning at share warnAt of its
+// target.
+func (w *writes) clock(ticket int64, c clockRow, warnAt float64) {
+	key := clockKey{ticket, c.kind}
+	if !w.late[ticket] && !w.clocked[key] {
+		if w.clocked == nil {
+			w.clocked = map[clockKey]bool{}
+		}
+		w.clocked[key] = true
+		w.clocks.add(ticket, c, warnAt)
+		return
+	}
+	var r clockRows
+	r.add(ticket, c, warnAt)
+	r.queue(&w.batch)
+	w.own = append(w.own, true)
+}
+
 // run sends the statements in one round trip; scan reads the result of
 // each statement queued through next, k counting them from 0.
 func (w *writes) run(ctx context.Context, tx pgx.Tx, scan func(k int, row pgx.Row) error) error {
 	var b pgx.Batch
 	w.events.queue(&b)
+	w.clocks.queue(&b)
 	own := make([]bool, b.Len(), b.Len()+len(w.own))
 	for i := range own {
 		own[i] = true

@@ -1,0 +1,85 @@
+package ticketing_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/deskgate/deskgate/internal/dbtest"
+	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/rules"
+)
+
+// statements counts the statements a pool sends, one per query and one per
+// statement of a batch.
+type statements struct{ n atomic.Int64 }
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	s.n.Add(1)
+	return ctx
+}
+
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (s *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (s *statements) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) { s.n.Add(1) }
+
+func (s *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// TestNewTicketsStatementsDoNotGrow: a batch of new tickets, each with a
+// Cc participant, a rule that fires, a priority and two SLA clocks, sends
+// as many statements for 200 tickets as for 20: the rows of a batch go in
+// one statement per table, not one per ticket.
+func TestNewTicketsStatementsDoNotGrow(t *testing.T) {
+	cfg, err := pgxpool.ParseConfig(dbtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := &statements{}
+	cfg.ConnConfig.Tracer = count
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	desk := policyDesk(t, rules.Rule{Name: "printers", On: rules.OnCreated, When: `subject contains "printer"`,
+		Then: rules.Then{Category: "Hardware", AddTags: []string{"printer"}}})
+	batch := func(run, n int) []ticketing.Inbound {
+		ins := make([]ticketing.Inbound, n)
+		for i := range ins {
+			ins[i] = human(capture(t, pool, "support", run*1000+i), fmt.Sprintf("%d.%d@example.se", run, i), fmt.Sprintf("The printer %d.%d", run, i))
+			ins[i].From = ticketing.Address{Name: "Sender", Address: fmt.Sprintf("s%d.%d@example.se", run, i)}
+			ins[i].Cc = []ticketing.Address{{Name: "Colleague", Address: fmt.Sprintf("c%d.%d@example.se", run, i)}}
+		}
+		return ins
+	}
+	sent := func(run, n int) int64 {
+		ins := batch(run, n)
+		before := count.n.Load()
+		for i, o := range receiveWith(t, pool, desk, ins...) {
+			if o.Status != ticketing.StatusTicketed {
+				t.Fatalf("run %d message %d: %s (%s), want ticketed", run, i, o.Status, o.Reason)
+			}
+		}
+		return count.n.Load() - before
+	}
+	small, large := sent(1, 20), sent(2, 200)
+	if small != large {
+		t.Fatalf("a batch of 20 new tickets sent %d statements, one of 200 sent %d: want the same", small, large)
+	}
+	var clocks, fired int
+	if err := pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM sla_clocks),
+		(SELECT count(*) FROM events WHERE kind = 'rule.fired')`).Scan(&clocks, &fired); err != nil {
+		t.Fatal(err)
+	}
+	if clocks != 2*220 || fired != 220 {
+		t.Fatalf("%d clocks and %d rule.fired events, want %d and %d", clocks, fired, 2*220, 220)
+	}
+}
