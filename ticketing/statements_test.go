@@ -83,3 +83,32 @@ func TestNewTicketsStatementsDoNotGrow(t *testing.T) {
 		t.Fatalf("%d clocks and %d rule.fired events, want %d and %d", clocks, fired, 2*220, 220)
 	}
 }
+
+// TestReplyEventsKeepTheirOrder: a ticket's events are written in the
+// order they happen, also when some go in the batch-wide statement and
+// others in statements of their own: the requester's reply is received,
+// adds the one Cc that fits and then records that the rest did not.
+func TestReplyEventsKeepTheirOrder(t *testing.T) {
+	pool := dbtest.Pool(t)
+	desk := ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}, MaxParticipants: 2})
+	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "first@example.se", "Printer"))[0]
+	other := human(capture(t, pool, "support", 2), "other@example.se", "Scanner")
+	other.From = ticketing.Address{Address: "bo@example.se"}
+	reply := human(capture(t, pool, "support", 3), "reply@example.se", "Re: Printer")
+	reply.InReplyTo = []string{"first@example.se"}
+	reply.Cc = []ticketing.Address{{Address: "x@example.se"}, {Address: "y@example.se"}, {Address: "z@example.se"}}
+	for _, r := range receiveWith(t, pool, desk, other, reply) {
+		if r.Status == ticketing.StatusQuarantined || r.Status == ticketing.StatusIgnored {
+			t.Fatalf("%s: %s", r.Status, r.Reason)
+		}
+	}
+	rows, _ := pool.Query(context.Background(), `SELECT kind FROM events WHERE ticket_id = $1 ORDER BY id`, o.TicketID)
+	kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ticket.created", "message.received", "participant.added", "participants.capped"}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+}
