@@ -732,34 +732,76 @@ func applyChanges(t rules.Ticket, changes []rules.Change) (_ rules.Ticket, expli
 	return t, explicit
 }
 
-// startNextResponse starts (again) the next-response clock of ticket id
-// when its policy has a next-response target: the requester replied and
-// awaits an answer. A running one keeps counting from the earlier reply.
-func (d *Desk) startNextResponse(ctx context.Context, tx pgx.Tx, id, captureID int64, actor string, now time.Time) error {
-	if d.policy.Matrix == nil {
+// nextResponseSQL reads what starting the next-response clocks of
+// tickets $1 takes.
+const nextResponseSQL = `
+SELECT t.id, t.sla_policy, t.priority, t.team,
+    coalesce((SELECT running FROM sla_clocks WHERE ticket_id = t.id AND kind = 'next_response'), false)
+FROM tickets t WHERE t.id = ANY($1)`
+
+// awaited is a reply of the requester's that awaits an answer.
+type awaited struct {
+	ticket, capture int64
+	actor           string
+}
+
+// startNextResponses starts (again), for each reply in rs, the
+// next-response clock of its ticket when its policy has a next-response
+// target: the requester replied and awaits an answer. A running one keeps
+// counting from the earlier reply, also one earlier in rs.
+func (d *Desk) startNextResponses(ctx context.Context, tx pgx.Tx, rs []awaited, now time.Time) error {
+	if d.policy.Matrix == nil || len(rs) == 0 {
 		return nil
 	}
-	var policy, priority, team string
-	var running bool
-	err := tx.QueryRow(ctx, `SELECT t.sla_policy, t.priority, t.team,
-		    coalesce((SELECT running FROM sla_clocks WHERE ticket_id = t.id AND kind = 'next_response'), false)
-		FROM tickets t WHERE t.id = $1`, id).Scan(&policy, &priority, &team, &running)
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ticket
+	}
+	type state struct {
+		policy, priority, team string
+		running                bool
+	}
+	states := map[int64]state{}
+	rows, err := tx.Query(ctx, nextResponseSQL, ids)
 	if err != nil {
 		return err
 	}
-	target := d.policy.Policies[policy].Targets[priority].NextResponse
-	if target <= 0 || running {
+	var id int64
+	var st state
+	if _, err := pgx.ForEachRow(rows, []any{&id, &st.policy, &st.priority, &st.team, &st.running}, func() error {
+		states[id] = st
 		return nil
-	}
-	c := clockRow{kind: ClockNextResponse, calendar: d.calendar(team, policy), clock: sla.Start(target, now)}
-	if c.calendar == nil {
-		return nil
+	}); err != nil {
+		return err
 	}
 	w := &writes{}
+	var started []int64
+	for _, r := range rs {
+		st, ok := states[r.ticket]
+		if !ok {
+			return pgx.ErrNoRows
+		}
+		target := d.policy.Policies[st.policy].Targets[st.priority].NextResponse
+		if target <= 0 || st.running {
+			continue
+		}
+		c := clockRow{kind: ClockNextResponse, calendar: d.calendar(st.team, st.policy), clock: sla.Start(target, now)}
+		if c.calendar == nil {
+			continue
+		}
+		st.running = true // a second reply finds it counting
+		states[r.ticket] = st
+		started = append(started, r.ticket)
+		d.queueClock(w, r.ticket, r.capture, c, r.actor, "the requester replied")
+	}
+	if len(started) == 0 {
+		return nil
+	}
 	// A new cycle: the last one's warning and breach are its own.
-	w.next(id).Queue(`WITH d AS (DELETE FROM sla_clocks WHERE ticket_id = $1 AND kind = 'next_response') SELECT 0::bigint`, id)
-	d.queueClock(w, id, captureID, c, actor, "the requester replied")
-	return w.run(ctx, tx, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+	if _, err := tx.Exec(ctx, `DELETE FROM sla_clocks WHERE ticket_id = ANY($1) AND kind = 'next_response'`, started); err != nil {
+		return err
+	}
+	return w.run(ctx, tx, nil)
 }
 
 // responseTarget is the first-response target a new ticket's

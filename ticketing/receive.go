@@ -373,12 +373,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			}
 		}
 	}
+	var awaiting []awaited
 	for i, p := range plans {
 		if p.action == join && p.fromRequester && out[i].Status == StatusAttached && ins[i].Quiet == "" {
-			if err := d.startNextResponse(ctx, tx, out[i].TicketID, ins[i].CaptureID, lower(ins[i].From.Address), now); err != nil {
-				return nil, fmt.Errorf("ticketing: starting the next-response clock: %w", err)
-			}
+			awaiting = append(awaiting, awaited{ticket: out[i].TicketID, capture: ins[i].CaptureID, actor: lower(ins[i].From.Address)})
 		}
+	}
+	if err := d.startNextResponses(ctx, tx, awaiting, now); err != nil {
+		return nil, fmt.Errorf("ticketing: starting the next-response clock: %w", err)
 	}
 	// What rules changed beyond the fields stored above: statuses set on
 	// new tickets, and everything reply rules did.

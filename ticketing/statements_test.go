@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,6 +13,7 @@ import (
 	"github.com/deskgate/deskgate/internal/dbtest"
 	"github.com/deskgate/deskgate/ticketing"
 	"github.com/deskgate/deskgate/ticketing/rules"
+	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
 // statements counts the statements a pool sends, one per query and one per
@@ -110,5 +112,34 @@ func TestReplyEventsKeepTheirOrder(t *testing.T) {
 	want := []string{"ticket.created", "message.received", "participant.added", "participants.capped"}
 	if fmt.Sprint(kinds) != fmt.Sprint(want) {
 		t.Fatalf("events %v, want %v", kinds, want)
+	}
+}
+
+// TestTwoRepliesInOneBatchStartOneNextResponseClock: the requester's
+// second reply of a batch finds the next-response clock its first one
+// started (the batch's clocks are started together), and leaves it.
+func TestTwoRepliesInOneBatchStartOneNextResponseClock(t *testing.T) {
+	pool := dbtest.Pool(t)
+	targets := map[string]ticketing.Targets{"Medium": {Response: 4 * time.Hour, Resolution: 16 * time.Hour, NextResponse: 2 * time.Hour}}
+	desk := ticketing.NewDesk(quiet, ticketing.Config{DeskAddresses: []string{"help@desk.example"}, Domain: "desk.example",
+		Policy: ticketing.PolicyConfig{Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
+			Policies:      map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}},
+			DefaultPolicy: "standard"}})
+	o := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "q@example.se", "Help"))[0]
+	var replies []ticketing.Inbound
+	for i := range 2 {
+		r := human(capture(t, pool, "support", 2+i), fmt.Sprintf("r%d@example.se", i), "Re: Help")
+		r.InReplyTo = []string{"q@example.se"}
+		replies = append(replies, r)
+	}
+	receiveWith(t, pool, desk, replies...)
+	var started int
+	err := pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE ticket_id = $1 AND kind = 'sla.clock'
+		AND detail->>'clock' = 'next_response'`, o.TicketID).Scan(&started)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := clocks(t, pool, o.TicketID)["next_response"]; !ok || !c.Running || started != 1 {
+		t.Fatalf("next-response clock %+v, %v, started %d times; want running, started once", c, ok, started)
 	}
 }
