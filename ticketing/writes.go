@@ -8,9 +8,8 @@ import (
 
 // writes is one round trip of statements about tickets in which the
 // events go in one statement for the whole batch, not one per event, and
-// so do its SLA clocks (a
-// statement per row cost PostgreSQL more than the rows themselves in
-// BenchmarkIngest). A ticket's rows are written in the order they were
+// so do its SLA clocks (a statement per row cost PostgreSQL more than the
+// rows themselves in BenchmarkIngest). A ticket's rows are written in the order they were
 // queued: its events and clocks join the batch-wide statements, which run
 // first, only until a statement of its own (next) is queued for the
 // ticket; later ones follow that statement, in a statement of their own.
