@@ -588,14 +588,14 @@ func (d *Desk) responded(ctx context.Context, tx pgx.Tx, id, captureID int64, ac
 	if err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
+	w := &writes{}
 	for _, c := range cs {
 		if (c.kind == ClockResponse || c.kind == ClockNextResponse) && c.clock.Stopped.IsZero() {
 			c.clock = c.clock.Stop(now, c.calendar)
-			d.queueClock(b, id, captureID, c, actor, "an agent's reply was queued for the requester")
+			d.queueClock(w, id, captureID, c, actor, "an agent's reply was queued for the requester")
 		}
 	}
-	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+	return w.run(ctx, tx, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }
 
 // forwards marks the new mail agents forwarded with "#fwd" on top: the

@@ -172,8 +172,8 @@ func (d *Desk) setPriority(ctx context.Context, tx pgx.Tx, id int64, from, to, a
 	if err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	queueEvent(b, id, 0, "priority.changed", map[string]any{"from": from, "to": to, "by": actor})
+	w := &writes{}
+	queueEvent(w, id, 0, "priority.changed", map[string]any{"from": from, "to": to, "by": actor})
 	cs, err := d.loadClocks(ctx, tx, id)
 	if err != nil {
 		return err
@@ -183,8 +183,8 @@ func (d *Desk) setPriority(ctx context.Context, tx pgx.Tx, id int64, from, to, a
 		target := map[string]time.Duration{ClockResponse: tg.Response, ClockResolution: tg.Resolution, ClockNextResponse: tg.NextResponse}[c.kind]
 		if target > 0 && c.clock.Stopped.IsZero() {
 			c.clock = c.clock.Retarget(target)
-			d.queueClock(b, id, 0, c, actor, fmt.Sprintf("priority %s → %s", from, to))
+			d.queueClock(w, id, 0, c, actor, fmt.Sprintf("priority %s → %s", from, to))
 		}
 	}
-	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+	return w.run(ctx, tx, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }

@@ -220,42 +220,70 @@ func (d *Desk) startClocks(t rules.Ticket, policy string, now time.Time) []clock
 	return out
 }
 
-// upsertClockSQL stores a clock with the instants the sweep looks for.
-const upsertClockSQL = `
+// upsertClocksSQL stores clocks, one row per element of its parallel
+// arrays, with the instants the sweep looks for.
+const upsertClocksSQL = `
 INSERT INTO sla_clocks (ticket_id, kind, calendar, target, started, elapsed, running, running_since, paused,
     paused_business, stopped, deadline, warn_at, breached_at, paused_since, reopens, carried)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $14 THEN now() END, $15, $16, $17)
+SELECT ticket_id, kind, calendar, target, started, elapsed, running, running_since, paused, paused_business, stopped,
+    deadline, warn_at, CASE WHEN breached THEN now() END, paused_since, reopens, carried
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::bigint[], $7::bool[],
+    $8::timestamptz[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[],
+    $14::bool[], $15::timestamptz[], $16::int[], $17::bigint[])
+    AS u (ticket_id, kind, calendar, target, started, elapsed, running, running_since, paused, paused_business,
+    stopped, deadline, warn_at, breached, paused_since, reopens, carried)
 ON CONFLICT (ticket_id, kind) DO UPDATE SET calendar = EXCLUDED.calendar, target = EXCLUDED.target,
     started = EXCLUDED.started, elapsed = EXCLUDED.elapsed, running = EXCLUDED.running,
     running_since = EXCLUDED.running_since, paused = EXCLUDED.paused, paused_business = EXCLUDED.paused_business,
     stopped = EXCLUDED.stopped, deadline = EXCLUDED.deadline, warn_at = EXCLUDED.warn_at,
     breached_at = coalesce(sla_clocks.breached_at, EXCLUDED.breached_at),
-    -- a new deadline may be warned about again
     -- a new target may be warned about again; a pause or a reopen may not
     warned_at = CASE WHEN EXCLUDED.target <> sla_clocks.target THEN NULL ELSE sla_clocks.warned_at END,
-    paused_since = EXCLUDED.paused_since, reopens = EXCLUDED.reopens, carried = EXCLUDED.carried
-RETURNING 0::bigint`
+    paused_since = EXCLUDED.paused_since, reopens = EXCLUDED.reopens, carried = EXCLUDED.carried`
+
+// clockRows are upsertClocksSQL's arguments. A statement holds one row
+// per clock (ticket and kind): writes starts another for a second.
+type clockRows struct {
+	ticket, target, elapsed, paused, pausedBusiness, carried []int64
+	kind, calendar                                           []string
+	started                                                  []time.Time
+	runningSince, stopped, deadline, warnAt, pausedSince     []*time.Time
+	running, breached                                        []bool
+	reopens                                                  []int
+}
+
+// add stores c for ticket id, warning at share warnAt of its target.
+func (r *clockRows) add(id int64, c clockRow, warnAt float64) {
+	k := c.clock
+	var deadline, warn *time.Time
+	if dl := k.Deadline(c.calendar); !dl.IsZero() {
+		wa := k.WarnAt(c.calendar, warnAt)
+		deadline, warn = &dl, &wa
+	}
+	r.ticket, r.kind, r.calendar = append(r.ticket, id), append(r.kind, c.kind), append(r.calendar, c.calendar.Name())
+	r.target, r.started = append(r.target, int64(k.Target/time.Second)), append(r.started, k.Started)
+	r.elapsed, r.running = append(r.elapsed, int64(k.Elapsed/time.Second)), append(r.running, k.Running)
+	r.runningSince, r.paused = append(r.runningSince, timeOrNil(k.RunningSince)), append(r.paused, int64(k.Paused/time.Second))
+	r.pausedBusiness, r.stopped = append(r.pausedBusiness, int64(k.PausedBusiness/time.Second)), append(r.stopped, timeOrNil(k.Stopped))
+	r.deadline, r.warnAt, r.breached = append(r.deadline, deadline), append(r.warnAt, warn), append(r.breached, k.Breached)
+	r.pausedSince, r.reopens = append(r.pausedSince, timeOrNil(k.PausedSince)), append(r.reopens, k.Reopens)
+	r.carried = append(r.carried, int64(k.Carried/time.Second))
+}
+
+// queue queues the upsert of the rows on b, if there are any.
+func (r *clockRows) queue(b *pgx.Batch) {
+	if len(r.ticket) > 0 {
+		b.Queue(upsertClocksSQL, r.ticket, r.kind, r.calendar, r.target, r.started, r.elapsed, r.running,
+			r.runningSince, r.paused, r.pausedBusiness, r.stopped, r.deadline, r.warnAt, r.breached, r.pausedSince,
+			r.reopens, r.carried)
+	}
+}
 
 // queueClock stores c for ticket id and logs its deadline with the
 // explanation, as actor, because of why.
-func (d *Desk) queueClock(b *pgx.Batch, id, captureID int64, c clockRow, actor, why string) {
-	d.storeClock(b, id, c)
-	b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'sla.clock', $4) RETURNING id`,
-		id, nullID(captureID), actor, jsonOf(d.clockDetail(c, why)))
-}
-
-// storeClock queues the upsert of c for ticket id.
-func (d *Desk) storeClock(b *pgx.Batch, id int64, c clockRow) {
-	k := c.clock
-	var deadline, warn any
-	if dl := k.Deadline(c.calendar); !dl.IsZero() {
-		deadline = dl
-		warn = k.WarnAt(c.calendar, d.warnAt())
-	}
-	b.Queue(upsertClockSQL, id, c.kind, c.calendar.Name(), int64(k.Target/time.Second), k.Started,
-		int64(k.Elapsed/time.Second), k.Running, nullTimeOf(k.RunningSince), int64(k.Paused/time.Second),
-		int64(k.PausedBusiness/time.Second), nullTimeOf(k.Stopped), deadline, warn, k.Breached,
-		nullTimeOf(k.PausedSince), k.Reopens, int64(k.Carried/time.Second))
+func (d *Desk) queueClock(w *writes, id, captureID int64, c clockRow, actor, why string) {
+	w.clock(id, c, d.warnAt())
+	w.event(id, captureID, actor, "sla.clock", d.clockDetail(c, why))
 }
 
 // clockDetail describes c for the event log: its deadline and how it was
@@ -285,11 +313,11 @@ func (d *Desk) warnAt() float64 {
 	return 0.8
 }
 
-func nullTimeOf(t time.Time) any {
+func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	return t
+	return &t
 }
 
 func nullID(id int64) any {
@@ -302,8 +330,7 @@ func nullID(id int64) any {
 // queueClassified stores what else c decided for the new ticket id (its
 // fields went in with the ticket): one event per rule that fired, the
 // priority and the clocks.
-func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classified) int {
-	n := 0
+func (d *Desk) queueClassified(w *writes, id int64, in *Inbound, c *classified) {
 	t := c.result.Ticket
 	for _, st := range c.result.Trace.Fired() {
 		var changes []rules.Change
@@ -312,23 +339,19 @@ func (d *Desk) queueClassified(b *pgx.Batch, id int64, in *Inbound, c *classifie
 				changes = append(changes, ch)
 			}
 		}
-		queueEvent(b, id, in.CaptureID, "rule.fired", map[string]any{"rule": st.Rule, "on": rules.OnCreated, "changes": changes})
+		queueEvent(w, id, in.CaptureID, "rule.fired", map[string]any{"rule": st.Rule, "on": rules.OnCreated, "changes": changes})
 		d.meter.RuleFired(st.Rule)
-		n++
 	}
 	if t.Priority != "" {
 		// One event for the priority and the clocks it started.
 		var cs []map[string]any
 		for _, ck := range c.clocks {
-			d.storeClock(b, id, ck)
-			n++
+			w.clock(id, ck, d.warnAt())
 			cs = append(cs, d.clockDetail(ck, "ticket created"))
 		}
-		queueEvent(b, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,
+		queueEvent(w, id, in.CaptureID, "priority.set", map[string]any{"priority": t.Priority, "impact": t.Impact,
 			"urgency": t.Urgency, "category": t.Category, "team": t.Team, "why": c.why, "sla_policy": c.policy, "clocks": cs})
-		n++
 	}
-	return n
 }
 
 // loadClocks reads the clocks of ticket id, locked with the ticket.
@@ -392,7 +415,7 @@ func (d *Desk) moveClocks(ctx context.Context, tx pgx.Tx, id, captureID int64, f
 	if err != nil || len(cs) == 0 {
 		return err
 	}
-	b := &pgx.Batch{}
+	w := &writes{}
 	why := fmt.Sprintf("status %s → %s", from, to)
 	for _, c := range cs {
 		before := c.clock
@@ -408,13 +431,13 @@ func (d *Desk) moveClocks(ctx context.Context, tx pgx.Tx, id, captureID int64, f
 			*k = k.Restart(now, c.calendar)
 		}
 		if *k != before {
-			d.queueClock(b, id, captureID, c, actor, why)
+			d.queueClock(w, id, captureID, c, actor, why)
 		}
 	}
 	if from == StatusResolved && to == StatusOpen {
-		b.Queue(`UPDATE tickets SET reopen_count = reopen_count + 1 WHERE id = $1 RETURNING 0::bigint`, id)
+		w.next(id).Queue(`UPDATE tickets SET reopen_count = reopen_count + 1 WHERE id = $1 RETURNING 0::bigint`, id)
 	}
-	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+	return w.run(ctx, tx, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
 }
 
 // clockMove is a status change a reply made, for the clocks.
@@ -610,7 +633,7 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 			after.Priority = p
 		}
 	}
-	b := &pgx.Batch{}
+	w := &writes{}
 	for _, st := range res.Trace.Fired() {
 		var changes []rules.Change
 		for _, ch := range res.Changes {
@@ -618,7 +641,7 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 				changes = append(changes, ch)
 			}
 		}
-		queueEvent(b, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
+		queueEvent(w, id, captureID, "rule.fired", map[string]any{"rule": st.Rule, "on": on, "changes": changes})
 		d.meter.RuleFired(st.Rule)
 	}
 	if res.Trace.Len() == 0 && len(res.Changes) > 0 {
@@ -637,18 +660,17 @@ func (d *Desk) applyRulesAs(ctx context.Context, tx pgx.Tx, id, captureID int64,
 			changes = append(changes, map[string]string{"field": ch.Field, "from": from, "to": ch.To})
 		}
 		if len(changes) > 0 {
-			b.Queue(`INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'fields.changed', $4) RETURNING id`,
-				id, nullID(captureID), actor, jsonOf(map[string]any{"by": on, "changes": changes}))
+			w.event(id, captureID, actor, "fields.changed", map[string]any{"by": on, "changes": changes})
 		}
 	}
-	b.Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
+	w.next(id).Queue(`UPDATE tickets SET category = $2, impact = $3, urgency = $4, team = $5, assignee = $6, language = $7,
 		tags = $8, sla_policy = CASE WHEN $9 <> '' THEN $9 ELSE sla_policy END, updated_at = now()
 		WHERE id = $1 RETURNING 0::bigint`,
 		id, after.Category, after.Impact, after.Urgency, after.Team, after.Assignee, after.Language, nonNil(after.Tags), res.SLA)
 	for _, a := range res.AddCc {
-		queueAddParticipant(b, id, captureID, Address{Address: a}, "cc", "added by a rule", 0)
+		queueAddParticipant(w.next(id), id, captureID, Address{Address: a}, "cc", "added by a rule", 0)
 	}
-	err = runBatch(ctx, tx, b, func(_ int, row pgx.Row) error {
+	err = w.run(ctx, tx, func(_ int, row pgx.Row) error {
 		if err := row.Scan(new(int64)); err != nil && err != pgx.ErrNoRows {
 			return err
 		}
@@ -712,34 +734,76 @@ func applyChanges(t rules.Ticket, changes []rules.Change) (_ rules.Ticket, expli
 	return t, explicit
 }
 
-// startNextResponse starts (again) the next-response clock of ticket id
-// when its policy has a next-response target: the requester replied and
-// awaits an answer. A running one keeps counting from the earlier reply.
-func (d *Desk) startNextResponse(ctx context.Context, tx pgx.Tx, id, captureID int64, actor string, now time.Time) error {
-	if d.policy.Matrix == nil {
+// nextResponseSQL reads what starting the next-response clocks of
+// tickets $1 takes.
+const nextResponseSQL = `
+SELECT t.id, t.sla_policy, t.priority, t.team,
+    coalesce((SELECT running FROM sla_clocks WHERE ticket_id = t.id AND kind = 'next_response'), false)
+FROM tickets t WHERE t.id = ANY($1)`
+
+// awaited is a reply of the requester's that awaits an answer.
+type awaited struct {
+	ticket, capture int64
+	actor           string
+}
+
+// startNextResponses starts (again), for each reply in rs, the
+// next-response clock of its ticket when its policy has a next-response
+// target: the requester replied and awaits an answer. A running one keeps
+// counting from the earlier reply, also one earlier in rs.
+func (d *Desk) startNextResponses(ctx context.Context, tx pgx.Tx, rs []awaited, now time.Time) error {
+	if d.policy.Matrix == nil || len(rs) == 0 {
 		return nil
 	}
-	var policy, priority, team string
-	var running bool
-	err := tx.QueryRow(ctx, `SELECT t.sla_policy, t.priority, t.team,
-		    coalesce((SELECT running FROM sla_clocks WHERE ticket_id = t.id AND kind = 'next_response'), false)
-		FROM tickets t WHERE t.id = $1`, id).Scan(&policy, &priority, &team, &running)
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ticket
+	}
+	type state struct {
+		policy, priority, team string
+		running                bool
+	}
+	states := map[int64]state{}
+	rows, err := tx.Query(ctx, nextResponseSQL, ids)
 	if err != nil {
 		return err
 	}
-	target := d.policy.Policies[policy].Targets[priority].NextResponse
-	if target <= 0 || running {
+	var id int64
+	var st state
+	if _, err := pgx.ForEachRow(rows, []any{&id, &st.policy, &st.priority, &st.team, &st.running}, func() error {
+		states[id] = st
+		return nil
+	}); err != nil {
+		return err
+	}
+	w := &writes{}
+	var started []int64
+	for _, r := range rs {
+		st, ok := states[r.ticket]
+		if !ok {
+			return pgx.ErrNoRows
+		}
+		target := d.policy.Policies[st.policy].Targets[st.priority].NextResponse
+		if target <= 0 || st.running {
+			continue
+		}
+		c := clockRow{kind: ClockNextResponse, calendar: d.calendar(st.team, st.policy), clock: sla.Start(target, now)}
+		if c.calendar == nil {
+			continue
+		}
+		st.running = true // a second reply finds it counting
+		states[r.ticket] = st
+		started = append(started, r.ticket)
+		d.queueClock(w, r.ticket, r.capture, c, r.actor, "the requester replied")
+	}
+	if len(started) == 0 {
 		return nil
 	}
-	c := clockRow{kind: ClockNextResponse, calendar: d.calendar(team, policy), clock: sla.Start(target, now)}
-	if c.calendar == nil {
-		return nil
-	}
-	b := &pgx.Batch{}
 	// A new cycle: the last one's warning and breach are its own.
-	b.Queue(`WITH d AS (DELETE FROM sla_clocks WHERE ticket_id = $1 AND kind = 'next_response') SELECT 0::bigint`, id)
-	d.queueClock(b, id, captureID, c, actor, "the requester replied")
-	return runBatch(ctx, tx, b, func(_ int, row pgx.Row) error { return row.Scan(new(int64)) })
+	if _, err := tx.Exec(ctx, `DELETE FROM sla_clocks WHERE ticket_id = ANY($1) AND kind = 'next_response'`, started); err != nil {
+		return err
+	}
+	return w.run(ctx, tx, nil)
 }
 
 // responseTarget is the first-response target a new ticket's

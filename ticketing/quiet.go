@@ -45,13 +45,11 @@ func quietDetail(in *Inbound, opened bool) map[string]any {
 }
 
 // queueQuiet queues the mail.quiet event of in on ticket id, if in is
-// quiet, and returns how many statements it queued.
-func queueQuiet(b *pgx.Batch, id int64, in *Inbound, opened bool) int {
-	if in.Quiet == "" {
-		return 0
+// quiet.
+func queueQuiet(w *writes, id int64, in *Inbound, opened bool) {
+	if in.Quiet != "" {
+		queueEvent(w, id, in.CaptureID, "mail.quiet", quietDetail(in, opened))
 	}
-	queueEvent(b, id, in.CaptureID, "mail.quiet", quietDetail(in, opened))
-	return 1
 }
 
 // quietAgentSQL keeps a quiet agent's reply internal and says why.

@@ -220,31 +220,40 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 		return nil, err
 	}
 
-	// Open the new tickets in one round trip.
+	// Open the new tickets in one statement.
 	out := make([]Outcome, len(ins))
 	msgIDs := make([]int64, len(ins))
-	creates := &pgx.Batch{}
 	var opened []int
 	for i, p := range plans {
 		if p.action == open {
+			opened = append(opened, i)
+		}
+	}
+	if len(opened) > 0 {
+		ids, err := numberTickets(ctx, tx, len(opened))
+		if err != nil {
+			return nil, fmt.Errorf("ticketing: numbering tickets: %w", err)
+		}
+		var creates ticketRows
+		for k, i := range opened {
+			p := plans[i]
 			requester := d.requester(&ins[i])
 			if p.requester != nil {
 				requester = *p.requester
 			}
 			cc, left := d.ccParticipants(&ins[i], requester)
-			queueCreateTicket(creates, &ins[i], fps[i], requester, cc, left, p.reason, p.evidence, decided[i], newThreadRoot(now))
-			opened = append(opened, i)
+			creates.add(ids[k], &ins[i], fps[i], requester, cc, left, p.reason, p.evidence, decided[i], newThreadRoot(now))
+			out[i].TicketID, msgIDs[i] = ids[k].ticket, ids[k].message
 		}
-	}
-	if err := runBatch(ctx, tx, creates, func(k int, row pgx.Row) error {
-		return row.Scan(&out[opened[k]].TicketID, &msgIDs[opened[k]])
-	}); err != nil {
-		return nil, fmt.Errorf("ticketing: opening tickets: %w", err)
+		if err := creates.insert(ctx, tx); err != nil {
+			return nil, fmt.Errorf("ticketing: opening tickets: %w", err)
+		}
 	}
 
 	// Everything that joins a ticket, in order, now that they all exist.
-	joins := &pgx.Batch{}
-	var joined []int
+	joins := &writes{}
+	var replies messageRows
+	var repliesAt []int // by row of replies: its message
 	var moves []clockMove
 	for i, p := range plans {
 		in := &ins[i]
@@ -260,40 +269,30 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			o.Status = StatusIgnored
 		case open:
 			o.Status = StatusTicketed
-			for range queueQuiet(joins, o.TicketID, in, true) {
-				joined = append(joined, -1)
-			}
+			queueQuiet(joins, o.TicketID, in, true)
 			if f, ok := fwds[i]; ok {
 				queueEvent(joins, o.TicketID, in.CaptureID, "ticket.forwarded", f)
-				joined = append(joined, -1)
 			}
-			for range d.queueClassified(joins, o.TicketID, in, decided[i]) {
-				joined = append(joined, -1)
-			}
+			d.queueClassified(joins, o.TicketID, in, decided[i])
 			for _, a := range decided[i].result.AddCc {
-				queueAddParticipant(joins, o.TicketID, in.CaptureID, Address{Address: a}, "cc", "added by a rule", 0)
-				joined = append(joined, -2)
+				queueAddParticipant(joins.next(o.TicketID), o.TicketID, in.CaptureID, Address{Address: a}, "cc", "added by a rule", 0)
 			}
 			if p.linked != 0 {
-				joins.Queue(linkSQL, o.TicketID, p.linked, in.CaptureID, p.reason)
-				joined = append(joined, -1)
+				joins.next(o.TicketID, p.linked).Queue(linkSQL, o.TicketID, p.linked, in.CaptureID, p.reason)
 			}
 			if bad := toks[i].invalid; len(bad) > 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
 					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
-				joined = append(joined, -1)
 			}
 			if p.stranger != 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "thread.refused", map[string]any{
 					"ticket": p.stranger, "from": in.From.Address,
 					"why": "the sender takes no part in that ticket, which is closed: public headers never admit a stranger"})
-				joined = append(joined, -1)
 			}
 			if p.tagged != 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "subject_tag.ignored", map[string]any{
 					"tag": p.tagged, "from": in.From.Address,
 					"why": "the sender takes no part in that ticket, so a quoted ticket number is not evidence"})
-				joined = append(joined, -1)
 			}
 		case join, duplicate:
 			o.Status, o.TicketID = StatusAttached, p.ticket
@@ -304,69 +303,61 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			if p.action == duplicate {
 				queueEvent(joins, o.TicketID, in.CaptureID, "message.duplicate", map[string]any{
 					"message_id": in.MessageID, "mailbox": in.Mailbox, "reason": o.Reason})
-				joined = append(joined, -1)
 				continue
 			}
-			queueAddMessage(joins, o.TicketID, in, fps[i], o.Reason, p.held)
-			joined = append(joined, i)
-			for range queueQuiet(joins, o.TicketID, in, false) {
-				joined = append(joined, -1)
-			}
+			replies.add(joins, o.TicketID, in, fps[i], o.Reason, p.held)
+			repliesAt = append(repliesAt, i)
+			queueQuiet(joins, o.TicketID, in, false)
 			if p.held {
 				queueEvent(joins, o.TicketID, in.CaptureID, "message.held", map[string]any{
 					"from": lower(in.From.Address), "evidence": p.evidence,
 					"why": "the sender takes no part in the ticket and the message links to it only by public headers: kept as internal until an agent admits the sender (#accept)"})
-				joined = append(joined, -1)
 			}
 			if p.reopen || p.resume {
 				from, why := StatusResolved, "a reply within the reopen window"
 				if p.resume {
 					from, why = StatusPending, "the awaited reply arrived"
 				}
-				joins.Queue(reopenSQL, o.TicketID, from, in.CaptureID, lower(in.From.Address), why)
-				joined = append(joined, -2)
+				joins.next(o.TicketID).Queue(reopenSQL, o.TicketID, from, in.CaptureID, lower(in.From.Address), why)
 				moves = append(moves, clockMove{ticket: o.TicketID, capture: in.CaptureID, from: from, actor: lower(in.From.Address)})
 			}
 			if bad := toks[i].invalid; len(bad) > 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "token.invalid", map[string]any{
 					"from": in.From.Address, "tokens": bad, "why": "forged, tampered or signed with a retired key: ignored"})
-				joined = append(joined, -1)
 			}
 			if p.held || in.Class != ClassHuman || d.isAgent(in.From.Address) {
 				continue
 			}
 			// A person who may take part (see admitted) joins the ticket,
 			// and so do those the requester's mail is addressed to.
-			queueAddParticipant(joins, o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String(), d.maxParticipants)
-			joined = append(joined, -2)
+			queueAddParticipant(joins.next(o.TicketID), o.TicketID, in.CaptureID, in.From, "cc", "replied with "+p.evidence.String(), d.maxParticipants)
 			if !p.fromRequester {
 				continue
 			}
 			cc, left := d.ccParticipants(in, in.From)
 			for _, a := range cc {
-				queueAddParticipant(joins, o.TicketID, in.CaptureID, a, "cc", "addressed by the requester", d.maxParticipants)
-				joined = append(joined, -2)
+				queueAddParticipant(joins.next(o.TicketID), o.TicketID, in.CaptureID, a, "cc", "addressed by the requester", d.maxParticipants)
 			}
 			if left > 0 {
 				queueEvent(joins, o.TicketID, in.CaptureID, "participants.capped", map[string]any{
 					"left_out": left, "max": d.maxParticipants,
 					"why": "more people in To and Cc than tickets.max_participants: the rest were not added"})
-				joined = append(joined, -1)
 			}
 		}
 	}
-	if err := runBatch(ctx, tx, joins, func(k int, row pgx.Row) error {
-		switch joined[k] {
-		case -1:
-			return row.Scan(new(int64))
-		case -2:
-			err := row.Scan(new(int64))
-			if err == pgx.ErrNoRows {
-				return nil // nothing to change: already a participant, already open
-			}
-			return err
+	ids, err := replies.insert(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: attaching messages: %w", err)
+	}
+	for k, i := range repliesAt {
+		msgIDs[i] = ids[k]
+	}
+	if err := joins.run(ctx, tx, func(_ int, row pgx.Row) error {
+		err := row.Scan(new(int64))
+		if err == pgx.ErrNoRows {
+			return nil // nothing to change: already a participant, already open
 		}
-		return row.Scan(&msgIDs[joined[k]])
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("ticketing: attaching messages: %w", err)
 	}
@@ -382,12 +373,14 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 			}
 		}
 	}
+	var awaiting []awaited
 	for i, p := range plans {
 		if p.action == join && p.fromRequester && out[i].Status == StatusAttached && ins[i].Quiet == "" {
-			if err := d.startNextResponse(ctx, tx, out[i].TicketID, ins[i].CaptureID, lower(ins[i].From.Address), now); err != nil {
-				return nil, fmt.Errorf("ticketing: starting the next-response clock: %w", err)
-			}
+			awaiting = append(awaiting, awaited{ticket: out[i].TicketID, capture: ins[i].CaptureID, actor: lower(ins[i].From.Address)})
 		}
+	}
+	if err := d.startNextResponses(ctx, tx, awaiting, now); err != nil {
+		return nil, fmt.Errorf("ticketing: starting the next-response clock: %w", err)
 	}
 	// What rules changed beyond the fields stored above: statuses set on
 	// new tickets, and everything reply rules did.
