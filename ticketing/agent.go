@@ -229,34 +229,45 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 		}
 		return []notice{{event: templates.CommandsRejected, ticket: id, in: in, to: []string{lower(in.From.Address)}, problems: problems}}, nil
 	}
+	more, err := d.agentPost(ctx, tx, id, msgID, in, agent, p.Text, p.Note != "", commandNames(p.Commands), now)
+	return append(ns, more...), err
+}
+
+// agentPost records message msgID of ticket id as agent's, the one way an
+// agent's words reach a ticket (by email, the API or the CLI): text "" (a
+// note or commands only) keeps it internal; otherwise text is relayed to
+// the requester and Cc, with the message's files unless it also carries a
+// note, and the response clocks stop. It returns the notification to queue.
+func (d *Desk) agentPost(ctx context.Context, tx pgx.Tx, id, msgID int64, in *Inbound, agent Address, text string, note bool,
+	commands []string, now time.Time) ([]notice, error) {
 	visibility := "public"
-	if p.Text == "" {
+	if text == "" {
 		visibility = "internal" // a note or commands only: the requester never sees it
 	}
-	if _, err := tx.Exec(ctx, `UPDATE messages SET visibility = $2, agent = $3 WHERE id = $1`, msgID, visibility, actor); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE messages SET visibility = $2, agent = $3 WHERE id = $1`, msgID, visibility, agent.Address); err != nil {
 		return nil, err
 	}
 	relay := "none"
-	if p.Text != "" {
+	if text != "" {
 		relay = "queued" // mailout logs notification.delivered once the server accepted it
 	}
-	detail := map[string]any{"commands": commandNames(p.Commands), "relay": relay, "note": p.Note != ""}
+	detail := map[string]any{"commands": commands, "relay": relay, "note": note}
 	if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'agent.reply', $4)`,
-		id, in.CaptureID, actor, jsonOf(detail)); err != nil {
+		id, nullID(in.CaptureID), agent.Address, jsonOf(detail)); err != nil {
 		return nil, err
 	}
-	if p.Text != "" {
-		ref := msgID
-		if p.Note != "" {
-			ref = 0 // the files may belong to the note: none go to the requester
-		}
-		ns = append(ns, notice{event: templates.AgentReply, ticket: id, in: in, text: p.Text, messageRef: ref,
-			fromName: agent.Name + " via " + d.notes.from.Name, author: &agent})
-		if err := d.responded(ctx, tx, id, in.CaptureID, actor, now); err != nil {
-			return nil, err
-		}
+	if text == "" {
+		return nil, nil
 	}
-	return ns, nil
+	ref := msgID
+	if note {
+		ref = 0 // the files may belong to the note: none go to the requester
+	}
+	if err := d.responded(ctx, tx, id, in.CaptureID, agent.Address, now); err != nil {
+		return nil, err
+	}
+	return []notice{{event: templates.AgentReply, ticket: id, in: in, text: text, messageRef: ref,
+		fromName: agent.Name + " via " + d.notes.from.Name, author: &agent}}, nil
 }
 
 func commandNames(cs []command.Command) []string {
@@ -582,7 +593,7 @@ func (d *Desk) mergeTargets(ctx context.Context, tx pgx.Tx, id int64, agent Addr
 		if err != nil {
 			return nil, err
 		}
-		if assignee == agent.Address || slices.Contains(d.notes.agentTeams[agent.Address], team) {
+		if d.mayAct(agent, team, assignee) {
 			out[c.Args[0]] = true
 		}
 	}

@@ -110,7 +110,7 @@ SELECT id FROM m`
 
 // queueAddMessage adds in to ticket ticketID; held keeps it internal.
 func queueAddMessage(b *pgx.Batch, ticketID int64, in *Inbound, fp []byte, why string, held bool) {
-	b.Queue(addMessageSQL, ticketID, in.CaptureID, in.MessageID, first(in.InReplyTo), nonNil(in.References),
+	b.Queue(addMessageSQL, ticketID, nullID(in.CaptureID), in.MessageID, first(in.InReplyTo), nonNil(in.References),
 		in.From.Name, in.From.Address, addrJSON(in.To), addrJSON(in.Cc), in.Subject, nullTime(in),
 		in.Text, in.HTML, string(in.Class), fp,
 		jsonOf(map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why}), newText(in), in.ThreadRoot, held)

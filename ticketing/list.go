@@ -1,0 +1,145 @@
+package ticketing
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Filter chooses tickets for FindTickets. Empty fields do not filter.
+type Filter struct {
+	Status, Queue, Team, Priority, Category, Tag string
+	// Assignee is an agent's address, or "none" for unassigned tickets.
+	Assignee string
+	// Requester is the requester's address.
+	Requester                   string
+	CreatedAfter, CreatedBefore time.Time
+	UpdatedAfter, UpdatedBefore time.Time
+	// Query is text to find in subjects and messages, in any language.
+	Query string
+	// Sort is one of Sorts; "" is -number (newest first).
+	Sort string
+	// Cursor is the next cursor of the previous page.
+	Cursor string
+	Limit  int
+}
+
+// Sorts are the orders FindTickets knows.
+var Sorts = []string{"number", "-number", "updated_at", "-updated_at"}
+
+// findWhere is the filter every order shares. $13 is a query for the
+// words index, $14 a LIKE pattern for the trigram index (text without
+// blanks between words: Chinese, Japanese); the expressions are those of
+// the indexes messages_search and messages_search_trgm.
+const findWhere = `
+SELECT t.id, t.subject, t.status, t.priority, t.queue, t.team, t.assignee, t.category, t.requester_name, t.requester_addr,
+       t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
+FROM tickets t
+WHERE ($1 = '' OR t.status = $1) AND ($2 = '' OR t.queue = $2) AND ($3 = '' OR t.team = $3)
+  AND ($4 = '' OR t.assignee = CASE WHEN $4 = 'none' THEN '' ELSE lower($4) END)
+  AND ($5 = '' OR t.priority = $5) AND ($6 = '' OR t.category = $6)
+  AND ($7 = '' OR lower(t.requester_addr) = lower($7)) AND ($8 = '' OR $8 = ANY (t.tags))
+  AND ($9::timestamptz IS NULL OR t.created_at >= $9) AND ($10::timestamptz IS NULL OR t.created_at < $10)
+  AND ($11::timestamptz IS NULL OR t.updated_at >= $11) AND ($12::timestamptz IS NULL OR t.updated_at < $12)
+  AND ($13 = '' OR t.id IN (SELECT m.ticket_id FROM messages m
+       WHERE to_tsvector('simple', left(m.subject || ' ' || m.text_body, 200000)) @@ plainto_tsquery('simple', $13)))
+  AND ($14 = '' OR t.id IN (SELECT m.ticket_id FROM messages m
+       WHERE left(m.subject || ' ' || m.text_body, 200000) ILIKE $14))
+`
+
+// findOrders continue findWhere for each sort: after the cursor ($15 the
+// number, $17 the time), in order, $16 rows.
+var findOrders = map[string]string{
+	"-number":     `AND ($15::bigint IS NULL OR t.id < $15) ORDER BY t.id DESC LIMIT $16`,
+	"number":      `AND ($15::bigint IS NULL OR t.id > $15) ORDER BY t.id LIMIT $16`,
+	"-updated_at": `AND ($15::bigint IS NULL OR (t.updated_at, t.id) < ($17, $15)) ORDER BY t.updated_at DESC, t.id DESC LIMIT $16`,
+	"updated_at":  `AND ($15::bigint IS NULL OR (t.updated_at, t.id) > ($17, $15)) ORDER BY t.updated_at, t.id LIMIT $16`,
+}
+
+// BadCursor is returned for a cursor FindTickets did not make.
+type BadCursor string
+
+func (b BadCursor) Error() string { return "bad cursor " + strconv.Quote(string(b)) }
+
+// FindTickets returns a page of the tickets f chooses, in its order, and
+// the cursor of the next page ("" after the last).
+func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string, error) {
+	if f.Sort == "" {
+		f.Sort = "-number"
+	}
+	order, ok := findOrders[f.Sort]
+	if !ok {
+		return nil, "", fmt.Errorf("unknown sort %q: want one of %s", f.Sort, strings.Join(Sorts, ", "))
+	}
+	var afterID *int64
+	var afterTime *time.Time
+	if f.Cursor != "" {
+		id, at, err := parseCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		afterID, afterTime = &id, &at
+	}
+	words, pattern := searchTerms(f.Query)
+	args := []any{f.Status, f.Queue, f.Team, f.Assignee, f.Priority, f.Category, f.Requester,
+		f.Tag, nullTimeOf(f.CreatedAfter), nullTimeOf(f.CreatedBefore), nullTimeOf(f.UpdatedAfter), nullTimeOf(f.UpdatedBefore),
+		words, pattern, afterID, f.Limit + 1}
+	if strings.HasSuffix(f.Sort, "updated_at") {
+		args = append(args, afterTime)
+	}
+	rows, err := db.Query(ctx, findWhere+order, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("ticketing: finding tickets: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, scanSummary)
+	if err != nil {
+		return nil, "", fmt.Errorf("ticketing: finding tickets: %w", err)
+	}
+	if len(ts) <= f.Limit {
+		return ts, "", nil
+	}
+	ts = ts[:f.Limit]
+	last := ts[len(ts)-1]
+	return ts, makeCursor(last.Number, last.UpdatedAt), nil
+}
+
+// searchTerms splits a query for the two indexes: text in a script
+// written without blanks between words (Han, Hiragana, Katakana, Hangul)
+// is looked up by trigrams as a substring; anything else by words.
+func searchTerms(q string) (words, pattern string) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return "", ""
+	}
+	for _, r := range q {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+			esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
+			return "", "%" + esc + "%"
+		}
+	}
+	return q, ""
+}
+
+func makeCursor(id int64, at time.Time) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10) + " " + at.UTC().Format(time.RFC3339Nano)))
+}
+
+func parseCursor(c string) (int64, time.Time, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, time.Time{}, BadCursor(c)
+	}
+	n, t, ok := strings.Cut(string(b), " ")
+	id, err1 := strconv.ParseInt(n, 10, 64)
+	at, err2 := time.Parse(time.RFC3339Nano, t)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, time.Time{}, BadCursor(c)
+	}
+	return id, at, nil
+}
