@@ -59,7 +59,8 @@ func desk(t *testing.T) *ticketing.Desk {
 			Agents: []ticketing.Agent{
 				{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}},
 				{Name: "Bo", Addresses: []string{"bo@desk.example"}, Teams: []string{"support"}},
-				{Name: "Cy", Addresses: []string{"cy@desk.example"}, Teams: []string{"network"}}},
+				{Name: "Cy", Addresses: []string{"cy@desk.example"}, Teams: []string{"network"}},
+				{Name: "Maja", Addresses: []string{"maja@desk.example"}, Teams: []string{"support"}}},
 			Teams: []ticketing.Team{{Name: "support"}, {Name: "network"}}},
 		Policy: ticketing.PolicyConfig{Rules: set, Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal",
 			Policies:      map[string]ticketing.SLAPolicy{"standard": {Name: "standard", Calendar: sla.Always(), Targets: targets}},
