@@ -53,6 +53,8 @@ type Config struct {
 	Rules      []Rule     `yaml:"rules"`      // routing and prioritising, in order
 	// Verification says how an agent's reply is proven to be theirs.
 	Verification Verification `yaml:"verification"`
+	// Webhooks are the endpoints told of the desk's events.
+	Webhooks []Webhook `yaml:"webhooks"`
 
 	warnings []string // set by Load
 }

@@ -37,6 +37,7 @@ func TestReferenceListsKeys(t *testing.T) {
 		{"smtp", reflect.TypeFor[SMTP](), false},
 		{"smtp.oauth2", reflect.TypeFor[OAuth2](), false},
 		{"verification", reflect.TypeFor[Verification](), false},
+		{"webhooks[]", reflect.TypeFor[Webhook](), true},
 	} {
 		for f := range s.typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")

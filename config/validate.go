@@ -201,6 +201,7 @@ func validate(d *decoder, c *Config) {
 	teams := v.teams(c.Teams, c.Desk.Address)
 	v.agents(c.Agents, teams, c.Desk.Address)
 	v.verification(&c.Verification)
+	v.webhooks(c.Webhooks)
 
 	r := refs{levelSets: v.priorities(&c.Priorities), teams: teams}
 	r.calendars, r.defaultCalendar = v.calendars(c.Calendars), !v.has("calendars")
@@ -511,6 +512,9 @@ func (c *Config) setDefaults(has func(path string) bool) {
 		d.Language = defaultLanguage
 	} else {
 		d.Language = language.Make(d.Language).String()
+	}
+	for i := range c.Webhooks {
+		c.Webhooks[i].setDefaults()
 	}
 	c.Tickets.ReopenWindow = cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle)
 	c.Tickets.TagPrefix = cmp.Or(c.Tickets.TagPrefix, "#")

@@ -47,7 +47,62 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint, next_attempt_at, id) WHERE status = 'queued';
 CREATE INDEX webhook_deliveries_ticket ON webhook_deliveries (endpoint, ticket_id, id) WHERE status = 'queued';
 
+-- The configured endpoints and the events each wants, written by serve at
+-- start from webhooks: in deskgate.yaml.
+CREATE TABLE webhook_endpoints (
+    name    text PRIMARY KEY,
+    events  text[] NOT NULL
+);
+
+-- webhook_event_names maps an event log entry to the webhook events it is.
+-- +goose StatementBegin
+CREATE FUNCTION webhook_event_names(kind text, detail jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT array_remove(ARRAY[
+    CASE kind
+        WHEN 'ticket.created' THEN 'ticket.created'
+        WHEN 'status.changed' THEN 'ticket.status_changed'
+        WHEN 'priority.changed' THEN 'ticket.priority_changed'
+        WHEN 'message.received' THEN 'message.received'
+        WHEN 'agent.reply' THEN CASE WHEN detail->>'relay' = 'queued' THEN 'agent.reply' END
+        WHEN 'sla.warning' THEN 'sla.warning'
+        WHEN 'sla.breach' THEN 'sla.breach'
+        WHEN 'notification.failed' THEN 'notification.failed'
+    END,
+    CASE WHEN kind = 'ticket.created' THEN 'message.received' -- a new ticket is its first message
+         WHEN kind IN ('fields.changed', 'rule.fired') AND detail->'changes' @> '[{"field": "assignee"}]'
+        THEN 'ticket.assignee_changed' END
+], NULL) $$;
+-- +goose StatementEnd
+
+-- Every change records an event in its own transaction, on every path
+-- (mail, email commands, the API, the CLI, rules, the escalation sweep);
+-- this trigger queues the webhook deliveries of that event in the same
+-- transaction. The payload carries ids and the changed fields (the
+-- event's detail), never mail.
+-- +goose StatementBegin
+CREATE FUNCTION webhook_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO webhook_deliveries (endpoint, ticket_id, event, payload)
+    SELECT e.name, NEW.ticket_id, n.name, jsonb_build_object('type', n.name, 'timestamp', NEW.at,
+        'data', jsonb_build_object('ticket', NEW.ticket_id, 'event_id', NEW.id, 'actor', NEW.actor,
+                                   'kind', NEW.kind, 'detail', NEW.detail))
+    FROM unnest(webhook_event_names(NEW.kind, NEW.detail)) AS n (name)
+    JOIN webhook_endpoints e ON n.name = ANY (e.events);
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+CREATE TRIGGER webhook_enqueue AFTER INSERT ON events FOR EACH ROW
+    WHEN (NEW.kind IN ('ticket.created', 'status.changed', 'priority.changed', 'message.received', 'agent.reply',
+                       'sla.warning', 'sla.breach', 'notification.failed', 'fields.changed', 'rule.fired'))
+    EXECUTE FUNCTION webhook_enqueue();
+
 -- +goose Down
+DROP TRIGGER webhook_enqueue ON events;
+DROP FUNCTION webhook_enqueue();
+DROP FUNCTION webhook_event_names(text, jsonb);
+DROP TABLE webhook_endpoints;
 DROP TABLE webhook_deliveries;
 DROP INDEX tickets_status;
 DROP INDEX messages_search_trgm;

@@ -11,14 +11,17 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/deskgate/deskgate/api"
+	"github.com/deskgate/deskgate/config"
 	"github.com/deskgate/deskgate/internal/dbtest"
 	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/webhook"
 )
 
 // writeAgentConfig is writeConfig with the teams support (Maja) and
@@ -182,5 +185,14 @@ func TestMigrateWarnsOnCCtype(t *testing.T) {
 		if got := strings.Contains(log.String(), "level=WARN") && strings.Contains(log.String(), "LC_CTYPE"); got != want {
 			t.Errorf("migrate on %s: warned %v, want %v\n%s", db, got, want, log.String())
 		}
+	}
+}
+
+// TestWebhookEventsAgree checks that config accepts exactly the events the
+// webhook package sends (config keeps its own list: it imports nothing of
+// ours but ticketing/token).
+func TestWebhookEventsAgree(t *testing.T) {
+	if !slices.Equal(config.WebhookEvents, webhook.Events) {
+		t.Errorf("config.WebhookEvents = %v, webhook.Events = %v", config.WebhookEvents, webhook.Events)
 	}
 }

@@ -92,6 +92,11 @@ func serve(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slo
 	g.Go(func() error { return sender.Run(gctx) })
 	g.Go(func() error { return closeResolved(gctx, desk, pool, cfg.Tickets.CloseResolvedAfter, log) })
 	g.Go(func() error { return escalate(gctx, desk, pool, log) })
+	hooks, err := webhooks(ctx, cfg, pool, self, log)
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return hooks.Run(gctx) })
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
 		if src, ok := sources[mb.Name]; ok {
