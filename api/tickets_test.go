@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,6 +145,11 @@ func TestGetTicket(t *testing.T) {
 	r.want(http.StatusOK, tok, "GET", fmt.Sprintf("/tickets/%d", n), nil, &tk)
 	if tk.Number != n || tk.Team != "support" || len(tk.Thread) != 1 || len(tk.Participants) != 1 || len(tk.Clocks) == 0 || len(tk.Events) == 0 {
 		t.Fatalf("ticket %d = %+v", n, tk)
+	}
+	for _, c := range tk.Clocks {
+		if c.Running && !strings.Contains(c.Explanation, "due") {
+			t.Errorf("running clock %s explained as %q", c.Kind, c.Explanation)
+		}
 	}
 	r.wantProblem(http.StatusNotFound, "not-found", tok, "GET", "/tickets/999", nil)
 	// The attachment, by its id, with its type and a safe name.

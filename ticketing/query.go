@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -197,6 +198,10 @@ type Clock struct {
 	Warned   *time.Time `json:"warned_at"`
 	Breached *time.Time `json:"breached_at"`
 	Reopens  int        `json:"reopens"`
+	// Explanation says how its deadline was reached (business hours,
+	// holidays, pauses), as recorded when the clock last changed; "" once
+	// it stopped.
+	Explanation string `json:"explanation"`
 }
 
 const ticketClocksSQL = `
@@ -302,7 +307,37 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: reading events of ticket %d: %w", number, err)
 	}
+	explainClocks(t)
 	return t, nil
+}
+
+// explainClocks sets each running clock's explanation from the last
+// event that recorded it: an sla.clock event, or the priority.set event
+// of the clocks a new ticket started.
+func explainClocks(t *Ticket) {
+	type clockDetail struct{ Clock, Explain string }
+	for i := range t.Clocks {
+		c := &t.Clocks[i]
+		if c.Stopped != nil {
+			continue
+		}
+	events:
+		for _, e := range slices.Backward(t.Events) {
+			var d struct {
+				clockDetail
+				Clocks []clockDetail
+			}
+			if (e.Kind != "sla.clock" && e.Kind != "priority.set") || json.Unmarshal(e.Detail, &d) != nil {
+				continue
+			}
+			for _, cd := range append(d.Clocks, d.clockDetail) {
+				if cd.Clock == c.Kind {
+					c.Explanation = cd.Explain
+					break events
+				}
+			}
+		}
+	}
 }
 
 // TicketStatuses lists the statuses a ticket can have, in lifecycle order.

@@ -3,7 +3,9 @@ package webhook_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/deskgate/deskgate/internal/dbtest"
 	"github.com/deskgate/deskgate/webhook"
@@ -48,4 +50,26 @@ func TestEventNames(t *testing.T) {
 			t.Errorf("no event log entry maps to %s", e)
 		}
 	}
+}
+
+// FuzzSignature: whatever headers a receiver gets, Verify answers without
+// panicking, and accepts a signature Sign made for the same message only.
+func FuzzSignature(f *testing.F) {
+	f.Add("msg_1", "1614265330", []byte(`{"a":1}`), "v1,abc v2,def")
+	f.Add("", "", []byte{}, "")
+	f.Add("msg_2", "-1", []byte("x"), "v1,")
+	f.Fuzz(func(t *testing.T, id, ts string, body []byte, header string) {
+		webhook.Verify(secret, id, ts, body, header)
+		n, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil {
+			return
+		}
+		sig := webhook.Sign(secret, id, time.Unix(n, 0), body)
+		if !webhook.Verify(secret, id, ts, body, header+" "+sig) {
+			t.Fatalf("Verify refused Sign's signature for %q %q %q", id, ts, body)
+		}
+		if webhook.Verify(secret, id+"x", ts, body, sig) {
+			t.Fatalf("Verify accepted a signature for another id")
+		}
+	})
 }
