@@ -97,6 +97,9 @@ CREATE TRIGGER webhook_enqueue AFTER INSERT ON events FOR EACH ROW
     WHEN (NEW.kind IN ('ticket.created', 'status.changed', 'priority.changed', 'message.received', 'agent.reply',
                        'sla.warning', 'sla.breach', 'notification.failed', 'fields.changed', 'rule.fired'))
     EXECUTE FUNCTION webhook_enqueue();
+-- Off until serve records an endpoint (webhook.Sync): a desk without
+-- webhooks pays nothing for it on ingest.
+ALTER TABLE events DISABLE TRIGGER webhook_enqueue;
 
 -- +goose Down
 DROP TRIGGER webhook_enqueue ON events;

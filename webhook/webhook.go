@@ -51,6 +51,18 @@ func Sync(ctx context.Context, db ticketing.Beginner, eps []Endpoint) error {
 				return err
 			}
 		}
+		var on bool
+		if err := tx.QueryRow(ctx, triggerOnSQL).Scan(&on); err != nil {
+			return err
+		}
+		switch {
+		case len(eps) > 0 && !on:
+			_, err := tx.Exec(ctx, `ALTER TABLE events ENABLE TRIGGER webhook_enqueue`)
+			return err
+		case len(eps) == 0 && on:
+			_, err := tx.Exec(ctx, `ALTER TABLE events DISABLE TRIGGER webhook_enqueue`)
+			return err
+		}
 		return nil
 	})
 	if err != nil {
@@ -58,6 +70,12 @@ func Sync(ctx context.Context, db ticketing.Beginner, eps []Endpoint) error {
 	}
 	return nil
 }
+
+// triggerOnSQL says whether the trigger that queues deliveries is on: it
+// is only while endpoints are configured, so that a desk without webhooks
+// pays nothing for it (switching it takes a brief lock on events, only
+// when the configuration gains its first endpoint or loses its last).
+const triggerOnSQL = `SELECT tgenabled <> 'D' FROM pg_trigger WHERE tgname = 'webhook_enqueue' AND tgrelid = 'events'::regclass`
 
 const upsertEndpointSQL = `
 INSERT INTO webhook_endpoints (name, events) VALUES ($1, $2)

@@ -129,9 +129,6 @@ func TestDeliveriesSurviveAFailingEndpoint(t *testing.T) {
 	defer srv.Close()
 	ep := webhook.Endpoint{Name: "crm", URL: srv.URL, Secret: secret, MaxAge: time.Hour,
 		Events: []string{"ticket.created", "ticket.status_changed", "ticket.priority_changed", "message.received"}}
-	if err := webhook.Sync(ctx, pool, []webhook.Endpoint{ep}); err != nil {
-		t.Fatal(err)
-	}
 	desk := ticketing.NewDesk(slog.New(slog.DiscardHandler), ticketing.Config{DeskAddresses: []string{"help@desk.example"},
 		Policy: ticketing.PolicyConfig{Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal"}})
 
@@ -145,8 +142,24 @@ func TestDeliveriesSurviveAFailingEndpoint(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sender.Run(runCtx) }()
 
-	a := open(t, pool, desk, 1, "VPN down")
-	b := open(t, pool, desk, 2, "Printer")
+	// Without endpoints, nothing is queued; Sync switches the trigger on.
+	open(t, pool, desk, 1, "Before")
+	if err := webhook.Sync(ctx, pool, nil); err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries`).Scan(&before); err != nil || before != 0 {
+		t.Fatalf("%d deliveries queued without an endpoint (%v)", before, err)
+	}
+	var enabled string
+	if err := pool.QueryRow(ctx, `SELECT tgenabled FROM pg_trigger WHERE tgname = 'webhook_enqueue'`).Scan(&enabled); err != nil || enabled != "D" {
+		t.Fatalf("without endpoints the trigger is %q (%v), want off (D)", enabled, err)
+	}
+	if err := webhook.Sync(ctx, pool, []webhook.Endpoint{ep}); err != nil {
+		t.Fatal(err)
+	}
+	a := open(t, pool, desk, 2, "VPN down")
+	b := open(t, pool, desk, 3, "Printer")
 	for _, c := range []struct {
 		n int64
 		c ticketing.Change
