@@ -31,7 +31,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // desk is a desk with the teams support (Ada, Bo) and network (Cy), a
 // priority matrix, and a ticket.updated rule that resolves a ticket
 // tagged "fixed".
-func desk(t *testing.T) *ticketing.Desk {
+func desk(t testing.TB) *ticketing.Desk {
 	t.Helper()
 	tpl, err := templates.Load("")
 	if err != nil {

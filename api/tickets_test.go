@@ -272,12 +272,15 @@ func TestSearch(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, 0)
 	en := r.mail("support", "a@example.com", "Printer jammed", "The printer on the third floor is jammed again.")
-	sv := r.mail("support", "b@example.se", "Skrivaren", "Skrivaren på plan 3 fungerar inte, pappret fastnar.")
+	sv := r.mail("support", "b@example.se", "Skrivaren", "Skrivaren på plan 3 fungerar inte, pappret fastnar. Ärendet är brådskande.")
 	zh := r.mail("support", "c@example.cn", "打印机故障", "三楼的打印机又卡纸了，请尽快处理。")
+	ja := r.mail("support", "e@example.jp", "プリンター", "プリンターが動きません。")
+	ko := r.mail("support", "f@example.kr", "프린터", "프린터가 고장났어요.")
 	r.mail("support", "d@example.com", "VPN", "Nothing to see.")
 	tok := r.token("ada@desk.example", api.ScopeRead, 0)
-	for q, want := range map[string][]int64{"printer": {en}, "JAMMED": {en}, "fungerar": {sv}, "pappret": {sv},
-		"打印": {zh}, "卡纸": {zh}, "打印机故障": {zh}, "nowhere": nil} {
+	for q, want := range map[string][]int64{"printer": {en}, "JAMMED": {en}, "fungerar": {sv}, "pappret": {sv}, "ärendet": {sv}, "BRÅDSKANDE": {sv},
+		"打印": {zh}, "卡纸": {zh}, "打印机故障": {zh}, "机": {zh}, "纸了，请": {zh}, "打纸": nil, "動きません": {ja},
+		"프린터": {ko}, "nowhere": nil} {
 		var p page
 		r.want(http.StatusOK, tok, "GET", "/tickets?q="+urlQuery(q), nil, &p)
 		if got := numbers(p); !slices.Equal(got, want) {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -33,10 +32,7 @@ type Filter struct {
 // Sorts are the orders FindTickets knows.
 var Sorts = []string{"number", "-number", "updated_at", "-updated_at"}
 
-// findWhere is the filter every order shares. $13 is a query for the
-// words index, $14 a LIKE pattern for the trigram index (text without
-// blanks between words: Chinese, Japanese); the expressions are those of
-// the indexes messages_search and messages_search_trgm.
+// findWhere is the filter every order shares.
 const findWhere = `
 SELECT t.id, t.subject, t.status, t.priority, t.queue, t.team, t.assignee, t.category, t.requester_name, t.requester_addr,
        t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
@@ -47,11 +43,23 @@ WHERE ($1 = '' OR t.status = $1) AND ($2 = '' OR t.queue = $2) AND ($3 = '' OR t
   AND ($7 = '' OR lower(t.requester_addr) = lower($7)) AND ($8 = '' OR $8 = ANY (t.tags))
   AND ($9::timestamptz IS NULL OR t.created_at >= $9) AND ($10::timestamptz IS NULL OR t.created_at < $10)
   AND ($11::timestamptz IS NULL OR t.updated_at >= $11) AND ($12::timestamptz IS NULL OR t.updated_at < $12)
-  AND ($13 = '' OR t.id IN (SELECT m.ticket_id FROM messages m
-       WHERE to_tsvector('simple', left(m.subject || ' ' || m.text_body, 200000)) @@ plainto_tsquery('simple', $13)))
-  AND ($14 = '' OR t.id IN (SELECT m.ticket_id FROM messages m
-       WHERE left(m.subject || ' ' || m.text_body, 200000) ILIKE $14))
 `
+
+// The searches, on messages.search (migration 00021): $13 the words, or
+// for text in a script written without blanks between words (Chinese,
+// Japanese, Korean) the tsquery of its two-character sequences and $14
+// the LIKE pattern that checks it is there as written. Without an OR the
+// planner joins them as it sees fit: from the index for a rare word,
+// along the tickets in order for a common one.
+const (
+	findWords = `  AND t.id IN (SELECT m.ticket_id FROM messages m WHERE m.search @@ plainto_tsquery('simple', $13)) AND $14 = ''
+`
+	findPattern = `  AND t.id IN (SELECT m.ticket_id FROM messages m
+       WHERE m.search @@ $13::tsquery AND left(m.subject || ' ' || m.text_body, 200000) LIKE $14)
+`
+	findNoSearch = `  AND $13 = '' AND $14 = ''
+`
+)
 
 // findOrders continue findWhere for each sort: after the cursor ($15 the
 // number, $17 the time), in order, $16 rows.
@@ -87,13 +95,25 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 		afterID, afterTime = &id, &at
 	}
 	words, pattern := searchTerms(f.Query)
-	args := []any{f.Status, f.Queue, f.Team, f.Assignee, f.Priority, f.Category, f.Requester,
+	search, term := findNoSearch, words
+	switch {
+	case words != "":
+		search = findWords
+	case pattern != "":
+		search, term = findPattern, bigramQuery(f.Query)
+	}
+	// A search is planned for its own words (each statement afresh, not a
+	// generic plan): how many messages hold them decides the join.
+	args := []any{pgx.QueryExecModeExec, f.Status, f.Queue, f.Team, f.Assignee, f.Priority, f.Category, f.Requester,
 		f.Tag, nullTimeOf(f.CreatedAfter), nullTimeOf(f.CreatedBefore), nullTimeOf(f.UpdatedAfter), nullTimeOf(f.UpdatedBefore),
-		words, pattern, afterID, f.Limit + 1}
+		term, pattern, afterID, f.Limit + 1}
+	if search == findNoSearch {
+		args = args[1:] // the list without search keeps its prepared plan
+	}
 	if strings.HasSuffix(f.Sort, "updated_at") {
 		args = append(args, afterTime)
 	}
-	rows, err := db.Query(ctx, findWhere+order, args...)
+	rows, err := db.Query(ctx, findWhere+search+order, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("ticketing: finding tickets: %w", err)
 	}
@@ -111,19 +131,66 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 
 // searchTerms splits a query for the two indexes: text in a script
 // written without blanks between words (Han, Hiragana, Katakana, Hangul)
-// is looked up by trigrams as a substring; anything else by words.
+// is looked up by its two-character sequences and checked as a substring
+// (LIKE: those scripts have no case, and ILIKE folds every character of
+// every text it reads); anything else by words.
 func searchTerms(q string) (words, pattern string) {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return "", ""
 	}
 	for _, r := range q {
-		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+		if unspaced(r) {
 			esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 			return "", "%" + esc + "%"
 		}
 	}
 	return q, ""
+}
+
+// unspacedRanges are the characters of scripts written without blanks
+// between words: Hiragana and Katakana, CJK ideographs (extension A, the
+// unified block, compatibility) and Hangul syllables. Migration 00021's
+// search_vector indexes the same ranges.
+var unspacedRanges = [][2]rune{{0x3040, 0x30ff}, {0x3400, 0x4dbf}, {0x4e00, 0x9fff}, {0xf900, 0xfaff}, {0xac00, 0xd7af}}
+
+func unspaced(r rune) bool {
+	for _, rg := range unspacedRanges {
+		if rg[0] <= r && r <= rg[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// bigramQuery is the tsquery that finds q's runs of unspaced characters
+// in messages.search: each two-character sequence, all of them (a single
+// character as itself). Other characters are left to the LIKE pattern.
+func bigramQuery(q string) string {
+	var terms []string
+	var run []rune
+	flush := func() {
+		switch {
+		case len(run) == 1:
+			terms = append(terms, "'"+string(run)+"'")
+		default:
+			for i := 0; i+1 < len(run); i++ {
+				terms = append(terms, "'"+string(run[i:i+2])+"'")
+			}
+		}
+		run = run[:0]
+	}
+	for _, r := range q {
+		if unspaced(r) {
+			run = append(run, r)
+		} else if len(run) > 0 {
+			flush()
+		}
+	}
+	if len(run) > 0 {
+		flush()
+	}
+	return strings.Join(terms, " & ")
 }
 
 func makeCursor(id int64, at time.Time) string {

@@ -80,8 +80,7 @@ func withMigratedDB(ctx context.Context, log *slog.Logger, f func(*pgxpool.Pool,
 }
 
 // ctypeWarning says what a database whose LC_CTYPE is not UTF-8 cannot do:
-// pg_trgm, which search uses for Chinese, Japanese and Korean, then sees
-// no letters outside ASCII.
+// full-text search then folds the case of ASCII letters only.
 func ctypeWarning(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 	var ctype string
 	if err := pool.QueryRow(ctx, `SELECT datctype FROM pg_database WHERE datname = current_database()`).Scan(&ctype); err != nil {
@@ -90,7 +89,7 @@ func ctypeWarning(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 	if u := strings.ToUpper(ctype); strings.Contains(u, "UTF-8") || strings.Contains(u, "UTF8") {
 		return "", nil
 	}
-	return fmt.Sprintf("the database's LC_CTYPE is %q, not UTF-8: search finds no Chinese, Japanese or Korean text "+
+	return fmt.Sprintf("the database's LC_CTYPE is %q, not UTF-8: search folds the case of ASCII letters only, so ÄRENDE does not find ärende "+
 		"(create the database with LC_CTYPE 'C.UTF-8' TEMPLATE template0, or another UTF-8 locale, and restore into it)", ctype), nil
 }
 
