@@ -15,14 +15,16 @@ CREATE TABLE api_tokens (
     last_used_at timestamptz
 );
 
--- Search: the words of subjects and message text in any language, split
+-- Search: the words of subjects and of what each message adds (new_text:
+-- its quoted history is indexed with the message it quotes) in any
+-- language, split
 -- on blanks and punctuation (the simple configuration, no stemming; its
 -- parser needs a UTF-8 LC_CTYPE to see letters beyond ASCII, which
 -- deskgate migrate warns of), and for scripts written without blanks
 -- between words (Chinese, Japanese, Korean) every character and every
 -- two-character sequence, so that any query in them is found by the
 -- index (and checked as a substring). The ranges are ticketing's
--- unspacedRanges. Text is cut at 200,000 characters:
+-- unspacedRanges. Text is cut at 100,000 characters:
 -- a tsvector holds at most 1 MB. Adding the column rewrites messages.
 -- +goose StatementBegin
 CREATE FUNCTION search_vector(subject text, body text) RETURNS tsvector
@@ -31,9 +33,10 @@ SELECT to_tsvector('simple', x.t) || coalesce((
     SELECT array_to_tsvector(array_agg(DISTINCT g))
     FROM regexp_matches(x.t, '([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+)', 'g') AS r,
          generate_series(1, length(r[1])) AS i, unnest(ARRAY[substr(r[1], i, 1), substr(r[1], i, 2)]) AS g), ''::tsvector)
-FROM (SELECT left(subject || ' ' || body, 200000) AS t) x $$;
+FROM (SELECT left(subject || ' ' || body, 100000) AS t) x $$;
 -- +goose StatementEnd
-ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (search_vector(subject, text_body)) STORED;
+ALTER TABLE messages ADD COLUMN search tsvector
+    GENERATED ALWAYS AS (search_vector(subject, CASE WHEN new_text = '' THEN text_body ELSE new_text END)) STORED;
 CREATE INDEX messages_search ON messages USING gin (search);
 
 CREATE INDEX tickets_status ON tickets (status, id);

@@ -55,7 +55,8 @@ const (
 	findWords = `  AND t.id IN (SELECT m.ticket_id FROM messages m WHERE m.search @@ plainto_tsquery('simple', $13)) AND $14 = ''
 `
 	findPattern = `  AND t.id IN (SELECT m.ticket_id FROM messages m
-       WHERE m.search @@ $13::tsquery AND left(m.subject || ' ' || m.text_body, 200000) LIKE $14)
+       WHERE m.search @@ $13::tsquery
+         AND left(m.subject || ' ' || CASE WHEN m.new_text = '' THEN m.text_body ELSE m.new_text END, 100000) LIKE $14)
 `
 	findNoSearch = `  AND $13 = '' AND $14 = ''
 `
