@@ -24,8 +24,8 @@ import (
 // desk's history (DESKGATE_BENCH_STORED tickets, default 1,000,000; built
 // on first use and cached, see internal/bigdesk): the list of open
 // tickets, a search for a word that one ticket has, a search for a word
-// of 20% of the subjects, and a two-character Chinese search (by the
-// index of character pairs, checked as a substring). Each reports its p50 and p99 in milliseconds; the targets
+// of 20% of the subjects, and a two-character Chinese search (a phrase of
+// two characters in the index, checked as a substring). Each reports its p50 and p99 in milliseconds; the targets
 // are p99 under 50 ms for the list and 200 ms for a search. Run it with
 // -benchtime 200x.
 func BenchmarkAPI(b *testing.B) {

@@ -277,6 +277,13 @@ func TestSearch(t *testing.T) {
 	ja := r.mail("support", "e@example.jp", "プリンター", "プリンターが動きません。")
 	ko := r.mail("support", "f@example.kr", "프린터", "프린터가 고장났어요.")
 	r.mail("support", "d@example.com", "VPN", "Nothing to see.")
+	// The most a message can put in the index (100,000 characters, all
+	// pairs distinct) is stored all the same.
+	var huge strings.Builder
+	for i := range 100_000 {
+		huge.WriteRune(rune(0x3400 + (i*7919)%6592)) // extension A: none of the queries below
+	}
+	r.mail("support", "g@example.cn", "㐀", huge.String())
 	tok := r.token("ada@desk.example", api.ScopeRead, 0)
 	for q, want := range map[string][]int64{"printer": {en}, "JAMMED": {en}, "fungerar": {sv}, "pappret": {sv}, "ärendet": {sv}, "BRÅDSKANDE": {sv},
 		"打印": {zh}, "卡纸": {zh}, "打印机故障": {zh}, "机": {zh}, "纸了，请": {zh}, "打纸": nil, "動きません": {ja},

@@ -47,8 +47,8 @@ WHERE ($1 = '' OR t.status = $1) AND ($2 = '' OR t.queue = $2) AND ($3 = '' OR t
 
 // The searches, on messages.search (migration 00021): $13 the words, or
 // for text in a script written without blanks between words (Chinese,
-// Japanese, Korean) the tsquery of its two-character sequences and $14
-// the LIKE pattern that checks it is there as written. Without an OR the
+// Japanese, Korean) the phrase of its characters, and $14 the LIKE
+// pattern that checks the query is there as written. Without an OR the
 // planner joins them as it sees fit: from the index for a rare word,
 // along the tickets in order for a common one.
 const (
@@ -101,7 +101,7 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 	case words != "":
 		search = findWords
 	case pattern != "":
-		search, term = findPattern, bigramQuery(f.Query)
+		search, term = findPattern, phraseQuery(f.Query)
 	}
 	// A search is planned for its own words (each statement afresh, not a
 	// generic plan): how many messages hold them decides the join.
@@ -132,7 +132,7 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 
 // searchTerms splits a query for the two indexes: text in a script
 // written without blanks between words (Han, Hiragana, Katakana, Hangul)
-// is looked up by its two-character sequences and checked as a substring
+// is looked up as a phrase of its characters and checked as a substring
 // (LIKE: those scripts have no case, and ILIKE folds every character of
 // every text it reads); anything else by words.
 func searchTerms(q string) (words, pattern string) {
@@ -164,34 +164,22 @@ func unspaced(r rune) bool {
 	return false
 }
 
-// bigramQuery is the tsquery that finds q's runs of unspaced characters
-// in messages.search: each two-character sequence, all of them (a single
-// character as itself). Other characters are left to the LIKE pattern.
-func bigramQuery(q string) string {
-	var terms []string
-	var run []rune
-	flush := func() {
-		switch {
-		case len(run) == 1:
-			terms = append(terms, "'"+string(run)+"'")
-		default:
-			for i := 0; i+1 < len(run); i++ {
-				terms = append(terms, "'"+string(run[i:i+2])+"'")
-			}
-		}
-		run = run[:0]
-	}
-	for _, r := range q {
+// phraseQuery is the tsquery that finds q's runs of unspaced characters
+// in messages.search, which holds each of their characters: each run a
+// phrase of its characters, all runs. Other characters are left to the
+// LIKE pattern.
+func phraseQuery(q string) string {
+	var runs []string
+	var run []string
+	for _, r := range q + " " {
 		if unspaced(r) {
-			run = append(run, r)
+			run = append(run, "'"+string(r)+"'")
 		} else if len(run) > 0 {
-			flush()
+			runs = append(runs, "("+strings.Join(run, " <-> ")+")")
+			run = run[:0]
 		}
 	}
-	if len(run) > 0 {
-		flush()
-	}
-	return strings.Join(terms, " & ")
+	return strings.Join(runs, " & ")
 }
 
 func makeCursor(id int64, at time.Time) string {
