@@ -60,6 +60,19 @@ func FuzzSearchTerms(f *testing.F) {
 		if utf8.ValidString(q) && (!utf8.ValidString(words) || !utf8.ValidString(pattern)) {
 			t.Fatalf("searchTerms(%q) made invalid UTF-8", q)
 		}
+		// The phrase query quotes single characters of the unspaced
+		// scripts only: nothing of q can change the tsquery's syntax.
+		pq := phraseQuery(q)
+		for _, part := range strings.FieldsFunc(pq, func(r rune) bool { return strings.ContainsRune(" &<->()", r) }) {
+			inner, ok := strings.CutPrefix(part, "'")
+			inner, ok2 := strings.CutSuffix(inner, "'")
+			if r, n := utf8.DecodeRuneInString(inner); !ok || !ok2 || n != len(inner) || !unspaced(r) {
+				t.Fatalf("phraseQuery(%q) = %q: term %q", q, pq, part)
+			}
+		}
+		if (pq != "") != (pattern != "") {
+			t.Fatalf("phraseQuery(%q) = %q with pattern %q", q, pq, pattern)
+		}
 	})
 }
 
