@@ -65,7 +65,7 @@ func (s *server) GetTicket(ctx context.Context, r GetTicketRequestObject) (GetTi
 func (s *server) ChangeTicket(ctx context.Context, r ChangeTicketRequestObject) (ChangeTicketResponseObject, error) {
 	b := r.Body
 	c := ticketing.Change{Priority: b.Priority, Impact: b.Impact, Urgency: b.Urgency, Category: b.Category, Team: b.Team,
-		Assignee: b.Assignee, AddTags: deref(b.AddTags), RemoveTags: deref(b.RemoveTags)}
+		Assignee: b.Assignee, AddTags: deref(b.AddTags), RemoveTags: deref(b.RemoveTags), Why: deref(b.Why)}
 	if b.Status != nil {
 		st := string(*b.Status)
 		c.Status = &st

@@ -171,7 +171,13 @@ func TestChangeTicket(t *testing.T) {
 	path := fmt.Sprintf("/tickets/%d", n)
 
 	var tk ticketing.Ticket
-	r.want(http.StatusOK, ada, "PATCH", path, map[string]any{"status": "open", "priority": "High", "category": "", "assignee": "bo@desk.example"}, &tk)
+	r.want(http.StatusOK, ada, "PATCH", path, map[string]any{"status": "open", "priority": "High", "category": "", "assignee": "bo@desk.example",
+		"why": "monitoring saw it"}, &tk)
+	if !slices.ContainsFunc(tk.Events, func(e ticketing.Event) bool {
+		return e.Kind == "status.changed" && e.Actor == "ada@desk.example" && strings.Contains(string(e.Detail), "monitoring saw it")
+	}) {
+		t.Errorf("no status.changed by ada for the reason given: %v", tk.Events)
+	}
 	if tk.Status != "open" || tk.Priority != "High" || tk.Assignee != "bo@desk.example" {
 		t.Errorf("after PATCH: status %s priority %s assignee %s", tk.Status, tk.Priority, tk.Assignee)
 	}

@@ -216,7 +216,7 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 	var ns []notice
 	err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 		var err error
-		ns, err = d.applyCommands(ctx, sp, id, in, agent, p.Commands, now)
+		ns, err = d.applyCommands(ctx, sp, id, in, agent, p.Commands, "by email", now)
 		return err
 	})
 	if err != nil {
@@ -406,8 +406,10 @@ func canonical(list []string, s string) string {
 	return s
 }
 
-// applyCommands applies checked commands in order as agent.
-func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, now time.Time) ([]notice, error) {
+// applyCommands applies checked commands in order as agent; why is the
+// reason the event log gives for a status change ("by email").
+func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, why string,
+	now time.Time) ([]notice, error) {
 	var ns []notice
 	var changes []rules.Change
 	m := d.policy.Matrix
@@ -429,7 +431,7 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 			if !CanTransition(from, to) {
 				return nil, fmt.Errorf("%s: ticket #%d is %s: %w to %s", strings.TrimSpace(c.Raw), id, from, ErrTransition, to)
 			}
-			more, err := d.applyStatus(ctx, tx, id, in.CaptureID, from, to, agent.Address, "by email")
+			more, err := d.applyStatus(ctx, tx, id, in.CaptureID, from, to, agent.Address, why)
 			if err != nil {
 				return nil, err
 			}

@@ -33,6 +33,9 @@ type Change struct {
 	Assignee   *string // an agent's address, or "me"
 	AddTags    []string
 	RemoveTags []string
+	// Why is the reason kept in the event log; default "by <agent>
+	// through the API or CLI".
+	Why string
 }
 
 // FieldError is one field of a change that was refused, and why.
@@ -163,7 +166,11 @@ func (d *Desk) Apply(ctx context.Context, db Beginner, number int64, agent strin
 		if err != nil {
 			return fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
 		}
-		ns, err := d.applyCommands(ctx, tx, number, &Inbound{}, who, cs, time.Now())
+		why := c.Why
+		if why == "" {
+			why = "by " + who.Address + " through the API or CLI"
+		}
+		ns, err := d.applyCommands(ctx, tx, number, &Inbound{}, who, cs, why, time.Now())
 		if err != nil {
 			return err
 		}

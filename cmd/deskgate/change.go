@@ -139,6 +139,7 @@ func parseChange(args []string) (ticketing.Change, error) {
 // setCmd is ticket set N FIELD=VALUE ….
 func setCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	path, agent := configFlag(fs), agentFlag(fs)
+	why := fs.String("why", "", "the reason, kept in the ticket's event log")
 	nums, rest, err := positional(fs, args, 1)
 	if err != nil {
 		return err
@@ -147,6 +148,7 @@ func setCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writ
 	if err != nil {
 		return err
 	}
+	c.Why = *why
 	desk, err := cliDesk(*path)
 	if err != nil {
 		return err

@@ -71,7 +71,7 @@ Usage:
                        [-category C] [-requester ADDRESS] [-tag T] [-search WORDS] [-created FROM..TO]
                        [-updated FROM..TO] [-sort ORDER] [-cursor C]
   deskgate ticket show N [-json]
-  deskgate ticket set N FIELD=VALUE... [-as AGENT] [-config FILE]   status, priority, impact, urgency,
+  deskgate ticket set N FIELD=VALUE... [-why TEXT] [-as AGENT] [-config FILE]   status, priority, impact, urgency,
                                          category, team, assignee, tags=+a,-b; checked as email commands are
   deskgate ticket reply N TEXT|- [-attach FILE] [-as AGENT] [-config FILE]   relayed to the requester and Cc
   deskgate ticket note N TEXT|- [-as AGENT] [-config FILE]   an internal note
