@@ -291,7 +291,7 @@ func TestSearch(t *testing.T) {
 	}
 	r.mail("support", "g@example.cn", "㐀", huge.String())
 	tok := r.token("ada@desk.example", api.ScopeRead, 0)
-	for q, want := range map[string][]int64{"printer": {en}, "JAMMED": {en}, "fungerar": {sv}, "pappret": {sv}, "ärendet": {sv}, "BRÅDSKANDE": {sv},
+	for q, want := range map[string][]int64{"printer": {en}, "JAMMED": {en}, "third floor": {en}, "printer' & floor": {en}, "fungerar": {sv}, "pappret": {sv}, "ärendet": {sv}, "BRÅDSKANDE": {sv},
 		"打印": {zh}, "卡纸": {zh}, "打印机故障": {zh}, "机": {zh}, "纸了，请": {zh}, "打纸": nil, "動きません": {ja},
 		"프린터": {ko}, "nowhere": nil} {
 		var p page
