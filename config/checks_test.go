@@ -62,7 +62,8 @@ func TestUnworkableWarnings(t *testing.T) {
 
 func TestExampleFileWarnsOfNothing(t *testing.T) {
 	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_TOKEN": "tok", "M365_CLIENT_SECRET": "s", "SMTP_PASSWORD": "pw",
-		"DESKGATE_SECRET_1": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}))
+		"CRM_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"DESKGATE_SECRET_1":  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}))
 	if err != nil {
 		t.Fatal(err)
 	}

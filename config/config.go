@@ -60,6 +60,8 @@ type Config struct {
 	Retention Retention `yaml:"retention"` // what is removed of old tickets
 	HTTP      HTTP      `yaml:"http"`      // serve's health, readiness and metrics endpoints
 	Log       Log       `yaml:"log"`       // serve's log format and level
+	// Webhooks are the endpoints told of the desk's events.
+	Webhooks []Webhook `yaml:"webhooks"`
 
 	warnings []string // set by Load
 }

@@ -280,7 +280,7 @@ agents:
 
 func TestExampleFile(t *testing.T) {
 	c, err := Load("../deskgate.example.yaml", env(map[string]string{"IMAP_PASSWORD": "pw", "M365_CLIENT_SECRET": "cs",
-		"DESKGATE_SECRET_1": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}))
+		"CRM_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "DESKGATE_SECRET_1": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}))
 	if err != nil {
 		t.Fatalf("Load(../deskgate.example.yaml) error:\n%v", err)
 	}

@@ -41,6 +41,7 @@ func TestReferenceListsKeys(t *testing.T) {
 		{"retention", reflect.TypeFor[Retention](), false},
 		{"http", reflect.TypeFor[HTTP](), false},
 		{"log", reflect.TypeFor[Log](), false},
+		{"webhooks[]", reflect.TypeFor[Webhook](), true},
 	} {
 		for f := range s.typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")

@@ -207,6 +207,7 @@ func validate(d *decoder, c *Config) {
 	v.agents(c.Agents, teams, c.Desk.Address)
 	v.verification(&c.Verification)
 	v.digest(&c.Digest)
+	v.webhooks(c.Webhooks)
 
 	r := refs{levelSets: v.priorities(&c.Priorities), teams: teams}
 	r.calendars, r.defaultCalendar = v.calendars(c.Calendars), !v.has("calendars")
@@ -517,6 +518,9 @@ func (c *Config) setDefaults(has func(path string) bool) {
 		d.Language = defaultLanguage
 	} else {
 		d.Language = language.Make(d.Language).String()
+	}
+	for i := range c.Webhooks {
+		c.Webhooks[i].setDefaults()
 	}
 	c.Tickets.ReopenWindow = cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle)
 	c.Verification.CommandsExpireAfter = cmp.Or(c.Verification.CommandsExpireAfter, defaultCommandsExpireAfter)

@@ -275,7 +275,7 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 	var ns []notice
 	err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 		var err error
-		ns, err = d.applyCommands(ctx, sp, id, in, agent, p.Commands, now)
+		ns, err = d.applyCommands(ctx, sp, id, in, agent, p.Commands, "by email", now)
 		return err
 	})
 	if err != nil {
@@ -288,27 +288,8 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 		}
 		return []notice{{event: templates.CommandsRejected, ticket: id, in: in, to: []string{lower(in.From.Address)}, problems: problems}}, nil
 	}
-	visibility := "public"
-	if p.Text == "" {
-		visibility = "internal" // a note or commands only: the requester never sees it
-	}
-	if _, err := tx.Exec(ctx, `UPDATE messages SET visibility = $2, agent = $3 WHERE id = $1`, msgID, visibility, actor); err != nil {
-		return nil, err
-	}
-	relay := "none"
-	if p.Text != "" {
-		relay = "queued" // mailout logs notification.delivered once the server accepted it
-	}
-	detail := map[string]any{"commands": commandNames(p.Commands), "relay": relay, "note": p.Note != ""}
-	if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'agent.reply', $4)`,
-		id, in.CaptureID, actor, jsonOf(detail)); err != nil {
-		return nil, err
-	}
-	if p.Text != "" {
-		ref := msgID
-		if p.Note != "" {
-			ref = 0 // the files may belong to the note: none go to the requester
-		}
+	more, err := d.agentPost(ctx, tx, id, msgID, in, agent, p.Text, p.Note != "", commandNames(p.Commands), now)
+	if len(more) > 0 {
 		// The requester reads the answer before the status it led to:
 		// status mail waits until the server has accepted the reply.
 		for i := range ns {
@@ -316,13 +297,45 @@ func (d *Desk) agentReply(ctx context.Context, tx pgx.Tx, id, msgID int64, in *I
 				ns[i].afterRelay = in
 			}
 		}
-		ns = append(ns, notice{event: templates.AgentReply, ticket: id, in: in, text: p.Text, messageRef: ref,
-			fromName: agent.Name + " via " + d.notes.from.Name, author: &agent})
-		if err := d.responded(ctx, tx, id, in.CaptureID, actor, now); err != nil {
-			return nil, err
-		}
 	}
-	return ns, nil
+	return append(ns, more...), err
+}
+
+// agentPost records message msgID of ticket id as agent's, the one way an
+// agent's words reach a ticket (by email, the API or the CLI): text "" (a
+// note or commands only) keeps it internal; otherwise text is relayed to
+// the requester and Cc, with the message's files unless it also carries a
+// note, and the response clocks stop. It returns the notification to queue.
+func (d *Desk) agentPost(ctx context.Context, tx pgx.Tx, id, msgID int64, in *Inbound, agent Address, text string, note bool,
+	commands []string, now time.Time) ([]notice, error) {
+	visibility := "public"
+	if text == "" {
+		visibility = "internal" // a note or commands only: the requester never sees it
+	}
+	if _, err := tx.Exec(ctx, `UPDATE messages SET visibility = $2, agent = $3 WHERE id = $1`, msgID, visibility, agent.Address); err != nil {
+		return nil, err
+	}
+	relay := "none"
+	if text != "" {
+		relay = "queued" // mailout logs notification.delivered once the server accepted it
+	}
+	detail := map[string]any{"commands": commands, "relay": relay, "note": note}
+	if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, inbound_id, actor, kind, detail) VALUES ($1, $2, $3, 'agent.reply', $4)`,
+		id, nullID(in.CaptureID), agent.Address, jsonOf(detail)); err != nil {
+		return nil, err
+	}
+	if text == "" {
+		return nil, nil
+	}
+	ref := msgID
+	if note {
+		ref = 0 // the files may belong to the note: none go to the requester
+	}
+	if err := d.responded(ctx, tx, id, in.CaptureID, agent.Address, now); err != nil {
+		return nil, err
+	}
+	return []notice{{event: templates.AgentReply, ticket: id, in: in, text: text, messageRef: ref,
+		fromName: agent.Name + " via " + d.notes.from.Name, author: &agent}}, nil
 }
 
 func commandNames(cs []command.Command) []string {
@@ -464,8 +477,11 @@ func canonical(list []string, s string) string {
 	return s
 }
 
-// applyCommands applies checked commands in order as agent.
-func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, now time.Time) ([]notice, error) {
+// applyCommands applies checked commands in order as agent; why is the
+// reason the event log gives for a status change ("by email"). The
+// ticket.updated rules run after them.
+func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbound, agent Address, cs []command.Command, why string,
+	now time.Time) ([]notice, error) {
 	if len(cs) == 0 {
 		return nil, nil
 	}
@@ -494,7 +510,7 @@ func (d *Desk) applyCommands(ctx context.Context, tx pgx.Tx, id int64, in *Inbou
 			if !CanTransition(from, to) {
 				return nil, fmt.Errorf("%s: ticket #%d is %s: %w to %s", strings.TrimSpace(c.Raw), id, from, ErrTransition, to)
 			}
-			more, err := d.applyStatus(ctx, tx, id, in.CaptureID, from, to, agent.Address, "by email")
+			more, err := d.applyStatus(ctx, tx, id, in.CaptureID, from, to, agent.Address, why)
 			if err != nil {
 				return nil, err
 			}

@@ -141,7 +141,7 @@ func (d *Desk) answerDigest(ctx context.Context, tx pgx.Tx, in *Inbound, r *dige
 				return err
 			}
 			for _, id := range tickets {
-				more, err := d.applyCommands(ctx, sp, id, in, r.agent, byTicket[id], now)
+				more, err := d.applyCommands(ctx, sp, id, in, r.agent, byTicket[id], "by email, in a reply to the digest", now)
 				if err != nil {
 					return err
 				}

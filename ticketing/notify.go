@@ -863,11 +863,12 @@ func (d *Desk) teamOf(in *Inbound) string {
 // templates.Languages().
 func SetContactLanguage(ctx context.Context, db DB, address, lang string) error {
 	if lang != "" && !slices.Contains(templates.Languages(), lang) {
-		return fmt.Errorf("language %q: want one of %s", lang, strings.Join(templates.Languages(), ", "))
+		return &InvalidError{Fields: []FieldError{{Field: "language",
+			Message: fmt.Sprintf("language %q: want one of %s", lang, strings.Join(templates.Languages(), ", "))}}}
 	}
 	address = lower(strings.TrimSpace(address))
 	if !strings.Contains(address, "@") {
-		return fmt.Errorf("%q is not an email address", address)
+		return &InvalidError{Fields: []FieldError{{Field: "address", Message: fmt.Sprintf("%q is not an email address", address)}}}
 	}
 	_, err := db.Exec(ctx, `INSERT INTO contacts (address, language) VALUES ($1, $2)
 		ON CONFLICT (address) DO UPDATE SET language = EXCLUDED.language`, address, lang)

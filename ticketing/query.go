@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,9 @@ type TicketSummary struct {
 	Status     string    `json:"status"`
 	Priority   string    `json:"priority"` // "" without a priority matrix
 	Queue      string    `json:"queue"`
+	Team       string    `json:"team"`
+	Assignee   string    `json:"assignee"`
+	Category   string    `json:"category"`
 	Requester  Address   `json:"requester"`
 	ReceivedAt time.Time `json:"received_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
@@ -39,19 +43,18 @@ type TicketSummary struct {
 // event log.
 type Ticket struct {
 	TicketSummary
-	Language      string    `json:"language"` // the language its mail is written in
-	Team          string    `json:"team"`
-	Assignee      string    `json:"assignee"`
-	Category      string    `json:"category"`
-	Impact        string    `json:"impact"`
-	Urgency       string    `json:"urgency"`
-	Tags          []string  `json:"tags"`
-	SLAPolicy     string    `json:"sla_policy"`
-	ReopenCount   int       `json:"reopen_count"`
-	Clocks        []Clock   `json:"sla_clocks"`
-	Thread        []Message `json:"thread"`
-	Notifications []Notice  `json:"notifications"`
-	Events        []Event   `json:"events"`
+	Language string   `json:"language"` // the language its mail is written in
+	Impact   string   `json:"impact"`
+	Urgency  string   `json:"urgency"`
+	Tags     []string `json:"tags"`
+	// Participants are the people the ticket's mail goes to.
+	Participants  []Participant `json:"participants"`
+	SLAPolicy     string        `json:"sla_policy"`
+	ReopenCount   int           `json:"reopen_count"`
+	Clocks        []Clock       `json:"sla_clocks"`
+	Thread        []Message     `json:"thread"`
+	Notifications []Notice      `json:"notifications"`
+	Events        []Event       `json:"events"`
 }
 
 // Notice is one email deskgate queued about a ticket, and what became of it.
@@ -106,6 +109,7 @@ type Message struct {
 
 // AttachmentInfo describes a stored attachment without its content.
 type AttachmentInfo struct {
+	ID          int64  `json:"id"`
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
 	ContentID   string `json:"content_id"`
@@ -124,7 +128,7 @@ type Event struct {
 }
 
 const listTicketsSQL = `
-SELECT t.id, t.subject, t.status, t.priority, t.queue, t.requester_name, t.requester_addr,
+SELECT t.id, t.subject, t.status, t.priority, t.queue, t.team, t.assignee, t.category, t.requester_name, t.requester_addr,
        t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
 FROM tickets t
 WHERE ($1 = '' OR t.status = $1)
@@ -147,13 +151,13 @@ func ListTickets(ctx context.Context, db DB, status string, limit int) ([]Ticket
 
 func scanSummary(row pgx.CollectableRow) (TicketSummary, error) {
 	var t TicketSummary
-	err := row.Scan(&t.Number, &t.Subject, &t.Status, &t.Priority, &t.Queue, &t.Requester.Name, &t.Requester.Address,
+	err := row.Scan(&t.Number, &t.Subject, &t.Status, &t.Priority, &t.Queue, &t.Team, &t.Assignee, &t.Category, &t.Requester.Name, &t.Requester.Address,
 		&t.ReceivedAt, &t.UpdatedAt, &t.Messages)
 	return t, err
 }
 
 const getTicketSQL = `
-SELECT t.id, t.subject, t.status, t.priority, t.queue, t.requester_name, t.requester_addr,
+SELECT t.id, t.subject, t.status, t.priority, t.queue, t.team, t.assignee, t.category, t.requester_name, t.requester_addr,
        t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
 FROM tickets t WHERE t.id = $1`
 
@@ -161,7 +165,7 @@ const ticketMessagesSQL = `
 SELECT m.id, m.inbound_id, m.direction, m.message_id, m.in_reply_to, m.refs, m.from_name, m.from_addr,
        m.to_addrs, m.cc_addrs, m.subject, m.sent_at, m.class, m.text_body,
        CASE WHEN m.new_text = '' THEN m.text_body ELSE m.new_text END, m.html_body,
-       coalesce((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
+       coalesce((SELECT json_agg(json_build_object('id', a.id, 'filename', a.filename, 'content_type', a.content_type,
                  'content_id', a.content_id, 'inline', a.inline, 'size', a.size, 'sha256', encode(a.sha256, 'hex'))
                  ORDER BY a.id) FROM attachments a WHERE a.message_id = m.id), '[]'),
        coalesce(i.evidence_kind, ''), coalesce(i.evidence_value, ''), m.visibility, m.agent, m.held
@@ -174,7 +178,7 @@ SELECT id, event, recipient, status, reason, reply, attempts, language, subject,
         WHERE r.outbox_id = o.id AND r.address = o.recipient AND r.status = 'accepted')
 FROM outbox o WHERE ticket_id = $1 ORDER BY id`
 
-const ticketExtraSQL = `SELECT language, team, assignee, category, impact, urgency, tags, sla_policy, reopen_count
+const ticketExtraSQL = `SELECT language, impact, urgency, tags, sla_policy, reopen_count
 FROM tickets WHERE id = $1`
 
 // Clock is one SLA clock of a ticket, with what reports need: the time
@@ -194,11 +198,24 @@ type Clock struct {
 	Warned   *time.Time `json:"warned_at"`
 	Breached *time.Time `json:"breached_at"`
 	Reopens  int        `json:"reopens"`
+	// Explanation says how its deadline was reached (business hours,
+	// holidays, pauses), as recorded when the clock last changed; "" once
+	// it stopped.
+	Explanation string `json:"explanation"`
 }
 
 const ticketClocksSQL = `
 SELECT kind, calendar, target, running, deadline, started, stopped, elapsed, warned_at, breached_at, reopens
 FROM sla_clocks WHERE ticket_id = $1 ORDER BY kind`
+
+// Participant is one person a ticket's mail goes to.
+type Participant struct {
+	Address string `json:"address"`
+	Name    string `json:"name"`
+	Role    string `json:"role"` // requester or cc
+}
+
+const ticketParticipantsSQL = `SELECT address, name, role FROM participants WHERE ticket_id = $1 ORDER BY role DESC, address`
 
 const ticketEventsSQL = `
 SELECT at, actor, kind, inbound_id, detail FROM events WHERE ticket_id = $1 ORDER BY id`
@@ -236,9 +253,16 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: reading messages of ticket %d: %w", number, err)
 	}
-	if err := db.QueryRow(ctx, ticketExtraSQL, number).Scan(&t.Language, &t.Team, &t.Assignee, &t.Category, &t.Impact,
+	if err := db.QueryRow(ctx, ticketExtraSQL, number).Scan(&t.Language, &t.Impact,
 		&t.Urgency, &t.Tags, &t.SLAPolicy, &t.ReopenCount); err != nil {
 		return nil, fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+	}
+	rows, err = db.Query(ctx, ticketParticipantsSQL, number)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: reading participants of ticket %d: %w", number, err)
+	}
+	if t.Participants, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Participant]); err != nil {
+		return nil, fmt.Errorf("ticketing: reading participants of ticket %d: %w", number, err)
 	}
 	rows, err = db.Query(ctx, ticketClocksSQL, number)
 	if err != nil {
@@ -283,7 +307,37 @@ func GetTicket(ctx context.Context, db DB, number int64) (*Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: reading events of ticket %d: %w", number, err)
 	}
+	explainClocks(t)
 	return t, nil
+}
+
+// explainClocks sets each running clock's explanation from the last
+// event that recorded it: an sla.clock event, or the priority.set event
+// of the clocks a new ticket started.
+func explainClocks(t *Ticket) {
+	type clockDetail struct{ Clock, Explain string }
+	for i := range t.Clocks {
+		c := &t.Clocks[i]
+		if c.Stopped != nil {
+			continue
+		}
+	events:
+		for _, e := range slices.Backward(t.Events) {
+			var d struct {
+				clockDetail
+				Clocks []clockDetail
+			}
+			if (e.Kind != "sla.clock" && e.Kind != "priority.set") || json.Unmarshal(e.Detail, &d) != nil {
+				continue
+			}
+			for _, cd := range append(d.Clocks, d.clockDetail) {
+				if cd.Clock == c.Kind {
+					c.Explanation = cd.Explain
+					break events
+				}
+			}
+		}
+	}
 }
 
 // TicketStatuses lists the statuses a ticket can have, in lifecycle order.

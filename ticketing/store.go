@@ -190,7 +190,8 @@ SELECT id FROM ids ORDER BY n`
 
 // messageRows are addMessagesSQL's arguments.
 type messageRows struct {
-	ticket, inbound                                []int64
+	ticket                                         []int64
+	inbound                                        []*int64 // nil: written through the API or CLI
 	messageID, inReplyTo, refs, fromName, fromAddr []string
 	to, cc, subject                                []string
 	sentAt                                         []*time.Time
@@ -203,7 +204,11 @@ type messageRows struct {
 // add adds in to ticket ticketID, with its message.received event on w;
 // held keeps it internal.
 func (r *messageRows) add(w *writes, ticketID int64, in *Inbound, fp []byte, why string, held bool) {
-	r.ticket, r.inbound, r.messageID = append(r.ticket, ticketID), append(r.inbound, in.CaptureID), append(r.messageID, in.MessageID)
+	var inbound *int64
+	if in.CaptureID != 0 {
+		inbound = &in.CaptureID
+	}
+	r.ticket, r.inbound, r.messageID = append(r.ticket, ticketID), append(r.inbound, inbound), append(r.messageID, in.MessageID)
 	r.inReplyTo, r.refs = append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
 	r.fromName, r.fromAddr = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address)
 	r.to, r.cc, r.subject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.subject, in.Subject), append(r.sentAt, dateOf(in))

@@ -158,6 +158,7 @@ func TestConfigCheckCompilesRulesAndCalendars(t *testing.T) {
 	t.Setenv("M365_CLIENT_SECRET", "y")
 	t.Setenv("SMTP_PASSWORD", "z")
 	t.Setenv("DESKGATE_SECRET_1", strings.Repeat("ab", 32))
+	t.Setenv("CRM_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"config", "check", "-config", "../../deskgate.example.yaml"}, &out, io.Discard); err != nil {
 		t.Fatalf("config check of the example = %v", err)

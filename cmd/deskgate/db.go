@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -70,7 +71,26 @@ func withMigratedDB(ctx context.Context, log *slog.Logger, f func(*pgxpool.Pool,
 	if err != nil {
 		return err
 	}
+	if w, err := ctypeWarning(ctx, pool); err != nil {
+		return err
+	} else if w != "" {
+		log.Warn(w)
+	}
 	return f(pool, v)
+}
+
+// ctypeWarning says what a database whose LC_CTYPE is not UTF-8 cannot do:
+// full-text search then folds the case of ASCII letters only.
+func ctypeWarning(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var ctype string
+	if err := pool.QueryRow(ctx, `SELECT datctype FROM pg_database WHERE datname = current_database()`).Scan(&ctype); err != nil {
+		return "", fmt.Errorf("database: %w", err)
+	}
+	if u := strings.ToUpper(ctype); strings.Contains(u, "UTF-8") || strings.Contains(u, "UTF8") {
+		return "", nil
+	}
+	return fmt.Sprintf("the database's LC_CTYPE is %q, not UTF-8: search folds the case of ASCII letters only, so ÄRENDE does not find ärende "+
+		"(create the database with LC_CTYPE 'C.UTF-8' TEMPLATE template0, or another UTF-8 locale, and restore into it)", ctype), nil
 }
 
 func migrateCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {

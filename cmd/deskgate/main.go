@@ -8,6 +8,8 @@
 //	deskgate config check [-connect]   validate deskgate.yaml (and log in to every server)
 //	deskgate status [-json]        each mailbox's state, the SMTP side, the outbox, the quarantine
 //	deskgate ticket list|show N    read tickets (-json for scripts)
+//	deskgate ticket set|reply|note N   change a ticket as an agent's email would
+//	deskgate token create|list|revoke   API tokens
 //	deskgate templates check|preview EVENT   check or show notification mail
 //	deskgate rules test -message FILE | -replay N   what the rules make of mail
 //	deskgate inbound list          every captured message and what became of it
@@ -67,13 +69,22 @@ Usage:
                                          SMTP side, the outbox's queue, the circuit breaker and the quarantine
   deskgate auth login NAME [-config FILE]   sign in for a mailbox (or smtp) with oauth2 flow: delegated;
                                          stores the refresh token encrypted with the first desk secret
-  deskgate ticket list [-status S] [-limit N] [-json]
+  deskgate ticket list [-status S] [-limit N] [-json] [-team T] [-assignee A] [-queue Q] [-priority P]
+                       [-category C] [-requester ADDRESS] [-tag T] [-search WORDS] [-created FROM..TO]
+                       [-updated FROM..TO] [-sort ORDER] [-cursor C]
   deskgate ticket show N [-json]
+  deskgate ticket set N FIELD=VALUE... [-why TEXT] [-as AGENT] [-config FILE]   status, priority, impact, urgency,
+                                         category, team, assignee, tags=+a,-b; checked as email commands are
+  deskgate ticket reply N TEXT|- [-attach FILE] [-as AGENT] [-config FILE]   relayed to the requester and Cc
+  deskgate ticket note N TEXT|- [-as AGENT] [-config FILE]   an internal note
   deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
                                          queues the status mail the configuration asks for
   deskgate ticket merge FROM INTO [-why TEXT] [-config FILE]   replies to either land in INTO
   deskgate ticket accept N [ADDRESS...] [-config FILE]   let the senders whose mail N holds (or those
                                          named) take part in it, as #accept does
+  deskgate token create -agent ADDRESS [-scope read|write] [-expires DURATION]   an API token, printed once
+  deskgate token list [-json]
+  deskgate token revoke ID
   deskgate templates check [-config FILE]       render every notification template in every language
   deskgate templates preview EVENT [-lang L] [-config FILE]   print one notification as it would be sent
   deskgate contact language ADDRESS LANG        write all mail to ADDRESS in LANG ("" clears)
@@ -128,6 +139,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return authCmd(ctx, rest, os.Stdin, stdout, log)
 	case "ticket":
 		return ticketCmd(ctx, rest, stdout)
+	case "token":
+		return tokenCmd(ctx, rest, stdout)
 	case "inbound":
 		return inboundCmd(ctx, rest, stdout)
 	case "quarantine":

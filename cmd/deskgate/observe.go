@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -152,10 +153,11 @@ func readiness(cfg *config.Config, pool *pgxpool.Pool, started time.Time, failin
 
 // startHTTP starts serve's HTTP server on http.listen, unless it is empty
 // (nil, nil).
-func startHTTP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, reg *prometheus.Registry, log *slog.Logger) (*httpserver.Server, error) {
+func startHTTP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, reg *prometheus.Registry, routes map[string]http.Handler,
+	log *slog.Logger) (*httpserver.Server, error) {
 	if cfg.HTTP.Listen == "" {
 		return nil, nil
 	}
-	return httpserver.Start(ctx, httpserver.Options{Listen: cfg.HTTP.Listen, Registry: reg,
+	return httpserver.Start(ctx, httpserver.Options{Listen: cfg.HTTP.Listen, Registry: reg, Routes: routes,
 		Ready: readiness(cfg, pool, time.Now(), smtpFailingFor), Log: log})
 }

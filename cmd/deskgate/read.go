@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ import (
 
 func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError("ticket: want list, show N, status N STATUS, merge FROM INTO or accept N")
+		return usageError("ticket: want list, show N, set N FIELD=VALUE, reply N TEXT, note N TEXT, status N STATUS, merge FROM INTO or accept N")
 	}
 	fs := flag.NewFlagSet("ticket "+args[0], flag.ContinueOnError)
 	switch args[0] {
@@ -29,22 +30,37 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		asJSON := fs.Bool("json", false, "print JSON")
 		status := fs.String("status", "", "only tickets with this status: "+strings.Join(ticketing.TicketStatuses(), ", "))
 		limit := fs.Int("limit", 100, "at most this many tickets, newest first")
+		filters := addListFilters(fs)
 		if _, err := parseArgs(fs, args[1:], noNumber); err != nil {
 			return err
 		}
 		if err := checkList(*status, ticketing.TicketStatuses(), *limit); err != nil {
 			return err
 		}
+		f, err := filters.filter(*status, *limit)
+		if err != nil {
+			return err
+		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
-			ts, err := ticketing.ListTickets(ctx, pool, *status, *limit)
+			ts, next, err := ticketing.FindTickets(ctx, pool, f)
 			if err != nil {
 				return err
 			}
 			if *asJSON {
 				return writeJSON(stdout, ts)
 			}
-			return printTickets(stdout, ts)
+			if err := printTickets(stdout, ts); err != nil {
+				return err
+			}
+			if next != "" {
+				fmt.Fprintf(stdout, "more: -cursor %s\n", next)
+			}
+			return nil
 		})
+	case "set":
+		return setCmd(ctx, fs, args[1:], stdout)
+	case "reply", "note":
+		return postCmd(ctx, fs, args[1:], os.Stdin, stdout, args[0] == "note")
 	case "show":
 		asJSON := fs.Bool("json", false, "print JSON")
 		n, err := parseArgs(fs, args[1:], needNumber)
@@ -63,7 +79,7 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		})
 	case "status":
 		why := fs.String("why", "set by an administrator", "the reason, kept in the ticket's event log")
-		path := configFlag(fs)
+		path, agent := configFlag(fs), agentFlag(fs)
 		nums, rest, err := positional(fs, args[1:], 1)
 		if err != nil {
 			return err
@@ -76,14 +92,14 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
-			if err := desk.SetStatus(ctx, pool, nums[0], rest[0], "cli", *why); err != nil {
+			if err := desk.SetStatus(ctx, pool, nums[0], rest[0], actorOf(*agent), *why); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "ticket #%d is now %s\n", nums[0], rest[0])
 			return nil
 		})
 	case "accept":
-		path := configFlag(fs)
+		path, agent := configFlag(fs), agentFlag(fs)
 		nums, rest, err := positional(fs, args[1:], 1)
 		if err != nil {
 			return err
@@ -93,7 +109,7 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
-			who, err := desk.Admit(ctx, pool, nums[0], rest, "cli")
+			who, err := desk.Admit(ctx, pool, nums[0], rest, actorOf(*agent))
 			if err != nil {
 				return err
 			}
@@ -102,7 +118,7 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		})
 	case "merge":
 		why := fs.String("why", "merged by an administrator", "the reason, kept in both tickets' event logs")
-		path := configFlag(fs)
+		path, agent := configFlag(fs), agentFlag(fs)
 		nums, rest, err := positional(fs, args[1:], 2)
 		if err != nil {
 			return err
@@ -115,7 +131,7 @@ func ticketCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		return withDB(ctx, func(pool *pgxpool.Pool) error {
-			if err := desk.Merge(ctx, pool, nums[0], nums[1], "cli", *why); err != nil {
+			if err := desk.MergeAs(ctx, pool, nums[0], nums[1], *agent, *why); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "ticket #%d merged into #%d; replies to either now land in #%d\n", nums[0], nums[1], nums[1])

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/deskgate/deskgate/api"
 	"github.com/deskgate/deskgate/config"
 	"github.com/deskgate/deskgate/mailin"
 	"github.com/deskgate/deskgate/mailin/parse"
@@ -101,12 +103,21 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 		return err
 	}
 	dc.Meter = set
-	hs, err := startHTTP(ctx, cfg, pool, reg, log)
+	desk := ticketing.NewDesk(log, dc)
+	desks := &atomic.Pointer[ticketing.Desk]{}
+	desks.Store(desk)
+	// The API acts with the desk of the configuration it started with (a
+	// SIGHUP reload reaches mail, not the API).
+	apiHandler, err := api.New(api.Options{DB: pool, Desk: desk, Log: log})
+	if err != nil {
+		return err
+	}
+	hs, err := startHTTP(ctx, cfg, pool, reg, map[string]http.Handler{"/api/v1/": apiHandler}, log)
 	if err != nil {
 		return err
 	}
 	if hs != nil {
-		log.Info("http: serving /healthz, /readyz and /metrics", "addr", hs.Addr())
+		log.Info("http: serving /healthz, /readyz, /metrics and /api/v1", "addr", hs.Addr())
 		if hooks.listening != nil {
 			hooks.listening(hs.Addr())
 		}
@@ -116,9 +127,6 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 			_ = hs.Shutdown(sctx)
 		}()
 	}
-	desk := ticketing.NewDesk(log, dc)
-	desks := &atomic.Pointer[ticketing.Desk]{}
-	desks.Store(desk)
 	db := outage.New(log, outage.Database, 0) // one database outage, logged once by mailbox sync and processing
 	pc := processorConfig(cfg)
 	pc.Database, pc.Metrics = db, set
@@ -155,6 +163,11 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 			return nil
 		})
 	}
+	wh, err := webhooks(ctx, cfg, pool, self, log)
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return wh.Run(gctx) })
 	for _, mb := range cfg.Mailboxes {
 		m := mailboxConfig(mb)
 		m.Metrics, m.Handoff = set, pc.Handoff

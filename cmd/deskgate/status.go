@@ -13,6 +13,7 @@ import (
 	"github.com/deskgate/deskgate/mailin"
 	"github.com/deskgate/deskgate/mailout"
 	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/webhook"
 )
 
 // status is what `deskgate status -json` prints: a stable contract, fields
@@ -22,6 +23,8 @@ type status struct {
 	SMTP        smtpStatus      `json:"smtp"`
 	Breaker     breakerStatus   `json:"breaker"`
 	Quarantined int64           `json:"quarantined"`
+	// Webhooks are the configured endpoints' deliveries.
+	Webhooks []webhook.Backlog `json:"webhooks"`
 }
 
 type mailboxStatus struct {
@@ -102,7 +105,13 @@ func readStatus(ctx context.Context, pool *pgxpool.Pool) (status, error) {
 	st.SMTP = smtpStatus{LastSuccess: orNull(sm.LastOK), LastError: sm.LastError, LastErrorAt: orNull(sm.LastErrorAt),
 		AuthFailed: sm.AuthFailed, Queued: b.Queued, Deferred: b.Deferred, OldestDue: orNull(b.OldestDue)}
 	st.Breaker = breakerStatus{Open: sm.BreakerOpen, Since: orNull(sm.BreakerSince), Until: orNull(sm.BreakerUntil)}
-	st.Quarantined, err = mailin.CountQuarantined(ctx, pool)
+	if st.Quarantined, err = mailin.CountQuarantined(ctx, pool); err != nil {
+		return st, err
+	}
+	st.Webhooks, err = webhook.Backlogs(ctx, pool)
+	if st.Webhooks == nil {
+		st.Webhooks = []webhook.Backlog{}
+	}
 	return st, err
 }
 
@@ -160,6 +169,14 @@ func printStatus(w io.Writer, st status, now time.Time) error {
 	}
 	fmt.Fprintf(tw, "circuit breaker\t%s\n", breaker)
 	fmt.Fprintf(tw, "quarantined\t%d\n", st.Quarantined)
+	for _, b := range st.Webhooks {
+		last := "-"
+		if b.LastError != "" {
+			last = clip(b.LastError, 200)
+		}
+		fmt.Fprintf(tw, "webhook %s\t%d queued (oldest %s), %d sent (last %s), %d given up; last error %s\n",
+			b.Endpoint, b.Queued, at(b.Oldest), b.Sent, at(b.LastSent), b.GivenUp, last)
+	}
 	return tw.Flush()
 }
 

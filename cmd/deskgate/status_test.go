@@ -131,7 +131,7 @@ func TestStatusJSONShape(t *testing.T) {
 	}
 	mbs, _ := v["mailboxes"].([]any)
 	for _, c := range []struct{ what, got, want string }{
-		{"top", keys(v), "breaker mailboxes quarantined smtp"},
+		{"top", keys(v), "breaker mailboxes quarantined smtp webhooks"},
 		{"mailbox", keys(mbs[0]), "behind last_error last_error_at last_sync name owner since state updated"},
 		{"smtp", keys(v["smtp"]), "auth_failed deferred last_error last_error_at last_success oldest_due queued"},
 		{"breaker", keys(v["breaker"]), "open since until"},

@@ -89,7 +89,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 	} else {
 		initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
-			"-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+			"-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--lc-ctype=C.UTF-8", "--no-sync")
 		initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		initdb.Dir = dir
 		if out, err := initdb.CombinedOutput(); err != nil {

@@ -1,0 +1,238 @@
+package ticketing
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Filter chooses tickets for FindTickets. Empty fields do not filter.
+type Filter struct {
+	Status, Queue, Team, Priority, Category, Tag string
+	// Assignee is an agent's address, or "none" for unassigned tickets.
+	Assignee string
+	// Requester is the requester's address.
+	Requester                   string
+	CreatedAfter, CreatedBefore time.Time
+	UpdatedAfter, UpdatedBefore time.Time
+	// Query is text to find in subjects and messages, in any language.
+	Query string
+	// Sort is one of Sorts; "" is -number (newest first).
+	Sort string
+	// Cursor is the next cursor of the previous page.
+	Cursor string
+	Limit  int
+}
+
+// Sorts are the orders FindTickets knows.
+var Sorts = []string{"number", "-number", "updated_at", "-updated_at"}
+
+// findWhere is the filter every order shares.
+const findWhere = `
+SELECT t.id, t.subject, t.status, t.priority, t.queue, t.team, t.assignee, t.category, t.requester_name, t.requester_addr,
+       t.received_at, t.updated_at, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
+FROM tickets t
+WHERE ($1 = '' OR t.status = $1) AND ($2 = '' OR t.queue = $2) AND ($3 = '' OR t.team = $3)
+  AND ($4 = '' OR t.assignee = CASE WHEN $4 = 'none' THEN '' ELSE lower($4) END)
+  AND ($5 = '' OR t.priority = $5) AND ($6 = '' OR t.category = $6)
+  AND ($7 = '' OR lower(t.requester_addr) = lower($7)) AND ($8 = '' OR $8 = ANY (t.tags))
+  AND ($9::timestamptz IS NULL OR t.created_at >= $9) AND ($10::timestamptz IS NULL OR t.created_at < $10)
+  AND ($11::timestamptz IS NULL OR t.updated_at >= $11) AND ($12::timestamptz IS NULL OR t.updated_at < $12)
+`
+
+// The searches, on messages.search (migration 00021): $13 the words, or
+// for text in a script written without blanks between words (Chinese,
+// Japanese, Korean) the phrase of its characters, and $14 the LIKE
+// pattern that checks the query is there as written. Without an OR the
+// planner joins them as it sees fit: from the index for a rare word,
+// along the tickets in order for a common one.
+const (
+	findWords = `  AND t.id IN (SELECT m.ticket_id FROM messages m WHERE m.search @@ plainto_tsquery('simple', $13)) AND $14 = ''
+`
+	findPattern = `  AND t.id IN (SELECT m.ticket_id FROM messages m
+       WHERE m.search @@ $13::tsquery
+         AND left(m.subject || ' ' || CASE WHEN m.new_text = '' THEN m.text_body ELSE m.new_text END, 100000) LIKE $14)
+`
+	findNoSearch = `  AND $13 = '' AND $14 = ''
+`
+)
+
+// A search that few messages match starts from the index: the tickets
+// of its messages (findFew, after the WITH of findHits); one that many
+// match walks the tickets in order, which soon finds a page. The planner
+// cannot tell which from statistics that hold no rare word (it walked a
+// million tickets for a word one message held), so fewHitsSQL counts up
+// to rareHits matching messages first.
+const (
+	rareHits   = 2000
+	fewHitsSQL = `SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.search @@ ` +
+		`CASE WHEN $2 = '' THEN plainto_tsquery('simple', $1) ELSE $1::tsquery END LIMIT 2001) x`
+	findHits = `WITH hits AS MATERIALIZED (
+    SELECT DISTINCT m.ticket_id FROM messages m
+    WHERE m.search @@ CASE WHEN $14 = '' THEN plainto_tsquery('simple', $13) ELSE $13::tsquery END
+      AND ($14 = '' OR left(m.subject || ' ' || CASE WHEN m.new_text = '' THEN m.text_body ELSE m.new_text END, 100000) LIKE $14))
+`
+	findFew = `  AND t.id IN (SELECT ticket_id FROM hits)
+`
+)
+
+// findOrders continue findWhere for each sort: after the cursor ($15 the
+// number, $17 the time), in order, $16 rows.
+var findOrders = map[string]string{
+	"-number":     `AND ($15::bigint IS NULL OR t.id < $15) ORDER BY t.id DESC LIMIT $16`,
+	"number":      `AND ($15::bigint IS NULL OR t.id > $15) ORDER BY t.id LIMIT $16`,
+	"-updated_at": `AND ($15::bigint IS NULL OR (t.updated_at, t.id) < ($17, $15)) ORDER BY t.updated_at DESC, t.id DESC LIMIT $16`,
+	"updated_at":  `AND ($15::bigint IS NULL OR (t.updated_at, t.id) > ($17, $15)) ORDER BY t.updated_at, t.id LIMIT $16`,
+}
+
+// BadCursor is returned for a cursor FindTickets did not make.
+type BadCursor string
+
+func (b BadCursor) Error() string { return "bad cursor " + strconv.Quote(string(b)) }
+
+// FindTickets returns a page of the tickets f chooses, in its order, and
+// the cursor of the next page ("" after the last).
+func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string, error) {
+	if f.Sort == "" {
+		f.Sort = "-number"
+	}
+	order, ok := findOrders[f.Sort]
+	if !ok {
+		return nil, "", fmt.Errorf("unknown sort %q: want one of %s", f.Sort, strings.Join(Sorts, ", "))
+	}
+	var afterID *int64
+	var afterTime *time.Time
+	if f.Cursor != "" {
+		id, at, err := parseCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		afterID, afterTime = &id, &at
+	}
+	words, pattern := searchTerms(f.Query)
+	search, term := findNoSearch, words
+	switch {
+	case words != "":
+		search = findWords
+	case pattern != "":
+		search, term = findPattern, phraseQuery(f.Query)
+	}
+	// A search is planned for its own words (each statement afresh, not a
+	// generic plan): how many messages hold them decides the join.
+	args := []any{pgx.QueryExecModeExec, f.Status, f.Queue, f.Team, f.Assignee, f.Priority, f.Category, f.Requester,
+		f.Tag, nullTimeOf(f.CreatedAfter), nullTimeOf(f.CreatedBefore), nullTimeOf(f.UpdatedAfter), nullTimeOf(f.UpdatedBefore),
+		term, pattern, afterID, f.Limit + 1}
+	if search == findNoSearch {
+		args = args[1:] // the list without search keeps its prepared plan
+	}
+	if strings.HasSuffix(f.Sort, "updated_at") {
+		args = append(args, afterTime)
+	}
+	sql := findWhere + search + order
+	if search != findNoSearch {
+		var hits int
+		if err := db.QueryRow(ctx, fewHitsSQL, pgx.QueryExecModeExec, term, pattern).Scan(&hits); err != nil {
+			return nil, "", fmt.Errorf("ticketing: finding tickets: %w", err)
+		}
+		if hits <= rareHits {
+			sql = findHits + findWhere + findFew + order
+		}
+	}
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("ticketing: finding tickets: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, scanSummary)
+	if err != nil {
+		return nil, "", fmt.Errorf("ticketing: finding tickets: %w", err)
+	}
+	if len(ts) <= f.Limit {
+		return ts, "", nil
+	}
+	ts = ts[:f.Limit]
+	last := ts[len(ts)-1]
+	return ts, makeCursor(last.Number, last.UpdatedAt), nil
+}
+
+// searchTerms splits a query for the two indexes: text in a script
+// written without blanks between words (Han, Hiragana, Katakana, Hangul)
+// is looked up as a phrase of its characters and checked as a substring
+// (LIKE: those scripts have no case, and ILIKE folds every character of
+// every text it reads); anything else by words.
+func searchTerms(q string) (words, pattern string) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return "", ""
+	}
+	for _, r := range q {
+		if unspaced(r) {
+			esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
+			return "", "%" + esc + "%"
+		}
+	}
+	return q, ""
+}
+
+// unspacedRanges are the characters of scripts written without blanks
+// between words: Hiragana and Katakana, CJK ideographs (extension A, the
+// unified block, compatibility) and Hangul syllables. Migration 00021's
+// search_vector indexes the same ranges.
+var unspacedRanges = [][2]rune{{0x3040, 0x30ff}, {0x3400, 0x4dbf}, {0x4e00, 0x9fff}, {0xf900, 0xfaff}, {0xac00, 0xd7af}}
+
+func unspaced(r rune) bool {
+	for _, rg := range unspacedRanges {
+		if rg[0] <= r && r <= rg[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// phraseQuery is the tsquery that finds q's runs of unspaced characters
+// in messages.search, which holds each of their characters: each run a
+// phrase of its characters, all runs. Other characters are left to the
+// LIKE pattern.
+func phraseQuery(q string) string {
+	var runs []string
+	var run []string
+	for _, r := range q + " " {
+		if unspaced(r) {
+			run = append(run, "'"+string(r)+"'")
+		} else if len(run) > 0 {
+			runs = append(runs, "("+strings.Join(run, " <-> ")+")")
+			run = run[:0]
+		}
+	}
+	return strings.Join(runs, " & ")
+}
+
+func makeCursor(id int64, at time.Time) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10) + " " + at.UTC().Format(time.RFC3339Nano)))
+}
+
+func parseCursor(c string) (int64, time.Time, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, time.Time{}, BadCursor(c)
+	}
+	n, t, ok := strings.Cut(string(b), " ")
+	id, err1 := strconv.ParseInt(n, 10, 64)
+	at, err2 := time.Parse(time.RFC3339Nano, t)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, time.Time{}, BadCursor(c)
+	}
+	return id, at, nil
+}
+
+// nullTimeOf is t, or NULL for the zero time.
+func nullTimeOf(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
