@@ -57,7 +57,7 @@ func desk(t testing.TB) *ticketing.Desk {
 			Events: map[string]ticketing.EventRule{templates.AgentReply: ev("requester", "cc"),
 				templates.StatusPending: ev("requester"), templates.StatusResolved: ev("requester")},
 			Agents: []ticketing.Agent{
-				{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}},
+				{Name: "Ada", Addresses: []string{"ada@desk.example"}, Teams: []string{"support"}, Role: "lead"}, // may reassign (Permit)
 				{Name: "Bo", Addresses: []string{"bo@desk.example"}, Teams: []string{"support"}},
 				{Name: "Cy", Addresses: []string{"cy@desk.example"}, Teams: []string{"network"}},
 				{Name: "Maja", Addresses: []string{"maja@desk.example"}, Teams: []string{"support"}}},

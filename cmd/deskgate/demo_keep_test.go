@@ -40,6 +40,7 @@ func (w *watchWriter) Write(p []byte) (int, error) {
 // TestDemoKeepPrintsURLs runs `deskgate demo -keep` and reads the health,
 // readiness and metrics URLs it prints.
 func TestDemoKeepPrintsURLs(t *testing.T) {
+	t.Chdir(t.TempDir()) // demo -keep writes demo.yaml into the working directory
 	found := make(chan []string, 1)
 	out := &watchWriter{re: regexp.MustCompile(`metrics (http://\S+/metrics)  health (http://\S+/healthz)  readiness (http://\S+/readyz)`), found: found}
 	ctx, cancel := context.WithCancel(context.Background())

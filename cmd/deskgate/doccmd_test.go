@@ -20,8 +20,13 @@ import (
 )
 
 // notRun is how a shell block of the docs says it is not run by
-// TestDocsCommandsRun, and why, on its first line.
-const notRun = "# not run by the tests: "
+// TestDocsCommandsRun, and why, on its first line; runElsewhere, which
+// other test runs it (docs/api.md's curl examples: api's
+// TestDocsCurlExamples).
+const (
+	notRun       = "# not run by the tests: "
+	runElsewhere = "# run by "
+)
 
 // docCommand is one command line shown in the docs.
 type docCommand struct {
@@ -55,7 +60,11 @@ func docCommands(t *testing.T) []docCommand {
 			if lang, ok := strings.CutPrefix(line, "```"); ok {
 				if inBlock = !inBlock; inBlock {
 					shell = lang == "sh"
-					run = i+1 >= len(lines) || !strings.HasPrefix(strings.TrimSpace(lines[i+1]), notRun)
+					first := ""
+					if i+1 < len(lines) {
+						first = strings.TrimSpace(lines[i+1])
+					}
+					run = !strings.HasPrefix(first, notRun) && !strings.HasPrefix(first, runElsewhere)
 				}
 				continue
 			}

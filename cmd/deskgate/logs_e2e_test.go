@@ -88,7 +88,7 @@ func TestServeLogs(t *testing.T) {
 	}{
 		{"INFO", "mailin: processed a batch", []string{"messages", "took", "human"}},
 		{"INFO", "mailin: mailbox state changed", []string{"mailbox", "state", "previous"}},
-		{"INFO", "http: serving /healthz, /readyz and /metrics", []string{"addr"}},
+		{"INFO", "http: serving /healthz, /readyz, /metrics and /api/v1", []string{"addr"}},
 		{"ERROR", "reload refused; the running configuration stays", []string{"err"}},
 	} {
 		rec := seen[want.msg]

@@ -69,18 +69,16 @@ Usage:
                                          SMTP side, the outbox's queue, the circuit breaker and the quarantine
   deskgate auth login NAME [-config FILE]   sign in for a mailbox (or smtp) with oauth2 flow: delegated;
                                          stores the refresh token encrypted with the first desk secret
-  deskgate ticket list [-status S] [-limit N] [-json] [-team T] [-assignee A] [-queue Q] [-priority P]
-                       [-category C] [-requester ADDRESS] [-tag T] [-search WORDS] [-created FROM..TO]
-                       [-updated FROM..TO] [-sort ORDER] [-cursor C]
+  deskgate ticket list [-status S] [-limit N] [-json] [-team T] [-assignee A] [-queue Q] [-priority P] [-category C] [-requester ADDRESS] [-tag T] [-search WORDS] [-created FROM..TO] [-updated FROM..TO] [-sort ORDER] [-cursor C]
   deskgate ticket show N [-json]
   deskgate ticket set N FIELD=VALUE... [-why TEXT] [-as AGENT] [-config FILE]   status, priority, impact, urgency,
                                          category, team, assignee, tags=+a,-b; checked as email commands are
   deskgate ticket reply N TEXT|- [-attach FILE] [-as AGENT] [-config FILE]   relayed to the requester and Cc
   deskgate ticket note N TEXT|- [-as AGENT] [-config FILE]   an internal note
-  deskgate ticket status N STATUS [-why TEXT] [-config FILE]   new, open, pending, resolved or closed;
+  deskgate ticket status N STATUS [-why TEXT] [-as AGENT] [-config FILE]   new, open, pending, resolved or closed;
                                          queues the status mail the configuration asks for
-  deskgate ticket merge FROM INTO [-why TEXT] [-config FILE]   replies to either land in INTO
-  deskgate ticket accept N [ADDRESS...] [-config FILE]   let the senders whose mail N holds (or those
+  deskgate ticket merge FROM INTO [-why TEXT] [-as AGENT] [-config FILE]   replies to either land in INTO
+  deskgate ticket accept N [ADDRESS...] [-as AGENT] [-config FILE]   let the senders whose mail N holds (or those
                                          named) take part in it, as #accept does
   deskgate token create -agent ADDRESS [-scope read|write] [-expires DURATION]   an API token, printed once
   deskgate token list [-json]
