@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -156,6 +157,15 @@ func startHTTP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, reg 
 	if cfg.HTTP.Listen == "" {
 		return nil, nil
 	}
-	return httpserver.Start(ctx, httpserver.Options{Listen: cfg.HTTP.Listen, Registry: reg,
-		Ready: readiness(cfg, pool, time.Now(), smtpFailingFor), Log: log})
+	var addr atomic.Value
+	dash, err := newDashboard(cfg, pool, &addr, log)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := httpserver.Start(ctx, httpserver.Options{Listen: cfg.HTTP.Listen, Registry: reg,
+		Ready: readiness(cfg, pool, time.Now(), smtpFailingFor), Routes: dash.Routes(), Log: log})
+	if hs != nil {
+		addr.Store(hs.Addr())
+	}
+	return hs, err
 }
