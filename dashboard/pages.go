@@ -227,11 +227,15 @@ func (d *Dashboard) ticket(w http.ResponseWriter, r *http.Request, agent string)
 	for _, e := range t.Events {
 		var detail map[string]any
 		_ = json.Unmarshal(e.Detail, &detail)
+		clocks, _ := detail["clocks"].([]any) // priority.set: the clocks it started
 		if e.Kind == "sla.clock" {
-			if clock, _ := detail["clock"].(string); clock != "" {
-				if ex, _ := detail["explain"].(string); ex != "" {
-					p.Explain[clock] = ex
-				}
+			clocks = []any{detail}
+		}
+		for _, c := range clocks {
+			c, _ := c.(map[string]any)
+			clock, _ := c["clock"].(string)
+			if ex, _ := c["explain"].(string); clock != "" && ex != "" {
+				p.Explain[clock] = ex
 			}
 		}
 		p.Timeline = append(p.Timeline, Entry{Event: e, Detail: describe(detail)})
