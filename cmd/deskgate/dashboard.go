@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -34,4 +35,19 @@ func newDashboard(cfg *config.Config, pool *pgxpool.Pool, addr *atomic.Value, lo
 	}
 	return dashboard.New(dashboard.Options{DB: pool, Agents: agents, PublicURL: base, Secure: cfg.HTTP.SecureCookies(),
 		FromName: cfg.Desk.Name, FromAddr: cfg.Desk.Address, Report: rd, Log: log})
+}
+
+// demoAgent is the demo's agent whom demo -keep signs in to the dashboard.
+const demoAgent = "maja@desk.example"
+
+// demoSignInLink stores a sign-in link for the demo's agent on the
+// dashboard served at addr, for demo -keep to print instead of mailing it.
+func demoSignInLink(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, addr string, log *slog.Logger) (string, error) {
+	var a atomic.Value
+	a.Store(addr)
+	d, err := newDashboard(cfg, pool, &a, log)
+	if err != nil {
+		return "", err
+	}
+	return d.SignInLink(ctx, demoAgent)
 }
