@@ -17,6 +17,18 @@ CREATE TABLE dashboard_sessions (
     expires_at  timestamptz NOT NULL
 );
 
+-- The reports and the dashboard read by period and by what is open.
+CREATE INDEX tickets_created_at ON tickets (created_at);
+CREATE INDEX tickets_open ON tickets (queue, priority) WHERE status IN ('new', 'open', 'pending');
+CREATE INDEX sla_clocks_running ON sla_clocks (deadline) WHERE running;
+CREATE INDEX inbound_captured_at ON inbound (captured_at);
+CREATE INDEX messages_agent_replies ON messages (created_at) WHERE agent <> '' AND visibility = 'public';
+CREATE INDEX outbox_sent_at ON outbox (sent_at) WHERE status = 'sent';
+CREATE INDEX events_status_changes ON events (at) WHERE kind = 'status.changed';
+CREATE INDEX outbox_suppressed ON outbox (created_at) WHERE status = 'suppressed';
+
 -- +goose Down
+DROP INDEX tickets_created_at, tickets_open, sla_clocks_running, inbound_captured_at, messages_agent_replies,
+    outbox_sent_at, events_status_changes, outbox_suppressed;
 DROP TABLE dashboard_sessions;
 DROP TABLE dashboard_links;

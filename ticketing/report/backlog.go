@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
 // Backlog is the backlog report: the tickets open at one instant, by
@@ -112,6 +114,7 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 	}
 	defer rows.Close()
 	index := map[string]int{}
+	ages := newAger(cal, now)
 	for rows.Next() {
 		var id int64
 		var grp, status string
@@ -126,7 +129,7 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 			index[grp] = i
 			out.Groups = append(out.Groups, newBacklogGroup(grp))
 		}
-		business, wall := cal.Between(created, now), max(0, now.Sub(created))
+		business, wall := ages.since(created), max(0, now.Sub(created))
 		var atRisk, breached bool
 		if due != nil {
 			breached = !due.After(now)
@@ -167,4 +170,32 @@ func (g *BacklogGroup) add(id int64, status string, business, wall time.Duration
 	if breached {
 		g.Breached++
 	}
+}
+
+// ager measures business ages at one instant. A ticket's age is the
+// business time left in the day it was created plus the business time from
+// the next day's start until now, which is the same for every ticket of
+// that day and is counted once per day.
+type ager struct {
+	cal  *sla.Calendar
+	now  time.Time
+	days map[time.Time]time.Duration // a local day's next midnight → business time from it to now
+}
+
+func newAger(cal *sla.Calendar, now time.Time) *ager {
+	return &ager{cal: cal, now: now, days: map[time.Time]time.Duration{}}
+}
+
+func (a *ager) since(t time.Time) time.Duration {
+	l := t.In(a.cal.Location())
+	next := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, l.Location())
+	if !next.Before(a.now) {
+		return a.cal.Between(t, a.now)
+	}
+	rest, ok := a.days[next]
+	if !ok {
+		rest = a.cal.Between(next, a.now)
+		a.days[next] = rest
+	}
+	return a.cal.Between(t, next) + rest
 }
