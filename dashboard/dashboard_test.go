@@ -231,3 +231,20 @@ func TestTicketPageShowsMailHTMLSafely(t *testing.T) {
 		t.Errorf("GET %s = %d %q %v, want the bytes as an attachment download", link[1], resp.StatusCode, got, resp.Header)
 	}
 }
+
+func TestSignInLinksPerHour(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, false)
+	for range 7 {
+		if resp, _ := s.do("POST", "/signin", url.Values{"email": {"lead@desk.example"}}); resp.StatusCode != 200 {
+			t.Fatalf("POST /signin = %d", resp.StatusCode)
+		}
+	}
+	var n int
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE event = 'dashboard.signin'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Errorf("seven requests in an hour queued %d sign-in mails, want 5", n)
+	}
+}

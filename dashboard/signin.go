@@ -53,7 +53,13 @@ func (d *Dashboard) home(w http.ResponseWriter, r *http.Request) {
 	d.overview(w, r, agent)
 }
 
-const insertLinkSQL = `INSERT INTO dashboard_links (hash, agent, expires_at) VALUES ($1, $2, $3)`
+// linksPerHour is how many sign-in links an agent is mailed in an hour at
+// most, so that the form cannot be used to flood an agent's inbox.
+const linksPerHour = 5
+
+const recentLinksSQL = `SELECT count(*) FROM dashboard_links WHERE agent = $1 AND created_at > $2`
+
+const insertLinkSQL = `INSERT INTO dashboard_links (hash, agent, created_at, expires_at) VALUES ($1, $2, $3, $4)`
 
 // insertSignInMailSQL queues the sign-in mail; it is personal mail (not
 // automatic), sent by serve's outbox sender like any other.
@@ -70,11 +76,19 @@ func (d *Dashboard) requestLink(w http.ResponseWriter, r *http.Request) {
 		addr = strings.ToLower(a.Address)
 	}
 	if slices.Contains(d.o.Agents, addr) {
-		if err := d.sendLink(r.Context(), addr); err != nil {
+		var recent int
+		if err := d.o.DB.QueryRow(r.Context(), recentLinksSQL, addr, d.o.Now().Add(-time.Hour)).Scan(&recent); err != nil {
 			d.failErr(w, r, err)
 			return
 		}
-		d.o.Log.Info("dashboard: sign-in link sent", "agent", addr)
+		if recent >= linksPerHour {
+			d.o.Log.Warn("dashboard: sign-in link not sent: too many this hour", "agent", addr, "links", recent)
+		} else if err := d.sendLink(r.Context(), addr); err != nil {
+			d.failErr(w, r, err)
+			return
+		} else {
+			d.o.Log.Info("dashboard: sign-in link sent", "agent", addr)
+		}
 	} else {
 		d.o.Log.Info("dashboard: sign-in asked for an address that is no agent's", "address", addr)
 	}
@@ -84,7 +98,8 @@ func (d *Dashboard) requestLink(w http.ResponseWriter, r *http.Request) {
 // newLink stores a sign-in link for agent in tx and returns its address.
 func (d *Dashboard) newLink(ctx context.Context, tx pgx.Tx, agent string) (string, error) {
 	token, hash := newToken()
-	if _, err := tx.Exec(ctx, insertLinkSQL, hash, agent, d.o.Now().Add(linkTTL)); err != nil {
+	now := d.o.Now()
+	if _, err := tx.Exec(ctx, insertLinkSQL, hash, agent, now, now.Add(linkTTL)); err != nil {
 		return "", fmt.Errorf("dashboard: storing a sign-in link: %w", err)
 	}
 	return strings.TrimSuffix(d.o.PublicURL(), "/") + "/signin/" + token, nil
