@@ -34,6 +34,7 @@ bench:
 	$(GO) test -run '^$$' -bench Evaluate -benchmem ./ticketing/rules/
 	$(GO) test -run '^$$' -bench . -benchmem ./ticketing/sla/
 	$(GO) test -run '^$$' -bench API -benchtime 200x -timeout 60m ./api/
+	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 60m ./dashboard/
 
 # The fault suite: deskgate serve as a subprocess, killed with SIGKILL 32
 # times during a 3,000-message backlog while mail arrives, then SMTP, IMAP

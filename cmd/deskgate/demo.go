@@ -254,6 +254,11 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		select {
 		case a := <-httpAddr:
 			say("   metrics http://%s/metrics  health http://%s/healthz  readiness http://%s/readyz", a, a, a)
+			link, err := demoSignInLink(ctx, cfg, pool, a, log)
+			if err != nil {
+				return err
+			}
+			say("   dashboard http://%s/  sign in as %s: %s (once, within 15 minutes)", a, demoAgent, link)
 		default:
 		}
 		<-ctx.Done()

@@ -15,6 +15,7 @@
 //	deskgate inbound list          every captured message and what became of it
 //	deskgate quarantine list|show N|retry N|retry -all
 //	deskgate contact language|erase ADDRESS   one person's language, or their data erased
+//	deskgate report sla|volume|backlog|agents   SLA, volume, backlog and agents' work in business time
 //	deskgate demo [-v]             run the whole pipeline on embedded sample mail
 //	deskgate version               the version, revision and build time
 package main
@@ -95,6 +96,14 @@ Usage:
   deskgate quarantine list [-limit N] [-json]
   deskgate quarantine show N [-raw]
   deskgate quarantine retry N | -all
+  deskgate report sla [-from DATE] [-to DATE] [-by G] [-json] [-csv] [-config FILE]   per group: first
+                                         response times, % within target, breaches, time paused
+  deskgate report volume [-from DATE] [-to DATE] [-json] [-csv] [-config FILE]   per day: tickets, mail
+                                         by class, agents' replies, notifications sent and suppressed
+  deskgate report backlog [-by G] [-at-risk HOURS] [-json] [-csv] [-config FILE]   open tickets by
+                                         status and age, oldest, at risk, breached
+  deskgate report agents [-from DATE] [-to DATE] [-json] [-csv] [-config FILE]   replies, resolutions,
+                                         first-contact resolution, reopen rate
   deskgate demo [-v] [-keep]             run the pipeline end to end on sample mail (-v: with the log;
                                          -keep: keep it running for a real mail client)
   deskgate version                       the module version, VCS revision and time this binary was built from
@@ -149,6 +158,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return contactCmd(ctx, rest, stdout)
 	case "rules":
 		return rulesCmd(ctx, rest, stdout)
+	case "report":
+		return reportCmd(ctx, rest, stdout)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, log)
 	case "version":

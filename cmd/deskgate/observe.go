@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -158,6 +159,19 @@ func startHTTP(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, reg 
 	if cfg.HTTP.Listen == "" {
 		return nil, nil
 	}
-	return httpserver.Start(ctx, httpserver.Options{Listen: cfg.HTTP.Listen, Registry: reg, Routes: routes,
-		Ready: readiness(cfg, pool, time.Now(), smtpFailingFor), Log: log})
+	var addr atomic.Value
+	dash, err := newDashboard(cfg, pool, &addr, log)
+	if err != nil {
+		return nil, err
+	}
+	all := dash.Routes()
+	for pattern, h := range routes {
+		all[pattern] = h
+	}
+	hs, err := httpserver.Start(ctx, httpserver.Options{Listen: cfg.HTTP.Listen, Registry: reg,
+		Ready: readiness(cfg, pool, time.Now(), smtpFailingFor), Routes: all, Log: log})
+	if hs != nil {
+		addr.Store(hs.Addr())
+	}
+	return hs, err
 }
