@@ -38,7 +38,7 @@ func samplePages() map[string]page {
 	due := at.Add(time.Hour)
 	t := &ticketing.Ticket{TicketSummary: ticketing.TicketSummary{Number: 7, Subject: "VPN <drops>", Status: "open",
 		Priority: "High", Queue: "support", Requester: ticketing.Address{Address: "anna@example.com"}, Team: "support"},
-		Clocks: []ticketing.Clock{{Kind: "response", Target: "1h0m0s", Running: true, Due: &due, Used: "0s"}},
+		Clocks:        []ticketing.Clock{{Kind: "response", Target: "1h0m0s", Running: true, Due: &due, Used: "0s"}},
 		Notifications: []ticketing.Notice{{Event: "ticket-received", To: "anna@example.com", Status: "sent", QueuedAt: at}},
 		Thread: []ticketing.Message{{ID: 1, Direction: "in", From: ticketing.Address{Address: "anna@example.com"}, Class: "human",
 			Visibility: "public", NewText: "It drops.", Attachments: []ticketing.AttachmentInfo{{Filename: "log.txt",
