@@ -313,3 +313,33 @@ mailboxes: [{name: s, host: 127.0.0.1, tls: plain, username: u, password: "${IMA
 		}
 	}
 }
+
+// TestTicketChangesNeedNoMailSecrets: a command that changes a ticket
+// reads the configuration but connects to no mailbox or SMTP server, so
+// their secrets may be unset; the desk's signing secret may not.
+func TestTicketChangesNeedNoMailSecrets(t *testing.T) {
+	pool := useDatabase(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO tickets (subject, requester_addr, received_at) VALUES ('one', 'a@example.org', now())`); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "deskgate.yaml")
+	if err := os.WriteFile(path, []byte(`desk: {name: Test Desk, address: help@desk.example, secrets: [{id: 1, secret: "${TEST_DESK_SECRET}"}]}
+smtp: {host: 127.0.0.1, tls: plain, username: help@desk.example, password: "${TEST_UNSET_SMTP_PASSWORD}"}
+mailboxes: [{name: support, host: 127.0.0.1, tls: plain, username: help@desk.example, password: "${TEST_UNSET_IMAP_PASSWORD}"}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DESKGATE_CONFIG", path)
+	err := run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "desk.secrets[0]") {
+		t.Errorf("ticket status without the desk's secret = %v, want an error naming desk.secrets[0]", err)
+	}
+	t.Setenv("TEST_DESK_SECRET", demoSecret)
+	if err := run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard); err != nil {
+		t.Errorf("ticket status with the mailbox and SMTP passwords unset = %v, want it done", err)
+	}
+	if err := run(ctx, []string{"config", "check"}, io.Discard, io.Discard); err == nil {
+		t.Error("config check with unset variables passed; serve needs them, so it must not")
+	}
+}

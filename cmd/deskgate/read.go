@@ -454,9 +454,10 @@ func firstLines(b []byte, n int) []byte {
 
 // cliDesk is the desk of the configuration at path, for commands that
 // change tickets: the configuration says what mail a change sends and how
-// its SLA clocks count.
+// its SLA clocks count. The mailboxes' and the SMTP server's secrets need
+// not be set (loadTicketConfig).
 func cliDesk(path string) (*ticketing.Desk, error) {
-	cfg, err := loadConfig(path)
+	cfg, err := loadTicketConfig(path)
 	if err != nil {
 		return nil, err
 	}

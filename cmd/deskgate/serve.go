@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +43,42 @@ func loadConfig(path string) (*config.Config, error) {
 		return nil, fmt.Errorf("%w (copy deskgate.example.yaml to start one, or name another file with -config or $DESKGATE_CONFIG)", err)
 	}
 	return cfg, err
+}
+
+// unsetSecret stands in, for the commands that read or change tickets,
+// for a ${VAR} of the configuration that is not set: they connect to no
+// mailbox and no SMTP server, so those secrets need not be in their
+// environment. It is hex of 33 bytes, so that it passes validation
+// wherever it stands and loadTicketConfig can say which secret is missing.
+var unsetSecret = hex.EncodeToString([]byte("deskgate: this ${VAR} is not set."))
+
+// loadTicketConfig is loadConfig for the commands that read or change
+// tickets. Every unset ${VAR} stands for unsetSecret, except in
+// desk.secrets, which sign the reply tokens of the mail a change queues:
+// those must be set.
+func loadTicketConfig(path string) (*config.Config, error) {
+	lookup := func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		if _, ok := os.LookupEnv(name + "_FILE"); ok || strings.HasSuffix(name, "_FILE") {
+			return "", false // read from the file, or an error naming it
+		}
+		return unsetSecret, true
+	}
+	cfg, err := config.Load(path, lookup)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w (copy deskgate.example.yaml to start one, or name another file with -config or $DESKGATE_CONFIG)", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range cfg.Desk.Secrets {
+		if s.Secret == unsetSecret {
+			return nil, fmt.Errorf("config: desk.secrets[%d].secret: its variable is not set; a change queues mail whose reply tokens it signs", i)
+		}
+	}
+	return cfg, nil
 }
 
 func configFlag(flags *flag.FlagSet) *string {
