@@ -17,6 +17,15 @@ type Snapshot struct {
 	BreakerOpen    bool
 	SMTPAuthFailed bool // the SMTP server refused the last login
 	Quarantined    int64
+	Webhooks       []Webhook
+}
+
+// Webhook is one configured webhook endpoint's deliveries in a Snapshot.
+type Webhook struct {
+	Endpoint      string    // its configured name
+	Queued        int64     // waiting, being delivered or retried
+	Oldest        time.Time // when the oldest queued one was queued; zero: none
+	Sent, GivenUp int64
 }
 
 // Mailbox is one mailbox in a Snapshot.
@@ -41,6 +50,9 @@ var stateDefs = []Def{
 	{"deskgate_smtp_breaker_open", "gauge", nil, "1 while the circuit breaker holds automatic mail back."},
 	{"deskgate_smtp_auth_failed", "gauge", nil, "1 when the SMTP server refused the last login."},
 	{"deskgate_quarantined_messages", "gauge", nil, "Messages in the quarantine."},
+	{"deskgate_webhook_queued", "gauge", []string{"endpoint"}, "Webhook deliveries waiting, being delivered or to be retried."},
+	{"deskgate_webhook_oldest_queued_age_seconds", "gauge", []string{"endpoint"}, "How long the oldest waiting webhook delivery has waited (0: none)."},
+	{"deskgate_webhook_deliveries", "gauge", []string{"endpoint", "outcome"}, "Webhook deliveries recorded as sent or given up (after webhooks[].max_age)."},
 	{"deskgate_state_up", "gauge", nil, "1 when the last scrape read the state from the database, 0 when it could not."},
 }
 
@@ -97,6 +109,16 @@ func (s *state) Collect(ch chan<- prometheus.Metric) {
 	gauge("deskgate_smtp_breaker_open", one(snap.BreakerOpen))
 	gauge("deskgate_smtp_auth_failed", one(snap.SMTPAuthFailed))
 	gauge("deskgate_quarantined_messages", float64(snap.Quarantined))
+	for _, w := range snap.Webhooks {
+		gauge("deskgate_webhook_queued", float64(w.Queued), w.Endpoint)
+		oldest := 0.0
+		if !w.Oldest.IsZero() {
+			oldest = max(time.Since(w.Oldest).Seconds(), 0)
+		}
+		gauge("deskgate_webhook_oldest_queued_age_seconds", oldest, w.Endpoint)
+		gauge("deskgate_webhook_deliveries", float64(w.Sent), w.Endpoint, "sent")
+		gauge("deskgate_webhook_deliveries", float64(w.GivenUp), w.Endpoint, "given_up")
+	}
 }
 
 func one(b bool) float64 {

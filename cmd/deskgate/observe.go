@@ -72,6 +72,10 @@ func snapshot(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, self 
 	}
 	s.OutboxQueued, s.OutboxDeferred = st.SMTP.Queued-st.SMTP.Deferred, st.SMTP.Deferred
 	s.OldestDue, s.BreakerOpen, s.SMTPAuthFailed, s.Quarantined = deref(st.SMTP.OldestDue), st.Breaker.Open, st.SMTP.AuthFailed, st.Quarantined
+	for _, w := range st.Webhooks {
+		s.Webhooks = append(s.Webhooks, metrics.Webhook{Endpoint: w.Endpoint, Queued: w.Queued, Oldest: deref(w.Oldest),
+			Sent: w.Sent, GivenUp: w.GivenUp})
+	}
 	return s, nil
 }
 
