@@ -316,7 +316,8 @@ mailboxes: [{name: s, host: 127.0.0.1, tls: plain, username: u, password: "${IMA
 
 // TestTicketChangesNeedNoMailSecrets: a command that changes a ticket
 // reads the configuration but connects to no mailbox or SMTP server, so
-// their secrets may be unset; the desk's signing secret may not.
+// their secrets may be unset; the desk's signing secret may not. A report
+// needs no secret at all.
 func TestTicketChangesNeedNoMailSecrets(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
@@ -334,6 +335,9 @@ mailboxes: [{name: support, host: 127.0.0.1, tls: plain, username: help@desk.exa
 	err := run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "desk.secrets[0]") {
 		t.Errorf("ticket status without the desk's secret = %v, want an error naming desk.secrets[0]", err)
+	}
+	if err := run(ctx, []string{"report", "volume"}, io.Discard, io.Discard); err != nil {
+		t.Errorf("report volume with no secret set = %v, want it done: a report signs nothing", err)
 	}
 	t.Setenv("TEST_DESK_SECRET", demoSecret)
 	if err := run(ctx, []string{"ticket", "status", "1", "open"}, io.Discard, io.Discard); err != nil {

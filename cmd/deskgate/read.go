@@ -457,7 +457,7 @@ func firstLines(b []byte, n int) []byte {
 // its SLA clocks count. The mailboxes' and the SMTP server's secrets need
 // not be set (loadTicketConfig).
 func cliDesk(path string) (*ticketing.Desk, error) {
-	cfg, err := loadTicketConfig(path)
+	cfg, err := loadTicketConfig(path, true)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if *asJSON && *asCSV {
 		return usageError("report " + name + ": -json or -csv, not both")
 	}
-	cfg, err := loadConfig(*path)
+	cfg, err := loadTicketConfig(*path, false) // it reads calendars, no secret
 	if err != nil {
 		return err
 	}
