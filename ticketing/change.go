@@ -102,32 +102,27 @@ func (d *Desk) actor(agent string) (Address, error) {
 	return a, nil
 }
 
-// mayAct reports whether agent may act on a ticket of team, assigned to
-// assignee: the rule of #merge (the agent's teams, or assigned to them).
-func (d *Desk) mayAct(agent Address, team, assignee string) bool {
-	return agent.Address == "cli" || d.Permit(agent.Address, Holding{Team: team, Assignee: assignee}, ActWork, "") == nil
-}
-
 // lockTicket locks ticket number for a change by agent, checking that it
-// exists, is not merged away and is the agent's to change.
-func (d *Desk) lockTicket(ctx context.Context, tx pgx.Tx, number int64, agent Address) error {
-	var team, assignee string
+// exists, is not merged away and is the agent's to work (Permit; "cli",
+// an administrator, may change any), and returns who holds it.
+func (d *Desk) lockTicket(ctx context.Context, tx pgx.Tx, number int64, agent Address) (Holding, error) {
+	var h Holding
 	var merged *int64
 	err := tx.QueryRow(ctx, `SELECT team, assignee, merged_into FROM tickets WHERE id = $1 FOR NO KEY UPDATE`, number).
-		Scan(&team, &assignee, &merged)
+		Scan(&h.Team, &h.Assignee, &merged)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("ticket #%d: %w", number, ErrNotFound)
+		return h, fmt.Errorf("ticket #%d: %w", number, ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
+		return h, fmt.Errorf("ticketing: reading ticket %d: %w", number, err)
 	}
-	if !d.mayAct(agent, team, assignee) {
-		return fmt.Errorf("ticket #%d is not of %s's teams or assigned to them: %w", number, agent.Address, ErrForbidden)
+	if agent.Address != "cli" && d.Permit(agent.Address, h, ActWork, "") != nil {
+		return h, fmt.Errorf("ticket #%d is not of %s's teams or assigned to them: %w", number, agent.Address, ErrForbidden)
 	}
 	if merged != nil {
-		return fmt.Errorf("ticket #%d was merged into #%d: %w", number, *merged, ErrMerge)
+		return h, fmt.Errorf("ticket #%d was merged into #%d: %w", number, *merged, ErrMerge)
 	}
-	return nil
+	return h, nil
 }
 
 // Apply makes change c to ticket number as agent ("" for an administrator
@@ -154,16 +149,13 @@ func (d *Desk) Apply(ctx context.Context, db Beginner, number int64, agent strin
 		return e
 	}
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if err := d.lockTicket(ctx, tx, number, who); err != nil {
+		h, err := d.lockTicket(ctx, tx, number, who)
+		if err != nil {
 			return err
 		}
 		if who.Address != "cli" {
 			// Each change is permitted as its email command would be
 			// (Permit: reassigning and moving are a lead's).
-			h, err := holding(ctx, tx, number)
-			if err != nil {
-				return err
-			}
 			if refused := d.refusals(command.Parsed{Commands: cs}, who, h, nil); len(refused) > 0 {
 				return fmt.Errorf("ticket #%d: %s: %w", number, refused[0].Detail, ErrForbidden)
 			}
@@ -190,7 +182,7 @@ func (d *Desk) MergeAs(ctx context.Context, db Beginner, from, into int64, agent
 	}
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		for _, n := range []int64{min(from, into), max(from, into)} {
-			if err := d.lockTicket(ctx, tx, n, who); err != nil {
+			if _, err := d.lockTicket(ctx, tx, n, who); err != nil {
 				return err
 			}
 		}

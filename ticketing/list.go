@@ -125,7 +125,7 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 	// A search is planned for its own words (each statement afresh, not a
 	// generic plan): how many messages hold them decides the join.
 	args := []any{pgx.QueryExecModeExec, f.Status, f.Queue, f.Team, f.Assignee, f.Priority, f.Category, f.Requester,
-		f.Tag, nullTimeOf(f.CreatedAfter), nullTimeOf(f.CreatedBefore), nullTimeOf(f.UpdatedAfter), nullTimeOf(f.UpdatedBefore),
+		f.Tag, timeOrNil(f.CreatedAfter), timeOrNil(f.CreatedBefore), timeOrNil(f.UpdatedAfter), timeOrNil(f.UpdatedBefore),
 		term, pattern, afterID, f.Limit + 1}
 	if search == findNoSearch {
 		args = args[1:] // the list without search keeps its prepared plan
@@ -227,12 +227,4 @@ func parseCursor(c string) (int64, time.Time, error) {
 		return 0, time.Time{}, BadCursor(c)
 	}
 	return id, at, nil
-}
-
-// nullTimeOf is t, or NULL for the zero time.
-func nullTimeOf(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
 }

@@ -548,14 +548,8 @@ type outboxRow struct {
 }
 
 func (r *outboxRows) add(n Notification, o outboxRow) {
-	ref := func(id int64) *int64 {
-		if id == 0 {
-			return nil
-		}
-		return &id
-	}
-	r.id, r.ticket, r.inbound, r.messageRef = append(r.id, n.ID), append(r.ticket, ref(n.TicketID)), append(r.inbound, ref(o.inbound)), append(r.messageRef, ref(o.messageRef))
-	r.after = append(r.after, ref(o.after))
+	r.id, r.ticket, r.inbound, r.messageRef = append(r.id, n.ID), append(r.ticket, idOrNil(n.TicketID)), append(r.inbound, idOrNil(o.inbound)), append(r.messageRef, idOrNil(o.messageRef))
+	r.after = append(r.after, idOrNil(o.after))
 	var attach *string
 	if o.attach != nil {
 		s := string(jsonOf(o.attach))

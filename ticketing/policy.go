@@ -313,6 +313,15 @@ func (d *Desk) warnAt() float64 {
 	return 0.8
 }
 
+// idOrNil is id for a nullable column of a batch statement's arrays: nil
+// (NULL) for 0.
+func idOrNil(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
 func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil

@@ -32,7 +32,7 @@ func (d *Desk) Post(ctx context.Context, db Beginner, number int64, agent, text 
 	}
 	var msgID int64
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if err := d.lockTicket(ctx, tx, number, who); err != nil {
+		if _, err := d.lockTicket(ctx, tx, number, who); err != nil {
 			return err
 		}
 		var subject string

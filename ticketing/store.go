@@ -204,11 +204,7 @@ type messageRows struct {
 // add adds in to ticket ticketID, with its message.received event on w;
 // held keeps it internal.
 func (r *messageRows) add(w *writes, ticketID int64, in *Inbound, fp []byte, why string, held bool) {
-	var inbound *int64
-	if in.CaptureID != 0 {
-		inbound = &in.CaptureID
-	}
-	r.ticket, r.inbound, r.messageID = append(r.ticket, ticketID), append(r.inbound, inbound), append(r.messageID, in.MessageID)
+	r.ticket, r.inbound, r.messageID = append(r.ticket, ticketID), append(r.inbound, idOrNil(in.CaptureID)), append(r.messageID, in.MessageID)
 	r.inReplyTo, r.refs = append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
 	r.fromName, r.fromAddr = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address)
 	r.to, r.cc, r.subject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.subject, in.Subject), append(r.sentAt, dateOf(in))

@@ -111,11 +111,7 @@ type eventRows struct {
 }
 
 func (r *eventRows) add(ticket, captureID int64, actor, kind string, detail map[string]any) {
-	var inbound *int64
-	if captureID != 0 {
-		inbound = &captureID
-	}
-	r.ticket, r.inbound, r.actor = append(r.ticket, ticket), append(r.inbound, inbound), append(r.actor, actor)
+	r.ticket, r.inbound, r.actor = append(r.ticket, ticket), append(r.inbound, idOrNil(captureID)), append(r.actor, actor)
 	r.kind, r.detail = append(r.kind, kind), append(r.detail, string(jsonOf(detail)))
 }
 

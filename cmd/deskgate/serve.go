@@ -38,7 +38,12 @@ const shutdownGrace = 15 * time.Second
 
 // loadConfig reads the configuration, explaining a missing file.
 func loadConfig(path string) (*config.Config, error) {
-	cfg, err := config.Load(path, os.LookupEnv)
+	return loadConfigWith(path, os.LookupEnv)
+}
+
+// loadConfigWith is loadConfig with the ${VAR} values of lookup.
+func loadConfigWith(path string, lookup func(string) (string, bool)) (*config.Config, error) {
+	cfg, err := config.Load(path, lookup)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w (copy deskgate.example.yaml to start one, or name another file with -config or $DESKGATE_CONFIG)", err)
 	}
@@ -66,10 +71,7 @@ func loadTicketConfig(path string, signs bool) (*config.Config, error) {
 		}
 		return unsetSecret, true
 	}
-	cfg, err := config.Load(path, lookup)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w (copy deskgate.example.yaml to start one, or name another file with -config or $DESKGATE_CONFIG)", err)
-	}
+	cfg, err := loadConfigWith(path, lookup)
 	if err != nil {
 		return nil, err
 	}
