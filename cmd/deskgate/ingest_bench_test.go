@@ -93,8 +93,12 @@ mailboxes:
 			"DESKGATE_CONFIG="+cfgPath, "BENCH_PASSWORD=bench", "BENCH_SECRET="+demoSecret, "DESKGATE_BENCH_PROFILE="+profile, "DESKGATE_LOG_LEVEL=WARN")
 		serve.Stderr = os.Stderr
 
+		var walStart string
 		if os.Getenv("DIAG") != "" {
 			if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()`); err != nil {
+				b.Fatalf("DIAG: %v", err)
+			}
+			if err := pool.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&walStart); err != nil {
 				b.Fatalf("DIAG: %v", err)
 			}
 		}
@@ -136,6 +140,7 @@ mailboxes:
 				fmt.Printf("%8d ms %6d  %s\n", ms, calls, q)
 			}
 			rows.Close()
+			diagVolume(b, ctx, pool, walStart)
 		}
 		_ = serve.Process.Signal(syscall.SIGTERM)
 		if err := serve.Wait(); err != nil {
@@ -332,5 +337,31 @@ mailboxes:
 	}
 	if strings.Contains(out.String(), "warning") || !strings.Contains(out.String(), "20 rule(s)") {
 		t.Errorf("config check printed\n%s\nwant 20 rules and no warning", out.String())
+	}
+}
+
+// diagVolume prints, for DIAG, what the run wrote: WAL bytes since
+// walStart, the time PostgreSQL spent compiling JIT code for the
+// statements, and the largest tables with their indexes and TOAST.
+func diagVolume(b *testing.B, ctx context.Context, pool *pgxpool.Pool, walStart string) {
+	var wal, jit string
+	if err := pool.QueryRow(ctx, `SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)),
+		(SELECT coalesce(round(sum(jit_generation_time + jit_inlining_time + jit_optimization_time + jit_emission_time)), 0)
+			|| ' ms in ' || coalesce(sum(calls) FILTER (WHERE jit_functions > 0), 0) || ' statements'
+			FROM pg_stat_statements)`, walStart).Scan(&wal, &jit); err != nil {
+		b.Fatalf("DIAG: %v", err)
+	}
+	fmt.Printf("WAL written: %s; JIT: %s\n", wal, jit)
+	rows, err := pool.Query(ctx, `SELECT relname, pg_size_pretty(pg_total_relation_size(oid)), pg_size_pretty(pg_indexes_size(oid))
+		FROM pg_class WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace
+		ORDER BY pg_total_relation_size(oid) DESC LIMIT 8`)
+	if err != nil {
+		b.Fatalf("DIAG: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, total, indexes string
+		rows.Scan(&name, &total, &indexes)
+		fmt.Printf("%-20s %10s (indexes %s)\n", name, total, indexes)
 	}
 }
