@@ -102,7 +102,7 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 	}
 	risk := q.AtRisk
 	if risk <= 0 {
-		risk = 4 * time.Hour
+		risk = DefaultAtRisk
 	}
 	cal := d.calendar()
 	out := &Backlog{At: now.In(cal.Location()), By: q.By, AtRiskWithin: hours(risk.Seconds()),

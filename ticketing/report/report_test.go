@@ -154,36 +154,46 @@ func TestQueryMistakes(t *testing.T) {
 	d := report.Desk{Calendar: stockholm(t)}
 	ctx := context.Background()
 	for _, c := range []struct {
-		name string
-		run  func() error
+		name, field string
+		run         func() error
 	}{
-		{"from not a date", func() error {
+		{"from not a date", "from", func() error {
 			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "2026-13-01", To: "2026-01-09"})
 			return err
 		}},
-		{"to before from", func() error {
+		{"to not a date", "to", func() error {
+			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "", To: "friday"})
+			return err
+		}},
+		{"ten years", "from", func() error {
+			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "2000-01-01", To: "2026-01-09"})
+			return err
+		}},
+		{"to before from", "to", func() error {
 			_, err := report.VolumeReport(ctx, pool, d, report.Query{From: "2026-01-09", To: "2026-01-02"})
 			return err
 		}},
-		{"unknown grouping", func() error {
+		{"unknown grouping", "by", func() error {
 			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "2026-01-02", To: "2026-01-09", By: "colour"})
 			return err
 		}},
-		{"volume by team", func() error {
+		{"volume by team", "by", func() error {
 			_, err := report.VolumeReport(ctx, pool, d, report.Query{From: "2026-01-02", To: "2026-01-09", By: "team"})
 			return err
 		}},
-		{"agents by queue", func() error {
+		{"agents by queue", "by", func() error {
 			_, err := report.AgentsReport(ctx, pool, d, report.Query{From: "2026-01-02", To: "2026-01-09", By: "queue"})
 			return err
 		}},
-		{"backlog by colour", func() error {
+		{"backlog by colour", "by", func() error {
 			_, err := report.BacklogReport(ctx, pool, d, report.Query{By: "colour"})
 			return err
 		}},
 	} {
-		if err := c.run(); !errors.Is(err, report.ErrQuery) {
-			t.Errorf("%s: error = %v, want ErrQuery", c.name, err)
+		err := c.run()
+		var qe *report.QueryError
+		if !errors.Is(err, report.ErrQuery) || !errors.As(err, &qe) || qe.Field != c.field {
+			t.Errorf("%s: error = %v, want ErrQuery, a QueryError naming %s", c.name, err, c.field)
 		}
 	}
 }
