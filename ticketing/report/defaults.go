@@ -39,7 +39,7 @@ const maxAtRisk = 100_000 * time.Hour
 // 100,000.
 func AtRiskHours(h float64) (time.Duration, error) {
 	if math.IsNaN(h) || h <= 0 || h > maxAtRisk.Hours() {
-		return 0, queryError("at_risk", "at risk within %v business hours: want more than 0 and at most %v", h, maxAtRisk.Hours())
+		return 0, queryError("at_risk", "%v business hours: want more than 0 and at most %v", h, maxAtRisk.Hours())
 	}
 	return time.Duration(h * float64(time.Hour)), nil
 }

@@ -67,10 +67,10 @@ var ErrQuery = errors.New("report: bad query")
 // QueryError is a mistake in one of a Query's values; it wraps ErrQuery.
 type QueryError struct {
 	Field   string // the value's name in the API: from, to, by or at_risk
-	Message string // a sentence naming the value and what is wrong with it
+	Message string // what is wrong with it, to follow its name
 }
 
-func (e *QueryError) Error() string { return ErrQuery.Error() + ": " + e.Message }
+func (e *QueryError) Error() string { return ErrQuery.Error() + ": " + e.Field + " " + e.Message }
 
 func (e *QueryError) Unwrap() error { return ErrQuery }
 
@@ -90,14 +90,14 @@ func (d Desk) period(q Query) (period, error) {
 	loc := d.calendar().Location()
 	to, err := time.ParseInLocation(time.DateOnly, q.To, loc)
 	if err != nil {
-		return period{}, queryError("to", "to %q is not a date YYYY-MM-DD", q.To)
+		return period{}, queryError("to", "%q is not a date YYYY-MM-DD", q.To)
 	}
 	from, err := time.ParseInLocation(time.DateOnly, q.From, loc)
 	if err != nil {
-		return period{}, queryError("from", "from %q is not a date YYYY-MM-DD", q.From)
+		return period{}, queryError("from", "%q is not a date YYYY-MM-DD", q.From)
 	}
 	if to.Before(from) {
-		return period{}, queryError("to", "to %s is before from %s", q.To, q.From)
+		return period{}, queryError("to", "%s is before from %s", q.To, q.From)
 	}
 	if to.Sub(from) > 3660*24*time.Hour {
 		return period{}, queryError("from", "%s to %s is more than ten years", q.From, q.To)
@@ -109,7 +109,7 @@ func (d Desk) period(q Query) (period, error) {
 func group(by string) (string, error) {
 	col, ok := groupColumn[by]
 	if !ok {
-		return "", queryError("by", "by %q is not one of %s", by, strings.Join(Groupings, ", "))
+		return "", queryError("by", "%q is not one of %s", by, strings.Join(Groupings, ", "))
 	}
 	return col, nil
 }

@@ -95,24 +95,24 @@ func TestBacklogReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ages := func(n int, business, wall []int) *report.AgeCount {
-		return &report.AgeCount{Tickets: n, Business: business, Wall: wall}
+	ages := func(n int, business, wall []int) report.AgeCount {
+		return report.AgeCount{Tickets: n, Business: business, Wall: wall}
 	}
 	zero := ages(0, []int{0, 0, 0, 0, 0}, []int{0, 0, 0, 0, 0})
 	// #4: 1h Thu + 6h Fri = 7h, 23h wall; due at 16:00, one business hour away.
 	sales := report.BacklogGroup{Group: "sales", Open: 1, AtRisk: 1,
-		ByStatus: map[string]*report.AgeCount{"new": zero, "pending": zero,
+		ByStatus: map[string]report.AgeCount{"new": zero, "pending": zero,
 			"open": ages(1, []int{0, 1, 0, 0, 0}, []int{1, 0, 0, 0, 0})},
 		Oldest: &report.Oldest{Ticket: 4, Status: "open", BusinessHours: 7, WallHours: 23}}
 	// #3: 8h Wed + 8h Thu + 6h Fri = 22h, 54h wall, breached; #6: eight working days
 	// (22, 23, 29, 30 Dec, 2, 5, 7, 8 Jan) and 6h = 70h, 18 days 6h = 438h wall.
 	support := report.BacklogGroup{Group: "support", Open: 2, Breached: 1,
-		ByStatus: map[string]*report.AgeCount{"new": zero,
+		ByStatus: map[string]report.AgeCount{"new": zero,
 			"open":    ages(1, []int{0, 0, 1, 0, 0}, []int{0, 1, 0, 0, 0}),
 			"pending": ages(1, []int{0, 0, 0, 0, 1}, []int{0, 0, 0, 1, 0})},
 		Oldest: &report.Oldest{Ticket: 6, Status: "pending", BusinessHours: 70, WallHours: 438}}
 	total := report.BacklogGroup{Open: 3, AtRisk: 1, Breached: 1,
-		ByStatus: map[string]*report.AgeCount{"new": zero,
+		ByStatus: map[string]report.AgeCount{"new": zero,
 			"open":    ages(2, []int{0, 1, 1, 0, 0}, []int{1, 1, 0, 0, 0}),
 			"pending": ages(1, []int{0, 0, 0, 0, 1}, []int{0, 0, 0, 1, 0})},
 		Oldest: &report.Oldest{Ticket: 6, Status: "pending", BusinessHours: 70, WallHours: 438}}
