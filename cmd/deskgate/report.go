@@ -111,11 +111,12 @@ func reportDesk(cfg *config.Config) (report.Desk, error) {
 	return d, nil
 }
 
-// queryUsage is a report's query mistake as a usage error.
+// queryUsage is a report's query mistake as a usage error naming the
+// flag.
 func queryUsage(err error) error {
 	var qe *report.QueryError
 	if errors.As(err, &qe) {
-		return usageError(qe.Field + " " + qe.Message)
+		return usageError("-" + strings.ReplaceAll(qe.Field, "_", "-") + " " + qe.Message)
 	}
 	return usageError(err.Error())
 }

@@ -88,20 +88,23 @@ func TestReportCommands(t *testing.T) {
 		}
 	}
 
-	for _, args := range [][]string{
-		{"report"},
-		{"report", "weather"},
-		{"report", "sla", "-from", "yesterday"},
-		{"report", "sla", "-from", "2026-01-09", "-to", "2026-01-01"},
-		{"report", "sla", "-by", "colour"},
-		{"report", "sla", "-json", "-csv"},
-		{"report", "volume", "-by", "team"},
-		{"report", "backlog", "-at-risk", "0"},
+	for _, c := range []struct {
+		args []string
+		want string // what the message says, for the query's mistakes
+	}{
+		{[]string{"report"}, ""},
+		{[]string{"report", "weather"}, ""},
+		{[]string{"report", "sla", "-from", "yesterday"}, `-from "yesterday" is not a date YYYY-MM-DD`},
+		{[]string{"report", "sla", "-from", "2026-01-09", "-to", "2026-01-01"}, "-to 2026-01-01 is before from 2026-01-09"},
+		{[]string{"report", "sla", "-by", "colour"}, `-by "colour" is not one of team, queue`},
+		{[]string{"report", "sla", "-json", "-csv"}, ""},
+		{[]string{"report", "volume", "-by", "team"}, ""},
+		{[]string{"report", "backlog", "-at-risk", "0"}, "-at-risk 0 business hours: want more than 0"},
 	} {
-		err := run(ctx, args, io.Discard, io.Discard)
+		err := run(ctx, c.args, io.Discard, io.Discard)
 		var u usageError
-		if !errors.As(err, &u) {
-			t.Errorf("deskgate %s = %v, want a usage error (exit status 2)", strings.Join(args, " "), err)
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("deskgate %s = %v, want a usage error (exit status 2) saying %q", strings.Join(c.args, " "), err, c.want)
 		}
 	}
 }
