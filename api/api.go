@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/report"
 )
 
 //go:embed openapi.yaml
@@ -30,7 +32,13 @@ const Prefix = "/api/v1"
 type Options struct {
 	DB   *pgxpool.Pool
 	Desk *ticketing.Desk
-	Log  *slog.Logger
+	// Report is what the reports need: the default calendar, whose time
+	// zone decides where a day begins.
+	Report report.Desk
+	Log    *slog.Logger
+	// Now is the reports' clock ("today", the backlog's ages); nil:
+	// time.Now.
+	Now func() time.Time
 	// PerMinute is how many requests one token may make a minute (with a
 	// burst of as many); 0 means DefaultPerMinute.
 	PerMinute int
@@ -41,10 +49,12 @@ const DefaultPerMinute = 600
 
 // server implements the generated StrictServerInterface.
 type server struct {
-	db   *pgxpool.Pool
-	desk *ticketing.Desk
-	log  *slog.Logger
-	spec map[string]any
+	db     *pgxpool.Pool
+	desk   *ticketing.Desk
+	report report.Desk
+	now    func() time.Time
+	log    *slog.Logger
+	spec   map[string]any
 }
 
 // New returns the handler of everything under /api/v1, to be mounted at
@@ -57,7 +67,10 @@ func New(o Options) (http.Handler, error) {
 	if o.PerMinute == 0 {
 		o.PerMinute = DefaultPerMinute
 	}
-	s := &server{db: o.DB, desk: o.Desk, log: o.Log, spec: spec}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &server{db: o.DB, desk: o.Desk, report: o.Report, now: o.Now, log: o.Log, spec: spec}
 	strict := NewStrictHandlerWithOptions(s, nil, StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  func(w http.ResponseWriter, r *http.Request, err error) { writeProblem(w, badRequest(err)) },
 		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) },

@@ -79,8 +79,15 @@ type rig struct {
 
 func newRig(t *testing.T, perMinute int) *rig {
 	t.Helper()
+	return newRigWith(t, api.Options{PerMinute: perMinute})
+}
+
+// newRigWith is newRig with o's reports' desk, clock and rate limit.
+func newRigWith(t *testing.T, o api.Options) *rig {
+	t.Helper()
 	r := &rig{t: t, pool: dbtest.Pool(t), desk: desk(t)}
-	h, err := api.New(api.Options{DB: r.pool, Desk: r.desk, Log: quiet, PerMinute: perMinute})
+	o.DB, o.Desk, o.Log = r.pool, r.desk, quiet
+	h, err := api.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/deskgate/deskgate/mailin"
 	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/report"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -44,6 +45,33 @@ func (e TicketChangeStatus) Valid() bool {
 	}
 }
 
+// Defines values for By.
+const (
+	ByAgent    By = "agent"
+	ByCategory By = "category"
+	ByPriority By = "priority"
+	ByQueue    By = "queue"
+	ByTeam     By = "team"
+)
+
+// Valid indicates whether the value is a known member of the By enum.
+func (e By) Valid() bool {
+	switch e {
+	case ByAgent:
+		return true
+	case ByCategory:
+		return true
+	case ByPriority:
+		return true
+	case ByQueue:
+		return true
+	case ByTeam:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListInboundParamsStatus.
 const (
 	ListInboundParamsStatusAttached    ListInboundParamsStatus = "attached"
@@ -65,6 +93,60 @@ func (e ListInboundParamsStatus) Valid() bool {
 	case ListInboundParamsStatusQuarantined:
 		return true
 	case ListInboundParamsStatusTicketed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetBacklogReportParamsBy.
+const (
+	GetBacklogReportParamsByAgent    GetBacklogReportParamsBy = "agent"
+	GetBacklogReportParamsByCategory GetBacklogReportParamsBy = "category"
+	GetBacklogReportParamsByPriority GetBacklogReportParamsBy = "priority"
+	GetBacklogReportParamsByQueue    GetBacklogReportParamsBy = "queue"
+	GetBacklogReportParamsByTeam     GetBacklogReportParamsBy = "team"
+)
+
+// Valid indicates whether the value is a known member of the GetBacklogReportParamsBy enum.
+func (e GetBacklogReportParamsBy) Valid() bool {
+	switch e {
+	case GetBacklogReportParamsByAgent:
+		return true
+	case GetBacklogReportParamsByCategory:
+		return true
+	case GetBacklogReportParamsByPriority:
+		return true
+	case GetBacklogReportParamsByQueue:
+		return true
+	case GetBacklogReportParamsByTeam:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetSLAReportParamsBy.
+const (
+	GetSLAReportParamsByAgent    GetSLAReportParamsBy = "agent"
+	GetSLAReportParamsByCategory GetSLAReportParamsBy = "category"
+	GetSLAReportParamsByPriority GetSLAReportParamsBy = "priority"
+	GetSLAReportParamsByQueue    GetSLAReportParamsBy = "queue"
+	GetSLAReportParamsByTeam     GetSLAReportParamsBy = "team"
+)
+
+// Valid indicates whether the value is a known member of the GetSLAReportParamsBy enum.
+func (e GetSLAReportParamsBy) Valid() bool {
+	switch e {
+	case GetSLAReportParamsByAgent:
+		return true
+	case GetSLAReportParamsByCategory:
+		return true
+	case GetSLAReportParamsByPriority:
+		return true
+	case GetSLAReportParamsByQueue:
+		return true
+	case GetSLAReportParamsByTeam:
 		return true
 	default:
 		return false
@@ -127,6 +209,24 @@ type Address struct {
 	Address *string `json:"address,omitempty"`
 	Name    *string `json:"name,omitempty"`
 }
+
+// AgentLine defines model for AgentLine.
+type AgentLine = report.Agent
+
+// AgentsReport defines model for AgentsReport.
+type AgentsReport = report.Agents
+
+// BacklogAges defines model for BacklogAges.
+type BacklogAges = report.AgeCount
+
+// BacklogGroup defines model for BacklogGroup.
+type BacklogGroup = report.BacklogGroup
+
+// BacklogOldest defines model for BacklogOldest.
+type BacklogOldest = report.Oldest
+
+// BacklogReport defines model for BacklogReport.
+type BacklogReport = report.Backlog
 
 // Contact defines model for Contact.
 type Contact = ticketing.Contact
@@ -192,6 +292,15 @@ type Reply struct {
 	Text string `json:"text"`
 }
 
+// SLABreaches defines model for SLABreaches.
+type SLABreaches = report.Breaches
+
+// SLAGroup one group's line; hours are business hours, null when no ticket had the figure
+type SLAGroup = report.SLAGroup
+
+// SLAReport defines model for SLAReport.
+type SLAReport = report.SLA
+
 // Ticket a TicketSummary's fields and these
 type Ticket = ticketing.Ticket
 
@@ -229,11 +338,26 @@ type TicketList struct {
 // TicketSummary defines model for TicketSummary.
 type TicketSummary = ticketing.TicketSummary
 
+// VolumeDay defines model for VolumeDay.
+type VolumeDay = report.Day
+
+// VolumeReport defines model for VolumeReport.
+type VolumeReport = report.Volume
+
+// By defines model for By.
+type By string
+
+// From Example: 2026-01-05
+type From = string
+
 // ID defines model for ID.
 type ID = int64
 
 // Number defines model for Number.
 type Number = int64
+
+// To Example: 2026-01-11
+type To = string
 
 // ListInboundParams defines parameters for ListInbound.
 type ListInboundParams struct {
@@ -247,6 +371,51 @@ type ListInboundParamsStatus string
 // ListQuarantineParams defines parameters for ListQuarantine.
 type ListQuarantineParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetAgentsReportParams defines parameters for GetAgentsReport.
+type GetAgentsReportParams struct {
+	// From the period's first day, YYYY-MM-DD, in the time zone of the default SLA policy's calendar (default: six days before to)
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To the period's last day, YYYY-MM-DD, included (default: today)
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// GetBacklogReportParams defines parameters for GetBacklogReport.
+type GetBacklogReportParams struct {
+	// By group by the ticket's team, queue, priority, category or agent (its assignee); one group without it
+	By *GetBacklogReportParamsBy `form:"by,omitempty" json:"by,omitempty"`
+
+	// AtRisk business hours within which a running clock's deadline is at risk (default 4)
+	AtRisk *float64 `form:"at_risk,omitempty" json:"at_risk,omitempty"`
+}
+
+// GetBacklogReportParamsBy defines parameters for GetBacklogReport.
+type GetBacklogReportParamsBy string
+
+// GetSLAReportParams defines parameters for GetSLAReport.
+type GetSLAReportParams struct {
+	// From the period's first day, YYYY-MM-DD, in the time zone of the default SLA policy's calendar (default: six days before to)
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To the period's last day, YYYY-MM-DD, included (default: today)
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// By group by the ticket's team, queue, priority, category or agent (its assignee); one group without it
+	By *GetSLAReportParamsBy `form:"by,omitempty" json:"by,omitempty"`
+}
+
+// GetSLAReportParamsBy defines parameters for GetSLAReport.
+type GetSLAReportParamsBy string
+
+// GetVolumeReportParams defines parameters for GetVolumeReport.
+type GetVolumeReportParams struct {
+	// From the period's first day, YYYY-MM-DD, in the time zone of the default SLA policy's calendar (default: six days before to)
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To the period's last day, YYYY-MM-DD, included (default: today)
+	To *To `form:"to,omitempty" json:"to,omitempty"`
 }
 
 // ListTicketsParams defines parameters for ListTickets.
@@ -325,6 +494,18 @@ type ServerInterface interface {
 	// RetryQuarantine Process a quarantined message again
 	// (POST /quarantine/{id}/retry)
 	RetryQuarantine(w http.ResponseWriter, r *http.Request, id ID)
+	// GetAgentsReport Per agent, replies, tickets resolved, first-contact resolution and reopen rate in the period
+	// (GET /reports/agents)
+	GetAgentsReport(w http.ResponseWriter, r *http.Request, params GetAgentsReportParams)
+	// GetBacklogReport The tickets open now, by status and age (business and wall), the oldest, at risk and breached
+	// (GET /reports/backlog)
+	GetBacklogReport(w http.ResponseWriter, r *http.Request, params GetBacklogReportParams)
+	// GetSLAReport Per group, the tickets opened in the period against their SLA clocks, in business hours
+	// (GET /reports/sla)
+	GetSLAReport(w http.ResponseWriter, r *http.Request, params GetSLAReportParams)
+	// GetVolumeReport Per day, tickets opened, mail by class, agents' replies, notifications and quarantined mail
+	// (GET /reports/volume)
+	GetVolumeReport(w http.ResponseWriter, r *http.Request, params GetVolumeReportParams)
 	// ListTickets Tickets, filtered, sorted, a page at a time
 	// (GET /tickets)
 	ListTickets(w http.ResponseWriter, r *http.Request, params ListTicketsParams)
@@ -594,6 +775,203 @@ func (siw *ServerInterfaceWrapper) RetryQuarantine(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RetryQuarantine(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentsReport operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentsReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAgentsReportParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentsReport(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetBacklogReport operation middleware
+func (siw *ServerInterfaceWrapper) GetBacklogReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBacklogReportParams
+
+	// ------------- Optional query parameter "by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "by", r.URL.Query(), &params.By, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "by"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "by", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "at_risk" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "at_risk", r.URL.Query(), &params.AtRisk, runtime.BindQueryParameterOptions{Type: "number", Format: "double"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "at_risk"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "at_risk", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetBacklogReport(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSLAReport operation middleware
+func (siw *ServerInterfaceWrapper) GetSLAReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSLAReportParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "by", r.URL.Query(), &params.By, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "by"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "by", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSLAReport(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetVolumeReport operation middleware
+func (siw *ServerInterfaceWrapper) GetVolumeReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVolumeReportParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetVolumeReport(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1096,6 +1474,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/contacts/{address}", wrapper.GetContact)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/contacts/{address}", wrapper.ChangeContact)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/attachments/{id}", wrapper.GetAttachment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/reports/sla", wrapper.GetSLAReport)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/reports/volume", wrapper.GetVolumeReport)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/reports/backlog", wrapper.GetBacklogReport)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/reports/agents", wrapper.GetAgentsReport)
 
 	return m
 }
@@ -1456,6 +1838,162 @@ func (response RetryQuarantinedefaultApplicationProblemPlusJSONResponse) VisitRe
 	return err
 }
 
+type GetAgentsReportRequestObject struct {
+	Params GetAgentsReportParams
+}
+
+type GetAgentsReportResponseObject interface {
+	VisitGetAgentsReportResponse(w http.ResponseWriter) error
+}
+
+type GetAgentsReport200JSONResponse AgentsReport
+
+func (response GetAgentsReport200JSONResponse) VisitGetAgentsReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentsReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAgentsReportdefaultApplicationProblemPlusJSONResponse) VisitGetAgentsReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBacklogReportRequestObject struct {
+	Params GetBacklogReportParams
+}
+
+type GetBacklogReportResponseObject interface {
+	VisitGetBacklogReportResponse(w http.ResponseWriter) error
+}
+
+type GetBacklogReport200JSONResponse BacklogReport
+
+func (response GetBacklogReport200JSONResponse) VisitGetBacklogReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBacklogReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetBacklogReportdefaultApplicationProblemPlusJSONResponse) VisitGetBacklogReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSLAReportRequestObject struct {
+	Params GetSLAReportParams
+}
+
+type GetSLAReportResponseObject interface {
+	VisitGetSLAReportResponse(w http.ResponseWriter) error
+}
+
+type GetSLAReport200JSONResponse SLAReport
+
+func (response GetSLAReport200JSONResponse) VisitGetSLAReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSLAReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSLAReportdefaultApplicationProblemPlusJSONResponse) VisitGetSLAReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVolumeReportRequestObject struct {
+	Params GetVolumeReportParams
+}
+
+type GetVolumeReportResponseObject interface {
+	VisitGetVolumeReportResponse(w http.ResponseWriter) error
+}
+
+type GetVolumeReport200JSONResponse VolumeReport
+
+func (response GetVolumeReport200JSONResponse) VisitGetVolumeReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVolumeReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetVolumeReportdefaultApplicationProblemPlusJSONResponse) VisitGetVolumeReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTicketsRequestObject struct {
 	Params ListTicketsParams
 }
@@ -1723,6 +2261,18 @@ type StrictServerInterface interface {
 	// RetryQuarantine Process a quarantined message again
 	// (POST /quarantine/{id}/retry)
 	RetryQuarantine(ctx context.Context, request RetryQuarantineRequestObject) (RetryQuarantineResponseObject, error)
+	// GetAgentsReport Per agent, replies, tickets resolved, first-contact resolution and reopen rate in the period
+	// (GET /reports/agents)
+	GetAgentsReport(ctx context.Context, request GetAgentsReportRequestObject) (GetAgentsReportResponseObject, error)
+	// GetBacklogReport The tickets open now, by status and age (business and wall), the oldest, at risk and breached
+	// (GET /reports/backlog)
+	GetBacklogReport(ctx context.Context, request GetBacklogReportRequestObject) (GetBacklogReportResponseObject, error)
+	// GetSLAReport Per group, the tickets opened in the period against their SLA clocks, in business hours
+	// (GET /reports/sla)
+	GetSLAReport(ctx context.Context, request GetSLAReportRequestObject) (GetSLAReportResponseObject, error)
+	// GetVolumeReport Per day, tickets opened, mail by class, agents' replies, notifications and quarantined mail
+	// (GET /reports/volume)
+	GetVolumeReport(ctx context.Context, request GetVolumeReportRequestObject) (GetVolumeReportResponseObject, error)
 	// ListTickets Tickets, filtered, sorted, a page at a time
 	// (GET /tickets)
 	ListTickets(ctx context.Context, request ListTicketsRequestObject) (ListTicketsResponseObject, error)
@@ -2014,6 +2564,110 @@ func (sh *strictHandler) RetryQuarantine(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RetryQuarantineResponseObject); ok {
 		if err := validResponse.VisitRetryQuarantineResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentsReport operation middleware
+func (sh *strictHandler) GetAgentsReport(w http.ResponseWriter, r *http.Request, params GetAgentsReportParams) {
+	var request GetAgentsReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentsReport(ctx, request.(GetAgentsReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentsReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentsReportResponseObject); ok {
+		if err := validResponse.VisitGetAgentsReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetBacklogReport operation middleware
+func (sh *strictHandler) GetBacklogReport(w http.ResponseWriter, r *http.Request, params GetBacklogReportParams) {
+	var request GetBacklogReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBacklogReport(ctx, request.(GetBacklogReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBacklogReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetBacklogReportResponseObject); ok {
+		if err := validResponse.VisitGetBacklogReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSLAReport operation middleware
+func (sh *strictHandler) GetSLAReport(w http.ResponseWriter, r *http.Request, params GetSLAReportParams) {
+	var request GetSLAReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSLAReport(ctx, request.(GetSLAReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSLAReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSLAReportResponseObject); ok {
+		if err := validResponse.VisitGetSLAReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetVolumeReport operation middleware
+func (sh *strictHandler) GetVolumeReport(w http.ResponseWriter, r *http.Request, params GetVolumeReportParams) {
+	var request GetVolumeReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVolumeReport(ctx, request.(GetVolumeReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVolumeReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetVolumeReportResponseObject); ok {
+		if err := validResponse.VisitGetVolumeReportResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

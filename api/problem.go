@@ -6,6 +6,7 @@ import (
 
 	"github.com/deskgate/deskgate/mailin"
 	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/report"
 )
 
 // problemBase is where the stable problem types live; a problem's type is
@@ -52,6 +53,7 @@ func problem(status int, name, detail string) Problem {
 func problemOf(err error) Problem {
 	var inv *ticketing.InvalidError
 	var cur ticketing.BadCursor
+	var query *report.QueryError
 	switch {
 	case errors.As(err, &inv):
 		p := problem(http.StatusUnprocessableEntity, ProblemInvalid, err.Error())
@@ -63,6 +65,8 @@ func problemOf(err error) Problem {
 		return p
 	case errors.As(err, &cur):
 		return invalid("cursor", err.Error())
+	case errors.As(err, &query):
+		return invalid(query.Field, query.Message)
 	case errors.Is(err, ticketing.ErrNotFound), errors.Is(err, mailin.ErrNotFound):
 		return problem(http.StatusNotFound, ProblemNotFound, err.Error())
 	case errors.Is(err, ticketing.ErrForbidden), errors.Is(err, ticketing.ErrNoAgent):

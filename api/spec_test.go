@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -10,12 +11,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deskgate/deskgate/api"
 	"github.com/deskgate/deskgate/mailin"
 	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/report"
 )
 
 // TestGeneratedMatchesSpec fails when openapi.gen.go, which the handlers
@@ -53,10 +56,8 @@ func TestGeneratedMatchesSpec(t *testing.T) {
 type specDoc struct {
 	Paths      map[string]map[string]any `yaml:"paths"`
 	Components struct {
-		Schemas map[string]struct {
-			GoType     string         `yaml:"x-go-type"`
-			Properties map[string]any `yaml:"properties"`
-		} `yaml:"schemas"`
+		Schemas    map[string]map[string]any `yaml:"schemas"`
+		Parameters map[string]map[string]any `yaml:"parameters"`
 	} `yaml:"components"`
 }
 
@@ -73,48 +74,150 @@ func readSpec(t *testing.T) specDoc {
 	return d
 }
 
-// jsonFields lists the JSON names of t's fields, embedded structs' too.
-func jsonFields(t reflect.Type) []string {
-	var out []string
+// jsonFields maps the JSON names of t's fields, embedded structs' too, to
+// their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		switch {
 		case f.Anonymous && name == "":
-			out = append(out, jsonFields(f.Type)...)
+			maps.Copy(out, jsonFields(f.Type))
 		case name != "-" && f.IsExported():
-			out = append(out, name)
+			out[name] = f.Type
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 
+// goTypes are the Go types the document's x-go-type names.
+var goTypes = map[string]reflect.Type{
+	"ticketing.Ticket": reflect.TypeFor[ticketing.Ticket](), "ticketing.TicketSummary": reflect.TypeFor[ticketing.TicketSummary](),
+	"ticketing.Contact": reflect.TypeFor[ticketing.Contact](), "mailin.Record": reflect.TypeFor[mailin.Record](),
+	"report.SLA": reflect.TypeFor[report.SLA](), "report.SLAGroup": reflect.TypeFor[report.SLAGroup](),
+	"report.Breaches": reflect.TypeFor[report.Breaches](), "report.Volume": reflect.TypeFor[report.Volume](),
+	"report.Day": reflect.TypeFor[report.Day](), "report.Backlog": reflect.TypeFor[report.Backlog](),
+	"report.BacklogGroup": reflect.TypeFor[report.BacklogGroup](), "report.AgeCount": reflect.TypeFor[report.AgeCount](),
+	"report.Oldest": reflect.TypeFor[report.Oldest](), "report.Agents": reflect.TypeFor[report.Agents](),
+	"report.Agent": reflect.TypeFor[report.Agent](),
+}
+
+// schemaCheck compares schemas with the Go types they describe.
+type schemaCheck struct {
+	t       *testing.T
+	schemas map[string]map[string]any
+}
+
+// match reports where schema s, at path, does not describe typ: other
+// properties than its JSON fields, another type (string, date-time,
+// integer, number, boolean, array, object, a $ref to another x-go-type),
+// or nullable where typ is not a pointer, or the reverse.
+func (c schemaCheck) match(path string, s map[string]any, typ reflect.Type) {
+	c.t.Helper()
+	if all, ok := s["allOf"].([]any); ok && len(all) == 1 {
+		inner, _ := all[0].(map[string]any)
+		s = maps.Clone(inner)
+		s["nullable"] = true
+	}
+	nullable, _ := s["nullable"].(bool)
+	if typ.Kind() == reflect.Pointer {
+		if !nullable {
+			c.t.Errorf("%s: %s is a pointer, but the schema is not nullable", path, typ)
+		}
+		typ = typ.Elem()
+	} else if nullable && typ.Kind() != reflect.Slice && typ.Kind() != reflect.Map && typ.Kind() != reflect.Interface {
+		c.t.Errorf("%s: the schema is nullable, but %s is never null", path, typ)
+	}
+	if ref, ok := s["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		target := c.schemas[name]
+		if gt, ok := target["x-go-type"].(string); ok {
+			if goTypes[gt] != typ {
+				c.t.Errorf("%s: $ref %s is %s, the field is %s", path, name, gt, typ)
+			}
+			return
+		}
+		c.match(path, target, typ)
+		return
+	}
+	kind := typ.Kind()
+	isTime := typ == reflect.TypeFor[time.Time]()
+	ok := true
+	switch st, _ := s["type"].(string); st {
+	case "string":
+		ok = (s["format"] == "date-time") == isTime && (isTime || kind == reflect.String)
+	case "integer":
+		ok = kind >= reflect.Int && kind <= reflect.Uint64
+	case "number":
+		ok = kind == reflect.Float32 || kind == reflect.Float64
+	case "boolean":
+		ok = kind == reflect.Bool
+	case "array":
+		ok = kind == reflect.Slice
+		if items, isMap := s["items"].(map[string]any); ok && isMap {
+			c.match(path+"[]", items, typ.Elem())
+		}
+	case "object":
+		ok = !isTime && (kind == reflect.Struct || kind == reflect.Map || kind == reflect.Interface)
+		if props, isMap := s["properties"].(map[string]any); ok && isMap && kind == reflect.Struct {
+			fields := jsonFields(typ)
+			if got, want := slices.Sorted(maps.Keys(props)), slices.Sorted(maps.Keys(fields)); !slices.Equal(got, want) {
+				c.t.Errorf("%s lists %v; %s has %v", path, got, typ, want)
+			}
+			for name, p := range props {
+				if ps, isMap := p.(map[string]any); isMap && fields[name] != nil {
+					c.match(path+"."+name, ps, fields[name])
+				}
+			}
+		}
+		if ap, isMap := s["additionalProperties"].(map[string]any); ok && isMap {
+			if ok = kind == reflect.Map; ok {
+				c.match(path+"{}", ap, typ.Elem())
+			}
+		}
+	}
+	if !ok {
+		c.t.Errorf("%s: the schema says %v %v, the Go type is %s", path, s["type"], s["format"], typ)
+	}
+}
+
 // TestSpecSchemasMatchTypes fails when a schema the handlers serve as an
-// existing Go type (x-go-type) lists other properties than the type's
-// JSON fields.
+// existing Go type (x-go-type) does not describe the type: other
+// properties than the type's JSON fields, or a property of another type
+// or nullability than its field, down to the leaves.
 func TestSpecSchemasMatchTypes(t *testing.T) {
 	t.Parallel()
-	types := map[string]reflect.Type{
-		"ticketing.Ticket": reflect.TypeFor[ticketing.Ticket](), "ticketing.TicketSummary": reflect.TypeFor[ticketing.TicketSummary](),
-		"ticketing.Contact": reflect.TypeFor[ticketing.Contact](), "mailin.Record": reflect.TypeFor[mailin.Record](),
-	}
-	for name, s := range readSpec(t).Components.Schemas {
-		if s.GoType == "" {
+	schemas := readSpec(t).Components.Schemas
+	c := schemaCheck{t: t, schemas: schemas}
+	for name, s := range schemas {
+		gt, _ := s["x-go-type"].(string)
+		if gt == "" {
 			continue
 		}
-		typ, ok := types[s.GoType]
+		typ, ok := goTypes[gt]
 		if !ok {
-			t.Errorf("schema %s: x-go-type %s is not checked by this test", name, s.GoType)
+			t.Errorf("schema %s: x-go-type %s is not checked by this test", name, gt)
 			continue
 		}
-		var props []string
-		for p := range s.Properties {
-			props = append(props, p)
+		c.match(name, s, typ)
+		if req, ok := s["required"].([]any); ok && len(req) != len(jsonFields(typ)) {
+			t.Errorf("schema %s requires %d properties; %s always has its %d", name, len(req), gt, len(jsonFields(typ)))
 		}
-		slices.Sort(props)
-		if want := jsonFields(typ); !slices.Equal(props, want) {
-			t.Errorf("schema %s lists %v; %s has %v", name, props, s.GoType, want)
-		}
+	}
+}
+
+// TestSpecGroupings: the by parameter of the reports offers exactly
+// report.Groupings.
+func TestSpecGroupings(t *testing.T) {
+	t.Parallel()
+	by := readSpec(t).Components.Parameters["By"]
+	schema, _ := by["schema"].(map[string]any)
+	var got []string
+	for _, v := range schema["enum"].([]any) {
+		got = append(got, v.(string))
+	}
+	if !slices.Equal(got, report.Groupings) {
+		t.Errorf("the By parameter's enum is %v, want report.Groupings %v", got, report.Groupings)
 	}
 }
 
@@ -141,8 +244,8 @@ func TestEveryOperationServed(t *testing.T) {
 			}
 		}
 	}
-	if n != 15 {
-		t.Errorf("the document has %d operations; want 15", n)
+	if n != 19 {
+		t.Errorf("the document has %d operations; want 19", n)
 	}
 	tok := r.token("ada@desk.example", api.ScopeRead, 0)
 	if code, _, _ := r.do(tok, "GET", "/nothing", nil); code != http.StatusNotFound {

@@ -28,7 +28,7 @@ func samplePages() map[string]page {
 			ResolvedWithinTarget: f(33.3), Breaches: report.Breaches{Response: 1, Resolution: 2}}},
 		Total: report.SLAGroup{Tickets: 3, FirstResponseMedian: f(1.5), FirstResponseP90: f(3.4), RespondedWithinTarget: f(66.7)}}
 	bl := &report.Backlog{At: at, BusinessBuckets: []string{"0-4h", "4-8h", "8-24h", "24-40h", "40h+"}, WallBuckets: []string{"0-1d", "1-3d", "3-7d", "7-30d", "30d+"},
-		Total: report.BacklogGroup{Open: 2, AtRisk: 1, ByStatus: map[string]*report.AgeCount{
+		Total: report.BacklogGroup{Open: 2, AtRisk: 1, ByStatus: map[string]report.AgeCount{
 			"new": {Business: []int{1, 0, 0, 0, 0}, Wall: []int{1, 0, 0, 0, 0}}, "open": {Business: []int{0, 0, 1, 0, 0}, Wall: []int{0, 1, 0, 0, 0}},
 			"pending": {Business: make([]int, 5), Wall: make([]int, 5)}}}}
 	rp := Reports{From: "2026-01-08", To: "2026-01-09", Volume: vol, SLA: s, Backlog: bl,

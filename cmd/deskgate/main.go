@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/deskgate/deskgate/config"
 )
@@ -159,7 +160,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	case "rules":
 		return rulesCmd(ctx, rest, stdout)
 	case "report":
-		return reportCmd(ctx, rest, stdout)
+		return reportCmd(ctx, rest, stdout, time.Now)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, log)
 	case "version":

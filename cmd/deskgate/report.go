@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,8 +20,9 @@ import (
 	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
-// reportCmd runs deskgate report sla|volume|backlog|agents.
-func reportCmd(ctx context.Context, args []string, stdout io.Writer) error {
+// reportCmd runs deskgate report sla|volume|backlog|agents, with now the
+// instant "today" and the backlog's ages are taken at.
+func reportCmd(ctx context.Context, args []string, stdout io.Writer, now func() time.Time) error {
 	if len(args) == 0 {
 		return usageError("report: want sla, volume, backlog or agents")
 	}
@@ -37,11 +39,11 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	case "backlog":
 		by = fs.String("by", "", "group by "+strings.Join(report.Groupings, ", "))
-		atRisk = fs.Float64("at-risk", 4, "business hours within which a deadline is at risk")
+		atRisk = fs.Float64("at-risk", report.DefaultAtRisk.Hours(), "business hours within which a deadline is at risk")
 	default:
 		return usageError(fmt.Sprintf("report: unknown report %q (want sla, volume, backlog or agents)", name))
 	}
-	asJSON := fs.Bool("json", false, "print JSON, the API's body")
+	asJSON := fs.Bool("json", false, "print JSON, exactly the API's body")
 	asCSV := fs.Bool("csv", false, "print CSV with a header line")
 	path := configFlag(fs)
 	if _, err := parseArgs(fs, args[1:], noNumber); err != nil {
@@ -58,30 +60,30 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	q := report.Query{Now: time.Now()}
+	q := report.Query{Now: now()}
 	if by != nil {
 		q.By = *by
 	}
-	if atRisk != nil {
-		if *atRisk <= 0 {
-			return usageError("report backlog: -at-risk must be more than 0 hours")
-		}
-		q.AtRisk = time.Duration(*atRisk * float64(time.Hour))
-	}
 	if from != nil {
-		q.From, q.To = defaultPeriod(*from, *to, q.Now.In(desk.Calendar.Location()))
+		q.From, q.To = *from, *to
 	}
+	if atRisk != nil {
+		if q.AtRisk, err = report.AtRiskHours(*atRisk); err != nil {
+			return queryUsage(err)
+		}
+	}
+	q = desk.Defaults(q)
 	return withDB(ctx, func(pool *pgxpool.Pool) error {
 		v, err := runReport(ctx, pool, desk, name, q)
 		if errors.Is(err, report.ErrQuery) {
-			return usageError(strings.TrimPrefix(err.Error(), "report: bad query: "))
+			return queryUsage(err)
 		}
 		if err != nil {
 			return err
 		}
 		switch {
-		case *asJSON:
-			return writeJSON(stdout, v)
+		case *asJSON: // as the API encodes its body
+			return json.NewEncoder(stdout).Encode(v)
 		case *asCSV:
 			w := csv.NewWriter(stdout)
 			w.WriteAll(reportTable(v))
@@ -109,18 +111,14 @@ func reportDesk(cfg *config.Config) (report.Desk, error) {
 	return d, nil
 }
 
-// defaultPeriod fills in a missing end: -to defaults to today, -from to
-// six days before -to (a week).
-func defaultPeriod(from, to string, today time.Time) (string, string) {
-	if to == "" {
-		to = today.Format(time.DateOnly)
+// queryUsage is a report's query mistake as a usage error naming the
+// flag.
+func queryUsage(err error) error {
+	var qe *report.QueryError
+	if errors.As(err, &qe) {
+		return usageError("-" + strings.ReplaceAll(qe.Field, "_", "-") + " " + qe.Message)
 	}
-	if from == "" {
-		if t, err := time.Parse(time.DateOnly, to); err == nil {
-			from = t.AddDate(0, 0, -6).Format(time.DateOnly)
-		}
-	}
-	return from, to
+	return usageError(err.Error())
 }
 
 func runReport(ctx context.Context, pool *pgxpool.Pool, d report.Desk, name string, q report.Query) (any, error) {

@@ -147,7 +147,11 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 	desks.Store(desk)
 	// The API acts with the desk of the configuration it started with (a
 	// SIGHUP reload reaches mail, not the API).
-	apiHandler, err := api.New(api.Options{DB: pool, Desk: desk, Log: log})
+	ao, err := apiOptions(cfg, pool, desk, log)
+	if err != nil {
+		return err
+	}
+	apiHandler, err := api.New(ao)
 	if err != nil {
 		return err
 	}

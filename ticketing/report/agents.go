@@ -68,7 +68,7 @@ func AgentsReport(ctx context.Context, db DB, d Desk, q Query) (*Agents, error) 
 		return nil, err
 	}
 	if q.By != "" && q.By != "agent" {
-		return nil, fmt.Errorf("%w: the agents report is by agent; --by %s does not apply", ErrQuery, q.By)
+		return nil, queryError("by", "%s does not apply: the agents report is by agent", q.By)
 	}
 	rows, err := db.Query(ctx, agentsSQL, p.start, p.end)
 	if err != nil {

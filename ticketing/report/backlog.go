@@ -22,12 +22,12 @@ type Backlog struct {
 
 // BacklogGroup is one group's backlog.
 type BacklogGroup struct {
-	Group    string               `json:"group"`
-	Open     int                  `json:"open"`
-	ByStatus map[string]*AgeCount `json:"by_status"`
-	Oldest   *Oldest              `json:"oldest"`
-	AtRisk   int                  `json:"at_risk"`
-	Breached int                  `json:"breached"`
+	Group    string              `json:"group"`
+	Open     int                 `json:"open"`
+	ByStatus map[string]AgeCount `json:"by_status"`
+	Oldest   *Oldest             `json:"oldest"`
+	AtRisk   int                 `json:"at_risk"`
+	Breached int                 `json:"breached"`
 }
 
 // AgeCount counts one status's tickets per age bucket, in the order of
@@ -102,7 +102,7 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 	}
 	risk := q.AtRisk
 	if risk <= 0 {
-		risk = 4 * time.Hour
+		risk = DefaultAtRisk
 	}
 	cal := d.calendar()
 	out := &Backlog{At: now.In(cal.Location()), By: q.By, AtRiskWithin: hours(risk.Seconds()),
@@ -147,9 +147,9 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 }
 
 func newBacklogGroup(name string) BacklogGroup {
-	g := BacklogGroup{Group: name, ByStatus: map[string]*AgeCount{}}
+	g := BacklogGroup{Group: name, ByStatus: map[string]AgeCount{}}
 	for _, s := range OpenStatuses {
-		g.ByStatus[s] = &AgeCount{Business: make([]int, len(businessBuckets)), Wall: make([]int, len(wallBuckets))}
+		g.ByStatus[s] = AgeCount{Business: make([]int, len(businessBuckets)), Wall: make([]int, len(wallBuckets))}
 	}
 	return g
 }
@@ -161,6 +161,7 @@ func (g *BacklogGroup) add(id int64, status string, business, wall time.Duration
 	a.Tickets++
 	a.Business[bucketOf(businessBuckets, business)]++
 	a.Wall[bucketOf(wallBuckets, wall)]++
+	g.ByStatus[status] = a
 	if g.Oldest == nil {
 		g.Oldest = &Oldest{Ticket: id, Status: status, BusinessHours: hours(business.Seconds()), WallHours: hours(wall.Seconds())}
 	}

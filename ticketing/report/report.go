@@ -58,11 +58,25 @@ type Query struct {
 	From, To string        // first and last day, YYYY-MM-DD, both included
 	By       string        // one of Groupings, or "" for one group
 	Now      time.Time     // backlog: the instant ages are measured at; zero means now
-	AtRisk   time.Duration // backlog: business time within which a deadline is at risk; zero means 4h
+	AtRisk   time.Duration // backlog: business time within which a deadline is at risk; zero means DefaultAtRisk
 }
 
 // ErrQuery is wrapped by every error about a Query's values.
 var ErrQuery = errors.New("report: bad query")
+
+// QueryError is a mistake in one of a Query's values; it wraps ErrQuery.
+type QueryError struct {
+	Field   string // the value's name in the API: from, to, by or at_risk
+	Message string // what is wrong with it, to follow its name
+}
+
+func (e *QueryError) Error() string { return ErrQuery.Error() + ": " + e.Field + " " + e.Message }
+
+func (e *QueryError) Unwrap() error { return ErrQuery }
+
+func queryError(field, format string, args ...any) error {
+	return &QueryError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
 
 // period is a Query's days as instants: [start, end).
 type period struct {
@@ -74,19 +88,19 @@ type period struct {
 // period reads q's days in the calendar's time zone.
 func (d Desk) period(q Query) (period, error) {
 	loc := d.calendar().Location()
-	from, err := time.ParseInLocation(time.DateOnly, q.From, loc)
-	if err != nil {
-		return period{}, fmt.Errorf("%w: from %q is not a date YYYY-MM-DD", ErrQuery, q.From)
-	}
 	to, err := time.ParseInLocation(time.DateOnly, q.To, loc)
 	if err != nil {
-		return period{}, fmt.Errorf("%w: to %q is not a date YYYY-MM-DD", ErrQuery, q.To)
+		return period{}, queryError("to", "%q is not a date YYYY-MM-DD", q.To)
+	}
+	from, err := time.ParseInLocation(time.DateOnly, q.From, loc)
+	if err != nil {
+		return period{}, queryError("from", "%q is not a date YYYY-MM-DD", q.From)
 	}
 	if to.Before(from) {
-		return period{}, fmt.Errorf("%w: to %s is before from %s", ErrQuery, q.To, q.From)
+		return period{}, queryError("to", "%s is before from %s", q.To, q.From)
 	}
 	if to.Sub(from) > 3660*24*time.Hour {
-		return period{}, fmt.Errorf("%w: %s to %s is more than ten years", ErrQuery, q.From, q.To)
+		return period{}, queryError("from", "%s to %s is more than ten years", q.From, q.To)
 	}
 	return period{from: q.From, to: q.To, start: from, end: to.AddDate(0, 0, 1), zone: loc.String()}, nil
 }
@@ -95,7 +109,7 @@ func (d Desk) period(q Query) (period, error) {
 func group(by string) (string, error) {
 	col, ok := groupColumn[by]
 	if !ok {
-		return "", fmt.Errorf("%w: by %q is not one of %v", ErrQuery, by, Groupings)
+		return "", queryError("by", "%q is not one of %s", by, strings.Join(Groupings, ", "))
 	}
 	return col, nil
 }

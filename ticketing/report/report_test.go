@@ -95,24 +95,24 @@ func TestBacklogReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ages := func(n int, business, wall []int) *report.AgeCount {
-		return &report.AgeCount{Tickets: n, Business: business, Wall: wall}
+	ages := func(n int, business, wall []int) report.AgeCount {
+		return report.AgeCount{Tickets: n, Business: business, Wall: wall}
 	}
 	zero := ages(0, []int{0, 0, 0, 0, 0}, []int{0, 0, 0, 0, 0})
 	// #4: 1h Thu + 6h Fri = 7h, 23h wall; due at 16:00, one business hour away.
 	sales := report.BacklogGroup{Group: "sales", Open: 1, AtRisk: 1,
-		ByStatus: map[string]*report.AgeCount{"new": zero, "pending": zero,
+		ByStatus: map[string]report.AgeCount{"new": zero, "pending": zero,
 			"open": ages(1, []int{0, 1, 0, 0, 0}, []int{1, 0, 0, 0, 0})},
 		Oldest: &report.Oldest{Ticket: 4, Status: "open", BusinessHours: 7, WallHours: 23}}
 	// #3: 8h Wed + 8h Thu + 6h Fri = 22h, 54h wall, breached; #6: eight working days
 	// (22, 23, 29, 30 Dec, 2, 5, 7, 8 Jan) and 6h = 70h, 18 days 6h = 438h wall.
 	support := report.BacklogGroup{Group: "support", Open: 2, Breached: 1,
-		ByStatus: map[string]*report.AgeCount{"new": zero,
+		ByStatus: map[string]report.AgeCount{"new": zero,
 			"open":    ages(1, []int{0, 0, 1, 0, 0}, []int{0, 1, 0, 0, 0}),
 			"pending": ages(1, []int{0, 0, 0, 0, 1}, []int{0, 0, 0, 1, 0})},
 		Oldest: &report.Oldest{Ticket: 6, Status: "pending", BusinessHours: 70, WallHours: 438}}
 	total := report.BacklogGroup{Open: 3, AtRisk: 1, Breached: 1,
-		ByStatus: map[string]*report.AgeCount{"new": zero,
+		ByStatus: map[string]report.AgeCount{"new": zero,
 			"open":    ages(2, []int{0, 1, 1, 0, 0}, []int{1, 1, 0, 0, 0}),
 			"pending": ages(1, []int{0, 0, 0, 0, 1}, []int{0, 0, 0, 1, 0})},
 		Oldest: &report.Oldest{Ticket: 6, Status: "pending", BusinessHours: 70, WallHours: 438}}
@@ -154,36 +154,46 @@ func TestQueryMistakes(t *testing.T) {
 	d := report.Desk{Calendar: stockholm(t)}
 	ctx := context.Background()
 	for _, c := range []struct {
-		name string
-		run  func() error
+		name, field string
+		run         func() error
 	}{
-		{"from not a date", func() error {
+		{"from not a date", "from", func() error {
 			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "2026-13-01", To: "2026-01-09"})
 			return err
 		}},
-		{"to before from", func() error {
+		{"to not a date", "to", func() error {
+			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "", To: "friday"})
+			return err
+		}},
+		{"ten years", "from", func() error {
+			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "2000-01-01", To: "2026-01-09"})
+			return err
+		}},
+		{"to before from", "to", func() error {
 			_, err := report.VolumeReport(ctx, pool, d, report.Query{From: "2026-01-09", To: "2026-01-02"})
 			return err
 		}},
-		{"unknown grouping", func() error {
+		{"unknown grouping", "by", func() error {
 			_, err := report.SLAReport(ctx, pool, d, report.Query{From: "2026-01-02", To: "2026-01-09", By: "colour"})
 			return err
 		}},
-		{"volume by team", func() error {
+		{"volume by team", "by", func() error {
 			_, err := report.VolumeReport(ctx, pool, d, report.Query{From: "2026-01-02", To: "2026-01-09", By: "team"})
 			return err
 		}},
-		{"agents by queue", func() error {
+		{"agents by queue", "by", func() error {
 			_, err := report.AgentsReport(ctx, pool, d, report.Query{From: "2026-01-02", To: "2026-01-09", By: "queue"})
 			return err
 		}},
-		{"backlog by colour", func() error {
+		{"backlog by colour", "by", func() error {
 			_, err := report.BacklogReport(ctx, pool, d, report.Query{By: "colour"})
 			return err
 		}},
 	} {
-		if err := c.run(); !errors.Is(err, report.ErrQuery) {
-			t.Errorf("%s: error = %v, want ErrQuery", c.name, err)
+		err := c.run()
+		var qe *report.QueryError
+		if !errors.Is(err, report.ErrQuery) || !errors.As(err, &qe) || qe.Field != c.field {
+			t.Errorf("%s: error = %v, want ErrQuery, a QueryError naming %s", c.name, err, c.field)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func VolumeReport(ctx context.Context, db DB, d Desk, q Query) (*Volume, error) 
 		return nil, err
 	}
 	if q.By != "" {
-		return nil, fmt.Errorf("%w: the volume report is by day; --by does not apply", ErrQuery)
+		return nil, queryError("by", "%s does not apply: the volume report is by day", q.By)
 	}
 	out := &Volume{From: p.from, To: p.to, Days: []Day{}}
 	index := map[string]int{}
