@@ -129,15 +129,16 @@ mailboxes:
 		b.StopTimer()
 
 		if os.Getenv("DIAG") != "" {
-			rows, err := pool.Query(ctx, `SELECT round(total_exec_time)::bigint, calls, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`)
+			rows, err := pool.Query(ctx, `SELECT round(total_exec_time)::bigint, round(total_plan_time)::bigint, calls, plans,
+				left(regexp_replace(query, '\s+', ' ', 'g'), 100) FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 14`)
 			if err != nil {
 				b.Fatalf("DIAG: %v", err)
 			}
 			for rows.Next() {
-				var ms, calls int64
+				var ms, plan, calls, plans int64
 				var q string
-				rows.Scan(&ms, &calls, &q)
-				fmt.Printf("%8d ms %6d  %s\n", ms, calls, q)
+				rows.Scan(&ms, &plan, &calls, &plans, &q)
+				fmt.Printf("%6d ms %5d ms plan %6d calls %6d plans  %s\n", ms, plan, calls, plans, q)
 			}
 			rows.Close()
 			diagVolume(b, ctx, pool, walStart)

@@ -119,7 +119,7 @@ func (c *Cluster) start(ctx context.Context, port int) error {
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
 		"-c", "shared_buffers=128MB", "-c", "logging_collector=off"}
 	if opts.Statements {
-		args = append(args, "-c", "shared_preload_libraries=pg_stat_statements")
+		args = append(args, "-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track_planning=on")
 	}
 	if !opts.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
