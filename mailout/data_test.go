@@ -35,15 +35,20 @@ func viaWriteData(t testing.TB, data []byte) []byte {
 	return out.Bytes()
 }
 
+// randomBytes returns size bytes of a fixed pseudo-random sequence.
+func randomBytes(size int) []byte {
+	b := make([]byte, size)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
 // mailWithFile is a composed notification carrying a file of size bytes.
 func mailWithFile(t testing.TB, size int) []byte {
-	file := make([]byte, size)
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := range file {
-		file[i] = byte(r.Uint32())
-	}
 	n := sample()
-	n.Attachments = []ticketing.Attachment{{Filename: "report.pdf", ContentType: "application/pdf", Data: file}}
+	n.Attachments = []ticketing.Attachment{{Filename: "report.pdf", ContentType: "application/pdf", Data: randomBytes(size)}}
 	raw, err := Compose(n, ComposeOptions{})
 	if err != nil {
 		t.Fatal(err)
