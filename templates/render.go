@@ -2,6 +2,7 @@ package templates
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -189,6 +190,12 @@ func cleanedBody(prefix string, body []byte) string {
 func lineEnd(body []byte, i int) (end int, clean bool) {
 	clean = true
 	for i < len(body) {
+		for i+8 <= len(body) && printable8(binary.LittleEndian.Uint64(body[i:])) {
+			i += 8
+		}
+		if i == len(body) {
+			break
+		}
 		c := body[i]
 		switch {
 		case c >= 0x20 && c < 0x7f || c == '\t':
@@ -207,6 +214,16 @@ func lineEnd(body []byte, i int) (end int, clean bool) {
 		}
 	}
 	return i, clean
+}
+
+// printable8 reports whether the eight bytes of x are all printable ASCII
+// (0x20 to 0x7e): none is below 0x20 (subtracting 0x20 from each borrows
+// into its top bit) and none above 0x7e (adding 1 reaches the top bit).
+// Both tests are exact for the word as a whole: a borrow or carry can
+// only come from a byte that fails.
+func printable8(x uint64) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	return (x-0x20*ones)&^x&tops == 0 && (x+ones|x)&tops == 0
 }
 
 // cleanLine appends to dst the line l (without its line break) with
