@@ -13,8 +13,8 @@ const dataPiece = 64 << 10
 // writeData writes data, a composed message, as the content of DATA. dot
 // is the writer Data returned: net/textproto's dot-writer, which stuffs
 // dots and normalises line endings one byte at a time into bw, the
-// session's buffered writer, so that a mail with a file cost as many
-// syscalls as 4 KB pieces. Here the lines before the last that end in
+// session's 4 KB buffered writer (a mail with a 200 KB file took 70
+// writes to the connection). Here the lines before the last that end in
 // CRLF and hold no other CR or LF, which is every line Compose writes,
 // are dot-stuffed in place and written to bw in large pieces (bufio sends
 // them to the connection without copying); the rest goes through dot,
