@@ -19,7 +19,7 @@ var encodedWord = regexp.MustCompile(`=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*?)\?=`)
 // joined before decoding so characters split across words survive), and
 // runs of whitespace are collapsed.
 func decodeHeader(raw, hint string) string {
-	s := headerToUTF8([]byte(raw), hint)
+	s := headerStringToUTF8(raw, hint)
 	if strings.Contains(s, "=?") {
 		s = decodeEncodedWords(s)
 	}

@@ -3,6 +3,7 @@ package parse
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzCollapseSpace: the check that lets most values through as they are
@@ -15,6 +16,25 @@ func FuzzCollapseSpace(f *testing.F) {
 		want := strings.Join(strings.FieldsFunc(s, isSpaceOrControl), " ")
 		if got := collapseSpace(s); got != want {
 			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// FuzzHeaderStringToUTF8: a header value read as a string gives what its
+// bytes give. Only the fast path is compared: the other is the same call,
+// and charset detection (chardet) may answer differently for the same
+// short, invalid bytes from one call to the next.
+func FuzzHeaderStringToUTF8(f *testing.F) {
+	for _, s := range []string{"", "Åsa", "\xef\xbb\xbfÅsa", "\xff\xfeA", "\xfe\xffA", "\xc5sa", "a\x00b", "a\u0085b", "\xef\xbb\xbf\xef\xbb\xbfx"} {
+		f.Add(s, "iso-8859-1")
+		f.Add(s, "")
+	}
+	f.Fuzz(func(t *testing.T, raw, hint string) {
+		if !utf8.ValidString(raw) {
+			return
+		}
+		if got, want := headerStringToUTF8(raw, hint), headerToUTF8([]byte(raw), hint); got != want {
+			t.Errorf("headerStringToUTF8(%q, %q) = %q, want %q", raw, hint, got, want)
 		}
 	})
 }
