@@ -25,12 +25,15 @@ test:
 # server running in another process, this build beside BASELINE (default:
 # HEAD with uncommitted changes, else HEAD~1) in alternating runs, then into
 # a database already holding STORED tickets (built once, cached); parser
-# throughput; threading cost with 1,000 and with 1,000,000 stored messages.
+# throughput; threading cost with 1,000 and with 1,000,000 stored messages;
+# the CPU parts of a notification: rendering, composing, writing DATA.
 bench:
 	GO="$(GO)" BASELINE="$(BASELINE)" ROUNDS="$(ROUNDS)" STORED="$(STORED)" scripts/bench-paired
 	$(GO) test -run '^$$' -bench . -benchmem ./mailin/parse/
 	$(GO) test -run '^$$' -bench Threading -benchtime 50x -timeout 30m ./ticketing/
 	$(GO) test -run '^$$' -bench Send -benchtime 3x -timeout 30m ./mailout/
+	$(GO) test -run '^$$' -bench 'Compose|WriteData' -benchmem ./mailout/
+	$(GO) test -run '^$$' -bench . -benchmem ./templates/
 	$(GO) test -run '^$$' -bench Evaluate -benchmem ./ticketing/rules/
 	$(GO) test -run '^$$' -bench . -benchmem ./ticketing/sla/
 	$(GO) test -run '^$$' -bench API -benchtime 200x -timeout 60m ./api/

@@ -175,19 +175,17 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 		if ct := clean(a.ContentType); ct != "" {
 			fo = append(fo, gomail.WithFileContentType(gomail.ContentType(ct)))
 		}
-		var err error
 		if cid := msgID(a.ContentID); a.Inline && cid != "" && len(cid) <= MaxContentID {
 			fo = append(fo, gomail.WithFileContentID(cid))
-			err = m.EmbedReader(name, bytes.NewReader(a.Data), fo...)
+			// The ReadSeeker forms read a.Data where it is; the Reader
+			// ones copy it first.
+			m.EmbedReadSeeker(name, bytes.NewReader(a.Data), fo...)
 		} else {
-			err = m.AttachReader(name, bytes.NewReader(a.Data), fo...)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("mailout: attaching %q to notification %d: %w", name, n.ID, err)
+			m.AttachReadSeeker(name, bytes.NewReader(a.Data), fo...)
 		}
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(n.Text) + len(n.HTML)*11/10 + 2048)
+	buf.Grow(composedSize(n))
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, nil, fmt.Errorf("mailout: composing notification %d: %w", n.ID, err)
 	}
@@ -202,6 +200,34 @@ func compose(n ticketing.Notification, opts ComposeOptions) ([]byte, *envelope, 
 		return nil, nil, fmt.Errorf("mailout: composing notification %d: %w", n.ID, err)
 	}
 	return raw, env, nil
+}
+
+// composedSize is about the size of n composed, a little more rather than
+// less, so that the message is written into one buffer without growing it:
+// quoted-printable writes an escaped byte ("=" and every byte of non-ASCII
+// text) as three and breaks lines of 76, base64 writes 4 bytes for 3 in
+// lines of 76, and the header and MIME structure take a KB or two.
+func composedSize(n ticketing.Notification) int {
+	size := 2048 + qpSize(n.Text) + qpSize(n.HTML)
+	for _, a := range n.Attachments {
+		size += 1024 + (len(a.Data)+2)/3*4*78/76
+	}
+	return size
+}
+
+// qpSize is an upper bound of s's length in quoted-printable with CRLF
+// line breaks.
+func qpSize(s string) int {
+	size := len(s)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '=' || c >= 0x80:
+			size += 2
+		case c == '\n':
+			size++
+		}
+	}
+	return size + size/73*3
 }
 
 // multipartDecl starts the Content-Type of a multipart as go-mail writes

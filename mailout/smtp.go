@@ -286,13 +286,9 @@ rcpt:
 	if err != nil {
 		return nil, c.abort(err)
 	}
-	const piece = 64 << 10
-	for off := 0; off < len(data); off += piece {
-		c.setDeadline()
-		if _, err := w.Write(data[off:min(off+piece, len(data))]); err != nil {
-			c.drop()
-			return nil, err
-		}
+	if err := c.writeData(w, c.sc.Text.W, data); err != nil {
+		c.drop()
+		return nil, err
 	}
 	c.setDeadline()
 	if err := w.Close(); err != nil {

@@ -199,20 +199,31 @@ func linesText(s string) string {
 // prefixed with "> ", blank lines with ">".
 func quoteText(s string) string {
 	lines := textLines(s)
+	size := 0
+	for _, l := range lines {
+		size += len(l) + 3
+	}
+	var b strings.Builder
+	b.Grow(size)
 	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
 		if strings.TrimSpace(l) == "" {
-			lines[i] = ">"
+			b.WriteByte('>')
 		} else {
-			lines[i] = "> " + l
+			b.WriteString("> ")
+			b.WriteString(l)
 		}
 	}
-	return strings.Join(lines, "\n")
+	return b.String()
 }
 
 // linesHTML returns plain text s as escaped HTML paragraphs: blank lines
 // separate paragraphs, other line breaks become <br>.
 func linesHTML(s string) htmltemplate.HTML {
 	var b strings.Builder
+	b.Grow(len(s) + len(s)/4 + 64) // a few escapes and paragraph tags
 	open := false
 	for _, l := range textLines(s) {
 		switch {

@@ -26,6 +26,9 @@ const layoutFile = "layout.html"
 type Set struct {
 	text map[string]*texttemplate.Template // by key(lang, event)
 	html map[string]*htmltemplate.Template // by key(lang, event); the root is the layout
+	// recipientFree holds, by key(lang, event), whether neither template
+	// can read Data.Recipient (recipient.go).
+	recipientFree map[string]bool
 }
 
 func key(lang, event string) string { return lang + "/" + event }
@@ -100,6 +103,7 @@ func Load(dir string) (*Set, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	s.recipientFree = recipientFreeSets(s)
 	return s, nil
 }
 

@@ -2,9 +2,11 @@ package templates
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -38,24 +40,43 @@ func (s *Set) Render(event, lang string, d Data) (Rendered, error) {
 	}
 	d.Language = lang
 	k := key(lang, event)
-	var subject, text, html strings.Builder
-	err := s.text[k].ExecuteTemplate(&subject, "subject", d)
+	// The three parts are executed one after the other into one pooled
+	// buffer, and each is copied out once, cleaned, so that no output
+	// grows by doubling.
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			renderBuffers.Put(buf)
+		}
+	}()
+	var r Rendered
+	buf.Reset()
+	err := s.text[k].ExecuteTemplate(buf, "subject", d)
 	if err == nil {
-		err = s.text[k].Execute(&text, d)
+		r.Subject = oneLine(buf.String())
+		buf.Reset()
+		err = s.text[k].Execute(buf, d)
 	}
 	if err == nil {
-		err = s.html[k].Execute(&html, d)
+		r.Text = cleanedBody(Marker(lang)+"\n\n", buf.Bytes())
+		buf.Reset()
+		err = s.html[k].Execute(buf, d)
 	}
 	if err != nil {
 		return Rendered{}, fmt.Errorf("templates: render %s in %s: %w", event, lang, err)
 	}
-	return Rendered{
-		Subject:  oneLine(subject.String()),
-		Text:     Marker(lang) + "\n\n" + cleanBody(text.String()),
-		HTML:     cleanBody(html.String()),
-		Language: lang,
-	}, nil
+	r.HTML = cleanedBody("", buf.Bytes())
+	r.Language = lang
+	return r, nil
 }
+
+// renderBuffers hold the output of templates being rendered.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer kept for another render: a body
+// quoting a long text (up to the text budget, 12 bytes of HTML a byte)
+// is let go rather than held.
+const maxPooledBuffer = 256 << 10
 
 // Check renders every event in every language with Sample data and
 // returns all failures joined, each naming the event and language. Besides
@@ -114,47 +135,116 @@ func isBidiControl(r rune) bool {
 // cleanBody returns a rendered body with "\n" line endings, control
 // characters other than tab dropped, each run of invalid UTF-8 replaced by
 // U+FFFD, white-space-only lines emptied, runs of blank lines collapsed to
-// one, no leading blank lines and one final line break. It reads s once
-// (a body quotes the requester's text, up to 64 KB, and every notification
-// is cleaned: 6% of deskgate's CPU in BenchmarkIngest when it took four
-// passes); FuzzCleanBody holds it to the four-pass definition.
+// one, no leading blank lines and one final line break.
+// FuzzCleanBody holds it to the four-pass definition.
 func cleanBody(s string) string {
+	return cleanedBody("", []byte(s))
+}
+
+// cleanedBody returns prefix followed by body cleaned as cleanBody does.
+// It reads body once (a body quotes the requester's text, up to 64 KB,
+// and every notification is cleaned: 6% of deskgate's CPU in
+// BenchmarkIngest when it took four passes), and copies a line that needs
+// no change, the usual case, as it stands.
+func cleanedBody(prefix string, body []byte) string {
 	var b strings.Builder
-	b.Grow(len(s) + 1)
-	line := make([]byte, 0, 256) // the current line, cleaned
-	blank := false               // a blank line is pending
-	invalid := false             // the last byte read was invalid UTF-8
-	flush := func() {
-		if len(bytes.TrimSpace(line)) == 0 {
-			blank = b.Len() > 0
-		} else {
-			if blank {
-				b.WriteByte('\n')
-			}
-			blank = false
-			b.Write(line)
+	b.Grow(len(prefix) + len(body) + 1)
+	b.WriteString(prefix)
+	start := b.Len()
+	blank := false // a blank line is pending
+	var line []byte
+	put := func(l []byte) {
+		if isBlank(l) {
+			blank = b.Len() > start
+			return
+		}
+		if blank {
 			b.WriteByte('\n')
 		}
-		line = line[:0]
+		blank = false
+		b.Write(l)
+		b.WriteByte('\n')
 	}
-	for i := 0; i < len(s); {
-		c := s[i]
+	for i := 0; i < len(body); {
+		end, clean := lineEnd(body, i)
+		if clean {
+			put(body[i:end])
+		} else {
+			line = cleanLine(line[:0], body[i:end])
+			put(line)
+		}
+		i = end
+		if i < len(body) {
+			i++ // the CR or LF
+			if body[i-1] == '\r' && i < len(body) && body[i] == '\n' {
+				i++
+			}
+		}
+	}
+	return b.String()
+}
+
+// lineEnd returns where the line starting at body[i] ends, at the next CR
+// or LF or the end, and whether the line is clean: printable ASCII, tab
+// and valid UTF-8 of no control character, to be copied as it stands.
+func lineEnd(body []byte, i int) (end int, clean bool) {
+	clean = true
+	for i < len(body) {
+		for i+8 <= len(body) && printable8(binary.LittleEndian.Uint64(body[i:])) {
+			i += 8
+		}
+		if i == len(body) {
+			break
+		}
+		c := body[i]
+		switch {
+		case c >= 0x20 && c < 0x7f || c == '\t':
+			i++
+		case c == '\n' || c == '\r':
+			return i, clean
+		case c < utf8.RuneSelf:
+			clean = false
+			i++
+		default:
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n == 1 || unicode.IsControl(r) {
+				clean = false
+			}
+			i += n
+		}
+	}
+	return i, clean
+}
+
+// printable8 reports whether the eight bytes of x are all printable ASCII
+// (0x20 to 0x7e): none is below 0x20 (subtracting 0x20 from each borrows
+// into its top bit) and none above 0x7e (adding 1 reaches the top bit).
+// Both tests are exact for the word as a whole: a borrow or carry can
+// only come from a byte that fails.
+func printable8(x uint64) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	return (x-0x20*ones)&^x&tops == 0 && (x+ones|x)&tops == 0
+}
+
+// cleanLine appends to dst the line l (without its line break) with
+// control characters other than tab dropped and each run of invalid UTF-8
+// replaced by U+FFFD.
+func cleanLine(dst, l []byte) []byte {
+	invalid := false // the last byte read was invalid UTF-8
+	for i := 0; i < len(l); {
+		c := l[i]
 		if c < utf8.RuneSelf {
 			invalid = false
 			i++
-			switch {
-			case c == '\r' && i < len(s) && s[i] == '\n':
-			case c == '\n' || c == '\r':
-				flush()
-			case c == '\t' || c >= 0x20 && c != 0x7f:
-				line = append(line, c)
+			if c == '\t' || c >= 0x20 && c != 0x7f {
+				dst = append(dst, c)
 			}
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := utf8.DecodeRune(l[i:])
 		if r == utf8.RuneError && n == 1 {
 			if !invalid {
-				line = append(line, "\uFFFD"...)
+				dst = append(dst, "\uFFFD"...)
 			}
 			invalid = true
 			i++
@@ -162,12 +252,22 @@ func cleanBody(s string) string {
 		}
 		invalid = false
 		if !unicode.IsControl(r) {
-			line = append(line, s[i:i+n]...)
+			dst = append(dst, l[i:i+n]...)
 		}
 		i += n
 	}
-	if len(line) > 0 {
-		flush()
+	return dst
+}
+
+// isBlank reports whether l is empty or white space only.
+func isBlank(l []byte) bool {
+	for i := 0; i < len(l); i++ {
+		if c := l[i]; c != ' ' && c != '\t' {
+			if c < utf8.RuneSelf {
+				return false
+			}
+			return len(bytes.TrimSpace(l[i:])) == 0
+		}
 	}
-	return b.String()
+	return true
 }

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -348,6 +349,24 @@ func TestUnverifiedReasons(t *testing.T) {
 				t.Errorf("Render(%q, %q, …).Text is the same for reasons %q and %q:\n%s", ReplyUnverified, lang, other, reason, r.Text)
 			}
 			seen[r.Text] = reason
+		}
+	}
+}
+
+// TestPrintable8: every byte value at every position of a word of
+// printable ASCII, and pairs of them, is told apart as printable or not.
+func TestPrintable8(t *testing.T) {
+	printable := func(b byte) bool { return b >= 0x20 && b <= 0x7e }
+	for a := range 256 {
+		for b := range 256 {
+			for pos := range 8 {
+				w := []byte("abcdefgh")
+				w[pos], w[(pos+3)%8] = byte(a), byte(b)
+				want := printable(byte(a)) && printable(byte(b))
+				if got := printable8(binary.LittleEndian.Uint64(w)); got != want {
+					t.Fatalf("printable8(%q) = %v, want %v", w, got, want)
+				}
+			}
 		}
 	}
 }

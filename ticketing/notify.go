@@ -602,9 +602,10 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	}
 	var out outboxRows
 	queued := false
+	rs := renders{}
 	for i, m := range ms {
 		status := OutboxQueued
-		n, err := d.compose(m, ids[i])
+		n, err := d.compose(m, ids[i], rs)
 		switch {
 		case err != nil:
 			// A broken template must not stop mail processing: the row
@@ -637,8 +638,8 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 	return nil
 }
 
-// compose renders m as outbox row id.
-func (d *Desk) compose(m *mail, id int64) (Notification, error) {
+// compose renders m as outbox row id, through rs (nil for none).
+func (d *Desk) compose(m *mail, id int64, rs renders) (Notification, error) {
 	nt := d.notes
 	t := m.t
 	// An agent's configured language first; then an address's own
@@ -692,7 +693,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 		}
 		data.Message.Attachments = attachmentNames(in.Attachments, nt.textBudget)
 	}
-	r, err := nt.set.Render(m.n.event, lang, data)
+	r, err := d.render(rs, m.n.event, lang, data)
 	if err != nil {
 		return Notification{}, fmt.Errorf("ticketing: rendering %s for ticket %d: %w", m.n.event, t.id, err)
 	}
@@ -899,5 +900,5 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 	}
 	m := &mail{n: no, t: t, to: Address(s.Recipient), images: s.Message.Images, withheld: s.Message.Withheld,
 		toAgent: templates.ToAgents(event), automatic: event != templates.AgentReply, contact: contact{id: 1, language: lang}}
-	return d.compose(m, 1)
+	return d.compose(m, 1, nil)
 }

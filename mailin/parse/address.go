@@ -26,7 +26,7 @@ func parseAddressList(raw, hint string) []ticketing.Address {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
-	s := headerToUTF8([]byte(raw), hint)
+	s := headerStringToUTF8(raw, hint)
 	p := mail.AddressParser{WordDecoder: wordDecoder}
 	list, err := p.ParseList(s)
 	if err != nil {

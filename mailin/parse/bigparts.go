@@ -54,21 +54,30 @@ func slimMessage(msg []byte, stray bool) (slim []byte, parts []bigPart, ok bool)
 		return nil, nil, false
 	}
 	s := slimmer{msg: msg, big: big, stray: stray}
-	s.out.Grow(len(msg))
 	s.multipart(len(msg)-len(body), body, params["boundary"], nil, nil)
 	if len(s.parts) == 0 {
 		return nil, nil, false
 	}
-	s.out.Write(msg[s.copied:])
-	return s.out.Bytes(), s.parts, true
+	// The slim message is the bytes between the cuts, copied once into a
+	// buffer of their size (not the message's: the cuts are most of it).
+	size := len(msg)
+	for _, c := range s.cuts {
+		size -= c[1] - c[0]
+	}
+	slim = make([]byte, 0, size)
+	at := 0
+	for _, c := range s.cuts {
+		slim = append(slim, msg[at:c[0]]...)
+		at = c[1]
+	}
+	return append(slim, msg[at:]...), s.parts, true
 }
 
-// slimmer writes msg without the bodies it cuts out.
+// slimmer finds the bodies to cut out of msg.
 type slimmer struct {
 	msg        []byte
-	big, stray bool // what to cut
-	out        bytes.Buffer
-	copied     int // msg[:copied] is in out
+	big, stray bool     // what to cut
+	cuts       [][2]int // the bodies cut out, msg[start:end], in order
 	parts      []bigPart
 }
 
@@ -113,8 +122,7 @@ func (s *slimmer) multipart(at int, body []byte, boundary string, path []int, ou
 		default:
 			continue
 		}
-		s.out.Write(s.msg[s.copied:bodyAt])
-		s.copied = bodyAt + len(pbody)
+		s.cuts = append(s.cuts, [2]int{bodyAt, bodyAt + len(pbody)})
 		s.parts = append(s.parts, cut)
 	}
 }

@@ -173,7 +173,7 @@ func attachmentName(p *enmime.Part, hint string) string {
 // filename decodes a filename enmime left with raw 8-bit bytes or broken
 // encoded words and removes control characters.
 func filename(name, hint string) string {
-	s := headerToUTF8([]byte(name), hint)
+	s := headerStringToUTF8(name, hint)
 	if strings.Contains(s, "=?") {
 		s = decodeEncodedWords(s)
 	}

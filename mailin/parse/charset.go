@@ -148,6 +148,16 @@ func headerToUTF8(b []byte, hint string) string {
 	return toUTF8(b, hint, false)
 }
 
+// headerStringToUTF8 is headerToUTF8 for a value held as a string: one
+// that is valid UTF-8 without a byte-order mark, nearly every header, is
+// cleaned as it is instead of copied twice (FuzzHeaderStringToUTF8).
+func headerStringToUTF8(raw, hint string) string {
+	if utf8.ValidString(raw) && !strings.HasPrefix(raw, "\uFEFF") {
+		return cleanText(raw)
+	}
+	return headerToUTF8([]byte(raw), hint)
+}
+
 // toUTF8 is bytesToUTF8; wide is whether UTF-16 and UTF-32 may be used.
 func toUTF8(b []byte, hint string, wide bool) string {
 	if utf8.Valid(b) || mostlyUTF8(b) {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // encodedWord matches an RFC 2047 encoded word, leniently: the encoded text
@@ -18,7 +19,7 @@ var encodedWord = regexp.MustCompile(`=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*?)\?=`)
 // joined before decoding so characters split across words survive), and
 // runs of whitespace are collapsed.
 func decodeHeader(raw, hint string) string {
-	s := headerToUTF8([]byte(raw), hint)
+	s := headerStringToUTF8(raw, hint)
 	if strings.Contains(s, "=?") {
 		s = decodeEncodedWords(s)
 	}
@@ -133,5 +134,36 @@ func unhex(c byte) byte {
 // one space and trims. Header-derived fields thus carry no terminal escape
 // sequences or other controls to whoever prints them.
 func collapseSpace(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if collapsed(s) {
+		return s // most header values: nothing to do, nothing to allocate
+	}
+	return strings.Join(strings.FieldsFunc(s, isSpaceOrControl), " ")
+}
+
+func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// collapsed reports whether collapseSpace would return s as it is: no
+// white space or control character but single spaces between words.
+func collapsed(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+				return false
+			}
+			i++
+		case c < 0x20 || c == 0x7f:
+			return false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if isSpaceOrControl(r) {
+				return false
+			}
+			i += n
+		}
+	}
+	return true
 }

@@ -291,11 +291,14 @@ func fallbackPart(b []byte) *enmime.Part {
 }
 
 // splitHeader reads the header block with enmime's tolerant reader and
-// returns it with the remaining bytes.
+// returns it with the remaining bytes. The header ends after the first
+// blank line, however its line breaks are written; each separator is
+// looked for only before the end found so far, so that a body (a file of
+// megabytes) is not scanned for the ones it never holds.
 func splitHeader(b []byte) (textproto.MIMEHeader, []byte) {
 	end := len(b)
 	for _, sep := range []string{"\r\n\r\n", "\n\n", "\n\r\n"} {
-		if i := bytes.Index(b, []byte(sep)); i >= 0 && i+len(sep) <= end {
+		if i := bytes.Index(b[:end], []byte(sep)); i >= 0 {
 			end = i + len(sep)
 		}
 	}

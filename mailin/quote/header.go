@@ -13,6 +13,11 @@ var originalMessage = regexp.MustCompile(`(?i)^\s*-{2,}\s*(?:original message|ur
 // isOriginalMessage reports whether line is an "-----Original Message-----"
 // separator.
 func isOriginalMessage(line string) bool {
+	// The separator starts with two dashes after white space (\s); other
+	// lines, nearly all, need no regular expression.
+	if !strings.HasPrefix(strings.TrimLeft(line, " \t\n\f\r"), "--") {
+		return false
+	}
 	return originalMessage.MatchString(line)
 }
 
@@ -51,13 +56,27 @@ var headerLabels = map[string]headerKind{
 // a space before the colon (French) and the full-width colon are allowed.
 func headerLabel(line string) headerKind {
 	s := strings.TrimLeft(line, " \t*")
-	i := strings.IndexAny(s, ":：")
-	if i <= 0 || utf8.RuneCountInString(s[:i]) > 12 {
+	// A label has at most 12 characters, so only the first 13 may hold
+	// the colon that ends it; the rest of the line is not searched.
+	head := s
+	for n, k := 0, 0; k < len(s); n++ {
+		if n == maxLabel+1 {
+			head = s[:k]
+			break
+		}
+		_, size := utf8.DecodeRuneInString(s[k:])
+		k += size
+	}
+	i := strings.IndexAny(head, ":：")
+	if i <= 0 || utf8.RuneCountInString(s[:i]) > maxLabel {
 		return notHeader
 	}
 	label := strings.ToLower(strings.Trim(s[:i], " \t*\u00a0"))
 	return headerLabels[label]
 }
+
+// maxLabel is the most characters a header label has before its colon.
+const maxLabel = 12
 
 // headerWindow is how many lines after a From: line may hold the rest of
 // an Outlook header block.
