@@ -122,12 +122,25 @@ func decodeCharset(label string, b []byte) (string, bool) {
 }
 
 // detectCharset guesses the charset of b; "" when nothing is confident.
+// Of equally confident charsets it takes the first by name: chardet's
+// DetectBest keeps whichever of its concurrent recognizers answered first,
+// so the same bytes could decode differently from one parse to the next
+// (TestDetectedCharsetIsStable).
 func detectCharset(b []byte) string {
-	res, err := chardet.NewTextDetector().DetectBest(b)
-	if err != nil || res == nil || res.Confidence < 30 {
+	all, err := chardet.NewTextDetector().DetectAll(b)
+	if err != nil || len(all) == 0 {
 		return ""
 	}
-	return res.Charset
+	best := all[0] // DetectAll sorts by confidence, most first
+	for _, r := range all[1:] {
+		if r.Confidence == best.Confidence && r.Charset < best.Charset {
+			best = r
+		}
+	}
+	if best.Confidence < 30 {
+		return ""
+	}
+	return best.Charset
 }
 
 // bytesToUTF8 turns bytes of unknown provenance into text: valid UTF-8 is
