@@ -10,11 +10,22 @@ CREATE INDEX tickets_open_created ON tickets (created_at) INCLUDE (id, status, t
     WHERE status IN ('new', 'open', 'pending');
 DROP INDEX tickets_open;
 CREATE INDEX sla_clocks_running_ticket ON sla_clocks (ticket_id) INCLUDE (deadline) WHERE running AND deadline IS NOT NULL;
--- The agents report: public agent replies by time, with the agent.
+-- The agents report: public agent replies by time, with the agent, and by
+-- ticket; agents' resolutions by time, with the ticket and the agent
+-- (replacing events_status_changes, which only it read); reopenings by
+-- ticket.
 DROP INDEX messages_agent_replies;
 CREATE INDEX messages_agent_replies ON messages (created_at) INCLUDE (agent) WHERE agent <> '' AND visibility = 'public';
+CREATE INDEX messages_agent_replies_ticket ON messages (ticket_id, created_at) WHERE agent <> '' AND visibility = 'public';
+DROP INDEX events_status_changes;
+CREATE INDEX events_resolutions ON events (at) INCLUDE (ticket_id, actor)
+    WHERE kind = 'status.changed' AND detail->>'to' = 'resolved';
+CREATE INDEX events_reopenings ON events (ticket_id, at)
+    WHERE kind = 'status.changed' AND detail->>'from' = 'resolved' AND detail->>'to' = 'open';
 
 -- +goose Down
+DROP INDEX events_reopenings, events_resolutions, messages_agent_replies_ticket;
+CREATE INDEX events_status_changes ON events (at) WHERE kind = 'status.changed';
 DROP INDEX messages_agent_replies;
 CREATE INDEX messages_agent_replies ON messages (created_at) WHERE agent <> '' AND visibility = 'public';
 DROP INDEX sla_clocks_running_ticket;
