@@ -32,7 +32,8 @@ const CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 
 //go:embed files
 var files embed.FS
 
-// DB is what the dashboard reads and writes: a *pgxpool.Pool.
+// DB is what the dashboard reads and writes: a *pgxpool.Pool, which the
+// reports page queries from several goroutines at once.
 type DB interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/deskgate/deskgate/ticketing"
 	"github.com/deskgate/deskgate/ticketing/report"
@@ -313,25 +314,25 @@ func (d *Dashboard) reports(w http.ResponseWriter, r *http.Request, agent string
 	}
 	var p Reports
 	p.From, p.To = q.From, q.To
-	var err error
-	if p.Volume, err = report.VolumeReport(ctx, d.o.DB, d.o.Report, q); errors.Is(err, report.ErrQuery) {
+	bq := q
+	bq.By = "team"
+	// The four reports run two at a time, each on a connection of its own:
+	// about as fast as four on two cores, and the rest of serve's pool (four
+	// connections there by default) stays free for mail.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	// The longest first.
+	g.Go(func() (err error) { p.SLA, err = report.SLAReport(gctx, d.o.DB, d.o.Report, bq); return err })
+	g.Go(func() (err error) { p.Agents, err = report.AgentsReport(gctx, d.o.DB, d.o.Report, q); return err })
+	g.Go(func() (err error) { p.Volume, err = report.VolumeReport(gctx, d.o.DB, d.o.Report, q); return err })
+	g.Go(func() (err error) {
+		p.Backlog, err = report.BacklogReport(gctx, d.o.DB, d.o.Report, report.Query{Now: now})
+		return err
+	})
+	if err := g.Wait(); errors.Is(err, report.ErrQuery) {
 		d.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	} else if err != nil {
-		d.failErr(w, r, err)
-		return
-	}
-	bq := q
-	bq.By = "team"
-	if p.SLA, err = report.SLAReport(ctx, d.o.DB, d.o.Report, bq); err != nil {
-		d.failErr(w, r, err)
-		return
-	}
-	if p.Backlog, err = report.BacklogReport(ctx, d.o.DB, d.o.Report, report.Query{Now: now}); err != nil {
-		d.failErr(w, r, err)
-		return
-	}
-	if p.Agents, err = report.AgentsReport(ctx, d.o.DB, d.o.Report, q); err != nil {
 		d.failErr(w, r, err)
 		return
 	}

@@ -47,11 +47,12 @@ func TestSeedIsADeskInUse(t *testing.T) {
 	}
 	for table, want := range map[string]int{
 		"tickets": n, "participants": n, "messages": 2 * n, "events": 4 * n, "sla_clocks": 2 * n, "outbox": 2 * n,
-		"messages WHERE length(text_body) BETWEEN 1000 AND 2000":         2 * n,
-		"tickets WHERE status = 'closed'":                                n * 17 / 20,
-		"sla_clocks WHERE running AND deadline IS NOT NULL":              n / 10,
-		"outbox WHERE status = 'sent' AND sent_at IS NOT NULL":           2 * n,
-		"contacts WHERE address IN (SELECT requester_addr FROM tickets)": n,
+		"messages WHERE length(text_body) BETWEEN 1000 AND 2000":              2 * n,
+		"tickets WHERE status = 'closed'":                                     n * 17 / 20,
+		"sla_clocks WHERE running AND deadline IS NOT NULL":                   n / 10,
+		"events WHERE kind = 'status.changed' AND detail->>'to' = 'resolved'": n * 18 / 20,
+		"outbox WHERE status = 'sent' AND sent_at IS NOT NULL":                2 * n,
+		"contacts WHERE address IN (SELECT requester_addr FROM tickets)":      n,
 	} {
 		var got int
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&got); err != nil {

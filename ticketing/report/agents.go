@@ -26,7 +26,8 @@ type Agent struct {
 // agentsSQL counts, per agent, public replies in [$1, $2) and the tickets
 // the agent resolved in it (an agent's first resolution of each ticket
 // there), with how many public agent replies each had by then and whether
-// it was reopened afterwards.
+// it was reopened afterwards (its last reopening, which can only be after
+// $1, is later).
 const agentsSQL = `
 WITH res AS (
     SELECT DISTINCT ON (e.ticket_id, e.actor) e.ticket_id, e.actor AS agent, e.at
@@ -35,13 +36,17 @@ WITH res AS (
         AND e.at >= $1 AND e.at < $2
     ORDER BY e.ticket_id, e.actor, e.at
 ),
+reopened AS (
+    SELECT o.ticket_id, max(o.at) AS last FROM events o
+    WHERE o.kind = 'status.changed' AND o.detail->>'from' = 'resolved' AND o.detail->>'to' = 'open' AND o.at > $1
+    GROUP BY o.ticket_id
+),
 r AS (
     SELECT res.agent,
         (SELECT count(*) FROM messages m WHERE m.ticket_id = res.ticket_id AND m.agent <> ''
             AND m.visibility = 'public' AND m.created_at <= res.at) AS replies,
-        EXISTS (SELECT 1 FROM events o WHERE o.ticket_id = res.ticket_id AND o.kind = 'status.changed'
-            AND o.detail->>'from' = 'resolved' AND o.detail->>'to' = 'open' AND o.at > res.at) AS reopened
-    FROM res
+        coalesce(o.last > res.at, false) AS reopened
+    FROM res LEFT JOIN reopened o ON o.ticket_id = res.ticket_id
 ),
 x AS (
     SELECT agent, count(*)::int AS resolved,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/deskgate/deskgate/ticketing/sla"
 )
 
@@ -22,12 +24,12 @@ type Backlog struct {
 
 // BacklogGroup is one group's backlog.
 type BacklogGroup struct {
-	Group    string              `json:"group"`
-	Open     int                 `json:"open"`
+	Group    string               `json:"group"`
+	Open     int                  `json:"open"`
 	ByStatus map[string]AgeCount `json:"by_status"`
-	Oldest   *Oldest             `json:"oldest"`
-	AtRisk   int                 `json:"at_risk"`
-	Breached int                 `json:"breached"`
+	Oldest   *Oldest              `json:"oldest"`
+	AtRisk   int                  `json:"at_risk"`
+	Breached int                  `json:"breached"`
 }
 
 // AgeCount counts one status's tickets per age bucket, in the order of
@@ -67,27 +69,33 @@ func labels(bs []bucket) []string {
 	return out
 }
 
-func bucketOf(bs []bucket, age time.Duration) int {
-	i := 0
-	for j, b := range bs {
-		if age >= b.from {
-			i = j
-		}
-	}
-	return i
-}
-
 // OpenStatuses are the statuses the backlog counts.
 var OpenStatuses = []string{"new", "open", "pending"}
 
-// backlogSQL reads the open tickets (merged ones are closed) with the
-// earliest deadline of their running clocks.
+// backlogSQL counts the open tickets (merged ones are closed) created by
+// $1, per group (%s), status and age bucket, and how many of them are
+// breached (their earliest running clock due by $1) or at risk (due after
+// $1, by $4, or ever when $4 is null). A ticket's age buckets are counted
+// backwards: $2 and $3 hold, for each business and wall bucket but the
+// first, from the oldest, the earliest creation instant whose age is below
+// the bucket's bound, so width_bucket counts the bounds its age is below.
+// The work grows with the open tickets, and the calendar is walked once
+// per bound, not once per ticket.
 const backlogSQL = `
-SELECT t.id, %s, t.status, t.created_at,
-    (SELECT min(c.deadline) FROM sla_clocks c WHERE c.ticket_id = t.id AND c.running AND c.deadline IS NOT NULL)
+SELECT %s, t.status, width_bucket(t.created_at, $2::timestamptz[]), width_bucket(t.created_at, $3::timestamptz[]),
+    count(*)::int, count(*) FILTER (WHERE d.due <= $1)::int,
+    count(*) FILTER (WHERE d.due > $1 AND (d.due <= $4 OR $4 IS NULL))::int
 FROM tickets t
+LEFT JOIN (SELECT ticket_id, min(deadline) AS due FROM sla_clocks WHERE running AND deadline IS NOT NULL
+           GROUP BY ticket_id) d ON d.ticket_id = t.id
 WHERE t.status IN ('new', 'open', 'pending') AND t.created_at <= $1
-ORDER BY t.created_at, t.id`
+GROUP BY 1, 2, 3, 4`
+
+// oldestSQL reads each group's (%s) open ticket created first.
+const oldestSQL = `
+SELECT DISTINCT ON (1) %s, t.id, t.status, t.created_at FROM tickets t
+WHERE t.status IN ('new', 'open', 'pending') AND t.created_at <= $1
+ORDER BY 1, t.created_at, t.id`
 
 // BacklogReport returns the backlog at q.Now (now when zero). q.From and
 // q.To do not apply: the backlog is what is open at one instant.
@@ -108,42 +116,68 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 	out := &Backlog{At: now.In(cal.Location()), By: q.By, AtRiskWithin: hours(risk.Seconds()),
 		BusinessBuckets: labels(businessBuckets), WallBuckets: labels(wallBuckets), Groups: []BacklogGroup{}}
 	out.Total = newBacklogGroup("")
-	rows, err := db.Query(ctx, fmt.Sprintf(backlogSQL, col), now)
+	b := bounds{cal: cal, now: now}
+	rows, err := db.Query(ctx, fmt.Sprintf(backlogSQL, col), now, b.business(businessBuckets), b.wall(wallBuckets),
+		b.atRisk(risk))
 	if err != nil {
 		return nil, fmt.Errorf("report: backlog: %w", err)
 	}
 	defer rows.Close()
 	index := map[string]int{}
-	ages := newAger(cal, now)
-	for rows.Next() {
-		var id int64
-		var grp, status string
-		var created time.Time
-		var due *time.Time
-		if err := rows.Scan(&id, &grp, &status, &created, &due); err != nil {
-			return nil, fmt.Errorf("report: backlog: %w", err)
-		}
-		i, ok := index[grp]
+	groupOf := func(name string) *BacklogGroup {
+		i, ok := index[name]
 		if !ok {
 			i = len(out.Groups)
-			index[grp] = i
-			out.Groups = append(out.Groups, newBacklogGroup(grp))
+			index[name] = i
+			out.Groups = append(out.Groups, newBacklogGroup(name))
 		}
-		business, wall := ages.since(created), max(0, now.Sub(created))
-		var atRisk, breached bool
-		if due != nil {
-			breached = !due.After(now)
-			atRisk = !breached && cal.Between(now, *due) <= risk
+		return &out.Groups[i]
+	}
+	for rows.Next() {
+		var grp, status string
+		var below, wallBelow, n, breached, atRisk int
+		if err := rows.Scan(&grp, &status, &below, &wallBelow, &n, &breached, &atRisk); err != nil {
+			return nil, fmt.Errorf("report: backlog: %w", err)
 		}
-		for _, g := range []*BacklogGroup{&out.Groups[i], &out.Total} {
-			g.add(id, status, business, wall, atRisk, breached)
+		business, wall := len(businessBuckets)-1-below, len(wallBuckets)-1-wallBelow
+		for _, g := range []*BacklogGroup{groupOf(grp), &out.Total} {
+			g.add(status, business, wall, n, atRisk, breached)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("report: backlog: %w", err)
 	}
+	if err := oldest(ctx, db, col, now, cal, groupOf, &out.Total); err != nil {
+		return nil, err
+	}
 	sortGroups(out.Groups, func(g BacklogGroup) string { return g.Group })
 	return out, nil
+}
+
+// oldest sets each group's Oldest, and the total's.
+func oldest(ctx context.Context, db DB, col string, now time.Time, cal *sla.Calendar,
+	groupOf func(string) *BacklogGroup, total *BacklogGroup) error {
+	rows, err := db.Query(ctx, fmt.Sprintf(oldestSQL, col), now)
+	if err != nil {
+		return fmt.Errorf("report: backlog: %w", err)
+	}
+	var first time.Time
+	var grp, status string
+	var id int64
+	var created time.Time
+	_, err = pgx.ForEachRow(rows, []any{&grp, &id, &status, &created}, func() error {
+		o := &Oldest{Ticket: id, Status: status, BusinessHours: hours(cal.Between(created, now).Seconds()),
+			WallHours: hours(max(0, now.Sub(created)).Seconds())}
+		groupOf(grp).Oldest = o
+		if total.Oldest == nil || created.Before(first) || created.Equal(first) && id < total.Oldest.Ticket {
+			total.Oldest, first = o, created
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("report: backlog: %w", err)
+	}
+	return nil
 }
 
 func newBacklogGroup(name string) BacklogGroup {
@@ -154,49 +188,15 @@ func newBacklogGroup(name string) BacklogGroup {
 	return g
 }
 
-// add counts one open ticket; tickets come oldest first.
-func (g *BacklogGroup) add(id int64, status string, business, wall time.Duration, atRisk, breached bool) {
-	g.Open++
+// add counts n open tickets of one status and age buckets, of which atRisk
+// are at risk and breached breached.
+func (g *BacklogGroup) add(status string, business, wall, n, atRisk, breached int) {
+	g.Open += n
 	a := g.ByStatus[status]
-	a.Tickets++
-	a.Business[bucketOf(businessBuckets, business)]++
-	a.Wall[bucketOf(wallBuckets, wall)]++
+	a.Tickets += n
+	a.Business[business] += n
+	a.Wall[wall] += n
 	g.ByStatus[status] = a
-	if g.Oldest == nil {
-		g.Oldest = &Oldest{Ticket: id, Status: status, BusinessHours: hours(business.Seconds()), WallHours: hours(wall.Seconds())}
-	}
-	if atRisk {
-		g.AtRisk++
-	}
-	if breached {
-		g.Breached++
-	}
-}
-
-// ager measures business ages at one instant. A ticket's age is the
-// business time left in the day it was created plus the business time from
-// the next day's start until now, which is the same for every ticket of
-// that day and is counted once per day.
-type ager struct {
-	cal  *sla.Calendar
-	now  time.Time
-	days map[time.Time]time.Duration // a local day's next midnight → business time from it to now
-}
-
-func newAger(cal *sla.Calendar, now time.Time) *ager {
-	return &ager{cal: cal, now: now, days: map[time.Time]time.Duration{}}
-}
-
-func (a *ager) since(t time.Time) time.Duration {
-	l := t.In(a.cal.Location())
-	next := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, l.Location())
-	if !next.Before(a.now) {
-		return a.cal.Between(t, a.now)
-	}
-	rest, ok := a.days[next]
-	if !ok {
-		rest = a.cal.Between(next, a.now)
-		a.days[next] = rest
-	}
-	return a.cal.Between(t, next) + rest
+	g.AtRisk += atRisk
+	g.Breached += breached
 }
