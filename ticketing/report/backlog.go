@@ -24,12 +24,12 @@ type Backlog struct {
 
 // BacklogGroup is one group's backlog.
 type BacklogGroup struct {
-	Group    string               `json:"group"`
-	Open     int                  `json:"open"`
+	Group    string              `json:"group"`
+	Open     int                 `json:"open"`
 	ByStatus map[string]AgeCount `json:"by_status"`
-	Oldest   *Oldest              `json:"oldest"`
-	AtRisk   int                  `json:"at_risk"`
-	Breached int                  `json:"breached"`
+	Oldest   *Oldest             `json:"oldest"`
+	AtRisk   int                 `json:"at_risk"`
+	Breached int                 `json:"breached"`
 }
 
 // AgeCount counts one status's tickets per age bucket, in the order of
