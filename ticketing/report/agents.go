@@ -75,7 +75,12 @@ func AgentsReport(ctx context.Context, db DB, d Desk, q Query) (*Agents, error) 
 	if q.By != "" && q.By != "agent" {
 		return nil, queryError("by", "%s does not apply: the agents report is by agent", q.By)
 	}
-	rows, err := db.Query(ctx, agentsSQL, p.start, p.end)
+	tx, err := begin(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, agentsSQL, p.start, p.end)
 	if err != nil {
 		return nil, fmt.Errorf("report: agents: %w", err)
 	}

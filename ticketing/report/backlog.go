@@ -117,7 +117,12 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 		BusinessBuckets: labels(businessBuckets), WallBuckets: labels(wallBuckets), Groups: []BacklogGroup{}}
 	out.Total = newBacklogGroup("")
 	b := bounds{cal: cal, now: now}
-	rows, err := db.Query(ctx, fmt.Sprintf(backlogSQL, col), now, b.business(businessBuckets), b.wall(wallBuckets),
+	tx, err := begin(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, fmt.Sprintf(backlogSQL, col), now, b.business(businessBuckets), b.wall(wallBuckets),
 		b.atRisk(risk))
 	if err != nil {
 		return nil, fmt.Errorf("report: backlog: %w", err)
@@ -147,7 +152,7 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("report: backlog: %w", err)
 	}
-	if err := oldest(ctx, db, col, now, cal, groupOf, &out.Total); err != nil {
+	if err := oldest(ctx, tx, col, now, cal, groupOf, &out.Total); err != nil {
 		return nil, err
 	}
 	sortGroups(out.Groups, func(g BacklogGroup) string { return g.Group })
@@ -155,9 +160,9 @@ func BacklogReport(ctx context.Context, db DB, d Desk, q Query) (*Backlog, error
 }
 
 // oldest sets each group's Oldest, and the total's.
-func oldest(ctx context.Context, db DB, col string, now time.Time, cal *sla.Calendar,
+func oldest(ctx context.Context, tx pgx.Tx, col string, now time.Time, cal *sla.Calendar,
 	groupOf func(string) *BacklogGroup, total *BacklogGroup) error {
-	rows, err := db.Query(ctx, fmt.Sprintf(oldestSQL, col), now)
+	rows, err := tx.Query(ctx, fmt.Sprintf(oldestSQL, col), now)
 	if err != nil {
 		return fmt.Errorf("report: backlog: %w", err)
 	}

@@ -76,7 +76,12 @@ func SLAReport(ctx context.Context, db DB, d Desk, q Query) (*SLA, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, fmt.Sprintf(slaSQL, col), p.start, p.end)
+	tx, err := begin(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, fmt.Sprintf(slaSQL, col), p.start, p.end)
 	if err != nil {
 		return nil, fmt.Errorf("report: sla: %w", err)
 	}

@@ -69,7 +69,12 @@ func VolumeReport(ctx context.Context, db DB, d Desk, q Query) (*Volume, error) 
 		index[day.Date] = len(out.Days)
 		out.Days = append(out.Days, day)
 	}
-	rows, err := db.Query(ctx, volumeSQL, p.start, p.end, p.zone)
+	tx, err := begin(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, volumeSQL, p.start, p.end, p.zone)
 	if err != nil {
 		return nil, fmt.Errorf("report: volume: %w", err)
 	}
