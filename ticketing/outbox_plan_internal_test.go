@@ -181,6 +181,15 @@ func TestRecentMailCountsReadOnlyTheRecipientsRows(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
 	queueRows(t, pool, 3000)
+	// Mail that answered someone is in the conversation index, which the
+	// statistics, gathered before, believe empty (as on a desk whose
+	// history holds no such mail, before a backlog fills it): a
+	// conversation's count must read its pair's entries, not every recent
+	// one (each batch read them all: 36 ms a batch on the million-ticket
+	// fixture).
+	if _, err := pool.Exec(context.Background(), `ANALYZE outbox; UPDATE outbox SET sender = 'help@desk.example'`); err != nil {
+		t.Fatal(err)
+	}
 	// A batch's recipients: 300 new addresses and one with a row.
 	addrs, tickets := []string{"r2@example.se"}, []int64{0}
 	for i := range 300 {
