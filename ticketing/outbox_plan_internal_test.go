@@ -212,3 +212,28 @@ func TestRecentMailCountsReadOnlyTheRecipientsRows(t *testing.T) {
 		}
 	}
 }
+
+// TestPlannedBatchSettingsHoldForTheBatchOnly: the claim and the recording
+// of results rely on a batch being one transaction, so that the planner
+// settings queued first hold for the statement after them, on the same
+// connection, and not for what the connection runs next.
+func TestPlannedBatchSettingsHoldForTheBatchOnly(t *testing.T) {
+	ctx := context.Background()
+	conn, err := dbtest.Pool(t).Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var in, after string
+	b := plannedBatch(genericPlanSQL)
+	b.Queue("SELECT current_setting('plan_cache_mode')").QueryRow(func(r pgx.Row) error { return r.Scan(&in) })
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if in != "force_generic_plan" || after != "auto" {
+		t.Errorf("plan_cache_mode in the batch %q, after it %q; want force_generic_plan, then auto", in, after)
+	}
+}
