@@ -167,6 +167,45 @@ func TestDashboardInChromium(t *testing.T) {
 		noConsoleErrors(p.path)
 	}
 
+	// Keyboard only: the first Tab reaches the skip link, Tabs go on to the
+	// sections, and Enter on one opens it.
+	step("keyboard", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("open")))
+	var reached []string
+	for range 8 {
+		step("Tab", chromedp.KeyEvent("\t"))
+		focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.textContent.trim()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reached = append(reached, focused)
+		if focused == "Tickets" {
+			break
+		}
+	}
+	if len(reached) == 0 || reached[0] != "Skip to content" || reached[len(reached)-1] != "Tickets" {
+		t.Fatalf("Tab went through %q; want the skip link first, then on to Tickets", reached)
+	}
+	step("Enter", chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("form.filters")))
+	if at, err := chromedp.Run(ctx, chromedp.Location()); err != nil || at != base+"/tickets" {
+		t.Errorf("Enter on Tickets opened %q (%v), want %s/tickets", at, err, base)
+	}
+	// A phone's width: no page is wider than the screen (wide tables
+	// scroll within their own box).
+	step("phone", chromedp.EmulateViewport(375, 740))
+	for _, p := range []string{"/", "/tickets", "/reports", "/tickets/1"} {
+		step(p+" on a phone", chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.ID("main")))
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+		if wide > 0 { // name what sticks out
+			wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); const out = []; let n; while ((n = w.nextNode())) { const r = document.createRange(); r.selectNodeContents(n); if (r.getBoundingClientRect().right > innerWidth + 1 && !n.parentElement.closest('.scroll')) out.push(n.parentElement.tagName + ' ' + n.textContent.slice(0, 60)); } return out.slice(0, 5); })()`))
+			t.Logf("%s: text beyond the screen's edge: %q", p, wide)
+		}
+		if err != nil || wide > 0 {
+			t.Errorf("%s on a 375-pixel screen is %d pixels wider than it (%v)", p, wide, err)
+		}
+		noConsoleErrors(p + " on a phone")
+	}
+	step("desktop", chromedp.EmulateViewport(1000, 800))
+
 	path := "/tickets/" + strconv.FormatInt(hostile, 10)
 	step(path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(`iframe[sandbox=""]`)))
 	screenshot(t, ctx, "dashboard-ticket.png")
