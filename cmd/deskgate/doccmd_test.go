@@ -35,18 +35,14 @@ type docCommand struct {
 	run   bool     // false: in a block marked notRun, or inline in the text
 }
 
-// docCommands finds the commands of README.md, HACKING.md and docs/*.md:
+// docCommands finds the commands of docPages:
 // every line of a sh block (continued with \), the lines starting "$ " of
 // other blocks, and every `deskgate …` or `make …` inline in the text.
 func docCommands(t *testing.T) []docCommand {
 	t.Helper()
-	pages, err := filepath.Glob("../../docs/*.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	inline := regexp.MustCompile("`((?:deskgate|make) [^`]*)`")
 	var out []docCommand
-	for _, page := range append(pages, "../../README.md", "../../HACKING.md") {
+	for _, page := range docPages(t) {
 		src, err := os.ReadFile(page)
 		if err != nil {
 			t.Fatal(err)

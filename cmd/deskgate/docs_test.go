@@ -47,11 +47,7 @@ func TestHackingNamesEveryFuzzTarget(t *testing.T) {
 // docs/ names a file that exists and, with a #fragment, a heading in it,
 // so that moving a section cannot leave a dead link behind.
 func TestDocsLinksResolve(t *testing.T) {
-	pages, err := filepath.Glob("../../docs/*.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pages = append(pages, "../../README.md", "../../HACKING.md")
+	pages := docPages(t)
 	link := regexp.MustCompile(`\[[^\]]*\]\(([^)\s]+)\)`)
 	anchors := map[string]map[string]bool{} // file -> heading anchors
 	headings := func(path string) map[string]bool {
@@ -119,4 +115,22 @@ func headingAnchor(h string) string {
 		}
 	}
 	return b.String()
+}
+
+// docPages are the pages the docs tests read: README.md, HACKING.md and
+// every page under docs/ (the reports have a folder of their own).
+func docPages(t *testing.T) []string {
+	t.Helper()
+	var pages []string
+	for _, pattern := range []string{"../../docs/*.md", "../../docs/*/*.md"} {
+		found, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, found...)
+	}
+	if len(pages) < 20 {
+		t.Fatalf("found only %d pages under docs/: the patterns are wrong", len(pages))
+	}
+	return append(pages, "../../README.md", "../../HACKING.md")
 }
