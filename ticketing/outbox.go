@@ -140,10 +140,12 @@ type Batcher interface {
 }
 
 // plannedBatch starts a batch whose statements run with the planner settings
-// planSQL sets for its transaction: the statements of a batch are one
-// transaction (pgx ends them with a single Sync), so the settings hold for
-// those queued after it, and end with it. One round trip, where BEGIN,
-// the settings, the statement and COMMIT took four; a sender records each
+// planSQL sets for its transaction: sent on a pool or a connection, a
+// batch is one transaction (pgx ends it with a single Sync), so the
+// settings hold for the statements queued after it and end with it
+// (TestPlannedBatchSettingsHoldForTheBatchOnly); sent in a pgx.Tx, they
+// last to the end of that transaction. One round trip, where BEGIN, the
+// settings, the statement and COMMIT took four; a sender records each
 // email it sends this way.
 func plannedBatch(planSQL string) *pgx.Batch {
 	b := &pgx.Batch{}
