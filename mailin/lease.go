@@ -67,12 +67,13 @@ UPDATE mailboxes SET lease_owner = NULL, lease_until = NULL,
 
 // releaseLease gives up owner's lease so that a standby can take over at
 // once, and records the mailbox as stopped (a standby that takes over
-// records its own state).
-func releaseLease(ctx context.Context, pool *pgxpool.Pool, name, owner string) error {
-	if _, err := pool.Exec(ctx, releaseLeaseSQL, name, owner); err != nil {
-		return dbErr(fmt.Errorf("mailin: release lease on %q: %w", name, err))
+// records its own state). It reports whether owner held the lease.
+func releaseLease(ctx context.Context, pool *pgxpool.Pool, name, owner string) (bool, error) {
+	tag, err := pool.Exec(ctx, releaseLeaseSQL, name, owner)
+	if err != nil {
+		return false, dbErr(fmt.Errorf("mailin: release lease on %q: %w", name, err))
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 const cursorSQL = `SELECT uidvalidity, last_uid FROM mailboxes WHERE name = $1`

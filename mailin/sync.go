@@ -59,6 +59,7 @@ type hooks struct {
 	beforeCommit func(batch int) error // inside the capture transaction; an error rolls it back
 	afterCommit  func(batch int)       // after commit, before marking on the server
 	noRelease    bool                  // do not release the lease on shutdown (simulates death)
+	acquired     func(ok bool)         // after each attempt to take the lease
 }
 
 // NewSyncer returns a Syncer for mb. owner identifies this process in the
@@ -114,7 +115,15 @@ func (s *Syncer) Run(ctx context.Context) error {
 	standby := false
 	for {
 		ok, err := s.acquire(ctx)
+		if s.hooks.acquired != nil {
+			s.hooks.acquired(ok)
+		}
 		if ctx.Err() != nil {
+			if ok || err != nil {
+				// It may be ours even if acquire saw the cancellation:
+				// the database can commit before it answers.
+				s.release()
+			}
 			return nil
 		}
 		switch {
@@ -173,11 +182,14 @@ func (s *Syncer) release() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := releaseLease(ctx, s.pool, s.mb.Name, s.owner); err != nil {
+	held, err := releaseLease(ctx, s.pool, s.mb.Name, s.owner)
+	if err != nil {
 		s.log.Warn("mailin: cannot release lease", "source", outage.Database, "err", err)
 		return
 	}
-	s.log.Info("mailin: lease released")
+	if held {
+		s.log.Info("mailin: lease released")
+	}
 }
 
 // lead syncs while we hold the lease: it renews the lease in the background

@@ -207,6 +207,30 @@ func TestGracefulShutdownReleasesLease(t *testing.T) {
 	e.waitCount(1, 5*time.Second) // well before the one-minute TTL
 }
 
+// TestStopJustAfterAcquiringReleasesLease stops a Syncer between taking
+// the lease and leading: it must still release it, or a standby waits a
+// whole TTL. The test sees the lease taken as soon as the database commits
+// it, so stopping at that moment is what TestGracefulShutdownReleasesLease
+// sometimes did.
+func TestStopJustAfterAcquiringReleasesLease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, imapmem.Options{})
+	e.mb.LeaseTTL = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	s := e.syncer("a")
+	s.hooks.acquired = func(ok bool) {
+		if ok {
+			cancel()
+		}
+	}
+	if err := s.Run(ctx); err != nil {
+		t.Fatalf("Run() = %v, want nil", err)
+	}
+	if _, _, owner := e.cursor(); owner != "" {
+		t.Errorf("lease owner after Run = %q, want none", owner)
+	}
+}
+
 func TestUIDValidityChange(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, imapmem.Options{})
