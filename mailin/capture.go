@@ -37,11 +37,18 @@ UPDATE mailboxes
 
 // capturedSQL finds which of a batch are already recorded: by (uidvalidity,
 // uid), or by SHA-256 from this mailbox before (a rescan after a
-// UIDVALIDITY change). Both lookups are indexed.
+// UIDVALIDITY change). Each of the batch is looked up on its own, through
+// the unique key and inbound_mailbox_sha256: filtered as one set, the
+// lookups read the whole mailbox whenever the statistics predated a
+// backlog (TestCapturedCheckReadsOnlyTheBatch).
 const capturedSQL = `
-SELECT uid, sha256 FROM inbound WHERE mailbox = $1 AND uidvalidity = $2 AND uid = ANY($3)
+SELECT uid, sum FROM (
+    SELECT u.uid, (SELECT sha256 FROM inbound WHERE mailbox = $1 AND uidvalidity = $2 AND uid = u.uid) AS sum
+    FROM unnest($3::bigint[]) AS u (uid)
+) AS known WHERE sum IS NOT NULL
 UNION ALL
-SELECT -1, sha256 FROM inbound WHERE mailbox = $1 AND sha256 = ANY($4)`
+SELECT -1, sum FROM unnest($4::bytea[]) AS s (sum)
+WHERE (SELECT true FROM inbound WHERE mailbox = $1 AND sha256 = s.sum LIMIT 1)`
 
 var inboundColumns = []string{"mailbox", "uidvalidity", "uid", "sha256", "size", "internal_date", "raw", "truncated", "reason",
 	"handling", "handling_reason"}

@@ -2,10 +2,7 @@ package ticketing
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,52 +63,11 @@ func outboxRowsRead(t *testing.T, pool *pgxpool.Pool, mode, prelude, query strin
 // rolled back, and reads its plan as outboxRowsRead says.
 func explainExecute(t *testing.T, conn *pgx.Conn, name string, args ...any) (rows int, sorts bool) {
 	t.Helper()
-	ctx := context.Background()
-	params := make([]string, len(args))
-	for i := range args {
-		params[i] = fmt.Sprintf("$%d", i+1)
-	}
-	var out []byte
-	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE "+name+"("+strings.Join(params, ", ")+")",
-			append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(&out)
-		if err == nil {
-			err = errRollback
-		}
-		return err
-	})
-	if err != errRollback {
-		t.Fatal(err)
-	}
-	var plans []struct{ Plan map[string]any }
-	if err := json.Unmarshal(out, &plans); err != nil {
-		t.Fatal(err)
-	}
-	var walk func(p map[string]any)
-	walk = func(p map[string]any) {
-		node, _ := p["Node Type"].(string)
-		rel, _ := p["Relation Name"].(string)
-		idx, _ := p["Index Name"].(string)
-		if node == "Sort" {
-			sorts = true
-		}
-		if strings.Contains(node, "Scan") && (rel == "outbox" || strings.HasPrefix(idx, "outbox") && !strings.HasPrefix(idx, "outbox_recipients")) {
-			r, _ := p["Actual Rows"].(float64)
-			l, _ := p["Actual Loops"].(float64)
-			rows += int(r * l)
-		}
-		kids, _ := p["Plans"].([]any)
-		for _, k := range kids {
-			walk(k.(map[string]any))
-		}
-	}
-	walk(plans[0].Plan)
-	return rows, sorts
+	r := dbtest.PlanReads(t, conn, "outbox", name, args...)
+	return r.Rows, r.Sorts
 }
 
 var planned atomic.Int64
-
-var errRollback = errors.New("rolled back")
 
 var planModes = []string{"force_custom_plan", "force_generic_plan"}
 
@@ -237,3 +193,4 @@ func TestPlannedBatchSettingsHoldForTheBatchOnly(t *testing.T) {
 		t.Errorf("plan_cache_mode in the batch %q, after it %q; want force_generic_plan, then auto", in, after)
 	}
 }
+

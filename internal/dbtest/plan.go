@@ -1,0 +1,90 @@
+package dbtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Reads is what one run of a statement read from a table, from its plan.
+type Reads struct {
+	// Rows counts the rows and index entries that the scans of the table
+	// and of its indexes returned, and those their filters then dropped:
+	// a scan that looks at every row to keep none still read them all.
+	Rows int
+	// Sorts is whether the plan sorts anything.
+	Sorts bool
+}
+
+// Beginner is a *pgx.Conn, or a pgx.Tx to run in a savepoint of.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// PlanReads runs the prepared statement name on conn under EXPLAIN
+// ANALYZE with args, rolled back, and returns what it read from table.
+// pgx prepares every statement, and after five runs PostgreSQL may keep a
+// generic plan made with the statistics of that moment, so a test prepares
+// the statement itself to choose when it is planned.
+func PlanReads(t testing.TB, conn Beginner, table, name string, args ...any) Reads {
+	t.Helper()
+	ctx := context.Background()
+	params := make([]string, len(args))
+	for i := range args {
+		params[i] = fmt.Sprintf("$%d", i+1)
+	}
+	var out []byte
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE "+name+"("+strings.Join(params, ", ")+")",
+			append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(&out)
+		if err == nil {
+			err = errRollback
+		}
+		if os.Getenv("DBTEST_PLANS") != "" {
+			t.Logf("%s:\n%s", name, out)
+		}
+		return err
+	})
+	if err != errRollback {
+		t.Fatal(err)
+	}
+	var plans []struct{ Plan map[string]any }
+	if err := json.Unmarshal(out, &plans); err != nil {
+		t.Fatal(err)
+	}
+	var r Reads
+	// A bitmap index scan names no table: it reads for the bitmap heap
+	// scan above it.
+	var walk func(p map[string]any, parent string)
+	walk = func(p map[string]any, parent string) {
+		node, _ := p["Node Type"].(string)
+		rel, _ := p["Relation Name"].(string)
+		if rel == "" && node == "Bitmap Index Scan" {
+			rel = parent
+		}
+		if node == "Sort" || node == "Incremental Sort" {
+			r.Sorts = true
+		}
+		if strings.Contains(node, "Scan") && rel == table {
+			loops, _ := p["Actual Loops"].(float64)
+			for _, k := range []string{"Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck"} {
+				n, _ := p[k].(float64) // per loop
+				r.Rows += int(n * loops)
+			}
+		}
+		kids, _ := p["Plans"].([]any)
+		for _, k := range kids {
+			walk(k.(map[string]any), rel)
+		}
+	}
+	walk(plans[0].Plan, "")
+	return r
+}
+
+var errRollback = errors.New("dbtest: rolled back")
