@@ -249,6 +249,9 @@ const loadRawSQL = `SELECT id, raw FROM inbound WHERE id = ANY($1)`
 // maxBatchRaw, their bytes from h where it holds them; the rest are
 // released at commit for the next batch.
 func claim(ctx context.Context, tx pgx.Tx, h *Handoff, limit int) ([]captured, error) {
+	if _, err := tx.Exec(ctx, ticketing.KeyLookupsSQL); err != nil { // for loadSQL and loadRawSQL
+		return nil, fmt.Errorf("mailin: claiming captured mail: %w", err)
+	}
 	rows, err := tx.Query(ctx, claimSQL, limit)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: claiming captured mail: %w", err)

@@ -194,3 +194,86 @@ func TestPlannedBatchSettingsHoldForTheBatchOnly(t *testing.T) {
 	}
 }
 
+// TestIngestLookupsReadOnlyTheirRows: the ingest transaction looks a
+// batch's rows up by key, and must read only those, whatever the planner's
+// statistics say. Planned with the statistics of a nearly empty table, as a
+// fresh desk's first backlog plans them, each lookup read its table whole
+// (BenchmarkIngest: 20-44 ms a batch for contacts alone by 6,000 rows).
+func TestIngestLookupsReadOnlyTheirRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	grow := func(from, to int) {
+		t.Helper()
+		for _, q := range []string{
+			`INSERT INTO contacts (address) SELECT 'c' || i || '@example.se' FROM generate_series($1::int, $2::int) AS i`,
+			`INSERT INTO tickets (id, subject, requester_name, requester_addr, received_at)
+			 SELECT i, 'Subject ' || i, '', 'c' || i || '@example.se', now() FROM generate_series($1::int, $2::int) AS i`,
+			`INSERT INTO messages (ticket_id, direction, message_id, from_name, from_addr, subject, text_body, class, fingerprint)
+			 SELECT i, 'in', 'm' || i || '@example.se', '', 'c' || i || '@example.se', 'Subject ' || i, 'text', 'human', '\x00'
+			 FROM generate_series($1::int, $2::int) AS i`,
+		} {
+			if _, err := pool.Exec(ctx, q, from, to); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	grow(1, 20)
+	if _, err := pool.Exec(ctx, `ANALYZE contacts, tickets, messages`); err != nil {
+		t.Fatal(err)
+	}
+	var addrs, mids []string
+	var ids []int64
+	for i := 3001; i <= 3200; i++ {
+		addrs, mids, ids = append(addrs, fmt.Sprintf("c%d@example.se", i)), append(mids, fmt.Sprintf("m%d@example.se", i)), append(ids, int64(i))
+	}
+	lookups := []struct {
+		table, query string
+		arg          any
+	}{
+		{"contacts", knownSQL, addrs},
+		{"messages", lookupMessagesSQL, mids},
+		{"tickets", ticketInfoSQL, ids},
+		{"tickets", ticketRulesSQL, ids},
+		{"tickets", nextResponseSQL, ids},
+	}
+	grown := false
+	read := func(mode string, i int, table, query string, arg any) dbtest.Reads {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		name := fmt.Sprintf("lookup_%d_%s", i, mode)
+		if _, err = conn.Exec(ctx, "SET plan_cache_mode = "+mode+"; PREPARE "+name+" AS "+query); err != nil {
+			t.Fatal(err)
+		}
+		var r dbtest.Reads
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, KeyLookupsSQL); err != nil {
+				return err
+			}
+			// A generic plan is made at the first run: with the
+			// statistics of 20 rows.
+			dbtest.PlanReads(t, tx, table, name, arg)
+			if !grown {
+				grow(21, 6000)
+				grown = true
+			}
+			r = dbtest.PlanReads(t, tx, table, name, arg)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, mode := range planModes {
+		for i, l := range lookups {
+			if r := read(mode, i, l.table, l.query, l.arg); r.Rows > 400 {
+				t.Errorf("%s: looking up 200 keys among 6,000 rows read %d %s rows or index entries; want about theirs:\n%s",
+					mode, r.Rows, l.table, l.query)
+			}
+		}
+	}
+}

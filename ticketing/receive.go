@@ -160,6 +160,9 @@ const (
 // decision is written to the event log. The work is pipelined so that the
 // cost per message stays small and flat.
 func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome, error) {
+	if _, err := tx.Exec(ctx, KeyLookupsSQL); err != nil {
+		return nil, fmt.Errorf("ticketing: receiving: %w", err)
+	}
 	sums := attachmentSums(ins)
 	fps := make([][]byte, len(ins))
 	for i := range ins {

@@ -2,9 +2,11 @@ package ticketing
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -152,10 +154,13 @@ func lockMessageIDs(ctx context.Context, tx pgx.Tx, ins []Inbound) error {
 }
 
 // The message_id <> ” term lets the planner use the partial index
-// messages_message_id; without it this would scan every message.
+// messages_message_id; without it this would scan every message. The rows
+// are put in order in Go: asked to, a planner that believed the table small
+// read all of it in its primary key's order instead
+// (TestIngestLookupsReadOnlyTheirRows).
 const lookupMessagesSQL = `
-SELECT message_id, fingerprint, ticket_id FROM messages
-WHERE message_id = ANY($1) AND message_id <> '' ORDER BY id`
+SELECT id, message_id, fingerprint, ticket_id FROM messages
+WHERE message_id = ANY($1) AND message_id <> ''`
 
 // lookupMessages finds, in one indexed query, every stored message whose
 // Message-ID the batch carries or refers to.
@@ -177,16 +182,23 @@ func lookupMessages(ctx context.Context, tx pgx.Tx, ins []Inbound) (knownMessage
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: looking up message ids: %w", err)
 	}
-	var (
-		id string
-		m  storedMessage
-	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &m.fingerprint, &m.ticketID}, func() error {
-		known[id] = append(known[id], m)
+	type found struct {
+		row       int64
+		messageID string
+		m         storedMessage
+	}
+	var f found
+	var all []found
+	_, err = pgx.ForEachRow(rows, []any{&f.row, &f.messageID, &f.m.fingerprint, &f.m.ticketID}, func() error {
+		all = append(all, f)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ticketing: looking up message ids: %w", err)
+	}
+	slices.SortFunc(all, func(a, b found) int { return cmp.Compare(a.row, b.row) })
+	for _, f := range all {
+		known[f.messageID] = append(known[f.messageID], f.m)
 	}
 	return known, nil
 }
