@@ -247,16 +247,19 @@ func benchServe() int {
 }
 
 // benchDatabase starts the benchmark's PostgreSQL (durable unless
-// DESKGATE_BENCH_FAST=1) with an empty database, or, when stored > 0, with
-// bigdesk's fixture of that many tickets (built once and cached).
+// DESKGATE_BENCH_FAST=1, with the further settings of
+// DESKGATE_BENCH_PG_SETTINGS, "name=value" separated by blanks) with an
+// empty database, or, when stored > 0, with bigdesk's fixture of that many
+// tickets (built once and cached).
 func benchDatabase(ctx context.Context, stored int) (*pgtemp.Cluster, string, error) {
 	durable := os.Getenv("DESKGATE_BENCH_FAST") != "1"
 	diag := os.Getenv("DIAG") != ""
+	settings := strings.Fields(os.Getenv("DESKGATE_BENCH_PG_SETTINGS"))
 	if stored > 0 {
-		return bigdesk.Start(ctx, bigdesk.Options{Tickets: stored, Durable: durable, Statements: diag,
+		return bigdesk.Start(ctx, bigdesk.Options{Tickets: stored, Durable: durable, Statements: diag, Settings: settings,
 			Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) }})
 	}
-	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: durable, Statements: diag})
+	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: durable, Statements: diag, Settings: settings})
 	if err != nil {
 		return nil, "", err
 	}

@@ -19,9 +19,10 @@ const Database = "desk"
 
 // Options choose the fixture and the cluster that serves it.
 type Options struct {
-	Tickets    int  // default 1,000,000
-	Durable    bool // the served cluster runs with fsync on (pgtemp.Options.Durable)
-	Statements bool // pgtemp.Options.Statements
+	Tickets    int      // default 1,000,000
+	Durable    bool     // the served cluster runs with fsync on (pgtemp.Options.Durable)
+	Statements bool     // pgtemp.Options.Statements
+	Settings   []string // pgtemp.Options.Settings
 	// Cache is the directory that keeps built fixtures; default
 	// $DESKGATE_BENCH_CACHE, else deskgate/bigdesk in the user's cache
 	// directory. Each fixture is a PostgreSQL data directory named by
@@ -58,7 +59,7 @@ func Start(ctx context.Context, opts Options) (*pgtemp.Cluster, string, error) {
 	} else {
 		logf("bigdesk: %d tickets from %s", opts.Tickets, saved)
 	}
-	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: opts.Durable, Statements: opts.Statements, From: saved})
+	cluster, err := pgtemp.Start(ctx, pgtemp.Options{Durable: opts.Durable, Statements: opts.Statements, Settings: opts.Settings, From: saved})
 	if err != nil {
 		return nil, "", err
 	}
