@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/deskgate/deskgate/internal/pgparams"
 	"github.com/deskgate/deskgate/migrations"
 )
 
@@ -21,7 +22,7 @@ func openDB(ctx context.Context) (*pgxpool.Pool, error) {
 	if url == "" {
 		return nil, errors.New("DESKGATE_DATABASE_URL is not set: point it at your PostgreSQL database, e.g. postgres://deskgate@localhost/deskgate")
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgparams.NewPool(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/deskgate/deskgate/config"
 	"github.com/deskgate/deskgate/internal/demo"
 	"github.com/deskgate/deskgate/internal/imapmem"
+	"github.com/deskgate/deskgate/internal/pgparams"
 	"github.com/deskgate/deskgate/internal/pgtemp"
 	"github.com/deskgate/deskgate/internal/smtpmem"
 	"github.com/deskgate/deskgate/mailin"
@@ -55,7 +56,7 @@ func demoCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgparams.NewPool(ctx, url)
 	if err != nil {
 		return err
 	}

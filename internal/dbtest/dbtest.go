@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/deskgate/deskgate/internal/pgparams"
 	"github.com/deskgate/deskgate/internal/pgtemp"
 	"github.com/deskgate/deskgate/migrations"
 )
@@ -105,7 +106,7 @@ func create(t testing.TB, migrated bool) string {
 // Pool returns a connection pool on a fresh, migrated database for t.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), URL(t))
+	pool, err := pgparams.NewPool(context.Background(), URL(t))
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
