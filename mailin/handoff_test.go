@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,16 +87,14 @@ func TestHandoffPacesCaptureAndForgetsWhatNobodyTakes(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
 	h.now = func() time.Time { return now }
 	h.put("desk", 1, 1, make([]byte, 8))
-	taken := make(chan struct{})
+	var taking atomic.Bool // set before take: room may return before take does
 	go func() {
 		time.Sleep(20 * time.Millisecond)
+		taking.Store(true)
 		h.take("desk", 1, 1)
-		close(taken)
 	}()
 	h.room(context.Background(), 8, time.Minute) // returns once the entry is taken
-	select {
-	case <-taken:
-	default:
+	if !taking.Load() {
 		t.Fatal("room returned while the handoff was full")
 	}
 	h.put("desk", 1, 2, make([]byte, 8))

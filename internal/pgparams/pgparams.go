@@ -7,7 +7,6 @@ package pgparams
 
 import (
 	"context"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -67,7 +66,13 @@ type sizedPlan struct{ next pgtype.EncodePlan }
 const arrayHeader = 20
 
 func (p sizedPlan) Encode(value any, buf []byte) ([]byte, error) {
-	return p.next.Encode(value, slices.Grow(buf, size(value)))
+	if n := size(value); cap(buf)-len(buf) < n {
+		// Not slices.Grow: with -race it allocates twice.
+		grown := make([]byte, len(buf), len(buf)+n)
+		copy(grown, buf)
+		buf = grown
+	}
+	return p.next.Encode(value, buf)
 }
 
 // flatBytes encodes [][]byte as the pgtype.FlatArray it is.
