@@ -249,7 +249,9 @@ const loadRawSQL = `SELECT id, raw FROM inbound WHERE id = ANY($1)`
 // maxBatchRaw, their bytes from h where it holds them; the rest are
 // released at commit for the next batch.
 func claim(ctx context.Context, tx pgx.Tx, h *Handoff, limit int) ([]captured, error) {
-	if _, err := tx.Exec(ctx, ticketing.KeyLookupsSQL); err != nil { // for loadSQL and loadRawSQL
+	// loadSQL and loadRawSQL look captures up by id, planned for their
+	// batch (see ticketing.KeyLookupsSQL).
+	if _, err := tx.Exec(ctx, ticketing.KeyLookupsSQL); err != nil {
 		return nil, fmt.Errorf("mailin: claiming captured mail: %w", err)
 	}
 	rows, err := tx.Query(ctx, claimSQL, limit)
@@ -268,7 +270,7 @@ func claim(ctx context.Context, tx pgx.Tx, h *Handoff, limit int) ([]captured, e
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	rows, err = tx.Query(ctx, loadSQL, ids)
+	rows, err = tx.Query(ctx, loadSQL, pgx.QueryExecModeDescribeExec, ids)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: loading captured mail: %w", err)
 	}
@@ -295,7 +297,7 @@ func claim(ctx context.Context, tx pgx.Tx, h *Handoff, limit int) ([]captured, e
 	for id := range missing {
 		ids = append(ids, id)
 	}
-	rows, err = tx.Query(ctx, loadRawSQL, ids)
+	rows, err = tx.Query(ctx, loadRawSQL, pgx.QueryExecModeDescribeExec, ids)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: loading captured mail: %w", err)
 	}

@@ -524,16 +524,3 @@ func ClaimOwners(ctx context.Context, db DB) (map[string]int, error) {
 	}
 	return owners, nil
 }
-
-// KeyLookupsSQL makes the statements after it in its transaction read
-// tables through their indexes only, and not compiled. The ingest
-// transaction looks a batch's rows up by key (tickets by id, messages by
-// Message-ID, contacts by address), and a backlog grows those tables faster
-// than autovacuum analyzes them: planned with the statistics of a nearly
-// empty table, each lookup read its table whole, every batch
-// (TestIngestLookupsReadOnlyTheirRows). No JIT, because a plan that cannot
-// avoid a sequential scan now looks costly enough to compile, which took
-// longer than running it. (Forcing custom plans too, against a generic
-// plan made elsewhere without this setting, made PostgreSQL plan each
-// foreign key check afresh: a third more CPU.)
-const KeyLookupsSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`

@@ -163,6 +163,7 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if _, err := tx.Exec(ctx, KeyLookupsSQL); err != nil {
 		return nil, fmt.Errorf("ticketing: receiving: %w", err)
 	}
+	tx = freshPlans{tx}
 	sums := attachmentSums(ins)
 	fps := make([][]byte, len(ins))
 	for i := range ins {

@@ -34,20 +34,38 @@ type Beginner interface {
 // the statement itself to choose when it is planned.
 func PlanReads(t testing.TB, conn Beginner, table, name string, args ...any) Reads {
 	t.Helper()
-	ctx := context.Background()
 	params := make([]string, len(args))
 	for i := range args {
 		params[i] = fmt.Sprintf("$%d", i+1)
 	}
+	return explain(t, conn, table, "EXECUTE "+name+"("+strings.Join(params, ", ")+")",
+		append([]any{pgx.QueryExecModeSimpleProtocol}, args...))
+}
+
+// QueryReads runs query on conn under EXPLAIN ANALYZE with args as an
+// unnamed statement, planned for these values as pgx's
+// QueryExecModeDescribeExec plans it, rolled back, and returns what it
+// read from table.
+func QueryReads(t testing.TB, conn Beginner, table, query string, args ...any) Reads {
+	t.Helper()
+	return explain(t, conn, table, query, append([]any{pgx.QueryExecModeDescribeExec}, args...))
+}
+
+// explain runs EXPLAIN ANALYZE of statement with args, rolled back, and
+// reads its plan. PostgreSQL rounds the rows of a node run in loops to
+// whole rows per loop, so a lookup that finds a row in one loop of
+// hundreds counts none; a scan of a whole table per loop counts in full.
+func explain(t testing.TB, conn Beginner, table, statement string, args []any) Reads {
+	t.Helper()
+	ctx := context.Background()
 	var out []byte
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE "+name+"("+strings.Join(params, ", ")+")",
-			append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...).Scan(&out)
+		err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+statement, args...).Scan(&out)
 		if err == nil {
 			err = errRollback
 		}
 		if os.Getenv("DBTEST_PLANS") != "" {
-			t.Logf("%s:\n%s", name, out)
+			t.Logf("%s:\n%s", statement, out)
 		}
 		return err
 	})
@@ -60,12 +78,12 @@ func PlanReads(t testing.TB, conn Beginner, table, name string, args ...any) Rea
 	}
 	var r Reads
 	// A bitmap index scan names no table: it reads for the bitmap heap
-	// scan above it.
+	// scan above it, perhaps through a BitmapAnd or BitmapOr.
 	var walk func(p map[string]any, parent string)
 	walk = func(p map[string]any, parent string) {
 		node, _ := p["Node Type"].(string)
 		rel, _ := p["Relation Name"].(string)
-		if rel == "" && node == "Bitmap Index Scan" {
+		if rel == "" && (node == "Bitmap Index Scan" || node == "BitmapAnd" || node == "BitmapOr") {
 			rel = parent
 		}
 		if node == "Sort" || node == "Incremental Sort" {

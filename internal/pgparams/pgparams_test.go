@@ -76,7 +76,11 @@ func TestSizedEncodingAllocatesOnce(t *testing.T) {
 		}
 		pgx, ours := allocated(plain), allocated(sized)
 		t.Logf("%T of %d bytes: pgx's encoder allocated %.1f times its size, ours %.1f", v, n, pgx, ours)
-		if ours > 1.3 {
+		limit := 1.3
+		if raceEnabled {
+			limit = 2.3 // with -race, slices.Grow allocates its zeroed part apart
+		}
+		if ours > limit {
 			t.Errorf("%T: encoding allocated %.1f times the encoded size; want one buffer of about its size (pgx alone: %.1f)", v, ours, pgx)
 		}
 	}

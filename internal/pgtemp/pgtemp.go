@@ -36,8 +36,9 @@ type Options struct {
 	// Statements loads pg_stat_statements, so that a database may CREATE
 	// EXTENSION pg_stat_statements and see what its statements cost.
 	Statements bool
-	// Settings are further server settings, each "name=value", applied
-	// after pgtemp's own (for example to load auto_explain).
+	// Settings are further server settings, each "name=value", given
+	// last, so they win over pgtemp's own (for example to load
+	// auto_explain).
 	Settings []string
 }
 
@@ -124,11 +125,11 @@ func (c *Cluster) start(ctx context.Context, port int) error {
 	if opts.Statements {
 		args = append(args, "-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track_planning=on")
 	}
-	for _, kv := range opts.Settings {
-		args = append(args, "-c", kv)
-	}
 	if !opts.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	for _, kv := range opts.Settings {
+		args = append(args, "-c", kv)
 	}
 	cmd := exec.Command(filepath.Join(c.bin, "postgres"), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package pgparams
+
+const raceEnabled = false
