@@ -25,20 +25,49 @@ func (e *env) dbDown() (up func()) {
 	ctx := context.Background()
 	cfg := e.pool.Config().ConnConfig.Copy()
 	name := cfg.Database
+	locker, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		e.t.Fatalf("connect to %s: %v", name, err)
+	}
+	defer locker.Close(ctx)
 	cfg.Database = "postgres"
 	admin, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		e.t.Fatalf("connect as admin: %v", err)
 	}
 	ident := pgx.Identifier{name}.Sanitize()
-	for _, sql := range []string{
-		`ALTER DATABASE ` + ident + ` ALLOW_CONNECTIONS false`,
-		`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '` + name + `'`,
-	} {
-		if _, err := admin.Exec(ctx, sql); err != nil {
-			admin.Close(ctx)
-			e.t.Fatalf("%s: %v", sql, err)
+	if _, err := admin.Exec(ctx, `ALTER DATABASE `+ident+` ALLOW_CONNECTIONS false`); err != nil {
+		admin.Close(ctx)
+		e.t.Fatalf("disallow connections: %v", err)
+	}
+	// The sessions die one by one, and one that still answered between
+	// two that failed would end the outage in the trackers' eyes (seen
+	// under load: the outage logged twice). So the tables they use stay
+	// locked until every other session is gone.
+	err = pgx.BeginFunc(ctx, locker, func(tx pgx.Tx) error {
+		for _, sql := range []string{
+			`LOCK TABLE mailboxes, inbound IN ACCESS EXCLUSIVE MODE`,
+			`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+		} {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("%s: %w", sql, err)
+			}
 		}
+		for {
+			var n int
+			// A transaction sees pg_stat_activity as it was at first look.
+			if _, err := tx.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n == 0 {
+				return err
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	if err != nil {
+		admin.Close(ctx)
+		e.t.Fatal(err)
 	}
 	return func() {
 		e.t.Helper()
