@@ -56,14 +56,7 @@ func outboxRowsRead(t *testing.T, pool *pgxpool.Pool, mode, prelude, query strin
 	if _, err := tx.Exec(ctx, "PREPARE "+name+" AS "+query); err != nil {
 		t.Fatal(err)
 	}
-	return explainExecute(t, tx.Conn(), name, args...)
-}
-
-// explainExecute runs the prepared statement name under EXPLAIN ANALYZE,
-// rolled back, and reads its plan as outboxRowsRead says.
-func explainExecute(t *testing.T, conn *pgx.Conn, name string, args ...any) (rows int, sorts bool) {
-	t.Helper()
-	r := dbtest.PlanReads(t, conn, "outbox", name, args...)
+	r := dbtest.PlanReads(t, tx, "outbox", name, args...) // in a savepoint of tx
 	return r.Rows, r.Sorts
 }
 
@@ -118,7 +111,7 @@ func TestRecordingAResultReadsOnlyItsRow(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE outbox SET lease_owner = 'p', lease_until = now() + interval '1 minute', attempts = 1 WHERE id % 5 = 0`); err != nil {
 		t.Fatal(err)
 	}
-	explainExecute(t, conn.Conn(), "record", args(lease())...)
+	dbtest.PlanReads(t, conn.Conn(), "outbox", "record", args(lease())...)
 	// ... then claims and settles 3,000 emails before autovacuum comes,
 	// and now holds one.
 	queueRows(t, pool, 3000)
@@ -128,8 +121,8 @@ func TestRecordingAResultReadsOnlyItsRow(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE outbox SET status = 'sent', lease_owner = NULL, lease_until = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	if rows, _ := explainExecute(t, conn.Conn(), "record", args(lease())...); rows > 4 {
-		t.Errorf("recording one result read %d outbox rows or index entries; want its own row", rows)
+	if r := dbtest.PlanReads(t, conn.Conn(), "outbox", "record", args(lease())...); r.Rows > 4 {
+		t.Errorf("recording one result read %d outbox rows or index entries; want its own row", r.Rows)
 	}
 }
 

@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Register makes m's text[] and bytea[] encoders size their buffer once.
-func Register(m *pgtype.Map) {
+// register makes m's text[] and bytea[] encoders size their buffer once.
+func register(m *pgtype.Map) {
 	for _, oid := range []uint32{pgtype.TextArrayOID, pgtype.ByteaArrayOID} {
 		t, ok := m.TypeForOID(oid)
 		if !ok {
@@ -25,11 +25,11 @@ func Register(m *pgtype.Map) {
 	}
 }
 
-// Configure registers the encoders on each connection cfg opens.
-func Configure(cfg *pgxpool.Config) {
+// configure registers the encoders on each connection cfg opens.
+func configure(cfg *pgxpool.Config) {
 	after := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		Register(c.TypeMap())
+		register(c.TypeMap())
 		if after != nil {
 			return after(ctx, c)
 		}
@@ -108,6 +108,6 @@ func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	Configure(cfg)
+	configure(cfg)
 	return pgxpool.NewWithConfig(ctx, cfg)
 }

@@ -34,7 +34,7 @@ func oidOf(v any) uint32 {
 // both formats.
 func TestSizedEncodingIsPgxs(t *testing.T) {
 	plain, sized := pgtype.NewMap(), pgtype.NewMap()
-	Register(sized)
+	register(sized)
 	for _, v := range append(arrays(), []string{}, [][]byte{nil, {}}, []string{"", "é", "a\"b,c{}"}) {
 		for _, format := range []int16{pgtype.BinaryFormatCode, pgtype.TextFormatCode} {
 			want, err := plain.Encode(oidOf(v), format, v, []byte("prefix"))
@@ -57,7 +57,7 @@ func TestSizedEncodingIsPgxs(t *testing.T) {
 // each time.
 func TestSizedEncodingAllocatesOnce(t *testing.T) {
 	plain, sized := pgtype.NewMap(), pgtype.NewMap()
-	Register(sized)
+	register(sized)
 	for _, v := range arrays() {
 		oid := oidOf(v)
 		var n int
