@@ -78,7 +78,7 @@ WITH mine AS (
     SELECT t, $4, 'contact.erased', jsonb_build_object('pseudonym', $3::text) FROM unnest($2::bigint[]) t
     UNION ALL SELECT NULL, $4, 'contact.erased', jsonb_build_object('pseudonym', $3::text)
 )
-SELECT (SELECT count(*) FROM mine), (SELECT count(*) FROM raw)`
+SELECT ARRAY(SELECT id FROM mine), (SELECT count(*) FROM raw)`
 
 // The columns the sweep searches: every text, jsonb and text[] column of
 // deskgate's tables, those added later included.
@@ -128,10 +128,18 @@ func EraseContact(ctx context.Context, db Beginner, address, actor string) (Eras
 			return err
 		}
 		e.Tickets = int64(len(tickets))
-		if err := tx.QueryRow(ctx, eraseSQL, address, tickets, e.Pseudonym, actor).Scan(&e.Messages, &e.Raw); err != nil {
+		var mine []int64
+		if err := tx.QueryRow(ctx, eraseSQL, address, tickets, e.Pseudonym, actor).Scan(&mine, &e.Raw); err != nil {
 			return err
 		}
-		e.Rows, err = sweep(ctx, tx, address, names, e.Pseudonym)
+		e.Messages = int64(len(mine))
+		var swept []int64
+		e.Rows, swept, err = sweep(ctx, tx, address, names, e.Pseudonym)
+		if err != nil {
+			return err
+		}
+		// the words of the text as it is now, not as it was
+		_, _, err = rewriteVectors(ctx, tx, indexedByIDSQL, append(mine, swept...))
 		return err
 	})
 	if err != nil {
@@ -142,11 +150,11 @@ func EraseContact(ctx context.Context, db Beginner, address, actor string) (Eras
 
 // sweep replaces address by pseudonym, then each name by erasedText,
 // ignoring case, in every column sweptColumnsSQL lists, and returns how
-// many rows changed.
-func sweep(ctx context.Context, tx pgx.Tx, address string, names []string, pseudonym string) (int64, error) {
+// many rows changed and the ids of the messages among them.
+func sweep(ctx context.Context, tx pgx.Tx, address string, names []string, pseudonym string) (int64, []int64, error) {
 	rows, err := tx.Query(ctx, sweptColumnsSQL)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	type column struct{ table, name, typ string }
 	cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (column, error) {
@@ -154,7 +162,7 @@ func sweep(ctx context.Context, tx pgx.Tx, address string, names []string, pseud
 		return c, r.Scan(&c.table, &c.name, &c.typ)
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	// Whole addresses and names only: bob@example.com is not the end of
 	// jimbob@example.com nor the start of bob@example.com.au, nor Ann the
@@ -168,6 +176,7 @@ func sweep(ctx context.Context, tx pgx.Tx, address string, names []string, pseud
 		patterns = append(patterns, [2]string{`(?<![[:alnum:]])(` + strings.Join(quoted, "|") + `)(?![[:alnum:]])`, erasedText})
 	}
 	var changed int64
+	var messages []int64
 	for _, c := range cols {
 		col := pgx.Identifier{c.name}.Sanitize()
 		// as text, and back: $1 the pattern, $2 its replacement
@@ -179,14 +188,27 @@ func sweep(ctx context.Context, tx pgx.Tx, address string, names []string, pseud
 			text, back = "array_to_string("+col+", chr(1))", "string_to_array(%s, chr(1))"
 		}
 		replaced := fmt.Sprintf(back, "regexp_replace("+text+", $1, $2, 'gi')")
-		q := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s ~* $1", pgx.Identifier{c.table}.Sanitize(), col, replaced, text)
+		ret := "NULL::bigint"
+		if c.table == "messages" {
+			ret = "id" // whose search vector follows its text
+		}
+		q := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s ~* $1 RETURNING %s", pgx.Identifier{c.table}.Sanitize(), col, replaced, text, ret)
 		for _, p := range patterns {
-			tag, err := tx.Exec(ctx, q, p[0], p[1])
+			rows, err := tx.Query(ctx, q, p[0], p[1])
 			if err != nil {
-				return 0, fmt.Errorf("replacing in %s.%s: %w", c.table, c.name, err)
+				return 0, nil, fmt.Errorf("replacing in %s.%s: %w", c.table, c.name, err)
 			}
-			changed += tag.RowsAffected()
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[*int64])
+			if err != nil {
+				return 0, nil, fmt.Errorf("replacing in %s.%s: %w", c.table, c.name, err)
+			}
+			changed += int64(len(ids))
+			for _, id := range ids {
+				if id != nil {
+					messages = append(messages, *id)
+				}
+			}
 		}
 	}
-	return changed, nil
+	return changed, messages, nil
 }

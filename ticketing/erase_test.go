@@ -6,6 +6,7 @@ import (
 
 	"github.com/deskgate/deskgate/internal/dbtest"
 	"github.com/deskgate/deskgate/ticketing"
+	"github.com/deskgate/deskgate/ticketing/search"
 )
 
 // TestEraseMatchesWholeAddressesAndNames: erasing bob@example.com and his
@@ -30,8 +31,8 @@ func TestEraseMatchesWholeAddressesAndNames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := pool.Exec(ctx, `INSERT INTO messages (ticket_id, direction, from_name, from_addr, text_body)
-		VALUES ($1, 'in', 'Anne Bolt', 'jimbob@example.com', $2)`, b, text); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO messages (ticket_id, direction, from_name, from_addr, text_body, search)
+		VALUES ($1, 'in', 'Anne Bolt', 'jimbob@example.com', $2, $3::tsvector)`, b, text, search.Vector("", text)); err != nil {
 		t.Fatal(err)
 	}
 	e, err := ticketing.EraseContact(ctx, pool, "Bob@Example.com", "test")
@@ -45,6 +46,14 @@ func TestEraseMatchesWholeAddressesAndNames(t *testing.T) {
 	want := "[erased] (" + e.Pseudonym + ") asked; jimbob@example.com, bob@example.com.au and Anne Bolt did not. " + e.Pseudonym + " again."
 	if got != want {
 		t.Errorf("text after erasure = %q, want %q", got, want)
+	}
+	// search finds the text as it is now: no longer Ann Bo, nor bob's address
+	var vector string
+	if err := pool.QueryRow(ctx, `SELECT search::text FROM messages WHERE ticket_id = $1`, b).Scan(&vector); err != nil {
+		t.Fatal(err)
+	}
+	if want := search.Vector("", got); vector != want {
+		t.Errorf("search vector after erasure = %q, want %q", vector, want)
 	}
 	if err := pool.QueryRow(ctx, `SELECT requester_addr FROM tickets WHERE id = $1`, a).Scan(&requester); err != nil || requester != e.Pseudonym {
 		t.Errorf("erased requester = %q, %v, want %s", requester, err, e.Pseudonym)

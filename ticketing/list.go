@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/deskgate/deskgate/ticketing/search"
 )
 
 // Filter chooses tickets for FindTickets. Empty fields do not filter.
@@ -45,14 +47,14 @@ WHERE ($1 = '' OR t.status = $1) AND ($2 = '' OR t.queue = $2) AND ($3 = '' OR t
   AND ($11::timestamptz IS NULL OR t.updated_at >= $11) AND ($12::timestamptz IS NULL OR t.updated_at < $12)
 `
 
-// The searches, on messages.search (migration 00021): $13 the words, or
-// for text in a script written without blanks between words (Chinese,
-// Japanese, Korean) the phrase of its characters, and $14 the LIKE
+// The searches, on messages.search (ticketing/search's vectors): $13 the
+// tsquery search.Query made of the query, and for text in a script written
+// without blanks between words (Chinese, Japanese, Korean) $14 the LIKE
 // pattern that checks the query is there as written. Without an OR the
 // planner joins them as it sees fit: from the index for a rare word,
 // along the tickets in order for a common one.
 const (
-	findWords = `  AND t.id IN (SELECT m.ticket_id FROM messages m WHERE m.search @@ plainto_tsquery('simple', $13)) AND $14 = ''
+	findWords = `  AND t.id IN (SELECT m.ticket_id FROM messages m WHERE m.search @@ $13::tsquery) AND $14 = ''
 `
 	findPattern = `  AND t.id IN (SELECT m.ticket_id FROM messages m
        WHERE m.search @@ $13::tsquery
@@ -70,11 +72,10 @@ const (
 // to rareHits matching messages first.
 const (
 	rareHits   = 2000
-	fewHitsSQL = `SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.search @@ ` +
-		`CASE WHEN $2 = '' THEN plainto_tsquery('simple', $1) ELSE $1::tsquery END LIMIT 2001) x`
-	findHits = `WITH hits AS MATERIALIZED (
+	fewHitsSQL = `SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.search @@ $1::tsquery LIMIT 2001) x`
+	findHits   = `WITH hits AS MATERIALIZED (
     SELECT DISTINCT m.ticket_id FROM messages m
-    WHERE m.search @@ CASE WHEN $14 = '' THEN plainto_tsquery('simple', $13) ELSE $13::tsquery END
+    WHERE m.search @@ $13::tsquery
       AND ($14 = '' OR left(m.subject || ' ' || CASE WHEN m.new_text = '' THEN m.text_body ELSE m.new_text END, 100000) LIKE $14))
 `
 	findFew = `  AND t.id IN (SELECT ticket_id FROM hits)
@@ -114,29 +115,29 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 		}
 		afterID, afterTime = &id, &at
 	}
-	words, pattern := searchTerms(f.Query)
-	search, term := findNoSearch, words
+	term, pattern := search.Query(f.Query)
+	where := findNoSearch
 	switch {
-	case words != "":
-		search = findWords
 	case pattern != "":
-		search, term = findPattern, phraseQuery(f.Query)
+		where = findPattern
+	case strings.TrimSpace(f.Query) != "":
+		where = findWords // finding nothing when the query holds no word
 	}
 	// A search is planned for its own words (each statement afresh, not a
 	// generic plan): how many messages hold them decides the join.
 	args := []any{pgx.QueryExecModeExec, f.Status, f.Queue, f.Team, f.Assignee, f.Priority, f.Category, f.Requester,
 		f.Tag, timeOrNil(f.CreatedAfter), timeOrNil(f.CreatedBefore), timeOrNil(f.UpdatedAfter), timeOrNil(f.UpdatedBefore),
 		term, pattern, afterID, f.Limit + 1}
-	if search == findNoSearch {
+	if where == findNoSearch {
 		args = args[1:] // the list without search keeps its prepared plan
 	}
 	if strings.HasSuffix(f.Sort, "updated_at") {
 		args = append(args, afterTime)
 	}
-	sql := findWhere + search + order
-	if search != findNoSearch {
+	sql := findWhere + where + order
+	if where != findNoSearch {
 		var hits int
-		if err := db.QueryRow(ctx, fewHitsSQL, pgx.QueryExecModeExec, term, pattern).Scan(&hits); err != nil {
+		if err := db.QueryRow(ctx, fewHitsSQL, pgx.QueryExecModeExec, term).Scan(&hits); err != nil {
 			return nil, "", fmt.Errorf("ticketing: finding tickets: %w", err)
 		}
 		if hits <= rareHits {
@@ -157,58 +158,6 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 	ts = ts[:f.Limit]
 	last := ts[len(ts)-1]
 	return ts, makeCursor(last.Number, last.UpdatedAt), nil
-}
-
-// searchTerms splits a query for the two indexes: text in a script
-// written without blanks between words (Han, Hiragana, Katakana, Hangul)
-// is looked up as a phrase of its characters and checked as a substring
-// (LIKE: those scripts have no case, and ILIKE folds every character of
-// every text it reads); anything else by words.
-func searchTerms(q string) (words, pattern string) {
-	q = strings.TrimSpace(q)
-	if q == "" {
-		return "", ""
-	}
-	for _, r := range q {
-		if unspaced(r) {
-			esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
-			return "", "%" + esc + "%"
-		}
-	}
-	return q, ""
-}
-
-// unspacedRanges are the characters of scripts written without blanks
-// between words: Hiragana and Katakana, CJK ideographs (extension A, the
-// unified block, compatibility) and Hangul syllables. Migration 00021's
-// search_vector indexes the same ranges.
-var unspacedRanges = [][2]rune{{0x3040, 0x30ff}, {0x3400, 0x4dbf}, {0x4e00, 0x9fff}, {0xf900, 0xfaff}, {0xac00, 0xd7af}}
-
-func unspaced(r rune) bool {
-	for _, rg := range unspacedRanges {
-		if rg[0] <= r && r <= rg[1] {
-			return true
-		}
-	}
-	return false
-}
-
-// phraseQuery is the tsquery that finds q's runs of unspaced characters
-// in messages.search, which holds each of their characters: each run a
-// phrase of its characters, all runs. Other characters are left to the
-// LIKE pattern.
-func phraseQuery(q string) string {
-	var runs []string
-	var run []string
-	for _, r := range q + " " {
-		if unspaced(r) {
-			run = append(run, "'"+string(r)+"'")
-		} else if len(run) > 0 {
-			runs = append(runs, "("+strings.Join(run, " <-> ")+")")
-			run = run[:0]
-		}
-	}
-	return strings.Join(runs, " & ")
 }
 
 func makeCursor(id int64, at time.Time) string {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/deskgate/deskgate/ticketing/search"
 )
 
 // fingerprint identifies a message's content independently of its delivery
@@ -45,7 +47,8 @@ func fingerprint(in *Inbound, sums [][32]byte) []byte {
 // statement per ticket made them. Each insert unnests the arrays it needs,
 // so that no shared CTE holds a copy of the bodies. refs and tags come as
 // JSON arrays, since SQL arrays of arrays must be rectangular; the
-// participants come as their own arrays, by ticket id.
+// participants come as their own arrays, by ticket id; each message's
+// search vector as search.Vector's text.
 const createTicketsSQL = `
 WITH t AS (
     INSERT INTO tickets (id, subject, requester_name, requester_addr, queue, received_at, language, team,
@@ -61,15 +64,15 @@ WITH t AS (
 ), m AS (
     INSERT INTO messages (id, ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
         from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
-        thread_root)
+        thread_root, search)
     SELECT id, ticket, inbound, 'in', message_id, in_reply_to, ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)),
         from_name, from_addr, to_addrs::jsonb, cc_addrs::jsonb, subject, sent_at, text_body, html_body, class,
-        fingerprint, new_text, thread_root
+        fingerprint, new_text, thread_root, search::tsvector
     FROM unnest($2::bigint[], $1::bigint[], $4::bigint[], $19::text[], $20::text[], $21::text[], $22::text[],
         $23::text[], $24::text[], $25::timestamptz[], $26::text[], $27::text[], $28::text[], $29::bytea[], $30::text[],
-        $31::text[], $32::text[], $33::text[])
+        $31::text[], $32::text[], $33::text[], $39::text[])
         AS u (id, ticket, inbound, message_id, in_reply_to, refs, to_addrs, cc_addrs, subject, sent_at, text_body,
-        html_body, class, fingerprint, new_text, thread_root, from_name, from_addr)
+        html_body, class, fingerprint, new_text, thread_root, from_name, from_addr, search)
 ), e AS (
     INSERT INTO events (id, ticket_id, inbound_id, actor, kind, detail)
     SELECT id, ticket, inbound, from_addr, 'ticket.created', detail::jsonb
@@ -88,7 +91,7 @@ type ticketRows struct {
 	sentAt                                                       []*time.Time
 	text, html, class                                            []string
 	fingerprint                                                  [][]byte
-	newText, threadRoot, fromName, fromAddr, detail              []string
+	newText, threadRoot, fromName, fromAddr, detail, vector      []string
 	pTicket                                                      []int64
 	pAddr, pName, pRole                                          []string
 }
@@ -128,7 +131,7 @@ func (r *ticketRows) add(ids newIDs, in *Inbound, fp []byte, requester Address, 
 	r.messageID, r.inReplyTo, r.refs = append(r.messageID, in.MessageID), append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
 	r.to, r.cc, r.messageSubject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.messageSubject, in.Subject), append(r.sentAt, dateOf(in))
 	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
-	r.newText, r.threadRoot = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot)
+	r.newText, r.threadRoot, r.vector = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.vector, vectorOf(in))
 	r.fromName, r.fromAddr, r.detail = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address), append(r.detail, string(jsonOf(detail)))
 }
 
@@ -141,7 +144,7 @@ func (r *ticketRows) insert(ctx context.Context, tx pgx.Tx) error {
 		r.requesterAddr, r.queue, r.language, r.team, r.category, r.impact, r.urgency, r.priority, r.tags, r.policy,
 		r.assignee, r.root, r.messageID, r.inReplyTo, r.refs, r.to, r.cc, r.messageSubject, r.sentAt, r.text, r.html,
 		r.class, r.fingerprint, r.newText, r.threadRoot, r.fromName, r.fromAddr, r.detail,
-		r.pTicket, r.pAddr, r.pName, r.pRole)
+		r.pTicket, r.pAddr, r.pName, r.pRole, r.vector)
 	return err
 }
 
@@ -173,15 +176,15 @@ WITH ids AS (
 ), m AS (
     INSERT INTO messages (id, ticket_id, inbound_id, direction, message_id, in_reply_to, refs,
         from_name, from_addr, to_addrs, cc_addrs, subject, sent_at, text_body, html_body, class, fingerprint, new_text,
-        thread_root, held, visibility)
+        thread_root, held, visibility, search)
     SELECT ids.id, ticket, inbound, 'in', message_id, in_reply_to, ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)),
         from_name, from_addr, to_addrs::jsonb, cc_addrs::jsonb, subject, sent_at, text_body, html_body, class,
-        fingerprint, new_text, thread_root, held, CASE WHEN held THEN 'internal' ELSE 'public' END
+        fingerprint, new_text, thread_root, held, CASE WHEN held THEN 'internal' ELSE 'public' END, search::tsvector
     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
         $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::bytea[], $16::text[],
-        $17::text[], $18::bool[]) WITH ORDINALITY
+        $17::text[], $18::bool[], $19::text[]) WITH ORDINALITY
         AS u (ticket, inbound, message_id, in_reply_to, refs, from_name, from_addr, to_addrs, cc_addrs, subject,
-        sent_at, text_body, html_body, class, fingerprint, new_text, thread_root, held, n)
+        sent_at, text_body, html_body, class, fingerprint, new_text, thread_root, held, search, n)
     JOIN ids USING (n) ORDER BY n
 ), t AS (
     UPDATE tickets SET updated_at = now() WHERE id = ANY($1)
@@ -197,7 +200,7 @@ type messageRows struct {
 	sentAt                                         []*time.Time
 	text, html, class                              []string
 	fingerprint                                    [][]byte
-	newText, threadRoot                            []string
+	newText, threadRoot, vector                    []string
 	held                                           []bool
 }
 
@@ -210,6 +213,7 @@ func (r *messageRows) add(w *writes, ticketID int64, in *Inbound, fp []byte, why
 	r.to, r.cc, r.subject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.subject, in.Subject), append(r.sentAt, dateOf(in))
 	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
 	r.newText, r.threadRoot, r.held = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.held, held)
+	r.vector = append(r.vector, vectorOf(in))
 	w.event(ticketID, in.CaptureID, in.From.Address, "message.received",
 		map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why})
 }
@@ -220,7 +224,7 @@ func (r *messageRows) insert(ctx context.Context, tx pgx.Tx) ([]int64, error) {
 		return nil, nil
 	}
 	rows, err := tx.Query(ctx, addMessagesSQL, r.ticket, r.inbound, r.messageID, r.inReplyTo, r.refs, r.fromName,
-		r.fromAddr, r.to, r.cc, r.subject, r.sentAt, r.text, r.html, r.class, r.fingerprint, r.newText, r.threadRoot, r.held)
+		r.fromAddr, r.to, r.cc, r.subject, r.sentAt, r.text, r.html, r.class, r.fingerprint, r.newText, r.threadRoot, r.held, r.vector)
 	if err != nil {
 		return nil, err
 	}
@@ -295,6 +299,10 @@ func addedText(in *Inbound) string {
 	}
 	return in.Text
 }
+
+// vectorOf is the search vector of in's message: the words of its subject
+// and of what it adds (messages.search).
+func vectorOf(in *Inbound) string { return search.Vector(in.Subject, addedText(in)) }
 
 // newText is what is stored as a message's new content: "" when it is the
 // whole text (nothing was quoted), which readers take as the text itself.

@@ -8,12 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/deskgate/deskgate/internal/pgparams"
 	"github.com/deskgate/deskgate/migrations"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // openDB connects to $DESKGATE_DATABASE_URL.
@@ -72,26 +73,29 @@ func withMigratedDB(ctx context.Context, log *slog.Logger, f func(*pgxpool.Pool,
 	if err != nil {
 		return err
 	}
-	if w, err := ctypeWarning(ctx, pool); err != nil {
+	if err := reindexSearch(ctx, pool, log); err != nil {
 		return err
-	} else if w != "" {
-		log.Warn(w)
 	}
 	return f(pool, v)
 }
 
-// ctypeWarning says what a database whose LC_CTYPE is not UTF-8 cannot do:
-// full-text search then folds the case of ASCII letters only.
-func ctypeWarning(ctx context.Context, pool *pgxpool.Pool) (string, error) {
-	var ctype string
-	if err := pool.QueryRow(ctx, `SELECT datctype FROM pg_database WHERE datname = current_database()`).Scan(&ctype); err != nil {
-		return "", fmt.Errorf("database: %w", err)
+// reindexSearch rewrites the search vectors that migration 00026 left as
+// PostgreSQL made them, logging its progress (about a minute per million
+// messages on two cores) once it has begun, then every ten seconds.
+func reindexSearch(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	var done int64
+	var last time.Time
+	err := ticketing.ReindexSearch(ctx, pool, func(n, total int64) {
+		done = n
+		if time.Since(last) >= 10*time.Second {
+			log.Info("rewriting search vectors", "done", n, "of", total)
+			last = time.Now()
+		}
+	})
+	if err == nil && done > 0 {
+		log.Info("search vectors rewritten", "messages", done)
 	}
-	if u := strings.ToUpper(ctype); strings.Contains(u, "UTF-8") || strings.Contains(u, "UTF8") {
-		return "", nil
-	}
-	return fmt.Sprintf("the database's LC_CTYPE is %q, not UTF-8: search folds the case of ASCII letters only, so ÄRENDE does not find ärende "+
-		"(create the database with LC_CTYPE 'C.UTF-8' TEMPLATE template0, or another UTF-8 locale, and restore into it)", ctype), nil
+	return err
 }
 
 func migrateCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {

@@ -60,21 +60,25 @@ var seedSQL = []string{
 	`INSERT INTO participants (ticket_id, address, name, role, added_at)
 	 SELECT id, requester_addr, requester_name, 'requester', received_at FROM tickets`,
 
-	// Two messages a ticket: the requester's, and the agent's answer.
+	// Two messages a ticket: the requester's, and the agent's answer. Their
+	// search vectors come from to_tsvector, which gives text of plain words
+	// like theirs the words ticketing/search gives it (search's
+	// TestPlainWordsAsPostgres).
 	`INSERT INTO messages (id, ticket_id, direction, message_id, in_reply_to, refs, from_name, from_addr,
-	                       subject, sent_at, text_body, class, fingerprint, created_at, visibility, agent)
+	                       subject, sent_at, text_body, class, fingerprint, created_at, visibility, agent, search)
+	 SELECT m.*, to_tsvector('simple', m.subject || ' ' || m.text_body) FROM (
 	 SELECT 2 * k.id - 1 + d, k.id, (ARRAY['in', 'out'])[1 + d],
 	        CASE d WHEN 0 THEN 'fixture-' || k.id || '@customer.example' ELSE 'dg.fixture-' || k.id || '@desk.example' END,
 	        CASE d WHEN 0 THEN '' ELSE 'fixture-' || k.id || '@customer.example' END,
 	        CASE d WHEN 0 THEN '{}'::text[] ELSE ARRAY['fixture-' || k.id || '@customer.example'] END,
 	        CASE d WHEN 0 THEN k.requester_name ELSE 'Agent' END,
 	        CASE d WHEN 0 THEN k.requester_addr ELSE k.assignee END,
-	        CASE d WHEN 0 THEN k.subject ELSE 'Re: ' || k.subject || ' [#' || k.id || ']' END,
+	        CASE d WHEN 0 THEN k.subject ELSE 'Re: ' || k.subject || ' [#' || k.id || ']' END AS subject,
 	        k.received_at + d * interval '1 hour',
-	        left(repeat(md5((2 * k.id + d)::text) || ' ', 60), 1000 + ((k.id + d) % 1000)::int),
+	        left(repeat(md5((2 * k.id + d)::text) || ' ', 60), 1000 + ((k.id + d) % 1000)::int) AS text_body,
 	        'human', sha256((k.id * 2 + d)::text::bytea), k.received_at + d * interval '1 hour',
 	        'public', CASE d WHEN 0 THEN '' ELSE k.assignee END
-	 FROM tickets k, generate_series(0, 1) d`,
+	 FROM tickets k, generate_series(0, 1) d) m`,
 
 	`INSERT INTO events (ticket_id, at, actor, kind, detail)
 	 SELECT k.id, k.received_at + e.after, e.actor, e.kind, e.detail
