@@ -360,7 +360,8 @@ func diagVolume(b *testing.B, ctx context.Context, pool *pgxpool.Pool, walStart 
 		b.Fatalf("DIAG: %v", err)
 	}
 	fmt.Printf("WAL written: %s; JIT: %s\n", wal, jit)
-	rows, err := pool.Query(ctx, `SELECT relname, pg_size_pretty(pg_total_relation_size(oid)), pg_size_pretty(pg_indexes_size(oid))
+	rows, err := pool.Query(ctx, `SELECT relname, pg_size_pretty(pg_total_relation_size(oid)), pg_size_pretty(pg_indexes_size(oid)),
+			pg_size_pretty(CASE WHEN reltoastrelid <> 0 THEN pg_total_relation_size(reltoastrelid) ELSE 0 END)
 		FROM pg_class WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace
 		ORDER BY pg_total_relation_size(oid) DESC LIMIT 8`)
 	if err != nil {
@@ -368,8 +369,8 @@ func diagVolume(b *testing.B, ctx context.Context, pool *pgxpool.Pool, walStart 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var name, total, indexes string
-		rows.Scan(&name, &total, &indexes)
-		fmt.Printf("%-20s %10s (indexes %s)\n", name, total, indexes)
+		var name, total, indexes, toast string
+		rows.Scan(&name, &total, &indexes, &toast)
+		fmt.Printf("%-20s %10s (indexes %s, TOAST %s)\n", name, total, indexes, toast)
 	}
 }
