@@ -65,9 +65,6 @@ func Unspaced(r rune) bool {
 func words(s string, pos, limit int, f func(word []byte, pos int)) (int, int) {
 	var buf []byte
 	emit := func() {
-		if len(buf) == 0 {
-			return
-		}
 		if len(buf) <= maxLexeme {
 			pos++
 			f(buf, pos)
@@ -75,33 +72,58 @@ func words(s string, pos, limit int, f func(word []byte, pos int)) (int, int) {
 		buf = buf[:0]
 	}
 	n := 0
-	for _, r := range s {
-		if n == limit {
-			break
+	for i := 0; i < len(s) && n < limit; n++ {
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			switch ascii[c] {
+			case asciiWord:
+				buf = append(buf, c)
+			case asciiUpper:
+				buf = append(buf, c+'a'-'A')
+			default:
+				if len(buf) > 0 {
+					emit()
+				}
+			}
+			continue
 		}
-		n++
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
-		case r < utf8.RuneSelf:
-			if 'A' <= r && r <= 'Z' {
-				buf = append(buf, byte(r+'a'-'A'))
-			} else if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
-				buf = append(buf, byte(r))
-			} else {
+		case Unspaced(r):
+			if len(buf) > 0 {
 				emit()
 			}
-		case Unspaced(r):
-			emit()
 			buf = utf8.AppendRune(buf, r)
 			emit()
 		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r):
 			buf = utf8.AppendRune(buf, unicode.ToLower(r))
-		default:
+		case len(buf) > 0:
 			emit()
 		}
 	}
-	emit()
+	if len(buf) > 0 {
+		emit()
+	}
 	return pos, n
 }
+
+// ascii classifies the ASCII bytes for words.
+var ascii = func() (t [utf8.RuneSelf]byte) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = asciiWord
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = asciiWord, asciiUpper
+	}
+	return t
+}()
+
+const (
+	asciiBlank = iota
+	asciiWord
+	asciiUpper
+)
 
 // Vector is the tsvector, in PostgreSQL's text form, of a message with
 // subject and text body: its first MaxRunes characters, each word with its
@@ -166,9 +188,10 @@ func Vector(subject, body string) string {
 //     runs of such characters, and checked by the pattern (LIKE: those
 //     scripts have no case) with its other characters.
 //
-// A query with no word at all is "": it finds nothing.
+// A query with no word at all is "": it finds nothing. Bytes that are not
+// UTF-8 separate words, as blanks do.
 func Query(q string) (tsquery, pattern string) {
-	q = strings.TrimSpace(q)
+	q = strings.TrimSpace(strings.ToValidUTF8(q, " "))
 	if strings.IndexFunc(q, Unspaced) >= 0 {
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 		var runs []string

@@ -137,7 +137,7 @@ func FuzzQuery(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string) {
 		query, pattern := Query(q)
-		trimmed := strings.TrimSpace(q)
+		trimmed := strings.TrimSpace(strings.ToValidUTF8(q, " "))
 		unspaced := strings.IndexFunc(trimmed, Unspaced) >= 0
 		if unspaced {
 			inner, ok := strings.CutPrefix(pattern, "%")
