@@ -7,6 +7,7 @@ import (
 	"github.com/deskgate/deskgate/mailin"
 	"github.com/deskgate/deskgate/ticketing"
 	"github.com/deskgate/deskgate/ticketing/report"
+	"github.com/deskgate/deskgate/ticketing/search"
 )
 
 // problemBase is where the stable problem types live; a problem's type is
@@ -53,6 +54,7 @@ func problem(status int, name, detail string) Problem {
 func problemOf(err error) Problem {
 	var inv *ticketing.InvalidError
 	var cur ticketing.BadCursor
+	var long search.TooLong
 	var query *report.QueryError
 	switch {
 	case errors.As(err, &inv):
@@ -65,6 +67,8 @@ func problemOf(err error) Problem {
 		return p
 	case errors.As(err, &cur):
 		return invalid("cursor", err.Error())
+	case errors.As(err, &long):
+		return invalid("q", err.Error())
 	case errors.As(err, &query):
 		return invalid(query.Field, query.Message)
 	case errors.Is(err, ticketing.ErrNotFound), errors.Is(err, mailin.ErrNotFound):

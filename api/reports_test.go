@@ -79,8 +79,8 @@ func reportRig(t *testing.T) (*rig, time.Time) {
 			int64(elapsed.Seconds()), stopped == "", stop, due, breach)
 	}
 	reply := func(id int64, when, agent string) {
-		exec(`INSERT INTO messages (ticket_id, direction, from_addr, created_at, agent, visibility)
-			VALUES ($1, 'in', $2, $3, $2, 'public')`, id, agent, at(when))
+		exec(`INSERT INTO messages (ticket_id, direction, from_addr, created_at, agent, visibility, search)
+			VALUES ($1, 'in', $2, $3, $2, 'public', '')`, id, agent, at(when))
 	}
 	h := time.Hour
 	ticket(4, "2026-01-05 00:30", "support", "new")

@@ -133,6 +133,12 @@ func TestListTickets(t *testing.T) {
 	if len(bad.Errors) != 1 || bad.Errors[0].Field != "cursor" {
 		t.Errorf("cursor=xyz: errors %+v, want the field cursor", bad.Errors)
 	}
+	// PostgreSQL runs out of stack on a phrase of 20,000 words: a query
+	// that long is refused, not a 500
+	bad = r.wantProblem(http.StatusUnprocessableEntity, "invalid", tok, "GET", "/tickets?q="+strings.Repeat("a.", 20000), nil)
+	if len(bad.Errors) != 1 || bad.Errors[0].Field != "q" {
+		t.Errorf("q of 40,000 characters: errors %+v, want the field q", bad.Errors)
+	}
 }
 
 func TestGetTicket(t *testing.T) {

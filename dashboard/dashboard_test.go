@@ -192,7 +192,7 @@ func TestTicketPageShowsMailHTMLSafely(t *testing.T) {
 	ctx := context.Background()
 	for _, q := range []string{
 		`INSERT INTO tickets (id, subject, requester_addr, received_at, status) VALUES (1, 'hostile', 'x@example.com', now(), 'open')`,
-		`INSERT INTO messages (id, ticket_id, direction, from_addr, html_body, text_body) VALUES (1, 1, 'in', 'x@example.com', $1, 'Hello there')`,
+		`INSERT INTO messages (id, ticket_id, direction, from_addr, html_body, text_body, search) VALUES (1, 1, 'in', 'x@example.com', $1, 'Hello there', '')`,
 		`INSERT INTO blobs (sha256, size, data) VALUES (sha256('MZ'), 2, 'MZ')`,
 		`INSERT INTO attachments (message_id, filename, content_type, size, sha256) VALUES (1, 'run me.exe', 'text/html', 2, sha256('MZ'))`,
 	} {

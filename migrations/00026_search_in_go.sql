@@ -7,17 +7,20 @@
 -- messages whose vectors deskgate still has to rewrite with its own words
 -- (ticketing.ReindexSearch, which deskgate migrate and serve run): ids
 -- after next, up to upto. Erasure rewrites the vectors of the text it
--- changes.
-ALTER TABLE messages ALTER COLUMN search DROP EXPRESSION;
+-- changes. Every message is written with its vector: one written without
+-- would never be found, so the column is NOT NULL (every stored row has
+-- one).
+ALTER TABLE messages ALTER COLUMN search DROP EXPRESSION, ALTER COLUMN search SET NOT NULL;
 DROP FUNCTION search_vector(text, text);
 CREATE TABLE search_reindex (
     upto bigint NOT NULL,
     next bigint NOT NULL
 );
-INSERT INTO search_reindex (upto, next) SELECT max(id), 0 FROM messages HAVING count(*) > 0;
+INSERT INTO search_reindex (upto, next) SELECT max(id), 0 FROM messages HAVING max(id) IS NOT NULL;
 
 -- +goose Down
 DROP TABLE search_reindex;
+ALTER TABLE messages ALTER COLUMN search DROP NOT NULL;
 -- +goose StatementBegin
 CREATE FUNCTION search_vector(subject text, body text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

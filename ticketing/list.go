@@ -115,7 +115,10 @@ func FindTickets(ctx context.Context, db DB, f Filter) ([]TicketSummary, string,
 		}
 		afterID, afterTime = &id, &at
 	}
-	term, pattern := search.Query(f.Query)
+	term, pattern, err := search.Query(f.Query)
+	if err != nil {
+		return nil, "", err
+	}
 	where := findNoSearch
 	switch {
 	case pattern != "":

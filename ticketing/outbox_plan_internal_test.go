@@ -203,8 +203,8 @@ func TestIngestLookupsReadOnlyTheirRows(t *testing.T) {
 			`INSERT INTO contacts (address) SELECT 'c' || i || '@example.se' FROM generate_series($1::int, $2::int) AS i`,
 			`INSERT INTO tickets (id, subject, requester_name, requester_addr, received_at)
 			 SELECT i, 'Subject ' || i, '', 'c' || i || '@example.se', now() FROM generate_series($1::int, $2::int) AS i`,
-			`INSERT INTO messages (ticket_id, direction, message_id, from_name, from_addr, subject, text_body, class, fingerprint)
-			 SELECT i, 'in', 'm' || i || '@example.se', '', 'c' || i || '@example.se', 'Subject ' || i, 'text', 'human', '\x00'
+			`INSERT INTO messages (ticket_id, direction, message_id, from_name, from_addr, subject, text_body, class, fingerprint, search)
+			 SELECT i, 'in', 'm' || i || '@example.se', '', 'c' || i || '@example.se', 'Subject ' || i, 'text', 'human', '\x00', ''
 			 FROM generate_series($1::int, $2::int) AS i`,
 		} {
 			if _, err := pool.Exec(ctx, q, from, to); err != nil {

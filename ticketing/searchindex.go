@@ -13,11 +13,13 @@ import (
 // (its new text, else its text), cut where Vector cuts it. Messages are
 // written with their vector (createTicketsSQL, addMessagesSQL); these
 // rewrite the vectors of messages whose text changed after (erasure) or
-// that PostgreSQL's parser indexed (before migration 00026).
+// that PostgreSQL's parser indexed (before migration 00026). Both read
+// the text FOR UPDATE: a vector computed from text that another
+// transaction then changes (an erasure) would put its old words back.
 const (
 	indexedColumns     = `id, subject, left(CASE WHEN new_text = '' THEN text_body ELSE new_text END, 100000)`
-	indexedByIDSQL     = `SELECT ` + indexedColumns + ` FROM messages WHERE id = ANY($1)`
-	indexedAfterSQL    = `SELECT ` + indexedColumns + ` FROM messages WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`
+	indexedByIDSQL     = `SELECT ` + indexedColumns + ` FROM messages WHERE id = ANY($1) FOR UPDATE`
+	indexedAfterSQL    = `SELECT ` + indexedColumns + ` FROM messages WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3 FOR UPDATE`
 	writeVectorsSQL    = `UPDATE messages m SET search = v.search::tsvector FROM unnest($1::bigint[], $2::text[]) AS v (id, search) WHERE m.id = v.id`
 	reindexBatch       = 1000
 	reindexStateSQL    = `SELECT upto, next FROM search_reindex FOR UPDATE`

@@ -80,9 +80,9 @@ func seedMessages(b *testing.B, pool *pgxpool.Pool, n int) {
 		 SELECT 'seeded ' || g, 'user' || g || '@example.org', now() FROM generate_series(1, $2::int) g WHERE $1::int > 0`,
 		`INSERT INTO participants (ticket_id, address, role)
 		 SELECT g, 'user' || g || '@example.org', 'requester' FROM generate_series(1, $2::int) g WHERE $1::int > 0`,
-		`INSERT INTO messages (ticket_id, direction, message_id, from_addr, subject, text_body, fingerprint)
+		`INSERT INTO messages (ticket_id, direction, message_id, from_addr, subject, text_body, fingerprint, search)
 		 SELECT 1 + (g - 1) % $2::int, 'in', 'seed-' || g || '@example.org', 'user' || g || '@example.org',
-		        'seeded', 'body of message ' || g, sha256(g::text::bytea)
+		        'seeded', 'body of message ' || g, sha256(g::text::bytea), to_tsvector('simple', 'seeded body of message ' || g)
 		 FROM generate_series(1, $1::int) g`,
 		`ANALYZE`,
 	} {

@@ -258,8 +258,8 @@ func TestTicketAccept(t *testing.T) {
 	pool := useDatabase(t)
 	ctx := context.Background()
 	if _, err := pool.Exec(ctx, `INSERT INTO tickets (subject, requester_addr, received_at) VALUES ('one', 'a@example.org', now());
-		INSERT INTO messages (ticket_id, direction, from_addr, held, visibility, text_body)
-		VALUES (1, 'in', 'Mallory@Evil.example', true, 'internal', 'let me in')`); err != nil {
+		INSERT INTO messages (ticket_id, direction, from_addr, held, visibility, text_body, search)
+		VALUES (1, 'in', 'Mallory@Evil.example', true, 'internal', 'let me in', '')`); err != nil {
 		t.Fatal(err)
 	}
 	writeConfig(t)

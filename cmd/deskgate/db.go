@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -73,15 +74,34 @@ func withMigratedDB(ctx context.Context, log *slog.Logger, f func(*pgxpool.Pool,
 	if err != nil {
 		return err
 	}
-	if err := reindexSearch(ctx, pool, log); err != nil {
+	if w, err := ctypeWarning(ctx, pool); err != nil {
 		return err
+	} else if w != "" {
+		log.Warn(w)
 	}
 	return f(pool, v)
+}
+
+// ctypeWarning says what a database whose LC_CTYPE is not UTF-8 cannot do:
+// erasure then finds a person's name ignoring the case of ASCII letters
+// only (search folds case in deskgate, whatever the locale).
+func ctypeWarning(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var ctype string
+	if err := pool.QueryRow(ctx, `SELECT datctype FROM pg_database WHERE datname = current_database()`).Scan(&ctype); err != nil {
+		return "", fmt.Errorf("database: %w", err)
+	}
+	if u := strings.ToUpper(ctype); strings.Contains(u, "UTF-8") || strings.Contains(u, "UTF8") {
+		return "", nil
+	}
+	return fmt.Sprintf("the database's LC_CTYPE is %q, not UTF-8: deskgate contact erase matches names ignoring the case of ASCII letters only, "+
+		"so erasing Åsa Öberg leaves åsa öberg in text (create the database with LC_CTYPE 'C.UTF-8' TEMPLATE template0, "+
+		"or another UTF-8 locale, and restore into it)", ctype), nil
 }
 
 // reindexSearch rewrites the search vectors that migration 00026 left as
 // PostgreSQL made them, logging its progress (about a minute per million
 // messages on two cores) once it has begun, then every ten seconds.
+// migrate runs it to the end; serve beside its work (rewriteSearch).
 func reindexSearch(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	var done int64
 	var last time.Time
@@ -98,13 +118,30 @@ func reindexSearch(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) er
 	return err
 }
 
+// rewriteSearch is reindexSearch in serve, beside the mail: a failure is
+// logged and tried again a minute later, where the rewrite stopped.
+func rewriteSearch(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	for {
+		err := reindexSearch(ctx, pool, log)
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		log.Error("rewriting search vectors", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Minute):
+		}
+	}
+}
+
 func migrateCmd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	if _, err := parseArgs(fs, args, noNumber); err != nil {
 		return err
 	}
-	return withMigratedDB(ctx, log, func(_ *pgxpool.Pool, v int64) error {
+	return withMigratedDB(ctx, log, func(pool *pgxpool.Pool, v int64) error {
 		fmt.Fprintf(stdout, "database schema at version %d\n", v)
-		return nil
+		return reindexSearch(ctx, pool, log)
 	})
 }

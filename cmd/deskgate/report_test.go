@@ -127,9 +127,9 @@ func TestReportJSONIsAPIBody(t *testing.T) {
 			(2, 'response', 'sthlm', 7200, '2026-01-07 09:00Z', 10800, false, '2026-01-07 12:00Z', NULL, '2026-01-07 11:00Z'),
 			(2, 'resolution', 'sthlm', 28800, '2026-01-07 09:00Z', 3600, true, NULL, '2026-01-09 15:00Z', NULL),
 			(3, 'response', 'sthlm', 28800, '2026-01-05 15:00Z', 5400, false, '2026-01-06 08:30Z', NULL, NULL)`,
-		`INSERT INTO messages (ticket_id, direction, from_addr, created_at, agent, visibility) VALUES
-			(2, 'in', 'cy@desk.example', '2026-01-07 12:00Z', 'cy@desk.example', 'public'),
-			(3, 'in', 'ada@desk.example', '2026-01-06 08:30Z', 'ada@desk.example', 'public')`,
+		`INSERT INTO messages (ticket_id, direction, from_addr, created_at, agent, visibility, search) VALUES
+			(2, 'in', 'cy@desk.example', '2026-01-07 12:00Z', 'cy@desk.example', 'public', ''),
+			(3, 'in', 'ada@desk.example', '2026-01-06 08:30Z', 'ada@desk.example', 'public', '')`,
 		`INSERT INTO events (ticket_id, at, actor, kind, detail) VALUES
 			(3, '2026-01-06 09:00Z', 'ada@desk.example', 'status.changed', '{"from": "open", "to": "resolved"}')`,
 	} {

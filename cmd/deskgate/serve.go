@@ -200,6 +200,7 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 	}
 	g.Go(func() error { return sendDigests(gctx, desks, pool, clock(gctx), log) })
 	g.Go(func() error { return retain(gctx, pool, cfg.Retention.ClosedTicketsAfter, log) })
+	g.Go(func() error { return rewriteSearch(gctx, pool, log) })
 	if hooks.hup != nil {
 		g.Go(func() error {
 			reloadOnSignal(gctx, hooks.hup, cfg, hooks.reload, func(d *ticketing.Desk) { desks.Store(d); proc.SetDesk(d) }, set, log)

@@ -90,8 +90,8 @@ func (s *seeder) mail(ticket int64, at, class, status string) {
 // reply records an agent's message on ticket.
 func (s *seeder) reply(ticket int64, at, agent, visibility string) {
 	s.t.Helper()
-	s.exec(`INSERT INTO messages (ticket_id, direction, from_addr, created_at, agent, visibility)
-		VALUES ($1, 'in', $2, $3, $2, $4)`, ticket, agent, s.at(at), visibility)
+	s.exec(`INSERT INTO messages (ticket_id, direction, from_addr, created_at, agent, visibility, search)
+		VALUES ($1, 'in', $2, $3, $2, $4, '')`, ticket, agent, s.at(at), visibility)
 	s.mail(ticket, at, "human", "attached")
 }
 

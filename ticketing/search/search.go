@@ -4,22 +4,27 @@
 //
 // deskgate computes each message's tsvector here rather than with
 // PostgreSQL's to_tsvector: its parser took 160–210 µs of the server's CPU
-// for a 2 KB message, a quarter of what PostgreSQL spent ingesting one
-// (BenchmarkIngest), where this takes a few microseconds and the server
-// only reads the result (tsvector's input, about 30 µs).
+// for a 2 KB message, a fifth to a quarter of what PostgreSQL spent
+// ingesting one (BenchmarkIngest), where this takes about 20 µs and the
+// server only reads the result (tsvector's input, about 30 µs).
 //
-// A word is a run of letters, numbers and combining marks, folded to lower
-// case (Unicode's simple folding, whatever the database's locale); anything
-// else separates words, so alice@example.com is the words alice, example
-// and com in a row. A character of a script written without blanks between
+// A word is a run of letters, numbers and combining marks, in lower case
+// (unicode.ToLower, whatever the database's locale); anything else
+// separates words. A character of a script written without blanks between
 // words (Unspaced: Chinese, Japanese, Korean) is a word of its own, so that
 // a query of any length in them is the phrase of its characters. Each word
-// keeps its positions, which phrases need.
+// keeps its positions, which phrases need. A blank-free run of several
+// words (an address, a host, a hyphenated word, a number with points) is
+// also indexed whole, at its first word's position: alice@example.com is
+// the words alice, example and com in a row and the word
+// alice@example.com, so that it is found wherever it is, even past the
+// positions a tsvector can count.
 //
 // Package search imports nothing of deskgate's.
 package search
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,15 +32,18 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of PostgreSQL's tsvector (tsearch/ts_type.h): a lexeme of at most
-// MAXSTRLEN bytes, positions up to MAXENTRYPOS-1, at most MAXNUMPOS
-// positions a lexeme. MaxRunes is how much of a message is indexed, so
-// that the vector stays far below its 1 MB.
+// Limits of PostgreSQL's tsvector (tsearch/ts_type.h): a lexeme shorter
+// than MAXSTRLEN (2,047) bytes, positions up to MAXENTRYPOS-1, at most
+// MAXNUMPOS positions a lexeme. MaxRunes is how much of a message is
+// indexed, so that the vector stays far below its 1 MB. MaxQuery is the
+// longest query Query takes, in characters: PostgreSQL runs out of stack
+// on a phrase of 20,000 words.
 const (
-	maxLexeme    = 1<<11 - 1
+	maxLexeme    = 1<<11 - 2
 	maxPosition  = 1<<14 - 1
 	maxPositions = 256
 	MaxRunes     = 100000
+	MaxQuery     = 1000
 )
 
 // unspacedRanges are the characters of scripts written without blanks
@@ -57,55 +65,88 @@ func Unspaced(r rune) bool {
 	return false
 }
 
-// words calls f with each word of s's first limit characters, folded, in
-// order, and its position, counting on from pos; it returns the last
-// position and how many characters it read. A word's bytes are only valid
-// during the call. A word longer than a lexeme may be is skipped, as
-// to_tsvector skips it.
-func words(s string, pos, limit int, f func(word []byte, pos int)) (int, int) {
+// words calls f with each word of s's first limit characters, in lower
+// case, in order, and its position, counting on from pos; it returns the
+// last position and how many characters it read. It calls whole, if not
+// nil, with each blank-free run of several words (compound) at its first
+// word's position. A word's bytes are only valid during the call. A word
+// longer than a lexeme may be is skipped, as to_tsvector skips it.
+func words(s string, pos, limit int, f, whole func(word []byte, pos int)) (int, int) {
 	var buf []byte
+	// the blank-free run being read: where it starts, how many words it
+	// holds, its first word's position, whether it holds unspaced text
+	start, count, first, unspaced := 0, 0, 0, false
 	emit := func() {
 		if len(buf) <= maxLexeme {
 			pos++
 			f(buf, pos)
+			if count++; count == 1 {
+				first = pos
+			}
 		}
 		buf = buf[:0]
 	}
-	n := 0
-	for i := 0; i < len(s) && n < limit; n++ {
+	endRun := func(end int) {
+		if len(buf) > 0 {
+			emit()
+		}
+		if whole != nil && count > 1 && !unspaced {
+			if w := compound(s[start:end]); len(w) <= maxLexeme {
+				whole(w, first)
+			}
+		}
+		count, unspaced = 0, false
+	}
+	n, i := 0, 0
+	for i < len(s) && n < limit {
+		n++
 		if c := s[i]; c < utf8.RuneSelf {
-			i++
 			switch ascii[c] {
 			case asciiWord:
 				buf = append(buf, c)
 			case asciiUpper:
 				buf = append(buf, c+'a'-'A')
+			case asciiSpace:
+				endRun(i)
+				start = i + 1
 			default:
 				if len(buf) > 0 {
 					emit()
 				}
 			}
+			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
 		switch {
 		case Unspaced(r):
 			if len(buf) > 0 {
 				emit()
 			}
+			unspaced = true
 			buf = utf8.AppendRune(buf, r)
 			emit()
 		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r):
 			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		case unicode.IsSpace(r):
+			endRun(i)
+			start = i + size
 		case len(buf) > 0:
 			emit()
 		}
+		i += size
 	}
-	if len(buf) > 0 {
-		emit()
-	}
+	endRun(i)
 	return pos, n
+}
+
+// compound is a blank-free run as one word: in lower case, without the
+// punctuation before its first word and after its last ("(a@b.c)," is
+// a@b.c).
+func compound(run string) []byte {
+	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r) }
+	run = strings.TrimRightFunc(strings.TrimLeftFunc(run, func(r rune) bool { return !isWord(r) }), func(r rune) bool { return !isWord(r) })
+	return []byte(strings.ToLower(strings.ToValidUTF8(run, "\uFFFD")))
 }
 
 // ascii classifies the ASCII bytes for words.
@@ -116,19 +157,22 @@ var ascii = func() (t [utf8.RuneSelf]byte) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = asciiWord, asciiUpper
 	}
+	for _, c := range " \t\n\v\f\r" {
+		t[c] = asciiSpace
+	}
 	return t
 }()
 
 const (
-	asciiBlank = iota
+	asciiOther = iota
 	asciiWord
 	asciiUpper
+	asciiSpace
 )
 
 // Vector is the tsvector, in PostgreSQL's text form, of a message with
 // subject and text body: its first MaxRunes characters, each word with its
-// positions, in order. Its words hold only letters, numbers and marks, so
-// none needs quoting beyond the quotes around it.
+// positions, in order.
 func Vector(subject, body string) string {
 	type entry struct {
 		word string
@@ -151,9 +195,9 @@ func Vector(subject, body string) string {
 	}
 	// the body's words follow the subject's, as in one text of both with
 	// a blank between them
-	pos, n := words(subject, 0, MaxRunes, add)
+	pos, n := words(subject, 0, MaxRunes, add, add)
 	if left := MaxRunes - n - 1; left > 0 {
-		words(body, pos, left, add)
+		words(body, pos, left, add, add)
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.word, b.word) })
 	size := 0
@@ -165,9 +209,8 @@ func Vector(subject, body string) string {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		b = append(b, '\'')
-		b = append(b, e.word...)
-		b = append(b, '\'', ':')
+		b = appendQuoted(b, e.word)
+		b = append(b, ':')
 		for j, p := range e.pos {
 			if j > 0 {
 				b = append(b, ',')
@@ -182,16 +225,21 @@ func Vector(subject, body string) string {
 // a query in a script written without blanks the LIKE pattern that checks
 // it is there as written ("" otherwise):
 //   - words separated by blanks must all be there: 'printer' & 'tray';
-//   - a blank-free run of several words is their phrase, so
-//     alice@example.com is 'alice' <-> 'example' <-> 'com';
+//   - a blank-free run of several words is found whole or as their phrase,
+//     so alice@example.com is ('alice@example.com' | 'alice' <-> 'example'
+//     <-> 'com'), and example.com finds www.example.com too;
 //   - text holding an Unspaced character is found by the phrases of its
 //     runs of such characters, and checked by the pattern (LIKE: those
 //     scripts have no case) with its other characters.
 //
 // A query with no word at all is "": it finds nothing. Bytes that are not
-// UTF-8 separate words, as blanks do.
-func Query(q string) (tsquery, pattern string) {
+// UTF-8 separate words, as blanks do. A query longer than MaxQuery
+// characters is refused (TooLong).
+func Query(q string) (tsquery, pattern string, err error) {
 	q = strings.TrimSpace(strings.ToValidUTF8(q, " "))
+	if n := utf8.RuneCountInString(q); n > MaxQuery {
+		return "", "", TooLong(n)
+	}
 	if strings.IndexFunc(q, Unspaced) >= 0 {
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 		var runs []string
@@ -204,20 +252,50 @@ func Query(q string) (tsquery, pattern string) {
 				run = run[:0]
 			}
 		}
-		return strings.Join(runs, " & "), "%" + esc + "%"
+		return strings.Join(runs, " & "), "%" + esc + "%", nil
 	}
 	var all []string
 	for _, field := range strings.Fields(q) {
 		var ws []string
-		words(field, 0, MaxRunes, func(w []byte, _ int) { ws = append(ws, quote(string(w))) })
-		if len(ws) > 0 {
+		var whole string
+		words(field, 0, MaxRunes, func(w []byte, _ int) { ws = append(ws, quote(string(w))) },
+			func(w []byte, _ int) { whole = quote(string(w)) })
+		switch {
+		case whole != "":
+			all = append(all, "("+whole+" | "+phrase(ws)+")")
+		case len(ws) > 0:
 			all = append(all, phrase(ws))
 		}
 	}
-	return strings.Join(all, " & "), ""
+	return strings.Join(all, " & "), "", nil
 }
 
-func quote(w string) string { return "'" + w + "'" }
+// TooLong is the error of a query of that many characters, more than
+// MaxQuery.
+type TooLong int
+
+func (n TooLong) Error() string {
+	return fmt.Sprintf("the search query is %d characters long; at most %d", int(n), MaxQuery)
+}
+
+func quote(w string) string { return string(appendQuoted(nil, w)) }
+
+// appendQuoted appends w quoted as a tsvector's or tsquery's text form
+// quotes a word: in ', with ' doubled and \ escaped.
+func appendQuoted(b []byte, w string) []byte {
+	b = append(b, '\'')
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; c {
+		case '\'':
+			b = append(b, '\'', '\'')
+		case '\\':
+			b = append(b, '\\', '\\')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '\'')
+}
 
 func phrase(ws []string) string {
 	if len(ws) == 1 {

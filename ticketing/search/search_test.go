@@ -10,7 +10,8 @@ import (
 func TestVector(t *testing.T) {
 	for _, tc := range []struct{ subject, body, want string }{
 		{"VPN drops", "The VPN drops, again!", "'again':6 'drops':2,5 'the':3 'vpn':1,4"},
-		{"", "Mail alice@Example.com now", "'alice':2 'com':4 'example':3 'mail':1 'now':5"},
+		{"", "Mail alice@Example.com, now", "'alice':2 'alice@example.com':2 'com':4 'example':3 'mail':1 'now':5"},
+		{"", `(it's) C:\dir`, `'c':3 'c:\\dir':3 'dir':4 'it':1 'it''s':1 's':2`},
 		{"ÄRENDE", "ärende Ελλάδα", "'ärende':1,2 'ελλάδα':3"},
 		{"打印机", "坏了 ok", "'ok':6 '了':5 '印':2 '坏':4 '打':1 '机':3"},
 		{"नमस्ते", "", "'नमस्ते':1"}, // combining marks stay in the word
@@ -24,9 +25,10 @@ func TestVector(t *testing.T) {
 }
 
 func TestVectorLimits(t *testing.T) {
-	long := strings.Repeat("x", maxLexeme+1)
-	if got := Vector("", long+" ok "+strings.Repeat("y", maxLexeme)); got != "'ok':1 '"+strings.Repeat("y", maxLexeme)+"':2" {
-		t.Errorf("a word over %d bytes is kept: %.60q", maxLexeme, got)
+	// PostgreSQL refuses a lexeme of 2,047 bytes (TestVectorIsPostgresInput)
+	long := strings.Repeat("x", 2047)
+	if got := Vector("", long+" ok "+strings.Repeat("y", 2046)); got != "'ok':1 '"+strings.Repeat("y", 2046)+"':2" {
+		t.Errorf("a word of 2,047 bytes is kept: %.60q", got)
 	}
 	got := Vector("", strings.Repeat("w ", 20000))
 	if n := strings.Count(got, ","); n != maxPositions-1 {
@@ -48,16 +50,20 @@ func TestQuery(t *testing.T) {
 	for _, tc := range []struct{ q, query, pattern string }{
 		{"printer tray", "'printer' & 'tray'", ""},
 		{"  Printer  ", "'printer'", ""},
-		{"alice@example.com VPN", "('alice' <-> 'example' <-> 'com') & 'vpn'", ""},
+		{"alice@example.com VPN", "('alice@example.com' | ('alice' <-> 'example' <-> 'com')) & 'vpn'", ""},
+		{"(it's)", "('it''s' | ('it' <-> 's'))", ""},
 		{"ÄRENDE", "'ärende'", ""},
 		{"!!! ---", "", ""},
 		{"打印 机", "('打' <-> '印') & '机'", "%打印 机%"},
 		{"打印 50%_off", "('打' <-> '印')", `%打印 50\%\_off%`},
 	} {
-		query, pattern := Query(tc.q)
-		if query != tc.query || pattern != tc.pattern {
-			t.Errorf("Query(%q) = %q, %q; want %q, %q", tc.q, query, pattern, tc.query, tc.pattern)
+		query, pattern, err := Query(tc.q)
+		if err != nil || query != tc.query || pattern != tc.pattern {
+			t.Errorf("Query(%q) = %q, %q, %v; want %q, %q", tc.q, query, pattern, err, tc.query, tc.pattern)
 		}
+	}
+	if _, _, err := Query(strings.Repeat("a.", MaxQuery/2) + "b"); err != TooLong(MaxQuery+1) {
+		t.Errorf("a query of %d characters: %v", MaxQuery+1, err)
 	}
 }
 
@@ -66,7 +72,7 @@ func TestQuery(t *testing.T) {
 // query of any blank-free piece of the text names only words the vector
 // holds.
 func FuzzVector(f *testing.F) {
-	f.Add("Printer jams", "alice@example.com: tray 2 jams again, AGAIN")
+	f.Add("Printer jams", "alice@example.com: tray 2 jams again, AGAIN (it's C:\\dir)")
 	f.Add("打印机坏了", "Ελλάδα ärende नमस्ते \xff\x00")
 	f.Fuzz(func(t *testing.T, subject, body string) {
 		v := Vector(subject, body)
@@ -75,47 +81,114 @@ func FuzzVector(f *testing.F) {
 		}
 		held := map[string]bool{}
 		prev := ""
-		for i, e := range strings.Split(v, " ") {
-			if v == "" {
-				break
+		for i, e := range parseVector(t, v) {
+			if e.word == "" || len(e.word) > maxLexeme || strings.ContainsAny(e.word, " \t\n") {
+				t.Fatalf("word %q in %q", e.word, v)
 			}
-			word, posText, ok := strings.Cut(e, ":")
-			if !ok || len(word) < 3 || word[0] != '\'' || word[len(word)-1] != '\'' {
-				t.Fatalf("entry %q of %q", e, v)
+			if i > 0 && e.word <= prev {
+				t.Fatalf("%q after %q", e.word, prev)
 			}
-			word = word[1 : len(word)-1]
-			if strings.ContainsAny(word, `' \`) || len(word) > maxLexeme {
-				t.Fatalf("word %q", word)
+			prev, held[e.word] = e.word, true
+			if len(e.pos) == 0 || len(e.pos) > maxPositions {
+				t.Fatalf("%d positions of %q", len(e.pos), e.word)
 			}
-			if i > 0 && word <= prev {
-				t.Fatalf("%q after %q", word, prev)
-			}
-			prev, held[word] = word, true
 			last := 0
-			ps := strings.Split(posText, ",")
-			if len(ps) > maxPositions {
-				t.Fatalf("%d positions", len(ps))
-			}
-			for _, p := range ps {
-				n, err := strconv.Atoi(p)
-				if err != nil || n <= last || n > maxPosition {
-					t.Fatalf("positions %q of %q", posText, word)
+			for _, p := range e.pos {
+				if p <= last || p > maxPosition {
+					t.Fatalf("positions %v of %q", e.pos, e.word)
 				}
-				last = n
+				last = p
 			}
 		}
-		if strings.IndexFunc(body, Unspaced) >= 0 || utf8.RuneCountInString(subject)+1+utf8.RuneCountInString(body) > MaxRunes {
+		if !utf8.ValidString(body) || strings.IndexFunc(body, Unspaced) >= 0 ||
+			utf8.RuneCountInString(subject)+1+utf8.RuneCountInString(body) > MaxRunes {
 			return
 		}
 		for _, field := range strings.Fields(body) {
-			q, _ := Query(field)
-			for _, w := range strings.FieldsFunc(q, func(r rune) bool { return strings.ContainsRune("()&<-> ", r) }) {
-				if w := strings.Trim(w, "'"); len(w) <= maxLexeme && !held[w] {
+			q, _, err := Query(field)
+			if err != nil {
+				continue
+			}
+			for _, w := range queryWords(t, q) {
+				if !held[w] {
 					t.Fatalf("query %q of %q names %q, not in %q", q, field, w, v)
 				}
 			}
 		}
 	})
+}
+
+type entry struct {
+	word string
+	pos  []int
+}
+
+// parseVector reads Vector's text form: 'word':1,2 'other':3, quotes
+// doubled and backslashes escaped within a word.
+func parseVector(t *testing.T, v string) []entry {
+	var es []entry
+	for v != "" {
+		word, rest := unquote(t, v)
+		positions, next, _ := strings.Cut(strings.TrimPrefix(rest, ":"), " ")
+		if !strings.HasPrefix(rest, ":") {
+			t.Fatalf("no positions after %q in %q", word, v)
+		}
+		e := entry{word: word}
+		for _, p := range strings.Split(positions, ",") {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				t.Fatalf("position %q of %q", p, word)
+			}
+			e.pos = append(e.pos, n)
+		}
+		es, v = append(es, e), next
+	}
+	return es
+}
+
+// unquote reads the quoted word at the start of s and returns it and what
+// follows.
+func unquote(t *testing.T, s string) (string, string) {
+	if !strings.HasPrefix(s, "'") {
+		t.Fatalf("no quote at %q", s)
+	}
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case c == '\'' && i+1 < len(s) && s[i+1] == '\'':
+			i++
+			b.WriteByte('\'')
+		case c == '\'':
+			return b.String(), s[i+1:]
+		case c == '\\':
+			t.Fatalf("backslash at the end of %q", s)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	t.Fatalf("unterminated word in %q", s)
+	return "", ""
+}
+
+// queryWords are the quoted words of a tsquery's text form.
+func queryWords(t *testing.T, q string) []string {
+	var ws []string
+	for q != "" {
+		switch q[0] {
+		case '\'':
+			var w string
+			w, q = unquote(t, q)
+			ws = append(ws, w)
+		case ' ', '(', ')', '&', '|', '<', '-', '>':
+			q = q[1:]
+		default:
+			t.Fatalf("unexpected %q", q)
+		}
+	}
+	return ws
 }
 
 func BenchmarkVector(b *testing.B) {
@@ -136,8 +209,13 @@ func FuzzQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		query, pattern := Query(q)
+		query, pattern, err := Query(q)
 		trimmed := strings.TrimSpace(strings.ToValidUTF8(q, " "))
+		if n := utf8.RuneCountInString(trimmed); (n > MaxQuery) != (err != nil) {
+			t.Fatalf("Query of %d characters: %v", n, err)
+		} else if err != nil {
+			return
+		}
 		unspaced := strings.IndexFunc(trimmed, Unspaced) >= 0
 		if unspaced {
 			inner, ok := strings.CutPrefix(pattern, "%")
@@ -154,14 +232,12 @@ func FuzzQuery(f *testing.F) {
 		if !utf8.ValidString(query) || !utf8.ValidString(pattern) {
 			t.Fatalf("Query(%q) made invalid UTF-8", q)
 		}
-		for _, part := range strings.FieldsFunc(query, func(r rune) bool { return strings.ContainsRune(" &<->()", r) }) {
-			inner, ok := strings.CutPrefix(part, "'")
-			inner, ok2 := strings.CutSuffix(inner, "'")
-			if !ok || !ok2 || inner == "" || strings.ContainsAny(inner, `'\ `) {
-				t.Fatalf("Query(%q) = %q: term %q", q, query, part)
+		for _, w := range queryWords(t, query) {
+			if w == "" || strings.ContainsAny(w, " \t\n") {
+				t.Fatalf("Query(%q) = %q: word %q", q, query, w)
 			}
-			if r, n := utf8.DecodeRuneInString(inner); unspaced && (n != len(inner) || !Unspaced(r)) {
-				t.Fatalf("Query(%q) = %q: term %q", q, query, part)
+			if r, n := utf8.DecodeRuneInString(w); unspaced && (n != len(w) || !Unspaced(r)) {
+				t.Fatalf("Query(%q) = %q: word %q", q, query, w)
 			}
 		}
 	})
