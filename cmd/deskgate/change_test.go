@@ -164,6 +164,21 @@ func TestTokenCommands(t *testing.T) {
 	}
 }
 
+// storeOldIndexed stores a ticket with one message indexed as a deskgate
+// before migration 00026 indexed it (to_tsvector), and what 00026
+// records of such messages.
+func storeOldIndexed(t *testing.T, pool *pgxpool.Pool, subject, from, text string) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), `
+		WITH t AS (INSERT INTO tickets (subject, requester_addr, received_at) VALUES ($1, $2, now()) RETURNING id),
+		m AS (INSERT INTO messages (ticket_id, direction, from_addr, subject, text_body, search)
+			SELECT id, 'in', $2, $1, $3, to_tsvector('simple', $1 || ' ' || $3) FROM t
+			RETURNING id)
+		INSERT INTO search_reindex (upto, next) SELECT id, 0 FROM m`, subject, from, text); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestMigrateRewritesSearchVectors: the vectors PostgreSQL's parser
 // wrote before migration 00026 (an address one word only, ÄRENDE not folded in
 // a database whose LC_CTYPE is C) are rewritten by migrate with deskgate's
@@ -200,15 +215,7 @@ func TestMigrateRewritesSearchVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	// a message as an older deskgate stored it, and what 00026 records
-	if _, err := pool.Exec(ctx, `
-		WITH t AS (INSERT INTO tickets (subject, requester_addr, received_at) VALUES ('ÄRENDE', 'alice@example.com', now()) RETURNING id),
-		m AS (INSERT INTO messages (ticket_id, direction, from_addr, subject, text_body, search)
-			SELECT id, 'in', 'alice@example.com', 'ÄRENDE', 'Write to alice@example.com', to_tsvector('simple', 'ÄRENDE Write to alice@example.com') FROM t
-			RETURNING id)
-		INSERT INTO search_reindex (upto, next) SELECT id, 0 FROM m`); err != nil {
-		t.Fatal(err)
-	}
+	storeOldIndexed(t, pool, "ÄRENDE", "alice@example.com", "Write to alice@example.com")
 	found := func(q string) bool {
 		ts, _, err := ticketing.FindTickets(ctx, pool, ticketing.Filter{Query: q, Limit: 10})
 		if err != nil {

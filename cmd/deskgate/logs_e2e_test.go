@@ -35,14 +35,7 @@ func TestServeLogs(t *testing.T) {
 	}
 	// a message as a deskgate before migration 00026 indexed it, which
 	// serve rewrites beside the mail
-	if _, err := pool.Exec(context.Background(), `
-		WITH t AS (INSERT INTO tickets (subject, requester_addr, received_at) VALUES ('Old', 'old@example.com', now()) RETURNING id),
-		m AS (INSERT INTO messages (ticket_id, direction, from_addr, subject, text_body, search)
-			SELECT id, 'in', 'old@example.com', 'Old', 'Mail old@example.com', to_tsvector('simple', 'Old Mail old@example.com') FROM t
-			RETURNING id)
-		INSERT INTO search_reindex (upto, next) SELECT id, 0 FROM m`); err != nil {
-		t.Fatal(err)
-	}
+	storeOldIndexed(t, pool, "Old", "old@example.com", "Mail old@example.com")
 	path := filepath.Join(t.TempDir(), "deskgate.yaml")
 	yaml := demoYAML(srv.Addr(), testSMTP(t), "help@desk.example", "imap-s3cret") + "log: {format: json, level: warn}\n"
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
