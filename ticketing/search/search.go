@@ -126,7 +126,7 @@ func words(s string, pos, limit int, f, whole func(word []byte, pos int)) (int, 
 			unspaced = true
 			buf = utf8.AppendRune(buf, r)
 			emit()
-		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r):
+		case wordRune(r):
 			buf = utf8.AppendRune(buf, unicode.ToLower(r))
 		case unicode.IsSpace(r):
 			endRun(i)
@@ -144,9 +144,15 @@ func words(s string, pos, limit int, f, whole func(word []byte, pos int)) (int, 
 // punctuation before its first word and after its last ("(a@b.c)," is
 // a@b.c).
 func compound(run string) []byte {
-	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r) }
-	run = strings.TrimRightFunc(strings.TrimLeftFunc(run, func(r rune) bool { return !isWord(r) }), func(r rune) bool { return !isWord(r) })
+	notWord := func(r rune) bool { return !wordRune(r) }
+	run = strings.TrimRightFunc(strings.TrimLeftFunc(run, notWord), notWord)
 	return []byte(strings.ToLower(strings.ToValidUTF8(run, "\uFFFD")))
+}
+
+// wordRune reports whether r belongs in a word: a letter, a number or a
+// combining mark (for ASCII, what the ascii table calls a word).
+func wordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r)
 }
 
 // ascii classifies the ASCII bytes for words.
