@@ -520,6 +520,7 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 	if !in.Truncated {
 		in.DetectedLanguage = parse.DetectLanguage(in.NewText)
 	}
+	in.Derive() // here, in parallel, rather than in the batch's transaction
 	return in, ""
 }
 

@@ -300,6 +300,7 @@ func TestForwardOpensTicketForTheOriginalSender(t *testing.T) {
 			"The printer on floor 2 is smoking.\n"
 		in.NewText = "#fwd" // quote stripping cuts the forwarded block
 		in.AuthResults = auth
+		in.Derive() // as mailin does: the forward replaces what was derived
 		return receiveWith(t, pool, desk, in)[0].TicketID
 	}
 	acks := func(id int64) int {
@@ -322,6 +323,10 @@ func TestForwardOpensTicketForTheOriginalSender(t *testing.T) {
 	}
 	if n := acks(id); n != 1 || !strings.Contains(strings.Join(eventKinds(t, pool, id), " "), "ticket.forwarded") {
 		t.Errorf("acknowledgements %d and events %v; want one, and ticket.forwarded", n, eventKinds(t, pool, id))
+	}
+	// Found by the forwarded text, not by the "#fwd" derived before.
+	if ts, _, err := ticketing.FindTickets(context.Background(), pool, ticketing.Filter{Query: "smoking", Limit: 10}); err != nil || len(ts) != 1 || ts[0].Number != id {
+		t.Errorf("search for the forwarded text = %+v, %v; want ticket %d", ts, err, id)
 	}
 	var cc int
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM participants WHERE ticket_id = $1 AND address LIKE '%@desk.example'`, id).Scan(&cc); err != nil || cc != 0 {

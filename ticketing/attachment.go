@@ -3,7 +3,6 @@ package ticketing
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"maps"
 	"slices"
@@ -23,17 +22,6 @@ ON CONFLICT (sha256) DO NOTHING`
 const storeAttachmentSQL = `
 INSERT INTO attachments (message_id, sha256, filename, content_type, content_id, inline, size)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`
-
-// attachmentSums hashes every attachment of the batch once.
-func attachmentSums(ins []Inbound) [][][32]byte {
-	sums := make([][][32]byte, len(ins))
-	for i := range ins {
-		for _, a := range ins[i].Attachments {
-			sums[i] = append(sums[i], sha256.Sum256(a.Data))
-		}
-	}
-	return sums
-}
 
 // storeAttachments records the attachments of each stored message
 // (msgIDs[i] != 0), their content once per SHA-256, in one round trip.

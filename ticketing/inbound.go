@@ -101,6 +101,8 @@ type Inbound struct {
 	// Truncated is set when the message was over the size limit and only its
 	// header was captured; Text then explains what happened.
 	Truncated bool
+
+	derived derived // see Derive
 }
 
 // Delivery is one recipient's fate in a delivery status notification.

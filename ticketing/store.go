@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/deskgate/deskgate/ticketing/search"
 )
 
 // fingerprint identifies a message's content independently of its delivery
@@ -299,10 +297,6 @@ func addedText(in *Inbound) string {
 	}
 	return in.Text
 }
-
-// vectorOf is the search vector of in's message: the words of its subject
-// and of what it adds (messages.search).
-func vectorOf(in *Inbound) string { return search.Vector(in.Subject, addedText(in)) }
 
 // newText is what is stored as a message's new content: "" when it is the
 // whole text (nothing was quoted), which readers take as the text itself.

@@ -1,0 +1,64 @@
+package ticketing
+
+import (
+	"crypto/sha256"
+
+	"github.com/deskgate/deskgate/ticketing/search"
+)
+
+// derived is what Receive computes from a message alone, without the
+// database: the SHA-256 of each attachment and the search vector.
+type derived struct {
+	sums   [][32]byte // of Attachments, in order; nil: not derived
+	vector string
+	// subject and text are what vector was computed from; "" and
+	// vectored false: not derived.
+	subject, text string
+	vectored      bool
+}
+
+// Derive computes ahead what Receive would compute from in alone: its
+// attachments' checksums and its search vector. Receive applies a batch in
+// one transaction, in order, so work there delays every message behind
+// it; a caller that parses in parallel (mailin) derives there instead.
+// Receive computes again what no longer matches the message (an agent's
+// #fwd replaces the subject and text). Each Inbound may be derived in its
+// own goroutine.
+func (in *Inbound) Derive() {
+	in.derived = derived{sums: sumAttachments(in.Attachments), subject: in.Subject, text: addedText(in), vectored: true}
+	in.derived.vector = search.Vector(in.derived.subject, in.derived.text)
+}
+
+// sumAttachments hashes each attachment; never nil.
+func sumAttachments(as []Attachment) [][32]byte {
+	sums := make([][32]byte, len(as))
+	for i, a := range as {
+		sums[i] = sha256.Sum256(a.Data)
+	}
+	return sums
+}
+
+// attachmentSums is the attachments' checksums of each message of a
+// batch, hashed now unless derived.
+func attachmentSums(ins []Inbound) [][][32]byte {
+	sums := make([][][32]byte, len(ins))
+	for i := range ins {
+		if d := ins[i].derived.sums; d != nil && len(d) == len(ins[i].Attachments) {
+			sums[i] = d
+		} else {
+			sums[i] = sumAttachments(ins[i].Attachments)
+		}
+	}
+	return sums
+}
+
+// vectorOf is the search vector of in's message: the words of its subject
+// and of what it adds (messages.search), as derived when that still
+// matches.
+func vectorOf(in *Inbound) string {
+	text := addedText(in)
+	if d := &in.derived; d.vectored && d.subject == in.Subject && d.text == text {
+		return d.vector
+	}
+	return search.Vector(in.Subject, text)
+}
