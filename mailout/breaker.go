@@ -57,7 +57,7 @@ func (s *Sender) automaticAllowed(ctx context.Context) (bool, error) {
 	if !b.open && now.Sub(b.checked) < min(time.Second, s.cfg.Poll) {
 		return true, nil
 	}
-	n, err := ticketing.AutomaticSince(ctx, s.pool, now.Add(-cfg.Window))
+	n, err := ticketing.AutomaticSince(ctx, s.pool, now.Add(-cfg.Window), cfg.Max+1)
 	if err != nil {
 		return false, err
 	}
@@ -66,8 +66,8 @@ func (s *Sender) automaticAllowed(ctx context.Context) (bool, error) {
 	case n > cfg.Max && !b.open:
 		b.open, b.until = true, now.Add(cfg.Pause)
 		s.state.breaker(ctx, true, b.until)
-		s.log.Error(fmt.Sprintf("automatic mail paused: %d queued in last %v, more than %d; possible mail loop", n, cfg.Window, cfg.Max),
-			"queued", n, "window", cfg.Window, "max", cfg.Max, "pause", cfg.Pause)
+		s.log.Error(fmt.Sprintf("automatic mail paused: more than %d queued in last %v; possible mail loop", cfg.Max, cfg.Window),
+			"window", cfg.Window, "max", cfg.Max, "pause", cfg.Pause)
 	case n > cfg.Max:
 		b.until = now.Add(cfg.Pause)
 		s.state.breaker(ctx, true, b.until)

@@ -459,15 +459,18 @@ func RecordProgress(ctx context.Context, db DB, owner string, r SendResult) erro
 	return nil
 }
 
-// automaticSinceSQL counts automatic mail queued since $1, for the circuit
-// breaker.
-const automaticSinceSQL = `SELECT count(*) FROM outbox WHERE automatic AND status <> 'suppressed' AND created_at >= $1`
+// automaticSinceSQL counts automatic mail queued since $1, up to $2, for
+// the circuit breaker. Counting all of it read every row of a backlog's
+// minute, once a second: 20 ms a count with 30,000 queued in
+// BenchmarkIngest.
+const automaticSinceSQL = `
+SELECT count(*) FROM (SELECT FROM outbox WHERE automatic AND status <> 'suppressed' AND created_at >= $1 LIMIT $2) AS recent`
 
 // AutomaticSince returns how many automatic notifications were queued since
-// t, in all processes.
-func AutomaticSince(ctx context.Context, db DB, t time.Time) (int, error) {
+// t, in all processes, counting no further than upTo.
+func AutomaticSince(ctx context.Context, db DB, t time.Time, upTo int) (int, error) {
 	var n int
-	if err := db.QueryRow(ctx, automaticSinceSQL, t).Scan(&n); err != nil {
+	if err := db.QueryRow(ctx, automaticSinceSQL, t, upTo).Scan(&n); err != nil {
 		return 0, fmt.Errorf("ticketing: counting automatic mail: %w", err)
 	}
 	return n, nil
