@@ -529,7 +529,9 @@ func (c *Config) setDefaults(has func(path string) bool) {
 	c.Tickets.CloseResolvedAfter = cmp.Or(c.Tickets.CloseResolvedAfter, defaultLifecycle)
 	in := &c.Ingest
 	if in.Workers == 0 {
-		in.Workers = min(runtime.NumCPU(), maxWorkers)
+		// One core is left to the transaction that applies batches in
+		// order (see mailin.ProcessorConfig.Workers).
+		in.Workers = max(1, min(runtime.NumCPU()-1, maxWorkers))
 	}
 	if in.BatchSize == 0 {
 		in.BatchSize = defaultBatchSize
