@@ -346,6 +346,18 @@ func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
 		b.ids = append(b.ids, c.id)
 	}
 	b.parsed, b.failures = p.parseAll(caps)
+	// Attachments' content is stored now, while the previous batch is
+	// applied (see ticketing.StoreBlobs).
+	var received []*ticketing.Inbound
+	for i := range b.parsed {
+		if b.failures[i] == "" && caps[i].handling != HandleSkip {
+			received = append(received, &b.parsed[i])
+		}
+	}
+	if err := ticketing.StoreBlobs(ctx, tx, received); err != nil {
+		tx.Rollback(context.WithoutCancel(ctx))
+		return prepared{}, err
+	}
 	return b, nil
 }
 

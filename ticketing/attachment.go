@@ -23,32 +23,90 @@ const storeAttachmentSQL = `
 INSERT INTO attachments (message_id, sha256, filename, content_type, content_id, inline, size)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
-// storeAttachments records the attachments of each stored message
-// (msgIDs[i] != 0), their content once per SHA-256, in one round trip.
-func storeAttachments(ctx context.Context, tx pgx.Tx, ins []Inbound, sums [][][32]byte, msgIDs []int64) error {
-	b := &pgx.Batch{}
+// StoreBlobs stores the content of the attachments of ins in tx, ahead of
+// Receive in the same transaction. mailin does it while the previous batch
+// is applied, on another connection: Receive applies batches one after
+// another, and writing a backlog's attachments there (a quarter of the
+// bytes it writes) made every message wait. Receive then stores only the
+// attachments' rows, and removes again what it stored no message for.
+func StoreBlobs(ctx context.Context, tx pgx.Tx, ins []*Inbound) error {
 	blobs := map[[32]byte][]byte{}
-	for i := range ins {
-		if msgIDs[i] == 0 {
-			continue
+	for _, in := range ins {
+		if in.derived.sums == nil || len(in.derived.sums) != len(in.Attachments) {
+			in.derived.sums = sumAttachments(in.Attachments)
 		}
-		for j, a := range ins[i].Attachments {
-			blobs[sums[i][j]] = a.Data
-			b.Queue(storeAttachmentSQL, msgIDs[i], sums[i][j][:], a.Filename, a.ContentType, a.ContentID, a.Inline, len(a.Data))
+		for j, a := range in.Attachments {
+			blobs[in.derived.sums[j]] = a.Data
 		}
 	}
-	if b.Len() == 0 {
-		return nil
+	if len(blobs) > 0 {
+		b := &pgx.Batch{}
+		queueBlobs(b, blobs)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("ticketing: storing attachments: %w", err)
+		}
 	}
-	// Blobs first, in hash order: concurrent batches sharing content (a
-	// signature logo) then wait for each other instead of deadlocking.
+	for _, in := range ins {
+		in.derived.blobsStored = true
+	}
+	return nil
+}
+
+// queueBlobs queues the statement that stores blobs, in hash order:
+// concurrent batches sharing content (a signature logo) then wait for each
+// other instead of deadlocking.
+func queueBlobs(b *pgx.Batch, blobs map[[32]byte][]byte) {
 	keys := slices.SortedFunc(maps.Keys(blobs), func(x, y [32]byte) int { return bytes.Compare(x[:], y[:]) })
 	hashes, sizes, datas := make([][]byte, len(keys)), make([]int64, len(keys)), make([][]byte, len(keys))
 	for i, k := range keys {
 		hashes[i], sizes[i], datas[i] = k[:], int64(len(blobs[k])), blobs[k]
 	}
+	b.Queue(storeBlobsSQL, hashes, sizes, datas)
+}
+
+// dropUnusedBlobsSQL removes content StoreBlobs stored for mail Receive
+// then stored no message for (ignored, a duplicate), unless an attachment
+// has it: erasure and retention find content only through attachments.
+// Content whose row another transaction has locked, storing an attachment
+// of it, is left.
+const dropUnusedBlobsSQL = `
+DELETE FROM blobs WHERE sha256 IN (
+    SELECT b.sha256 FROM blobs b
+    WHERE b.sha256 = ANY($1) AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = b.sha256)
+    ORDER BY b.sha256 FOR UPDATE SKIP LOCKED)`
+
+// storeAttachments records the attachments of each stored message
+// (msgIDs[i] != 0), their content once per SHA-256 unless StoreBlobs
+// stored it, and drops what StoreBlobs stored for the others; in one round
+// trip.
+func storeAttachments(ctx context.Context, tx pgx.Tx, ins []Inbound, sums [][][32]byte, msgIDs []int64) error {
+	b := &pgx.Batch{}
+	blobs := map[[32]byte][]byte{}
+	var unused [][]byte
+	for i := range ins {
+		for j, a := range ins[i].Attachments {
+			switch {
+			case msgIDs[i] == 0:
+				if ins[i].derived.blobsStored {
+					unused = append(unused, sums[i][j][:])
+				}
+				continue
+			case !ins[i].derived.blobsStored:
+				blobs[sums[i][j]] = a.Data
+			}
+			b.Queue(storeAttachmentSQL, msgIDs[i], sums[i][j][:], a.Filename, a.ContentType, a.ContentID, a.Inline, len(a.Data))
+		}
+	}
+	if len(unused) > 0 {
+		b.Queue(dropUnusedBlobsSQL, unused)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
 	bb := &pgx.Batch{}
-	bb.Queue(storeBlobsSQL, hashes, sizes, datas)
+	if len(blobs) > 0 {
+		queueBlobs(bb, blobs)
+	}
 	bb.QueuedQueries = append(bb.QueuedQueries, b.QueuedQueries...)
 	if err := tx.SendBatch(ctx, bb).Close(); err != nil {
 		return fmt.Errorf("ticketing: storing attachments: %w", err)

@@ -15,6 +15,8 @@ type derived struct {
 	// vectored false: not derived.
 	subject, text string
 	vectored      bool
+	// blobsStored: StoreBlobs stored the attachments' content.
+	blobsStored bool
 }
 
 // Derive computes ahead what Receive would compute from in alone: its
