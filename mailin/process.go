@@ -346,19 +346,40 @@ func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
 		b.ids = append(b.ids, c.id)
 	}
 	b.parsed, b.failures = p.parseAll(caps)
-	// Attachments' content is stored now, while the previous batch is
-	// applied (see ticketing.StoreBlobs).
-	var received []*ticketing.Inbound
-	for i := range b.parsed {
-		if b.failures[i] == "" && caps[i].handling != HandleSkip {
-			received = append(received, &b.parsed[i])
-		}
-	}
-	if err := ticketing.StoreBlobs(ctx, tx, received); err != nil {
+	if err := storeBlobs(ctx, tx, b); err != nil {
 		tx.Rollback(context.WithoutCancel(ctx))
 		return prepared{}, err
 	}
 	return b, nil
+}
+
+// storeBlobs stores the content of the attachments of b's parsed mail now,
+// while the previous batch is applied (see ticketing.StoreBlobs), under a
+// savepoint: content the database refuses for good is left to Receive,
+// whose failure then sets the one message aside (Drain) instead of
+// stopping the mailbox here.
+func storeBlobs(ctx context.Context, tx pgx.Tx, b prepared) error {
+	var received []*ticketing.Inbound
+	for i := range b.parsed {
+		if b.failures[i] == "" && b.caps[i].handling != HandleSkip {
+			received = append(received, &b.parsed[i])
+		}
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("mailin: storing attachments: %w", err)
+	}
+	err = ticketing.StoreBlobs(ctx, sp, received)
+	if err == nil {
+		return sp.Commit(ctx)
+	}
+	if transient(err) {
+		return err
+	}
+	if rerr := sp.Rollback(ctx); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return nil
 }
 
 // rollback abandons a prepared batch; its messages stay pending.

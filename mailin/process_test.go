@@ -152,3 +152,48 @@ func TestPoisonMessageIsQuarantinedAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachmentTheDatabaseRefusesIsQuarantinedAlone: content refused
+// when stored ahead of Receive (ticketing.StoreBlobs) does not stop the
+// mailbox: the message is quarantined with the reason, the rest of its
+// batch becomes tickets.
+func TestAttachmentTheDatabaseRefusesIsQuarantinedAlone(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `ALTER TABLE blobs ADD CONSTRAINT test_poison CHECK (size <> 13)`); err != nil {
+		t.Fatal(err)
+	}
+	var raws [][]byte
+	for i, file := range []string{"the first file", "twelve bytes", "13 bytes long", "another file", "a fifth file"} {
+		raws = append(raws, []byte(fmt.Sprintf("From: u%d@example.org\r\nSubject: message %d\r\nMessage-ID: <f%d@example.org>\r\n"+
+			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody %d\r\n"+
+			"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f.bin\r\n\r\n%s\r\n--b--\r\n",
+			i, i, i, i, file)))
+	}
+	captureRaw(t, pool, false, nil, raws...)
+	n, err := newProcessor(pool, 10).Drain(ctx)
+	if err != nil || n != 5 {
+		t.Fatalf("Drain = %d, %v; want 5, nil", n, err)
+	}
+	rs, err := ListInbound(ctx, pool, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		want := ticketing.StatusTicketed
+		if r.UID == 3 {
+			want = ticketing.StatusQuarantined
+		}
+		if r.Status != want {
+			t.Errorf("uid %d (%s) status = %s (%s), want %s", r.UID, r.Subject, r.Status, r.Reason, want)
+		}
+		if r.UID == 3 && !strings.Contains(r.Reason, "test_poison") {
+			t.Errorf("quarantine reason = %q, want the database's refusal", r.Reason)
+		}
+	}
+	var blobs int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM blobs`).Scan(&blobs); err != nil || blobs != 4 {
+		t.Errorf("blobs = %d, %v; want the 4 stored messages' files", blobs, err)
+	}
+}
