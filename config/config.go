@@ -470,7 +470,7 @@ type Secret struct {
 
 // Ingest tunes how captured mail is processed.
 type Ingest struct {
-	Workers        int      `yaml:"workers"`          // parallel parsers, 1..256; default runtime.NumCPU()-1, at least 1
+	Workers        int      `yaml:"workers"`          // parallel parsers, 1..256; default GOMAXPROCS-1 (the CPUs Go may use, less one), at least 1
 	BatchSize      int      `yaml:"batch_size"`       // messages per transaction, 1..5000; default 200
 	MaxMessageSize ByteSize `yaml:"max_message_size"` // larger mail becomes a stub; default 25MB
 	// Parsing budgets: mail over any of them is kept and quarantined with

@@ -46,7 +46,7 @@ func TestParseMinimal(t *testing.T) {
 	}
 	want := &Config{
 		Desk: Desk{Name: "Example Desk", Address: "help@example.com", Domain: "example.com", Language: "en"},
-		Ingest: Ingest{Workers: max(1, min(runtime.NumCPU()-1, maxWorkers)), BatchSize: 200, MaxMessageSize: 25_000_000,
+		Ingest: Ingest{Workers: max(1, min(runtime.GOMAXPROCS(0)-1, maxWorkers)), BatchSize: 200, MaxMessageSize: 25_000_000,
 			MaxMIMEDepth: 64, MaxMIMEParts: 1000, ParseTimeout: 10 * time.Second},
 		Tickets: Tickets{ReopenWindow: 168 * time.Hour, CloseResolvedAfter: 168 * time.Hour, TagPrefix: "#", MaxParticipants: 50},
 		Mailboxes: []Mailbox{{

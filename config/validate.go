@@ -531,7 +531,7 @@ func (c *Config) setDefaults(has func(path string) bool) {
 	if in.Workers == 0 {
 		// One core is left to the transaction that applies batches in
 		// order (see mailin.ProcessorConfig.Workers).
-		in.Workers = max(1, min(runtime.NumCPU()-1, maxWorkers))
+		in.Workers = max(1, min(runtime.GOMAXPROCS(0)-1, maxWorkers))
 	}
 	if in.BatchSize == 0 {
 		in.BatchSize = defaultBatchSize

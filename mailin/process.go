@@ -348,16 +348,18 @@ func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
 	b.parsed, b.failures = p.parseAll(caps)
 	if err := storeBlobs(ctx, tx, b); err != nil {
 		tx.Rollback(context.WithoutCancel(ctx))
-		return prepared{}, err
+		return prepared{ids: b.ids}, err // the ids, for isolate to set a lone message aside
 	}
 	return b, nil
 }
 
 // storeBlobs stores the content of the attachments of b's parsed mail now,
-// while the previous batch is applied (see ticketing.StoreBlobs), under a
-// savepoint: content the database refuses for good is left to Receive,
-// whose failure then sets the one message aside (Drain) instead of
-// stopping the mailbox here.
+// while the previous batch is applied (see ticketing.StoreBlobs). Content
+// the database refuses fails the batch here, and Drain then sets the one
+// message aside; Receive must never store it instead, as it would in the
+// transaction that applies the batch: a shared file (a signature logo)
+// that the next batch, prepared meanwhile, stored already would then make
+// it wait on a transaction that commits only after it, for good.
 func storeBlobs(ctx context.Context, tx pgx.Tx, b prepared) error {
 	var received []*ticketing.Inbound
 	for i := range b.parsed {
@@ -365,21 +367,7 @@ func storeBlobs(ctx context.Context, tx pgx.Tx, b prepared) error {
 			received = append(received, &b.parsed[i])
 		}
 	}
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("mailin: storing attachments: %w", err)
-	}
-	err = ticketing.StoreBlobs(ctx, sp, received)
-	if err == nil {
-		return sp.Commit(ctx)
-	}
-	if transient(err) {
-		return err
-	}
-	if rerr := sp.Rollback(ctx); rerr != nil {
-		return errors.Join(err, rerr)
-	}
-	return nil
+	return ticketing.StoreBlobs(ctx, tx, received)
 }
 
 // rollback abandons a prepared batch; its messages stay pending.
@@ -461,7 +449,7 @@ func (p *Processor) committed(b prepared, results []ticketing.Outcome) {
 func (p *Processor) batch(ctx context.Context, limit int) (int, []int64, error) {
 	b, err := p.prepare(ctx, limit)
 	if err != nil || len(b.ids) == 0 {
-		return 0, nil, err
+		return 0, b.ids, err
 	}
 	if err := p.apply(ctx, b); err != nil {
 		return 0, b.ids, err
@@ -482,6 +470,9 @@ func (p *Processor) parseAll(caps []captured) ([]ticketing.Inbound, []string) {
 			defer wg.Done()
 			for i := range next {
 				parsed[i], failures[i] = p.parseWithin(&caps[i])
+				if failures[i] == "" {
+					parsed[i].Derive() // here, in parallel, rather than in the batch's transaction; not in the parse's time limit
+				}
 			}
 		}()
 	}
@@ -558,7 +549,6 @@ func (p *Processor) parseOne(c *captured) (in ticketing.Inbound, failure string)
 	if !in.Truncated {
 		in.DetectedLanguage = parse.DetectLanguage(in.NewText)
 	}
-	in.Derive() // here, in parallel, rather than in the batch's transaction
 	return in, ""
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -195,5 +196,52 @@ func TestAttachmentTheDatabaseRefusesIsQuarantinedAlone(t *testing.T) {
 	var blobs int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM blobs`).Scan(&blobs); err != nil || blobs != 4 {
 		t.Errorf("blobs = %d, %v; want the 4 stored messages' files", blobs, err)
+	}
+}
+
+// TestRefusedFileBesideSharedFileDoesNotStall: after a batch whose file the
+// database refuses, the next batch, prepared meanwhile, may already hold a
+// file the refused batch shares (a signature logo). Nothing then waits on
+// it: the refused batch is set aside message by message, and the transaction
+// that applies a batch stores no file content.
+func TestRefusedFileBesideSharedFileDoesNotStall(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := pool.Exec(ctx, `ALTER TABLE blobs ADD CONSTRAINT test_poison CHECK (size <> 13)`); err != nil {
+		t.Fatal(err)
+	}
+	mail := func(i int, headers string, files ...string) []byte {
+		var b strings.Builder
+		fmt.Fprintf(&b, "From: u%d@example.org\r\nSubject: message %d\r\nMessage-ID: <s%d@example.org>\r\n%s"+
+			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody %d\r\n",
+			i, i, i, headers, i)
+		for _, f := range files {
+			fmt.Fprintf(&b, "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f.bin\r\n\r\n%s\r\n", f)
+		}
+		b.WriteString("--b--\r\n")
+		return []byte(b.String())
+	}
+	const logo = "the logo of the company"
+	captureRaw(t, pool, false, nil,
+		mail(1, "Auto-Submitted: auto-replied\r\n", "13 bytes long"),
+		mail(2, "", logo), mail(3, "", logo), mail(4, "", "a file of its own"))
+	n, err := newProcessor(pool, 2).Drain(ctx)
+	if err != nil || n != 4 {
+		t.Fatalf("Drain = %d, %v; want 4, nil", n, err)
+	}
+	rs, err := ListInbound(context.Background(), pool, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		want := ticketing.StatusTicketed
+		if r.UID == 1 {
+			want = ticketing.StatusQuarantined
+		}
+		if r.Status != want {
+			t.Errorf("uid %d status = %s (%s), want %s", r.UID, r.Status, r.Reason, want)
+		}
 	}
 }

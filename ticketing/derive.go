@@ -23,9 +23,10 @@ type derived struct {
 // attachments' checksums and its search vector. Receive applies a batch in
 // one transaction, in order, so work there delays every message behind
 // it; a caller that parses in parallel (mailin) derives there instead.
-// Receive computes again what no longer matches the message (an agent's
-// #fwd replaces the subject and text). Each Inbound may be derived in its
-// own goroutine.
+// Receive computes the search vector again when the subject or text no
+// longer match (an agent's #fwd replaces them); attachments must not change
+// after Derive (nor after StoreBlobs, which Derive would forget). Each
+// Inbound may be derived in its own goroutine.
 func (in *Inbound) Derive() {
 	in.derived = derived{sums: sumAttachments(in.Attachments), subject: in.Subject, text: addedText(in), vectored: true}
 	in.derived.vector = search.Vector(in.derived.subject, in.derived.text)
