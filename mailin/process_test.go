@@ -136,22 +136,7 @@ func TestPoisonMessageIsQuarantinedAlone(t *testing.T) {
 	if err != nil || n != 5 {
 		t.Fatalf("Drain = %d, %v; want 5, nil", n, err)
 	}
-	rs, err := ListInbound(ctx, pool, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		want := ticketing.StatusTicketed
-		if r.UID == 3 {
-			want = ticketing.StatusQuarantined
-		}
-		if r.Status != want {
-			t.Errorf("uid %d (%s) status = %s, want %s", r.UID, r.Subject, r.Status, want)
-		}
-		if r.UID == 3 && !strings.Contains(r.Reason, "test_poison") {
-			t.Errorf("quarantine reason = %q, want the database's refusal", r.Reason)
-		}
-	}
+	wantOneQuarantined(t, pool, 3, "test_poison")
 }
 
 // TestAttachmentTheDatabaseRefusesIsQuarantinedAlone: content refused
@@ -167,32 +152,14 @@ func TestAttachmentTheDatabaseRefusesIsQuarantinedAlone(t *testing.T) {
 	}
 	var raws [][]byte
 	for i, file := range []string{"the first file", "twelve bytes", "13 bytes long", "another file", "a fifth file"} {
-		raws = append(raws, []byte(fmt.Sprintf("From: u%d@example.org\r\nSubject: message %d\r\nMessage-ID: <f%d@example.org>\r\n"+
-			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody %d\r\n"+
-			"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f.bin\r\n\r\n%s\r\n--b--\r\n",
-			i, i, i, i, file)))
+		raws = append(raws, withFiles(i, "", file))
 	}
 	captureRaw(t, pool, false, nil, raws...)
 	n, err := newProcessor(pool, 10).Drain(ctx)
 	if err != nil || n != 5 {
 		t.Fatalf("Drain = %d, %v; want 5, nil", n, err)
 	}
-	rs, err := ListInbound(ctx, pool, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		want := ticketing.StatusTicketed
-		if r.UID == 3 {
-			want = ticketing.StatusQuarantined
-		}
-		if r.Status != want {
-			t.Errorf("uid %d (%s) status = %s (%s), want %s", r.UID, r.Subject, r.Status, r.Reason, want)
-		}
-		if r.UID == 3 && !strings.Contains(r.Reason, "test_poison") {
-			t.Errorf("quarantine reason = %q, want the database's refusal", r.Reason)
-		}
-	}
+	wantOneQuarantined(t, pool, 3, "test_poison")
 	var blobs int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM blobs`).Scan(&blobs); err != nil || blobs != 4 {
 		t.Errorf("blobs = %d, %v; want the 4 stored messages' files", blobs, err)
@@ -212,36 +179,49 @@ func TestRefusedFileBesideSharedFileDoesNotStall(t *testing.T) {
 	if _, err := pool.Exec(ctx, `ALTER TABLE blobs ADD CONSTRAINT test_poison CHECK (size <> 13)`); err != nil {
 		t.Fatal(err)
 	}
-	mail := func(i int, headers string, files ...string) []byte {
-		var b strings.Builder
-		fmt.Fprintf(&b, "From: u%d@example.org\r\nSubject: message %d\r\nMessage-ID: <s%d@example.org>\r\n%s"+
-			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody %d\r\n",
-			i, i, i, headers, i)
-		for _, f := range files {
-			fmt.Fprintf(&b, "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f.bin\r\n\r\n%s\r\n", f)
-		}
-		b.WriteString("--b--\r\n")
-		return []byte(b.String())
-	}
 	const logo = "the logo of the company"
 	captureRaw(t, pool, false, nil,
-		mail(1, "Auto-Submitted: auto-replied\r\n", "13 bytes long"),
-		mail(2, "", logo), mail(3, "", logo), mail(4, "", "a file of its own"))
+		withFiles(1, "Auto-Submitted: auto-replied\r\n", "13 bytes long"),
+		withFiles(2, "", logo), withFiles(3, "", logo), withFiles(4, "", "a file of its own"))
 	n, err := newProcessor(pool, 2).Drain(ctx)
 	if err != nil || n != 4 {
 		t.Fatalf("Drain = %d, %v; want 4, nil", n, err)
 	}
+	wantOneQuarantined(t, pool, 1, "test_poison")
+}
+
+// wantOneQuarantined checks that of the captured mail only uid was
+// quarantined, for a reason naming why, and the rest was ticketed.
+func wantOneQuarantined(t *testing.T, pool *pgxpool.Pool, uid int64, why string) {
+	t.Helper()
 	rs, err := ListInbound(context.Background(), pool, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rs {
 		want := ticketing.StatusTicketed
-		if r.UID == 1 {
+		if r.UID == uid {
 			want = ticketing.StatusQuarantined
 		}
 		if r.Status != want {
-			t.Errorf("uid %d status = %s (%s), want %s", r.UID, r.Status, r.Reason, want)
+			t.Errorf("uid %d (%s) status = %s (%s), want %s", r.UID, r.Subject, r.Status, r.Reason, want)
+		}
+		if r.UID == uid && !strings.Contains(r.Reason, why) {
+			t.Errorf("quarantine reason = %q, want the database's refusal (%s)", r.Reason, why)
 		}
 	}
+}
+
+// withFiles is message i, with the extra header fields headers, carrying
+// each of files as an attachment.
+func withFiles(i int, headers string, files ...string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: u%d@example.org\r\nSubject: message %d\r\nMessage-ID: <f%d@example.org>\r\n%s"+
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody %d\r\n",
+		i, i, i, headers, i)
+	for _, f := range files {
+		fmt.Fprintf(&b, "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f.bin\r\n\r\n%s\r\n", f)
+	}
+	b.WriteString("--b--\r\n")
+	return []byte(b.String())
 }
