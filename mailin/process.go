@@ -362,12 +362,22 @@ func (p *Processor) prepare(ctx context.Context, limit int) (prepared, error) {
 // it wait on a transaction that commits only after it, for good.
 func storeBlobs(ctx context.Context, tx pgx.Tx, b prepared) error {
 	var received []*ticketing.Inbound
-	for i := range b.parsed {
-		if b.failures[i] == "" && b.caps[i].handling != HandleSkip {
-			received = append(received, &b.parsed[i])
-		}
+	for _, i := range b.received() {
+		received = append(received, &b.parsed[i])
 	}
 	return ticketing.StoreBlobs(ctx, tx, received)
+}
+
+// received are the indexes of b's messages that are handed to Receive:
+// those that parsed and are not skipped.
+func (b prepared) received() []int {
+	var idx []int
+	for i := range b.caps {
+		if b.failures[i] == "" && b.caps[i].handling != HandleSkip {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // rollback abandons a prepared batch; its messages stay pending.
@@ -380,13 +390,10 @@ func (b prepared) rollback() {
 // apply hands a prepared batch to ticketing, records each outcome and
 // commits, or rolls back on error.
 func (p *Processor) apply(ctx context.Context, b prepared) error {
-	var ins []ticketing.Inbound
-	var idx []int
-	for i := range b.caps {
-		if b.failures[i] == "" && b.caps[i].handling != HandleSkip {
-			ins = append(ins, b.parsed[i])
-			idx = append(idx, i)
-		}
+	idx := b.received()
+	ins := make([]ticketing.Inbound, len(idx))
+	for k, i := range idx {
+		ins[k] = b.parsed[i]
 	}
 	outs, err := p.desk.Load().Receive(ctx, b.tx, ins)
 	if err != nil {

@@ -32,11 +32,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`
 func StoreBlobs(ctx context.Context, tx pgx.Tx, ins []*Inbound) error {
 	blobs := map[[32]byte][]byte{}
 	for _, in := range ins {
-		if in.derived.sums == nil || len(in.derived.sums) != len(in.Attachments) {
-			in.derived.sums = sumAttachments(in.Attachments)
-		}
+		sums := in.attachmentSums()
 		for j, a := range in.Attachments {
-			blobs[in.derived.sums[j]] = a.Data
+			blobs[sums[j]] = a.Data
 		}
 	}
 	if len(blobs) > 0 {

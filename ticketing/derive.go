@@ -41,16 +41,20 @@ func sumAttachments(as []Attachment) [][32]byte {
 	return sums
 }
 
-// attachmentSums is the attachments' checksums of each message of a
-// batch, hashed now unless derived.
+// attachmentSums is the checksum of each of in's attachments, as derived,
+// or hashed now (and kept) when not derived.
+func (in *Inbound) attachmentSums() [][32]byte {
+	if d := in.derived.sums; d == nil || len(d) != len(in.Attachments) {
+		in.derived.sums = sumAttachments(in.Attachments)
+	}
+	return in.derived.sums
+}
+
+// attachmentSums is the attachments' checksums of each message of a batch.
 func attachmentSums(ins []Inbound) [][][32]byte {
 	sums := make([][][32]byte, len(ins))
 	for i := range ins {
-		if d := ins[i].derived.sums; d != nil && len(d) == len(ins[i].Attachments) {
-			sums[i] = d
-		} else {
-			sums[i] = sumAttachments(ins[i].Attachments)
-		}
+		sums[i] = ins[i].attachmentSums()
 	}
 	return sums
 }
