@@ -73,7 +73,7 @@ func TestSearchVectorsKeptThenRewritten(t *testing.T) {
 		if err := rows.Scan(&subject, &body, &got); err != nil {
 			t.Fatal(err)
 		}
-		if want := search.Vector(subject, body); got != want {
+		if want := search.Vector(subject, body).String(); got != want {
 			t.Fatalf("vector of %q = %q, want %q", body, got, want)
 		}
 		count++

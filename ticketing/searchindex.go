@@ -20,7 +20,7 @@ const (
 	indexedColumns     = `id, subject, left(CASE WHEN new_text = '' THEN text_body ELSE new_text END, 100000)`
 	indexedByIDSQL     = `SELECT ` + indexedColumns + ` FROM messages WHERE id = ANY($1) FOR UPDATE`
 	indexedAfterSQL    = `SELECT ` + indexedColumns + ` FROM messages WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3 FOR UPDATE`
-	writeVectorsSQL    = `UPDATE messages m SET search = v.search::tsvector FROM unnest($1::bigint[], $2::text[]) AS v (id, search) WHERE m.id = v.id`
+	writeVectorsSQL    = `UPDATE messages m SET search = v.search FROM unnest($1::bigint[], $2::tsvector[]) AS v (id, search) WHERE m.id = v.id`
 	reindexBatch       = 1000
 	reindexStateSQL    = `SELECT upto, next FROM search_reindex FOR UPDATE`
 	reindexLeftSQL     = `SELECT count(*) FROM messages WHERE id > $1 AND id <= $2`
@@ -36,11 +36,11 @@ func rewriteVectors(ctx context.Context, tx pgx.Tx, query string, args ...any) (
 		return 0, 0, err
 	}
 	var ids []int64
-	var vectors []string
+	var vectors []tsvector
 	var id int64
 	var subject, body string
 	_, err = pgx.ForEachRow(rows, []any{&id, &subject, &body}, func() error {
-		ids, vectors = append(ids, id), append(vectors, search.Vector(subject, body))
+		ids, vectors = append(ids, id), append(vectors, tsvector(search.Vector(subject, body)))
 		return nil
 	})
 	if err != nil || len(ids) == 0 {

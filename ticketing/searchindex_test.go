@@ -89,7 +89,7 @@ func TestReindexDuringErasureKeepsNoErasedWord(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT subject, text_body, search::text FROM messages`).Scan(&subject, &body, &vector); err != nil {
 		t.Fatal(err)
 	}
-	if want := search.Vector(subject, body); vector != want {
+	if want := search.Vector(subject, body).String(); vector != want {
 		t.Errorf("vector after erasure and rewrite = %q, want that of %q: %q", vector, body, want)
 	}
 	for _, q := range []string{"bob@example.com", "Bob Baker"} {

@@ -46,7 +46,7 @@ func fingerprint(in *Inbound, sums [][32]byte) []byte {
 // so that no shared CTE holds a copy of the bodies. refs and tags come as
 // JSON arrays, since SQL arrays of arrays must be rectangular; the
 // participants come as their own arrays, by ticket id; each message's
-// search vector as search.Vector's text.
+// search vector in tsvector's binary form (see tsvector).
 const createTicketsSQL = `
 WITH t AS (
     INSERT INTO tickets (id, subject, requester_name, requester_addr, queue, received_at, language, team,
@@ -65,10 +65,10 @@ WITH t AS (
         thread_root, search)
     SELECT id, ticket, inbound, 'in', message_id, in_reply_to, ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)),
         from_name, from_addr, to_addrs::jsonb, cc_addrs::jsonb, subject, sent_at, text_body, html_body, class,
-        fingerprint, new_text, thread_root, search::tsvector
+        fingerprint, new_text, thread_root, search
     FROM unnest($2::bigint[], $1::bigint[], $4::bigint[], $19::text[], $20::text[], $21::text[], $22::text[],
         $23::text[], $24::text[], $25::timestamptz[], $26::text[], $27::text[], $28::text[], $29::bytea[], $30::text[],
-        $31::text[], $32::text[], $33::text[], $39::text[])
+        $31::text[], $32::text[], $33::text[], $39::tsvector[])
         AS u (id, ticket, inbound, message_id, in_reply_to, refs, to_addrs, cc_addrs, subject, sent_at, text_body,
         html_body, class, fingerprint, new_text, thread_root, from_name, from_addr, search)
 ), e AS (
@@ -89,7 +89,8 @@ type ticketRows struct {
 	sentAt                                                       []*time.Time
 	text, html, class                                            []string
 	fingerprint                                                  [][]byte
-	newText, threadRoot, fromName, fromAddr, detail, vector      []string
+	newText, threadRoot, fromName, fromAddr, detail              []string
+	vector                                                       []tsvector
 	pTicket                                                      []int64
 	pAddr, pName, pRole                                          []string
 }
@@ -129,7 +130,7 @@ func (r *ticketRows) add(ids newIDs, in *Inbound, fp []byte, requester Address, 
 	r.messageID, r.inReplyTo, r.refs = append(r.messageID, in.MessageID), append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
 	r.to, r.cc, r.messageSubject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.messageSubject, in.Subject), append(r.sentAt, dateOf(in))
 	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
-	r.newText, r.threadRoot, r.vector = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.vector, vectorOf(in))
+	r.newText, r.threadRoot, r.vector = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.vector, tsvector(vectorOf(in)))
 	r.fromName, r.fromAddr, r.detail = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address), append(r.detail, string(jsonOf(detail)))
 }
 
@@ -177,10 +178,10 @@ WITH ids AS (
         thread_root, held, visibility, search)
     SELECT ids.id, ticket, inbound, 'in', message_id, in_reply_to, ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)),
         from_name, from_addr, to_addrs::jsonb, cc_addrs::jsonb, subject, sent_at, text_body, html_body, class,
-        fingerprint, new_text, thread_root, held, CASE WHEN held THEN 'internal' ELSE 'public' END, search::tsvector
+        fingerprint, new_text, thread_root, held, CASE WHEN held THEN 'internal' ELSE 'public' END, search
     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
         $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::bytea[], $16::text[],
-        $17::text[], $18::bool[], $19::text[]) WITH ORDINALITY
+        $17::text[], $18::bool[], $19::tsvector[]) WITH ORDINALITY
         AS u (ticket, inbound, message_id, in_reply_to, refs, from_name, from_addr, to_addrs, cc_addrs, subject,
         sent_at, text_body, html_body, class, fingerprint, new_text, thread_root, held, search, n)
     JOIN ids USING (n) ORDER BY n
@@ -198,7 +199,8 @@ type messageRows struct {
 	sentAt                                         []*time.Time
 	text, html, class                              []string
 	fingerprint                                    [][]byte
-	newText, threadRoot, vector                    []string
+	newText, threadRoot                            []string
+	vector                                         []tsvector
 	held                                           []bool
 }
 
@@ -211,7 +213,7 @@ func (r *messageRows) add(w *writes, ticketID int64, in *Inbound, fp []byte, why
 	r.to, r.cc, r.subject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.subject, in.Subject), append(r.sentAt, dateOf(in))
 	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
 	r.newText, r.threadRoot, r.held = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.held, held)
-	r.vector = append(r.vector, vectorOf(in))
+	r.vector = append(r.vector, tsvector(vectorOf(in)))
 	w.event(ticketID, in.CaptureID, in.From.Address, "message.received",
 		map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why})
 }

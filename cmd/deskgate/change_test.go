@@ -56,7 +56,7 @@ func TestTicketSetReplyNoteList(t *testing.T) {
 	}
 	if _, err := pool.Exec(ctx, `INSERT INTO messages (ticket_id, direction, from_addr, subject, text_body, search) VALUES
 		(1, 'in', 'a@example.org', 'Printer jammed', 'Paper everywhere.', $1), (2, 'in', 'b@example.org', 'Switch down', 'All dark.', $2)`,
-		search.Vector("Printer jammed", "Paper everywhere."), search.Vector("Switch down", "All dark.")); err != nil {
+		search.Vector("Printer jammed", "Paper everywhere.").String(), search.Vector("Switch down", "All dark.").String()); err != nil {
 		t.Fatal(err)
 	}
 	writeAgentConfig(t)

@@ -38,7 +38,7 @@ func TestVectorIsPostgresInput(t *testing.T) {
 	pool := dbtest.Pool(t)
 	ctx := context.Background()
 	for _, tc := range texts {
-		v := search.Vector(tc.subject, tc.body)
+		v := search.Vector(tc.subject, tc.body).String()
 		var back string
 		if err := pool.QueryRow(ctx, `SELECT $1::tsvector::text`, v).Scan(&back); err != nil {
 			t.Fatalf("%.40q: %v", v, err)
@@ -100,7 +100,7 @@ func TestPlainWordsAsPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := search.Vector(tc.subject, tc.body); got != want {
+		if got := search.Vector(tc.subject, tc.body).String(); got != want {
 			t.Errorf("Vector(%q, %q)\n = %q\nto_tsvector: %q", tc.subject, tc.body, got, want)
 		}
 	}

@@ -176,27 +176,35 @@ const (
 	asciiSpace
 )
 
-// Vector is the tsvector, in PostgreSQL's text form, of a message with
-// subject and text body: its first MaxRunes characters, each word with its
-// positions, in order.
-func Vector(subject, body string) string {
-	type entry struct {
-		word string
-		pos  []uint16
-	}
+// A Vec is a tsvector: its words in PostgreSQL's order (by their bytes),
+// each with its positions in ascending order, as PostgreSQL stores them.
+// String gives its text form; a client may send it in tsvector's binary
+// form, which PostgreSQL reads about three times faster.
+type Vec []Lexeme
+
+// A Lexeme is a word of a Vec and where it stands in the text, counting
+// words from 1.
+type Lexeme struct {
+	Word      string
+	Positions []uint16
+}
+
+// Vector is the tsvector of a message with subject and text body: its
+// first MaxRunes characters, each word with its positions, in order.
+func Vector(subject, body string) Vec {
 	index := make(map[string]int)
-	var entries []entry
+	var v Vec
 	add := func(w []byte, pos int) {
 		p := uint16(min(pos, maxPosition))
 		i, ok := index[string(w)] // no allocation for the lookup
 		if !ok {
-			i = len(entries)
-			entries = append(entries, entry{word: string(w)})
-			index[entries[i].word] = i
+			i = len(v)
+			v = append(v, Lexeme{Word: string(w)})
+			index[v[i].Word] = i
 		}
-		e := &entries[i]
-		if len(e.pos) < maxPositions && (len(e.pos) == 0 || e.pos[len(e.pos)-1] != p) {
-			e.pos = append(e.pos, p)
+		l := &v[i]
+		if len(l.Positions) < maxPositions && (len(l.Positions) == 0 || l.Positions[len(l.Positions)-1] != p) {
+			l.Positions = append(l.Positions, p)
 		}
 	}
 	// the body's words follow the subject's, as in one text of both with
@@ -205,19 +213,24 @@ func Vector(subject, body string) string {
 	if left := MaxRunes - n - 1; left > 0 {
 		words(body, pos, left, add, add)
 	}
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.word, b.word) })
+	slices.SortFunc(v, func(a, b Lexeme) int { return strings.Compare(a.Word, b.Word) })
+	return v
+}
+
+// String is v in PostgreSQL's text form, as PostgreSQL itself writes it.
+func (v Vec) String() string {
 	size := 0
-	for _, e := range entries {
-		size += len(e.word) + 4 + 6*len(e.pos)
+	for _, l := range v {
+		size += len(l.Word) + 4 + 6*len(l.Positions)
 	}
 	b := make([]byte, 0, size)
-	for i, e := range entries {
+	for i, l := range v {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		b = appendQuoted(b, e.word)
+		b = appendQuoted(b, l.Word)
 		b = append(b, ':')
-		for j, p := range e.pos {
+		for j, p := range l.Positions {
 			if j > 0 {
 				b = append(b, ',')
 			}

@@ -18,7 +18,7 @@ func TestVector(t *testing.T) {
 		{"", "", ""},
 		{"!!!", "-- / --", ""},
 	} {
-		if got := Vector(tc.subject, tc.body); got != tc.want {
+		if got := Vector(tc.subject, tc.body).String(); got != tc.want {
 			t.Errorf("Vector(%q, %q) = %q, want %q", tc.subject, tc.body, got, tc.want)
 		}
 	}
@@ -27,21 +27,21 @@ func TestVector(t *testing.T) {
 func TestVectorLimits(t *testing.T) {
 	// PostgreSQL refuses a lexeme of 2,047 bytes (TestVectorIsPostgresInput)
 	long := strings.Repeat("x", 2047)
-	if got := Vector("", long+" ok "+strings.Repeat("y", 2046)); got != "'ok':1 '"+strings.Repeat("y", 2046)+"':2" {
+	if got := Vector("", long+" ok "+strings.Repeat("y", 2046)).String(); got != "'ok':1 '"+strings.Repeat("y", 2046)+"':2" {
 		t.Errorf("a word of 2,047 bytes is kept: %.60q", got)
 	}
-	got := Vector("", strings.Repeat("w ", 20000))
+	got := Vector("", strings.Repeat("w ", 20000)).String()
 	if n := strings.Count(got, ","); n != maxPositions-1 {
 		t.Errorf("%d positions of one word, want %d", n+1, maxPositions)
 	}
-	got = Vector("", strings.Repeat("a ", 17000)+"late")
+	got = Vector("", strings.Repeat("a ", 17000)+"late").String()
 	if !strings.HasSuffix(got, " 'late':"+strconv.Itoa(maxPosition)) {
 		t.Errorf("position beyond %d not clamped: %s", maxPosition, got[len(got)-20:])
 	}
 	// only the first MaxRunes characters of subject, blank and body count
 	subject := strings.Repeat("s", 11)
 	body := strings.Repeat("b ", (MaxRunes-14)/2) + "in out" // in ends at MaxRunes
-	if got := Vector(subject, body); !strings.Contains(got, "'in':") || strings.Contains(got, "'out'") {
+	if got := Vector(subject, body).String(); !strings.Contains(got, "'in':") || strings.Contains(got, "'out'") {
 		t.Errorf("cut at %d characters: in %v, out %v", MaxRunes, strings.Contains(got, "'in':"), strings.Contains(got, "'out'"))
 	}
 }
@@ -68,36 +68,51 @@ func TestQuery(t *testing.T) {
 }
 
 // FuzzVector checks what PostgreSQL's tsvector input needs of Vector's
-// output (TestVectorIsPostgresInput feeds it to the server) and that a
-// query of any blank-free piece of the text names only words the vector
-// holds.
+// output, in either form (TestVectorIsPostgresInput feeds both to the
+// server): valid UTF-8 words without NUL (the binary form ends each word
+// with one), strictly in byte order, each with 1 to 256 ascending
+// positions, and a text form that reads back as the same vector. It
+// checks too that a query of any blank-free piece of the text names only
+// words the vector holds.
 func FuzzVector(f *testing.F) {
 	f.Add("Printer jams", "alice@example.com: tray 2 jams again, AGAIN (it's C:\\dir)")
 	f.Add("打印机坏了", "Ελλάδα ärende नमस्ते \xff\x00")
 	f.Fuzz(func(t *testing.T, subject, body string) {
 		v := Vector(subject, body)
-		if !utf8.ValidString(v) {
-			t.Fatalf("invalid UTF-8: %q", v)
-		}
+		text := v.String()
 		held := map[string]bool{}
 		prev := ""
-		for i, e := range parseVector(t, v) {
-			if e.word == "" || len(e.word) > maxLexeme || strings.ContainsAny(e.word, " \t\n") {
-				t.Fatalf("word %q in %q", e.word, v)
+		for i, l := range v {
+			if l.Word == "" || len(l.Word) > maxLexeme || strings.ContainsAny(l.Word, " \t\n\x00") || !utf8.ValidString(l.Word) {
+				t.Fatalf("word %q in %q", l.Word, text)
 			}
-			if i > 0 && e.word <= prev {
-				t.Fatalf("%q after %q", e.word, prev)
+			if i > 0 && l.Word <= prev {
+				t.Fatalf("%q after %q", l.Word, prev)
 			}
-			prev, held[e.word] = e.word, true
-			if len(e.pos) == 0 || len(e.pos) > maxPositions {
-				t.Fatalf("%d positions of %q", len(e.pos), e.word)
+			prev, held[l.Word] = l.Word, true
+			if len(l.Positions) == 0 || len(l.Positions) > maxPositions {
+				t.Fatalf("%d positions of %q", len(l.Positions), l.Word)
 			}
-			last := 0
-			for _, p := range e.pos {
+			last := uint16(0)
+			for _, p := range l.Positions {
 				if p <= last || p > maxPosition {
-					t.Fatalf("positions %v of %q", e.pos, e.word)
+					t.Fatalf("positions %v of %q", l.Positions, l.Word)
 				}
 				last = p
+			}
+		}
+		back := parseVector(t, text)
+		if len(back) != len(v) {
+			t.Fatalf("%d words read back from %q, want %d", len(back), text, len(v))
+		}
+		for i, e := range back {
+			if e.word != v[i].Word || len(e.pos) != len(v[i].Positions) {
+				t.Fatalf("read back %q %v, want %q %v", e.word, e.pos, v[i].Word, v[i].Positions)
+			}
+			for j, p := range e.pos {
+				if p != int(v[i].Positions[j]) {
+					t.Fatalf("read back %q %v, want %v", e.word, e.pos, v[i].Positions)
+				}
 			}
 		}
 		if !utf8.ValidString(body) || strings.IndexFunc(body, Unspaced) >= 0 ||
@@ -111,7 +126,7 @@ func FuzzVector(f *testing.F) {
 			}
 			for _, w := range queryWords(t, q) {
 				if !held[w] {
-					t.Fatalf("query %q of %q names %q, not in %q", q, field, w, v)
+					t.Fatalf("query %q of %q names %q, not in %q", q, field, w, text)
 				}
 			}
 		}
