@@ -163,9 +163,12 @@ var ascii = func() (t [utf8.RuneSelf]byte) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = asciiWord, asciiUpper
 	}
-	for _, c := range " \t\n\v\f\r" {
+	// control characters end a run as blanks do: no compound holds one
+	// (nor NUL, which neither form of a tsvector can carry)
+	for c := 0; c < ' '; c++ {
 		t[c] = asciiSpace
 	}
+	t[' '], t[0x7f] = asciiSpace, asciiSpace
 	return t
 }()
 
