@@ -40,7 +40,7 @@ func rewriteVectors(ctx context.Context, tx pgx.Tx, query string, args ...any) (
 	var id int64
 	var subject, body string
 	_, err = pgx.ForEachRow(rows, []any{&id, &subject, &body}, func() error {
-		ids, vectors = append(ids, id), append(vectors, tsvector(search.Vector(subject, body)))
+		ids, vectors = append(ids, id), append(vectors, tsvector{search.Vector(subject, body)})
 		return nil
 	})
 	if err != nil || len(ids) == 0 {

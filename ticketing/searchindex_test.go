@@ -98,3 +98,33 @@ func TestReindexDuringErasureKeepsNoErasedWord(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesWithoutWordsAreStored: a message with no word to index (no
+// subject, a smiley) opens its ticket and joins it with the empty search
+// vector, derived ahead or not, and the search rewrite writes the empty
+// vector too (found by review: sent in binary, a vector without words went
+// as NULL, and messages.search is NOT NULL).
+func TestMessagesWithoutWordsAreStored(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	first := human(capture(t, pool, "support", 1), "smile-1@example.se", "")
+	first.Text = "-- :) --"
+	reply := human(capture(t, pool, "support", 2), "smile-2@example.se", "")
+	reply.Text, reply.InReplyTo = ":-)", []string{"smile-1@example.se"}
+	reply.Derive()
+	out := receive(t, pool, first, reply)
+	if out[0].Status != ticketing.StatusTicketed || out[1].Status != ticketing.StatusAttached || out[1].TicketID != out[0].TicketID {
+		t.Fatalf("outcomes %+v", out)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO search_reindex (upto, next) SELECT max(id), 0 FROM messages`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ticketing.ReindexSearch(ctx, pool, nil); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE search = ''::tsvector`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d messages with the empty vector (%v), want 2", n, err)
+	}
+}

@@ -130,7 +130,7 @@ func (r *ticketRows) add(ids newIDs, in *Inbound, fp []byte, requester Address, 
 	r.messageID, r.inReplyTo, r.refs = append(r.messageID, in.MessageID), append(r.inReplyTo, first(in.InReplyTo)), append(r.refs, string(jsonOf(nonNil(in.References))))
 	r.to, r.cc, r.messageSubject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.messageSubject, in.Subject), append(r.sentAt, dateOf(in))
 	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
-	r.newText, r.threadRoot, r.vector = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.vector, tsvector(vectorOf(in)))
+	r.newText, r.threadRoot, r.vector = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.vector, tsvector{vectorOf(in)})
 	r.fromName, r.fromAddr, r.detail = append(r.fromName, in.From.Name), append(r.fromAddr, in.From.Address), append(r.detail, string(jsonOf(detail)))
 }
 
@@ -213,7 +213,7 @@ func (r *messageRows) add(w *writes, ticketID int64, in *Inbound, fp []byte, why
 	r.to, r.cc, r.subject, r.sentAt = append(r.to, string(addrJSON(in.To))), append(r.cc, string(addrJSON(in.Cc))), append(r.subject, in.Subject), append(r.sentAt, dateOf(in))
 	r.text, r.html, r.class, r.fingerprint = append(r.text, in.Text), append(r.html, in.HTML), append(r.class, string(in.Class)), append(r.fingerprint, fp)
 	r.newText, r.threadRoot, r.held = append(r.newText, newText(in)), append(r.threadRoot, in.ThreadRoot), append(r.held, held)
-	r.vector = append(r.vector, tsvector(vectorOf(in)))
+	r.vector = append(r.vector, tsvector{vectorOf(in)})
 	w.event(ticketID, in.CaptureID, in.From.Address, "message.received",
 		map[string]any{"mailbox": in.Mailbox, "message_id": in.MessageID, "class": in.Class, "why": why})
 }

@@ -68,9 +68,11 @@ func TestQuery(t *testing.T) {
 }
 
 // FuzzVector checks what PostgreSQL's tsvector input needs of Vector's
-// output, in either form (TestVectorIsPostgresInput feeds both to the
-// server): valid UTF-8 words without NUL (the binary form ends each word
-// with one), strictly in byte order, each with 1 to 256 ascending
+// output, in either form (TestVectorIsPostgresInput feeds the text form
+// to the server, ticketing's TestVectorsSentInBinaryReadAsWritten the
+// binary form, which merges no repeated word and refuses positions out of
+// order): valid UTF-8 words without NUL (the binary form ends each word
+// with one), each once and in byte order, each with 1 to 256 ascending
 // positions, and a text form that reads back as the same vector. It
 // checks too that a query of any blank-free piece of the text names only
 // words the vector holds.
