@@ -88,7 +88,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 	}
 	if opts.From != "" {
-		if err := copyDir(ctx, opts.From, c.data); err != nil {
+		if err := startFrom(ctx, opts.From, c.data); err != nil {
 			return nil, err
 		}
 	} else {
