@@ -435,10 +435,12 @@ func (p *Processor) committed(b prepared, results []ticketing.Outcome) {
 			class = "unparsed"
 		}
 		classes[class]++
-		p.cfg.Metrics.Processed(class, r.Status)
+		// arrival first: a scrape that counts the message processed
+		// sees its arrival-to-ticket time too
 		if r.TicketID != 0 && b.caps[i].internalDate != nil {
 			p.cfg.Metrics.Ticketed(now.Sub(*b.caps[i].internalDate))
 		}
+		p.cfg.Metrics.Processed(class, r.Status)
 	}
 	p.cfg.Metrics.Batch("process", took)
 	attrs := []any{"messages", len(b.ids), "took", took.Round(time.Millisecond)}
