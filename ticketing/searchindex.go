@@ -56,10 +56,10 @@ func rewriteVectors(ctx context.Context, tx pgx.Tx, query string, args ...any) (
 // of the messages stored before deskgate computed them (migration 00026
 // left PostgreSQL's to_tsvector's there, which keep an address, a host or
 // a number with points as one word only, so that its parts, example of
-// alice@example.com, are not found). It works in batches of 1,000 messages, each in a transaction
-// that records how far it got (table search_reindex), so a run that stops
-// resumes where it was, and processes running it at once take the batches
-// in turn. progress, if not nil, is called after each batch with the
+// alice@example.com, are not found). It works in batches of 1,000
+// messages, each in a transaction that records how far it got (table
+// search_reindex), so a run that stops resumes where it was, and
+// processes running it at once take the batches in turn. progress, if not nil, is called after each batch with the
 // messages rewritten by this call and how many were left when it began.
 // With nothing left to rewrite it returns at once.
 func ReindexSearch(ctx context.Context, db Beginner, progress func(done, total int64)) error {
