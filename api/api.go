@@ -30,11 +30,15 @@ const Prefix = "/api/v1"
 
 // Options configure the API.
 type Options struct {
-	DB   *pgxpool.Pool
-	Desk *ticketing.Desk
-	// Report is what the reports need: the default calendar, whose time
-	// zone decides where a day begins.
-	Report report.Desk
+	DB *pgxpool.Pool
+	// Desk returns the desk that applies changes. It is called for each
+	// request, so that a reloaded configuration (SIGHUP) reaches the API
+	// when it reaches mail: a change applies the same rules either way.
+	Desk func() *ticketing.Desk
+	// Report returns what the reports need: the default calendar, whose
+	// time zone decides where a day begins; called for each request, as
+	// Desk. nil: around the clock in UTC.
+	Report func() report.Desk
 	Log    *slog.Logger
 	// Now is the reports' clock ("today", the backlog's ages); nil:
 	// time.Now.
@@ -50,8 +54,8 @@ const DefaultPerMinute = 600
 // server implements the generated StrictServerInterface.
 type server struct {
 	db     *pgxpool.Pool
-	desk   *ticketing.Desk
-	report report.Desk
+	desk   func() *ticketing.Desk
+	report func() report.Desk
 	now    func() time.Time
 	log    *slog.Logger
 	spec   map[string]any
@@ -69,6 +73,9 @@ func New(o Options) (http.Handler, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Report == nil {
+		o.Report = func() report.Desk { return report.Desk{} }
 	}
 	s := &server{db: o.DB, desk: o.Desk, report: o.Report, now: o.Now, log: o.Log, spec: spec}
 	strict := NewStrictHandlerWithOptions(s, nil, StrictHTTPServerOptions{

@@ -18,6 +18,7 @@ import (
 
 	"github.com/deskgate/deskgate/api"
 	"github.com/deskgate/deskgate/internal/bigdesk"
+	"github.com/deskgate/deskgate/ticketing"
 )
 
 // BenchmarkAPI measures requests over HTTP against bigdesk's fixture of a
@@ -48,7 +49,8 @@ func BenchmarkAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pool.Close()
-	h, err := api.New(api.Options{DB: pool, Desk: desk(b), Log: quiet, PerMinute: 1 << 30})
+	d := desk(b)
+	h, err := api.New(api.Options{DB: pool, Desk: func() *ticketing.Desk { return d }, Log: quiet, PerMinute: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}

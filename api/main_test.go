@@ -86,7 +86,7 @@ func newRig(t *testing.T, perMinute int) *rig {
 func newRigWith(t *testing.T, o api.Options) *rig {
 	t.Helper()
 	r := &rig{t: t, pool: dbtest.Pool(t), desk: desk(t)}
-	o.DB, o.Desk, o.Log = r.pool, r.desk, quiet
+	o.DB, o.Desk, o.Log = r.pool, func() *ticketing.Desk { return r.desk }, quiet
 	h, err := api.New(o)
 	if err != nil {
 		t.Fatal(err)

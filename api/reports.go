@@ -16,7 +16,7 @@ func (s *server) query(from, to *string, by string, atRisk *float64) (report.Que
 			return q, err
 		}
 	}
-	return s.report.Defaults(q), nil
+	return s.report().Defaults(q), nil
 }
 
 // GetSLAReport answers the SLA report.
@@ -25,7 +25,7 @@ func (s *server) GetSLAReport(ctx context.Context, r GetSLAReportRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	v, err := report.SLAReport(ctx, s.db, s.report, q)
+	v, err := report.SLAReport(ctx, s.db, s.report(), q)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (s *server) GetVolumeReport(ctx context.Context, r GetVolumeReportRequestOb
 	if err != nil {
 		return nil, err
 	}
-	v, err := report.VolumeReport(ctx, s.db, s.report, q)
+	v, err := report.VolumeReport(ctx, s.db, s.report(), q)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *server) GetBacklogReport(ctx context.Context, r GetBacklogReportRequest
 	if err != nil {
 		return nil, err
 	}
-	v, err := report.BacklogReport(ctx, s.db, s.report, q)
+	v, err := report.BacklogReport(ctx, s.db, s.report(), q)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *server) GetAgentsReport(ctx context.Context, r GetAgentsReportRequestOb
 	if err != nil {
 		return nil, err
 	}
-	v, err := report.AgentsReport(ctx, s.db, s.report, q)
+	v, err := report.AgentsReport(ctx, s.db, s.report(), q)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func reportRig(t *testing.T) (*rig, time.Time) {
 		return v
 	}
 	now := at("2026-01-07 15:00")
-	r := newRigWith(t, api.Options{Report: report.Desk{Calendar: cal}, Now: func() time.Time { return now }})
+	r := newRigWith(t, api.Options{Report: func() report.Desk { return report.Desk{Calendar: cal} }, Now: func() time.Time { return now }})
 	exec := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := r.pool.Exec(context.Background(), sql, args...); err != nil {

@@ -70,7 +70,7 @@ func (s *server) ChangeTicket(ctx context.Context, r ChangeTicketRequestObject) 
 		st := string(*b.Status)
 		c.Status = &st
 	}
-	if err := s.desk.Apply(ctx, s.db, r.Number, agentOf(ctx), c); err != nil {
+	if err := s.desk().Apply(ctx, s.db, r.Number, agentOf(ctx), c); err != nil {
 		return nil, err
 	}
 	t, err := ticketing.GetTicket(ctx, s.db, r.Number)
@@ -86,7 +86,7 @@ func (s *server) ReplyTicket(ctx context.Context, r ReplyTicketRequestObject) (R
 	for _, a := range deref(r.Body.Attachments) {
 		files = append(files, ticketing.Attachment{Filename: a.Filename, ContentType: a.ContentType, Data: a.Content})
 	}
-	id, err := s.desk.Post(ctx, s.db, r.Number, agentOf(ctx), r.Body.Text, false, files)
+	id, err := s.desk().Post(ctx, s.db, r.Number, agentOf(ctx), r.Body.Text, false, files)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *server) ReplyTicket(ctx context.Context, r ReplyTicketRequestObject) (R
 
 // NoteTicket adds an internal note.
 func (s *server) NoteTicket(ctx context.Context, r NoteTicketRequestObject) (NoteTicketResponseObject, error) {
-	id, err := s.desk.Post(ctx, s.db, r.Number, agentOf(ctx), r.Body.Text, true, nil)
+	id, err := s.desk().Post(ctx, s.db, r.Number, agentOf(ctx), r.Body.Text, true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (s *server) MergeTicket(ctx context.Context, r MergeTicketRequestObject) (M
 	if why == "" {
 		why = "merged through the API"
 	}
-	if err := s.desk.MergeAs(ctx, s.db, r.Number, r.Body.Into, agentOf(ctx), why); err != nil {
+	if err := s.desk().MergeAs(ctx, s.db, r.Number, r.Body.Into, agentOf(ctx), why); err != nil {
 		return nil, err
 	}
 	t, err := ticketing.GetTicket(ctx, s.db, r.Body.Into)

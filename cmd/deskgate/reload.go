@@ -12,14 +12,15 @@ import (
 )
 
 // reloadOnSignal re-reads the configuration with load at each signal on
-// hup until ctx is done, and hands a desk built from it to use: its
+// hup until ctx is done, and hands it and a desk built from it to use: its
 // templates, rules, agents, teams, SLA and notification settings apply to
-// mail processed from then on. A configuration that does not validate, or
+// mail processed from then on, and to the API's changes and reports. A
+// configuration that does not validate, or
 // whose templates or rules do not load, is refused with an ERROR line and
 // the running one stays. Settings read only at start (mailboxes, smtp,
 // http, log, ingest) are named in a WARN line when they changed.
 func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, running *config.Config, load func() (*config.Config, error),
-	use func(*ticketing.Desk), meter ticketing.Meter, log *slog.Logger) {
+	use func(*config.Config, *ticketing.Desk) error, meter ticketing.Meter, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -31,12 +32,14 @@ func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, running *config.C
 		if err == nil {
 			dc, err = deskConfig(next)
 		}
+		if err == nil {
+			dc.Meter = meter
+			err = use(next, ticketing.NewDesk(log, dc))
+		}
 		if err != nil {
 			log.Error("reload refused; the running configuration stays", "err", err)
 			continue
 		}
-		dc.Meter = meter
-		use(ticketing.NewDesk(log, dc))
 		log.Info("reloaded the configuration's templates and rules", "rules", len(next.Rules))
 		if changed := startOnly(running, next); len(changed) > 0 {
 			log.Warn("reload: these settings apply only at start; restart serve for them", "changed", strings.Join(changed, ", "))

@@ -141,10 +141,11 @@ func TestReportJSONIsAPIBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := apiOptions(cfg, pool, nil, slog.New(slog.DiscardHandler)) // the reports need no ticketing.Desk
-	if err != nil {
+	var live running
+	if err := live.use(cfg, nil); err != nil { // the reports need no ticketing.Desk
 		t.Fatal(err)
 	}
+	o := live.apiOptions(pool, slog.New(slog.DiscardHandler))
 	now := time.Date(2026, 1, 9, 13, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	o.Now = clock

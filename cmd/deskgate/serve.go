@@ -143,15 +143,12 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 	}
 	dc.Meter = set
 	desk := ticketing.NewDesk(log, dc)
-	desks := &atomic.Pointer[ticketing.Desk]{}
-	desks.Store(desk)
-	// The API acts with the desk of the configuration it started with (a
-	// SIGHUP reload reaches mail, not the API).
-	ao, err := apiOptions(cfg, pool, desk, log)
-	if err != nil {
+	var live running
+	if err := live.use(cfg, desk); err != nil {
 		return err
 	}
-	apiHandler, err := api.New(ao)
+	desks := &live.desks
+	apiHandler, err := api.New(live.apiOptions(pool, log))
 	if err != nil {
 		return err
 	}
@@ -203,7 +200,13 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 	g.Go(func() error { return rewriteSearch(gctx, pool, log) })
 	if hooks.hup != nil {
 		g.Go(func() error {
-			reloadOnSignal(gctx, hooks.hup, cfg, hooks.reload, func(d *ticketing.Desk) { desks.Store(d); proc.SetDesk(d) }, set, log)
+			reloadOnSignal(gctx, hooks.hup, cfg, hooks.reload, func(c *config.Config, d *ticketing.Desk) error {
+				if err := live.use(c, d); err != nil {
+					return err
+				}
+				proc.SetDesk(d)
+				return nil
+			}, set, log)
 			return nil
 		})
 	}
