@@ -69,6 +69,7 @@ func TestParseMinimal(t *testing.T) {
 		SLA:           defaultSLA(),
 		Verification:  Verification{CommandsExpireAfter: 720 * time.Hour},
 		Digest:        Digest{Time: "08:00", DueWithin: 4 * time.Hour},
+		Retention:     Retention{WebhookDeliveriesAfter: 720 * time.Hour},
 		HTTP:          HTTP{Listen: DefaultListen},
 		Log:           Log{Format: "text", Level: "info"},
 	}
@@ -267,6 +268,7 @@ agents:
 		SLA:          defaultSLA(),
 		Verification: Verification{CommandsExpireAfter: 720 * time.Hour},
 		Digest:       Digest{Time: "08:00", DueWithin: 4 * time.Hour},
+		Retention:    Retention{WebhookDeliveriesAfter: 720 * time.Hour},
 		HTTP:         HTTP{Listen: DefaultListen},
 		Log:          Log{Format: "text", Level: "info"},
 	}
@@ -629,14 +631,18 @@ func TestCloseNotBeforeReopenWindowEnds(t *testing.T) {
 
 func TestRetention(t *testing.T) {
 	for _, tc := range []struct {
-		yaml string
-		want time.Duration
-		err  string
+		yaml     string
+		want     time.Duration
+		webhooks time.Duration
+		err      string
 	}{
-		{"", 0, ""},
-		{"retention:\n  closed_tickets_after: 0\n", 0, ""},
-		{"retention:\n  closed_tickets_after: 2160h\n", 2160 * time.Hour, ""},
-		{"retention:\n  closed_tickets_after: 24m\n", 0, "retention.closed_tickets_after: must be at least 24h"},
+		{"", 0, 720 * time.Hour, ""},
+		{"retention:\n  closed_tickets_after: 0\n", 0, 720 * time.Hour, ""},
+		{"retention:\n  closed_tickets_after: 2160h\n", 2160 * time.Hour, 720 * time.Hour, ""},
+		{"retention:\n  closed_tickets_after: 24m\n", 0, 0, "retention.closed_tickets_after: must be at least 24h"},
+		{"retention:\n  webhook_deliveries_after: 168h\n", 0, 168 * time.Hour, ""},
+		{"retention:\n  webhook_deliveries_after: 24m\n", 0, 0, "retention.webhook_deliveries_after: must be at least 24h"},
+		{"retention:\n  webhook_deliveries_after: 0\n", 0, 0, "retention.webhook_deliveries_after: must be at least 24h (finished deliveries are always removed in the end; the default, 720h, keeps them for 30 days)"},
 	} {
 		c, err := Parse([]byte(tc.yaml+minimal), "deskgate.yaml", testEnv)
 		switch {
@@ -646,6 +652,8 @@ func TestRetention(t *testing.T) {
 			t.Errorf("Parse(%q) = %v", tc.yaml, err)
 		case tc.err == "" && c.Retention.ClosedTicketsAfter != tc.want:
 			t.Errorf("Parse(%q).Retention.ClosedTicketsAfter = %v, want %v", tc.yaml, c.Retention.ClosedTicketsAfter, tc.want)
+		case tc.err == "" && c.Retention.WebhookDeliveriesAfter != tc.webhooks:
+			t.Errorf("Parse(%q).Retention.WebhookDeliveriesAfter = %v, want %v", tc.yaml, c.Retention.WebhookDeliveriesAfter, tc.webhooks)
 		}
 	}
 }

@@ -60,9 +60,10 @@ func TestReferenceListsKeys(t *testing.T) {
 			}
 		}
 	}
-	for key, def := range map[string]string{"existing_mail": string(defaultExistingMail),
-		"max_age_to_answer": shortDuration(defaultMaxAgeToAnswer)} {
-		if row := "| `mailboxes[]." + key + "` | `" + def + "` |"; !strings.Contains(string(reference), row) {
+	for key, def := range map[string]string{"mailboxes[].existing_mail": string(defaultExistingMail),
+		"mailboxes[].max_age_to_answer":      shortDuration(defaultMaxAgeToAnswer),
+		"retention.webhook_deliveries_after": shortDuration(defaultWebhookDeliveriesAfter)} {
+		if row := "| `" + key + "` | `" + def + "` |"; !strings.Contains(string(reference), row) {
 			t.Errorf("docs/configuration.md has no row %q: the default is %s", row, def)
 		}
 	}

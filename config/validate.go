@@ -522,6 +522,7 @@ func (c *Config) setDefaults(has func(path string) bool) {
 	for i := range c.Webhooks {
 		c.Webhooks[i].setDefaults()
 	}
+	c.Retention.setDefaults()
 	c.Tickets.ReopenWindow = cmp.Or(c.Tickets.ReopenWindow, defaultLifecycle)
 	c.Verification.CommandsExpireAfter = cmp.Or(c.Verification.CommandsExpireAfter, defaultCommandsExpireAfter)
 	c.Tickets.TagPrefix = cmp.Or(c.Tickets.TagPrefix, "#")

@@ -78,11 +78,19 @@ func (s *Sender) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
+// giveUpSQL gives up an endpoint's deliveries queued longer than its
+// limit, and counts them in its totals in the same statement.
 const giveUpSQL = `
-UPDATE webhook_deliveries SET status = 'given_up', lease_owner = NULL, lease_until = NULL
-WHERE endpoint = $1 AND status = 'queued' AND created_at < now() - $2 * interval '1 second'
-  AND (lease_until IS NULL OR lease_until < now())
-RETURNING id, event, ticket_id, attempts, last_error`
+WITH g AS (
+    UPDATE webhook_deliveries SET status = 'given_up', lease_owner = NULL, lease_until = NULL
+    WHERE endpoint = $1 AND status = 'queued' AND created_at < now() - $2 * interval '1 second'
+      AND (lease_until IS NULL OR lease_until < now())
+    RETURNING id, event, ticket_id, attempts, last_error
+), counted AS (
+    INSERT INTO webhook_totals AS t (endpoint, given_up) SELECT $1, count(*) FROM g HAVING count(*) > 0
+    ON CONFLICT (endpoint) DO UPDATE SET given_up = t.given_up + EXCLUDED.given_up
+)
+SELECT id, event, ticket_id, attempts, last_error FROM g`
 
 // claimSQL claims due deliveries of an endpoint, at most one per ticket
 // and only a ticket's oldest queued one, so that a ticket's events arrive
@@ -99,14 +107,29 @@ UPDATE webhook_deliveries d SET lease_owner = $2, lease_until = now() + $4 * int
 FROM c WHERE d.id = c.id
 RETURNING d.id, d.payload, d.attempts`
 
+// sentSQL records a delivery as sent and counts it in its endpoint's
+// totals, in one statement: the count is exact, and status and /metrics
+// read it without reading the deliveries, which are pruned.
 const sentSQL = `
-UPDATE webhook_deliveries SET status = 'sent', sent_at = now(), lease_owner = NULL, lease_until = NULL
-WHERE id = $1 AND lease_owner = $2`
+WITH s AS (
+    UPDATE webhook_deliveries SET status = 'sent', sent_at = now(), lease_owner = NULL, lease_until = NULL
+    WHERE id = $1 AND lease_owner = $2 AND status = 'queued'
+    RETURNING endpoint, sent_at
+)
+INSERT INTO webhook_totals AS t (endpoint, sent, last_sent) SELECT endpoint, 1, sent_at FROM s
+ON CONFLICT (endpoint) DO UPDATE SET sent = t.sent + 1, last_sent = greatest(t.last_sent, EXCLUDED.last_sent)`
 
+// failedSQL records a failed attempt and its error, also as the
+// endpoint's latest.
 const failedSQL = `
-UPDATE webhook_deliveries SET next_attempt_at = now() + $3 * interval '1 second', last_error = $4,
-    lease_owner = NULL, lease_until = NULL
-WHERE id = $1 AND lease_owner = $2`
+WITH f AS (
+    UPDATE webhook_deliveries SET next_attempt_at = now() + $3 * interval '1 second', last_error = $4,
+        lease_owner = NULL, lease_until = NULL
+    WHERE id = $1 AND lease_owner = $2
+    RETURNING endpoint
+)
+INSERT INTO webhook_totals AS t (endpoint, last_error) SELECT endpoint, $4 FROM f
+ON CONFLICT (endpoint) DO UPDATE SET last_error = EXCLUDED.last_error`
 
 type delivery struct {
 	id       int64

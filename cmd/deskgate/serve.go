@@ -196,7 +196,7 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 		clock = everyMinute
 	}
 	g.Go(func() error { return sendDigests(gctx, desks, pool, clock(gctx), log) })
-	g.Go(func() error { return retain(gctx, pool, cfg.Retention.ClosedTicketsAfter, log) })
+	g.Go(func() error { return retain(gctx, pool, cfg.Retention, log) })
 	g.Go(func() error { return rewriteSearch(gctx, pool, log) })
 	if hooks.hup != nil {
 		g.Go(func() error {

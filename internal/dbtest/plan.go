@@ -34,12 +34,15 @@ type Beginner interface {
 // the statement itself to choose when it is planned.
 func PlanReads(t testing.TB, conn Beginner, table, name string, args ...any) Reads {
 	t.Helper()
-	params := make([]string, len(args))
-	for i := range args {
-		params[i] = fmt.Sprintf("$%d", i+1)
+	statement := "EXECUTE " + name // a statement without parameters takes no parentheses
+	if len(args) > 0 {
+		params := make([]string, len(args))
+		for i := range args {
+			params[i] = fmt.Sprintf("$%d", i+1)
+		}
+		statement += "(" + strings.Join(params, ", ") + ")"
 	}
-	return explain(t, conn, table, "EXECUTE "+name+"("+strings.Join(params, ", ")+")",
-		append([]any{pgx.QueryExecModeSimpleProtocol}, args...))
+	return explain(t, conn, table, statement, append([]any{pgx.QueryExecModeSimpleProtocol}, args...))
 }
 
 // QueryReads runs query on conn under EXPLAIN ANALYZE with args as an
