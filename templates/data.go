@@ -195,6 +195,20 @@ type Commands struct {
 	Teams      []string
 }
 
+// Refused reports that every error is a refusal (ProblemAssignedToOther,
+// ProblemOtherTeam, ProblemLeadOnly): the commands were right, but the
+// agent may not give them, so the mail does not call them invalid.
+func (c Commands) Refused() bool {
+	for _, e := range c.Errors {
+		switch e.Problem {
+		case ProblemAssignedToOther, ProblemOtherTeam, ProblemLeadOnly:
+		default:
+			return false
+		}
+	}
+	return len(c.Errors) > 0
+}
+
 // CommandError is one invalid command line of an agent's reply.
 type CommandError struct {
 	// Line is the line's number in the reply's new content, counting from

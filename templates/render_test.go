@@ -370,3 +370,26 @@ func TestPrintable8(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsRefused: a rejection is a refusal only when every problem is
+// one, so that the mail does not call a right command invalid, nor a
+// mistyped one merely refused.
+func TestCommandsRefused(t *testing.T) {
+	refusal := CommandError{Problem: ProblemOtherTeam, Value: "network"}
+	mistake := CommandError{Problem: ProblemInvalidValue, Value: "Hgh"}
+	for _, c := range []struct {
+		errs []CommandError
+		want bool
+	}{
+		{nil, false},
+		{[]CommandError{refusal}, true},
+		{[]CommandError{refusal, {Problem: ProblemLeadOnly}, {Problem: ProblemAssignedToOther}}, true},
+		{[]CommandError{refusal, mistake}, false},
+		{[]CommandError{mistake}, false},
+		{[]CommandError{{Problem: "something-new"}}, false},
+	} {
+		if got := (Commands{Errors: c.errs}).Refused(); got != c.want {
+			t.Errorf("Refused() of %v = %v, want %v", c.errs, got, c.want)
+		}
+	}
+}
