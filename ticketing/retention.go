@@ -72,12 +72,14 @@ ORDER BY closed_at LIMIT $2 FOR UPDATE SKIP LOCKED`
 // taken after retainBatchSQL's locks (FOR UPDATE) were held, so it sees
 // every such mail committed before them, and none can be queued until this
 // transaction commits. retainBatchSQL's check alone would miss a reply
-// committed between its snapshot and its lock.
+// committed between its snapshot and its lock. marked names the batch
+// ($2) again so that it finds the tickets by their primary key whatever
+// the statistics say (TestRetentionReadsOnlyItsTicketsMail).
 const retainSQL = `
 WITH t AS (
     SELECT id, merged_into FROM tickets tk WHERE id = ANY($2) AND NOT ` + mailWaitsSQL + `
 ), marked AS (
-    UPDATE tickets SET retained_at = now() WHERE id IN (SELECT id FROM t) RETURNING id
+    UPDATE tickets SET retained_at = now() WHERE id = ANY($2) AND id IN (SELECT id FROM t) RETURNING id
 ), raw AS (
     UPDATE inbound SET raw = '', raw_removed_at = now(), raw_removed_by = 'retention'
     WHERE raw_removed_at IS NULL
