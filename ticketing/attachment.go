@@ -10,10 +10,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// storeBlobsSQL stores contents not stored yet, in the order given. One
-// statement for the batch: queued one per blob, pgx copied the batch's
-// buffer again each time it grew by a quarter.
+// storeBlobsSQL stores contents not stored yet, in the order given, and
+// puts back those retention or erasure removed: content is shared by
+// SHA-256, so without that a new mail carrying a file once removed (an
+// order form, a logo) read it back empty. Only removed rows are updated,
+// found by hash, so shared content stored alive is neither written nor
+// locked (mailin stores a batch's content while the previous batch is
+// applied). One statement for the batch: queued one per blob, pgx copied
+// the batch's buffer again each time it grew by a quarter.
 const storeBlobsSQL = `
+WITH restored AS (
+    UPDATE blobs SET data = ($3::bytea[])[r.n], removed_at = NULL
+    FROM unnest($1::bytea[]) WITH ORDINALITY AS r (sha256, n)
+    WHERE blobs.sha256 = r.sha256 AND blobs.removed_at IS NOT NULL
+)
 INSERT INTO blobs (sha256, size, data)
 SELECT sha256, size, data FROM unnest($1::bytea[], $2::bigint[], $3::bytea[]) WITH ORDINALITY AS b (sha256, size, data, n)
 ORDER BY n

@@ -3,6 +3,7 @@ package ticketing_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +59,74 @@ func TestBlobsStoredAheadStayOnlyForStoredMail(t *testing.T) {
 		}
 		if stored != c.want {
 			t.Errorf("content %q stored = %v, want %v", c.data, stored, c.want)
+		}
+	}
+}
+
+// Content that retention (or erasure) removed comes back when a new mail
+// carries the same file, whether mailin stored it ahead of Receive or
+// Receive stored it: blobs are shared by SHA-256, and a new ticket's file
+// read back empty before (a form or logo every customer sends).
+func TestRemovedContentComesBackWithANewCopy(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	desk := policyDesk(t)
+	form := []byte("the order form every customer sends")
+	logo := []byte("the logo in every signature")
+	withFiles := func(uid int, from, subject string) ticketing.Inbound {
+		in := human(capture(t, pool, "support", uid), from, subject)
+		in.Attachments = []ticketing.Attachment{{Filename: "form.pdf", ContentType: "application/pdf", Data: form},
+			{Filename: "logo.png", ContentType: "image/png", Data: logo}}
+		return in
+	}
+	apply := func(in ticketing.Inbound, ahead bool) int64 {
+		t.Helper()
+		var out []ticketing.Outcome
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			ins := []ticketing.Inbound{in}
+			if ahead {
+				if err := ticketing.StoreBlobs(ctx, tx, []*ticketing.Inbound{&ins[0]}); err != nil {
+					return err
+				}
+			}
+			var err error
+			out, err = desk.Receive(ctx, tx, ins)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0].TicketID
+	}
+	stored := func(data []byte) string {
+		t.Helper()
+		sum := sha256.Sum256(data)
+		var got []byte
+		var removed bool
+		if err := pool.QueryRow(ctx, `SELECT data, removed_at IS NOT NULL FROM blobs WHERE sha256 = $1`, sum[:]).Scan(&got, &removed); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%q removed=%v", got, removed)
+	}
+
+	old := apply(withFiles(1, "a@customer.example", "Order"), true)
+	closeLongAgo(t, pool, old)
+	if _, err := ticketing.Retain(ctx, pool, retentionAfter); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stored(form), `"" removed=true`; got != want {
+		t.Fatalf("after retention the form is %s, want %s", got, want)
+	}
+	for i, ahead := range []bool{true, false} {
+		apply(withFiles(2+i, fmt.Sprintf("b%d@customer.example", i), fmt.Sprintf("Another order %d", i)), ahead)
+		for _, data := range [][]byte{form, logo} {
+			if got, want := stored(data), fmt.Sprintf("%q removed=false", data); got != want {
+				t.Errorf("stored ahead %v: a new mail's copy left the content %s, want %s", ahead, got, want)
+			}
+		}
+		if _, err := pool.Exec(ctx, `UPDATE blobs SET data = '', removed_at = now()`); err != nil { // removed again, for the next way
+			t.Fatal(err)
 		}
 	}
 }

@@ -32,6 +32,11 @@ func (d *Desk) Post(ctx context.Context, db Beginner, number int64, agent, text 
 	}
 	var msgID int64
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		// As in Receive, whose statements these are: they look rows up by
+		// key, putting back removed file content among them.
+		if _, err := tx.Exec(ctx, KeyLookupsSQL); err != nil {
+			return fmt.Errorf("ticketing: posting to ticket %d: %w", number, err)
+		}
 		if _, err := d.lockTicket(ctx, tx, number, who); err != nil {
 			return err
 		}
