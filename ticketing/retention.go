@@ -60,7 +60,9 @@ ORDER BY closed_at LIMIT $2 FOR UPDATE SKIP LOCKED`
 // The statement's CTEs share one snapshot, so a ticket of this batch still
 // reads as kept in the blob check: hence its NOT IN t. A merged ticket's
 // inbound rows are found through the messages that moved to the ticket it
-// was merged into.
+// was merged into. The two ways to a ticket's inbound rows are a UNION, not
+// an OR, which kept the planner from either index and read every captured
+// message at each batch (TestRetentionReadsOnlyItsTicketsMail).
 //
 // Mail can still be queued for a closed ticket: an agent's reply, by email
 // or through Post, is relayed with its files (a closed ticket is never
@@ -83,8 +85,9 @@ WITH t AS (
 ), raw AS (
     UPDATE inbound SET raw = '', raw_removed_at = now(), raw_removed_by = 'retention'
     WHERE raw_removed_at IS NULL
-      AND (id IN (SELECT inbound_id FROM messages WHERE ticket_id IN (SELECT id FROM t))
-           OR ticket_id IN (SELECT id FROM t WHERE merged_into IS NULL))
+      AND id IN (SELECT inbound_id FROM messages WHERE ticket_id IN (SELECT id FROM t)
+                 UNION
+                 SELECT i.id FROM inbound i WHERE i.ticket_id IN (SELECT id FROM t WHERE merged_into IS NULL))
     RETURNING size
 ), blob AS (
     UPDATE blobs b SET data = '', removed_at = now()
