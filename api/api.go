@@ -68,6 +68,10 @@ func New(o Options) (http.Handler, error) {
 	if err := yaml.Unmarshal(specYAML, &spec); err != nil {
 		return nil, fmt.Errorf("api: reading the OpenAPI document: %w", err)
 	}
+	shapes, err := bodyShapes(spec)
+	if err != nil {
+		return nil, err
+	}
 	if o.PerMinute == 0 {
 		o.PerMinute = DefaultPerMinute
 	}
@@ -84,6 +88,7 @@ func New(o Options) (http.Handler, error) {
 	})
 	h := HandlerWithOptions(strict, StdHTTPServerOptions{
 		BaseURL:          Prefix,
+		Middlewares:      []MiddlewareFunc{refuseUnknown(shapes)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) { writeProblem(w, paramProblem(err)) },
 	})
 	return &auth{db: o.DB, next: h, limits: newLimiter(o.PerMinute), log: o.Log}, nil

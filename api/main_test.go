@@ -146,12 +146,16 @@ func (r *rig) mail(mailbox, from, subject, text string, files ...ticketing.Attac
 func (r *rig) do(tok, method, path string, body any) (int, http.Header, []byte) {
 	r.t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(enc)
 	}
 	req, err := http.NewRequest(method, r.srv.URL+api.Prefix+path, rd)
 	if err != nil {

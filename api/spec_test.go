@@ -252,3 +252,47 @@ func TestEveryOperationServed(t *testing.T) {
 		t.Errorf("GET /nothing = %d, want 404", code)
 	}
 }
+
+// TestRequestBodiesClosed: every object a request body may hold declares
+// additionalProperties: false, down to the leaves, so that the API refuses
+// the members it does not define (TestUnknownFieldsRefused) in each.
+func TestRequestBodiesClosed(t *testing.T) {
+	t.Parallel()
+	d := readSpec(t)
+	var check func(at string, s map[string]any)
+	check = func(at string, s map[string]any) {
+		if ref, ok := s["$ref"].(string); ok {
+			name := strings.TrimPrefix(ref, "#/components/schemas/")
+			check(at+" "+name, d.Components.Schemas[name])
+			return
+		}
+		if s["type"] == "object" && s["additionalProperties"] != false {
+			t.Errorf("%s: an object of a request body without additionalProperties: false", at)
+		}
+		if props, ok := s["properties"].(map[string]any); ok {
+			for name, p := range props {
+				ps, _ := p.(map[string]any)
+				check(at+"."+name, ps)
+			}
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			check(at+"[]", items)
+		}
+	}
+	bodies := 0
+	for path, ops := range d.Paths {
+		for method, op := range ops {
+			op, _ := op.(map[string]any)
+			body, _ := op["requestBody"].(map[string]any)
+			content, _ := body["content"].(map[string]any)
+			if media, ok := content["application/json"].(map[string]any); ok {
+				bodies++
+				schema, _ := media["schema"].(map[string]any)
+				check(strings.ToUpper(method)+" "+path, schema)
+			}
+		}
+	}
+	if bodies != 5 {
+		t.Errorf("the document has %d operations with a JSON body; want 5 (changeTicket, replyTicket, noteTicket, mergeTicket, changeContact)", bodies)
+	}
+}

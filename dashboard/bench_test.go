@@ -57,9 +57,8 @@ func BenchmarkPages(b *testing.B) {
 	if err := pool.QueryRow(ctx, `SELECT max(id) FROM tickets`).Scan(&last); err != nil {
 		b.Fatal(err)
 	}
-	now := time.Now()
-	q := report.Query{From: now.AddDate(0, 0, -13).Format(time.DateOnly), To: now.Format(time.DateOnly), Now: now}
 	rd := report.Desk{Calendar: sla.Always()}
+	q := rd.Defaults(report.Query{}) // the reports page's period
 	for name, f := range map[string]func() error{
 		"sla":     func() error { _, err := report.SLAReport(ctx, pool, rd, q); return err },
 		"volume":  func() error { _, err := report.VolumeReport(ctx, pool, rd, q); return err },

@@ -248,3 +248,35 @@ func TestSignInLinksPerHour(t *testing.T) {
 		t.Errorf("seven requests in an hour queued %d sign-in mails, want 5", n)
 	}
 }
+
+// TestReportsDefaultPeriod: the reports page without from and to covers
+// the period deskgate report and the API's reports default to
+// (report.Desk.Defaults: a week ending today), and keeps a period asked for.
+func TestReportsDefaultPeriod(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, false)
+	s.signIn()
+	desk := report.Desk{Calendar: sla.Always()}
+	period := regexp.MustCompile(`(?s)name="from" type="date" value="([0-9-]*)".*name="to" type="date" value="([0-9-]*)"`)
+	for _, c := range []struct{ path, from, to string }{
+		{"/reports", "", ""}, // the defaults, at the moment of the request
+		{"/reports?from=2026-01-01&to=2026-01-31", "2026-01-01", "2026-01-31"},
+		{"/reports?to=2026-01-31", "2026-01-25", "2026-01-31"},
+	} {
+		before := desk.Defaults(report.Query{})
+		resp, body := s.do("GET", c.path, nil)
+		after := desk.Defaults(report.Query{})
+		m := period.FindStringSubmatch(body)
+		if resp.StatusCode != 200 || m == nil {
+			t.Fatalf("GET %s = %d without the period's fields: %s", c.path, resp.StatusCode, body)
+		}
+		got := m[1] + " to " + m[2]
+		if c.from != "" {
+			if want := c.from + " to " + c.to; got != want {
+				t.Errorf("GET %s: period %s, want %s", c.path, got, want)
+			}
+		} else if got != before.From+" to "+before.To && got != after.From+" to "+after.To {
+			t.Errorf("GET %s: period %s, want report.Desk.Defaults's %s to %s", c.path, got, after.From, after.To)
+		}
+	}
+}

@@ -302,16 +302,8 @@ type Reports struct {
 func (d *Dashboard) reports(w http.ResponseWriter, r *http.Request, agent string) {
 	ctx := r.Context()
 	now := d.o.Now()
-	loc := d.o.Report.Calendar.Location()
-	q := report.Query{To: r.URL.Query().Get("to"), From: r.URL.Query().Get("from"), Now: now}
-	if q.To == "" {
-		q.To = now.In(loc).Format(time.DateOnly)
-	}
-	if q.From == "" {
-		if t, err := time.Parse(time.DateOnly, q.To); err == nil {
-			q.From = t.AddDate(0, 0, -13).Format(time.DateOnly)
-		}
-	}
+	// The period deskgate report and the API's reports default to.
+	q := d.o.Report.Defaults(report.Query{To: r.URL.Query().Get("to"), From: r.URL.Query().Get("from"), Now: now})
 	var p Reports
 	p.From, p.To = q.From, q.To
 	bq := q

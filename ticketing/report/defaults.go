@@ -9,7 +9,7 @@ import (
 const DefaultAtRisk = 4 * time.Hour
 
 // Defaults fills in what a person may leave out of q, the one place the
-// CLI and the API take their defaults from: Now is now, To is Now's day in
+// CLI, the API and the dashboard take their defaults from: Now is now, To is Now's day in
 // the desk's time zone, From six days before To (a week, both ends
 // included), AtRisk DefaultAtRisk. What q gives is kept as it is, for the
 // report to refuse if it is a mistake.
