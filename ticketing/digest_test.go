@@ -43,6 +43,13 @@ func digestDesk(t *testing.T) *ticketing.Desk {
 	})
 }
 
+// supportTicket opens an unassigned ticket of the support team, which
+// Ada's and Bo's digests list (with nothing to list, none is sent).
+func supportTicket(t *testing.T, pool *pgxpool.Pool, desk *ticketing.Desk) int64 {
+	t.Helper()
+	return receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "open-1@x", "VPN down"))[0].TicketID
+}
+
 // digestMail is one digest queued.
 type digestMail struct {
 	Recipient, MessageID, ReplyTo, Subject, Text, Status, Reason string
@@ -90,6 +97,7 @@ func TestDigestOncePerWorkingDay(t *testing.T) {
 	pool := dbtest.Pool(t)
 	desk := digestDesk(t)
 	ctx := context.Background()
+	supportTicket(t, pool, desk)
 	run := func(at string) int {
 		t.Helper()
 		n, err := desk.Digests(ctx, pool, stockholm(t, at))
@@ -300,6 +308,7 @@ func TestDigestSuppressedAddress(t *testing.T) {
 		VALUES ('bo@desk.example', now() + interval '1 day', '550 5.1.1 no such user')`); err != nil {
 		t.Fatal(err)
 	}
+	supportTicket(t, pool, desk)
 	for range 2 {
 		if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:30")); err != nil {
 			t.Fatal(err)
@@ -323,6 +332,7 @@ func TestDigestInAgentsLanguage(t *testing.T) {
 	pool := dbtest.Pool(t)
 	desk := digestDesk(t)
 	ctx := context.Background()
+	supportTicket(t, pool, desk)
 	if err := ticketing.SetContactLanguage(ctx, pool, "ada@desk.example", "sv"); err != nil {
 		t.Fatal(err)
 	}
@@ -369,5 +379,81 @@ func TestDigestReplyNeedsDMARC(t *testing.T) {
 	o = receiveWith(t, pool, desk, in)[0]
 	if err := pool.QueryRow(ctx, `SELECT assignee FROM tickets WHERE id = $1`, id).Scan(&assignee); err != nil || assignee != "ada@desk.example" {
 		t.Errorf("#take with a trusted DMARC pass: assignee %q (%v), outcome %+v; want Ada's", assignee, err, o)
+	}
+}
+
+// TestDigestNothingToList: an agent whose digest would list nothing (no
+// ticket assigned to them that is not closed and none unassigned in their
+// teams, hence no SLA target either) gets no digest. Their day counts as
+// done all the same: the sweep does not try again at its next runs, nor
+// send one when a ticket arrives later that day; the next working day's
+// digest goes out as usual. The answer to a reply whose commands were not
+// applied goes out even with nothing to list: it carries the problems.
+func TestDigestNothingToList(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	// Another team's ticket, and one of Ada's that is closed.
+	hr := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "m1@x", "Payroll"))[0].TicketID
+	done := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "m2@x", "Old printer"))[0].TicketID
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET team = 'hr' WHERE id = $1`, hr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET assignee = 'ada@desk.example', status = 'closed' WHERE id = $1`, done); err != nil {
+		t.Fatal(err)
+	}
+	run := func(at string) int {
+		t.Helper()
+		n, err := desk.Digests(ctx, pool, stockholm(t, at))
+		if err != nil {
+			t.Fatalf("Digests(%s): %v", at, err)
+		}
+		return n
+	}
+	for _, at := range []string{"2026-12-07 08:00", "2026-12-07 08:01"} {
+		if n := run(at); n != 0 {
+			t.Errorf("Digests(%s) = %d with nothing to list, want 0", at, n)
+		}
+	}
+	if ms := digests(t, pool); len(ms) != 0 {
+		t.Fatalf("%d digests queued with nothing to list, want none:\n%s", len(ms), ms[0].Text)
+	}
+	// A ticket for the support team arrives at noon: Monday is done.
+	open := receiveWith(t, pool, desk, human(capture(t, pool, "support", 3), "m3@x", "VPN down"))[0].TicketID
+	if n := run("2026-12-07 12:00"); n != 0 {
+		t.Errorf("Digests(Monday 12:00) = %d after a ticket arrived, want 0: the day's digest was decided at 08:00", n)
+	}
+	if n := run("2026-12-08 08:00"); n != 2 {
+		t.Errorf("Digests(Tuesday 08:00) = %d, want 2: Ada's and Bo's, each listing the new ticket", n)
+	}
+	ms := digests(t, pool)
+	for _, m := range ms {
+		if !strings.Contains(m.Text, "[#"+itoa(open)+"] VPN down") || !strings.Contains(m.Subject, "Tuesday 8 December 2026") {
+			t.Errorf("digest to %s: %q\n%s\nwant Tuesday's, listing [#%d]", m.Recipient, m.Subject, m.Text, open)
+		}
+	}
+	if n, err := ticketing.DigestsSent(ctx, pool); n != 2 || err != nil {
+		t.Errorf("DigestsSent = %d, %v; want 2: days without mail are not digests sent", n, err)
+	}
+	// Nothing to list again, and Ada replies with a bad command: the
+	// answer still goes, with the problem.
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET status = 'closed' WHERE id = $1`, open); err != nil {
+		t.Fatal(err)
+	}
+	var ada digestMail
+	for _, m := range ms {
+		if m.Recipient == "ada@desk.example" {
+			ada = m
+		}
+	}
+	in := human(capture(t, pool, "support", 4), "r4@desk.example", "Re: Your tickets")
+	in.From, in.To, in.InReplyTo = ticketing.Address{Address: "ada@desk.example"}, []ticketing.Address{{Address: ada.ReplyTo}}, []string{ada.MessageID}
+	in.Text, in.NewText = "#take 99", "#take 99"
+	if o := receiveWith(t, pool, desk, in)[0]; !strings.Contains(o.Reason, "commands not applied") {
+		t.Errorf("reply with #take 99: outcome %+v, want the commands refused", o)
+	}
+	if ms := digests(t, pool); len(ms) != 3 || !strings.Contains(ms[2].Subject, "Commands not applied") || !strings.Contains(ms[2].Text, "#take 99") {
+		t.Errorf("%d digests after the refused reply, want 3, the last the answer naming #take 99", len(ms))
 	}
 }
