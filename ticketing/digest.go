@@ -42,17 +42,20 @@ const digestCap = 50
 const sentDigestsSQL = `SELECT agent, day::text FROM digests WHERE day >= $1::date`
 
 // claimDigestSQL records the digest of an agent and local day, once: a
-// second process (or a retry after a restart) gets no row, and waits for
-// the first's transaction if it is still open.
+// second process (or a retry after a restart) inserts no row, and waits
+// for the first's transaction if it is still open. outbox_id ($3) is NULL
+// for a day the agent had nothing to list: done, without mail.
 const claimDigestSQL = `INSERT INTO digests (agent, day, outbox_id) VALUES ($1, $2::date, $3)
-ON CONFLICT DO NOTHING RETURNING outbox_id`
+ON CONFLICT DO NOTHING`
 
 // Digests queues the digest of every agent whose digest time has passed
 // today (their calendar's day at now) on a working day of their calendar,
 // and who has not had today's; it returns how many it queued. Each agent
 // gets one a local day however many processes run it: the digests row is
-// inserted in the transaction that queues the mail. Run it periodically:
-// after downtime it sends the day's digests late rather than not at all.
+// inserted in the transaction that queues the mail. An agent with nothing
+// to list gets none: their day is recorded all the same, so a ticket
+// arriving later that day brings no digest. Run it periodically: after
+// downtime it sends the day's digests late rather than not at all.
 func (d *Desk) Digests(ctx context.Context, db Beginner, now time.Time) (int, error) {
 	if d.notes == nil || len(d.digest.Agents) == 0 {
 		return 0, nil
@@ -106,28 +109,40 @@ func (d *Desk) digestAgent(addr string) DigestAgent {
 
 // queueDigest renders and queues the digest of a as of now. With day set it
 // is that local day's digest, recorded once: it reports false when
-// another transaction recorded it first. With problems it is the answer
-// to a reply to a digest whose commands were not applied, not recorded.
+// another transaction recorded it first, or when a has nothing to list
+// (the day is recorded without mail). With problems it is the answer to a
+// reply to a digest whose commands were not applied, not recorded, and
+// sent even with nothing to list.
 func (d *Desk) queueDigest(ctx context.Context, tx pgx.Tx, a DigestAgent, day string, now time.Time, problems []commandProblem) (bool, error) {
-	var id int64
-	if err := tx.QueryRow(ctx, `SELECT nextval('outbox_id_seq')`).Scan(&id); err != nil {
-		return false, err
-	}
-	if day != "" {
-		err := tx.QueryRow(ctx, claimDigestSQL, a.Address, day, id).Scan(&id)
-		if err == pgx.ErrNoRows {
-			return false, nil // another process sent it
-		}
-		if err != nil {
-			return false, err
-		}
-	}
 	info, err := d.digestInfo(ctx, tx, a, now)
 	if err != nil {
 		return false, err
 	}
 	for _, p := range problems {
 		info.Errors = append(info.Errors, p.CommandError)
+	}
+	empty := len(info.Errors) == 0 && nothingListed(info)
+	var id int64
+	if !empty {
+		if err := tx.QueryRow(ctx, `SELECT nextval('outbox_id_seq')`).Scan(&id); err != nil {
+			return false, err
+		}
+	}
+	if day != "" {
+		outbox := &id
+		if empty {
+			outbox = nil
+		}
+		tag, err := tx.Exec(ctx, claimDigestSQL, a.Address, day, outbox)
+		if err != nil {
+			return false, err
+		}
+		if tag.RowsAffected() == 0 {
+			return false, nil // another process dealt with it
+		}
+	}
+	if empty {
+		return false, nil
 	}
 	contacts, err := lookupContacts(ctx, tx, []string{a.Address})
 	if err != nil {
@@ -177,6 +192,13 @@ func (d *Desk) composeDigest(a DigestAgent, c contact, id int64, info templates.
 		n.ReplyTo = d.tokens.ReplyTo(claims, d.address)
 	}
 	return n, nil
+}
+
+// nothingListed reports that a digest lists no ticket: none assigned, none
+// unassigned, and so (every ticket with a target is in one of those) no
+// SLA target due soon or missed.
+func nothingListed(info templates.DigestInfo) bool {
+	return len(info.Assigned) == 0 && len(info.Unassigned) == 0 && len(info.DueSoon) == 0 && len(info.Breached) == 0 && info.More == 0
 }
 
 // digestTicketsSQL reads the tickets a digest may list: not closed, and
@@ -276,10 +298,11 @@ func (d *Desk) digestInfo(ctx context.Context, tx pgx.Tx, a DigestAgent, now tim
 }
 
 // DigestsSent is how many daily digests have been queued in all, for a
-// metric (a counter: the digests table only grows).
+// metric (a counter: the digests table only grows); days an agent had
+// nothing to list, recorded without mail, do not count.
 func DigestsSent(ctx context.Context, db DB) (int64, error) {
 	var n int64
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM digests`).Scan(&n); err != nil {
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM digests WHERE outbox_id IS NOT NULL`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("ticketing: counting digests: %w", err)
 	}
 	return n, nil

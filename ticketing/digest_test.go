@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/deskgate/deskgate/internal/dbtest"
@@ -41,6 +42,13 @@ func digestDesk(t *testing.T) *ticketing.Desk {
 		c.Digest = ticketing.DigestConfig{At: 8 * time.Hour, DueWithin: 4 * time.Hour, Agents: []ticketing.DigestAgent{
 			{Address: "ada@desk.example", Calendar: cal}, {Address: "bo@desk.example", Lead: true, Calendar: cal}}}
 	})
+}
+
+// supportTicket opens an unassigned ticket of the support team, which
+// Ada's and Bo's digests list (with nothing to list, none is sent).
+func supportTicket(t *testing.T, pool *pgxpool.Pool, desk *ticketing.Desk) int64 {
+	t.Helper()
+	return receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "open-1@x", "VPN down"))[0].TicketID
 }
 
 // digestMail is one digest queued.
@@ -90,6 +98,7 @@ func TestDigestOncePerWorkingDay(t *testing.T) {
 	pool := dbtest.Pool(t)
 	desk := digestDesk(t)
 	ctx := context.Background()
+	supportTicket(t, pool, desk)
 	run := func(at string) int {
 		t.Helper()
 		n, err := desk.Digests(ctx, pool, stockholm(t, at))
@@ -300,6 +309,7 @@ func TestDigestSuppressedAddress(t *testing.T) {
 		VALUES ('bo@desk.example', now() + interval '1 day', '550 5.1.1 no such user')`); err != nil {
 		t.Fatal(err)
 	}
+	supportTicket(t, pool, desk)
 	for range 2 {
 		if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:30")); err != nil {
 			t.Fatal(err)
@@ -323,6 +333,7 @@ func TestDigestInAgentsLanguage(t *testing.T) {
 	pool := dbtest.Pool(t)
 	desk := digestDesk(t)
 	ctx := context.Background()
+	supportTicket(t, pool, desk)
 	if err := ticketing.SetContactLanguage(ctx, pool, "ada@desk.example", "sv"); err != nil {
 		t.Fatal(err)
 	}
@@ -369,5 +380,232 @@ func TestDigestReplyNeedsDMARC(t *testing.T) {
 	o = receiveWith(t, pool, desk, in)[0]
 	if err := pool.QueryRow(ctx, `SELECT assignee FROM tickets WHERE id = $1`, id).Scan(&assignee); err != nil || assignee != "ada@desk.example" {
 		t.Errorf("#take with a trusted DMARC pass: assignee %q (%v), outcome %+v; want Ada's", assignee, err, o)
+	}
+}
+
+// TestDigestNothingToList: an agent whose digest would list nothing (no
+// ticket assigned to them that is not closed and none unassigned in their
+// teams, hence no SLA target either) gets no digest. Their day counts as
+// done all the same: the sweep does not try again at its next runs, nor
+// send one when a ticket arrives later that day; the next working day's
+// digest goes out as usual. The answer to a reply whose commands were not
+// applied goes out even with nothing to list: it carries the problems.
+func TestDigestNothingToList(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	// Another team's ticket, and one of Ada's that is closed.
+	hr := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "m1@x", "Payroll"))[0].TicketID
+	done := receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "m2@x", "Old printer"))[0].TicketID
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET team = 'hr' WHERE id = $1`, hr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET assignee = 'ada@desk.example', status = 'closed' WHERE id = $1`, done); err != nil {
+		t.Fatal(err)
+	}
+	run := func(at string) int {
+		t.Helper()
+		n, err := desk.Digests(ctx, pool, stockholm(t, at))
+		if err != nil {
+			t.Fatalf("Digests(%s): %v", at, err)
+		}
+		return n
+	}
+	for _, at := range []string{"2026-12-07 08:00", "2026-12-07 08:01"} {
+		if n := run(at); n != 0 {
+			t.Errorf("Digests(%s) = %d with nothing to list, want 0", at, n)
+		}
+	}
+	if ms := digests(t, pool); len(ms) != 0 {
+		t.Fatalf("%d digests queued with nothing to list, want none:\n%s", len(ms), ms[0].Text)
+	}
+	// A ticket for the support team arrives at noon: Monday is done.
+	open := receiveWith(t, pool, desk, human(capture(t, pool, "support", 3), "m3@x", "VPN down"))[0].TicketID
+	if n := run("2026-12-07 12:00"); n != 0 {
+		t.Errorf("Digests(Monday 12:00) = %d after a ticket arrived, want 0: the day's digest was decided at 08:00", n)
+	}
+	if n := run("2026-12-08 08:00"); n != 2 {
+		t.Errorf("Digests(Tuesday 08:00) = %d, want 2: Ada's and Bo's, each listing the new ticket", n)
+	}
+	ms := digests(t, pool)
+	for _, m := range ms {
+		if !strings.Contains(m.Text, "[#"+itoa(open)+"] VPN down") || !strings.Contains(m.Subject, "Tuesday 8 December 2026") {
+			t.Errorf("digest to %s: %q\n%s\nwant Tuesday's, listing [#%d]", m.Recipient, m.Subject, m.Text, open)
+		}
+	}
+	if n, err := ticketing.DigestsSent(ctx, pool); n != 2 || err != nil {
+		t.Errorf("DigestsSent = %d, %v; want 2: days without mail are not digests sent", n, err)
+	}
+	// Nothing to list again, and Ada replies with a bad command: the
+	// answer still goes, with the problem.
+	if _, err := pool.Exec(ctx, `UPDATE tickets SET status = 'closed' WHERE id = $1`, open); err != nil {
+		t.Fatal(err)
+	}
+	var ada digestMail
+	for _, m := range ms {
+		if m.Recipient == "ada@desk.example" {
+			ada = m
+		}
+	}
+	in := human(capture(t, pool, "support", 4), "r4@desk.example", "Re: Your tickets")
+	in.From, in.To, in.InReplyTo = ticketing.Address{Address: "ada@desk.example"}, []ticketing.Address{{Address: ada.ReplyTo}}, []string{ada.MessageID}
+	in.Text, in.NewText = "#take 99", "#take 99"
+	if o := receiveWith(t, pool, desk, in)[0]; !strings.Contains(o.Reason, "commands not applied") {
+		t.Errorf("reply with #take 99: outcome %+v, want the commands refused", o)
+	}
+	if ms := digests(t, pool); len(ms) != 3 || !strings.Contains(ms[2].Subject, "Commands not applied") || !strings.Contains(ms[2].Text, "#take 99") {
+		t.Errorf("%d digests after the refused reply, want 3, the last the answer naming #take 99", len(ms))
+	}
+}
+
+// TestDigestReplyDeliveredTwice: the same reply to a digest captured twice
+// (it reached two mailboxes, or was fetched again under a new
+// UIDVALIDITY), in two batches or in one, applies its commands once: the
+// second copy is ignored as a duplicate delivery, by Message-ID and
+// content as for any message. A refused reply delivered twice is answered
+// once. A different reply reusing the Message-ID is not dropped.
+func TestDigestReplyDeliveredTwice(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk := digestDesk(t)
+	ctx := context.Background()
+	mine := supportTicket(t, pool, desk)
+	if _, err := desk.Digests(ctx, pool, stockholm(t, "2026-12-07 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	var d digestMail
+	for _, m := range digests(t, pool) {
+		if m.Recipient == "ada@desk.example" {
+			d = m
+		}
+	}
+	uid := 1
+	reply := func(msgID, text string) ticketing.Inbound {
+		uid++
+		in := human(capture(t, pool, "support", uid), msgID, "Re: Your tickets")
+		in.From, in.To, in.InReplyTo = ticketing.Address{Address: "ada@desk.example"}, []ticketing.Address{{Address: d.ReplyTo}}, []string{d.MessageID}
+		in.Text, in.NewText = text, text
+		return in
+	}
+	again := func(in ticketing.Inbound) ticketing.Inbound { // the same mail, captured in the other mailbox
+		uid++
+		in.CaptureID, in.Mailbox = capture(t, pool, "it", uid), "it"
+		return in
+	}
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const statusEvents = `SELECT count(*) FROM events WHERE ticket_id = $1 AND kind = 'status.changed'`
+	const replyEvents = `SELECT count(*) FROM events WHERE ticket_id = $1 AND kind = 'agent.digest_reply'`
+	const pendingMails = `SELECT count(*) FROM outbox WHERE ticket_id = $1 AND event = 'status-pending'`
+	isDuplicate := func(o ticketing.Outcome) bool {
+		return o.Status == ticketing.StatusIgnored && o.TicketID == 0 && strings.Contains(o.Reason, "duplicate delivery")
+	}
+
+	// Two batches: the copy from the other mailbox comes after the
+	// requester's answer has set the ticket open again.
+	first := reply("r1@desk.example", "#status "+itoa(mine)+" pending")
+	o1 := receiveWith(t, pool, desk, first)[0]
+	uid++
+	answer := human(capture(t, pool, "support", uid), "answer-1@x", "Re: VPN down")
+	answer.InReplyTo = []string{"open-1@x"}
+	receiveWith(t, pool, desk, answer)
+	statuses := count(statusEvents, mine)
+	o2 := receiveWith(t, pool, desk, again(first))[0]
+	if !strings.Contains(o1.Reason, "commands applied") || !isDuplicate(o2) {
+		t.Errorf("the two copies' outcomes: %+v, then %+v; want applied, then ignored as a duplicate delivery", o1, o2)
+	}
+	var status string
+	if err := pool.QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1`, mine).Scan(&status); err != nil {
+		t.Fatal(err)
+	}
+	if s, r, p := count(statusEvents, mine), count(replyEvents, mine), count(pendingMails, mine); status != "open" || s != statuses || r != 1 || p != 1 {
+		t.Errorf("after #status pending, the requester's answer and the second copy: ticket %s, status events %d (%d before the copy), "+
+			"digest_reply events %d, status-pending mails %d; want open, %d, 1, 1", status, s, statuses, r, p, statuses)
+	}
+
+	// One batch holding both copies.
+	second := reply("r2@desk.example", "#status "+itoa(mine)+" pending")
+	os := receiveWith(t, pool, desk, second, again(second))
+	if !strings.Contains(os[0].Reason, "commands applied") || !isDuplicate(os[1]) {
+		t.Errorf("two copies in one batch: %+v, %+v; want applied, then ignored as a duplicate delivery", os[0], os[1])
+	}
+	if r, p := count(replyEvents, mine), count(pendingMails, mine); r != 2 || p != 2 {
+		t.Errorf("after the second reply's two copies: digest_reply events %d, status-pending mails %d; want 2, 2 (one per reply)", r, p)
+	}
+
+	// A refused reply, twice: one answer.
+	answers := len(digests(t, pool))
+	bad := reply("r3@desk.example", "#take 99")
+	o1 = receiveWith(t, pool, desk, bad)[0]
+	o2 = receiveWith(t, pool, desk, again(bad))[0]
+	if !strings.Contains(o1.Reason, "commands not applied") || !isDuplicate(o2) {
+		t.Errorf("a refused reply's two copies: %+v, then %+v; want refused, then ignored as a duplicate delivery", o1, o2)
+	}
+	if n := len(digests(t, pool)) - answers; n != 1 {
+		t.Errorf("%d answers to a refused reply delivered twice, want 1", n)
+	}
+
+	// Two processes, each with a copy, at once: the second waits for the
+	// first's transaction, then finds the reply recorded.
+	third := reply("r4@desk.example", "#status "+itoa(mine)+" open")
+	copy3 := again(third)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	o1s, err := desk.Receive(ctx, tx, []ticketing.Inbound{third})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := digestDesk(t)
+	seconds := make(chan []ticketing.Outcome, 1)
+	go func() {
+		var out []ticketing.Outcome
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			var err error
+			out, err = other.Receive(ctx, tx, []ticketing.Inbound{copy3})
+			return err
+		})
+		if err != nil {
+			t.Errorf("the second process's Receive: %v", err)
+		}
+		seconds <- out
+	}()
+	for waiting, deadline := 0, time.Now().Add(30*time.Second); waiting == 0; time.Sleep(10 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second process's Receive never waited for the first's transaction")
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o2s := <-seconds; !strings.Contains(o1s[0].Reason, "commands applied") || len(o2s) != 1 || !isDuplicate(o2s[0]) {
+		t.Errorf("two processes, a copy each: %+v, then %+v; want applied, then ignored as a duplicate delivery", o1s, o2s)
+	}
+	if r := count(replyEvents, mine); r != 3 {
+		t.Errorf("digest_reply events after two processes' copies = %d, want 3", r)
+	}
+
+	// The Message-ID of the first reply again, with other content: a reply
+	// of its own.
+	reused := reply("r1@desk.example", "#status "+itoa(mine)+" pending")
+	reused.Text, reused.NewText = "#status "+itoa(mine)+" pending\n\nBack to the requester.", "#status "+itoa(mine)+" pending"
+	if o := receiveWith(t, pool, desk, reused)[0]; !strings.Contains(o.Reason, "commands applied") {
+		t.Errorf("a new reply reusing a Message-ID: %+v; want its commands applied", o)
+	}
+	if r := count(replyEvents, mine); r != 4 {
+		t.Errorf("digest_reply events = %d, want 4", r)
 	}
 }

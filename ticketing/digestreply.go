@@ -83,6 +83,99 @@ func (d *Desk) digestReplies(ctx context.Context, tx pgx.Tx, ins []Inbound, toks
 	return out, nil
 }
 
+// seenDigestRepliesSQL finds replies to digests received before by their
+// Message-IDs (through the primary key), with the capture handled.
+const seenDigestRepliesSQL = `SELECT message_id, fingerprint, coalesce(inbound_id, 0) FROM digest_replies WHERE message_id = ANY($1)`
+
+// recordDigestRepliesSQL records replies to digests received for the first
+// time; one it does not return was recorded by another transaction.
+const recordDigestRepliesSQL = `
+INSERT INTO digest_replies (message_id, fingerprint, inbound_id)
+SELECT id, fp, nullif(inbound, 0) FROM unnest($1::text[], $2::bytea[], $3::bigint[]) AS u (id, fp, inbound)
+ON CONFLICT DO NOTHING
+RETURNING message_id, fingerprint`
+
+// repeatedDigestReplies records the batch's replies to digests (rs, indexed
+// like ins) by Message-ID and content fingerprint (fps): what tells that
+// two deliveries are the same message for ticket mail, whose messages row
+// holds both, while a reply to a digest is stored in no ticket. It returns,
+// indexed like ins, why each reply received before (in an earlier batch or
+// earlier in this one) is a duplicate delivery; "" for the others. Receive
+// has locked the batch's Message-IDs, so two processes handling copies of
+// one reply decide one after the other. A reply without a Message-ID
+// cannot be known again.
+func repeatedDigestReplies(ctx context.Context, tx pgx.Tx, ins []Inbound, fps [][]byte, rs []*digestReply) ([]string, error) {
+	dups := make([]string, len(ins))
+	why := func(i int, first int64) string {
+		s := "duplicate delivery of <" + ins[i].MessageID + ">, a reply to a digest"
+		if first != 0 {
+			s += fmt.Sprintf(" handled as inbound %d", first)
+		} else {
+			s += " handled before"
+		}
+		return s + ": nothing applied"
+	}
+	key := func(i int) string { return ins[i].MessageID + "\x00" + string(fps[i]) }
+	inBatch := map[string]int{}
+	var firsts []int
+	var ids []string
+	for i, r := range rs {
+		if r == nil || ins[i].MessageID == "" {
+			continue
+		}
+		if j, ok := inBatch[key(i)]; ok {
+			dups[i] = why(i, ins[j].CaptureID)
+			continue
+		}
+		inBatch[key(i)] = i
+		firsts = append(firsts, i)
+		ids = append(ids, ins[i].MessageID)
+	}
+	if len(firsts) == 0 {
+		return dups, nil
+	}
+	rows, err := tx.Query(ctx, seenDigestRepliesSQL, ids)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: looking up replies to digests: %w", err)
+	}
+	seen := map[string]int64{}
+	var id string
+	var fp []byte
+	var inbound int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &fp, &inbound}, func() error { seen[id+"\x00"+string(fp)] = inbound; return nil }); err != nil {
+		return nil, fmt.Errorf("ticketing: looking up replies to digests: %w", err)
+	}
+	var news []int
+	var newIDs []string
+	var newFPs [][]byte
+	var captures []int64
+	for _, i := range firsts {
+		if first, ok := seen[key(i)]; ok {
+			dups[i] = why(i, first)
+			continue
+		}
+		news = append(news, i)
+		newIDs, newFPs, captures = append(newIDs, ins[i].MessageID), append(newFPs, fps[i]), append(captures, ins[i].CaptureID)
+	}
+	if len(news) == 0 {
+		return dups, nil
+	}
+	rows, err = tx.Query(ctx, recordDigestRepliesSQL, newIDs, newFPs, captures)
+	if err != nil {
+		return nil, fmt.Errorf("ticketing: recording replies to digests: %w", err)
+	}
+	recorded := map[string]bool{}
+	if _, err := pgx.ForEachRow(rows, []any{&id, &fp}, func() error { recorded[id+"\x00"+string(fp)] = true; return nil }); err != nil {
+		return nil, fmt.Errorf("ticketing: recording replies to digests: %w", err)
+	}
+	for _, i := range news {
+		if !recorded[key(i)] {
+			dups[i] = why(i, 0)
+		}
+	}
+	return dups, nil
+}
+
 // lockTicketsSQL locks the tickets a reply to a digest changes, in id order.
 const lockTicketsSQL = `SELECT id FROM tickets WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 

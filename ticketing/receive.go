@@ -156,7 +156,8 @@ const (
 // Outcome per message, in order. Each message joins the ticket the
 // strongest evidence names (see Evidence); human mail without evidence
 // opens a ticket; the same message delivered twice joins the ticket of its
-// first copy; auto-generated mail without evidence is ignored. Every
+// first copy (a reply to a digest delivered twice applies its commands
+// once); auto-generated mail without evidence is ignored. Every
 // decision is written to the event log. The work is pipelined so that the
 // cost per message stays small and flat.
 func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome, error) {
@@ -182,12 +183,22 @@ func (d *Desk) Receive(ctx context.Context, tx pgx.Tx, ins []Inbound) ([]Outcome
 	if err != nil {
 		return nil, err
 	}
+	repeated, err := repeatedDigestReplies(ctx, tx, ins, fps, digests)
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range digests {
-		if r != nil { // a reply to a digest joins no ticket: its commands name theirs
-			plans[i] = plan{action: ignore, reason: "a reply to a digest"}
-			if !r.verified {
-				plans[i].reason += ", not verified as an agent's: " + r.why
-			}
+		if r == nil {
+			continue
+		}
+		// A reply to a digest joins no ticket: its commands name theirs.
+		plans[i] = plan{action: ignore, reason: "a reply to a digest"}
+		switch {
+		case repeated[i] != "":
+			plans[i].reason = repeated[i]
+			digests[i] = nil // its first copy was answered
+		case !r.verified:
+			plans[i].reason += ", not verified as an agent's: " + r.why
 		}
 	}
 	states, err := ticketStates(ctx, tx, plans)

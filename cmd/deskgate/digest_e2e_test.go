@@ -103,12 +103,26 @@ func TestDigestEndToEnd(t *testing.T) {
 	}
 	replyTo := digest.Header.Get("Reply-To")
 	msgID := strings.Trim(digest.Header.Get("Message-ID"), "<>")
-	deliver("From: Maja Lind <maja@desk.example>\nTo: " + replyTo + "\nSubject: Re: " + digest.Header.Get("Subject") +
-		"\nMessage-ID: <take-1@desk.example>\nIn-Reply-To: <" + msgID + ">\nContent-Type: text/plain; charset=utf-8\n\n#take 1\n\n> ##- Please type your reply above this line -##\n")
+	take := "From: Maja Lind <maja@desk.example>\nTo: " + replyTo + "\nSubject: Re: " + digest.Header.Get("Subject") +
+		"\nMessage-ID: <take-1@desk.example>\nIn-Reply-To: <" + msgID + ">\nContent-Type: text/plain; charset=utf-8\n\n#take 1\n\n> ##- Please type your reply above this line -##\n"
+	deliver(take)
 	var assignee string
 	var tickets int
 	if err := pool.QueryRow(ctx, `SELECT (SELECT assignee FROM tickets WHERE id = 1), (SELECT count(*) FROM tickets)`).Scan(&assignee, &tickets); err != nil ||
 		assignee != "maja@desk.example" || tickets != 1 {
 		t.Errorf("after #take 1 in a reply to the digest: ticket #1's assignee %q, %d tickets (%v); want Maja's, one ticket", assignee, tickets, err)
+	}
+	// The same reply again by another route (one more Received line, so
+	// other bytes): captured, and ignored as a duplicate delivery.
+	deliver("Received: from mx2.desk.example by imap.desk.example; Mon, 7 Dec 2026 08:05:00 +0100\n" + take)
+	var applied, answers int
+	var status, reason string
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM events WHERE ticket_id = 1 AND kind = 'agent.digest_reply'),
+		(SELECT count(*) FROM outbox WHERE event = 'digest'), status, reason FROM inbound ORDER BY id DESC LIMIT 1`).Scan(&applied, &answers, &status, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if applied != 1 || answers != 1 || status != "ignored" || !strings.Contains(reason, "duplicate delivery of <take-1@desk.example>") {
+		t.Errorf("the reply delivered twice: %d agent.digest_reply events, %d digests queued, the second copy %s: %q; want 1, 1 (no answer), ignored as a duplicate delivery",
+			applied, answers, status, reason)
 	}
 }
