@@ -253,3 +253,38 @@ func TestRetentionWaitsForReplyToClosedTicket(t *testing.T) {
 		t.Errorf("Retain once the reply is sent = %+v, %v, want 1 ticket and 1 attachment", got, err)
 	}
 }
+
+// TestRetentionRetainsMailAddedLater: a ticket retention already handled
+// can still get mail (an agent writes to the closed ticket); that mail's
+// raw bytes and files go too, once it is sent, in a later run, and are
+// not kept for ever.
+func TestRetentionRetainsMailAddedLater(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	desk := agentDesk(t, ticketing.VerifyConfig{})
+	id := receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "req-1@example.se", "VPN down"))[0].TicketID
+	_, ns := claimFiles(t, pool)
+	settleAll(t, pool, ns)
+	closeLongAgo(t, pool, id)
+	if got, err := ticketing.Retain(ctx, pool, retentionAfter); err != nil || got.Tickets != 1 {
+		t.Fatalf("Retain = %+v, %v, want the closed ticket", got, err)
+	}
+
+	if _, err := desk.Post(ctx, pool, id, "ada@desk.example", "For the record, the profile we used.", false,
+		[]ticketing.Attachment{{Filename: "vpn.ovpn", ContentType: "application/x-openvpn-profile", Data: []byte("client\nremote vpn.example 1194\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, ns = claimFiles(t, pool)
+	settleAll(t, pool, ns)
+	got, err := ticketing.Retain(ctx, pool, retentionAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Tickets != 1 || got.Attachments != 1 {
+		t.Errorf("Retain after an agent wrote to the retained ticket = %+v, want the ticket again with the reply's file", got)
+	}
+	if retained, _, files := retentionState(t, pool, id); !retained || files != 0 {
+		t.Errorf("after it: retained %v, %d bytes of files, want retained and none", retained, files)
+	}
+}

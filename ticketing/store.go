@@ -186,7 +186,9 @@ WITH ids AS (
         sent_at, text_body, html_body, class, fingerprint, new_text, thread_root, held, search, n)
     JOIN ids USING (n) ORDER BY n
 ), t AS (
-    UPDATE tickets SET updated_at = now() WHERE id = ANY($1)
+    -- retained_at = NULL: a ticket retention handled gets mail still (an
+    -- agent writes to it when closed); the next run removes that too.
+    UPDATE tickets SET updated_at = now(), retained_at = NULL WHERE id = ANY($1)
 )
 SELECT id FROM ids ORDER BY n`
 
