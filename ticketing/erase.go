@@ -43,8 +43,10 @@ SELECT DISTINCT n FROM (
 // address and names wherever else they are: the text of the person's
 // messages; the content of their attachments that no one else's message
 // shares; the raw bytes of the mail they sent and of all mail of the
-// tickets they took part in (its headers name them); mail queued to them
-// (suppressed) and the text of all mail to them; their contact's language.
+// tickets they took part in (its headers name them); mail queued to them,
+// or quoting or carrying mail they sent (the new-ticket mail to a team),
+// suppressed, and the text of all such mail, sent or not; their contact's
+// language.
 // $1 the address, $2 the tickets they took part in, $3 the pseudonym.
 const eraseSQL = `
 WITH mine AS (
@@ -67,9 +69,13 @@ WITH mine AS (
     RETURNING 1
 ), queued AS (
     UPDATE outbox SET status = CASE WHEN status = 'queued' THEN 'suppressed' ELSE status END,
-        reason = CASE WHEN status = 'queued' THEN 'the recipient''s data was erased' ELSE reason END,
+        reason = CASE WHEN status <> 'queued' THEN reason
+                      WHEN recipient = $1 THEN 'the recipient''s data was erased'
+                      ELSE 'it quotes a person whose data was erased' END,
         text_body = '` + erasedText + `', html_body = ''
     WHERE recipient = $1
+       OR inbound_id IN (SELECT inbound_id FROM messages WHERE id IN (SELECT id FROM mine))
+       OR message_ref IN (SELECT id FROM mine)
     RETURNING 1
 ), contact AS (
     UPDATE contacts SET address = $3, language = '' WHERE address = $1 RETURNING 1

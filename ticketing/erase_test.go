@@ -2,6 +2,7 @@ package ticketing_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/deskgate/deskgate/internal/dbtest"
@@ -64,5 +65,33 @@ func TestEraseMatchesWholeAddressesAndNames(t *testing.T) {
 	}
 	if e.Tickets != 1 {
 		t.Errorf("EraseContact = %+v, want 1 ticket", e)
+	}
+}
+
+// TestEraseStopsQueuedMailWithTheirWords: mail not yet sent that quotes the
+// erased person (the new-ticket mail to the team, held by an SMTP outage)
+// is not sent after erasure: it would carry their words on.
+func TestEraseStopsQueuedMailWithTheirWords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	desk, _ := notifyingDesk(t)
+	in := human(capture(t, pool, "support", 1), "m1@example.se", "Locked out") // from asa@example.se
+	in.Text, in.NewText = "My old passphrase was tulip-garden-42.", "My old passphrase was tulip-garden-42."
+	receiveWith(t, pool, desk, in)
+	other := human(capture(t, pool, "support", 2), "m2@example.se", "Printer")
+	other.From = ticketing.Address{Name: "Bo Ek", Address: "bo@example.se"}
+	receiveWith(t, pool, desk, other)
+
+	if _, err := ticketing.EraseContact(ctx, pool, "asa@example.se", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range outbox(t, pool) {
+		if r.Status == ticketing.OutboxQueued && strings.Contains(r.Text, "tulip") {
+			t.Errorf("%s to %s still queued after erasure, quoting the erased person: %q", r.Event, r.Recipient, r.Text)
+		}
+		if r.TicketID != 1 && r.Status != ticketing.OutboxQueued {
+			t.Errorf("%s to %s about another person's ticket is %s, want queued", r.Event, r.Recipient, r.Status)
+		}
 	}
 }
