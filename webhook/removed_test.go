@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/deskgate/deskgate/internal/dbtest"
@@ -252,5 +253,173 @@ func TestReturningEndpointStartsEmpty(t *testing.T) {
 	defer rc.mu.Unlock()
 	if len(rc.accepted) != 1 || rc.accepted[0].Data.Ticket != c || rc.requests != 1 {
 		t.Errorf("crm was sent %+v in %d requests, want only ticket %d's creation", rc.accepted, rc.requests, c)
+	}
+}
+
+// TestRemovalWaitsForChangesInFlight: a change that read the endpoints
+// before Sync removed one queues a delivery for it that Sync cannot see
+// until the change commits. Sync waits for such changes, and a change
+// that queues while Sync waits sees the endpoint gone, so nothing is
+// left queued for it; also when Sync removes the last endpoint and
+// switches the trigger off, without deadlocking with the changes.
+func TestRemovalWaitsForChangesInFlight(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	crm := webhook.Endpoint{Name: "crm", URL: "http://127.0.0.1:1", Secret: secret, Events: []string{"ticket.created"}}
+	erp := webhook.Endpoint{Name: "erp", URL: "http://127.0.0.1:1", Secret: secret, Events: []string{"ticket.created"}}
+	// change begins a transaction that creates ticket id, and so queues its
+	// deliveries, and leaves it open.
+	change := func(id int) (pgx.Tx, error) {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO tickets (id, subject, requester_addr, received_at)
+			VALUES ($1::bigint, 'Subject', 'c' || $1::bigint || '@example.se', now())`, id); err != nil {
+			tx.Rollback(ctx)
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO events (ticket_id, actor, kind, detail) VALUES ($1, 'deskgate', 'ticket.created', '{}')`, id); err != nil {
+			tx.Rollback(ctx)
+			return nil, err
+		}
+		return tx, nil
+	}
+	// waiting waits until n statements wait for a lock on the deliveries or
+	// the events, or until done has an answer.
+	waiting := func(n int, done <-chan error) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if len(done) > 0 {
+				return
+			}
+			var got int
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation'
+				AND relation IN ('webhook_deliveries'::regclass, 'events'::regclass)`).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got >= n {
+				return
+			}
+		}
+		t.Fatalf("no %d statements waiting for the deliveries or the events", n)
+	}
+
+	for i, c := range []struct {
+		keep    []webhook.Endpoint
+		removed []webhook.Removed
+		// the deliveries after it, as "status: last_error" counts
+		crm, erp map[string]int
+	}{
+		{[]webhook.Endpoint{erp}, []webhook.Removed{{"crm", 1}},
+			map[string]int{"given_up: endpoint removed from the configuration": 1}, map[string]int{"queued: ": 2}},
+		// The trigger is switched off: the change during Sync queues nothing.
+		{nil, []webhook.Removed{{"crm", 1}, {"erp", 3}},
+			map[string]int{"given_up: endpoint removed from the configuration": 2},
+			map[string]int{"given_up: endpoint removed from the configuration": 3}},
+	} {
+		if _, err := webhook.Sync(ctx, pool, []webhook.Endpoint{crm, erp}); err != nil {
+			t.Fatal(err)
+		}
+		before, err := change(2*i + 1) // queued for crm and erp, not committed
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer before.Rollback(ctx) // after a failure
+		done := make(chan error, 1)
+		var removed []webhook.Removed
+		go func() {
+			var err error
+			removed, err = webhook.Sync(ctx, pool, c.keep)
+			done <- err
+		}()
+		waiting(1, done)
+		queued := make(chan error, 1)
+		go func() { // a change that queues while Sync waits
+			tx, err := change(2*i + 2)
+			if err == nil {
+				err = tx.Commit(ctx)
+			}
+			queued <- err
+		}()
+		waiting(2, done)
+		if err := before.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil || !slices.Equal(removed, c.removed) {
+			t.Errorf("Sync(%d endpoints) = %v, %v; want %v removed", len(c.keep), removed, err, c.removed)
+		}
+		if err := <-queued; err != nil {
+			t.Fatal(err)
+		}
+		if got := deliveryStates(t, pool, "crm"); !maps.Equal(got, c.crm) {
+			t.Errorf("after Sync(%d endpoints) crm's deliveries = %v, want %v", len(c.keep), got, c.crm)
+		}
+		if got := deliveryStates(t, pool, "erp"); !maps.Equal(got, c.erp) {
+			t.Errorf("after Sync(%d endpoints) erp's deliveries = %v, want %v", len(c.keep), got, c.erp)
+		}
+	}
+	if _, givenUp := totals(t, pool, "crm"); givenUp != 2 {
+		t.Errorf("crm's totals: %d given up, want 2", givenUp)
+	}
+	if _, givenUp := totals(t, pool, "erp"); givenUp != 3 {
+		t.Errorf("erp's totals: %d given up, want 3", givenUp)
+	}
+}
+
+// TestConcurrentSyncsRemoveOnce: processes starting at once with the same
+// configuration each sync it; the endpoint it lacks is removed, and its
+// queue given up and counted, by one of them.
+func TestConcurrentSyncsRemoveOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	crm := webhook.Endpoint{Name: "crm", URL: "http://127.0.0.1:1", Secret: secret, Events: []string{"ticket.created"}}
+	erp := webhook.Endpoint{Name: "erp", URL: "http://127.0.0.1:1", Secret: secret, Events: []string{"ticket.created"}}
+	for _, keep := range [][]webhook.Endpoint{{erp}, nil} { // one endpoint left, then none
+		if _, err := webhook.Sync(ctx, pool, []webhook.Endpoint{crm, erp}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `
+WITH t AS (INSERT INTO tickets (subject, requester_addr, received_at)
+           SELECT 'Subject', 'c' || i || '@example.se', now() FROM generate_series(1, 5) AS i RETURNING id)
+INSERT INTO events (ticket_id, actor, kind, detail) SELECT id, 'deskgate', 'ticket.created', '{}' FROM t`); err != nil {
+			t.Fatal(err)
+		}
+		results := make(chan []webhook.Removed, 4)
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				r, err := webhook.Sync(ctx, pool, keep)
+				results <- r
+				errs <- err
+			}()
+		}
+		var removed []webhook.Removed
+		for range 4 {
+			removed = append(removed, <-results...)
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		want := []webhook.Removed{{"crm", 5}}
+		if len(keep) == 0 { // erp's queue holds both rounds' deliveries
+			want = []webhook.Removed{{"crm", 5}, {"erp", 10}}
+		}
+		slices.SortFunc(removed, func(a, b webhook.Removed) int { return strings.Compare(a.Endpoint, b.Endpoint) })
+		if !slices.Equal(removed, want) {
+			t.Errorf("4 Syncs of %d endpoints removed %v in all, want %v", len(keep), removed, want)
+		}
+	}
+	if _, givenUp := totals(t, pool, "crm"); givenUp != 10 {
+		t.Errorf("crm's totals: %d given up, want 10", givenUp)
+	}
+	if _, givenUp := totals(t, pool, "erp"); givenUp != 10 {
+		t.Errorf("erp's totals: %d given up, want 10", givenUp)
+	}
+	var queued int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE status = 'queued'`).Scan(&queued); err != nil || queued != 0 {
+		t.Errorf("%d deliveries queued (%v), want none", queued, err)
 	}
 }

@@ -118,7 +118,20 @@ ORDER BY r.name`
 
 // giveUpRemoved gives up the queued deliveries of the endpoints gone,
 // which tx has just removed.
+//
+// A change in flight may have read the endpoints before tx removed them
+// and queued deliveries for them that tx cannot see until it commits,
+// after which nothing would ever give them up. So tx first locks the
+// deliveries in SHARE mode: that waits for every transaction that has
+// queued one to end, and holds back those about to queue one until tx
+// commits, when their statement sees the endpoints gone. Senders and
+// pruning wait too, for as long. The lock comes after the trigger is
+// switched: switching it locks events, which a change holds before it
+// queues a delivery, so the other order could deadlock.
 func giveUpRemoved(ctx context.Context, tx pgx.Tx, gone []string) ([]Removed, error) {
+	if _, err := tx.Exec(ctx, `LOCK TABLE webhook_deliveries IN SHARE MODE`); err != nil {
+		return nil, err
+	}
 	if _, err := tx.Exec(ctx, ticketing.KeyLookupsSQL); err != nil {
 		return nil, err
 	}
