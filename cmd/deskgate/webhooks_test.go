@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,5 +54,26 @@ func TestWebhookRemovedLogged(t *testing.T) {
 	}
 	if log := start(configure(erp)); log != "" {
 		t.Errorf("a second process with the same configuration logged %q, want nothing", log)
+	}
+}
+
+// TestWebhooksChangeNamedAtReload: serve syncs webhooks: at start only, so
+// a reload that changes it says that serve must restart for it.
+func TestWebhooksChangeNamedAtReload(t *testing.T) {
+	base := demoYAML("127.0.0.1:1", "127.0.0.1:1", "help@desk.example", "pw")
+	const crm = "webhooks:\n  - {name: crm, url: \"http://127.0.0.1:1\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, events: [ticket.created]}\n"
+	parse := func(yaml string) *config.Config {
+		t.Helper()
+		cfg, err := config.Parse([]byte(yaml), "test configuration", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if got := startOnly(parse(base+crm), parse(base)); !slices.Equal(got, []string{"webhooks"}) {
+		t.Errorf("startOnly with crm removed = %q, want [webhooks]", got)
+	}
+	if got := startOnly(parse(base+crm), parse(base+crm)); len(got) != 0 {
+		t.Errorf("startOnly of the same webhooks = %q, want none", got)
 	}
 }
