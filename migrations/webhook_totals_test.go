@@ -37,7 +37,7 @@ INSERT INTO webhook_deliveries (endpoint, event, payload, status, sent_at, last_
     ('erp', 'ticket.created', '{}', 'queued', NULL, 'refused')`, lastSent); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrations.Up(ctx, pool, nil); err != nil {
+	if err := migrations.UpTo(ctx, pool, 27); err != nil { // later ones give up queued deliveries of unknown endpoints
 		t.Fatal(err)
 	}
 	type totals struct {

@@ -103,3 +103,53 @@ func backlogReads(t *testing.T, conn *pgx.Conn) dbtest.Reads {
 	}
 	return dbtest.PlanReads(t, tx, "webhook_deliveries", name)
 }
+
+// TestRemovalReadsOnlyItsQueue: Sync gives up a removed endpoint's
+// queued deliveries while it holds the lock that keeps changes from
+// queueing more, so the statement must read those rows only, not the
+// month of history nor other endpoints' queues, also when the statistics
+// were taken while the table was nearly empty.
+func TestRemovalReadsOnlyItsQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	deliveries := func(endpoint, status string, n int) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, `
+INSERT INTO webhook_deliveries (endpoint, ticket_id, event, payload, status, sent_at)
+SELECT $1, i % 50, 'ticket.created', '{}', $2, CASE WHEN $2 = 'sent' THEN now() END
+FROM generate_series(1, $3) AS i`, endpoint, status, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deliveries("crm", "queued", 20)
+	if _, err := pool.Exec(ctx, `ANALYZE webhook_deliveries`); err != nil {
+		t.Fatal(err)
+	}
+	deliveries("crm", "sent", 20000)
+	deliveries("crm", "given_up", 1000)
+	deliveries("erp", "queued", 3000)
+	deliveries("crm", "queued", 30)
+	const queued = 20 + 30
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, ticketing.KeyLookupsSQL); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "SELECT set_config('plan_cache_mode', $1, true)", mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "PREPARE removed_"+mode+" AS "+removedSQL); err != nil {
+			t.Fatal(err)
+		}
+		// Each queued row may be read twice: its index entry, then the row.
+		if r := dbtest.PlanReads(t, tx, "webhook_deliveries", "removed_"+mode, []string{"crm"}); r.Rows > 2*queued {
+			t.Errorf("%s: giving up crm's %d queued deliveries of 24,050 read %d rows or index entries of webhook_deliveries; want at most %d",
+				mode, queued, r.Rows, 2*queued)
+		}
+		tx.Rollback(ctx)
+	}
+}

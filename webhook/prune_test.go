@@ -58,8 +58,9 @@ FROM webhook_deliveries GROUP BY 1`)
 
 // TestPruneKeepsQueuedAndRecent: Prune deletes the deliveries sent or
 // given up that were queued before the cutoff, in batches, and keeps the
-// queued ones however old (those of an endpoint no longer configured,
-// which no sender gives up, too) and the recent ones.
+// queued ones however old (those of an endpoint no longer configured
+// too: Sync gives them up when it removes the endpoint, Prune never
+// does) and the recent ones.
 func TestPruneKeepsQueuedAndRecent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -144,7 +145,7 @@ func TestTotalsSurvivePruning(t *testing.T) {
 	ep := webhook.Endpoint{Name: "crm", URL: srv.URL, Secret: secret, MaxAge: time.Hour, Events: []string{"ticket.created", "ticket.status_changed"}}
 	desk := ticketing.NewDesk(slog.New(slog.DiscardHandler), ticketing.Config{DeskAddresses: []string{"help@desk.example"},
 		Policy: ticketing.PolicyConfig{Matrix: rules.DefaultMatrix(), DefaultImpact: "Low", DefaultUrgency: "Normal"}})
-	if err := webhook.Sync(ctx, pool, []webhook.Endpoint{ep}); err != nil {
+	if _, err := webhook.Sync(ctx, pool, []webhook.Endpoint{ep}); err != nil {
 		t.Fatal(err)
 	}
 	sender := &webhook.Sender{DB: pool, Endpoints: []webhook.Endpoint{ep}, Owner: "test", Log: slog.New(slog.DiscardHandler),

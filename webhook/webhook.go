@@ -34,16 +34,35 @@ type Endpoint struct {
 	MaxAge time.Duration
 }
 
+// Removed is an endpoint that Sync found gone from the configuration and
+// removed, and how many of its queued deliveries it gave up.
+type Removed struct {
+	Endpoint string
+	GivenUp  int64
+}
+
 // Sync makes the endpoints the ones deliveries are queued for: from then
 // on, each change queues a delivery for every endpoint that asked for its
-// event. An endpoint no longer listed gets no new deliveries.
-func Sync(ctx context.Context, db ticketing.Beginner, eps []Endpoint) error {
+// event. An endpoint no longer listed gets no new deliveries, and no
+// sender delivers to it, so in the same transaction Sync gives up its
+// queued deliveries (also one being tried: its outcome is then not
+// recorded), counts them in its totals and returns it. Should it return
+// to the configuration, it starts with an empty queue. Several processes
+// may sync the same configuration: an endpoint is removed, and its
+// deliveries given up and counted, by one of them.
+func Sync(ctx context.Context, db ticketing.Beginner, eps []Endpoint) ([]Removed, error) {
+	var removed []Removed
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		names := make([]string, len(eps))
 		for i, e := range eps {
 			names[i] = e.Name
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM webhook_endpoints WHERE NOT name = ANY($1)`, names); err != nil {
+		rows, err := tx.Query(ctx, `DELETE FROM webhook_endpoints WHERE NOT name = ANY($1) RETURNING name`, names)
+		if err != nil {
+			return err
+		}
+		gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
 			return err
 		}
 		for _, e := range eps {
@@ -57,18 +76,70 @@ func Sync(ctx context.Context, db ticketing.Beginner, eps []Endpoint) error {
 		}
 		switch {
 		case len(eps) > 0 && !on:
-			_, err := tx.Exec(ctx, `ALTER TABLE events ENABLE TRIGGER webhook_enqueue`)
-			return err
+			_, err = tx.Exec(ctx, `ALTER TABLE events ENABLE TRIGGER webhook_enqueue`)
 		case len(eps) == 0 && on:
-			_, err := tx.Exec(ctx, `ALTER TABLE events DISABLE TRIGGER webhook_enqueue`)
+			_, err = tx.Exec(ctx, `ALTER TABLE events DISABLE TRIGGER webhook_enqueue`)
+		}
+		if err != nil || len(gone) == 0 {
 			return err
 		}
-		return nil
+		removed, err = giveUpRemoved(ctx, tx, gone)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("webhook: recording the endpoints: %w", err)
+		return nil, fmt.Errorf("webhook: recording the endpoints: %w", err)
 	}
-	return nil
+	return removed, nil
+}
+
+// removedError is the last_error of a delivery given up because its
+// endpoint left the configuration; the error of its last failed attempt,
+// if any, follows it.
+const removedError = "endpoint removed from the configuration"
+
+// removedSQL gives up the queued deliveries of the endpoints $1, whatever
+// their lease, counts them in their totals, and returns how many per
+// endpoint. It reads their rows through the queue's partial indexes (with
+// KeyLookupsSQL before it: TestRemovalReadsOnlyItsQueue).
+const removedSQL = `
+WITH g AS (
+    UPDATE webhook_deliveries SET status = 'given_up', lease_owner = NULL, lease_until = NULL,
+        last_error = '` + removedError + `' || CASE WHEN last_error = '' THEN '' ELSE '; last attempt: ' || last_error END
+    WHERE endpoint = ANY($1) AND status = 'queued'
+    RETURNING endpoint
+), n AS (
+    SELECT endpoint, count(*) AS given_up FROM g GROUP BY endpoint
+), counted AS (
+    INSERT INTO webhook_totals AS t (endpoint, given_up) SELECT endpoint, given_up FROM n
+    ON CONFLICT (endpoint) DO UPDATE SET given_up = t.given_up + EXCLUDED.given_up
+)
+SELECT r.name, coalesce(n.given_up, 0) FROM unnest($1::text[]) AS r (name) LEFT JOIN n ON n.endpoint = r.name
+ORDER BY r.name`
+
+// giveUpRemoved gives up the queued deliveries of the endpoints gone,
+// which tx has just removed.
+//
+// A change in flight may have read the endpoints before tx removed them
+// and queued deliveries for them that tx cannot see until it commits,
+// after which nothing would ever give them up. So tx first locks the
+// deliveries in SHARE mode: that waits for every transaction that has
+// queued one to end, and holds back those about to queue one until tx
+// commits, when their statement sees the endpoints gone. Senders and
+// pruning wait too, for as long. The lock comes after the trigger is
+// switched: switching it locks events, which a change holds before it
+// queues a delivery, so the other order could deadlock.
+func giveUpRemoved(ctx context.Context, tx pgx.Tx, gone []string) ([]Removed, error) {
+	if _, err := tx.Exec(ctx, `LOCK TABLE webhook_deliveries IN SHARE MODE`); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, ticketing.KeyLookupsSQL); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, removedSQL, gone)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Removed])
 }
 
 // triggerOnSQL says whether the trigger that queues deliveries is on: it

@@ -144,7 +144,7 @@ func TestDeliveriesSurviveAFailingEndpoint(t *testing.T) {
 
 	// Without endpoints, nothing is queued; Sync switches the trigger on.
 	open(t, pool, desk, 1, "Before")
-	if err := webhook.Sync(ctx, pool, nil); err != nil {
+	if _, err := webhook.Sync(ctx, pool, nil); err != nil {
 		t.Fatal(err)
 	}
 	var before int
@@ -155,7 +155,7 @@ func TestDeliveriesSurviveAFailingEndpoint(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT tgenabled FROM pg_trigger WHERE tgname = 'webhook_enqueue'`).Scan(&enabled); err != nil || enabled != "D" {
 		t.Fatalf("without endpoints the trigger is %q (%v), want off (D)", enabled, err)
 	}
-	if err := webhook.Sync(ctx, pool, []webhook.Endpoint{ep}); err != nil {
+	if _, err := webhook.Sync(ctx, pool, []webhook.Endpoint{ep}); err != nil {
 		t.Fatal(err)
 	}
 	a := open(t, pool, desk, 2, "VPN down")

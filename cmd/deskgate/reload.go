@@ -18,7 +18,7 @@ import (
 // configuration that does not validate, or
 // whose templates or rules do not load, is refused with an ERROR line and
 // the running one stays. Settings read only at start (mailboxes, smtp,
-// http, log, ingest) are named in a WARN line when they changed.
+// http, log, ingest, webhooks) are named in a WARN line when they changed.
 func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, running *config.Config, load func() (*config.Config, error),
 	use func(*config.Config, *ticketing.Desk) error, meter ticketing.Meter, log *slog.Logger) {
 	for {
@@ -56,7 +56,7 @@ func startOnly(a, b *config.Config) []string {
 		a, b any
 	}{
 		{"mailboxes", a.Mailboxes, b.Mailboxes}, {"smtp", a.SMTP, b.SMTP}, {"http", a.HTTP, b.HTTP},
-		{"log", a.Log, b.Log}, {"ingest", a.Ingest, b.Ingest},
+		{"log", a.Log, b.Log}, {"ingest", a.Ingest, b.Ingest}, {"webhooks", a.Webhooks, b.Webhooks},
 	} {
 		if !reflect.DeepEqual(s.a, s.b) {
 			out = append(out, s.name)
