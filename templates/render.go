@@ -70,6 +70,24 @@ func (s *Set) Render(event, lang string, d Data) (Rendered, error) {
 	return r, nil
 }
 
+// RenderSubject renders only the subject of event in lang with d, as
+// Render does: ticketing stores it when it queues the mail and renders the
+// bodies when the mail is first claimed for sending.
+func (s *Set) RenderSubject(event, lang string, d Data) (string, error) {
+	if !knownEvent(event) {
+		return "", fmt.Errorf("templates: unknown event %q", event)
+	}
+	if !supported(lang) {
+		return "", fmt.Errorf("templates: unsupported language %q: want one of %s", lang, strings.Join(Languages(), ", "))
+	}
+	d.Language = lang
+	var b strings.Builder
+	if err := s.text[key(lang, event)].ExecuteTemplate(&b, "subject", d); err != nil {
+		return "", fmt.Errorf("templates: render %s in %s: %w", event, lang, err)
+	}
+	return oneLine(b.String()), nil
+}
+
 // renderBuffers hold the output of templates being rendered.
 var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
