@@ -37,7 +37,8 @@ func TestReplyReachesSMTPThreaded(t *testing.T) {
 
 	s := mailout.NewSender(quiet, r.pool, mailout.SenderConfig{
 		SMTP:    mailout.Config{Host: "127.0.0.1", Port: srv.Port(), TLS: mailout.TLSPlain, Timeout: 5 * time.Second},
-		Workers: 1, Owner: "api-test", Poll: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+		Workers: 1, Owner: "api-test", Poll: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
+		Render: r.desk.RenderClaimed})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()

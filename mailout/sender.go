@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,11 @@ type SenderConfig struct {
 	// Workers is the number of parallel senders, each with one SMTP
 	// connection; default DefaultWorkers.
 	Workers int
+	// Render renders the bodies of notifications claimed before they are
+	// rendered (ticketing.Notification.Unrendered), and fixes them: serve
+	// passes the current desk's RenderClaimed. nil: such notifications are
+	// handed back unsent, with an error logged.
+	Render func(ctx context.Context, db ticketing.Batcher, owner string, ns []ticketing.Notification) ([]ticketing.Notification, error)
 	// Owner names this process in outbox leases; it must differ between
 	// processes. Default: owner.New() (host, pid, start time and a random
 	// suffix), which lets a restarted process on the same host take over
@@ -342,8 +348,38 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 	if len(ns) == 0 {
 		return 0, time.Time{}, nil
 	}
+	claimed := len(ns)
+	if ns, err = s.render(ctx, ns, pending); err != nil {
+		return 0, time.Time{}, err
+	}
 	s.logExpired(ns)
-	return len(ns), s.deliver(ctx, c, ns, pending), nil
+	return claimed, s.deliver(ctx, c, ns, pending), nil
+}
+
+// render renders the bodies of the notifications in ns claimed before
+// they were (see SenderConfig.Render) and returns those to send. When it
+// cannot, it hands every claim back untried.
+func (s *Sender) render(ctx context.Context, ns []ticketing.Notification, pending *[]ticketing.SendResult) ([]ticketing.Notification, error) {
+	if !slices.ContainsFunc(ns, func(n ticketing.Notification) bool { return n.Unrendered() }) {
+		return ns, nil
+	}
+	err := errors.New("no templates to render the notifications with")
+	if s.cfg.Render != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+		var out []ticketing.Notification
+		out, err = s.cfg.Render(rctx, s.pool, s.cfg.Owner, ns)
+		cancel()
+		if err == nil {
+			return out, nil
+		}
+	}
+	s.db.Fail("mailout: rendering claimed notifications failed", err)
+	for _, n := range ns {
+		*pending = append(*pending, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry,
+			Reply: "not attempted: rendering failed", Retry: time.Now(), Untried: true})
+	}
+	s.store(ctx, pending)
+	return nil, err
 }
 
 // claim claims up to claimSize due notifications, automatic ones only if

@@ -29,6 +29,9 @@ func TestHugeRequesterMailStaysWithinTheTextBudget(t *testing.T) {
 	pool := dbtest.Pool(t)
 	desk, _ := notifyingDesk(t)
 	receiveWith(t, pool, desk, hugeQuotes(capture(t, pool, "support", 1)))
+	if err := ticketing.RenderQueued(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
 	var html []string
 	rows, err := pool.Query(context.Background(), `SELECT html_body FROM outbox WHERE event = 'new-ticket' ORDER BY id`)
 	if err == nil {
@@ -126,6 +129,9 @@ func TestRelayedAttachmentsWithinBudget(t *testing.T) {
 		t.Fatalf("Ada's reply joined ticket %d, want %d", got.TicketID, o.TicketID)
 	}
 	ns, err := ticketing.ClaimNotifications(context.Background(), pool, "test", time.Minute, 50, true)
+	if err == nil {
+		ns, err = desk.RenderClaimed(context.Background(), pool, "test", ns)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

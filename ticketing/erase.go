@@ -72,7 +72,7 @@ WITH mine AS (
         reason = CASE WHEN status <> 'queued' THEN reason
                       WHEN recipient = $1 THEN 'the recipient''s data was erased'
                       ELSE 'it quotes a person whose data was erased' END,
-        text_body = '` + erasedText + `', html_body = ''
+        text_body = '` + erasedText + `', html_body = '', render_data = NULL
     WHERE recipient = $1
        OR inbound_id IN (SELECT inbound_id FROM messages WHERE id IN (SELECT id FROM mine))
        OR message_ref IN (SELECT id FROM mine)

@@ -86,6 +86,10 @@ func TestEraseStopsQueuedMailWithTheirWords(t *testing.T) {
 	if _, err := ticketing.EraseContact(ctx, pool, "asa@example.se", "test"); err != nil {
 		t.Fatal(err)
 	}
+	var kept int // bodies, or the data they are rendered from when claimed
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE text_body LIKE '%tulip%' OR render_data LIKE '%tulip%'`).Scan(&kept); err != nil || kept != 0 {
+		t.Errorf("%d outbox rows still hold the erased person's words (%v)", kept, err)
+	}
 	for _, r := range outbox(t, pool) {
 		if r.Status == ticketing.OutboxQueued && strings.Contains(r.Text, "tulip") {
 			t.Errorf("%s to %s still queued after erasure, quoting the erased person: %q", r.Event, r.Recipient, r.Text)

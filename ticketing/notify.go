@@ -3,6 +3,7 @@ package ticketing
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"slices"
@@ -517,19 +518,19 @@ func applyOnce(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 const insertOutboxSQL = `
 INSERT INTO outbox (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender, after_id)
+    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender, after_id, render_data)
 SELECT id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs::jsonb, cc_addrs::jsonb, in_reply_to,
     ARRAY(SELECT jsonb_array_elements_text(refs::jsonb)), subject, thread_index, thread_topic,
     auto_submitted, text_body, html_body, message_ref,
     CASE WHEN attachment_ids IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(attachment_ids::jsonb)::bigint) END,
-    sender, after_id
+    sender, after_id, render_data
 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[],
     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-    $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::bigint[])
+    $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::bigint[], $28::text[])
     AS u (id, ticket_id, inbound_id, event, automatic, recipient, status, reason, language, message_id,
     from_name, from_addr, reply_to, to_addrs, cc_addrs, in_reply_to, refs, subject, thread_index, thread_topic,
-    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender, after_id)`
+    auto_submitted, text_body, html_body, message_ref, attachment_ids, sender, after_id, render_data)`
 
 // outboxRows are insertOutboxSQL's arguments.
 type outboxRows struct {
@@ -539,7 +540,7 @@ type outboxRows struct {
 	fromName, fromAddr, replyTo, to, cc, inReplyTo, refs   []string
 	subject, threadIndex, threadTopic, autoSubmitted, text []string
 	html, sender                                           []string
-	attach                                                 []*string
+	attach, renderData                                     []*string
 	automatic                                              []bool
 }
 
@@ -567,6 +568,11 @@ func (r *outboxRows) add(n Notification, o outboxRow) {
 	r.subject, r.threadIndex, r.threadTopic = append(r.subject, n.Subject), append(r.threadIndex, n.ThreadIndex), append(r.threadTopic, n.ThreadTopic)
 	r.autoSubmitted, r.text, r.html = append(r.autoSubmitted, n.AutoSubmitted), append(r.text, n.Text), append(r.html, n.HTML)
 	r.sender = append(r.sender, o.sender)
+	var rd *string
+	if n.renderData != "" {
+		rd = &n.renderData
+	}
+	r.renderData = append(r.renderData, rd)
 }
 
 // insert stores the rows in tx.
@@ -576,7 +582,7 @@ func (r *outboxRows) insert(ctx context.Context, tx pgx.Tx) error {
 	}
 	_, err := tx.Exec(ctx, insertOutboxSQL, r.id, r.ticket, r.inbound, r.event, r.automatic, r.recipient, r.status, r.reason,
 		r.language, r.messageID, r.fromName, r.fromAddr, r.replyTo, r.to, r.cc, r.inReplyTo, r.refs, r.subject,
-		r.threadIndex, r.threadTopic, r.autoSubmitted, r.text, r.html, r.messageRef, r.attach, r.sender, r.after)
+		r.threadIndex, r.threadTopic, r.autoSubmitted, r.text, r.html, r.messageRef, r.attach, r.sender, r.after, r.renderData)
 	return err
 }
 
@@ -643,10 +649,8 @@ func (d *Desk) queueMail(ctx context.Context, tx pgx.Tx, ms []*mail) error {
 
 // composeAll composes each of ms as outbox row ids[i], on up to GOMAXPROCS
 // goroutines. Receive applies a batch in one transaction, in order, so
-// time spent here delays every message behind it; rendering was a fifth of
-// Receive's CPU in BenchmarkIngest. Each goroutine takes a ticket's mail
-// at a time, so that copies for the agents of its team still share their
-// renders.
+// time spent here delays every message behind it. Each goroutine takes a
+// ticket's mail at a time.
 func (d *Desk) composeAll(ms []*mail, ids []int64) ([]Notification, []error) {
 	ns, errs := make([]Notification, len(ms)), make([]error, len(ms))
 	var tickets [][]int // indexes of ms by ticket, in order of first mail
@@ -662,10 +666,9 @@ func (d *Desk) composeAll(ms []*mail, ids []int64) ([]Notification, []error) {
 	}
 	var next atomic.Int64
 	work := func() {
-		rs := renders{}
 		for k := next.Add(1) - 1; k < int64(len(tickets)); k = next.Add(1) - 1 {
 			for _, i := range tickets[k] {
-				ns[i], errs[i] = d.compose(ms[i], ids[i], rs)
+				ns[i], errs[i] = d.compose(ms[i], ids[i])
 			}
 		}
 	}
@@ -678,8 +681,10 @@ func (d *Desk) composeAll(ms []*mail, ids []int64) ([]Notification, []error) {
 	return ns, errs
 }
 
-// compose renders m as outbox row id, through rs (nil for none).
-func (d *Desk) compose(m *mail, id int64, rs renders) (Notification, error) {
+// compose makes m outbox row id: its headers, its subject rendered, and
+// the data its bodies are rendered from when it is first claimed
+// (RenderClaimed).
+func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	nt := d.notes
 	t := m.t
 	// An agent's configured language first; then an address's own
@@ -733,7 +738,11 @@ func (d *Desk) compose(m *mail, id int64, rs renders) (Notification, error) {
 		}
 		data.Message.Attachments = attachmentNames(in.Attachments, nt.textBudget)
 	}
-	r, err := d.render(rs, m.n.event, lang, data)
+	var snapshot []byte
+	subject, err := nt.set.RenderSubject(m.n.event, lang, data)
+	if err == nil {
+		snapshot, err = json.Marshal(renderData{Event: m.n.event, Language: lang, Data: data})
+	}
 	if err != nil {
 		return Notification{}, fmt.Errorf("ticketing: rendering %s for ticket %d: %w", m.n.event, t.id, err)
 	}
@@ -742,8 +751,8 @@ func (d *Desk) compose(m *mail, id int64, rs renders) (Notification, error) {
 		from.Name = m.n.fromName // "Agent Name via Desk": the agent's address is never shown
 	}
 	n := Notification{ID: id, TicketID: t.id, Event: m.n.event, Automatic: m.automatic, From: from,
-		To: []Address{m.to}, Cc: m.cc, Subject: r.Subject, Language: r.Language, Text: r.Text, HTML: r.HTML,
-		ThreadTopic: topic(t.subject)}
+		To: []Address{m.to}, Cc: m.cc, Subject: subject, Language: lang, ThreadTopic: topic(t.subject),
+		renderData: string(snapshot)}
 	claims := token.Claims{Ticket: uint64(t.id), Recipient: uint64(m.contact.id), Nonce: uint64(id), Issued: token.Hours(time.Now())}
 	n.MessageID, n.ReplyTo = fmt.Sprintf("dg-%d@%s", id, d.domain), d.address
 	if d.tokens != nil {
@@ -940,5 +949,9 @@ func (d *Desk) Preview(event, lang string) (Notification, error) {
 	}
 	m := &mail{n: no, t: t, to: Address(s.Recipient), images: s.Message.Images, withheld: s.Message.Withheld,
 		toAgent: templates.ToAgents(event), automatic: event != templates.AgentReply, contact: contact{id: 1, language: lang}}
-	return d.compose(m, 1, nil)
+	n, err := d.compose(m, 1)
+	if err == nil {
+		err = d.renderBodies(&n, nil)
+	}
+	return n, err
 }

@@ -71,6 +71,9 @@ type outboxRow struct {
 
 func outbox(t *testing.T, pool *pgxpool.Pool) []outboxRow {
 	t.Helper()
+	if err := ticketing.RenderQueued(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := pool.Query(context.Background(), `
 		SELECT event, recipient, status, reason, language, message_id, reply_to, in_reply_to, subject, auto_submitted,
 		       text_body, refs, ticket_id

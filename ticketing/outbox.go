@@ -76,6 +76,9 @@ type Notification struct {
 
 	messageRef int64
 	attachIDs  []int64 // of messageRef's files, those it carries; nil: all
+	// renderData is what the bodies are rendered from, as JSON
+	// (renderData), until they are: "" once Text and HTML are fixed.
+	renderData string
 }
 
 // claimSQL leases up to $3 due notifications to owner $1 for $2, counting
@@ -104,7 +107,7 @@ WHERE o.id = due.id
 RETURNING o.id, coalesce(o.ticket_id, 0), o.event, o.automatic, o.message_id, o.from_name, o.from_addr,
     o.reply_to, o.to_addrs, o.cc_addrs, o.in_reply_to, o.refs, o.subject, o.thread_index, o.thread_topic,
     o.auto_submitted, o.language, o.text_body, o.html_body, o.attempts, o.created_at, coalesce(o.message_ref, 0),
-    o.attachment_ids, o.recipient, o.compact,
+    o.attachment_ids, o.recipient, o.compact, coalesce(o.render_data, ''),
     (SELECT coalesce(jsonb_agg(jsonb_build_object('status', r.status, 'address', r.address, 'reply', r.reply)), '[]')
      FROM outbox_recipients r WHERE r.outbox_id = o.id),
     coalesce(due.lease_owner, '')`
@@ -185,7 +188,7 @@ func collectNotifications(rows pgx.Rows) ([]Notification, error) {
 		err := row.Scan(&n.ID, &n.TicketID, &n.Event, &n.Automatic, &n.MessageID, &n.From.Name, &n.From.Address,
 			&n.ReplyTo, &to, &cc, &n.InReplyTo, &n.References, &n.Subject, &n.ThreadIndex, &n.ThreadTopic,
 			&n.AutoSubmitted, &n.Language, &n.Text, &n.HTML, &n.Attempts, &n.CreatedAt, &n.messageRef,
-			&n.attachIDs, &n.Recipient, &n.Compact, &settled, &n.Expired)
+			&n.attachIDs, &n.Recipient, &n.Compact, &n.renderData, &settled, &n.Expired)
 		if err == nil {
 			err = n.settle(settled)
 		}
@@ -476,11 +479,19 @@ func AutomaticSince(ctx context.Context, db DB, t time.Time, upTo int) (int, err
 	return n, nil
 }
 
-// renewClaimsSQL extends the leases owner $1 holds to $2 from now.
-const renewClaimsSQL = `UPDATE outbox SET lease_until = now() + $2::interval WHERE lease_owner = $1 AND ` + leasedQueued
+// renewClaimsSQL extends the leases owner $1 holds to $2 from now, but
+// not of a row another statement holds locked: the same owner's sender
+// storing bodies it rendered (RenderClaimed) or results, a moment after
+// claiming them or as it lets them go. Waiting for it, with rows locked in
+// another order, deadlocked (BenchmarkIngest); the claim it skips was
+// made or renewed less than a renewal ago, and the next renewal takes it.
+const renewClaimsSQL = `
+UPDATE outbox SET lease_until = now() + $2::interval
+WHERE id IN (SELECT id FROM outbox WHERE lease_owner = $1 AND ` + leasedQueued + ` FOR UPDATE SKIP LOCKED)`
 
-// RenewClaims extends every claim owner holds to lease from now, and
-// returns how many it holds.
+// RenewClaims extends every claim owner holds to lease from now, but those
+// held locked by a statement of the owner's at that moment, and returns
+// how many it renewed.
 func RenewClaims(ctx context.Context, db DB, owner string, lease time.Duration) (int, error) {
 	tag, err := db.Exec(ctx, renewClaimsSQL, owner, lease)
 	if err != nil {

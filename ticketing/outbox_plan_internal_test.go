@@ -247,3 +247,52 @@ func TestIngestLookupsReadOnlyTheirRows(t *testing.T) {
 		}
 	}
 }
+
+// TestFixingBodiesReadsOnlyTheirRows: storing the bodies rendered for a
+// claim reads the claimed rows only, with the plan the sender's
+// connection made while the outbox was nearly empty, after 3,000 emails
+// were claimed and settled by the same owner (their entries still in
+// outbox_leased until vacuum).
+func TestFixingBodiesReadsOnlyTheirRows(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	claim := func(n int) []int64 {
+		queueRows(t, pool, n)
+		rows, err := pool.Query(ctx, `UPDATE outbox SET lease_owner = 'p', lease_until = now() + interval '1 minute', attempts = 1,
+			render_data = '{}' WHERE status = 'queued' AND lease_owner IS NULL RETURNING id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	args := func(ids []int64) []any {
+		n := len(ids)
+		attempts, texts, failures := make([]int32, n), make([]string, n), make([]string, n)
+		for i := range ids {
+			attempts[i], texts[i] = 1, "text"
+		}
+		return []any{"p", ids, attempts, texts, texts, failures}
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// as in RenderClaimed's batch, after KeyLookupsSQL
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; PREPARE fix AS "+fixBodiesSQL); err != nil {
+		t.Fatal(err)
+	}
+	dbtest.PlanReads(t, conn.Conn(), "outbox", "fix", args(claim(5))...)
+	claim(3000)
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET status = 'sent', lease_owner = NULL, lease_until = NULL, render_data = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if r := dbtest.PlanReads(t, conn.Conn(), "outbox", "fix", args(claim(20))...); r.Rows > 3*20 {
+		t.Errorf("fixing the bodies of 20 claimed emails read %d outbox rows or index entries; want their own", r.Rows)
+	}
+}

@@ -1,10 +1,12 @@
 package ticketing_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskgate/deskgate/internal/dbtest"
 	"github.com/deskgate/deskgate/templates"
@@ -43,6 +45,14 @@ func TestAgentsMailRenderedForEach(t *testing.T) {
 			nc.Templates = set
 		})
 		receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "first@example.se", "Printer"))
+		// rendered as a sender renders what it claimed, with this desk's templates
+		ns, err := ticketing.ClaimNotifications(context.Background(), pool, "test", time.Minute, 50, true)
+		if err == nil {
+			_, err = desk.RenderClaimed(context.Background(), pool, "test", ns)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		var agents []outboxRow
 		for _, r := range outbox(t, pool) {
 			if r.Event == templates.NewTicket {
@@ -60,5 +70,141 @@ func TestAgentsMailRenderedForEach(t *testing.T) {
 		if c.dir == "" && agents[0].Text != agents[1].Text {
 			t.Errorf("new-ticket mails to two agents differ: %q and %q", agents[0].Text, agents[1].Text)
 		}
+	}
+}
+
+// TestBodiesRenderedWhenFirstClaimed: Receive queues a notification with
+// its subject and the data of its bodies; the sender's first claim renders
+// the bodies and fixes them, so that a retry sends the same bytes, even
+// after the templates changed (a reload). A claim lost meanwhile fixes
+// nothing, and a template that fails by then fails that one email.
+func TestBodiesRenderedWhenFirstClaimed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	desk, _ := notifyingDesk(t)
+	in := human(capture(t, pool, "support", 1), "m1@example.se", "Printer")
+	in.Text, in.NewText = "The printer on floor 3 jams.", "The printer on floor 3 jams."
+	receiveWith(t, pool, desk, in)
+	var queued, unrendered int
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE text_body = '' AND html_body = '' AND render_data IS NOT NULL)
+		FROM outbox WHERE status = 'queued'`).Scan(&queued, &unrendered); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 3 || unrendered != 3 {
+		t.Fatalf("after Receive: %d queued, %d without bodies; want the acknowledgement and two agents' mail, none rendered yet", queued, unrendered)
+	}
+
+	// A claim lost before its bodies are fixed (its lease ran out and
+	// another sender holds it) fixes nothing.
+	lost, err := ticketing.ClaimNotifications(ctx, pool, "a", time.Minute, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET lease_owner = 'b' WHERE id = $1`, lost[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := desk.RenderClaimed(ctx, pool, "a", lost); err != nil || len(got) != 0 {
+		t.Fatalf("RenderClaimed of a lost claim = %d notifications, %v; want none", len(got), err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET lease_owner = NULL, lease_until = NULL`); err != nil {
+		t.Fatal(err)
+	}
+
+	ns, err := ticketing.ClaimNotifications(ctx, pool, "a", time.Minute, 10, true)
+	if err == nil {
+		ns, err = desk.RenderClaimed(ctx, pool, "a", ns)
+	}
+	if err != nil || len(ns) != 3 {
+		t.Fatalf("claimed and rendered %d, %v; want 3", len(ns), err)
+	}
+	first := map[int64]string{}
+	var results []ticketing.SendResult
+	for _, n := range ns {
+		if n.Unrendered() || !strings.Contains(n.Text, "floor 3") && n.Event != templates.TicketReceived || n.HTML == "" {
+			t.Errorf("%s to %s after RenderClaimed: unrendered %v, text %q", n.Event, n.Recipient, n.Unrendered(), n.Text)
+		}
+		var stored string
+		if err := pool.QueryRow(ctx, `SELECT text_body FROM outbox WHERE id = $1 AND render_data IS NULL`, n.ID).Scan(&stored); err != nil || stored != n.Text {
+			t.Errorf("%s to %s: stored text %q, %v; want the text rendered", n.Event, n.Recipient, stored, err)
+		}
+		first[n.ID] = n.Text + n.HTML
+		results = append(results, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry, Reply: "451 try later", Retry: time.Now()})
+	}
+	if err := ticketing.RecordResults(ctx, pool, "a", results, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	// The templates change before the retry: the bytes do not.
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "en"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "en", "new-ticket.txt"), []byte(`{{define "subject"}}New{{end}}Changed. {{.Nope}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reloaded, _ := notifyingDeskWith(t, func(nc *ticketing.NotifyConfig) {
+		set, err := templates.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Templates = set
+	})
+	again, err := ticketing.ClaimNotifications(ctx, pool, "b", time.Minute, 10, true)
+	if err == nil {
+		again, err = reloaded.RenderClaimed(ctx, pool, "b", again)
+	}
+	if err != nil || len(again) != 3 {
+		t.Fatalf("claimed again %d, %v; want 3", len(again), err)
+	}
+	for _, n := range again {
+		if n.Text+n.HTML != first[n.ID] {
+			t.Errorf("%s to %s: the retry's bodies differ from the first attempt's", n.Event, n.Recipient)
+		}
+	}
+
+	// New mail rendered with the changed, broken template fails, alone.
+	receiveWith(t, pool, desk, human(capture(t, pool, "support", 2), "m2@example.se", "Scanner"))
+	fresh, err := ticketing.ClaimNotifications(ctx, pool, "c", time.Minute, 10, true)
+	if err == nil {
+		fresh, err = reloaded.RenderClaimed(ctx, pool, "c", fresh)
+	}
+	if err != nil || len(fresh) != 1 || fresh[0].Event != templates.TicketReceived {
+		t.Fatalf("rendered with a broken new-ticket template: %d, %v; want only the acknowledgement", len(fresh), err)
+	}
+	var failed int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE event = 'new-ticket' AND status = 'failed'
+		AND reason LIKE 'could not render the template:%' AND lease_owner IS NULL`).Scan(&failed); err != nil || failed != 2 {
+		t.Errorf("new-ticket mail failed for its template: %d, %v; want 2", failed, err)
+	}
+}
+
+// TestRenewingClaimsWaitsForNoLock: renewing a sender's claims passes over
+// a claim another statement of the same sender holds locked (storing the
+// bodies it rendered, or a result) instead of waiting for it: waiting,
+// with rows locked in another order, deadlocked.
+func TestRenewingClaimsWaitsForNoLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	desk, _ := notifyingDesk(t)
+	receiveWith(t, pool, desk, human(capture(t, pool, "support", 1), "m1@example.se", "Printer"))
+	ns, err := ticketing.ClaimNotifications(ctx, pool, "a", time.Minute, 10, true)
+	if err != nil || len(ns) != 3 {
+		t.Fatalf("claimed %d, %v; want 3", len(ns), err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM outbox WHERE id = $1 FOR NO KEY UPDATE`, ns[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := ticketing.RenewClaims(rctx, pool, "a", time.Minute)
+	if err != nil || n != 2 {
+		t.Errorf("RenewClaims beside a locked claim = %d, %v; want the other 2 at once", n, err)
 	}
 }

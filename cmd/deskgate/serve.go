@@ -182,6 +182,9 @@ func serveWith(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log 
 	}
 	sc := senderConfig(cfg, self)
 	sc.Database, sc.Metrics = db, set
+	sc.Render = func(ctx context.Context, db ticketing.Batcher, owner string, ns []ticketing.Notification) ([]ticketing.Notification, error) {
+		return live.desks.Load().RenderClaimed(ctx, db, owner, ns) // the templates in use now, reloaded or not
+	}
 	if src, ok := sources[smtpTokenName]; ok {
 		sc.SMTP.OAuth2 = src
 	}
