@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/deskgate/deskgate/internal/dbtest"
@@ -35,25 +36,25 @@ FROM generate_series(1, $4) AS i`, endpoint, status, ago.Seconds(), n); err != n
 // counts those sent that were queued more than a month ago.
 func countDeliveries(t *testing.T, pool *pgxpool.Pool) map[string]int {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `
+	return counts(t, pool, `
 SELECT status || CASE WHEN created_at < now() - interval '30 days' THEN ' old' ELSE ' recent' END, count(*)
 FROM webhook_deliveries GROUP BY 1`)
+}
+
+// counts runs query, which returns a key and a count a row, as a map.
+func counts(t *testing.T, pool *pgxpool.Pool, query string, args ...any) map[string]int {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]int{}
+	m := map[string]int{}
 	var key string
 	var n int
-	for rows.Next() {
-		if err := rows.Scan(&key, &n); err != nil {
-			t.Fatal(err)
-		}
-		got[key] = n
+	if _, err := pgx.ForEachRow(rows, []any{&key, &n}, func() error { m[key] = n; return nil }); err != nil {
+		t.Fatal(err)
 	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
-	return got
+	return m
 }
 
 // TestPruneKeepsQueuedAndRecent: Prune deletes the deliveries sent or

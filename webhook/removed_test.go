@@ -29,25 +29,8 @@ func newDesk() *ticketing.Desk {
 // counts.
 func deliveryStates(t *testing.T, pool *pgxpool.Pool, endpoint string) map[string]int {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `
+	return counts(t, pool, `
 SELECT status || ': ' || last_error, count(*) FROM webhook_deliveries WHERE endpoint = $1 GROUP BY 1`, endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	got := map[string]int{}
-	var key string
-	var n int
-	for rows.Next() {
-		if err := rows.Scan(&key, &n); err != nil {
-			t.Fatal(err)
-		}
-		got[key] = n
-	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
-	return got
 }
 
 // totals returns an endpoint's row of webhook_totals: sent and given up.
