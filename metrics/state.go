@@ -52,7 +52,7 @@ var stateDefs = []Def{
 	{"deskgate_quarantined_messages", "gauge", nil, "Messages in the quarantine."},
 	{"deskgate_webhook_queued", "gauge", []string{"endpoint"}, "Webhook deliveries waiting, being delivered or to be retried."},
 	{"deskgate_webhook_oldest_queued_age_seconds", "gauge", []string{"endpoint"}, "How long the oldest waiting webhook delivery has waited (0: none)."},
-	{"deskgate_webhook_deliveries", "gauge", []string{"endpoint", "outcome"}, "Webhook deliveries recorded as sent or given up (after webhooks[].max_age) since the endpoint was first configured; removing old deliveries does not lower it."},
+	{"deskgate_webhook_deliveries", "gauge", []string{"endpoint", "outcome"}, "Webhook deliveries recorded as sent or given up (after webhooks[].max_age, or when the endpoint left the configuration) since the endpoint was first configured; removing old deliveries does not lower it."},
 	{"deskgate_state_up", "gauge", nil, "1 when the last scrape read the state from the database, 0 when it could not."},
 }
 
