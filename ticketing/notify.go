@@ -727,7 +727,7 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	data.Ticket.Priority, data.Ticket.Category = t.priority, t.category
 	if in := m.n.in; in != nil {
 		data.Message = templates.Message{Author: templates.Person{Name: in.From.Name, Address: in.From.Address},
-			Sent: in.Date, Withheld: m.withheld, Images: m.images}
+			Sent: storableTime(in.Date), Withheld: m.withheld, Images: m.images}
 		text := addedText(in)
 		if m.n.text != "" {
 			text = m.n.text // an agent's reply without its commands
@@ -781,6 +781,17 @@ func (d *Desk) compose(m *mail, id int64) (Notification, error) {
 	}
 	n.ThreadIndex = threadIndex(cmp.Or(t.lastRoot, t.root), t.id, t.created, d.domain, time.Now())
 	return n, nil
+}
+
+// storableTime is t as the render data can hold it (JSON, RFC 3339): a
+// Date header may give an offset of 24 hours or more ("+2400"), which RFC
+// 3339 cannot write, and every notification about that mail failed. Such a
+// time is taken in UTC, which shows the same instant.
+func storableTime(t time.Time) time.Time {
+	if _, off := t.Zone(); off <= -24*3600 || off >= 24*3600 {
+		return t.UTC()
+	}
+	return t
 }
 
 // continueRefs continues a thread: the parent's References and the parent,

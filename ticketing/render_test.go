@@ -208,3 +208,25 @@ func TestRenewingClaimsWaitsForNoLock(t *testing.T) {
 		t.Errorf("RenewClaims beside a locked claim = %d, %v; want the other 2 at once", n, err)
 	}
 }
+
+// TestOffsetOfADayStillNotifies: a Date header with an offset RFC 3339
+// cannot write (+2400, which mail parsing accepts) still lets the mail
+// about it be queued and rendered; before, every such notification failed
+// when its data was stored.
+func TestOffsetOfADayStillNotifies(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	desk, _ := notifyingDesk(t)
+	in := human(capture(t, pool, "support", 1), "m1@example.se", "Printer")
+	in.Date = time.Date(2026, 11, 20, 9, 30, 0, 0, time.FixedZone("", 24*3600))
+	receiveWith(t, pool, desk, in)
+	rs := outbox(t, pool)
+	if len(rs) != 3 {
+		t.Fatalf("outbox = %v, want the acknowledgement and two agents' mail", summary(rs))
+	}
+	for _, r := range rs {
+		if r.Status != ticketing.OutboxQueued || r.Text == "" {
+			t.Errorf("%s to %s: %s %q, text %q; want queued and rendered", r.Event, r.Recipient, r.Status, r.Reason, r.Text)
+		}
+	}
+}
