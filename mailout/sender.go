@@ -349,37 +349,40 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 		return 0, time.Time{}, nil
 	}
 	claimed := len(ns)
-	if ns, err = s.render(ctx, ns, pending); err != nil {
-		return 0, time.Time{}, err
-	}
+	ns = s.render(ctx, ns, pending)
 	s.logExpired(ns)
 	return claimed, s.deliver(ctx, c, ns, pending), nil
 }
 
 // render renders the bodies of the notifications in ns claimed before
-// they were (see SenderConfig.Render) and returns those to send. When it
-// cannot, it hands every claim back untried.
-func (s *Sender) render(ctx context.Context, ns []ticketing.Notification, pending *[]ticketing.SendResult) ([]ticketing.Notification, error) {
+// they were (see SenderConfig.Render) and returns those to send. Those it
+// cannot render now are handed back untried, and the rest go.
+func (s *Sender) render(ctx context.Context, ns []ticketing.Notification, pending *[]ticketing.SendResult) []ticketing.Notification {
 	if !slices.ContainsFunc(ns, func(n ticketing.Notification) bool { return n.Unrendered() }) {
-		return ns, nil
+		return ns
 	}
-	err := errors.New("no templates to render the notifications with")
 	if s.cfg.Render != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
-		var out []ticketing.Notification
-		out, err = s.cfg.Render(rctx, s.pool, s.cfg.Owner, ns)
+		out, err := s.cfg.Render(rctx, s.pool, s.cfg.Owner, ns)
 		cancel()
 		if err == nil {
-			return out, nil
+			return out
 		}
+		s.db.Fail("mailout: storing the bodies of claimed notifications failed", err)
+	} else {
+		s.log.Error("mailout: claimed notifications whose bodies are not rendered yet, and no templates to render them with; handed back")
 	}
-	s.db.Fail("mailout: rendering claimed notifications failed", err)
+	var ready []ticketing.Notification
 	for _, n := range ns {
+		if !n.Unrendered() {
+			ready = append(ready, n)
+			continue
+		}
 		*pending = append(*pending, ticketing.SendResult{ID: n.ID, Attempt: n.Attempts, Result: ticketing.ResultRetry,
-			Reply: "not attempted: rendering failed", Retry: time.Now(), Untried: true})
+			Reply: "not attempted: its bodies could not be rendered yet", Retry: time.Now(), Untried: true})
 	}
 	s.store(ctx, pending)
-	return nil, err
+	return ready
 }
 
 // claim claims up to claimSize due notifications, automatic ones only if

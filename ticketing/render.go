@@ -88,21 +88,37 @@ func (d *Desk) renderBodies(n *Notification, rs renders) error {
 // fixBodiesSQL stores the bodies rendered for claimed notifications, if
 // owner $1 still holds each claim for its attempt and nothing fixed them
 // before; one whose template failed is recorded failed instead, with the
-// error, and its claim ends. It returns the rows it fixed. It runs after
-// KeyLookupsSQL, and the owner is compared through coalesce, so that the
-// rows are found by id: with a plan made while the outbox was nearly
-// empty, it read the whole outbox, and through outbox_leased, an entry
-// for every email the owner settled since the last vacuum
-// (TestFixingBodiesReadsOnlyTheirRows: 3,025 rows read for 20).
+// error and a notification.failed event on its ticket, as a send that
+// fails for good is, its claim ended and its attempt taken back (none was
+// made). It returns the rows it fixed. It locks the
+// rows in the order of their ids first, as renewClaimsSQL does
+// (TestClaimsLockedInIDOrder). It runs after KeyLookupsSQL, and the owner
+// is compared through coalesce, so that the rows are found by id: with a
+// plan made while the outbox was nearly empty, it read the whole outbox,
+// and through outbox_leased, an entry for every email the owner settled
+// since the last vacuum (TestFixingBodiesReadsOnlyTheirRows: 3,025 rows
+// read for 20).
 const fixBodiesSQL = `
-UPDATE outbox o SET text_body = u.text_body, html_body = u.html_body, render_data = NULL,
-    status = CASE WHEN u.failure = '' THEN o.status ELSE 'failed' END,
-    reason = CASE WHEN u.failure = '' THEN o.reason ELSE u.failure END,
-    lease_owner = CASE WHEN u.failure = '' THEN o.lease_owner END,
-    lease_until = CASE WHEN u.failure = '' THEN o.lease_until END
-FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u (id, attempt, text_body, html_body, failure)
-WHERE o.id = u.id AND coalesce(o.lease_owner, '') = $1 AND o.attempts = u.attempt AND o.render_data IS NOT NULL
-RETURNING o.id`
+WITH locked AS (
+    SELECT id FROM outbox WHERE id = ANY($2) ORDER BY id FOR NO KEY UPDATE
+), fixed AS (
+    UPDATE outbox o SET text_body = u.text_body, html_body = u.html_body, render_data = NULL,
+        status = CASE WHEN u.failure = '' THEN o.status ELSE 'failed' END,
+        reason = CASE WHEN u.failure = '' THEN o.reason ELSE u.failure END,
+        attempts = o.attempts - CASE WHEN u.failure = '' THEN 0 ELSE 1 END,
+        lease_owner = CASE WHEN u.failure = '' THEN o.lease_owner END,
+        lease_until = CASE WHEN u.failure = '' THEN o.lease_until END
+    FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u (id, attempt, text_body, html_body, failure)
+    WHERE o.id = u.id AND o.id IN (SELECT id FROM locked) AND coalesce(o.lease_owner, '') = $1 AND o.attempts = u.attempt
+        AND o.render_data IS NOT NULL
+    RETURNING o.id, o.ticket_id, o.event, o.recipient, o.message_id, o.attempts, u.failure
+), failed AS (
+    INSERT INTO events (ticket_id, actor, kind, detail)
+    SELECT ticket_id, 'deskgate', 'notification.failed', jsonb_build_object('outbox', id, 'event', event, 'to', recipient,
+        'message_id', message_id, 'attempts', attempts, 'reply', failure)
+    FROM fixed WHERE failure <> '' AND ticket_id IS NOT NULL
+)
+SELECT id FROM fixed`
 
 // RenderClaimed renders the bodies of the notifications in ns that owner
 // claimed unrendered (the mail Receive and the other changes queue), with
