@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Outbox statuses: where one outgoing email stands.
@@ -489,13 +490,20 @@ UPDATE outbox SET lease_until = now() + $2::interval
 WHERE id IN (SELECT id FROM outbox WHERE lease_owner = $1 AND ` + leasedQueued + ` ORDER BY id FOR NO KEY UPDATE)`
 
 // RenewClaims extends every claim owner holds to lease from now, and
-// returns how many it holds.
-func RenewClaims(ctx context.Context, db DB, owner string, lease time.Duration) (int, error) {
-	tag, err := db.Exec(ctx, renewClaimsSQL, owner, lease)
-	if err != nil {
+// returns how many it holds. It runs after KeyLookupsSQL: planned with
+// statistics from when the outbox was small, it read the whole outbox,
+// history included, every few seconds (TestRenewingReadsOnlyTheQueue).
+func RenewClaims(ctx context.Context, db Batcher, owner string, lease time.Duration) (int, error) {
+	var n int64
+	b := plannedBatch(KeyLookupsSQL)
+	b.Queue(renewClaimsSQL, owner, lease).Exec(func(tag pgconn.CommandTag) error {
+		n = tag.RowsAffected()
+		return nil
+	})
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return 0, fmt.Errorf("ticketing: renewing the claims of %s: %w", owner, err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }
 
 // releaseClaimsSQL hands back the claims of the owners $1, costing no

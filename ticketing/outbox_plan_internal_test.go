@@ -297,3 +297,32 @@ func TestFixingBodiesReadsOnlyTheirRows(t *testing.T) {
 		t.Errorf("fixing the bodies of 20 claimed emails read %d outbox rows or index entries; want their own", r.Rows)
 	}
 }
+
+// TestRenewingReadsOnlyTheQueue: renewing an owner's claims, which locks
+// them in the order of their ids, reads the queue (outbox_due) and not
+// the outbox's whole history, whatever the statistics say (planned while
+// the outbox held 10 rows, it read all 20,010 after).
+func TestRenewingReadsOnlyTheQueue(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	queueRows(t, pool, 10)
+	if _, err := pool.Exec(ctx, `ANALYZE outbox`); err != nil {
+		t.Fatal(err)
+	}
+	queueRows(t, pool, 20000)
+	if _, err := pool.Exec(ctx, `UPDATE outbox SET status = 'sent' WHERE id % 10 <> 0;
+		UPDATE outbox SET lease_owner = 'p', lease_until = now() + interval '1 minute' WHERE id % 100 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `VACUUM outbox`); err != nil { // vacuumed, not analyzed
+		t.Fatal(err)
+	}
+	for _, mode := range planModes {
+		rows, _ := outboxRowsRead(t, pool, mode, KeyLookupsSQL, renewClaimsSQL, "p", time.Minute) // as RenewClaims runs it
+		// each queued row: its index entry and its heap row
+		if rows > 3*2001 {
+			t.Errorf("%s: renewing 200 claims read %d outbox rows among 2,001 queued and 18,009 sent; want the queue at most", mode, rows)
+		}
+	}
+}
