@@ -21,9 +21,10 @@ type limiter struct {
 	window time.Duration
 	now    func() time.Time
 
-	mu   sync.Mutex
-	sent []time.Time // ring of the last max sends; next is the oldest once full
-	next int
+	mu       sync.Mutex
+	sent     []time.Time // ring of the last max sends; next is the oldest once full
+	next     int
+	reserved int // sends the workers' current claims may still use (reserve)
 }
 
 // newLimiter returns a limiter of max sends per window, nil for max <= 0.
@@ -55,20 +56,52 @@ func (l *limiter) take() time.Duration {
 	return 0
 }
 
-// free returns how many sends the limit allows now, at most n.
+// free returns how many sends the limit allows now, at most n, besides
+// those reserved.
 func (l *limiter) free(n int) int {
 	if l == nil {
 		return n
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now, k := l.now(), l.max-len(l.sent)
+	return l.freeLocked(n)
+}
+
+// reserve returns how many emails a worker may claim now, at most n and one
+// at least (which waits its turn), and counts them as the worker's until
+// it releases them, so that two workers claiming at once do not both claim
+// the same minute's sends: the second would spend them on automatic mail
+// while the first holds an agent's reply.
+func (l *limiter) reserve(n int) int {
+	if l == nil {
+		return n
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := max(l.freeLocked(n), 1)
+	l.reserved += k
+	return k
+}
+
+// release ends a reservation of k once its claim is delivered or handed
+// back.
+func (l *limiter) release(k int) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reserved = max(l.reserved-k, 0)
+}
+
+func (l *limiter) freeLocked(n int) int {
+	now, k := l.now(), l.max-len(l.sent)-l.reserved
 	for i := 0; i < len(l.sent) && k < n; i++ {
 		if !l.sent[(l.next+i)%len(l.sent)].Add(l.window).After(now) {
 			k++
 		}
 	}
-	return min(k, n)
+	return max(min(k, n), 0)
 }
 
 // wait blocks until the limit allows a send and records it; it returns

@@ -98,7 +98,7 @@ func TestMaxPerMinutePersonalFirst(t *testing.T) {
 	auto := e.insert(row{automatic: true}, row{automatic: true}, row{automatic: true}, row{automatic: true})
 	personal := e.insert(row{})[0]
 	cfg := e.config()
-	cfg.MaxPerMinute = 2
+	cfg.MaxPerMinute = 2 // two workers: each may claim only what the other has not reserved
 	_, stop := e.start(cfg)
 	e.wait(2, 10*time.Second)
 	if err := stop(); err != nil {
@@ -106,5 +106,30 @@ func TestMaxPerMinutePersonalFirst(t *testing.T) {
 	}
 	if r := e.row(personal); r.Status != ticketing.OutboxSent {
 		t.Errorf("the agent's reply behind %d automatic emails = %+v after the first minute's 2 sends, want sent", len(auto), r)
+	}
+}
+
+// TestLimiterReservesClaims: what one worker's claim reserved is not free
+// to another's until it is released, so two workers claiming at once do
+// not both claim the same minute's sends; a claim takes one at least.
+func TestLimiterReservesClaims(t *testing.T) {
+	l := newLimiter(2, time.Minute)
+	if got := l.reserve(16); got != 2 {
+		t.Fatalf("first reserve(16) = %d, want the 2 a minute allows", got)
+	}
+	if got := l.free(16); got != 0 {
+		t.Errorf("free(16) while they are reserved = %d, want 0", got)
+	}
+	if got := l.reserve(16); got != 1 {
+		t.Errorf("second reserve(16) = %d, want 1, which waits its turn", got)
+	}
+	l.release(1)
+	l.release(2)
+	if got := l.free(16); got != 2 {
+		t.Errorf("free(16) once released = %d, want 2", got)
+	}
+	var none *limiter
+	if got := none.reserve(16); got != 16 {
+		t.Errorf("no limit: reserve(16) = %d, want 16", got)
 	}
 }

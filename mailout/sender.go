@@ -337,8 +337,10 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 		}
 		return 0, time.Time{}, err
 	}
+	n := s.rate.reserve(s.cfg.Batch)
+	defer s.rate.release(n)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
-	ns, err := s.claim(cctx, auto)
+	ns, err := s.claim(cctx, n, auto)
 	cancel()
 	if err != nil {
 		s.db.Fail("mailout: claiming notifications failed", err)
@@ -385,12 +387,12 @@ func (s *Sender) render(ctx context.Context, ns []ticketing.Notification, pendin
 	return ready
 }
 
-// claim claims up to claimSize due notifications, automatic ones only if
-// auto. Under MaxPerMinute, mail a person wrote is claimed first, so that
-// a backlog of automatic mail spending the rate holds back no agent's
-// reply (as the circuit breaker holds back none).
-func (s *Sender) claim(ctx context.Context, auto bool) ([]ticketing.Notification, error) {
-	n := s.claimSize()
+// claim claims up to n due notifications (what the rate reserved for this
+// worker), automatic ones only if auto. Under MaxPerMinute, mail a person
+// wrote is claimed first, so that a backlog of automatic mail spending the
+// rate holds back no agent's reply (as the circuit breaker holds back
+// none).
+func (s *Sender) claim(ctx context.Context, n int, auto bool) ([]ticketing.Notification, error) {
 	ns, err := ticketing.ClaimNotifications(ctx, s.pool, s.cfg.Owner, s.cfg.Lease, n, auto && s.rate == nil)
 	if err != nil || len(ns) == n || !auto || s.rate == nil {
 		return ns, err
