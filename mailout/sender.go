@@ -292,7 +292,7 @@ func (s *Sender) work(ctx context.Context, c *client) {
 			continue
 		}
 		wake := s.wake.channel() // before claiming, so no notification is missed
-		claimed, next, err := s.round(ctx, c, &pending)
+		full, next, err := s.round(ctx, c, &pending)
 		wait := s.cfg.Poll
 		switch {
 		case err != nil:
@@ -302,7 +302,7 @@ func (s *Sender) work(ctx context.Context, c *client) {
 			// Logged by s.db, once per fault.
 			errDelay = min(max(2*errDelay, 100*time.Millisecond), max(s.cfg.Poll, time.Second), 30*time.Second)
 			wait = errDelay
-		case claimed > 0 && claimed == s.claimSize():
+		case full:
 			errDelay = 0
 			continue // more may be due
 		default:
@@ -324,18 +324,19 @@ func (s *Sender) work(ctx context.Context, c *client) {
 }
 
 // round records the results pending from an earlier round, then claims
-// one batch and delivers it. It returns how many notifications it
-// claimed and the earliest retry it scheduled.
-func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.SendResult) (int, time.Time, error) {
+// one batch and delivers it. It returns whether it claimed as many
+// notifications as it could take (so more may be due) and the earliest
+// retry it scheduled.
+func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.SendResult) (bool, time.Time, error) {
 	if err := s.store(ctx, pending); err != nil {
-		return 0, time.Time{}, err // claim no more while results wait
+		return false, time.Time{}, err // claim no more while results wait
 	}
 	auto, err := s.automaticAllowed(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.db.Fail("mailout: reading the circuit breaker's count failed", err)
 		}
-		return 0, time.Time{}, err
+		return false, time.Time{}, err
 	}
 	n := s.rate.reserve(s.cfg.Batch)
 	defer s.rate.release(n)
@@ -344,16 +345,16 @@ func (s *Sender) round(ctx context.Context, c *client, pending *[]ticketing.Send
 	cancel()
 	if err != nil {
 		s.db.Fail("mailout: claiming notifications failed", err)
-		return 0, time.Time{}, err
+		return false, time.Time{}, err
 	}
 	s.db.OK("mailout: database reachable again")
 	if len(ns) == 0 {
-		return 0, time.Time{}, nil
+		return false, time.Time{}, nil
 	}
-	claimed := len(ns)
+	full := len(ns) == n
 	ns = s.render(ctx, ns, pending)
 	s.logExpired(ns)
-	return claimed, s.deliver(ctx, c, ns, pending), nil
+	return full, s.deliver(ctx, c, ns, pending), nil
 }
 
 // render renders the bodies of the notifications in ns claimed before
@@ -494,13 +495,6 @@ func (s *Sender) deliver(ctx context.Context, c *client, ns []ticketing.Notifica
 	}
 	s.store(ctx, pending) // the untried, handed back
 	return next
-}
-
-// claimSize is how many notifications a worker claims: a batch, or fewer
-// when MaxPerMinute allows fewer now (but one at least, which waits for
-// its turn), so that no worker holds claims it cannot send soon.
-func (s *Sender) claimSize() int {
-	return max(s.rate.free(s.cfg.Batch), 1)
 }
 
 // paused returns how long sending is still paused for want of a login.
